@@ -1,0 +1,19 @@
+//! What can go wrong with an app operation.
+
+use crate::store::StoreError;
+use crate::validation::ValidationErrors;
+
+/// Why an app operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    /// The request broke one or more rules; each field is named.
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    /// No app with this client id exists in the caller's tenant (another tenant's app included).
+    #[error("no app with this client_id exists")]
+    NotFound,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -1,0 +1,205 @@
+//! The registration policy: which app registrations are accepted.
+
+use crate::apps::model::{App, Governance, GrantType, RedirectUri};
+use crate::clock::Timestamp;
+use crate::id::{AppId, TenantId};
+use crate::scope::ScopeCatalog;
+use crate::validation::ValidationErrors;
+
+/// The longest app name accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// An app registration as the caller sent it, before any rule is checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Registration {
+    /// Display name: 1 to 200 characters, not only whitespace.
+    pub name: String,
+    /// A non-empty set of `authorization_code` and `client_credentials`.
+    pub grant_types: Vec<String>,
+    /// Redirect URIs; required (non-empty) with `authorization_code`.
+    pub redirect_uris: Vec<String>,
+    /// Scopes from the catalog.
+    pub requested_scopes: Vec<String>,
+}
+
+impl Registration {
+    /// Checks every rule and returns the app to store, or every broken rule at once.
+    ///
+    /// ```
+    /// use knogin_core::apps::Registration;
+    /// use knogin_core::{AppId, ScopeCatalog, TenantId, clock::Timestamp};
+    ///
+    /// let registration = Registration {
+    ///     name: "Case sync connector".into(),
+    ///     grant_types: vec!["authorization_code".into()],
+    ///     redirect_uris: vec![],
+    ///     requested_scopes: vec!["webhooks:write".into()],
+    /// };
+    /// let errors = registration
+    ///     .validate(&ScopeCatalog::reference(), AppId::generate(), TenantId::parse("t1").unwrap(), Timestamp::from_unix(0))
+    ///     .unwrap_err();
+    /// assert_eq!(errors.0[0].field, "redirect_uris");
+    /// ```
+    pub fn validate(
+        self,
+        catalog: &ScopeCatalog,
+        client_id: AppId,
+        tenant_id: TenantId,
+        now: Timestamp,
+    ) -> Result<App, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+
+        let name = self.name.trim().to_owned();
+        let chars = self.name.chars().count();
+        if name.is_empty() {
+            errors.push("name", "must not be empty");
+        } else if chars > MAX_NAME_CHARS {
+            errors.push("name", format!("must be at most {MAX_NAME_CHARS} characters, not {chars}"));
+        } else if name.chars().any(char::is_control) {
+            errors.push("name", "must not contain control characters");
+        }
+
+        let mut grant_types = Vec::new();
+        if self.grant_types.is_empty() {
+            errors.push(
+                "grant_types",
+                "must name at least one of authorization_code, client_credentials",
+            );
+        }
+        for (i, raw) in self.grant_types.iter().enumerate() {
+            match GrantType::parse(raw) {
+                Some(g) if grant_types.contains(&g) => {
+                    errors.push(format!("grant_types[{i}]"), format!("{raw:?} is listed twice"));
+                }
+                Some(g) => grant_types.push(g),
+                None => errors.push(
+                    format!("grant_types[{i}]"),
+                    format!("{raw:?} is not a supported grant; use authorization_code or client_credentials"),
+                ),
+            }
+        }
+
+        let mut redirect_uris = Vec::new();
+        for (i, raw) in self.redirect_uris.iter().enumerate() {
+            match RedirectUri::parse(raw) {
+                Ok(uri) if redirect_uris.contains(&uri) => {
+                    errors.push(format!("redirect_uris[{i}]"), "is listed twice");
+                }
+                Ok(uri) => redirect_uris.push(uri),
+                Err(why) => errors.push(format!("redirect_uris[{i}]"), why),
+            }
+        }
+        if self.redirect_uris.is_empty() && grant_types.contains(&GrantType::AuthorizationCode) {
+            errors.push(
+                "redirect_uris",
+                "must list at least one redirect URI when authorization_code is requested",
+            );
+        }
+
+        let mut requested_scopes: Vec<String> = Vec::new();
+        for (i, raw) in self.requested_scopes.into_iter().enumerate() {
+            if !catalog.contains(&raw) {
+                errors.push(
+                    format!("requested_scopes[{i}]"),
+                    format!("{raw:?} is not in the scope catalog (GET /v1/platform/scopes)"),
+                );
+            } else if requested_scopes.contains(&raw) {
+                errors.push(format!("requested_scopes[{i}]"), format!("{raw:?} is listed twice"));
+            } else {
+                requested_scopes.push(raw);
+            }
+        }
+
+        errors.into_result(App {
+            client_id,
+            tenant_id,
+            name,
+            grant_types,
+            redirect_uris,
+            requested_scopes,
+            created_at: now,
+            governance: Governance::default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> Registration {
+        Registration {
+            name: "Case sync connector".into(),
+            grant_types: vec!["client_credentials".into()],
+            redirect_uris: vec![],
+            requested_scopes: vec!["webhooks:write".into()],
+        }
+    }
+
+    fn check(r: Registration) -> Result<App, ValidationErrors> {
+        r.validate(
+            &ScopeCatalog::reference(),
+            AppId::generate(),
+            TenantId::parse("t1").unwrap(),
+            Timestamp::from_unix(1_800_000_000),
+        )
+    }
+
+    fn fields(r: Registration) -> Vec<String> {
+        check(r).unwrap_err().0.into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn accepts_a_valid_registration_with_default_governance() {
+        let app = check(valid()).unwrap();
+        assert_eq!(app.name, "Case sync connector");
+        assert_eq!(app.grant_types, [GrantType::ClientCredentials]);
+        assert_eq!(app.governance, Governance::default());
+        assert_eq!(app.created_at.unix(), 1_800_000_000);
+    }
+
+    #[test]
+    fn name_must_be_1_to_200_characters() {
+        assert_eq!(fields(Registration { name: "  ".into(), ..valid() }), ["name"]);
+        assert_eq!(fields(Registration { name: "é".repeat(201), ..valid() }), ["name"]);
+        assert!(check(Registration { name: "é".repeat(200), ..valid() }).is_ok());
+    }
+
+    #[test]
+    fn grant_types_must_be_a_non_empty_known_set() {
+        assert_eq!(fields(Registration { grant_types: vec![], ..valid() }), ["grant_types"]);
+        assert_eq!(
+            fields(Registration { grant_types: vec!["password".into()], ..valid() }),
+            ["grant_types[0]"]
+        );
+        assert_eq!(
+            fields(Registration {
+                grant_types: vec!["client_credentials".into(), "client_credentials".into()],
+                ..valid()
+            }),
+            ["grant_types[1]"]
+        );
+    }
+
+    #[test]
+    fn authorization_code_needs_redirect_uris() {
+        let r = Registration { grant_types: vec!["authorization_code".into()], ..valid() };
+        assert_eq!(fields(r.clone()), ["redirect_uris"]);
+        let ok = Registration { redirect_uris: vec!["https://integrator.example/cb".into()], ..r };
+        assert!(check(ok).is_ok());
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let r = Registration {
+            name: String::new(),
+            grant_types: vec!["implicit".into()],
+            redirect_uris: vec!["http://evil.example/cb".into()],
+            requested_scopes: vec!["platform:admin".into()],
+        };
+        assert_eq!(
+            fields(r),
+            ["name", "grant_types[0]", "redirect_uris[0]", "requested_scopes[0]"]
+        );
+    }
+}

@@ -1,0 +1,19 @@
+//! The JWKS routes: the key ring's JWK set, serialized once at start and served from memory.
+
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use http::Response;
+
+use super::ResponseBody;
+use crate::knogin::Knogin;
+
+pub(super) fn respond(knogin: &Knogin) -> Response<ResponseBody> {
+    let mut response = Response::new(ResponseBody::new(knogin.keys().jwks().clone()));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let cache = format!("public, max-age={}", knogin.0.jwks_max_age.as_secs());
+    headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_str(&cache).expect("a number is a valid header value"),
+    );
+    response
+}

@@ -1,0 +1,157 @@
+//! Identifier newtypes, parsed once at the edge.
+
+use std::fmt;
+
+use crate::random;
+
+/// Length of the random part of a generated id, in hex digits (128 bits).
+const RANDOM_HEX_LEN: usize = 32;
+
+/// The client id of a registered app: `app_` followed by 32 lowercase hex digits.
+///
+/// ```
+/// use knogin_core::AppId;
+///
+/// let id = AppId::generate();
+/// assert!(id.as_str().starts_with("app_"));
+/// assert_eq!(AppId::parse(id.as_str()), Some(id));
+/// assert_eq!(AppId::parse("wh_123"), None);
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AppId(String);
+
+impl AppId {
+    /// The prefix every app id carries.
+    pub const PREFIX: &'static str = "app_";
+
+    /// A new random id.
+    pub fn generate() -> Self {
+        Self(format!("{}{}", Self::PREFIX, random::hex(RANDOM_HEX_LEN / 2)))
+    }
+
+    /// Parses an id, or `None` when `s` does not have the shape of one.
+    pub fn parse(s: &str) -> Option<Self> {
+        let rest = s.strip_prefix(Self::PREFIX)?;
+        let ok = rest.len() == RANDOM_HEX_LEN
+            && rest.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        ok.then(|| Self(s.to_owned()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AppId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for AppId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A tenant: the unit every app, token and webhook belongs to.
+///
+/// Tenant ids are chosen by the operator: 1 to 64 characters from `A-Z a-z 0-9 . _ -`.
+///
+/// ```
+/// use knogin_core::TenantId;
+///
+/// assert!(TenantId::parse("acme-prod").is_some());
+/// assert!(TenantId::parse("").is_none());
+/// assert!(TenantId::parse("a b").is_none());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TenantId(String);
+
+impl TenantId {
+    /// The longest tenant id accepted.
+    pub const MAX_LEN: usize = 64;
+
+    /// Parses a tenant id, or `None` when `s` is empty, too long, or has other characters.
+    pub fn parse(s: &str) -> Option<Self> {
+        let ok = !s.is_empty()
+            && s.len() <= Self::MAX_LEN
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        ok.then(|| Self(s.to_owned()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The `kid` of a signing key, e.g. `2026-03-signing-key`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId(String);
+
+impl KeyId {
+    /// Wraps a key id read back from the store or a token header.
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_ids_are_prefixed_random_and_parse_back() {
+        let a = AppId::generate();
+        let b = AppId::generate();
+        assert_ne!(a, b);
+        assert_eq!(a.as_str().len(), 4 + 32);
+        assert_eq!(AppId::parse(a.as_str()), Some(a));
+    }
+
+    #[test]
+    fn app_id_rejects_other_shapes() {
+        for bad in ["", "app_", "app_123", "APP_0123456789abcdef0123456789abcdef", "app_0123456789ABCDEF0123456789abcdef"] {
+            assert_eq!(AppId::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn tenant_id_bounds() {
+        assert!(TenantId::parse(&"a".repeat(64)).is_some());
+        assert!(TenantId::parse(&"a".repeat(65)).is_none());
+        assert!(TenantId::parse("t/1").is_none());
+    }
+}

@@ -1,0 +1,36 @@
+//! The Knogin external integration contract, framework-agnostic.
+//!
+//! `knogin-core` owns the domain (tenants, apps, scopes, client secrets, signing keys, tokens),
+//! the policies over it (plain functions you can unit-test with a [`ManualClock`] and the
+//! in-memory store), and the contract's routes over [`http`] types: [`Knogin`] is a
+//! `tower::Service<http::Request<B>>` for any body. It reads no system clock, opens no socket
+//! and talks to no database itself: time comes from a [`Clock`], storage from the
+//! [`store`] traits.
+//!
+//! Mount it with `knogin-axum` or `knogin-hyper`, or call [`Knogin::handle`] yourself.
+//!
+//! # Features
+//! * `test-util`: the in-memory store ([`store::memory`]), the store conformance suite
+//!   ([`store::conformance`]) and fixture keys ([`testing`]).
+#![forbid(unsafe_code)]
+
+pub mod apps;
+pub mod clock;
+pub mod http;
+mod id;
+pub mod keys;
+mod knogin;
+mod random;
+pub mod scope;
+mod secret;
+pub mod store;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
+pub mod token;
+pub mod validation;
+
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use id::{AppId, KeyId, TenantId};
+pub use knogin::{Builder, BuildError, DEFAULT_BODY_LIMIT, Knogin, MintError};
+pub use scope::{ADMIN_SCOPE, Scope, ScopeCatalog};
+pub use secret::{ClientSecret, SecretHash};

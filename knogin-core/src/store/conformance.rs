@@ -1,0 +1,282 @@
+//! The store conformance suite: one set of checks every [`Store`] implementation must pass.
+//!
+//! Run it against your own store with [`crate::store_conformance_tests!`], giving an `async`
+//! expression that yields `Some(fresh_store)` (or `None` to skip, e.g. when a database is not
+//! configured):
+//!
+//! ```ignore
+//! knogin_core::store_conformance_tests!(async { Some(MyStore::connect_fresh().await) });
+//! ```
+
+use std::time::Duration;
+
+use crate::apps::{App, Governance, GovernancePatch, GrantType};
+use crate::clock::Timestamp;
+use crate::id::{AppId, KeyId, TenantId};
+use crate::secret::ClientSecret;
+use crate::store::{Cursor, Store, StoreError, StoredKey};
+
+const T0: Timestamp = Timestamp::from_unix(1_800_000_000);
+
+fn tenant(s: &str) -> TenantId {
+    TenantId::parse(s).expect("valid tenant id")
+}
+
+fn app(tenant: &TenantId, name: &str) -> App {
+    App {
+        client_id: AppId::generate(),
+        tenant_id: tenant.clone(),
+        name: name.to_owned(),
+        grant_types: vec![GrantType::ClientCredentials, GrantType::AuthorizationCode],
+        redirect_uris: vec![
+            crate::apps::RedirectUri::parse("https://integrator.example/cb").expect("valid uri"),
+        ],
+        requested_scopes: vec!["webhooks:write".into(), "webhooks:read".into()],
+        created_at: T0,
+        governance: Governance::default(),
+    }
+}
+
+async fn registered(store: &dyn Store, tenant: &TenantId, name: &str) -> (App, ClientSecret) {
+    store.ensure_tenant(tenant, T0).await.expect("ensure tenant");
+    let app = app(tenant, name);
+    let secret = ClientSecret::generate();
+    store.insert_app(&app, &secret.hash()).await.expect("insert app");
+    (app, secret)
+}
+
+/// A tenant is created once; ensuring it again is a no-op that says so.
+pub async fn tenants_are_created_once(store: &dyn Store) {
+    let t = tenant("acme");
+    assert!(!store.tenant_exists(&t).await.unwrap());
+    assert!(store.ensure_tenant(&t, T0).await.unwrap());
+    assert!(!store.ensure_tenant(&t, T0).await.unwrap());
+    assert!(store.tenant_exists(&t).await.unwrap());
+}
+
+/// Of several concurrent `ensure_tenant` calls for one new tenant, exactly one creates it.
+pub async fn racing_tenant_creation_creates_once(store: &dyn Store) {
+    let t = tenant("raced");
+    let (a, b, c, d) = tokio::join!(
+        store.ensure_tenant(&t, T0),
+        store.ensure_tenant(&t, T0),
+        store.ensure_tenant(&t, T0),
+        store.ensure_tenant(&t, T0),
+    );
+    let created = [a, b, c, d].into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(created, 1);
+}
+
+/// An app reads back exactly as stored, and only within its tenant.
+pub async fn apps_round_trip_within_their_tenant(store: &dyn Store) {
+    let (t1, t2) = (tenant("t1"), tenant("t2"));
+    store.ensure_tenant(&t2, T0).await.unwrap();
+    let (stored, _) = registered(store, &t1, "Case sync connector").await;
+    let read = store.get_app(&t1, &stored.client_id).await.unwrap();
+    assert_eq!(read.as_ref(), Some(&stored));
+    assert_eq!(store.get_app(&t2, &stored.client_id).await.unwrap(), None);
+    assert_eq!(store.get_app(&t1, &AppId::generate()).await.unwrap(), None);
+}
+
+/// A second app with a taken client id is a conflict.
+pub async fn duplicate_client_ids_conflict(store: &dyn Store) {
+    let t = tenant("t1");
+    let (first, _) = registered(store, &t, "one").await;
+    let again = App { name: "two".into(), ..first };
+    let err = store
+        .insert_app(&again, &ClientSecret::generate().hash())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict), "{err:?}");
+}
+
+/// Listing is per tenant, newest first, and pages end to end without gaps or repeats.
+pub async fn apps_list_newest_first_in_pages(store: &dyn Store) {
+    let (t1, t2) = (tenant("t1"), tenant("t2"));
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(registered(store, &t1, &format!("app {i}")).await.0.client_id);
+        registered(store, &t2, &format!("other {i}")).await;
+    }
+    ids.reverse();
+
+    let mut seen = Vec::new();
+    let mut after: Option<Cursor> = None;
+    loop {
+        let page = store.list_apps(&t1, after, 2).await.unwrap();
+        assert!(page.apps.len() <= 2);
+        assert!(page.apps.iter().all(|a| a.tenant_id == t1));
+        seen.extend(page.apps.into_iter().map(|a| a.client_id));
+        match page.next {
+            Some(c) => after = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids);
+
+    let all = store.list_apps(&t1, None, 5).await.unwrap();
+    assert_eq!(all.apps.len(), 5);
+    assert_eq!(all.next, None, "an exactly full page has no next cursor");
+    let none = store.list_apps(&tenant("nobody"), None, 10).await.unwrap();
+    assert!(none.apps.is_empty() && none.next.is_none());
+}
+
+/// A governance patch changes only the fields it names, and only for the owning tenant.
+pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
+    let (t1, t2) = (tenant("t1"), tenant("t2"));
+    store.ensure_tenant(&t2, T0).await.unwrap();
+    let (app, _) = registered(store, &t1, "gov").await;
+    let patch = GovernancePatch {
+        allow_service_tokens: Some(true),
+        enforce_pkce: None,
+    };
+    assert_eq!(store.update_governance(&t2, &app.client_id, patch).await.unwrap(), None);
+    let updated = store.update_governance(&t1, &app.client_id, patch).await.unwrap();
+    let expected = Governance {
+        allow_service_tokens: true,
+        enforce_pkce: true,
+    };
+    assert_eq!(updated, Some(expected));
+    let off = GovernancePatch {
+        allow_service_tokens: None,
+        enforce_pkce: Some(false),
+    };
+    store.update_governance(&t1, &app.client_id, off).await.unwrap();
+    let read = store.get_app(&t1, &app.client_id).await.unwrap().unwrap();
+    assert_eq!(
+        read.governance,
+        Governance {
+            allow_service_tokens: true,
+            enforce_pkce: false
+        }
+    );
+    assert_eq!(
+        store
+            .update_governance(&t1, &AppId::generate(), patch)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+/// Rotating with no grace makes the old secret invalid at once.
+pub async fn rotation_without_grace_retires_the_old_secret(store: &dyn Store) {
+    let t = tenant("t1");
+    let (app, old) = registered(store, &t, "rot").await;
+    assert_eq!(store.valid_secrets(&app.client_id, T0).await.unwrap(), [old.hash()]);
+    let new = ClientSecret::generate();
+    assert!(store.rotate_secret(&t, &app.client_id, &new.hash(), T0, T0).await.unwrap());
+    assert_eq!(store.valid_secrets(&app.client_id, T0).await.unwrap(), [new.hash()]);
+}
+
+/// Rotating with a grace period keeps the old secret valid until the period ends, and a second
+/// rotation does not extend an earlier secret's life.
+pub async fn rotation_with_grace_keeps_the_old_secret_until_it_ends(store: &dyn Store) {
+    let t = tenant("t1");
+    let (app, first) = registered(store, &t, "rot").await;
+    let grace_end = T0.plus(Duration::from_secs(3600));
+    let second = ClientSecret::generate();
+    store
+        .rotate_secret(&t, &app.client_id, &second.hash(), T0, grace_end)
+        .await
+        .unwrap();
+    let valid = store.valid_secrets(&app.client_id, T0).await.unwrap();
+    assert!(valid.contains(&first.hash()) && valid.contains(&second.hash()));
+
+    let later = T0.plus(Duration::from_secs(1800));
+    let third = ClientSecret::generate();
+    store
+        .rotate_secret(&t, &app.client_id, &third.hash(), later, later.plus(Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    let valid = store.valid_secrets(&app.client_id, grace_end).await.unwrap();
+    assert!(!valid.contains(&first.hash()), "the first secret's grace ended");
+    assert!(valid.contains(&second.hash()) && valid.contains(&third.hash()));
+    let valid = store
+        .valid_secrets(&app.client_id, later.plus(Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    assert_eq!(valid, [third.hash()]);
+}
+
+/// Another tenant's app, or none, cannot be rotated.
+pub async fn rotation_of_a_foreign_app_is_refused(store: &dyn Store) {
+    let (t1, t2) = (tenant("t1"), tenant("t2"));
+    store.ensure_tenant(&t2, T0).await.unwrap();
+    let (app, old) = registered(store, &t1, "rot").await;
+    let new = ClientSecret::generate().hash();
+    assert!(!store.rotate_secret(&t2, &app.client_id, &new, T0, T0).await.unwrap());
+    assert!(!store.rotate_secret(&t1, &AppId::generate(), &new, T0, T0).await.unwrap());
+    assert_eq!(store.valid_secrets(&app.client_id, T0).await.unwrap(), [old.hash()]);
+}
+
+fn key(kid: &str, created_at: Timestamp) -> StoredKey {
+    StoredKey {
+        kid: KeyId::new(kid),
+        algorithm: "RS256".into(),
+        sealed_private_key: vec![1, 2, 3, 4],
+        created_at,
+    }
+}
+
+/// Signing keys read back oldest first; a taken `kid` is a conflict.
+pub async fn signing_keys_round_trip(store: &dyn Store) {
+    assert!(store.signing_keys().await.unwrap().is_empty());
+    let a = key("2026-03-signing-key", T0);
+    let b = key("2026-04-signing-key", T0.plus(Duration::from_secs(60)));
+    store.insert_signing_key(&a).await.unwrap();
+    store.insert_signing_key(&b).await.unwrap();
+    assert_eq!(store.signing_keys().await.unwrap(), [a.clone(), b]);
+    let err = store.insert_signing_key(&a).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict), "{err:?}");
+}
+
+/// Of several processes racing to store the first key under one `kid`, exactly one wins.
+pub async fn racing_key_inserts_have_one_winner(store: &dyn Store) {
+    let k = key("2026-05-signing-key", T0);
+    let (a, b, c, d) = tokio::join!(
+        store.insert_signing_key(&k),
+        store.insert_signing_key(&k),
+        store.insert_signing_key(&k),
+        store.insert_signing_key(&k),
+    );
+    let results = [a, b, c, d];
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    assert!(results
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .all(|e| matches!(e, StoreError::Conflict)));
+    assert_eq!(store.signing_keys().await.unwrap().len(), 1);
+}
+
+/// Expands to one `#[tokio::test]` per conformance check, each on a fresh store from `$make`
+/// (an `async` expression yielding `Option<impl Store>`; `None` skips the check).
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($make:expr) => {
+        $crate::store_conformance_tests!(@each $make;
+            tenants_are_created_once,
+            racing_tenant_creation_creates_once,
+            apps_round_trip_within_their_tenant,
+            duplicate_client_ids_conflict,
+            apps_list_newest_first_in_pages,
+            governance_patches_apply_within_tenant,
+            rotation_without_grace_retires_the_old_secret,
+            rotation_with_grace_keeps_the_old_secret_until_it_ends,
+            rotation_of_a_foreign_app_is_refused,
+            signing_keys_round_trip,
+            racing_key_inserts_have_one_winner,
+        );
+    };
+    (@each $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                match $make.await {
+                    Some(store) => $crate::store::conformance::$name(&store).await,
+                    None => eprintln!("skipped: store not configured"),
+                }
+            }
+        )*
+    };
+}

@@ -1,0 +1,193 @@
+//! An in-memory store for unit tests and examples. Nothing survives the process.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use super::{AppPage, AppStore, Cursor, KeyStore, StoreError, StoredKey, TenantStore};
+use crate::apps::{App, Governance, GovernancePatch};
+use crate::clock::Timestamp;
+use crate::id::{AppId, TenantId};
+use crate::secret::SecretHash;
+
+#[derive(Debug, Default)]
+struct Inner {
+    tenants: HashMap<TenantId, Timestamp>,
+    /// Apps in insertion order with their sequence number.
+    apps: Vec<(i64, App)>,
+    secrets: HashMap<AppId, Vec<(SecretHash, Option<Timestamp>)>>,
+    keys: Vec<StoredKey>,
+    next_seq: i64,
+}
+
+/// A store held in a mutex in this process. Behaves like the SQL stores (the conformance suite
+/// checks it), so tests written against it hold for them too.
+#[derive(Debug, Default)]
+pub struct MemoryStore(Mutex<Inner>);
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn still_valid(expires_at: Option<Timestamp>, now: Timestamp) -> bool {
+    expires_at.is_none_or(|t| t > now)
+}
+
+#[async_trait]
+impl TenantStore for MemoryStore {
+    async fn ensure_tenant(&self, tenant: &TenantId, now: Timestamp) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        if inner.tenants.contains_key(tenant) {
+            return Ok(false);
+        }
+        inner.tenants.insert(tenant.clone(), now);
+        Ok(true)
+    }
+
+    async fn tenant_exists(&self, tenant: &TenantId) -> Result<bool, StoreError> {
+        Ok(self.lock().tenants.contains_key(tenant))
+    }
+}
+
+#[async_trait]
+impl AppStore for MemoryStore {
+    async fn insert_app(&self, app: &App, secret: &SecretHash) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if !inner.tenants.contains_key(&app.tenant_id) {
+            return Err(StoreError::Corrupt(format!(
+                "tenant {} does not exist",
+                app.tenant_id
+            )));
+        }
+        if inner.apps.iter().any(|(_, a)| a.client_id == app.client_id) {
+            return Err(StoreError::Conflict);
+        }
+        inner.next_seq += 1;
+        let seq = inner.next_seq;
+        inner.apps.push((seq, app.clone()));
+        inner
+            .secrets
+            .insert(app.client_id.clone(), vec![(secret.clone(), None)]);
+        Ok(())
+    }
+
+    async fn get_app(&self, tenant: &TenantId, id: &AppId) -> Result<Option<App>, StoreError> {
+        Ok(self
+            .lock()
+            .apps
+            .iter()
+            .find(|(_, a)| &a.client_id == id && &a.tenant_id == tenant)
+            .map(|(_, a)| a.clone()))
+    }
+
+    async fn list_apps(
+        &self,
+        tenant: &TenantId,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<AppPage, StoreError> {
+        let inner = self.lock();
+        let mut matching = inner
+            .apps
+            .iter()
+            .rev()
+            .filter(|(seq, a)| &a.tenant_id == tenant && after.is_none_or(|c| *seq < c.0));
+        let apps: Vec<(i64, App)> = matching.by_ref().take(limit as usize).cloned().collect();
+        let more = matching.next().is_some();
+        Ok(AppPage {
+            next: if more { apps.last().map(|(s, _)| Cursor(*s)) } else { None },
+            apps: apps.into_iter().map(|(_, a)| a).collect(),
+        })
+    }
+
+    async fn update_governance(
+        &self,
+        tenant: &TenantId,
+        id: &AppId,
+        patch: GovernancePatch,
+    ) -> Result<Option<Governance>, StoreError> {
+        let mut inner = self.lock();
+        Ok(inner
+            .apps
+            .iter_mut()
+            .find(|(_, a)| &a.client_id == id && &a.tenant_id == tenant)
+            .map(|(_, a)| {
+                a.governance = patch.apply(a.governance);
+                a.governance
+            }))
+    }
+
+    async fn rotate_secret(
+        &self,
+        tenant: &TenantId,
+        id: &AppId,
+        new: &SecretHash,
+        now: Timestamp,
+        old_valid_until: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        if !inner
+            .apps
+            .iter()
+            .any(|(_, a)| &a.client_id == id && &a.tenant_id == tenant)
+        {
+            return Ok(false);
+        }
+        let secrets = inner.secrets.entry(id.clone()).or_default();
+        secrets.retain(|(_, exp)| still_valid(*exp, now));
+        for (_, exp) in secrets.iter_mut() {
+            if still_valid(*exp, old_valid_until) {
+                *exp = Some(old_valid_until);
+            }
+        }
+        secrets.push((new.clone(), None));
+        Ok(true)
+    }
+
+    async fn valid_secrets(
+        &self,
+        id: &AppId,
+        now: Timestamp,
+    ) -> Result<Vec<SecretHash>, StoreError> {
+        Ok(self
+            .lock()
+            .secrets
+            .get(id)
+            .map(|v| {
+                v.iter()
+                    .filter(|(_, exp)| still_valid(*exp, now))
+                    .map(|(h, _)| h.clone())
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}
+
+#[async_trait]
+impl KeyStore for MemoryStore {
+    async fn insert_signing_key(&self, key: &StoredKey) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if inner.keys.iter().any(|k| k.kid == key.kid) {
+            return Err(StoreError::Conflict);
+        }
+        inner.keys.push(key.clone());
+        Ok(())
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        Ok(self.lock().keys.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    crate::store_conformance_tests!(async { Some(super::MemoryStore::new()) });
+}

@@ -1,0 +1,139 @@
+//! Storage, behind traits: the core never talks to a database itself.
+//!
+//! Each capability has its own trait; [`Store`] is all of them together and is what
+//! [`crate::Knogin`] holds (as `Arc<dyn Store>`). `knogin-store-sqlx` implements them for SQLite
+//! and PostgreSQL; [`memory::MemoryStore`] (feature `test-util`) for unit tests. Every
+//! implementation runs the same [`conformance`] suite.
+
+use std::error::Error as StdError;
+
+use async_trait::async_trait;
+
+use crate::apps::{App, Governance, GovernancePatch};
+use crate::clock::Timestamp;
+use crate::id::{AppId, KeyId, TenantId};
+use crate::secret::SecretHash;
+
+#[cfg(any(test, feature = "test-util"))]
+pub mod conformance;
+#[cfg(any(test, feature = "test-util"))]
+pub mod memory;
+
+/// What went wrong in a store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A record with the same unique key already exists.
+    #[error("a record with the same key already exists")]
+    Conflict,
+    /// Data read back could not be decoded (a bug or a hand-edited database).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The backend failed: connection lost, disk full, and the like.
+    #[error("storage backend failed: {0}")]
+    Backend(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl StoreError {
+    /// Wraps a backend's own error.
+    pub fn backend(e: impl StdError + Send + Sync + 'static) -> Self {
+        Self::Backend(Box::new(e))
+    }
+}
+
+/// A position in a listing, as the store understands it. The HTTP layer turns it into an opaque
+/// `cursor` string; stores hand it back to continue after the last item returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Cursor(pub i64);
+
+/// One page of apps, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppPage {
+    /// Up to `limit` apps.
+    pub apps: Vec<App>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<Cursor>,
+}
+
+/// Tenants.
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    /// Creates `tenant` unless it exists. Returns whether it was created. Safe to race.
+    async fn ensure_tenant(&self, tenant: &TenantId, now: Timestamp) -> Result<bool, StoreError>;
+
+    /// Whether `tenant` exists.
+    async fn tenant_exists(&self, tenant: &TenantId) -> Result<bool, StoreError>;
+}
+
+/// Apps and their client secrets.
+#[async_trait]
+pub trait AppStore: Send + Sync {
+    /// Stores a new app with its first secret's hash, atomically. The tenant must exist.
+    async fn insert_app(&self, app: &App, secret: &SecretHash) -> Result<(), StoreError>;
+
+    /// The app `id` if it belongs to `tenant`.
+    async fn get_app(&self, tenant: &TenantId, id: &AppId) -> Result<Option<App>, StoreError>;
+
+    /// Up to `limit` of `tenant`'s apps, newest first, starting after `after`.
+    async fn list_apps(
+        &self,
+        tenant: &TenantId,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<AppPage, StoreError>;
+
+    /// Applies `patch` to the governance of `tenant`'s app `id` in one statement and returns
+    /// the result, or `None` when there is no such app.
+    async fn update_governance(
+        &self,
+        tenant: &TenantId,
+        id: &AppId,
+        patch: GovernancePatch,
+    ) -> Result<Option<Governance>, StoreError>;
+
+    /// Adds `new` as a secret of `tenant`'s app `id` and makes every secret still valid at
+    /// `old_valid_until` expire then, in one transaction. Returns `false` when there is no such
+    /// app (and changes nothing).
+    async fn rotate_secret(
+        &self,
+        tenant: &TenantId,
+        id: &AppId,
+        new: &SecretHash,
+        now: Timestamp,
+        old_valid_until: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// The hashes of app `id`'s secrets that are valid at `now` (any tenant: client
+    /// authentication identifies the app by its client id alone).
+    async fn valid_secrets(&self, id: &AppId, now: Timestamp)
+    -> Result<Vec<SecretHash>, StoreError>;
+}
+
+/// A signing key as stored: the private key sealed under the operator's key-encryption key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    /// Its `kid`.
+    pub kid: KeyId,
+    /// The JWS algorithm, e.g. `RS256`.
+    pub algorithm: String,
+    /// The private key, PKCS#8 DER sealed with [`crate::keys::MasterKey`].
+    pub sealed_private_key: Vec<u8>,
+    /// When it was created.
+    pub created_at: Timestamp,
+}
+
+/// Signing keys.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Stores a new key. [`StoreError::Conflict`] if the `kid` is taken: of several processes
+    /// racing to create the first key, exactly one wins.
+    async fn insert_signing_key(&self, key: &StoredKey) -> Result<(), StoreError>;
+
+    /// Every stored key, oldest first.
+    async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
+}
+
+/// Everything the core stores. Implemented for any type that implements each part.
+pub trait Store: TenantStore + AppStore + KeyStore + std::fmt::Debug {}
+
+impl<T: TenantStore + AppStore + KeyStore + std::fmt::Debug> Store for T {}
