@@ -1,11 +1,15 @@
 //! The store conformance suite: one set of checks every [`Store`] implementation must pass.
 //!
 //! Run it against your own store with [`crate::store_conformance_tests!`], giving an `async`
-//! expression that yields `Some(fresh_store)` (or `None` to skip, e.g. when a database is not
-//! configured):
+//! expression that yields `Some(pointer_to_a_fresh_store)` (or `None` to skip, e.g. when a
+//! database is not configured). The in-memory store runs it like this:
 //!
-//! ```ignore
-//! knogin_core::store_conformance_tests!(async { Some(MyStore::connect_fresh().await) });
+//! ```
+//! # mod conformance {
+//! knogin_core::store_conformance_tests!(async {
+//!     Some(Box::new(knogin_core::store::memory::MemoryStore::new()))
+//! });
+//! # }
 //! ```
 
 use std::time::Duration;
@@ -249,8 +253,9 @@ pub async fn racing_key_inserts_have_one_winner(store: &dyn Store) {
     assert_eq!(store.signing_keys().await.unwrap().len(), 1);
 }
 
-/// Expands to one `#[tokio::test]` per conformance check, each on a fresh store from `$make`
-/// (an `async` expression yielding `Option<impl Store>`; `None` skips the check).
+/// Expands to one `#[tokio::test]` per conformance check, each on a fresh store from `$make`: an
+/// `async` expression yielding `Option<P>` where `P` dereferences to the store (a `Box`, an
+/// `Arc`, or a guard that owns the database); `None` skips the check.
 #[macro_export]
 macro_rules! store_conformance_tests {
     ($make:expr) => {
@@ -273,7 +278,7 @@ macro_rules! store_conformance_tests {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 match $make.await {
-                    Some(store) => $crate::store::conformance::$name(&store).await,
+                    Some(store) => $crate::store::conformance::$name(&*store).await,
                     None => eprintln!("skipped: store not configured"),
                 }
             }

@@ -189,5 +189,5 @@ impl KeyStore for MemoryStore {
 
 #[cfg(test)]
 mod tests {
-    crate::store_conformance_tests!(async { Some(super::MemoryStore::new()) });
+    crate::store_conformance_tests!(async { Some(Box::new(super::MemoryStore::new())) });
 }

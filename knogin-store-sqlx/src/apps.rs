@@ -1,0 +1,236 @@
+//! Apps and their client secrets.
+
+use async_trait::async_trait;
+use knogin_core::apps::{App, Governance, GovernancePatch, GrantType, RedirectUri};
+use knogin_core::store::{AppPage, AppStore, Cursor, StoreError};
+use knogin_core::{AppId, SecretHash, TenantId, Timestamp};
+
+use crate::{SqlxStore, store_error, with_pool};
+
+/// The columns an [`AppRow`] reads, for `concat!` into literal SQL.
+macro_rules! app_columns {
+    () => {
+        "seq, client_id, tenant_id, name, grant_types, redirect_uris, requested_scopes, \
+         allow_service_tokens, enforce_pkce, created_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct AppRow {
+    seq: i64,
+    client_id: String,
+    tenant_id: String,
+    name: String,
+    grant_types: String,
+    redirect_uris: String,
+    requested_scopes: String,
+    allow_service_tokens: bool,
+    enforce_pkce: bool,
+    created_at: i64,
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value:?}"))
+}
+
+fn json_list(column: &str, text: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(text).map_err(|_| corrupt(column, text))
+}
+
+impl TryFrom<AppRow> for App {
+    type Error = StoreError;
+
+    fn try_from(row: AppRow) -> Result<Self, StoreError> {
+        Ok(App {
+            client_id: AppId::parse(&row.client_id).ok_or_else(|| corrupt("client_id", &row.client_id))?,
+            tenant_id: TenantId::parse(&row.tenant_id).ok_or_else(|| corrupt("tenant_id", &row.tenant_id))?,
+            name: row.name,
+            grant_types: json_list("grant_types", &row.grant_types)?
+                .iter()
+                .map(|g| GrantType::parse(g).ok_or_else(|| corrupt("grant type", g)))
+                .collect::<Result<_, _>>()?,
+            redirect_uris: json_list("redirect_uris", &row.redirect_uris)?
+                .iter()
+                .map(|u| RedirectUri::parse(u).map_err(|_| corrupt("redirect uri", u)))
+                .collect::<Result<_, _>>()?,
+            requested_scopes: json_list("requested_scopes", &row.requested_scopes)?,
+            created_at: Timestamp::from_unix(row.created_at),
+            governance: Governance {
+                allow_service_tokens: row.allow_service_tokens,
+                enforce_pkce: row.enforce_pkce,
+            },
+        })
+    }
+}
+
+fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).expect("lists of strings serialize")
+}
+
+#[async_trait]
+impl AppStore for SqlxStore {
+    async fn insert_app(&self, app: &App, secret: &SecretHash) -> Result<(), StoreError> {
+        const INSERT_APP: &str = "INSERT INTO apps (client_id, tenant_id, name, grant_types, \
+            redirect_uris, requested_scopes, allow_service_tokens, enforce_pkce, created_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+        const INSERT_SECRET: &str =
+            "INSERT INTO app_secrets (client_id, secret_hash, created_at) VALUES ($1, $2, $3)";
+        let grants: Vec<&str> = app.grant_types.iter().map(|g| g.as_str()).collect();
+        let uris: Vec<&str> = app.redirect_uris.iter().map(RedirectUri::as_str).collect();
+        with_pool!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(INSERT_APP)
+                .bind(app.client_id.as_str())
+                .bind(app.tenant_id.as_str())
+                .bind(&app.name)
+                .bind(to_json(&grants))
+                .bind(to_json(&uris))
+                .bind(to_json(&app.requested_scopes))
+                .bind(app.governance.allow_service_tokens)
+                .bind(app.governance.enforce_pkce)
+                .bind(app.created_at.unix())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(INSERT_SECRET)
+                .bind(app.client_id.as_str())
+                .bind(secret.as_bytes())
+                .bind(app.created_at.unix())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        }.await)
+        .map_err(store_error)
+    }
+
+    async fn get_app(&self, tenant: &TenantId, id: &AppId) -> Result<Option<App>, StoreError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            app_columns!(),
+            " FROM apps WHERE client_id = $1 AND tenant_id = $2"
+        );
+        let row: Option<AppRow> = with_pool!(self, pool => sqlx::query_as(SQL)
+            .bind(id.as_str())
+            .bind(tenant.as_str())
+            .fetch_optional(pool)
+            .await)
+        .map_err(store_error)?;
+        row.map(App::try_from).transpose()
+    }
+
+    async fn list_apps(
+        &self,
+        tenant: &TenantId,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<AppPage, StoreError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            app_columns!(),
+            " FROM apps WHERE tenant_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+        );
+        let before = after.map_or(i64::MAX, |c| c.0);
+        let mut rows: Vec<AppRow> = with_pool!(self, pool => sqlx::query_as(SQL)
+            .bind(tenant.as_str())
+            .bind(before)
+            .bind(i64::from(limit) + 1)
+            .fetch_all(pool)
+            .await)
+        .map_err(store_error)?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next = if more { rows.last().map(|r| Cursor(r.seq)) } else { None };
+        let apps = rows.into_iter().map(App::try_from).collect::<Result<_, _>>()?;
+        Ok(AppPage { apps, next })
+    }
+
+    async fn update_governance(
+        &self,
+        tenant: &TenantId,
+        id: &AppId,
+        patch: GovernancePatch,
+    ) -> Result<Option<Governance>, StoreError> {
+        const SQL: &str = "UPDATE apps SET \
+            allow_service_tokens = COALESCE($1, allow_service_tokens), \
+            enforce_pkce = COALESCE($2, enforce_pkce) \
+            WHERE client_id = $3 AND tenant_id = $4 \
+            RETURNING allow_service_tokens, enforce_pkce";
+        let row: Option<(bool, bool)> = with_pool!(self, pool => sqlx::query_as(SQL)
+            .bind(patch.allow_service_tokens)
+            .bind(patch.enforce_pkce)
+            .bind(id.as_str())
+            .bind(tenant.as_str())
+            .fetch_optional(pool)
+            .await)
+        .map_err(store_error)?;
+        Ok(row.map(|(allow_service_tokens, enforce_pkce)| Governance {
+            allow_service_tokens,
+            enforce_pkce,
+        }))
+    }
+
+    async fn rotate_secret(
+        &self,
+        tenant: &TenantId,
+        id: &AppId,
+        new: &SecretHash,
+        now: Timestamp,
+        old_valid_until: Timestamp,
+    ) -> Result<bool, StoreError> {
+        // Writing the app row first takes its lock (SQLite: the database's), so concurrent
+        // rotations of one app run one after the other.
+        const MARK: &str =
+            "UPDATE apps SET secret_rotated_at = $1 WHERE client_id = $2 AND tenant_id = $3";
+        const PRUNE: &str =
+            "DELETE FROM app_secrets WHERE client_id = $1 AND expires_at IS NOT NULL AND expires_at <= $2";
+        const RETIRE: &str = "UPDATE app_secrets SET expires_at = $1 \
+            WHERE client_id = $2 AND (expires_at IS NULL OR expires_at > $1)";
+        const INSERT: &str =
+            "INSERT INTO app_secrets (client_id, secret_hash, created_at) VALUES ($1, $2, $3)";
+        with_pool!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            let marked = sqlx::query(MARK)
+                .bind(now.unix())
+                .bind(id.as_str())
+                .bind(tenant.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if marked == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            sqlx::query(PRUNE).bind(id.as_str()).bind(now.unix()).execute(&mut *tx).await?;
+            sqlx::query(RETIRE)
+                .bind(old_valid_until.unix())
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(INSERT)
+                .bind(id.as_str())
+                .bind(new.as_bytes())
+                .bind(now.unix())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await.map(|()| true)
+        }.await)
+        .map_err(store_error)
+    }
+
+    async fn valid_secrets(
+        &self,
+        id: &AppId,
+        now: Timestamp,
+    ) -> Result<Vec<SecretHash>, StoreError> {
+        const SQL: &str = "SELECT secret_hash FROM app_secrets \
+            WHERE client_id = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY id";
+        let rows: Vec<Vec<u8>> = with_pool!(self, pool => sqlx::query_scalar(SQL)
+            .bind(id.as_str())
+            .bind(now.unix())
+            .fetch_all(pool)
+            .await)
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|h| SecretHash::from_bytes(h).ok_or_else(|| StoreError::Corrupt("secret hash length".into())))
+            .collect()
+    }
+}
