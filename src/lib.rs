@@ -1,1 +1,39 @@
-//! x
+//! Embed the Knogin external integration contract (app registration, scopes, governance,
+//! write-once client secrets, JWKS and bearer tokens) in your own axum or hyper server.
+//!
+//! This facade re-exports the workspace:
+//!
+//! * [`core`] (`knogin-core`): the domain, policies and routes over `http` types;
+//! * [`store`] (`knogin-store-sqlx`): SQLite (embedded default) and PostgreSQL storage;
+//! * [`axum`] (`knogin-axum`) and [`hyper`] (`knogin-hyper`): the adapters.
+//!
+//! Mount the contract next to your own routes:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use knogin::core::{Knogin, ScopeCatalog, keys::MasterKey};
+//! use knogin::store::SqlxStore;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = SqlxStore::connect("sqlite://knogin.db").await?;
+//! let master_key = MasterKey::from_base64(&std::env::var("KNOGIN_MASTER_KEY")?)?;
+//! let knogin = Knogin::builder("https://auth.example.com", Arc::new(store), master_key)
+//!     .scopes(ScopeCatalog::reference())
+//!     .build()
+//!     .await?;
+//!
+//! let app = ::axum::Router::new()
+//!     .route("/healthz", ::axum::routing::get(|| async { "ok" }))
+//!     .merge(knogin::axum::router(knogin))
+//!     .fallback(knogin::axum::not_found);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! ::axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+pub use knogin_axum as axum;
+pub use knogin_core as core;
+pub use knogin_hyper as hyper;
+pub use knogin_store_sqlx as store;

@@ -1,1 +1,43 @@
-//! x
+//! Mount the Knogin integration contract into an axum [`Router`].
+//!
+//! [`router`] gives a `Router` with one route per contract path, each served by the core, so
+//! axum and hyper users get byte-identical answers. `merge` it into your app, or `nest` it under
+//! a prefix. Use [`not_found`] as your fallback to answer unknown paths exactly like the core does.
+//!
+//! ```no_run
+//! # async fn example(knogin: knogin_core::Knogin) {
+//! use axum::{Router, routing::get};
+//!
+//! let app = Router::new()
+//!     .route("/healthz", get(|| async { "ok" }))
+//!     .merge(knogin_axum::router(knogin))
+//!     .fallback(knogin_axum::not_found);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await.unwrap();
+//! axum::serve(listener, app).await.unwrap();
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+use axum::Router;
+use axum::response::{IntoResponse, Response};
+use knogin_core::Knogin;
+use knogin_core::http::ROUTES;
+
+/// A router serving every route of the contract through `knogin`.
+pub fn router<S>(knogin: Knogin) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let mut paths: Vec<&'static str> = ROUTES.iter().map(|r| r.path).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    paths
+        .into_iter()
+        .fold(Router::new(), |router, path| router.route_service(path, knogin.clone()))
+}
+
+/// The core's fixed 404 answer, as an axum handler: the same bytes for every unknown path,
+/// withheld surfaces included.
+pub async fn not_found() -> Response {
+    knogin_core::http::not_found().into_response()
+}

@@ -5,6 +5,7 @@ use crate::id::{AppId, TenantId};
 use crate::knogin::Knogin;
 use crate::secret::ClientSecret;
 use crate::store::{AppPage, Cursor, StoreError};
+use crate::validation::ValidationErrors;
 
 impl Knogin {
     /// Registers an app for `tenant` and returns it with its client secret, the only time the
@@ -14,12 +15,28 @@ impl Knogin {
         tenant: &TenantId,
         registration: Registration,
     ) -> Result<(App, ClientSecret), AppError> {
-        let now = self.0.clock.now();
-        let app = registration.validate(&self.0.scopes, AppId::generate(), tenant.clone(), now)?;
-        let secret = ClientSecret::generate();
-        self.0.store.ensure_tenant(tenant, now).await?;
-        self.0.store.insert_app(&app, &secret.hash()).await?;
+        let app = self.check_registration(tenant, registration)?;
+        let secret = self.store_app(&app).await?;
         Ok((app, secret))
+    }
+
+    /// Runs the registration policy for `tenant` at the current time: the app to store, or
+    /// every broken rule.
+    pub fn check_registration(
+        &self,
+        tenant: &TenantId,
+        registration: Registration,
+    ) -> Result<App, ValidationErrors> {
+        registration.validate(&self.0.scopes, AppId::generate(), tenant.clone(), self.0.clock.now())
+    }
+
+    /// Stores an app that passed [`Knogin::check_registration`] with a new client secret, and
+    /// returns the secret (the only time it exists in clear).
+    pub async fn store_app(&self, app: &App) -> Result<ClientSecret, AppError> {
+        let secret = ClientSecret::generate();
+        self.0.store.ensure_tenant(&app.tenant_id, app.created_at).await?;
+        self.0.store.insert_app(app, &secret.hash()).await?;
+        Ok(secret)
     }
 
     /// `tenant`'s app `id`.

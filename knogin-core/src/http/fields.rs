@@ -82,12 +82,30 @@ impl Fields {
     }
 
     /// Every problem found, including a member nobody asked for; `Ok` when there is none.
-    pub(crate) fn finish(mut self) -> Result<(), ApiError> {
+    pub(crate) fn finish(self) -> Result<(), ApiError> {
+        self.finish_with(Ok(()))
+    }
+
+    /// Like [`Fields::finish`], but also reports what the policy found wrong (`checked`) in the
+    /// fields that were well-typed, so the caller learns about every bad field at once.
+    pub(crate) fn finish_with<T>(mut self, checked: Result<T, ValidationErrors>) -> Result<T, ApiError> {
         let mut unknown: Vec<String> = self.map.keys().cloned().collect();
         unknown.sort();
         for name in unknown {
             self.errors.push(name, "is not a known field");
         }
-        self.errors.into_result(()).map_err(ApiError::Invalid)
+        match checked {
+            Ok(value) if self.errors.is_empty() => Ok(value),
+            Ok(_) => Err(ApiError::Invalid(self.errors)),
+            Err(policy) => {
+                let mistyped = |field: &str| {
+                    let base = field.split('[').next().unwrap_or(field);
+                    self.errors.0.iter().any(|e| e.field.split('[').next() == Some(base))
+                };
+                let extra: Vec<_> = policy.0.into_iter().filter(|e| !mistyped(&e.field)).collect();
+                self.errors.0.extend(extra);
+                Err(ApiError::Invalid(self.errors))
+            }
+        }
     }
 }

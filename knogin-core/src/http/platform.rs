@@ -49,8 +49,8 @@ pub(super) async fn create_app(knogin: &Knogin, caller: &Caller, body: Value) ->
         redirect_uris: fields.strings("redirect_uris", false),
         requested_scopes: fields.strings("requested_scopes", false),
     };
-    fields.finish()?;
-    let (app, secret) = knogin.register_app(&caller.tenant, registration).await?;
+    let app = fields.finish_with(knogin.check_registration(&caller.tenant, registration))?;
+    let secret = knogin.store_app(&app).await?;
 
     Ok(json_no_store(
         StatusCode::CREATED,

@@ -1,0 +1,257 @@
+//! The test server, its HTTP client, and the adapter × store matrix.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use knogin::core::clock::{Clock as _, ManualClock, SystemClock};
+use knogin::core::keys::MasterKey;
+use knogin::core::testing::FIXTURE_KEY;
+use knogin::core::{Knogin, ScopeCatalog, TenantId};
+use knogin::store::testing::TestDatabase;
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+/// The issuer every test server uses.
+pub const ISSUER: &str = "http://knogin.test";
+
+/// Which adapter mounts the core.
+#[derive(Debug, Clone, Copy)]
+pub enum Adapter {
+    Axum,
+    Hyper,
+}
+
+/// Which database backs the store.
+#[derive(Debug, Clone, Copy)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A knogin server on a loopback port, with its handle and a clock the test moves.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub knogin: Knogin,
+    pub clock: Arc<ManualClock>,
+    client: Client<HttpConnector, Full<Bytes>>,
+    _db: TestDatabase,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The embedder's own route next to the contract, in both adapters.
+pub const EMBEDDER_PATH: &str = "/hello";
+pub const EMBEDDER_BODY: &str = "hello from the embedder";
+
+impl TestServer {
+    /// A server on `adapter` and `db` with no secret-rotation grace; `None` when `db` is not
+    /// configured.
+    pub async fn start(adapter: Adapter, db: Db) -> Option<Self> {
+        Self::start_with(adapter, db, Duration::ZERO).await
+    }
+
+    /// A server whose rotated-out secrets keep working for `grace`.
+    pub async fn start_with(adapter: Adapter, db: Db, grace: Duration) -> Option<Self> {
+        let database = match db {
+            Db::Sqlite => knogin::store::testing::sqlite().await,
+            Db::Postgres => knogin::store::testing::postgres().await?,
+        };
+        let clock = Arc::new(ManualClock::new(SystemClock.now()));
+        let knogin = Knogin::builder(ISSUER, Arc::new((*database).clone()), MasterKey::generate())
+            .clock(clock.clone())
+            .scopes(ScopeCatalog::reference())
+            .secret_rotation_grace(grace)
+            .initial_signing_key(FIXTURE_KEY.to_vec())
+            .build()
+            .await
+            .expect("the test server builds");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let addr = listener.local_addr().expect("local address");
+        let task = match adapter {
+            Adapter::Axum => tokio::spawn(serve_axum(listener, knogin.clone())),
+            Adapter::Hyper => tokio::spawn(serve_hyper(listener, knogin.clone())),
+        };
+        Some(Self {
+            addr,
+            knogin,
+            clock,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            _db: database,
+            task,
+        })
+    }
+
+    /// An admin token for `tenant`.
+    pub async fn admin_token(&self, tenant: &str) -> String {
+        let tenant = TenantId::parse(tenant).expect("a valid tenant id");
+        self.knogin
+            .mint_admin_token(&tenant, Duration::from_secs(600))
+            .await
+            .expect("mint an admin token")
+            .expose()
+            .to_owned()
+    }
+
+    /// Sends one request.
+    pub async fn send(&self, method: Method, path: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> TestResponse {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("http://{}{}", self.addr, path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(Full::new(body.into())).expect("a valid request");
+        let response = self.client.request(request).await.expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.expect("a full body").to_bytes();
+        TestResponse { status, headers, body }
+    }
+
+    /// `GET path` with a bearer token.
+    pub async fn get(&self, path: &str, token: &str) -> TestResponse {
+        let auth = format!("Bearer {token}");
+        self.send(Method::GET, path, &[("authorization", &auth)], Bytes::new()).await
+    }
+
+    /// `method path` with a bearer token and a JSON body.
+    pub async fn json(&self, method: Method, path: &str, token: &str, body: &Value) -> TestResponse {
+        let auth = format!("Bearer {token}");
+        self.send(
+            method,
+            path,
+            &[("authorization", &auth), ("content-type", "application/json")],
+            serde_json::to_vec(body).expect("JSON"),
+        )
+        .await
+    }
+
+    /// Registers a client-credentials app for the admin token's tenant and returns its JSON.
+    pub async fn register(&self, token: &str, name: &str) -> Value {
+        let body = serde_json::json!({
+            "name": name,
+            "grant_types": ["client_credentials"],
+            "redirect_uris": [],
+            "requested_scopes": ["webhooks:write"],
+        });
+        let response = self.json(Method::POST, "/v1/platform/apps", token, &body).await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+        response.json()
+    }
+}
+
+/// What the server answered.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .map_or("", |v| v.to_str().expect("a visible ASCII header"))
+    }
+
+    /// Asserts an RFC 9457 problem with `status` and returns its JSON.
+    pub fn problem(&self, status: StatusCode) -> Value {
+        assert_eq!(self.status, status, "{}", self.text());
+        assert_eq!(self.header("content-type"), "application/problem+json");
+        let problem = self.json();
+        assert_eq!(problem["status"], status.as_u16());
+        assert!(problem["type"].is_string() && problem["title"].is_string() && problem["detail"].is_string());
+        problem
+    }
+
+    /// The `field` names of a validation problem's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        let problem = self.problem(StatusCode::BAD_REQUEST);
+        problem["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no errors list: {problem}"))
+            .iter()
+            .map(|e| e["field"].as_str().expect("a field name").to_owned())
+            .collect()
+    }
+}
+
+async fn serve_axum(listener: TcpListener, knogin: Knogin) {
+    let app = axum::Router::new()
+        .route(EMBEDDER_PATH, axum::routing::get(|| async { EMBEDDER_BODY }))
+        .merge(knogin::axum::router(knogin))
+        .fallback(knogin::axum::not_found);
+    axum::serve(listener, app).await.expect("axum serves");
+}
+
+async fn serve_hyper(listener: TcpListener, knogin: Knogin) {
+    /// The embedder's own hyper service: one route, and the core's 404 for the rest.
+    async fn embedder(
+        request: Request<hyper::body::Incoming>,
+    ) -> Result<http::Response<Full<Bytes>>, Infallible> {
+        if request.uri().path() == EMBEDDER_PATH {
+            return Ok(http::Response::new(Full::new(Bytes::from_static(EMBEDDER_BODY.as_bytes()))));
+        }
+        Ok(knogin::core::http::not_found())
+    }
+    let service = knogin::hyper::KnoginService::new(knogin, hyper::service::service_fn(embedder));
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let service = service.clone();
+        tokio::spawn(async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// Runs each case through axum and hyper, on SQLite and PostgreSQL: one test per combination.
+macro_rules! matrix {
+    ($($case:ident),* $(,)?) => {
+        $(
+            mod $case {
+                use $crate::support::{Adapter, Db, TestServer};
+
+                async fn run(adapter: Adapter, db: Db) {
+                    match TestServer::start(adapter, db).await {
+                        Some(server) => super::$case(&server).await,
+                        None => eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set"),
+                    }
+                }
+
+                #[tokio::test]
+                async fn axum_sqlite() { run(Adapter::Axum, Db::Sqlite).await }
+                #[tokio::test]
+                async fn hyper_sqlite() { run(Adapter::Hyper, Db::Sqlite).await }
+                #[tokio::test]
+                async fn axum_postgres() { run(Adapter::Axum, Db::Postgres).await }
+                #[tokio::test]
+                async fn hyper_postgres() { run(Adapter::Hyper, Db::Postgres).await }
+            }
+        )*
+    };
+}
+pub(crate) use matrix;
