@@ -1,1 +1,47 @@
-fn main(){}
+//! Embedding the Knogin contract in an axum app, next to the app's own routes.
+//!
+//! ```text
+//! cargo run --example embed-axum
+//! curl http://127.0.0.1:3000/hello
+//! curl http://127.0.0.1:3000/.well-known/jwks.json
+//! ```
+//!
+//! It keeps everything in memory and prints an admin token for the tenant `demo` on start.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use knogin::core::keys::MasterKey;
+use knogin::core::{Knogin, ScopeCatalog, TenantId};
+use knogin::store::SqlxStore;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // A real deployment reads the master key from its secret store and uses a file or PostgreSQL.
+    let store = SqlxStore::connect("sqlite::memory:").await?;
+    let knogin = Knogin::builder(
+        "http://127.0.0.1:3000",
+        Arc::new(store),
+        MasterKey::generate(),
+    )
+    .scopes(ScopeCatalog::reference())
+    .build()
+    .await?;
+
+    let tenant = TenantId::parse("demo").ok_or("invalid tenant")?;
+    let token = knogin
+        .mint_admin_token(&tenant, Duration::from_secs(3600))
+        .await?;
+    println!("admin token for tenant demo:\n{}", token.expose());
+
+    let app = Router::new()
+        .route("/hello", get(|| async { "hello from the embedding app" }))
+        .merge(knogin::axum::router(knogin))
+        .fallback(knogin::axum::not_found);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    println!("listening on http://127.0.0.1:3000");
+    axum::serve(listener, app).await?;
+    Ok(())
+}

@@ -6,6 +6,7 @@
 //! ```
 
 use std::error::Error;
+use std::fmt::Write as _;
 use std::fs;
 use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;
@@ -50,7 +51,11 @@ enum Command {
 #[derive(Debug, Args)]
 struct Common {
     /// The database: `sqlite://PATH` (created if missing) or `postgres://…`.
-    #[arg(long, env = "KNOGIN_DATABASE_URL", default_value = "sqlite://knogin.db")]
+    #[arg(
+        long,
+        env = "KNOGIN_DATABASE_URL",
+        default_value = "sqlite://knogin.db"
+    )]
     database: String,
     /// The issuer URL, used verbatim as the tokens' `iss` and `aud`.
     #[arg(long, env = "KNOGIN_ISSUER", default_value = "http://127.0.0.1:8080")]
@@ -83,9 +88,9 @@ type BoxError = Box<dyn Error + Send + Sync>;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let command = cli.command.unwrap_or_else(|| {
-        Command::Serve(ServeArgs::parse_from_defaults())
-    });
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::parse_from_defaults()));
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
@@ -104,7 +109,7 @@ async fn main() -> ExitCode {
             let mut message = format!("error: {e}");
             let mut source = e.source();
             while let Some(s) = source {
-                message.push_str(&format!(": {s}"));
+                let _ = write!(message, ": {s}");
                 source = s.source();
             }
             eprintln!("{message}");
@@ -145,8 +150,9 @@ fn master_key(database: &str) -> Result<MasterKey, BoxError> {
     };
     let key_path = PathBuf::from(format!("{}.master-key", path.display()));
     match fs::read_to_string(&key_path) {
-        Ok(text) => MasterKey::from_base64(&text)
-            .map_err(|e| format!("{}: {e}", key_path.display()).into()),
+        Ok(text) => {
+            MasterKey::from_base64(&text).map_err(|e| format!("{}: {e}", key_path.display()).into())
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = MasterKey::generate();
             let mut file = fs::OpenOptions::new()
@@ -169,7 +175,9 @@ fn master_key(database: &str) -> Result<MasterKey, BoxError> {
 
 /// The file of a `sqlite:` URL, or `None` for another database or an in-memory one.
 fn sqlite_path(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
@@ -185,7 +193,7 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
                 })
                 .on_request(())
                 .on_response(|response: &http::Response<_>, latency: Duration, _: &Span| {
-                    tracing::info!(status = response.status().as_u16(), latency_us = latency.as_micros() as u64, "served");
+                    tracing::info!(status = response.status().as_u16(), latency = ?latency, "served");
                 })
                 .on_failure(()),
         );
@@ -210,7 +218,10 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
 
 async fn admin_token(args: AdminTokenArgs) -> Result<(), BoxError> {
     let tenant = TenantId::parse(&args.tenant).ok_or_else(|| {
-        format!("--tenant {:?}: use 1 to 64 characters from A-Z a-z 0-9 . _ -", args.tenant)
+        format!(
+            "--tenant {:?}: use 1 to 64 characters from A-Z a-z 0-9 . _ -",
+            args.tenant
+        )
     })?;
     let knogin = open(&args.common).await?;
     let token = knogin

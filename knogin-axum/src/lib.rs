@@ -31,13 +31,14 @@ where
     let mut paths: Vec<&'static str> = ROUTES.iter().map(|r| r.path).collect();
     paths.sort_unstable();
     paths.dedup();
-    paths
-        .into_iter()
-        .fold(Router::new(), |router, path| router.route_service(path, knogin.clone()))
+    paths.into_iter().fold(Router::new(), |router, path| {
+        router.route_service(path, knogin.clone())
+    })
 }
 
 /// The core's fixed 404 answer, as an axum handler: the same bytes for every unknown path,
 /// withheld surfaces included.
+#[allow(clippy::unused_async, reason = "axum handlers are async functions")]
 pub async fn not_found() -> Response {
     knogin_core::http::not_found().into_response()
 }

@@ -30,7 +30,10 @@ impl Timestamp {
     /// This timestamp moved `by` into the future (saturating, sub-second parts dropped).
     #[must_use]
     pub fn plus(self, by: Duration) -> Self {
-        Self(self.0.saturating_add(i64::try_from(by.as_secs()).unwrap_or(i64::MAX)))
+        Self(
+            self.0
+                .saturating_add(i64::try_from(by.as_secs()).unwrap_or(i64::MAX)),
+        )
     }
 
     /// The calendar date and time in UTC, or `None` outside the range `time` can represent.

@@ -26,7 +26,11 @@ impl AppId {
 
     /// A new random id.
     pub fn generate() -> Self {
-        Self(format!("{}{}", Self::PREFIX, random::hex(RANDOM_HEX_LEN / 2)))
+        Self(format!(
+            "{}{}",
+            Self::PREFIX,
+            random::hex(RANDOM_HEX_LEN / 2)
+        ))
     }
 
     /// Parses an id, or `None` when `s` does not have the shape of one.
@@ -143,7 +147,13 @@ mod tests {
 
     #[test]
     fn app_id_rejects_other_shapes() {
-        for bad in ["", "app_", "app_123", "APP_0123456789abcdef0123456789abcdef", "app_0123456789ABCDEF0123456789abcdef"] {
+        for bad in [
+            "",
+            "app_",
+            "app_123",
+            "APP_0123456789abcdef0123456789abcdef",
+            "app_0123456789ABCDEF0123456789abcdef",
+        ] {
             assert_eq!(AppId::parse(bad), None, "{bad}");
         }
     }

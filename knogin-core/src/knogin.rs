@@ -159,7 +159,11 @@ impl Knogin {
     /// assert_eq!(knogin.issuer(), "https://auth.example");
     /// # Ok(()) }
     /// ```
-    pub fn builder(issuer: impl Into<String>, store: Arc<dyn Store>, master_key: MasterKey) -> Builder {
+    pub fn builder(
+        issuer: impl Into<String>,
+        store: Arc<dyn Store>,
+        master_key: MasterKey,
+    ) -> Builder {
         Builder {
             issuer: issuer.into(),
             store,
@@ -214,7 +218,12 @@ impl Knogin {
             scopes: vec![ADMIN_SCOPE.to_owned()],
             ttl,
         };
-        Ok(token::mint(self.0.keys.signer(), &self.0.issuer, now, &grant))
+        Ok(token::mint(
+            self.0.keys.signer(),
+            &self.0.issuer,
+            now,
+            &grant,
+        ))
     }
 
     /// Mints an access token for `grant`, creating its tenant if needed. Refuses the reserved
@@ -225,7 +234,12 @@ impl Knogin {
         }
         let now = self.0.clock.now();
         self.0.store.ensure_tenant(&grant.tenant, now).await?;
-        Ok(token::mint(self.0.keys.signer(), &self.0.issuer, now, grant))
+        Ok(token::mint(
+            self.0.keys.signer(),
+            &self.0.issuer,
+            now,
+            grant,
+        ))
     }
 
     /// Verifies a bearer token this issuer minted: signature, algorithm, type, issuer, audience,

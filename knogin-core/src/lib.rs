@@ -31,6 +31,6 @@ pub mod validation;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use id::{AppId, KeyId, TenantId};
-pub use knogin::{Builder, BuildError, DEFAULT_BODY_LIMIT, Knogin, MintError};
+pub use knogin::{BuildError, Builder, DEFAULT_BODY_LIMIT, Knogin, MintError};
 pub use scope::{ADMIN_SCOPE, Scope, ScopeCatalog};
 pub use secret::{ClientSecret, SecretHash};

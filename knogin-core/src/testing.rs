@@ -21,12 +21,16 @@ pub const TEST_ISSUER: &str = "https://auth.knogin.test";
 /// A handle on a fresh [`MemoryStore`] with the reference scope catalog, the fixture key, the
 /// given clock and secret-rotation grace.
 pub async fn test_knogin_with(clock: Arc<dyn Clock>, grace: Duration) -> Knogin {
-    Knogin::builder(TEST_ISSUER, Arc::new(MemoryStore::new()), MasterKey::generate())
-        .clock(clock)
-        .scopes(ScopeCatalog::reference())
-        .secret_rotation_grace(grace)
-        .initial_signing_key(FIXTURE_KEY.to_vec())
-        .build()
-        .await
-        .expect("a test handle builds")
+    Knogin::builder(
+        TEST_ISSUER,
+        Arc::new(MemoryStore::new()),
+        MasterKey::generate(),
+    )
+    .clock(clock)
+    .scopes(ScopeCatalog::reference())
+    .secret_rotation_grace(grace)
+    .initial_signing_key(FIXTURE_KEY.to_vec())
+    .build()
+    .await
+    .expect("a test handle builds")
 }

@@ -39,6 +39,10 @@ impl ValidationErrors {
 
     /// `Ok(value)` when nothing was recorded, the errors otherwise.
     pub fn into_result<T>(self, value: T) -> Result<T, Self> {
-        if self.is_empty() { Ok(value) } else { Err(self) }
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
     }
 }

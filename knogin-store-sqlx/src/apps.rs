@@ -42,8 +42,10 @@ impl TryFrom<AppRow> for App {
 
     fn try_from(row: AppRow) -> Result<Self, StoreError> {
         Ok(App {
-            client_id: AppId::parse(&row.client_id).ok_or_else(|| corrupt("client_id", &row.client_id))?,
-            tenant_id: TenantId::parse(&row.tenant_id).ok_or_else(|| corrupt("tenant_id", &row.tenant_id))?,
+            client_id: AppId::parse(&row.client_id)
+                .ok_or_else(|| corrupt("client_id", &row.client_id))?,
+            tenant_id: TenantId::parse(&row.tenant_id)
+                .ok_or_else(|| corrupt("tenant_id", &row.tenant_id))?,
             name: row.name,
             grant_types: json_list("grant_types", &row.grant_types)?
                 .iter()
@@ -138,8 +140,15 @@ impl AppStore for SqlxStore {
         .map_err(store_error)?;
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
-        let next = if more { rows.last().map(|r| Cursor(r.seq)) } else { None };
-        let apps = rows.into_iter().map(App::try_from).collect::<Result<_, _>>()?;
+        let next = if more {
+            rows.last().map(|r| Cursor(r.seq))
+        } else {
+            None
+        };
+        let apps = rows
+            .into_iter()
+            .map(App::try_from)
+            .collect::<Result<_, _>>()?;
         Ok(AppPage { apps, next })
     }
 
@@ -180,8 +189,7 @@ impl AppStore for SqlxStore {
         // rotations of one app run one after the other.
         const MARK: &str =
             "UPDATE apps SET secret_rotated_at = $1 WHERE client_id = $2 AND tenant_id = $3";
-        const PRUNE: &str =
-            "DELETE FROM app_secrets WHERE client_id = $1 AND expires_at IS NOT NULL AND expires_at <= $2";
+        const PRUNE: &str = "DELETE FROM app_secrets WHERE client_id = $1 AND expires_at IS NOT NULL AND expires_at <= $2";
         const RETIRE: &str = "UPDATE app_secrets SET expires_at = $1 \
             WHERE client_id = $2 AND (expires_at IS NULL OR expires_at > $1)";
         const INSERT: &str =
@@ -230,7 +238,10 @@ impl AppStore for SqlxStore {
             .await)
         .map_err(store_error)?;
         rows.iter()
-            .map(|h| SecretHash::from_bytes(h).ok_or_else(|| StoreError::Corrupt("secret hash length".into())))
+            .map(|h| {
+                SecretHash::from_bytes(h)
+                    .ok_or_else(|| StoreError::Corrupt("secret hash length".into()))
+            })
             .collect()
     }
 }

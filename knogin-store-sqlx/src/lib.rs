@@ -23,7 +23,9 @@ use std::time::Duration;
 
 use knogin_core::store::StoreError;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 /// Why a store could not be opened.
 #[derive(Debug, thiserror::Error)]

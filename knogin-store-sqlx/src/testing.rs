@@ -36,7 +36,9 @@ impl Deref for TestDatabase {
 pub async fn sqlite() -> TestDatabase {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let url = format!("sqlite://{}", dir.path().join("knogin.db").display());
-    let store = SqlxStore::connect(&url).await.expect("a fresh SQLite store");
+    let store = SqlxStore::connect(&url)
+        .await
+        .expect("a fresh SQLite store");
     TestDatabase {
         store,
         _dir: Some(dir),
@@ -75,6 +77,8 @@ pub async fn postgres() -> Option<TestDatabase> {
         .connect_with(options)
         .await
         .expect("connect to the test schema");
-    let store = SqlxStore::from_postgres_pool(pool).await.expect("migrate the test schema");
+    let store = SqlxStore::from_postgres_pool(pool)
+        .await
+        .expect("migrate the test schema");
     Some(TestDatabase { store, _dir: None })
 }

@@ -41,26 +41,42 @@ async fn registering_returns_the_app_and_a_write_once_secret(server: &TestServer
         "redirect_uris": ["https://integrator.example/callback", "http://127.0.0.1:9000/cb"],
         "requested_scopes": ["webhooks:write", "webhooks:read"],
     });
-    let response = server.json(Method::POST, "/v1/platform/apps", &token, &body).await;
+    let response = server
+        .json(Method::POST, "/v1/platform/apps", &token, &body)
+        .await;
     assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
     assert_eq!(response.header("cache-control"), "no-store");
     let created = response.json();
     let client_id = created["client_id"].as_str().unwrap();
     assert!(AppId::parse(client_id).is_some(), "{client_id}");
     let secret = created["client_secret"].as_str().unwrap();
-    assert!(secret.len() >= 43, "at least 256 bits of randomness: {secret}");
+    assert!(
+        secret.len() >= 43,
+        "at least 256 bits of randomness: {secret}"
+    );
     assert_eq!(created["name"], "Case sync connector");
     assert_eq!(created["grant_types"], body["grant_types"]);
     assert_eq!(created["redirect_uris"], body["redirect_uris"]);
     assert_eq!(created["requested_scopes"], body["requested_scopes"]);
     assert_eq!(created["tenant_id"], "acme");
     assert!(created["created_at"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(created["governance"], json!({"allow_service_tokens": false, "enforce_pkce": true}));
+    assert_eq!(
+        created["governance"],
+        json!({"allow_service_tokens": false, "enforce_pkce": true})
+    );
 
     let id = AppId::parse(client_id).unwrap();
-    assert!(server.knogin.authenticate_client(&id, &ClientSecret::from_presented(secret)).await.unwrap());
+    assert!(
+        server
+            .knogin
+            .authenticate_client(&id, &ClientSecret::from_presented(secret))
+            .await
+            .unwrap()
+    );
 
-    let read = server.get(&format!("/v1/platform/apps/{client_id}"), &token).await;
+    let read = server
+        .get(&format!("/v1/platform/apps/{client_id}"), &token)
+        .await;
     assert_eq!(read.status, StatusCode::OK);
     let mut expected = created.clone();
     expected.as_object_mut().unwrap().remove("client_secret");
@@ -73,12 +89,24 @@ async fn registration_names_every_bad_field(server: &TestServer) {
     let token = server.admin_token("acme").await;
     let cases: Vec<(Value, Vec<&str>)> = vec![
         (json!({"grant_types": ["client_credentials"]}), vec!["name"]),
-        (json!({"name": "", "grant_types": ["client_credentials"]}), vec!["name"]),
-        (json!({"name": "x".repeat(201), "grant_types": ["client_credentials"]}), vec!["name"]),
+        (
+            json!({"name": "", "grant_types": ["client_credentials"]}),
+            vec!["name"],
+        ),
+        (
+            json!({"name": "x".repeat(201), "grant_types": ["client_credentials"]}),
+            vec!["name"],
+        ),
         (json!({"name": "a"}), vec!["grant_types"]),
         (json!({"name": "a", "grant_types": []}), vec!["grant_types"]),
-        (json!({"name": "a", "grant_types": ["password"]}), vec!["grant_types[0]"]),
-        (json!({"name": "a", "grant_types": ["authorization_code"]}), vec!["redirect_uris"]),
+        (
+            json!({"name": "a", "grant_types": ["password"]}),
+            vec!["grant_types[0]"],
+        ),
+        (
+            json!({"name": "a", "grant_types": ["authorization_code"]}),
+            vec!["redirect_uris"],
+        ),
         (
             json!({"name": "a", "grant_types": ["authorization_code"], "redirect_uris": ["http://integrator.example/cb"]}),
             vec!["redirect_uris[0]"],
@@ -91,8 +119,14 @@ async fn registration_names_every_bad_field(server: &TestServer) {
             json!({"name": "a", "grant_types": ["client_credentials"], "requested_scopes": ["platform:admin", "webhooks:read"]}),
             vec!["requested_scopes[0]"],
         ),
-        (json!({"name": 7, "grant_types": "client_credentials"}), vec!["name", "grant_types"]),
-        (json!({"name": "a", "grant_types": ["client_credentials"], "redirect_uri": []}), vec!["redirect_uri"]),
+        (
+            json!({"name": 7, "grant_types": "client_credentials"}),
+            vec!["name", "grant_types"],
+        ),
+        (
+            json!({"name": "a", "grant_types": ["client_credentials"], "redirect_uri": []}),
+            vec!["redirect_uri"],
+        ),
         (
             json!({"name": "", "grant_types": ["implicit"], "redirect_uris": "https://a.example", "scopes": 1}),
             vec!["redirect_uris", "scopes", "name", "grant_types[0]"],
@@ -100,7 +134,9 @@ async fn registration_names_every_bad_field(server: &TestServer) {
         (json!(["not", "an", "object"]), vec!["body"]),
     ];
     for (body, fields) in cases {
-        let response = server.json(Method::POST, "/v1/platform/apps", &token, &body).await;
+        let response = server
+            .json(Method::POST, "/v1/platform/apps", &token, &body)
+            .await;
         assert_eq!(response.error_fields(), fields, "{body}");
     }
     let listed = server.get("/v1/platform/apps", &token).await.json();
@@ -153,19 +189,37 @@ async fn another_tenants_app_is_a_404_like_a_missing_one(server: &TestServer) {
     let patch = json!({"allow_service_tokens": true});
 
     for target in [id, missing.as_str(), "app_not-an-id"] {
-        let read = server.get(&format!("/v1/platform/apps/{target}"), &other).await;
+        let read = server
+            .get(&format!("/v1/platform/apps/{target}"), &other)
+            .await;
         let governance = server
-            .json(Method::PATCH, &format!("/v1/platform/apps/{target}/governance"), &other, &patch)
+            .json(
+                Method::PATCH,
+                &format!("/v1/platform/apps/{target}/governance"),
+                &other,
+                &patch,
+            )
             .await;
         let rotate = server
-            .json(Method::POST, &format!("/v1/platform/apps/{target}/rotate-secret"), &other, &json!({}))
+            .json(
+                Method::POST,
+                &format!("/v1/platform/apps/{target}/rotate-secret"),
+                &other,
+                &json!({}),
+            )
             .await;
         for response in [read, governance, rotate] {
             let problem = response.problem(StatusCode::NOT_FOUND);
-            assert_eq!(problem["detail"], "No app with this client_id exists in your tenant.");
+            assert_eq!(
+                problem["detail"],
+                "No app with this client_id exists in your tenant."
+            );
         }
     }
-    let untouched = server.get(&format!("/v1/platform/apps/{id}"), &acme).await.json();
+    let untouched = server
+        .get(&format!("/v1/platform/apps/{id}"), &acme)
+        .await
+        .json();
     assert_eq!(untouched["governance"]["allow_service_tokens"], false);
 }
 
@@ -177,7 +231,12 @@ async fn rotating_a_secret_retires_the_old_one_at_once(server: &TestServer) {
 
     let auth = format!("Bearer {token}");
     let response = server
-        .send(Method::POST, &format!("/v1/platform/apps/{id}/rotate-secret"), &[("authorization", &auth)], "")
+        .send(
+            Method::POST,
+            &format!("/v1/platform/apps/{id}/rotate-secret"),
+            &[("authorization", &auth)],
+            "",
+        )
         .await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.text());
     assert_eq!(response.header("cache-control"), "no-store");
@@ -201,7 +260,12 @@ async fn grace(adapter: Adapter, db: Db) {
     let id = AppId::parse(app["client_id"].as_str().unwrap()).unwrap();
     let old = ClientSecret::from_presented(app["client_secret"].as_str().unwrap());
     let rotated = server
-        .json(Method::POST, &format!("/v1/platform/apps/{id}/rotate-secret"), &token, &json!({}))
+        .json(
+            Method::POST,
+            &format!("/v1/platform/apps/{id}/rotate-secret"),
+            &token,
+            &json!({}),
+        )
         .await
         .json();
     let new = ClientSecret::from_presented(rotated["client_secret"].as_str().unwrap());

@@ -5,14 +5,27 @@ use serde_json::json;
 
 use crate::support::{TestServer, matrix};
 
-matrix!(governance_changes_only_the_given_flags, governance_refuses_bad_bodies);
+matrix!(
+    governance_changes_only_the_given_flags,
+    governance_refuses_bad_bodies
+);
 
 async fn governance_changes_only_the_given_flags(server: &TestServer) {
     let token = server.admin_token("acme").await;
-    let id = server.register(&token, "gov").await["client_id"].as_str().unwrap().to_owned();
+    let id = server.register(&token, "gov").await["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let path = format!("/v1/platform/apps/{id}/governance");
 
-    let response = server.json(Method::PATCH, &path, &token, &json!({"allow_service_tokens": true})).await;
+    let response = server
+        .json(
+            Method::PATCH,
+            &path,
+            &token,
+            &json!({"allow_service_tokens": true}),
+        )
+        .await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.text());
     assert_eq!(
         response.json(),
@@ -21,19 +34,31 @@ async fn governance_changes_only_the_given_flags(server: &TestServer) {
     let both = json!({"allow_service_tokens": false, "enforce_pkce": false});
     let response = server.json(Method::PATCH, &path, &token, &both).await;
     assert_eq!(response.json()["governance"], both);
-    let read = server.get(&format!("/v1/platform/apps/{id}"), &token).await.json();
+    let read = server
+        .get(&format!("/v1/platform/apps/{id}"), &token)
+        .await
+        .json();
     assert_eq!(read["governance"], both);
 }
 
 async fn governance_refuses_bad_bodies(server: &TestServer) {
     let token = server.admin_token("acme").await;
-    let id = server.register(&token, "gov").await["client_id"].as_str().unwrap().to_owned();
+    let id = server.register(&token, "gov").await["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let path = format!("/v1/platform/apps/{id}/governance");
     for (body, fields) in [
         (json!({}), vec!["body"]),
-        (json!({"allow_service_tokens": "yes"}), vec!["allow_service_tokens"]),
+        (
+            json!({"allow_service_tokens": "yes"}),
+            vec!["allow_service_tokens"],
+        ),
         (json!({"enforce_pkce": null}), vec!["enforce_pkce"]),
-        (json!({"enforce_pkce": true, "redirect_uris": []}), vec!["redirect_uris"]),
+        (
+            json!({"enforce_pkce": true, "redirect_uris": []}),
+            vec!["redirect_uris"],
+        ),
         (json!([true]), vec!["body"]),
     ] {
         let response = server.json(Method::PATCH, &path, &token, &body).await;
@@ -41,9 +66,23 @@ async fn governance_refuses_bad_bodies(server: &TestServer) {
     }
     let auth = format!("Bearer {token}");
     let empty = server
-        .send(Method::PATCH, &path, &[("authorization", &auth), ("content-type", "application/json")], "")
+        .send(
+            Method::PATCH,
+            &path,
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            "",
+        )
         .await;
     empty.problem(StatusCode::BAD_REQUEST);
-    let read = server.get(&format!("/v1/platform/apps/{id}"), &token).await.json();
-    assert_eq!(read["governance"], json!({"allow_service_tokens": false, "enforce_pkce": true}));
+    let read = server
+        .get(&format!("/v1/platform/apps/{id}"), &token)
+        .await
+        .json();
+    assert_eq!(
+        read["governance"],
+        json!({"allow_service_tokens": false, "enforce_pkce": true})
+    );
 }

@@ -8,7 +8,10 @@ use serde_json::Value;
 
 use crate::support::{ISSUER, TestServer, matrix};
 
-matrix!(both_jwks_paths_publish_the_same_public_keys, a_core_token_verifies_with_the_published_key);
+matrix!(
+    both_jwks_paths_publish_the_same_public_keys,
+    a_core_token_verifies_with_the_published_key
+);
 
 async fn jwks(server: &TestServer, path: &str) -> crate::support::TestResponse {
     server.send(Method::GET, path, &[], Bytes::new()).await
@@ -33,21 +36,26 @@ async fn both_jwks_paths_publish_the_same_public_keys(server: &TestServer) {
     assert_eq!(key["alg"], "RS256");
     assert!(key["kid"].as_str().unwrap().ends_with("-signing-key"));
     for private in ["d", "p", "q", "dp", "dq", "qi"] {
-        assert!(!key.contains_key(private), "{private} must not be published");
+        assert!(
+            !key.contains_key(private),
+            "{private} must not be published"
+        );
     }
 }
 
 async fn a_core_token_verifies_with_the_published_key(server: &TestServer) {
     let token = server.admin_token("acme").await;
-    let set: JwkSet = serde_json::from_slice(&jwks(server, "/.well-known/jwks.json").await.body).unwrap();
+    let set: JwkSet =
+        serde_json::from_slice(&jwks(server, "/.well-known/jwks.json").await.body).unwrap();
     let kid = jsonwebtoken::decode_header(&token).unwrap().kid.unwrap();
     let jwk = set.find(&kid).expect("the token's kid is published");
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_issuer(&[ISSUER]);
     validation.set_audience(&[ISSUER]);
-    let claims = jsonwebtoken::decode::<Value>(&token, &DecodingKey::from_jwk(jwk).unwrap(), &validation)
-        .expect("the published key verifies the token")
-        .claims;
+    let claims =
+        jsonwebtoken::decode::<Value>(&token, &DecodingKey::from_jwk(jwk).unwrap(), &validation)
+            .expect("the published key verifies the token")
+            .claims;
     assert_eq!(claims["tenant"], "acme");
     assert_eq!(claims["scope"], "platform:admin");
 }

@@ -1,6 +1,9 @@
 //! End-to-end tests over real loopback sockets: every case runs through the axum adapter and the
 //! hyper adapter, on SQLite and on PostgreSQL (when `KNOGIN_TEST_POSTGRES_URL` is set).
-#![allow(unreachable_pub, reason = "helpers shared between the test modules of one binary")]
+#![allow(
+    unreachable_pub,
+    reason = "helpers shared between the test modules of one binary"
+)]
 
 mod apps;
 mod auth;

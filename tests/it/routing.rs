@@ -14,7 +14,9 @@ matrix!(
 async fn unknown_and_withheld_paths_answer_the_same_bytes(server: &TestServer) {
     let token = server.admin_token("acme").await;
     let auth = format!("Bearer {token}");
-    let reference = server.send(Method::GET, "/no/such/route", &[], Bytes::new()).await;
+    let reference = server
+        .send(Method::GET, "/no/such/route", &[], Bytes::new())
+        .await;
     assert_eq!(reference.status, StatusCode::NOT_FOUND);
     assert_eq!(reference.header("content-type"), "application/problem+json");
 
@@ -29,14 +31,30 @@ async fn unknown_and_withheld_paths_answer_the_same_bytes(server: &TestServer) {
         "/",
         "/v1/platform/apps/app_1/unknown",
     ];
-    for method in [Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::PATCH, Method::OPTIONS] {
+    for method in [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::OPTIONS,
+    ] {
         for path in paths {
             for headers in [&[][..], &[("authorization", auth.as_str())][..]] {
-                let response = server.send(method.clone(), path, headers, Bytes::new()).await;
+                let response = server
+                    .send(method.clone(), path, headers, Bytes::new())
+                    .await;
                 assert_eq!(response.status, StatusCode::NOT_FOUND, "{method} {path}");
                 assert_eq!(response.header("content-type"), "application/problem+json");
                 assert_eq!(response.body, reference.body, "{method} {path}");
-                assert!(!response.text().contains(path.trim_start_matches('/').split('/').next().unwrap_or("x")) || path == "/");
+                assert!(
+                    !response.text().contains(
+                        path.trim_start_matches('/')
+                            .split('/')
+                            .next()
+                            .unwrap_or("x")
+                    ) || path == "/"
+                );
                 assert!(!response.text().contains(method.as_str()));
             }
         }
@@ -44,16 +62,22 @@ async fn unknown_and_withheld_paths_answer_the_same_bytes(server: &TestServer) {
 }
 
 async fn a_known_path_with_another_method_is_a_405(server: &TestServer) {
-    let response = server.send(Method::DELETE, "/v1/platform/apps", &[], Bytes::new()).await;
+    let response = server
+        .send(Method::DELETE, "/v1/platform/apps", &[], Bytes::new())
+        .await;
     response.problem(StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(response.header("allow"), "GET, POST");
-    let response = server.send(Method::POST, "/.well-known/jwks.json", &[], Bytes::new()).await;
+    let response = server
+        .send(Method::POST, "/.well-known/jwks.json", &[], Bytes::new())
+        .await;
     response.problem(StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(response.header("allow"), "GET");
 }
 
 async fn the_embedders_own_routes_still_answer(server: &TestServer) {
-    let response = server.send(Method::GET, EMBEDDER_PATH, &[], Bytes::new()).await;
+    let response = server
+        .send(Method::GET, EMBEDDER_PATH, &[], Bytes::new())
+        .await;
     assert_eq!(response.status, StatusCode::OK);
     assert_eq!(response.text(), EMBEDDER_BODY);
 }

@@ -78,7 +78,9 @@ impl TestServer {
             .build()
             .await
             .expect("the test server builds");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
         let addr = listener.local_addr().expect("local address");
         let task = match adapter {
             Adapter::Axum => tokio::spawn(serve_axum(listener, knogin.clone())),
@@ -106,34 +108,65 @@ impl TestServer {
     }
 
     /// Sends one request.
-    pub async fn send(&self, method: Method, path: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> TestResponse {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> TestResponse {
         let mut request = Request::builder()
             .method(method)
             .uri(format!("http://{}{}", self.addr, path));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let request = request.body(Full::new(body.into())).expect("a valid request");
-        let response = self.client.request(request).await.expect("the server answers");
+        let request = request
+            .body(Full::new(body.into()))
+            .expect("a valid request");
+        let response = self
+            .client
+            .request(request)
+            .await
+            .expect("the server answers");
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.into_body().collect().await.expect("a full body").to_bytes();
-        TestResponse { status, headers, body }
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a full body")
+            .to_bytes();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// `GET path` with a bearer token.
     pub async fn get(&self, path: &str, token: &str) -> TestResponse {
         let auth = format!("Bearer {token}");
-        self.send(Method::GET, path, &[("authorization", &auth)], Bytes::new()).await
+        self.send(Method::GET, path, &[("authorization", &auth)], Bytes::new())
+            .await
     }
 
     /// `method path` with a bearer token and a JSON body.
-    pub async fn json(&self, method: Method, path: &str, token: &str, body: &Value) -> TestResponse {
+    pub async fn json(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: &Value,
+    ) -> TestResponse {
         let auth = format!("Bearer {token}");
         self.send(
             method,
             path,
-            &[("authorization", &auth), ("content-type", "application/json")],
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
             serde_json::to_vec(body).expect("JSON"),
         )
         .await
@@ -147,7 +180,9 @@ impl TestServer {
             "redirect_uris": [],
             "requested_scopes": ["webhooks:write"],
         });
-        let response = self.json(Method::POST, "/v1/platform/apps", token, &body).await;
+        let response = self
+            .json(Method::POST, "/v1/platform/apps", token, &body)
+            .await;
         assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
         response.json()
     }
@@ -163,7 +198,8 @@ pub struct TestResponse {
 
 impl TestResponse {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 
     pub fn text(&self) -> String {
@@ -182,7 +218,11 @@ impl TestResponse {
         assert_eq!(self.header("content-type"), "application/problem+json");
         let problem = self.json();
         assert_eq!(problem["status"], status.as_u16());
-        assert!(problem["type"].is_string() && problem["title"].is_string() && problem["detail"].is_string());
+        assert!(
+            problem["type"].is_string()
+                && problem["title"].is_string()
+                && problem["detail"].is_string()
+        );
         problem
     }
 
@@ -200,7 +240,10 @@ impl TestResponse {
 
 async fn serve_axum(listener: TcpListener, knogin: Knogin) {
     let app = axum::Router::new()
-        .route(EMBEDDER_PATH, axum::routing::get(|| async { EMBEDDER_BODY }))
+        .route(
+            EMBEDDER_PATH,
+            axum::routing::get(|| async { EMBEDDER_BODY }),
+        )
         .merge(knogin::axum::router(knogin))
         .fallback(knogin::axum::not_found);
     axum::serve(listener, app).await.expect("axum serves");
@@ -212,13 +255,17 @@ async fn serve_hyper(listener: TcpListener, knogin: Knogin) {
         request: Request<hyper::body::Incoming>,
     ) -> Result<http::Response<Full<Bytes>>, Infallible> {
         if request.uri().path() == EMBEDDER_PATH {
-            return Ok(http::Response::new(Full::new(Bytes::from_static(EMBEDDER_BODY.as_bytes()))));
+            return Ok(http::Response::new(Full::new(Bytes::from_static(
+                EMBEDDER_BODY.as_bytes(),
+            ))));
         }
         Ok(knogin::core::http::not_found())
     }
     let service = knogin::hyper::KnoginService::new(knogin, hyper::service::service_fn(embedder));
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
         let service = service.clone();
         tokio::spawn(async move {
             let _ = hyper::server::conn::http1::Builder::new()

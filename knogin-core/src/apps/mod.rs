@@ -6,6 +6,6 @@ mod operations;
 mod registration;
 
 pub use error::AppError;
-pub use model::{App, Governance, GovernancePatch, GrantType, RedirectUri};
 pub(crate) use model::AppView;
+pub use model::{App, Governance, GovernancePatch, GrantType, RedirectUri};
 pub use registration::{MAX_NAME_CHARS, Registration};

@@ -210,9 +210,15 @@ mod tests {
         for (bad, why) in [
             ("/callback", "is not an absolute URI"),
             ("https://a.example/cb#frag", "must not contain a fragment"),
-            ("http://integrator.example/cb", "must use https unless the host is a loopback address"),
+            (
+                "http://integrator.example/cb",
+                "must use https unless the host is a loopback address",
+            ),
             ("ftp://a.example/cb", "must use the https scheme"),
-            ("https://user:pw@a.example/cb", "must not contain credentials"),
+            (
+                "https://user:pw@a.example/cb",
+                "must not contain credentials",
+            ),
         ] {
             assert_eq!(RedirectUri::parse(bad), Err(why), "{bad}");
         }

@@ -27,21 +27,33 @@ impl Knogin {
         tenant: &TenantId,
         registration: Registration,
     ) -> Result<App, ValidationErrors> {
-        registration.validate(&self.0.scopes, AppId::generate(), tenant.clone(), self.0.clock.now())
+        registration.validate(
+            &self.0.scopes,
+            AppId::generate(),
+            tenant.clone(),
+            self.0.clock.now(),
+        )
     }
 
     /// Stores an app that passed [`Knogin::check_registration`] with a new client secret, and
     /// returns the secret (the only time it exists in clear).
     pub async fn store_app(&self, app: &App) -> Result<ClientSecret, AppError> {
         let secret = ClientSecret::generate();
-        self.0.store.ensure_tenant(&app.tenant_id, app.created_at).await?;
+        self.0
+            .store
+            .ensure_tenant(&app.tenant_id, app.created_at)
+            .await?;
         self.0.store.insert_app(app, &secret.hash()).await?;
         Ok(secret)
     }
 
     /// `tenant`'s app `id`.
     pub async fn app(&self, tenant: &TenantId, id: &AppId) -> Result<App, AppError> {
-        self.0.store.get_app(tenant, id).await?.ok_or(AppError::NotFound)
+        self.0
+            .store
+            .get_app(tenant, id)
+            .await?
+            .ok_or(AppError::NotFound)
     }
 
     /// A page of `tenant`'s apps, newest first.
@@ -70,15 +82,29 @@ impl Knogin {
 
     /// Gives `tenant`'s app `id` a new client secret. The previous ones stop working at once, or
     /// at the end of the configured grace period.
-    pub async fn rotate_secret(&self, tenant: &TenantId, id: &AppId) -> Result<ClientSecret, AppError> {
+    pub async fn rotate_secret(
+        &self,
+        tenant: &TenantId,
+        id: &AppId,
+    ) -> Result<ClientSecret, AppError> {
         let now = self.0.clock.now();
         let secret = ClientSecret::generate();
         let rotated = self
             .0
             .store
-            .rotate_secret(tenant, id, &secret.hash(), now, now.plus(self.0.secret_grace))
+            .rotate_secret(
+                tenant,
+                id,
+                &secret.hash(),
+                now,
+                now.plus(self.0.secret_grace),
+            )
             .await?;
-        if rotated { Ok(secret) } else { Err(AppError::NotFound) }
+        if rotated {
+            Ok(secret)
+        } else {
+            Err(AppError::NotFound)
+        }
     }
 
     /// Whether `secret` is a currently valid client secret of app `id` (constant-time compare).
@@ -89,7 +115,9 @@ impl Knogin {
     ) -> Result<bool, StoreError> {
         let valid = self.0.store.valid_secrets(id, self.0.clock.now()).await?;
         // Check every candidate, so the time taken does not say which one matched.
-        Ok(valid.iter().fold(false, |ok, hash| hash.matches(secret) | ok))
+        Ok(valid
+            .iter()
+            .fold(false, |ok, hash| hash.matches(secret) | ok))
     }
 }
 
@@ -98,9 +126,9 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
+    use super::*;
     use crate::clock::{ManualClock, Timestamp};
     use crate::testing::test_knogin_with;
-    use super::*;
 
     fn registration() -> Registration {
         Registration {
@@ -119,38 +147,99 @@ mod tests {
     async fn rotation_without_grace_stops_the_old_secret_at_once() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
         let knogin = test_knogin_with(clock.clone(), Duration::ZERO).await;
-        let (app, old) = knogin.register_app(&tenant("t1"), registration()).await.unwrap();
-        assert!(knogin.authenticate_client(&app.client_id, &old).await.unwrap());
-        let new = knogin.rotate_secret(&tenant("t1"), &app.client_id).await.unwrap();
-        assert!(!knogin.authenticate_client(&app.client_id, &old).await.unwrap());
-        assert!(knogin.authenticate_client(&app.client_id, &new).await.unwrap());
+        let (app, old) = knogin
+            .register_app(&tenant("t1"), registration())
+            .await
+            .unwrap();
+        assert!(
+            knogin
+                .authenticate_client(&app.client_id, &old)
+                .await
+                .unwrap()
+        );
+        let new = knogin
+            .rotate_secret(&tenant("t1"), &app.client_id)
+            .await
+            .unwrap();
+        assert!(
+            !knogin
+                .authenticate_client(&app.client_id, &old)
+                .await
+                .unwrap()
+        );
+        assert!(
+            knogin
+                .authenticate_client(&app.client_id, &new)
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
     async fn rotation_with_grace_keeps_the_old_secret_until_the_grace_ends() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
         let knogin = test_knogin_with(clock.clone(), Duration::from_secs(600)).await;
-        let (app, old) = knogin.register_app(&tenant("t1"), registration()).await.unwrap();
-        let new = knogin.rotate_secret(&tenant("t1"), &app.client_id).await.unwrap();
+        let (app, old) = knogin
+            .register_app(&tenant("t1"), registration())
+            .await
+            .unwrap();
+        let new = knogin
+            .rotate_secret(&tenant("t1"), &app.client_id)
+            .await
+            .unwrap();
         clock.advance(Duration::from_secs(599));
-        assert!(knogin.authenticate_client(&app.client_id, &old).await.unwrap());
-        assert!(knogin.authenticate_client(&app.client_id, &new).await.unwrap());
+        assert!(
+            knogin
+                .authenticate_client(&app.client_id, &old)
+                .await
+                .unwrap()
+        );
+        assert!(
+            knogin
+                .authenticate_client(&app.client_id, &new)
+                .await
+                .unwrap()
+        );
         clock.advance(Duration::from_secs(1));
-        assert!(!knogin.authenticate_client(&app.client_id, &old).await.unwrap());
-        assert!(knogin.authenticate_client(&app.client_id, &new).await.unwrap());
+        assert!(
+            !knogin
+                .authenticate_client(&app.client_id, &old)
+                .await
+                .unwrap()
+        );
+        assert!(
+            knogin
+                .authenticate_client(&app.client_id, &new)
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
     async fn another_tenants_app_is_not_found() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
         let knogin = test_knogin_with(clock, Duration::ZERO).await;
-        let (app, _) = knogin.register_app(&tenant("t1"), registration()).await.unwrap();
+        let (app, _) = knogin
+            .register_app(&tenant("t1"), registration())
+            .await
+            .unwrap();
         let other = tenant("t2");
-        assert!(matches!(knogin.app(&other, &app.client_id).await, Err(AppError::NotFound)));
-        assert!(matches!(knogin.rotate_secret(&other, &app.client_id).await, Err(AppError::NotFound)));
-        let patch = GovernancePatch { allow_service_tokens: Some(true), enforce_pkce: None };
         assert!(matches!(
-            knogin.update_governance(&other, &app.client_id, patch).await,
+            knogin.app(&other, &app.client_id).await,
+            Err(AppError::NotFound)
+        ));
+        assert!(matches!(
+            knogin.rotate_secret(&other, &app.client_id).await,
+            Err(AppError::NotFound)
+        ));
+        let patch = GovernancePatch {
+            allow_service_tokens: Some(true),
+            enforce_pkce: None,
+        };
+        assert!(matches!(
+            knogin
+                .update_governance(&other, &app.client_id, patch)
+                .await,
             Err(AppError::NotFound)
         ));
     }
@@ -159,9 +248,22 @@ mod tests {
     async fn a_wrong_secret_or_unknown_app_does_not_authenticate() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
         let knogin = test_knogin_with(clock, Duration::ZERO).await;
-        let (app, _) = knogin.register_app(&tenant("t1"), registration()).await.unwrap();
+        let (app, _) = knogin
+            .register_app(&tenant("t1"), registration())
+            .await
+            .unwrap();
         let guess = ClientSecret::generate();
-        assert!(!knogin.authenticate_client(&app.client_id, &guess).await.unwrap());
-        assert!(!knogin.authenticate_client(&AppId::generate(), &guess).await.unwrap());
+        assert!(
+            !knogin
+                .authenticate_client(&app.client_id, &guess)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !knogin
+                .authenticate_client(&AppId::generate(), &guess)
+                .await
+                .unwrap()
+        );
     }
 }

@@ -54,7 +54,10 @@ impl Registration {
         if name.is_empty() {
             errors.push("name", "must not be empty");
         } else if chars > MAX_NAME_CHARS {
-            errors.push("name", format!("must be at most {MAX_NAME_CHARS} characters, not {chars}"));
+            errors.push(
+                "name",
+                format!("must be at most {MAX_NAME_CHARS} characters, not {chars}"),
+            );
         } else if name.chars().any(char::is_control) {
             errors.push("name", "must not contain control characters");
         }
@@ -104,7 +107,10 @@ impl Registration {
                     format!("{raw:?} is not in the scope catalog (GET /v1/platform/scopes)"),
                 );
             } else if requested_scopes.contains(&raw) {
-                errors.push(format!("requested_scopes[{i}]"), format!("{raw:?} is listed twice"));
+                errors.push(
+                    format!("requested_scopes[{i}]"),
+                    format!("{raw:?} is listed twice"),
+                );
             } else {
                 requested_scopes.push(raw);
             }
@@ -146,7 +152,12 @@ mod tests {
     }
 
     fn fields(r: Registration) -> Vec<String> {
-        check(r).unwrap_err().0.into_iter().map(|e| e.field).collect()
+        check(r)
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
     }
 
     #[test]
@@ -160,16 +171,43 @@ mod tests {
 
     #[test]
     fn name_must_be_1_to_200_characters() {
-        assert_eq!(fields(Registration { name: "  ".into(), ..valid() }), ["name"]);
-        assert_eq!(fields(Registration { name: "é".repeat(201), ..valid() }), ["name"]);
-        assert!(check(Registration { name: "é".repeat(200), ..valid() }).is_ok());
+        assert_eq!(
+            fields(Registration {
+                name: "  ".into(),
+                ..valid()
+            }),
+            ["name"]
+        );
+        assert_eq!(
+            fields(Registration {
+                name: "é".repeat(201),
+                ..valid()
+            }),
+            ["name"]
+        );
+        assert!(
+            check(Registration {
+                name: "é".repeat(200),
+                ..valid()
+            })
+            .is_ok()
+        );
     }
 
     #[test]
     fn grant_types_must_be_a_non_empty_known_set() {
-        assert_eq!(fields(Registration { grant_types: vec![], ..valid() }), ["grant_types"]);
         assert_eq!(
-            fields(Registration { grant_types: vec!["password".into()], ..valid() }),
+            fields(Registration {
+                grant_types: vec![],
+                ..valid()
+            }),
+            ["grant_types"]
+        );
+        assert_eq!(
+            fields(Registration {
+                grant_types: vec!["password".into()],
+                ..valid()
+            }),
             ["grant_types[0]"]
         );
         assert_eq!(
@@ -183,9 +221,15 @@ mod tests {
 
     #[test]
     fn authorization_code_needs_redirect_uris() {
-        let r = Registration { grant_types: vec!["authorization_code".into()], ..valid() };
+        let r = Registration {
+            grant_types: vec!["authorization_code".into()],
+            ..valid()
+        };
         assert_eq!(fields(r.clone()), ["redirect_uris"]);
-        let ok = Registration { redirect_uris: vec!["https://integrator.example/cb".into()], ..r };
+        let ok = Registration {
+            redirect_uris: vec!["https://integrator.example/cb".into()],
+            ..r
+        };
         assert!(check(ok).is_ok());
     }
 
@@ -199,7 +243,12 @@ mod tests {
         };
         assert_eq!(
             fields(r),
-            ["name", "grant_types[0]", "redirect_uris[0]", "requested_scopes[0]"]
+            [
+                "name",
+                "grant_types[0]",
+                "redirect_uris[0]",
+                "requested_scopes[0]"
+            ]
         );
     }
 }

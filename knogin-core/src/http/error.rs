@@ -46,7 +46,9 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e {
             AppError::Invalid(errors) => Self::Invalid(errors),
-            AppError::NotFound => Self::NotFound("No app with this client_id exists in your tenant."),
+            AppError::NotFound => {
+                Self::NotFound("No app with this client_id exists in your tenant.")
+            }
             AppError::Store(e) => e.into(),
         }
     }
@@ -72,11 +74,16 @@ impl ApiError {
                 "This route needs a bearer token: send `Authorization: Bearer <token>`.",
             )
             .with_header(WWW_AUTHENTICATE, HeaderValue::from_static(REALM)),
-            Self::InvalidBearer(e) => Problem::new(S::UNAUTHORIZED, "invalid-token", "Unauthorized", e.to_string())
-                .with_header(
-                    WWW_AUTHENTICATE,
-                    bearer_challenge("invalid_token", &format!(r#", error_description="{e}""#)),
-                ),
+            Self::InvalidBearer(e) => Problem::new(
+                S::UNAUTHORIZED,
+                "invalid-token",
+                "Unauthorized",
+                e.to_string(),
+            )
+            .with_header(
+                WWW_AUTHENTICATE,
+                bearer_challenge("invalid_token", &format!(r#", error_description="{e}""#)),
+            ),
             Self::InsufficientScope(scope) => Problem::new(
                 S::FORBIDDEN,
                 "insufficient-scope",
@@ -96,7 +103,10 @@ impl ApiError {
                     "Method Not Allowed",
                     format!("This route accepts {list}."),
                 )
-                .with_header(ALLOW, HeaderValue::from_str(&list).expect("method names are tokens"))
+                .with_header(
+                    ALLOW,
+                    HeaderValue::from_str(&list).expect("method names are tokens"),
+                )
             }
             Self::UnsupportedMediaType => Problem::new(
                 S::UNSUPPORTED_MEDIA_TYPE,

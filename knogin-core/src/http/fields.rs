@@ -88,7 +88,10 @@ impl Fields {
 
     /// Like [`Fields::finish`], but also reports what the policy found wrong (`checked`) in the
     /// fields that were well-typed, so the caller learns about every bad field at once.
-    pub(crate) fn finish_with<T>(mut self, checked: Result<T, ValidationErrors>) -> Result<T, ApiError> {
+    pub(crate) fn finish_with<T>(
+        mut self,
+        checked: Result<T, ValidationErrors>,
+    ) -> Result<T, ApiError> {
         let mut unknown: Vec<String> = self.map.keys().cloned().collect();
         unknown.sort();
         for name in unknown {
@@ -100,9 +103,16 @@ impl Fields {
             Err(policy) => {
                 let mistyped = |field: &str| {
                     let base = field.split('[').next().unwrap_or(field);
-                    self.errors.0.iter().any(|e| e.field.split('[').next() == Some(base))
+                    self.errors
+                        .0
+                        .iter()
+                        .any(|e| e.field.split('[').next() == Some(base))
                 };
-                let extra: Vec<_> = policy.0.into_iter().filter(|e| !mistyped(&e.field)).collect();
+                let extra: Vec<_> = policy
+                    .0
+                    .into_iter()
+                    .filter(|e| !mistyped(&e.field))
+                    .collect();
                 self.errors.0.extend(extra);
                 Err(ApiError::Invalid(self.errors))
             }

@@ -1,7 +1,7 @@
 //! The JWKS routes: the key ring's JWK set, serialized once at start and served from memory.
 
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use http::Response;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 
 use super::ResponseBody;
 use crate::knogin::Knogin;

@@ -72,7 +72,9 @@ impl Knogin {
         let (parts, body) = request.into_parts();
         let (route, param) = match find(&parts.method, parts.uri.path()) {
             Lookup::Found(route, param) => (route, param),
-            Lookup::MethodNotAllowed(allow) => return ApiError::MethodNotAllowed(allow).into_response(),
+            Lookup::MethodNotAllowed(allow) => {
+                return ApiError::MethodNotAllowed(allow).into_response();
+            }
             Lookup::NotFound => return not_found(),
         };
         let result = async {
@@ -89,7 +91,9 @@ impl Knogin {
                     let body = self.json_body(&parts, body).await?;
                     platform::create_app(self, caller(), body).await
                 }
-                Endpoint::GetApp => platform::get_app(self, caller(), &platform::app_id(param)?).await,
+                Endpoint::GetApp => {
+                    platform::get_app(self, caller(), &platform::app_id(param)?).await
+                }
                 Endpoint::UpdateGovernance => {
                     let id = platform::app_id(param)?;
                     let body = self.json_body(&parts, body).await?;

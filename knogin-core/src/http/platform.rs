@@ -30,7 +30,9 @@ const UNKNOWN_APP: &str = "No app with this client_id exists in your tenant.";
 
 /// The app id in the path; an id that cannot exist is as unknown as one that does not.
 pub(super) fn app_id(param: Option<&str>) -> Result<AppId> {
-    param.and_then(AppId::parse).ok_or(ApiError::NotFound(UNKNOWN_APP))
+    param
+        .and_then(AppId::parse)
+        .ok_or(ApiError::NotFound(UNKNOWN_APP))
 }
 
 pub(super) fn list_scopes(knogin: &Knogin) -> Response<ResponseBody> {
@@ -38,7 +40,12 @@ pub(super) fn list_scopes(knogin: &Knogin) -> Response<ResponseBody> {
     struct Body<'a> {
         scopes: &'a [Scope],
     }
-    json(StatusCode::OK, &Body { scopes: knogin.scopes().scopes() })
+    json(
+        StatusCode::OK,
+        &Body {
+            scopes: knogin.scopes().scopes(),
+        },
+    )
 }
 
 pub(super) async fn create_app(knogin: &Knogin, caller: &Caller, body: Value) -> Result {
@@ -95,7 +102,10 @@ pub(super) async fn update_governance(
     fields.finish()?;
     if patch.is_empty() {
         let mut errors = ValidationErrors::default();
-        errors.push("body", "must set allow_service_tokens, enforce_pkce, or both");
+        errors.push(
+            "body",
+            "must set allow_service_tokens, enforce_pkce, or both",
+        );
         return Err(errors.into());
     }
     let governance = knogin.update_governance(&caller.tenant, id, patch).await?;
@@ -154,7 +164,10 @@ fn page_query(query: &str) -> Result<(u32, Option<Cursor>)> {
         None => DEFAULT_LIMIT,
         Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
         Some(_) => {
-            errors.push("limit", format!("must be a whole number from 1 to {MAX_LIMIT}"));
+            errors.push(
+                "limit",
+                format!("must be a whole number from 1 to {MAX_LIMIT}"),
+            );
             DEFAULT_LIMIT
         }
     };
@@ -162,11 +175,16 @@ fn page_query(query: &str) -> Result<(u32, Option<Cursor>)> {
         None => None,
         Some(Some(c)) => Some(c),
         Some(None) => {
-            errors.push("cursor", "is not a cursor from a previous page's next_cursor");
+            errors.push(
+                "cursor",
+                "is not a cursor from a previous page's next_cursor",
+            );
             None
         }
     };
-    errors.into_result((limit, after)).map_err(ApiError::Invalid)
+    errors
+        .into_result((limit, after))
+        .map_err(ApiError::Invalid)
 }
 
 fn encode_cursor(cursor: Cursor) -> String {
@@ -195,8 +213,17 @@ mod tests {
     fn page_query_defaults_and_bounds() {
         assert_eq!(page_query("").unwrap(), (50, None));
         assert_eq!(page_query("limit=200&other=1").unwrap(), (200, None));
-        for bad in ["limit=0", "limit=201", "limit=x", "limit=1&limit=2", "cursor=zz"] {
-            assert!(matches!(page_query(bad), Err(ApiError::Invalid(_))), "{bad}");
+        for bad in [
+            "limit=0",
+            "limit=201",
+            "limit=x",
+            "limit=1&limit=2",
+            "cursor=zz",
+        ] {
+            assert!(
+                matches!(page_query(bad), Err(ApiError::Invalid(_))),
+                "{bad}"
+            );
         }
     }
 }

@@ -29,7 +29,12 @@ pub(crate) struct Problem {
 
 impl Problem {
     /// A problem of kind `slug` (its `type` is `urn:knogin:problem:{slug}`).
-    pub(crate) fn new(status: StatusCode, slug: &str, title: &'static str, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        status: StatusCode,
+        slug: &str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
             kind: format!("urn:knogin:problem:{slug}"),
             title,

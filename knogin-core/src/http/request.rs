@@ -23,7 +23,10 @@ pub(crate) struct Caller {
 impl Knogin {
     /// The caller behind the request's bearer token, which must carry `scope`.
     pub(crate) fn caller(&self, parts: &Parts, scope: &'static str) -> Result<Caller, ApiError> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or(ApiError::MissingBearer)?;
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or(ApiError::MissingBearer)?;
         let token = header
             .to_str()
             .ok()
@@ -80,10 +83,19 @@ impl Knogin {
 /// Whether the request says its body is JSON: `application/json` or `application/*+json`,
 /// parameters such as `charset` allowed.
 fn is_json(parts: &Parts) -> bool {
-    let Some(value) = parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json"
         || essence
             .strip_prefix("application/")

@@ -53,14 +53,62 @@ const ADMIN: Access = Access::Bearer(ADMIN_SCOPE);
 
 /// Every route the core serves.
 pub static ROUTES: &[Route] = &[
-    Route { method: Method::GET, path: "/v1/platform/scopes", endpoint: Endpoint::ListScopes, access: ADMIN, summary: "List available scopes" },
-    Route { method: Method::GET, path: "/v1/platform/apps", endpoint: Endpoint::ListApps, access: ADMIN, summary: "List platform apps" },
-    Route { method: Method::POST, path: "/v1/platform/apps", endpoint: Endpoint::CreateApp, access: ADMIN, summary: "Create a platform app" },
-    Route { method: Method::GET, path: "/v1/platform/apps/{client_id}", endpoint: Endpoint::GetApp, access: ADMIN, summary: "Inspect an integration app" },
-    Route { method: Method::PATCH, path: "/v1/platform/apps/{client_id}/governance", endpoint: Endpoint::UpdateGovernance, access: ADMIN, summary: "Update app governance" },
-    Route { method: Method::POST, path: "/v1/platform/apps/{client_id}/rotate-secret", endpoint: Endpoint::RotateSecret, access: ADMIN, summary: "Rotate an app secret" },
-    Route { method: Method::GET, path: "/.well-known/jwks.json", endpoint: Endpoint::Jwks, access: Access::Public, summary: "OpenID-compatible JWKS discovery" },
-    Route { method: Method::GET, path: "/v1/auth/jwks.json", endpoint: Endpoint::Jwks, access: Access::Public, summary: "Versioned JWKS endpoint" },
+    Route {
+        method: Method::GET,
+        path: "/v1/platform/scopes",
+        endpoint: Endpoint::ListScopes,
+        access: ADMIN,
+        summary: "List available scopes",
+    },
+    Route {
+        method: Method::GET,
+        path: "/v1/platform/apps",
+        endpoint: Endpoint::ListApps,
+        access: ADMIN,
+        summary: "List platform apps",
+    },
+    Route {
+        method: Method::POST,
+        path: "/v1/platform/apps",
+        endpoint: Endpoint::CreateApp,
+        access: ADMIN,
+        summary: "Create a platform app",
+    },
+    Route {
+        method: Method::GET,
+        path: "/v1/platform/apps/{client_id}",
+        endpoint: Endpoint::GetApp,
+        access: ADMIN,
+        summary: "Inspect an integration app",
+    },
+    Route {
+        method: Method::PATCH,
+        path: "/v1/platform/apps/{client_id}/governance",
+        endpoint: Endpoint::UpdateGovernance,
+        access: ADMIN,
+        summary: "Update app governance",
+    },
+    Route {
+        method: Method::POST,
+        path: "/v1/platform/apps/{client_id}/rotate-secret",
+        endpoint: Endpoint::RotateSecret,
+        access: ADMIN,
+        summary: "Rotate an app secret",
+    },
+    Route {
+        method: Method::GET,
+        path: "/.well-known/jwks.json",
+        endpoint: Endpoint::Jwks,
+        access: Access::Public,
+        summary: "OpenID-compatible JWKS discovery",
+    },
+    Route {
+        method: Method::GET,
+        path: "/v1/auth/jwks.json",
+        endpoint: Endpoint::Jwks,
+        access: Access::Public,
+        summary: "Versioned JWKS endpoint",
+    },
 ];
 
 /// The result of looking a request up in the table.
@@ -85,7 +133,11 @@ pub(crate) fn find<'p>(method: &Method, path: &'p str) -> Lookup<'p> {
             allow.push(&route.method);
         }
     }
-    if allow.is_empty() { Lookup::NotFound } else { Lookup::MethodNotAllowed(allow) }
+    if allow.is_empty() {
+        Lookup::NotFound
+    } else {
+        Lookup::MethodNotAllowed(allow)
+    }
 }
 
 /// Whether any route has this path, whatever the method: the hyper adapter uses it to decide
@@ -124,25 +176,45 @@ mod tests {
 
     #[test]
     fn matches_literal_and_parameter_paths() {
-        assert_eq!(match_path("/v1/platform/apps", "/v1/platform/apps"), Some(Matched(None)));
         assert_eq!(
-            match_path("/v1/platform/apps/{client_id}/governance", "/v1/platform/apps/app_1/governance"),
+            match_path("/v1/platform/apps", "/v1/platform/apps"),
+            Some(Matched(None))
+        );
+        assert_eq!(
+            match_path(
+                "/v1/platform/apps/{client_id}/governance",
+                "/v1/platform/apps/app_1/governance"
+            ),
             Some(Matched(Some("app_1")))
         );
-        assert_eq!(match_path("/v1/platform/apps/{client_id}", "/v1/platform/apps/"), None);
+        assert_eq!(
+            match_path("/v1/platform/apps/{client_id}", "/v1/platform/apps/"),
+            None
+        );
         assert_eq!(match_path("/v1/platform/apps", "/v1/platform/apps/"), None);
-        assert_eq!(match_path("/v1/platform/apps/{client_id}", "/v1/platform/apps/a/b"), None);
+        assert_eq!(
+            match_path("/v1/platform/apps/{client_id}", "/v1/platform/apps/a/b"),
+            None
+        );
     }
 
     #[test]
     fn lookup_tells_missing_paths_from_wrong_methods() {
-        assert!(matches!(find(&Method::GET, "/v1/platform/apps"), Lookup::Found(r, None) if r.endpoint == Endpoint::ListApps));
+        assert!(
+            matches!(find(&Method::GET, "/v1/platform/apps"), Lookup::Found(r, None) if r.endpoint == Endpoint::ListApps)
+        );
         match find(&Method::DELETE, "/v1/platform/apps") {
             Lookup::MethodNotAllowed(allow) => assert_eq!(allow, [&Method::GET, &Method::POST]),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(find(&Method::GET, "/api/v1/platform/apps"), Lookup::NotFound));
-        assert!(matches!(find(&Method::GET, "/v1/saml/metadata"), Lookup::NotFound));
+        assert!(matches!(
+            find(&Method::GET, "/api/v1/platform/apps"),
+            Lookup::NotFound
+        ));
+        assert!(matches!(
+            find(&Method::GET, "/v1/saml/metadata"),
+            Lookup::NotFound
+        ));
         assert!(serves_path("/.well-known/jwks.json"));
         assert!(!serves_path("/"));
     }

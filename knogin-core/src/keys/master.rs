@@ -65,7 +65,9 @@ impl MasterKey {
     }
 
     fn aead(&self) -> LessSafeKey {
-        LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &self.0).expect("32 bytes is an AES-256 key"))
+        LessSafeKey::new(
+            UnboundKey::new(&AES_256_GCM, &self.0).expect("32 bytes is an AES-256 key"),
+        )
     }
 
     /// Encrypts and authenticates `plaintext`, bound to `context` (e.g. the key id), so a sealed
@@ -128,7 +130,10 @@ mod tests {
 
     #[test]
     fn base64_must_hold_32_bytes() {
-        assert_eq!(MasterKey::from_base64("!!").unwrap_err(), MasterKeyError::NotBase64);
+        assert_eq!(
+            MasterKey::from_base64("!!").unwrap_err(),
+            MasterKeyError::NotBase64
+        );
         assert_eq!(
             MasterKey::from_base64(&STANDARD.encode([0u8; 16])).unwrap_err(),
             MasterKeyError::WrongLength(16)

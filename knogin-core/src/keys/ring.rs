@@ -88,10 +88,14 @@ impl KeyRing {
                 Some(der) => SigningKey::from_pkcs8(kid.clone(), der),
                 None => SigningKey::generate(kid.clone()),
             }
-            .map_err(|source| KeyRingError::Key { kid: kid.clone(), source })?;
-            let der = key
-                .to_pkcs8()
-                .map_err(|source| KeyRingError::Key { kid: kid.clone(), source })?;
+            .map_err(|source| KeyRingError::Key {
+                kid: kid.clone(),
+                source,
+            })?;
+            let der = key.to_pkcs8().map_err(|source| KeyRingError::Key {
+                kid: kid.clone(),
+                source,
+            })?;
             let record = StoredKey {
                 sealed_private_key: master.seal(&der, kid.as_str().as_bytes()),
                 kid,
@@ -127,7 +131,11 @@ impl KeyRing {
                 (k.kid().clone(), decoding)
             })
             .collect();
-        let signer = Arc::new(keys.into_iter().last().expect("a key ring has at least one key"));
+        let signer = Arc::new(
+            keys.into_iter()
+                .last()
+                .expect("a key ring has at least one key"),
+        );
         Self {
             signer,
             verifiers,

@@ -57,13 +57,15 @@ pub enum SigningKeyError {
 impl SigningKey {
     /// A fresh RSA-2048 key. Slow (a fraction of a second): the issuer does it once, on first start.
     pub fn generate(kid: KeyId) -> Result<Self, SigningKeyError> {
-        let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| SigningKeyError::Generation)?;
+        let pair =
+            RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| SigningKeyError::Generation)?;
         Ok(Self::from_pair(kid, pair))
     }
 
     /// A key from its PKCS#8 DER private key.
     pub fn from_pkcs8(kid: KeyId, der: &[u8]) -> Result<Self, SigningKeyError> {
-        let pair = RsaKeyPair::from_pkcs8(der).map_err(|e| SigningKeyError::Rejected(e.to_string()))?;
+        let pair =
+            RsaKeyPair::from_pkcs8(der).map_err(|e| SigningKeyError::Rejected(e.to_string()))?;
         Ok(Self::from_pair(kid, pair))
     }
 
@@ -103,7 +105,12 @@ impl SigningKey {
     pub fn sign(&self, message: &[u8]) -> Vec<u8> {
         let mut signature = vec![0u8; self.pair.public_modulus_len()];
         self.pair
-            .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), message, &mut signature)
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                message,
+                &mut signature,
+            )
             .expect("signing with a validated RSA key into a modulus-sized buffer cannot fail");
         signature
     }

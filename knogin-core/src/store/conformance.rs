@@ -42,10 +42,16 @@ fn app(tenant: &TenantId, name: &str) -> App {
 }
 
 async fn registered(store: &dyn Store, tenant: &TenantId, name: &str) -> (App, ClientSecret) {
-    store.ensure_tenant(tenant, T0).await.expect("ensure tenant");
+    store
+        .ensure_tenant(tenant, T0)
+        .await
+        .expect("ensure tenant");
     let app = app(tenant, name);
     let secret = ClientSecret::generate();
-    store.insert_app(&app, &secret.hash()).await.expect("insert app");
+    store
+        .insert_app(&app, &secret.hash())
+        .await
+        .expect("insert app");
     (app, secret)
 }
 
@@ -67,7 +73,10 @@ pub async fn racing_tenant_creation_creates_once(store: &dyn Store) {
         store.ensure_tenant(&t, T0),
         store.ensure_tenant(&t, T0),
     );
-    let created = [a, b, c, d].into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    let created = [a, b, c, d]
+        .into_iter()
+        .filter(|r| *r.as_ref().unwrap())
+        .count();
     assert_eq!(created, 1);
 }
 
@@ -86,7 +95,10 @@ pub async fn apps_round_trip_within_their_tenant(store: &dyn Store) {
 pub async fn duplicate_client_ids_conflict(store: &dyn Store) {
     let t = tenant("t1");
     let (first, _) = registered(store, &t, "one").await;
-    let again = App { name: "two".into(), ..first };
+    let again = App {
+        name: "two".into(),
+        ..first
+    };
     let err = store
         .insert_app(&again, &ClientSecret::generate().hash())
         .await
@@ -99,7 +111,12 @@ pub async fn apps_list_newest_first_in_pages(store: &dyn Store) {
     let (t1, t2) = (tenant("t1"), tenant("t2"));
     let mut ids = Vec::new();
     for i in 0..5 {
-        ids.push(registered(store, &t1, &format!("app {i}")).await.0.client_id);
+        ids.push(
+            registered(store, &t1, &format!("app {i}"))
+                .await
+                .0
+                .client_id,
+        );
         registered(store, &t2, &format!("other {i}")).await;
     }
     ids.reverse();
@@ -134,8 +151,17 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
         allow_service_tokens: Some(true),
         enforce_pkce: None,
     };
-    assert_eq!(store.update_governance(&t2, &app.client_id, patch).await.unwrap(), None);
-    let updated = store.update_governance(&t1, &app.client_id, patch).await.unwrap();
+    assert_eq!(
+        store
+            .update_governance(&t2, &app.client_id, patch)
+            .await
+            .unwrap(),
+        None
+    );
+    let updated = store
+        .update_governance(&t1, &app.client_id, patch)
+        .await
+        .unwrap();
     let expected = Governance {
         allow_service_tokens: true,
         enforce_pkce: true,
@@ -145,7 +171,10 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
         allow_service_tokens: None,
         enforce_pkce: Some(false),
     };
-    store.update_governance(&t1, &app.client_id, off).await.unwrap();
+    store
+        .update_governance(&t1, &app.client_id, off)
+        .await
+        .unwrap();
     let read = store.get_app(&t1, &app.client_id).await.unwrap().unwrap();
     assert_eq!(
         read.governance,
@@ -167,10 +196,21 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
 pub async fn rotation_without_grace_retires_the_old_secret(store: &dyn Store) {
     let t = tenant("t1");
     let (app, old) = registered(store, &t, "rot").await;
-    assert_eq!(store.valid_secrets(&app.client_id, T0).await.unwrap(), [old.hash()]);
+    assert_eq!(
+        store.valid_secrets(&app.client_id, T0).await.unwrap(),
+        [old.hash()]
+    );
     let new = ClientSecret::generate();
-    assert!(store.rotate_secret(&t, &app.client_id, &new.hash(), T0, T0).await.unwrap());
-    assert_eq!(store.valid_secrets(&app.client_id, T0).await.unwrap(), [new.hash()]);
+    assert!(
+        store
+            .rotate_secret(&t, &app.client_id, &new.hash(), T0, T0)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.valid_secrets(&app.client_id, T0).await.unwrap(),
+        [new.hash()]
+    );
 }
 
 /// Rotating with a grace period keeps the old secret valid until the period ends, and a second
@@ -190,11 +230,23 @@ pub async fn rotation_with_grace_keeps_the_old_secret_until_it_ends(store: &dyn 
     let later = T0.plus(Duration::from_secs(1800));
     let third = ClientSecret::generate();
     store
-        .rotate_secret(&t, &app.client_id, &third.hash(), later, later.plus(Duration::from_secs(3600)))
+        .rotate_secret(
+            &t,
+            &app.client_id,
+            &third.hash(),
+            later,
+            later.plus(Duration::from_secs(3600)),
+        )
         .await
         .unwrap();
-    let valid = store.valid_secrets(&app.client_id, grace_end).await.unwrap();
-    assert!(!valid.contains(&first.hash()), "the first secret's grace ended");
+    let valid = store
+        .valid_secrets(&app.client_id, grace_end)
+        .await
+        .unwrap();
+    assert!(
+        !valid.contains(&first.hash()),
+        "the first secret's grace ended"
+    );
     assert!(valid.contains(&second.hash()) && valid.contains(&third.hash()));
     let valid = store
         .valid_secrets(&app.client_id, later.plus(Duration::from_secs(3600)))
@@ -209,9 +261,22 @@ pub async fn rotation_of_a_foreign_app_is_refused(store: &dyn Store) {
     store.ensure_tenant(&t2, T0).await.unwrap();
     let (app, old) = registered(store, &t1, "rot").await;
     let new = ClientSecret::generate().hash();
-    assert!(!store.rotate_secret(&t2, &app.client_id, &new, T0, T0).await.unwrap());
-    assert!(!store.rotate_secret(&t1, &AppId::generate(), &new, T0, T0).await.unwrap());
-    assert_eq!(store.valid_secrets(&app.client_id, T0).await.unwrap(), [old.hash()]);
+    assert!(
+        !store
+            .rotate_secret(&t2, &app.client_id, &new, T0, T0)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .rotate_secret(&t1, &AppId::generate(), &new, T0, T0)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.valid_secrets(&app.client_id, T0).await.unwrap(),
+        [old.hash()]
+    );
 }
 
 fn key(kid: &str, created_at: Timestamp) -> StoredKey {
@@ -246,10 +311,12 @@ pub async fn racing_key_inserts_have_one_winner(store: &dyn Store) {
     );
     let results = [a, b, c, d];
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
-    assert!(results
-        .iter()
-        .filter_map(|r| r.as_ref().err())
-        .all(|e| matches!(e, StoreError::Conflict)));
+    assert!(
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .all(|e| matches!(e, StoreError::Conflict))
+    );
     assert_eq!(store.signing_keys().await.unwrap().len(), 1);
 }
 

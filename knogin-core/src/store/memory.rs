@@ -33,7 +33,9 @@ impl MemoryStore {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -103,7 +105,11 @@ impl AppStore for MemoryStore {
         let apps: Vec<(i64, App)> = matching.by_ref().take(limit as usize).cloned().collect();
         let more = matching.next().is_some();
         Ok(AppPage {
-            next: if more { apps.last().map(|(s, _)| Cursor(*s)) } else { None },
+            next: if more {
+                apps.last().map(|(s, _)| Cursor(*s))
+            } else {
+                None
+            },
             apps: apps.into_iter().map(|(_, a)| a).collect(),
         })
     }

@@ -105,8 +105,11 @@ pub trait AppStore: Send + Sync {
 
     /// The hashes of app `id`'s secrets that are valid at `now` (any tenant: client
     /// authentication identifies the app by its client id alone).
-    async fn valid_secrets(&self, id: &AppId, now: Timestamp)
-    -> Result<Vec<SecretHash>, StoreError>;
+    async fn valid_secrets(
+        &self,
+        id: &AppId,
+        now: Timestamp,
+    ) -> Result<Vec<SecretHash>, StoreError>;
 }
 
 /// A signing key as stored: the private key sealed under the operator's key-encryption key.

@@ -98,7 +98,12 @@ struct Header<'a> {
 }
 
 /// Signs `grant` as an RS256 JWT with `key`.
-pub(crate) fn mint(key: &SigningKey, issuer: &str, now: Timestamp, grant: &TokenGrant) -> AccessToken {
+pub(crate) fn mint(
+    key: &SigningKey,
+    issuer: &str,
+    now: Timestamp,
+    grant: &TokenGrant,
+) -> AccessToken {
     let expires_at = now.plus(grant.ttl);
     let claims = AccessClaims {
         iss: issuer.to_owned(),
