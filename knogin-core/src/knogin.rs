@@ -29,7 +29,8 @@ pub(crate) struct Inner {
     pub(crate) scopes: ScopeCatalog,
     pub(crate) secret_grace: Duration,
     pub(crate) body_limit: usize,
-    pub(crate) jwks_max_age: Duration,
+    /// `Cache-Control` of the JWKS answers, built once.
+    pub(crate) jwks_cache_control: http::HeaderValue,
 }
 
 impl fmt::Debug for Knogin {
@@ -139,7 +140,11 @@ impl Builder {
             scopes: self.scopes,
             secret_grace: self.secret_grace,
             body_limit: self.body_limit,
-            jwks_max_age: self.jwks_max_age,
+            jwks_cache_control: http::HeaderValue::from_str(&format!(
+                "public, max-age={}",
+                self.jwks_max_age.as_secs()
+            ))
+            .expect("a number is a valid header value"),
         })))
     }
 }

@@ -10,10 +10,6 @@ pub(super) fn respond(knogin: &Knogin) -> Response<ResponseBody> {
     let mut response = Response::new(ResponseBody::new(knogin.keys().jwks().clone()));
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    let cache = format!("public, max-age={}", knogin.0.jwks_max_age.as_secs());
-    headers.insert(
-        CACHE_CONTROL,
-        HeaderValue::from_str(&cache).expect("a number is a valid header value"),
-    );
+    headers.insert(CACHE_CONTROL, knogin.0.jwks_cache_control.clone());
     response
 }

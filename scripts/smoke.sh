@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs the reference server on a fresh SQLite database and walks the README's curl session:
+# mint an admin token, register an app, read it back, check JWKS and an unknown path.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --quiet --example reference-server
+bin="$PWD/target/debug/examples/reference-server"
+work=$(mktemp -d)
+port=18080
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+cd "$work"
+
+export KNOGIN_ISSUER="http://127.0.0.1:$port"
+token=$("$bin" admin-token --tenant acme 2>/dev/null)
+"$bin" serve --bind "127.0.0.1:$port" 2>server.log &
+pid=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/.well-known/jwks.json" >/dev/null && break; sleep 0.2; done
+
+fail() { echo "smoke: $*" >&2; cat server.log >&2; exit 1; }
+expect() { # expect STATUS METHOD PATH [curl args...]
+  local want=$1 method=$2 path=$3; shift 3
+  local got
+  got=$(curl -s -o body.json -w '%{http_code}' -X "$method" "http://127.0.0.1:$port$path" "$@")
+  [ "$got" = "$want" ] || fail "$method $path answered $got, expected $want: $(cat body.json)"
+}
+
+expect 200 GET /.well-known/jwks.json
+grep -q '"kty":"RSA"' body.json || fail "no RSA key in the JWKS"
+expect 200 GET /v1/platform/scopes -H "Authorization: Bearer $token"
+expect 201 POST /v1/platform/apps -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d '{"name":"Case sync connector","grant_types":["client_credentials"],"redirect_uris":[],"requested_scopes":["webhooks:write"]}'
+client_id=$(sed -E 's/.*"client_id":"([^"]+)".*/\1/' body.json)
+expect 200 GET "/v1/platform/apps/$client_id" -H "Authorization: Bearer $token"
+expect 200 PATCH "/v1/platform/apps/$client_id/governance" -H "Authorization: Bearer $token" \
+  -H 'Content-Type: application/json' -d '{"allow_service_tokens":true}'
+expect 200 POST "/v1/platform/apps/$client_id/rotate-secret" -H "Authorization: Bearer $token"
+expect 401 GET /v1/platform/apps
+expect 404 GET /api/v1/platform/anything
+grep -q 'served' server.log || fail "no request log line"
+kill -INT "$pid"
+wait "$pid" || fail "the server did not shut down cleanly on SIGINT"
+echo "smoke: reference server OK"
