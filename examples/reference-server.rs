@@ -184,9 +184,10 @@ fn sqlite_path(url: &str) -> Option<PathBuf> {
 
 async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     let knogin = open(&args.common).await?;
-    let app = knogin::axum::router(knogin.clone())
-        .fallback(knogin::axum::not_found)
-        .layer(
+    let app = knogin::axum::router(knogin.clone()).fallback(knogin::axum::not_found);
+    // One log line per request, unless the filter leaves them out (then the layer is not paid for).
+    let app = if tracing::enabled!(target: "reference_server", tracing::Level::INFO) {
+        app.layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &http::Request<_>| {
                     tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
@@ -196,7 +197,10 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
                     tracing::info!(status = response.status().as_u16(), latency = ?latency, "served");
                 })
                 .on_failure(()),
-        );
+        )
+    } else {
+        app
+    };
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;

@@ -42,3 +42,55 @@ where
 pub async fn not_found() -> Response {
     knogin_core::http::not_found().into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use axum::body::Body;
+    use http::{Request, StatusCode};
+    use knogin_core::clock::{ManualClock, Timestamp};
+    use knogin_core::testing::test_knogin_with;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    async fn knogin() -> Knogin {
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
+        test_knogin_with(clock, Duration::ZERO).await
+    }
+
+    async fn status(app: Router, path: &str) -> StatusCode {
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        app.oneshot(request).await.unwrap().status()
+    }
+
+    #[tokio::test]
+    async fn nests_under_a_prefix() {
+        let app = Router::new()
+            .nest("/auth", router(knogin().await))
+            .fallback(not_found);
+        assert_eq!(
+            status(app.clone(), "/auth/.well-known/jwks.json").await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            status(app.clone(), "/auth/v1/platform/apps").await,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            status(app, "/.well-known/jwks.json").await,
+            StatusCode::NOT_FOUND
+        );
+    }
+
+    #[tokio::test]
+    async fn merges_next_to_the_embedders_routes() {
+        let app = Router::new()
+            .route("/mine", axum::routing::get(|| async { "mine" }))
+            .merge(router(knogin().await));
+        assert_eq!(status(app.clone(), "/mine").await, StatusCode::OK);
+        assert_eq!(status(app, "/v1/auth/jwks.json").await, StatusCode::OK);
+    }
+}

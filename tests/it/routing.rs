@@ -8,6 +8,7 @@ use crate::support::{EMBEDDER_BODY, EMBEDDER_PATH, TestServer, matrix};
 matrix!(
     unknown_and_withheld_paths_answer_the_same_bytes,
     a_known_path_with_another_method_is_a_405,
+    head_answers_like_get_without_a_body,
     the_embedders_own_routes_still_answer,
 );
 
@@ -66,12 +67,30 @@ async fn a_known_path_with_another_method_is_a_405(server: &TestServer) {
         .send(Method::DELETE, "/v1/platform/apps", &[], Bytes::new())
         .await;
     response.problem(StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(response.header("allow"), "GET, POST");
+    assert_eq!(response.header("allow"), "GET, HEAD, POST");
     let response = server
         .send(Method::POST, "/.well-known/jwks.json", &[], Bytes::new())
         .await;
     response.problem(StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(response.header("allow"), "GET");
+    assert_eq!(response.header("allow"), "GET, HEAD");
+}
+
+async fn head_answers_like_get_without_a_body(server: &TestServer) {
+    let get = server
+        .send(Method::GET, "/.well-known/jwks.json", &[], Bytes::new())
+        .await;
+    let head = server
+        .send(Method::HEAD, "/.well-known/jwks.json", &[], Bytes::new())
+        .await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert_eq!(head.header("content-type"), get.header("content-type"));
+    assert_eq!(head.header("cache-control"), get.header("cache-control"));
+    assert!(head.body.is_empty());
+    let unauthorized = server
+        .send(Method::HEAD, "/v1/platform/apps", &[], Bytes::new())
+        .await;
+    assert_eq!(unauthorized.status, StatusCode::UNAUTHORIZED);
+    assert!(unauthorized.body.is_empty());
 }
 
 async fn the_embedders_own_routes_still_answer(server: &TestServer) {

@@ -70,6 +70,7 @@ impl Knogin {
         B::Error: Into<BoxError>,
     {
         let (parts, body) = request.into_parts();
+        let head = parts.method == http::Method::HEAD;
         let (route, param) = match find(&parts.method, parts.uri.path()) {
             Lookup::Found(route, param) => (route, param),
             Lookup::MethodNotAllowed(allow) => {
@@ -104,7 +105,13 @@ impl Knogin {
                 }
             }
         };
-        result.await.unwrap_or_else(ApiError::into_response)
+        let response = result.await.unwrap_or_else(ApiError::into_response);
+        if head {
+            // The GET answer's status and headers, without its body.
+            response.map(|_| ResponseBody::default())
+        } else {
+            response
+        }
     }
 }
 

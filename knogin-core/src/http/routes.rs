@@ -122,15 +122,23 @@ pub(crate) enum Lookup<'p> {
     NotFound,
 }
 
-/// Finds the route for `method` and `path`.
+/// Finds the route for `method` and `path`. `HEAD` finds the `GET` route (RFC 9110 §9.3.2).
 pub(crate) fn find<'p>(method: &Method, path: &'p str) -> Lookup<'p> {
+    let wanted = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
     let mut allow = Vec::new();
     for route in ROUTES {
         if let Some(Matched(param)) = match_path(route.path, path) {
-            if route.method == *method {
+            if route.method == *wanted {
                 return Lookup::Found(route, param);
             }
             allow.push(&route.method);
+            if route.method == Method::GET {
+                allow.push(&Method::HEAD);
+            }
         }
     }
     if allow.is_empty() {
@@ -204,7 +212,9 @@ mod tests {
             matches!(find(&Method::GET, "/v1/platform/apps"), Lookup::Found(r, None) if r.endpoint == Endpoint::ListApps)
         );
         match find(&Method::DELETE, "/v1/platform/apps") {
-            Lookup::MethodNotAllowed(allow) => assert_eq!(allow, [&Method::GET, &Method::POST]),
+            Lookup::MethodNotAllowed(allow) => {
+                assert_eq!(allow, [&Method::GET, &Method::HEAD, &Method::POST]);
+            }
             other => panic!("{other:?}"),
         }
         assert!(matches!(
@@ -215,6 +225,9 @@ mod tests {
             find(&Method::GET, "/v1/saml/metadata"),
             Lookup::NotFound
         ));
+        assert!(
+            matches!(find(&Method::HEAD, "/v1/auth/jwks.json"), Lookup::Found(r, None) if r.method == Method::GET)
+        );
         assert!(serves_path("/.well-known/jwks.json"));
         assert!(!serves_path("/"));
     }
