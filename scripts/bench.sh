@@ -72,12 +72,19 @@ measure() {
   sleep 1
   local idle; idle=$(rss_mb "$pid")
 
-  local jwks apps
+  local jwks apps logged=""
   jwks=$(run_wrk "http://127.0.0.1:$PORT/.well-known/jwks.json")
   local jwks_rss; jwks_rss=$(rss_mb "$pid")
   apps=$(run_wrk "http://127.0.0.1:$PORT/v1/platform/apps" "Authorization: Bearer $token")
   local load_rss; load_rss=$(rss_mb "$pid")
   kill "$pid"; wait "$pid" 2>/dev/null || true
+  if [ "${3:-}" = with-logging ]; then
+    RUST_LOG=info taskset -c 0 "$server" serve --bind "127.0.0.1:$PORT" 2>/dev/null &
+    pid=$!; pids+=("$pid")
+    wait_up "$PORT"
+    logged=$(run_wrk "http://127.0.0.1:$PORT/.well-known/jwks.json")
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+  fi
 
   local base_jwks base_apps
   taskset -c 0 "$baseline" "127.0.0.1:$BASE_PORT" "$work/jwks.json" & local bpid=$!; pids+=("$bpid")
@@ -95,13 +102,14 @@ measure() {
       "$(awk -v k="$k_rps" -v b="$b_rps" 'BEGIN {print k / b}')"
   }
   row "GET /.well-known/jwks.json" "$jwks" "$base_jwks"
+  [ -z "$logged" ] || row "GET /.well-known/jwks.json, a log line per request (RUST_LOG=info, to /dev/null)" "$logged" "$base_jwks"
   row "GET /v1/platform/apps (20 apps, $(wc -c <"$work/apps.json") B)" "$apps" "$base_apps"
   echo "| $name | RSS: idle ${idle} MB, after JWKS load ${jwks_rss} MB, after apps load ${load_rss} MB | | | | | |"
 }
 
 echo "| store | route | knogin req/s | knogin p99 | bare axum req/s | bare p99 | ratio |"
 echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
-measure SQLite "sqlite://$work/bench.db"
+measure SQLite "sqlite://$work/bench.db" with-logging
 if psql "${PG_URL%/*}/postgres" -qAt -c "DROP DATABASE IF EXISTS knogin_bench" -c "CREATE DATABASE knogin_bench" >/dev/null 2>&1; then
   KNOGIN_MASTER_KEY=$(head -c 32 /dev/urandom | base64) measure PostgreSQL "$PG_URL"
 else

@@ -130,12 +130,48 @@ mod tests {
     use crate::clock::{ManualClock, Timestamp};
     use crate::testing::test_knogin_with;
 
-    fn registration() -> Registration {
-        Registration {
-            name: "Case sync connector".into(),
-            grant_types: vec!["client_credentials".into()],
-            redirect_uris: vec![],
-            requested_scopes: vec!["webhooks:write".into()],
+    /// A handle with the given grace, one registered app in tenant `t1`, and its first secret.
+    struct Fixture {
+        clock: Arc<ManualClock>,
+        knogin: Knogin,
+        app: App,
+        secret: ClientSecret,
+    }
+
+    impl Fixture {
+        async fn new(grace: Duration) -> Self {
+            let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
+            let knogin = test_knogin_with(clock.clone(), grace).await;
+            let registration = Registration {
+                name: "Case sync connector".into(),
+                grant_types: vec!["client_credentials".into()],
+                redirect_uris: vec![],
+                requested_scopes: vec!["webhooks:write".into()],
+            };
+            let (app, secret) = knogin
+                .register_app(&tenant("t1"), registration)
+                .await
+                .unwrap();
+            Self {
+                clock,
+                knogin,
+                app,
+                secret,
+            }
+        }
+
+        async fn rotate(&self) -> ClientSecret {
+            self.knogin
+                .rotate_secret(&tenant("t1"), &self.app.client_id)
+                .await
+                .unwrap()
+        }
+
+        async fn accepts(&self, secret: &ClientSecret) -> bool {
+            self.knogin
+                .authenticate_client(&self.app.client_id, secret)
+                .await
+                .unwrap()
         }
     }
 
@@ -145,125 +181,54 @@ mod tests {
 
     #[tokio::test]
     async fn rotation_without_grace_stops_the_old_secret_at_once() {
-        let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
-        let knogin = test_knogin_with(clock.clone(), Duration::ZERO).await;
-        let (app, old) = knogin
-            .register_app(&tenant("t1"), registration())
-            .await
-            .unwrap();
-        assert!(
-            knogin
-                .authenticate_client(&app.client_id, &old)
-                .await
-                .unwrap()
-        );
-        let new = knogin
-            .rotate_secret(&tenant("t1"), &app.client_id)
-            .await
-            .unwrap();
-        assert!(
-            !knogin
-                .authenticate_client(&app.client_id, &old)
-                .await
-                .unwrap()
-        );
-        assert!(
-            knogin
-                .authenticate_client(&app.client_id, &new)
-                .await
-                .unwrap()
-        );
+        let f = Fixture::new(Duration::ZERO).await;
+        assert!(f.accepts(&f.secret).await);
+        let new = f.rotate().await;
+        assert!(!f.accepts(&f.secret).await);
+        assert!(f.accepts(&new).await);
     }
 
     #[tokio::test]
     async fn rotation_with_grace_keeps_the_old_secret_until_the_grace_ends() {
-        let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
-        let knogin = test_knogin_with(clock.clone(), Duration::from_secs(600)).await;
-        let (app, old) = knogin
-            .register_app(&tenant("t1"), registration())
-            .await
-            .unwrap();
-        let new = knogin
-            .rotate_secret(&tenant("t1"), &app.client_id)
-            .await
-            .unwrap();
-        clock.advance(Duration::from_secs(599));
-        assert!(
-            knogin
-                .authenticate_client(&app.client_id, &old)
-                .await
-                .unwrap()
-        );
-        assert!(
-            knogin
-                .authenticate_client(&app.client_id, &new)
-                .await
-                .unwrap()
-        );
-        clock.advance(Duration::from_secs(1));
-        assert!(
-            !knogin
-                .authenticate_client(&app.client_id, &old)
-                .await
-                .unwrap()
-        );
-        assert!(
-            knogin
-                .authenticate_client(&app.client_id, &new)
-                .await
-                .unwrap()
-        );
+        let f = Fixture::new(Duration::from_secs(600)).await;
+        let new = f.rotate().await;
+        f.clock.advance(Duration::from_secs(599));
+        assert!(f.accepts(&f.secret).await && f.accepts(&new).await);
+        f.clock.advance(Duration::from_secs(1));
+        assert!(!f.accepts(&f.secret).await);
+        assert!(f.accepts(&new).await);
     }
 
     #[tokio::test]
     async fn another_tenants_app_is_not_found() {
-        let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
-        let knogin = test_knogin_with(clock, Duration::ZERO).await;
-        let (app, _) = knogin
-            .register_app(&tenant("t1"), registration())
-            .await
-            .unwrap();
-        let other = tenant("t2");
+        let f = Fixture::new(Duration::ZERO).await;
+        let (other, id) = (tenant("t2"), &f.app.client_id);
         assert!(matches!(
-            knogin.app(&other, &app.client_id).await,
+            f.knogin.app(&other, id).await,
             Err(AppError::NotFound)
         ));
         assert!(matches!(
-            knogin.rotate_secret(&other, &app.client_id).await,
+            f.knogin.rotate_secret(&other, id).await,
             Err(AppError::NotFound)
         ));
         let patch = GovernancePatch {
             allow_service_tokens: Some(true),
             enforce_pkce: None,
         };
-        assert!(matches!(
-            knogin
-                .update_governance(&other, &app.client_id, patch)
-                .await,
-            Err(AppError::NotFound)
-        ));
+        let updated = f.knogin.update_governance(&other, id, patch).await;
+        assert!(matches!(updated, Err(AppError::NotFound)));
+        assert!(f.accepts(&f.secret).await, "nothing changed");
     }
 
     #[tokio::test]
     async fn a_wrong_secret_or_unknown_app_does_not_authenticate() {
-        let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
-        let knogin = test_knogin_with(clock, Duration::ZERO).await;
-        let (app, _) = knogin
-            .register_app(&tenant("t1"), registration())
-            .await
-            .unwrap();
+        let f = Fixture::new(Duration::ZERO).await;
         let guess = ClientSecret::generate();
-        assert!(
-            !knogin
-                .authenticate_client(&app.client_id, &guess)
-                .await
-                .unwrap()
-        );
-        assert!(
-            !knogin
-                .authenticate_client(&AppId::generate(), &guess)
-                .await
-                .unwrap()
-        );
+        assert!(!f.accepts(&guess).await);
+        let unknown = f
+            .knogin
+            .authenticate_client(&AppId::generate(), &f.secret)
+            .await;
+        assert!(!unknown.unwrap());
     }
 }
