@@ -207,6 +207,15 @@ mod tests {
     }
 
     #[test]
+    fn only_the_jwks_routes_are_public() {
+        // The dispatcher relies on this: every other endpoint gets a verified caller.
+        for route in ROUTES {
+            let public = route.endpoint == Endpoint::Jwks;
+            assert_eq!(route.access == Access::Public, public, "{}", route.path);
+        }
+    }
+
+    #[test]
     fn lookup_tells_missing_paths_from_wrong_methods() {
         assert!(
             matches!(find(&Method::GET, "/v1/platform/apps"), Lookup::Found(r, None) if r.endpoint == Endpoint::ListApps)
