@@ -36,6 +36,17 @@ expect 200 PATCH "/v1/platform/apps/$client_id/governance" -H "Authorization: Be
   -H 'Content-Type: application/json' -d '{"allow_service_tokens":true}'
 expect 200 POST "/v1/platform/apps/$client_id/rotate-secret" -H "Authorization: Bearer $token"
 expect 401 GET /v1/platform/apps
+# A token minted for another issuer is refused; the issuer is used verbatim (no slash added).
+other=$("$bin" admin-token --tenant acme --issuer "http://127.0.0.1:$port/" 2>/dev/null)
+expect 401 GET /v1/platform/apps -H "Authorization: Bearer $other"
+grep -q '"detail":"the token was issued for another issuer or audience"' body.json || fail "wrong-issuer detail"
+[ "$(stat -c %a knogin.db.master-key)" = 600 ] || fail "the master key file is not mode 0600"
+# A wrong master key fails with a clear message and a non-zero exit, never a panic.
+if KNOGIN_MASTER_KEY=$(head -c 32 /dev/urandom | base64) "$bin" admin-token --tenant acme >out.txt 2>err.txt; then
+  fail "a wrong master key was accepted"
+fi
+grep -q "the master key is not the one this database was created with" err.txt || fail "wrong-key message: $(cat err.txt)"
+! grep -q panicked err.txt || fail "panicked on a wrong master key"
 expect 404 GET /api/v1/platform/anything
 grep -q 'served' server.log || fail "no request log line"
 kill -INT "$pid"

@@ -133,6 +133,22 @@ impl SqlxStore {
         })
     }
 
+    /// The SQLite pool, when the store is on SQLite: to run your own queries on the same database.
+    pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
+        match &self.backend {
+            Backend::Sqlite(pool) => Some(pool),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// The PostgreSQL pool, when the store is on PostgreSQL.
+    pub fn postgres_pool(&self) -> Option<&PgPool> {
+        match &self.backend {
+            Backend::Postgres(pool) => Some(pool),
+            Backend::Sqlite(_) => None,
+        }
+    }
+
     /// Closes every connection, waiting for those in use.
     pub async fn close(&self) {
         with_pool!(self, pool => pool.close().await);

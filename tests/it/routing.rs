@@ -9,6 +9,7 @@ matrix!(
     unknown_and_withheld_paths_answer_the_same_bytes,
     a_known_path_with_another_method_is_a_405,
     head_answers_like_get_without_a_body,
+    a_store_failure_is_an_opaque_500,
     the_embedders_own_routes_still_answer,
 );
 
@@ -99,4 +100,20 @@ async fn the_embedders_own_routes_still_answer(server: &TestServer) {
         .await;
     assert_eq!(response.status, StatusCode::OK);
     assert_eq!(response.text(), EMBEDDER_BODY);
+}
+
+async fn a_store_failure_is_an_opaque_500(server: &TestServer) {
+    let token = server.admin_token("acme").await;
+    server.close_database().await;
+    let response = server.get("/v1/platform/apps", &token).await;
+    let problem = response.problem(StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(problem["correlation_id"].as_str().map(str::len), Some(16));
+    let text = response.text().to_lowercase();
+    for leak in ["pool", "sqlx", "sqlite", "postgres", "select"] {
+        assert!(!text.contains(leak), "the answer reveals {leak:?}: {text}");
+    }
+    let jwks = server
+        .send(Method::GET, "/.well-known/jwks.json", &[], Bytes::new())
+        .await;
+    assert_eq!(jwks.status, StatusCode::OK, "JWKS is served from memory");
 }

@@ -42,7 +42,7 @@ pub struct TestServer {
     pub knogin: Knogin,
     pub clock: Arc<ManualClock>,
     client: Client<HttpConnector, Full<Bytes>>,
-    _db: TestDatabase,
+    db: TestDatabase,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -91,9 +91,14 @@ impl TestServer {
             knogin,
             clock,
             client: Client::builder(TokioExecutor::new()).build_http(),
-            _db: database,
+            db: database,
             task,
         })
+    }
+
+    /// Closes the database under the running server, so every store call fails.
+    pub async fn close_database(&self) {
+        self.db.close().await;
     }
 
     /// An admin token for `tenant`.

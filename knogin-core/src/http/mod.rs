@@ -20,6 +20,8 @@ mod platform;
 mod problem;
 mod request;
 mod routes;
+#[cfg(test)]
+mod tests;
 
 use std::convert::Infallible;
 use std::future::Future;

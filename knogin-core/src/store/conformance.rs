@@ -279,6 +279,26 @@ pub async fn rotation_of_a_foreign_app_is_refused(store: &dyn Store) {
     );
 }
 
+/// Concurrent rotations of one app run one after the other: with no grace, exactly one secret
+/// (the last one written) is left valid, never two.
+pub async fn racing_rotations_leave_one_valid_secret(store: &dyn Store) {
+    let t = tenant("t1");
+    let (app, first) = registered(store, &t, "raced").await;
+    let secrets: Vec<ClientSecret> = (0..4).map(|_| ClientSecret::generate()).collect();
+    let hashes: Vec<_> = secrets.iter().map(ClientSecret::hash).collect();
+    let id = &app.client_id;
+    let (a, b, c, d) = tokio::join!(
+        store.rotate_secret(&t, id, &hashes[0], T0, T0),
+        store.rotate_secret(&t, id, &hashes[1], T0, T0),
+        store.rotate_secret(&t, id, &hashes[2], T0, T0),
+        store.rotate_secret(&t, id, &hashes[3], T0, T0),
+    );
+    assert!([a, b, c, d].into_iter().all(|r| r.unwrap()));
+    let valid = store.valid_secrets(id, T0).await.unwrap();
+    assert_eq!(valid.len(), 1, "one secret survives the race");
+    assert!(hashes.contains(&valid[0]) && valid[0] != first.hash());
+}
+
 fn key(kid: &str, created_at: Timestamp) -> StoredKey {
     StoredKey {
         kid: KeyId::new(kid),
@@ -336,6 +356,7 @@ macro_rules! store_conformance_tests {
             rotation_without_grace_retires_the_old_secret,
             rotation_with_grace_keeps_the_old_secret_until_it_ends,
             rotation_of_a_foreign_app_is_refused,
+            racing_rotations_leave_one_valid_secret,
             signing_keys_round_trip,
             racing_key_inserts_have_one_winner,
         );
