@@ -19,6 +19,8 @@
 #![forbid(unsafe_code)]
 
 use axum::Router;
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use knogin_core::Knogin;
 use knogin_core::http::ROUTES;
@@ -41,6 +43,40 @@ where
 #[allow(clippy::unused_async, reason = "axum handlers are async functions")]
 pub async fn not_found() -> Response {
     knogin_core::http::not_found().into_response()
+}
+
+/// Guards your own handlers with this issuer's bearer tokens: extracts the verified token, or
+/// answers the core's 401 (RFC 9457 body, RFC 6750 challenge). Your state must give a [`Knogin`]
+/// (`FromRef`). Check scopes with [`knogin_core::token::AccessClaims::has_scope`].
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use knogin_axum::Bearer;
+///
+/// async fn whoami(Bearer(bearer): Bearer) -> String {
+///     format!("tenant {}", bearer.tenant)
+/// }
+///
+/// fn app(knogin: knogin_core::Knogin) -> Router {
+///     Router::new().route("/whoami", get(whoami)).with_state(knogin)
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Bearer(pub knogin_core::http::Bearer);
+
+impl<S> FromRequestParts<S> for Bearer
+where
+    Knogin: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        Knogin::from_ref(state)
+            .authorize(&parts.headers, None)
+            .map(Self)
+            .map_err(|rejection| rejection.into_response().into_response())
+    }
 }
 
 #[cfg(test)]
@@ -83,6 +119,36 @@ mod tests {
             status(app, "/.well-known/jwks.json").await,
             StatusCode::NOT_FOUND
         );
+    }
+
+    #[tokio::test]
+    async fn the_bearer_extractor_guards_the_embedders_routes() {
+        let knogin = knogin().await;
+        let tenant = knogin_core::TenantId::parse("acme").unwrap();
+        let token = knogin
+            .mint_admin_token(&tenant, Duration::from_secs(60))
+            .await
+            .unwrap();
+        let app = Router::new()
+            .route(
+                "/whoami",
+                axum::routing::get(|Bearer(b): Bearer| async move { b.tenant.to_string() }),
+            )
+            .with_state(knogin);
+        assert_eq!(
+            status(app.clone(), "/whoami").await,
+            StatusCode::UNAUTHORIZED
+        );
+        let request = Request::get("/whoami")
+            .header("authorization", format!("Bearer {}", token.expose()))
+            .body(Body::empty())
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(response.into_body(), 64)
+            .await
+            .unwrap();
+        assert_eq!(&body[..], b"acme");
     }
 
     #[tokio::test]

@@ -6,19 +6,17 @@ use http::header::{ALLOW, WWW_AUTHENTICATE};
 use http::{HeaderValue, Method, Response, StatusCode};
 
 use super::ResponseBody;
+use super::bearer::Rejection;
 use super::problem::Problem;
 use crate::apps::AppError;
 use crate::random;
 use crate::store::StoreError;
-use crate::token::TokenError;
 use crate::validation::ValidationErrors;
 
 /// Everything a platform request can fail with.
 #[derive(Debug)]
 pub(crate) enum ApiError {
-    MissingBearer,
-    InvalidBearer(TokenError),
-    InsufficientScope(&'static str),
+    Bearer(Rejection),
     MethodNotAllowed(Vec<&'static Method>),
     UnsupportedMediaType,
     PayloadTooLarge(usize),
@@ -28,6 +26,12 @@ pub(crate) enum ApiError {
     Invalid(ValidationErrors),
     NotFound(&'static str),
     Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<Rejection> for ApiError {
+    fn from(e: Rejection) -> Self {
+        Self::Bearer(e)
+    }
 }
 
 impl From<ValidationErrors> for ApiError {
@@ -56,10 +60,16 @@ impl From<AppError> for ApiError {
 
 const REALM: &str = r#"Bearer realm="knogin""#;
 
-fn bearer_challenge(error: &str, extra: &str) -> HeaderValue {
-    let mut value = format!(r#"{REALM}, error="{error}""#);
-    let _ = write!(value, "{extra}");
-    HeaderValue::from_str(&value).expect("challenge is visible ASCII")
+/// An RFC 6750 challenge with `error` and one more parameter, left out if it cannot be quoted.
+fn bearer_challenge(error: &str, name: &str, value: &str) -> HeaderValue {
+    let mut challenge = format!(r#"{REALM}, error="{error}""#);
+    if value
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    {
+        let _ = write!(challenge, r#", {name}="{value}""#);
+    }
+    HeaderValue::from_str(&challenge).unwrap_or_else(|_| HeaderValue::from_static(REALM))
 }
 
 impl ApiError {
@@ -67,14 +77,14 @@ impl ApiError {
     pub(crate) fn into_response(self) -> Response<ResponseBody> {
         use StatusCode as S;
         let problem = match self {
-            Self::MissingBearer => Problem::new(
+            Self::Bearer(Rejection::Missing) => Problem::new(
                 S::UNAUTHORIZED,
                 "unauthorized",
                 "Unauthorized",
                 "This route needs a bearer token: send `Authorization: Bearer <token>`.",
             )
             .with_header(WWW_AUTHENTICATE, HeaderValue::from_static(REALM)),
-            Self::InvalidBearer(e) => Problem::new(
+            Self::Bearer(Rejection::Invalid(e)) => Problem::new(
                 S::UNAUTHORIZED,
                 "invalid-token",
                 "Unauthorized",
@@ -82,9 +92,9 @@ impl ApiError {
             )
             .with_header(
                 WWW_AUTHENTICATE,
-                bearer_challenge("invalid_token", &format!(r#", error_description="{e}""#)),
+                bearer_challenge("invalid_token", "error_description", &e.to_string()),
             ),
-            Self::InsufficientScope(scope) => Problem::new(
+            Self::Bearer(Rejection::InsufficientScope(scope)) => Problem::new(
                 S::FORBIDDEN,
                 "insufficient-scope",
                 "Forbidden",
@@ -92,7 +102,7 @@ impl ApiError {
             )
             .with_header(
                 WWW_AUTHENTICATE,
-                bearer_challenge("insufficient_scope", &format!(r#", scope="{scope}""#)),
+                bearer_challenge("insufficient_scope", "scope", &scope),
             ),
             Self::MethodNotAllowed(allow) => {
                 let list: Vec<&str> = allow.iter().map(|m| m.as_str()).collect();

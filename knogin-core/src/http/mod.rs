@@ -13,6 +13,7 @@
 //! # }
 //! ```
 
+mod bearer;
 mod error;
 mod fields;
 mod jwks;
@@ -34,6 +35,7 @@ use http::{Request, Response, StatusCode};
 use http_body::Body;
 use serde::Serialize;
 
+pub use self::bearer::{Bearer, Rejection};
 use self::error::ApiError;
 pub use self::problem::{PROBLEM_JSON, not_found};
 pub use self::request::BoxError;
@@ -83,7 +85,7 @@ impl Knogin {
         let result = async {
             let caller = match route.access {
                 Access::Public => None,
-                Access::Bearer(scope) => Some(self.caller(&parts, scope)?),
+                Access::Bearer(scope) => Some(self.authorize(&parts.headers, Some(scope))?),
             };
             let caller = || caller.as_ref().expect("bearer routes have a caller");
             match route.endpoint {

@@ -8,9 +8,9 @@ use http::{Response, StatusCode};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::bearer::Bearer;
 use super::error::ApiError;
 use super::fields::Fields;
-use super::request::Caller;
 use super::{ResponseBody, json, json_no_store};
 use crate::apps::{AppView, GovernancePatch, Registration};
 use crate::id::AppId;
@@ -48,7 +48,7 @@ pub(super) fn list_scopes(knogin: &Knogin) -> Response<ResponseBody> {
     )
 }
 
-pub(super) async fn create_app(knogin: &Knogin, caller: &Caller, body: Value) -> Result {
+pub(super) async fn create_app(knogin: &Knogin, caller: &Bearer, body: Value) -> Result {
     let mut fields = Fields::new(body)?;
     let registration = Registration {
         name: fields.string("name"),
@@ -65,7 +65,7 @@ pub(super) async fn create_app(knogin: &Knogin, caller: &Caller, body: Value) ->
     ))
 }
 
-pub(super) async fn list_apps(knogin: &Knogin, caller: &Caller, parts: &Parts) -> Result {
+pub(super) async fn list_apps(knogin: &Knogin, caller: &Bearer, parts: &Parts) -> Result {
     let (limit, after) = page_query(parts.uri.query().unwrap_or(""))?;
     let page = knogin.list_apps(&caller.tenant, after, limit).await?;
 
@@ -83,14 +83,14 @@ pub(super) async fn list_apps(knogin: &Knogin, caller: &Caller, parts: &Parts) -
     ))
 }
 
-pub(super) async fn get_app(knogin: &Knogin, caller: &Caller, id: &AppId) -> Result {
+pub(super) async fn get_app(knogin: &Knogin, caller: &Bearer, id: &AppId) -> Result {
     let app = knogin.app(&caller.tenant, id).await?;
     Ok(json(StatusCode::OK, &AppView::from(&app)))
 }
 
 pub(super) async fn update_governance(
     knogin: &Knogin,
-    caller: &Caller,
+    caller: &Bearer,
     id: &AppId,
     body: Value,
 ) -> Result {
@@ -124,7 +124,7 @@ pub(super) async fn update_governance(
     ))
 }
 
-pub(super) async fn rotate_secret(knogin: &Knogin, caller: &Caller, id: &AppId) -> Result {
+pub(super) async fn rotate_secret(knogin: &Knogin, caller: &Bearer, id: &AppId) -> Result {
     let secret = knogin.rotate_secret(&caller.tenant, id).await?;
 
     #[derive(Serialize)]

@@ -1,49 +1,18 @@
-//! Reading what a request carries: its bearer token and its JSON body.
+//! Reading a request's JSON body.
 
-use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::request::Parts;
 use http_body::Body;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use serde_json::Value;
 
 use super::error::ApiError;
-use crate::id::TenantId;
 use crate::knogin::Knogin;
-use crate::token::TokenError;
 
 /// The boxed error type request bodies may fail with.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A verified caller: the tenant its token acts in.
-#[derive(Debug)]
-pub(crate) struct Caller {
-    pub(crate) tenant: TenantId,
-}
-
 impl Knogin {
-    /// The caller behind the request's bearer token, which must carry `scope`.
-    pub(crate) fn caller(&self, parts: &Parts, scope: &'static str) -> Result<Caller, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or(ApiError::MissingBearer)?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .filter(|t| !t.is_empty())
-            .ok_or(ApiError::InvalidBearer(TokenError::Malformed))?;
-        let claims = self.verify_token(token).map_err(ApiError::InvalidBearer)?;
-        if !claims.has_scope(scope) {
-            return Err(ApiError::InsufficientScope(scope));
-        }
-        let tenant = TenantId::parse(&claims.tenant)
-            .ok_or(ApiError::InvalidBearer(TokenError::Malformed))?;
-        Ok(Caller { tenant })
-    }
-
     /// The request body as a JSON value: at most the configured limit, not empty, sent as JSON.
     pub(crate) async fn json_body<B>(&self, parts: &Parts, body: B) -> Result<Value, ApiError>
     where

@@ -96,3 +96,35 @@ async fn jwks_max_age_is_configurable() {
     let response = knogin.handle(request).await;
     assert_eq!(response.headers()["cache-control"], "public, max-age=60");
 }
+
+#[tokio::test]
+async fn authorize_guards_an_embedders_route_by_scope() {
+    let knogin = knogin(1024).await;
+    let mut headers = http::HeaderMap::new();
+    assert_eq!(
+        knogin.authorize(&headers, None),
+        Err(crate::http::Rejection::Missing)
+    );
+    headers.insert("authorization", admin(&knogin).await.parse().unwrap());
+    let bearer = knogin.authorize(&headers, Some("platform:admin")).unwrap();
+    assert_eq!(bearer.tenant.as_str(), "acme");
+
+    let refused = knogin
+        .authorize(&headers, Some("incidents:read"))
+        .unwrap_err();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let response = refused.into_response();
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        r#"Bearer realm="knogin", error="insufficient_scope", scope="incidents:read""#
+    );
+
+    // A scope that cannot be quoted in a header is left out of the challenge, not a panic.
+    let odd = knogin.authorize(&headers, Some("a\"b\n")).unwrap_err();
+    let response = odd.into_response();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        r#"Bearer realm="knogin", error="insufficient_scope""#
+    );
+}
