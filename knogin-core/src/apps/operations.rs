@@ -22,7 +22,7 @@ impl Knogin {
 
     /// Runs the registration policy for `tenant` at the current time: the app to store, or
     /// every broken rule.
-    pub fn check_registration(
+    pub(crate) fn check_registration(
         &self,
         tenant: &TenantId,
         registration: Registration,
@@ -37,7 +37,7 @@ impl Knogin {
 
     /// Stores an app that passed [`Knogin::check_registration`] with a new client secret, and
     /// returns the secret (the only time it exists in clear).
-    pub async fn store_app(&self, app: &App) -> Result<ClientSecret, AppError> {
+    pub(crate) async fn store_app(&self, app: &App) -> Result<ClientSecret, AppError> {
         let secret = ClientSecret::generate();
         self.0
             .store
