@@ -79,7 +79,7 @@ async fn first_starts_on_one_sqlite_file_agree_on_one_key() {
 #[tokio::test]
 async fn first_starts_on_one_postgres_database_agree_on_one_key() {
     match testing::postgres().await {
-        Some(db) => first_starts_agree(&*db).await,
+        Some(db) => first_starts_agree(&db).await,
         None => eprintln!("skipped: {} is not set", testing::POSTGRES_URL_VAR),
     }
 }
