@@ -6,7 +6,6 @@
 //! ```
 
 use std::error::Error;
-use std::fmt::Write as _;
 use std::fs;
 use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;
@@ -30,7 +29,8 @@ use tracing::Span;
 ///
 /// The key-encryption key that seals the signing keys comes from KNOGIN_MASTER_KEY (base64 of 32
 /// bytes). Without it, a SQLite database gets a key file next to it (`<database>.master-key`,
-/// mode 0600), created on first start; PostgreSQL requires the variable. Logs go to stderr
+/// mode 0600), created on first start; `sqlite::memory:` gets a throwaway key; PostgreSQL requires
+/// the variable. Logs go to stderr
 /// (RUST_LOG sets the filter, default `info`).
 #[derive(Debug, Parser)]
 #[command(name = "reference-server", version)]
@@ -106,13 +106,8 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let mut message = format!("error: {e}");
-            let mut source = e.source();
-            while let Some(s) = source {
-                let _ = write!(message, ": {s}");
-                source = s.source();
-            }
-            eprintln!("{message}");
+            // Each error's message already names its cause: print it once.
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
@@ -145,6 +140,10 @@ fn master_key(database: &str) -> Result<MasterKey, BoxError> {
     if let Ok(text) = std::env::var("KNOGIN_MASTER_KEY") {
         return MasterKey::from_base64(&text).map_err(|e| format!("KNOGIN_MASTER_KEY: {e}").into());
     }
+    if database.starts_with("sqlite::memory:") {
+        // Nothing outlives the process, so neither need the key.
+        return Ok(MasterKey::generate());
+    }
     let Some(path) = sqlite_path(database) else {
         return Err("KNOGIN_MASTER_KEY must be set (base64 of 32 random bytes) when the database is not a SQLite file".into());
     };
@@ -173,13 +172,13 @@ fn master_key(database: &str) -> Result<MasterKey, BoxError> {
     }
 }
 
-/// The file of a `sqlite:` URL, or `None` for another database or an in-memory one.
+/// The file of a `sqlite:` URL, or `None` for another database.
 fn sqlite_path(url: &str) -> Option<PathBuf> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
-    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    (!path.is_empty()).then(|| PathBuf::from(path))
 }
 
 async fn serve(args: ServeArgs) -> Result<(), BoxError> {
