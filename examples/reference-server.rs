@@ -30,8 +30,7 @@ use tracing::Span;
 /// The key-encryption key that seals the signing keys comes from KNOGIN_MASTER_KEY (base64 of 32
 /// bytes). Without it, a SQLite database gets a key file next to it (`<database>.master-key`,
 /// mode 0600), created on first start; `sqlite::memory:` gets a throwaway key; PostgreSQL requires
-/// the variable. Logs go to stderr
-/// (RUST_LOG sets the filter, default `info`).
+/// the variable. Logs go to stderr (RUST_LOG sets the filter, default `info`).
 #[derive(Debug, Parser)]
 #[command(name = "reference-server", version)]
 struct Cli {
