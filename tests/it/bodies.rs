@@ -9,10 +9,7 @@ matrix!(bad_bodies_get_a_clear_4xx);
 async fn bad_bodies_get_a_clear_4xx(server: &TestServer) {
     let token = server.admin_token("acme").await;
     let auth = format!("Bearer {token}");
-    let id = server.register(&token, "bodies").await["client_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = server.register_id(&token, "bodies").await;
     let governance = format!("/v1/platform/apps/{id}/governance");
     let json = "application/json";
     let big = format!(

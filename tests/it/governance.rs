@@ -12,10 +12,7 @@ matrix!(
 
 async fn governance_changes_only_the_given_flags(server: &TestServer) {
     let token = server.admin_token("acme").await;
-    let id = server.register(&token, "gov").await["client_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = server.register_id(&token, "gov").await;
     let path = format!("/v1/platform/apps/{id}/governance");
 
     let response = server
@@ -43,10 +40,7 @@ async fn governance_changes_only_the_given_flags(server: &TestServer) {
 
 async fn governance_refuses_bad_bodies(server: &TestServer) {
     let token = server.admin_token("acme").await;
-    let id = server.register(&token, "gov").await["client_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = server.register_id(&token, "gov").await;
     let path = format!("/v1/platform/apps/{id}/governance");
     for (body, fields) in [
         (json!({}), vec!["body"]),

@@ -177,6 +177,12 @@ impl TestServer {
         .await
     }
 
+    /// Registers a client-credentials app and returns its client id.
+    pub async fn register_id(&self, token: &str, name: &str) -> String {
+        let app = self.register(token, name).await;
+        app["client_id"].as_str().expect("a client_id").to_owned()
+    }
+
     /// Registers a client-credentials app for the admin token's tenant and returns its JSON.
     pub async fn register(&self, token: &str, name: &str) -> Value {
         let body = serde_json::json!({
