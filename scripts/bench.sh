@@ -38,12 +38,9 @@ rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
 # run_wrk URL [header] -> "requests/s p99"
 run_wrk() {
-  local out
-  if [ -n "${2:-}" ]; then
-    out=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -H "$2" "$1")
-  else
-    out=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$1")
-  fi
+  local out header=()
+  [ -z "${2:-}" ] || header=(-H "$2")
+  out=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "${header[@]}" "$1")
   local rps p99
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")

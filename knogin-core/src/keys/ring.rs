@@ -88,14 +88,8 @@ impl KeyRing {
                 Some(der) => SigningKey::from_pkcs8(kid.clone(), der),
                 None => SigningKey::generate(kid.clone()),
             }
-            .map_err(|source| KeyRingError::Key {
-                kid: kid.clone(),
-                source,
-            })?;
-            let der = key.to_pkcs8().map_err(|source| KeyRingError::Key {
-                kid: kid.clone(),
-                source,
-            })?;
+            .map_err(key_error(&kid))?;
+            let der = key.to_pkcs8().map_err(key_error(&kid))?;
             let record = StoredKey {
                 sealed_private_key: master.seal(&der, kid.as_str().as_bytes()),
                 kid,
@@ -171,8 +165,13 @@ fn open(record: &StoredKey, master: &MasterKey) -> Result<SigningKey, KeyRingErr
         .ok_or_else(|| KeyRingError::WrongMasterKey {
             kid: record.kid.clone(),
         })?;
-    SigningKey::from_pkcs8(record.kid.clone(), &der).map_err(|source| KeyRingError::Key {
-        kid: record.kid.clone(),
+    SigningKey::from_pkcs8(record.kid.clone(), &der).map_err(key_error(&record.kid))
+}
+
+/// Wraps a key error with the `kid` it concerns.
+fn key_error(kid: &KeyId) -> impl FnOnce(SigningKeyError) -> KeyRingError + '_ {
+    move |source| KeyRingError::Key {
+        kid: kid.clone(),
         source,
-    })
+    }
 }
