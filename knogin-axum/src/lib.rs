@@ -18,19 +18,21 @@
 //! ```
 #![forbid(unsafe_code)]
 
+use std::marker::PhantomData;
+
 use axum::Router;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use knogin_core::Knogin;
-use knogin_core::http::ROUTES;
+use knogin_core::http::{Route, routes};
 
 /// A router serving every route of the contract through `knogin`.
 pub fn router<S>(knogin: Knogin) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    let mut paths: Vec<&'static str> = ROUTES.iter().map(|r| r.path).collect();
+    let mut paths: Vec<&'static str> = routes().iter().map(Route::path).collect();
     paths.sort_unstable();
     paths.dedup();
     paths.into_iter().fold(Router::new(), |router, path| {
@@ -45,36 +47,56 @@ pub async fn not_found() -> Response {
     knogin_core::http::not_found().into_response()
 }
 
-/// Guards your own handlers with this issuer's bearer tokens: extracts the verified token, or
-/// answers the core's 401 (RFC 9457 body, RFC 6750 challenge). Your state must give a [`Knogin`]
-/// (`FromRef`). Check scopes with [`knogin_core::token::AccessClaims::has_scope`].
+/// The scope a [`Bearer`] extractor requires. Implement it on a marker type per scope.
+///
+/// ```
+/// struct IncidentsRead;
+/// impl knogin_axum::RequiredScope for IncidentsRead {
+///     const SCOPE: &'static str = "incidents:read";
+/// }
+/// ```
+pub trait RequiredScope {
+    /// The scope a token must carry.
+    const SCOPE: &'static str;
+}
+
+/// Guards your own handlers with this issuer's access and service tokens: extracts the verified
+/// token when it carries `S::SCOPE`, or answers the core's 401/403 (RFC 9457 body, RFC 6750
+/// challenge). Admin tokens never pass. Your state must give a [`Knogin`] (`FromRef`).
 ///
 /// ```
 /// use axum::{Router, routing::get};
-/// use knogin_axum::Bearer;
+/// use knogin_axum::{Bearer, RequiredScope};
 ///
-/// async fn whoami(Bearer(bearer): Bearer) -> String {
-///     format!("tenant {}", bearer.tenant)
+/// struct IncidentsRead;
+/// impl RequiredScope for IncidentsRead {
+///     const SCOPE: &'static str = "incidents:read";
+/// }
+///
+/// async fn incidents(bearer: Bearer<IncidentsRead>) -> String {
+///     format!("incidents of tenant {}", bearer.0.tenant)
 /// }
 ///
 /// fn app(knogin: knogin_core::Knogin) -> Router {
-///     Router::new().route("/whoami", get(whoami)).with_state(knogin)
+///     Router::new().route("/incidents", get(incidents)).with_state(knogin)
 /// }
 /// ```
 #[derive(Debug, Clone)]
-pub struct Bearer(pub knogin_core::http::Bearer);
+pub struct Bearer<S>(pub knogin_core::http::Bearer, PhantomData<fn() -> S>);
 
-impl<S> FromRequestParts<S> for Bearer
+impl<S, St> FromRequestParts<St> for Bearer<S>
 where
-    Knogin: FromRef<S>,
-    S: Send + Sync,
+    S: RequiredScope,
+    Knogin: FromRef<St>,
+    St: Send + Sync,
 {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Response> {
         Knogin::from_ref(state)
-            .authorize(&parts.headers, None)
-            .map(Self)
+            .authorize(&parts.headers, S::SCOPE)
+            .await
+            .map(|bearer| Self(bearer, PhantomData))
             .map_err(|rejection| rejection.into_response().into_response())
     }
 }
@@ -121,20 +143,48 @@ mod tests {
         );
     }
 
+    struct WebhooksRead;
+    impl RequiredScope for WebhooksRead {
+        const SCOPE: &'static str = "webhooks:read";
+    }
+
     #[tokio::test]
-    async fn the_bearer_extractor_guards_the_embedders_routes() {
+    async fn the_bearer_extractor_guards_the_embedders_routes_by_scope() {
         let knogin = knogin().await;
         let tenant = knogin_core::TenantId::parse("acme").unwrap();
+        let grant = |scopes: &[&str]| knogin_core::token::TokenGrant {
+            tenant: tenant.clone(),
+            subject: "app_00000000000000000000000000000000".into(),
+            client_id: "app_00000000000000000000000000000000".into(),
+            scopes: knogin_core::ScopeSet::new(scopes).unwrap(),
+            ttl: Duration::from_secs(60),
+        };
         let token = knogin
+            .mint_access_token(&grant(&["webhooks:read"]))
+            .await
+            .unwrap();
+        let other = knogin
+            .mint_access_token(&grant(&["webhooks:write"]))
+            .await
+            .unwrap();
+        let admin = knogin
             .mint_admin_token(&tenant, Duration::from_secs(60))
             .await
             .unwrap();
         let app = Router::new()
             .route(
                 "/whoami",
-                axum::routing::get(|Bearer(b): Bearer| async move { b.tenant.to_string() }),
+                axum::routing::get(|b: Bearer<WebhooksRead>| async move { b.0.tenant.to_string() }),
             )
             .with_state(knogin);
+        for refused in [other.expose(), admin.expose()] {
+            let request = Request::get("/whoami")
+                .header("authorization", format!("Bearer {refused}"))
+                .body(Body::empty())
+                .unwrap();
+            let response = app.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        }
         assert_eq!(
             status(app.clone(), "/whoami").await,
             StatusCode::UNAUTHORIZED

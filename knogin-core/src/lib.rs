@@ -31,6 +31,9 @@ pub mod validation;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use id::{AppId, KeyId, TenantId};
-pub use knogin::{BuildError, Builder, DEFAULT_BODY_LIMIT, Knogin, MintError};
-pub use scope::{ADMIN_SCOPE, Scope, ScopeCatalog};
+pub use knogin::{
+    BuildError, Builder, DEFAULT_ADMIN_TOKEN_TTL, DEFAULT_BODY_LIMIT, DEFAULT_KEY_REFRESH, Knogin,
+    MAX_ADMIN_TOKEN_TTL, MAX_SECRET_ROTATION_GRACE, MintError,
+};
+pub use scope::{ADMIN_SCOPE, Scope, ScopeCatalog, ScopeSet, ScopeToken};
 pub use secret::{ClientSecret, SecretHash};

@@ -101,6 +101,126 @@ impl ScopeCatalog {
     }
 }
 
+/// One scope token (RFC 6749 §3.3: `1*( %x21 / %x23-5B / %x5D-7E )`): no spaces, no quotes, no
+/// backslash, no control characters. It can only be built by parsing, so a space-joined list can
+/// never pass for one scope.
+///
+/// ```
+/// use knogin_core::scope::ScopeToken;
+///
+/// assert!(ScopeToken::parse("webhooks:read").is_some());
+/// assert!(ScopeToken::parse("webhooks:read platform:admin").is_none());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct ScopeToken(String);
+
+impl ScopeToken {
+    /// The token, or `None` when `s` is not a scope token.
+    pub fn parse(s: &str) -> Option<Self> {
+        is_scope_token(s).then(|| Self(s.to_owned()))
+    }
+
+    /// The token as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for ScopeToken {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ScopeToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A set of scope tokens in the order first given, each once: what a token grants.
+///
+/// ```
+/// use knogin_core::scope::ScopeSet;
+///
+/// let set = ScopeSet::parse("webhooks:read webhooks:write webhooks:read").unwrap();
+/// assert_eq!(set.to_string(), "webhooks:read webhooks:write");
+/// assert!(set.contains("webhooks:write"));
+/// assert!(ScopeSet::new(["webhooks:read platform:admin"]).is_err());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScopeSet(Vec<ScopeToken>);
+
+/// A string that is not a scope token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0:?} is not a scope token (RFC 6749 §3.3: no spaces, quotes, backslashes or control characters)"
+)]
+pub struct InvalidScope(pub String);
+
+impl ScopeSet {
+    /// A set of the given scopes, each of which must be one scope token.
+    pub fn new<S: AsRef<str>>(scopes: impl IntoIterator<Item = S>) -> Result<Self, InvalidScope> {
+        let mut set = Self::default();
+        for scope in scopes {
+            let scope = scope.as_ref();
+            let token = ScopeToken::parse(scope).ok_or_else(|| InvalidScope(scope.to_owned()))?;
+            set.insert(token);
+        }
+        Ok(set)
+    }
+
+    /// The set of a space-delimited `scope` parameter (RFC 6749 §3.3). Runs of spaces are one
+    /// delimiter; any other character outside the token syntax is refused.
+    pub fn parse(scope: &str) -> Result<Self, InvalidScope> {
+        Self::new(scope.split(' ').filter(|s| !s.is_empty()))
+    }
+
+    /// Adds `token` unless it is in the set already.
+    pub fn insert(&mut self, token: ScopeToken) {
+        if !self.0.contains(&token) {
+            self.0.push(token);
+        }
+    }
+
+    /// Whether the set holds `scope`.
+    pub fn contains(&self, scope: &str) -> bool {
+        self.0.iter().any(|t| t.0 == scope)
+    }
+
+    /// The tokens, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, ScopeToken> {
+        self.0.iter()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Display for ScopeSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, token) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(&token.0)?;
+        }
+        Ok(())
+    }
+}
+
+impl<'a> IntoIterator for &'a ScopeSet {
+    type Item = &'a ScopeToken;
+    type IntoIter = std::slice::Iter<'a, ScopeToken>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
 /// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`.
 pub(crate) fn is_scope_token(s: &str) -> bool {
     !s.is_empty()
@@ -120,6 +240,30 @@ mod tests {
             .map(|s| s.name.clone())
             .collect();
         assert_eq!(names, ["webhooks:read", "webhooks:write", "incidents:read"]);
+    }
+
+    #[test]
+    fn a_space_never_smuggles_a_second_scope_into_one_token() {
+        for bad in [
+            "webhooks:read platform:admin",
+            " platform:admin",
+            "a\tb",
+            "a\"b",
+            "",
+            "é",
+        ] {
+            assert_eq!(ScopeToken::parse(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            ScopeSet::new(["webhooks:read platform:admin"]),
+            Err(InvalidScope("webhooks:read platform:admin".into()))
+        );
+        let parsed = ScopeSet::parse("  webhooks:read   platform:admin ").unwrap();
+        assert_eq!(
+            parsed.iter().count(),
+            2,
+            "a scope parameter splits on spaces"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use knogin_core::apps::{App, Governance, GovernancePatch, GrantType, RedirectUri};
 use knogin_core::store::{AppPage, AppStore, Cursor, StoreError};
-use knogin_core::{AppId, SecretHash, TenantId, Timestamp};
+use knogin_core::{AppId, ScopeSet, ScopeToken, SecretHash, TenantId, Timestamp};
 
 use crate::{SqlxStore, store_error, with_pool};
 
@@ -52,10 +52,11 @@ impl TryFrom<AppRow> for App {
                 .map(|g| GrantType::parse(g).ok_or_else(|| corrupt("grant type", g)))
                 .collect::<Result<_, _>>()?,
             redirect_uris: json_list("redirect_uris", &row.redirect_uris)?
-                .iter()
-                .map(|u| RedirectUri::parse(u).map_err(|_| corrupt("redirect uri", u)))
-                .collect::<Result<_, _>>()?,
-            requested_scopes: json_list("requested_scopes", &row.requested_scopes)?,
+                .into_iter()
+                .map(RedirectUri::from_stored)
+                .collect(),
+            requested_scopes: ScopeSet::new(json_list("requested_scopes", &row.requested_scopes)?)
+                .map_err(|e| corrupt("requested scope", &e.0))?,
             created_at: Timestamp::from_unix(row.created_at),
             governance: Governance {
                 allow_service_tokens: row.allow_service_tokens,
@@ -87,7 +88,7 @@ impl AppStore for SqlxStore {
                 .bind(&app.name)
                 .bind(to_json(&grants))
                 .bind(to_json(&uris))
-                .bind(to_json(&app.requested_scopes))
+                .bind(to_json(&app.requested_scopes.iter().map(ScopeToken::as_str).collect::<Vec<_>>()))
                 .bind(app.governance.allow_service_tokens)
                 .bind(app.governance.enforce_pkce)
                 .bind(app.created_at.unix())
@@ -113,6 +114,16 @@ impl AppStore for SqlxStore {
         let row: Option<AppRow> = with_pool!(self, pool => sqlx::query_as(SQL)
             .bind(id.as_str())
             .bind(tenant.as_str())
+            .fetch_optional(pool)
+            .await)
+        .map_err(store_error)?;
+        row.map(App::try_from).transpose()
+    }
+
+    async fn find_app(&self, id: &AppId) -> Result<Option<App>, StoreError> {
+        const SQL: &str = concat!("SELECT ", app_columns!(), " FROM apps WHERE client_id = $1");
+        let row: Option<AppRow> = with_pool!(self, pool => sqlx::query_as(SQL)
+            .bind(id.as_str())
             .fetch_optional(pool)
             .await)
         .map_err(store_error)?;

@@ -31,15 +31,125 @@ use sqlx::sqlite::{
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConnectError {
-    /// The URL is neither `sqlite:…` nor `postgres://…`/`postgresql://…`.
+    /// The URL is neither `sqlite:…` nor `postgres://…`/`postgresql://…` (shown with its
+    /// password replaced).
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
+    /// A PostgreSQL server across a network would be reached without verified TLS.
+    #[error(
+        "the database {0} is not on this host and its URL does not require TLS: add \
+         sslmode=verify-full (or at least sslmode=require), or allow plaintext explicitly"
+    )]
+    Plaintext(String),
     /// The database could not be opened or reached.
     #[error("cannot open the database: {0}")]
     Connect(#[source] sqlx::Error),
     /// The embedded migrations failed.
     #[error("cannot migrate the database: {0}")]
     Migrate(#[source] sqlx::migrate::MigrateError),
+}
+
+/// `url` with its password, if any, replaced by `***`: safe to log or show.
+///
+/// ```
+/// assert_eq!(
+///     knogin_store_sqlx::redact("postgres://knogin:s3cret@db.internal/knogin"),
+///     "postgres://knogin:***@db.internal/knogin"
+/// );
+/// ```
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        // Not a URL we can take apart: show only its scheme.
+        Err(_) => url.split(':').next().unwrap_or("").to_owned() + ":…",
+    }
+}
+
+/// How a PostgreSQL URL reaches its server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Transport {
+    /// Not PostgreSQL, or a server on this host (loopback or a Unix socket).
+    Local,
+    /// A server across a network, with TLS required (`sslmode=require`, `verify-ca` or
+    /// `verify-full`).
+    Tls,
+    /// A server across a network that may be reached in plaintext (no `sslmode`, or `disable`,
+    /// `allow`, `prefer`).
+    Plaintext,
+}
+
+/// How the database at `url` is reached: the reference server refuses [`Transport::Plaintext`]
+/// unless the operator allows it.
+///
+/// ```
+/// use knogin_store_sqlx::{Transport, transport};
+///
+/// assert_eq!(transport("postgres://db.internal/knogin"), Transport::Plaintext);
+/// assert_eq!(transport("postgres://db.internal/knogin?sslmode=verify-full"), Transport::Tls);
+/// assert_eq!(transport("postgres://127.0.0.1/knogin"), Transport::Local);
+/// assert_eq!(transport("sqlite://knogin.db"), Transport::Local);
+/// ```
+pub fn transport(url: &str) -> Transport {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Transport::Local;
+    }
+    let Ok(parsed) = url::Url::parse(url) else {
+        return Transport::Plaintext;
+    };
+    let query = |name: &str| {
+        parsed
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let host = query("host").or_else(|| parsed.host_str().map(str::to_owned));
+    let local = match host.as_deref() {
+        None | Some("") => true,
+        Some(h) if h.starts_with('/') => true,
+        Some(h) => {
+            h.eq_ignore_ascii_case("localhost")
+                || h.trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+    };
+    let tls = matches!(
+        query("sslmode").as_deref(),
+        Some("require" | "verify-ca" | "verify-full")
+    );
+    match (local, tls) {
+        (_, true) => Transport::Tls,
+        (true, false) => Transport::Local,
+        (false, false) => Transport::Plaintext,
+    }
+}
+
+/// Settings for [`SqlxStore::connect_with`].
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Most connections in the pool (default: 8 for SQLite files, 16 for PostgreSQL).
+    pub max_connections: Option<u32>,
+    /// How long a request waits for a free connection before failing (default: 5 s), so an
+    /// outage answers quickly instead of hanging.
+    pub acquire_timeout: Duration,
+    /// Whether to refuse a PostgreSQL server across a network without required TLS (default:
+    /// `true`).
+    pub require_tls_for_remote: bool,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: None,
+            acquire_timeout: Duration::from_secs(5),
+            require_tls_for_remote: true,
+        }
+    }
 }
 
 /// A knogin store on SQLite or PostgreSQL. Cheap to clone (the pool is shared).
@@ -67,19 +177,27 @@ macro_rules! with_pool {
 pub(crate) use with_pool;
 
 impl SqlxStore {
-    /// Opens the database at `url` and migrates it.
+    /// Opens the database at `url` with the default [`ConnectOptions`] and migrates it.
     ///
-    /// * `sqlite://PATH` (or `sqlite:PATH`): a file, created if missing, in WAL mode with foreign
-    ///   keys on; `sqlite::memory:` for a database that lives as long as the store.
-    /// * `postgres://…` or `postgresql://…`.
+    /// * `sqlite://PATH` (or `sqlite:PATH`): a file, created if missing (mode 0600), in WAL mode
+    ///   with `synchronous=FULL` (an answered write survives a power cut) and foreign keys on;
+    ///   `sqlite::memory:` for a database that lives as long as the store.
+    /// * `postgres://…` or `postgresql://…`, over TLS when the URL asks for it
+    ///   (`sslmode=require`, `verify-ca`, `verify-full`; rustls with the system's web PKI roots,
+    ///   or `sslrootcert=PATH`). A server across a network must be reached with TLS required.
     pub async fn connect(url: &str) -> Result<Self, ConnectError> {
+        Self::connect_with(url, &ConnectOptions::default()).await
+    }
+
+    /// Like [`SqlxStore::connect`], with `options`.
+    pub async fn connect_with(url: &str, options: &ConnectOptions) -> Result<Self, ConnectError> {
         if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url).map_err(ConnectError::Connect)?;
-            let in_memory = options.get_filename().to_str() == Some(":memory:");
-            let options = options
+            let sqlite = SqliteConnectOptions::from_str(url).map_err(ConnectError::Connect)?;
+            let in_memory = sqlite.get_filename().to_str() == Some(":memory:");
+            let sqlite = sqlite
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             // An in-memory database exists once per connection: keep exactly one, forever.
@@ -90,22 +208,28 @@ impl SqlxStore {
                     .idle_timeout(None)
                     .max_lifetime(None)
             } else {
-                SqlitePoolOptions::new().max_connections(8)
-            };
+                create_private(sqlite.get_filename());
+                SqlitePoolOptions::new().max_connections(options_max(options, 8))
+            }
+            .acquire_timeout(options.acquire_timeout);
             let pool = pool_options
-                .connect_with(options)
+                .connect_with(sqlite)
                 .await
                 .map_err(ConnectError::Connect)?;
             Self::from_sqlite_pool(pool).await
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            if options.require_tls_for_remote && transport(url) == Transport::Plaintext {
+                return Err(ConnectError::Plaintext(redact(url)));
+            }
             let pool = PgPoolOptions::new()
-                .max_connections(16)
+                .max_connections(options_max(options, 16))
+                .acquire_timeout(options.acquire_timeout)
                 .connect(url)
                 .await
                 .map_err(ConnectError::Connect)?;
             Self::from_postgres_pool(pool).await
         } else {
-            Err(ConnectError::UnsupportedUrl(url.to_owned()))
+            Err(ConnectError::UnsupportedUrl(redact(url)))
         }
     }
 
@@ -153,6 +277,21 @@ impl SqlxStore {
     pub async fn close(&self) {
         with_pool!(self, pool => pool.close().await);
     }
+}
+
+fn options_max(options: &ConnectOptions, default: u32) -> u32 {
+    options.max_connections.unwrap_or(default)
+}
+
+/// Creates the SQLite file `path` readable by its owner only, unless it exists: it holds sealed
+/// keys and secret hashes.
+fn create_private(path: &std::path::Path) {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let _ = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
 }
 
 /// A sqlx error as a store error: unique violations are conflicts, the rest backend failures.

@@ -3,8 +3,9 @@
 
 use knogin_core::Timestamp;
 use knogin_core::keys::{KeyRing, MasterKey};
+use knogin_core::store::KeyStore as _;
 use knogin_core::testing::{FIXTURE_KEY, OTHER_FIXTURE_KEY};
-use knogin_store_sqlx::{ConnectError, SqlxStore, testing};
+use knogin_store_sqlx::{ConnectError, ConnectOptions, SqlxStore, testing};
 
 #[tokio::test]
 async fn sqlite_files_are_created_in_wal_mode_with_foreign_keys() {
@@ -25,6 +26,17 @@ async fn sqlite_files_are_created_in_wal_mode_with_foreign_keys() {
         .await
         .unwrap();
     assert_eq!(fk, 1);
+    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        synchronous, 2,
+        "FULL: an answered write survives a power cut"
+    );
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the database holds sealed keys: owner only");
     store.close().await;
 
     // Opening it again runs no migration twice.
@@ -57,17 +69,75 @@ async fn other_urls_are_refused_clearly() {
         err.to_string().contains("use sqlite://PATH or postgres://"),
         "{err}"
     );
+    let err = SqlxStore::connect("postgress://knogin:s3cret@db.example/knogin")
+        .await
+        .unwrap_err();
+    assert!(!err.to_string().contains("s3cret"), "{err}");
+    assert!(err.to_string().contains("knogin:***@db.example"), "{err}");
 }
 
+#[tokio::test]
+async fn a_remote_postgres_without_required_tls_is_refused_unless_allowed() {
+    let url = "postgres://knogin:s3cret@db.example.invalid/knogin";
+    let err = SqlxStore::connect(url).await.unwrap_err();
+    assert!(matches!(err, ConnectError::Plaintext(_)), "{err}");
+    assert!(err.to_string().contains("sslmode=verify-full") && !err.to_string().contains("s3cret"));
+    // Allowed explicitly, it tries (and here fails to resolve the host) instead.
+    let options = ConnectOptions {
+        require_tls_for_remote: false,
+        acquire_timeout: std::time::Duration::from_secs(2),
+        ..ConnectOptions::default()
+    };
+    let err = SqlxStore::connect_with(url, &options).await.unwrap_err();
+    assert!(matches!(err, ConnectError::Connect(_)), "{err}");
+}
+
+#[test]
+fn both_databases_have_the_same_migrations() {
+    let names = |dir: &str| {
+        let mut names: Vec<String> =
+            std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names("sqlite"), names("postgres"));
+}
+
+#[tokio::test]
+async fn postgres_over_tls_with_sslmode_require() {
+    let Ok(url) = std::env::var(testing::POSTGRES_URL_VAR) else {
+        return eprintln!("skipped: {} is not set", testing::POSTGRES_URL_VAR);
+    };
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let store = SqlxStore::connect(&format!("{url}{sep}sslmode=require"))
+        .await
+        .expect("the test server accepts TLS");
+    let pool = store.postgres_pool().unwrap();
+    let ssl: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert!(ssl, "the connection is encrypted");
+}
+
+/// Two processes start on one empty database, one on each side of a month boundary.
 async fn first_starts_agree(store: &SqlxStore) {
     let master = MasterKey::generate();
     let now = Timestamp::from_unix(1_774_346_400);
+    let april = Timestamp::from_unix(1_774_346_400 + 86_400 * 10);
     let (a, b) = tokio::join!(
         KeyRing::load_or_create(store, &master, now, Some(FIXTURE_KEY)),
-        KeyRing::load_or_create(store, &master, now, Some(OTHER_FIXTURE_KEY)),
+        KeyRing::load_or_create(store, &master, april, Some(OTHER_FIXTURE_KEY)),
     );
     let (a, b) = (a.unwrap(), b.unwrap());
-    assert_eq!(a.signer().kid().as_str(), "2026-03-signing-key");
+    assert_eq!(
+        store.signing_keys().await.unwrap().len(),
+        1,
+        "one first key"
+    );
     assert_eq!(a.jwks(), b.jwks(), "both processes serve the key that won");
 }
 

@@ -276,6 +276,35 @@ async fn grace(adapter: Adapter, db: Db) {
     server.clock.advance(Duration::from_secs(1));
     assert!(!server.knogin.authenticate_client(&id, &old).await.unwrap());
     assert!(server.knogin.authenticate_client(&id, &new).await.unwrap());
+
+    // After a leak, an admin cuts every earlier secret off at once, grace or not.
+    let path = format!("/v1/platform/apps/{id}/rotate-secret");
+    let bad = server
+        .json(
+            Method::POST,
+            &path,
+            &token,
+            &json!({"revoke_previous": "yes"}),
+        )
+        .await;
+    assert_eq!(bad.error_fields(), ["revoke_previous"]);
+    let rotated = server
+        .json(
+            Method::POST,
+            &path,
+            &token,
+            &json!({"revoke_previous": true}),
+        )
+        .await;
+    let newest = ClientSecret::from_presented(rotated.json()["client_secret"].as_str().unwrap());
+    assert!(!server.knogin.authenticate_client(&id, &new).await.unwrap());
+    assert!(
+        server
+            .knogin
+            .authenticate_client(&id, &newest)
+            .await
+            .unwrap()
+    );
 }
 
 #[tokio::test]

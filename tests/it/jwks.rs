@@ -44,7 +44,7 @@ async fn both_jwks_paths_publish_the_same_public_keys(server: &TestServer) {
 }
 
 async fn a_core_token_verifies_with_the_published_key(server: &TestServer) {
-    let token = server.admin_token("acme").await;
+    let token = server.access_token("acme", &["webhooks:read"]).await;
     let set: JwkSet =
         serde_json::from_slice(&jwks(server, "/.well-known/jwks.json").await.body).unwrap();
     let kid = jsonwebtoken::decode_header(&token).unwrap().kid.unwrap();
@@ -57,5 +57,12 @@ async fn a_core_token_verifies_with_the_published_key(server: &TestServer) {
             .expect("the published key verifies the token")
             .claims;
     assert_eq!(claims["tenant"], "acme");
-    assert_eq!(claims["scope"], "platform:admin");
+    assert_eq!(claims["scope"], "webhooks:read");
+
+    // An admin token is for the platform API only: a resource server expecting the issuer as
+    // audience refuses it even without looking at its `typ`.
+    let admin = server.admin_token("acme").await;
+    let refused =
+        jsonwebtoken::decode::<Value>(&admin, &DecodingKey::from_jwk(jwk).unwrap(), &validation);
+    assert!(refused.is_err());
 }

@@ -10,6 +10,7 @@ matrix!(
     a_known_path_with_another_method_is_a_405,
     head_answers_like_get_without_a_body,
     a_store_failure_is_an_opaque_500,
+    a_panic_is_an_opaque_500_and_the_connection_stays_up,
     the_embedders_own_routes_still_answer,
 );
 
@@ -116,4 +117,40 @@ async fn a_store_failure_is_an_opaque_500(server: &TestServer) {
         .send(Method::GET, "/.well-known/jwks.json", &[], Bytes::new())
         .await;
     assert_eq!(jwks.status, StatusCode::OK, "JWKS is served from memory");
+}
+
+async fn a_panic_is_an_opaque_500_and_the_connection_stays_up(server: &TestServer) {
+    let token = server.admin_token("acme").await;
+    let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    let connection = tokio::spawn(connection);
+    let request = || {
+        http::Request::get("/v1/platform/apps")
+            .header("host", server.addr.to_string())
+            .header("authorization", format!("Bearer {token}"))
+            .body(http_body_util::Empty::<Bytes>::new())
+            .unwrap()
+    };
+
+    server.clock.panic_on_next_read();
+    let response = sender.send_request(request()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(problem["correlation_id"].as_str().map(str::len), Some(16));
+    assert!(!String::from_utf8_lossy(&body).contains("panic"));
+
+    let again = sender
+        .send_request(request())
+        .await
+        .expect("the same connection answers again");
+    assert_eq!(again.status(), StatusCode::OK);
+    drop(sender);
+    connection.await.unwrap().unwrap();
 }

@@ -11,16 +11,19 @@ use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use knogin::core::clock::{Clock as _, ManualClock, SystemClock};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use knogin::core::clock::{Clock, ManualClock, SystemClock, Timestamp};
 use knogin::core::keys::MasterKey;
 use knogin::core::testing::FIXTURE_KEY;
-use knogin::core::{Knogin, ScopeCatalog, TenantId};
+use knogin::core::token::TokenGrant;
+use knogin::core::{Knogin, ScopeCatalog, ScopeSet, TenantId};
 use knogin::store::testing::TestDatabase;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
 /// The issuer every test server uses.
-pub const ISSUER: &str = "http://knogin.test";
+pub const ISSUER: &str = "https://knogin.test";
 
 /// Which adapter mounts the core.
 #[derive(Debug, Clone, Copy)]
@@ -36,11 +39,40 @@ pub enum Db {
     Postgres,
 }
 
+/// The test servers' clock: moved by hand, and able to panic once, to stand in for a bug in an
+/// embedder's clock, store or authenticator.
+#[derive(Debug)]
+pub struct TestClock {
+    time: ManualClock,
+    panic_next: AtomicBool,
+}
+
+impl TestClock {
+    pub fn advance(&self, by: Duration) {
+        self.time.advance(by);
+    }
+
+    /// The next reading panics.
+    pub fn panic_on_next_read(&self) {
+        self.panic_next.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> Timestamp {
+        assert!(
+            !self.panic_next.swap(false, Ordering::SeqCst),
+            "the test clock was told to panic"
+        );
+        self.time.now()
+    }
+}
+
 /// A knogin server on a loopback port, with its handle and a clock the test moves.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub knogin: Knogin,
-    pub clock: Arc<ManualClock>,
+    pub clock: Arc<TestClock>,
     client: Client<HttpConnector, Full<Bytes>>,
     db: TestDatabase,
     task: tokio::task::JoinHandle<()>,
@@ -69,7 +101,10 @@ impl TestServer {
             Db::Sqlite => knogin::store::testing::sqlite().await,
             Db::Postgres => knogin::store::testing::postgres().await?,
         };
-        let clock = Arc::new(ManualClock::new(SystemClock.now()));
+        let clock = Arc::new(TestClock {
+            time: ManualClock::new(SystemClock.now()),
+            panic_next: AtomicBool::new(false),
+        });
         let knogin = Knogin::builder(ISSUER, Arc::new((*database).clone()), MasterKey::generate())
             .clock(clock.clone())
             .scopes(ScopeCatalog::reference())
@@ -108,6 +143,23 @@ impl TestServer {
             .mint_admin_token(&tenant, Duration::from_secs(600))
             .await
             .expect("mint an admin token")
+            .expose()
+            .to_owned()
+    }
+
+    /// An access token for `tenant` with `scopes` (what an OAuth client or service token holds).
+    pub async fn access_token(&self, tenant: &str, scopes: &[&str]) -> String {
+        let grant = TokenGrant {
+            tenant: TenantId::parse(tenant).expect("a valid tenant id"),
+            subject: "app_00000000000000000000000000000000".into(),
+            client_id: "app_00000000000000000000000000000000".into(),
+            scopes: ScopeSet::new(scopes).expect("scope tokens"),
+            ttl: Duration::from_secs(600),
+        };
+        self.knogin
+            .mint_access_token(&grant)
+            .await
+            .expect("mint an access token")
             .expose()
             .to_owned()
     }

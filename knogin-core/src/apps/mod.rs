@@ -6,6 +6,5 @@ mod operations;
 mod registration;
 
 pub use error::AppError;
-pub(crate) use model::AppView;
-pub use model::{App, Governance, GovernancePatch, GrantType, RedirectUri};
-pub use registration::{MAX_NAME_CHARS, Registration};
+pub use model::{App, Governance, GovernancePatch, GrantType, PreviousSecrets, RedirectUri};
+pub use registration::{MAX_NAME_CHARS, MAX_REDIRECT_URIS, Registration};

@@ -6,6 +6,8 @@ use serde::Serialize;
 
 use crate::clock::Timestamp;
 use crate::id::{AppId, TenantId};
+use crate::scope::ScopeSet;
+use crate::validation::ValidationErrors;
 
 /// An OAuth grant an app may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -53,11 +55,35 @@ impl RedirectUri {
     pub const MAX_LEN: usize = 2048;
 
     /// Checks `s` against the registration rules; the error says which one it breaks.
-    pub fn parse(s: &str) -> Result<Self, &'static str> {
+    ///
+    /// What is stored is exactly what the authorization endpoint will compare byte for byte and
+    /// put in a `Location` header, so `s` must already be in the form the URL parser gives it:
+    /// no whitespace or control characters, a lowercase scheme and host, no default port.
+    pub fn parse(s: &str) -> Result<Self, String> {
         if s.len() > Self::MAX_LEN {
-            return Err("is longer than 2048 characters");
+            return Err("is longer than 2048 characters".into());
         }
-        let url = url::Url::parse(s).map_err(|_| "is not an absolute URI")?;
+        if s.bytes().any(|b| b <= b' ' || b == 0x7f) {
+            return Err("must not contain spaces or control characters".into());
+        }
+        let url = url::Url::parse(s).map_err(|_| "is not an absolute URI".to_owned())?;
+        if url.as_str() != s {
+            return Err(format!(
+                "must be written in normalized form, as {:?}",
+                url.as_str()
+            ));
+        }
+        Self::check(&url).map_err(str::to_owned)?;
+        Ok(Self(s.to_owned()))
+    }
+
+    /// A redirect URI read back from the store, trusted as registered: a rule tightened later
+    /// must not make stored apps unreadable.
+    pub fn from_stored(s: String) -> Self {
+        Self(s)
+    }
+
+    fn check(url: &url::Url) -> Result<(), &'static str> {
         if url.fragment().is_some() {
             return Err("must not contain a fragment");
         }
@@ -65,8 +91,8 @@ impl RedirectUri {
             return Err("must not contain credentials");
         }
         match url.scheme() {
-            "https" if url.host().is_some() => Ok(Self(s.to_owned())),
-            "http" if is_loopback(&url) => Ok(Self(s.to_owned())),
+            "https" if url.host().is_some() => Ok(()),
+            "http" if is_loopback(url) => Ok(()),
             "http" => Err("must use https unless the host is a loopback address"),
             _ => Err("must use the https scheme"),
         }
@@ -120,6 +146,18 @@ impl GovernancePatch {
         self.allow_service_tokens.is_none() && self.enforce_pkce.is_none()
     }
 
+    /// The patch, or the rule it breaks: it must change at least one flag.
+    pub fn validate(self) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        if self.is_empty() {
+            errors.push(
+                "body",
+                "must set allow_service_tokens, enforce_pkce, or both",
+            );
+        }
+        errors.into_result(self)
+    }
+
     /// `current` with this patch applied.
     #[must_use]
     pub fn apply(&self, current: Governance) -> Governance {
@@ -130,6 +168,16 @@ impl GovernancePatch {
             enforce_pkce: self.enforce_pkce.unwrap_or(current.enforce_pkce),
         }
     }
+}
+
+/// What happens to an app's earlier client secrets when it gets a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PreviousSecrets {
+    /// They keep working until the handle's secret-rotation grace ends (at once without one).
+    #[default]
+    KeepForGrace,
+    /// They stop working at once, whatever the grace: for a secret that leaked.
+    RevokeNow,
 }
 
 /// A registered app, as stored and as shown to admins (never with a secret).
@@ -146,50 +194,11 @@ pub struct App {
     /// Where authorization responses may be sent.
     pub redirect_uris: Vec<RedirectUri>,
     /// The catalog scopes it may ask for.
-    pub requested_scopes: Vec<String>,
+    pub requested_scopes: ScopeSet,
     /// When it was registered.
     pub created_at: Timestamp,
     /// Its governance flags.
     pub governance: Governance,
-}
-
-/// The JSON shape of an app on the platform routes.
-#[derive(Serialize)]
-pub(crate) struct AppView<'a> {
-    client_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    client_secret: Option<&'a str>,
-    name: &'a str,
-    grant_types: &'a [GrantType],
-    redirect_uris: &'a [RedirectUri],
-    requested_scopes: &'a [String],
-    tenant_id: &'a str,
-    created_at: String,
-    governance: Governance,
-}
-
-impl<'a> AppView<'a> {
-    /// The view with the write-once secret, for the one answer that shows it.
-    pub(crate) fn with_secret(mut self, secret: &'a str) -> Self {
-        self.client_secret = Some(secret);
-        self
-    }
-}
-
-impl<'a> From<&'a App> for AppView<'a> {
-    fn from(app: &'a App) -> Self {
-        Self {
-            client_id: app.client_id.as_str(),
-            client_secret: None,
-            name: &app.name,
-            grant_types: &app.grant_types,
-            redirect_uris: &app.redirect_uris,
-            requested_scopes: &app.requested_scopes,
-            tenant_id: app.tenant_id.as_str(),
-            created_at: app.created_at.to_rfc3339(),
-            governance: app.governance,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -220,8 +229,24 @@ mod tests {
                 "must not contain credentials",
             ),
         ] {
-            assert_eq!(RedirectUri::parse(bad), Err(why), "{bad}");
+            assert_eq!(RedirectUri::parse(bad), Err(why.to_owned()), "{bad}");
         }
+        for bad in [
+            " https://app.example/cb",
+            "https://app.example/cb\n",
+            "https://app.exa\tmple/cb",
+            "https://app.example/c b",
+        ] {
+            assert_eq!(
+                RedirectUri::parse(bad),
+                Err("must not contain spaces or control characters".to_owned()),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            RedirectUri::parse("https://App.Example:443/cb"),
+            Err(r#"must be written in normalized form, as "https://app.example/cb""#.to_owned())
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! App operations on [`Knogin`]: each runs one policy and one store call.
 
-use crate::apps::{App, AppError, Governance, GovernancePatch, Registration};
+use crate::apps::{App, AppError, Governance, GovernancePatch, PreviousSecrets, Registration};
 use crate::id::{AppId, TenantId};
 use crate::knogin::Knogin;
 use crate::secret::ClientSecret;
@@ -81,24 +81,23 @@ impl Knogin {
     }
 
     /// Gives `tenant`'s app `id` a new client secret. The previous ones stop working at once, or
-    /// at the end of the configured grace period.
+    /// at the end of the configured grace period unless `previous` says to revoke them now.
     pub async fn rotate_secret(
         &self,
         tenant: &TenantId,
         id: &AppId,
+        previous: PreviousSecrets,
     ) -> Result<ClientSecret, AppError> {
         let now = self.0.clock.now();
+        let grace = match previous {
+            PreviousSecrets::KeepForGrace => self.0.secret_grace,
+            PreviousSecrets::RevokeNow => std::time::Duration::ZERO,
+        };
         let secret = ClientSecret::generate();
         let rotated = self
             .0
             .store
-            .rotate_secret(
-                tenant,
-                id,
-                &secret.hash(),
-                now,
-                now.plus(self.0.secret_grace),
-            )
+            .rotate_secret(tenant, id, &secret.hash(), now, now.plus(grace))
             .await?;
         if rotated {
             Ok(secret)
@@ -118,6 +117,26 @@ impl Knogin {
         Ok(valid
             .iter()
             .fold(false, |ok, hash| hash.matches(secret) | ok))
+    }
+
+    /// The app whose client id is `id` if `secret` is one of its current secrets (any tenant:
+    /// the client id alone names an app). An unknown client and a wrong secret are both `None`.
+    pub async fn authenticate_app(
+        &self,
+        id: &str,
+        secret: &str,
+    ) -> Result<Option<App>, StoreError> {
+        let presented = ClientSecret::from_presented(secret);
+        let Some(id) = AppId::parse(id) else {
+            // Spend the hash of a real check, so a malformed id takes as long as a wrong secret.
+            let _ = presented.hash();
+            return Ok(None);
+        };
+        if self.authenticate_client(&id, &presented).await? {
+            self.0.store.find_app(&id).await
+        } else {
+            Ok(None)
+        }
     }
 }
 
@@ -162,7 +181,11 @@ mod tests {
 
         async fn rotate(&self) -> ClientSecret {
             self.knogin
-                .rotate_secret(&tenant("t1"), &self.app.client_id)
+                .rotate_secret(
+                    &tenant("t1"),
+                    &self.app.client_id,
+                    PreviousSecrets::KeepForGrace,
+                )
                 .await
                 .unwrap()
         }
@@ -200,6 +223,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn revoking_previous_secrets_cuts_them_off_despite_the_grace() {
+        let f = Fixture::new(Duration::from_secs(600)).await;
+        let new = f
+            .knogin
+            .rotate_secret(&tenant("t1"), &f.app.client_id, PreviousSecrets::RevokeNow)
+            .await
+            .unwrap();
+        assert!(!f.accepts(&f.secret).await);
+        assert!(f.accepts(&new).await);
+    }
+
+    #[tokio::test]
+    async fn authenticate_app_names_the_app_only_for_a_current_secret() {
+        let f = Fixture::new(Duration::ZERO).await;
+        let id = f.app.client_id.as_str();
+        let found = f
+            .knogin
+            .authenticate_app(id, f.secret.expose())
+            .await
+            .unwrap();
+        assert_eq!(found.as_ref(), Some(&f.app));
+        assert_eq!(
+            f.knogin.authenticate_app(id, "ks_wrong").await.unwrap(),
+            None
+        );
+        assert_eq!(
+            f.knogin
+                .authenticate_app("nope", f.secret.expose())
+                .await
+                .unwrap(),
+            None
+        );
+    }
+
+    #[tokio::test]
     async fn another_tenants_app_is_not_found() {
         let f = Fixture::new(Duration::ZERO).await;
         let (other, id) = (tenant("t2"), &f.app.client_id);
@@ -208,7 +266,9 @@ mod tests {
             Err(AppError::NotFound)
         ));
         assert!(matches!(
-            f.knogin.rotate_secret(&other, id).await,
+            f.knogin
+                .rotate_secret(&other, id, PreviousSecrets::KeepForGrace)
+                .await,
             Err(AppError::NotFound)
         ));
         let patch = GovernancePatch {

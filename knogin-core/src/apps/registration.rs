@@ -3,11 +3,30 @@
 use crate::apps::model::{App, Governance, GrantType, RedirectUri};
 use crate::clock::Timestamp;
 use crate::id::{AppId, TenantId};
-use crate::scope::ScopeCatalog;
+use crate::scope::{ScopeCatalog, ScopeSet, ScopeToken};
 use crate::validation::ValidationErrors;
 
 /// The longest app name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
+
+/// The most redirect URIs one app may register.
+pub const MAX_REDIRECT_URIS: usize = 20;
+
+/// Whether `c` may appear in a name people read (on consent pages and in admin lists): no
+/// control, format (bidi overrides, zero-width), private-use or line/paragraph separator
+/// characters, which can hide or reorder what a person sees.
+fn is_visible_text(c: char) -> bool {
+    use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory as _};
+    !matches!(
+        c.general_category(),
+        G::Control
+            | G::Format
+            | G::PrivateUse
+            | G::Surrogate
+            | G::LineSeparator
+            | G::ParagraphSeparator
+    )
+}
 
 /// An app registration as the caller sent it, before any rule is checked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -49,8 +68,11 @@ impl Registration {
     ) -> Result<App, ValidationErrors> {
         let mut errors = ValidationErrors::default();
 
-        let name = self.name.trim().to_owned();
-        let chars = self.name.chars().count();
+        let name: String = {
+            use unicode_normalization::UnicodeNormalization as _;
+            self.name.trim().nfc().collect()
+        };
+        let chars = name.chars().count();
         if name.is_empty() {
             errors.push("name", "must not be empty");
         } else if chars > MAX_NAME_CHARS {
@@ -58,8 +80,11 @@ impl Registration {
                 "name",
                 format!("must be at most {MAX_NAME_CHARS} characters, not {chars}"),
             );
-        } else if name.chars().any(char::is_control) {
-            errors.push("name", "must not contain control characters");
+        } else if !name.chars().all(is_visible_text) {
+            errors.push(
+                "name",
+                "must not contain control, format (such as bidi overrides or zero-width), private-use or separator characters",
+            );
         }
 
         let mut grant_types = Vec::new();
@@ -83,7 +108,18 @@ impl Registration {
         }
 
         let mut redirect_uris = Vec::new();
-        for (i, raw) in self.redirect_uris.iter().enumerate() {
+        if self.redirect_uris.len() > MAX_REDIRECT_URIS {
+            errors.push(
+                "redirect_uris",
+                format!("must list at most {MAX_REDIRECT_URIS} redirect URIs"),
+            );
+        }
+        for (i, raw) in self
+            .redirect_uris
+            .iter()
+            .take(MAX_REDIRECT_URIS)
+            .enumerate()
+        {
             match RedirectUri::parse(raw) {
                 Ok(uri) if redirect_uris.contains(&uri) => {
                     errors.push(format!("redirect_uris[{i}]"), "is listed twice");
@@ -99,20 +135,23 @@ impl Registration {
             );
         }
 
-        let mut requested_scopes: Vec<String> = Vec::new();
+        let mut requested_scopes = ScopeSet::default();
         for (i, raw) in self.requested_scopes.into_iter().enumerate() {
-            if !catalog.contains(&raw) {
+            let token = ScopeToken::parse(&raw).filter(|t| catalog.contains(t.as_str()));
+            let Some(token) = token else {
                 errors.push(
                     format!("requested_scopes[{i}]"),
                     format!("{raw:?} is not in the scope catalog (GET /v1/platform/scopes)"),
                 );
-            } else if requested_scopes.contains(&raw) {
+                continue;
+            };
+            if requested_scopes.contains(token.as_str()) {
                 errors.push(
                     format!("requested_scopes[{i}]"),
                     format!("{raw:?} is listed twice"),
                 );
             } else {
-                requested_scopes.push(raw);
+                requested_scopes.insert(token);
             }
         }
 
@@ -192,6 +231,54 @@ mod tests {
             })
             .is_ok()
         );
+    }
+
+    #[test]
+    fn names_are_nfc_trimmed_and_free_of_invisible_characters() {
+        let app = check(Registration {
+            name: "  Cafe\u{301}  ".into(),
+            ..valid()
+        })
+        .unwrap();
+        assert_eq!(app.name, "Caf\u{e9}");
+        assert!(
+            check(Registration {
+                name: format!(" {} ", "é".repeat(200)),
+                ..valid()
+            })
+            .is_ok(),
+            "the length counts the trimmed name"
+        );
+        for bad in [
+            "evil\u{202e}gpj.exe",
+            "a\u{200b}b",
+            "a\u{2066}b",
+            "a\u{2028}b",
+            "a\u{e000}b",
+            "a\u{7}b",
+        ] {
+            assert_eq!(
+                fields(Registration {
+                    name: bad.into(),
+                    ..valid()
+                }),
+                ["name"],
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn redirect_uris_are_capped() {
+        let many = (0..21)
+            .map(|i| format!("https://a.example/cb{i}"))
+            .collect();
+        let r = Registration {
+            grant_types: vec!["authorization_code".into()],
+            redirect_uris: many,
+            ..valid()
+        };
+        assert_eq!(fields(r), ["redirect_uris"]);
     }
 
     #[test]

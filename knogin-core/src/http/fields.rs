@@ -1,10 +1,88 @@
-//! Taking typed fields out of a JSON object, naming every field that is missing, mistyped or
-//! unknown.
+//! Typed request bodies from a JSON object, naming every field that is missing, mistyped,
+//! unknown or repeated, together with what the policy finds wrong with the rest.
 
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
 use crate::validation::ValidationErrors;
+
+/// A request body type read from a JSON object, field by field.
+pub(crate) trait FromFields: Sized {
+    /// Takes the type's fields out of `fields`; problems are recorded there, not returned.
+    fn from_fields(fields: &mut Fields) -> Self;
+}
+
+/// A typed body and the problems found while reading it.
+pub(crate) struct Parsed<T> {
+    value: T,
+    fields: Fields,
+}
+
+impl<T: FromFields> Parsed<T> {
+    /// Reads `T` out of `value`, which must be an object; `repeated` are members given twice.
+    pub(crate) fn new(value: Value, repeated: Vec<String>) -> Result<Self, ApiError> {
+        let Value::Object(map) = value else {
+            let mut errors = ValidationErrors::default();
+            errors.push("body", "must be a JSON object");
+            return Err(ApiError::Invalid(errors));
+        };
+        let mut fields = Fields {
+            map,
+            errors: ValidationErrors::default(),
+        };
+        for name in repeated {
+            fields.errors.push(name, "is given more than once");
+        }
+        Ok(Self {
+            value: T::from_fields(&mut fields),
+            fields,
+        })
+    }
+
+    /// The value of an absent optional body.
+    pub(crate) fn empty() -> Self
+    where
+        T: Default,
+    {
+        Self {
+            value: T::default(),
+            fields: Fields {
+                map: Map::new(),
+                errors: ValidationErrors::default(),
+            },
+        }
+    }
+
+    /// The value, or every problem found reading it.
+    pub(crate) fn into_inner(self) -> Result<T, ApiError> {
+        self.check(Ok)
+    }
+
+    /// Runs `policy` on the value and reports its findings together with the reading problems,
+    /// so the caller learns about every bad field at once. A field that was mistyped is reported
+    /// once, for its type.
+    pub(crate) fn check<U>(
+        self,
+        policy: impl FnOnce(T) -> Result<U, ValidationErrors>,
+    ) -> Result<U, ApiError> {
+        let mut errors = self.fields.finish();
+        match policy(self.value) {
+            Ok(value) if errors.is_empty() => Ok(value),
+            Ok(_) => Err(ApiError::Invalid(errors)),
+            Err(policy) => {
+                let base = |field: &str| field.split('[').next().unwrap_or(field).to_owned();
+                let reported: Vec<String> = errors.0.iter().map(|e| base(&e.field)).collect();
+                errors.0.extend(
+                    policy
+                        .0
+                        .into_iter()
+                        .filter(|e| !reported.contains(&base(&e.field))),
+                );
+                Err(ApiError::Invalid(errors))
+            }
+        }
+    }
+}
 
 /// The members of a JSON object body, taken one by one.
 pub(crate) struct Fields {
@@ -13,21 +91,6 @@ pub(crate) struct Fields {
 }
 
 impl Fields {
-    /// The members of `value`, which must be an object.
-    pub(crate) fn new(value: Value) -> Result<Self, ApiError> {
-        match value {
-            Value::Object(map) => Ok(Self {
-                map,
-                errors: ValidationErrors::default(),
-            }),
-            _ => {
-                let mut errors = ValidationErrors::default();
-                errors.push("body", "must be a JSON object");
-                Err(ApiError::Invalid(errors))
-            }
-        }
-    }
-
     /// A required string member.
     pub(crate) fn string(&mut self, name: &str) -> String {
         match self.map.remove(name) {
@@ -81,41 +144,13 @@ impl Fields {
         }
     }
 
-    /// Every problem found, including a member nobody asked for; `Ok` when there is none.
-    pub(crate) fn finish(self) -> Result<(), ApiError> {
-        self.finish_with(Ok(()))
-    }
-
-    /// Like [`Fields::finish`], but also reports what the policy found wrong (`checked`) in the
-    /// fields that were well-typed, so the caller learns about every bad field at once.
-    pub(crate) fn finish_with<T>(
-        mut self,
-        checked: Result<T, ValidationErrors>,
-    ) -> Result<T, ApiError> {
+    /// Every problem found, unknown members last (sorted).
+    fn finish(mut self) -> ValidationErrors {
         let mut unknown: Vec<String> = self.map.keys().cloned().collect();
         unknown.sort();
         for name in unknown {
             self.errors.push(name, "is not a known field");
         }
-        match checked {
-            Ok(value) if self.errors.is_empty() => Ok(value),
-            Ok(_) => Err(ApiError::Invalid(self.errors)),
-            Err(policy) => {
-                let mistyped = |field: &str| {
-                    let base = field.split('[').next().unwrap_or(field);
-                    self.errors
-                        .0
-                        .iter()
-                        .any(|e| e.field.split('[').next() == Some(base))
-                };
-                let extra: Vec<_> = policy
-                    .0
-                    .into_iter()
-                    .filter(|e| !mistyped(&e.field))
-                    .collect();
-                self.errors.0.extend(extra);
-                Err(ApiError::Invalid(self.errors))
-            }
-        }
+        self.errors
     }
 }

@@ -1,15 +1,26 @@
-//! The JWKS routes: the key ring's JWK set, serialized once at start and served from memory.
+//! The JWKS routes: the key ring's JWK set, serialized when the ring is loaded and served from
+//! memory.
 
 use http::Response;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 
-use super::ResponseBody;
-use crate::knogin::Knogin;
+use super::access::public;
+use super::ctx::Ctx;
+use super::table::{Route, route};
+use super::{Reply, ResponseBody};
 
-pub(super) fn respond(knogin: &Knogin) -> Response<ResponseBody> {
-    let mut response = Response::new(ResponseBody::new(knogin.keys().jwks().clone()));
+/// The JWKS routes.
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        route!(GET "/.well-known/jwks.json" => public(jwks), Problem, "OpenID-compatible JWKS discovery"),
+        route!(GET "/v1/auth/jwks.json"     => public(jwks), Problem, "Versioned JWKS endpoint"),
+    ]
+}
+
+async fn jwks(ctx: Ctx) -> Reply {
+    let mut response = Response::new(ResponseBody::new(ctx.knogin.keys().jwks().clone()));
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(CACHE_CONTROL, knogin.0.jwks_cache_control.clone());
-    response
+    headers.insert(CACHE_CONTROL, ctx.knogin.jwks_cache_control().clone());
+    Ok(response)
 }

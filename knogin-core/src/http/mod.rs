@@ -12,39 +12,75 @@
 //! assert_eq!(response.status(), 200);
 //! # }
 //! ```
+//!
+//! Each capability owns a module that contributes its rows to one route table ([`routes`]):
+//! method, path, who may call it ([`Access`]), how it answers errors ([`ErrorFormat`]), and its
+//! handler. The table is the one source that routing, the adapters, the tests and the docs read.
 
-mod bearer;
+mod access;
+mod apps;
+mod body;
+mod ctx;
 mod error;
 mod fields;
 mod jwks;
-mod platform;
-mod problem;
-mod request;
-mod routes;
+mod page;
+mod scopes;
+mod table;
 #[cfg(test)]
 mod tests;
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::LazyLock;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use futures_util::FutureExt as _;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, PRAGMA};
 use http::{Request, Response, StatusCode};
 use http_body::Body;
 use serde::Serialize;
 
-pub use self::bearer::{Bearer, Rejection};
+pub use self::access::{
+    Access, Admin, AuthenticatedClient, Bearer, ClientAuthMethod, ClientRejection, LoginStep,
+    Rejection, SignedInUser, TenantBearer, UserAuthenticator,
+};
+pub use self::body::BoxError;
 use self::error::ApiError;
-pub use self::problem::{PROBLEM_JSON, not_found};
-pub use self::request::BoxError;
-pub use self::routes::{Access, Endpoint, ROUTES, Route, serves_path};
-use self::routes::{Lookup, find};
+pub use self::error::{ErrorFormat, PROBLEM_JSON, not_found};
+pub use self::table::Route;
+use self::table::{Lookup, Table};
 use crate::knogin::Knogin;
 
 /// The body of every response the core writes.
 pub type ResponseBody = http_body_util::Full<Bytes>;
+
+/// What a handler returns.
+pub(crate) type Reply = Result<Response<ResponseBody>, ApiError>;
+
+/// The route table, assembled from each capability's rows. Adding a capability is one entry here.
+static TABLE: LazyLock<Table> = LazyLock::new(|| {
+    Table::build(
+        [scopes::routes(), apps::routes(), jwks::routes()]
+            .into_iter()
+            .flatten()
+            .collect(),
+    )
+});
+
+/// Every route the core serves, in table order.
+pub fn routes() -> &'static [Route] {
+    TABLE.routes()
+}
+
+/// Whether any route has this path, whatever the method: the hyper adapter uses it to decide
+/// between the contract and the embedder's own service.
+pub fn serves_path(path: &str) -> bool {
+    TABLE.serves_path(path)
+}
 
 /// A JSON answer.
 pub(crate) fn json(status: StatusCode, value: &impl Serialize) -> Response<ResponseBody> {
@@ -66,56 +102,68 @@ pub(crate) fn json_no_store(status: StatusCode, value: &impl Serialize) -> Respo
     response
 }
 
+/// The message of a caught panic, for the log.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+/// Answers one request through `table`.
+async fn dispatch<B>(table: &Table, knogin: &Knogin, request: Request<B>) -> Response<ResponseBody>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let (parts, body) = request.into_parts();
+    let head = parts.method == http::Method::HEAD;
+    let (route, params) = match table.find(&parts.method, parts.uri.path()) {
+        Lookup::Found(route, params) => (route, params),
+        Lookup::MethodNotAllowed(allow, format) => {
+            return ApiError::MethodNotAllowed(allow).render(format);
+        }
+        Lookup::NotFound => return not_found(),
+    };
+    let limit = route
+        .own_body_limit()
+        .unwrap_or_else(|| knogin.body_limit());
+    let ctx = ctx::Ctx::new(knogin.clone(), parts, params, body::boxed(body), limit);
+    // A panic in a handler (or in an embedder's store, clock or authenticator) answers an opaque
+    // 500 like any internal error, and the connection stays up.
+    let response = match AssertUnwindSafe((route.run)(ctx)).catch_unwind().await {
+        Ok(Ok(response)) => response,
+        Ok(Err(error)) => error.render(route.errors()),
+        Err(panic) => ApiError::Internal(
+            format!(
+                "the handler of {} {} panicked: {}",
+                route.method(),
+                route.path(),
+                panic_message(&*panic)
+            )
+            .into(),
+        )
+        .render(route.errors()),
+    };
+    if head {
+        // The GET answer's status and headers, without its body.
+        response.map(|_| ResponseBody::default())
+    } else {
+        response
+    }
+}
+
 impl Knogin {
-    /// Answers one request. Never fails: every error is an HTTP answer in the contract's format.
+    /// Answers one request. Never fails: every error is an HTTP answer in the route's format.
     pub async fn handle<B>(&self, request: Request<B>) -> Response<ResponseBody>
     where
-        B: Body,
+        B: Body + Send + 'static,
+        B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        let (parts, body) = request.into_parts();
-        let head = parts.method == http::Method::HEAD;
-        let (route, param) = match find(&parts.method, parts.uri.path()) {
-            Lookup::Found(route, param) => (route, param),
-            Lookup::MethodNotAllowed(allow) => {
-                return ApiError::MethodNotAllowed(allow).into_response();
-            }
-            Lookup::NotFound => return not_found(),
-        };
-        let result = async {
-            let caller = match route.access {
-                Access::Public => None,
-                Access::Bearer(scope) => Some(self.authorize(&parts.headers, Some(scope))?),
-            };
-            let caller = || caller.as_ref().expect("bearer routes have a caller");
-            match route.endpoint {
-                Endpoint::Jwks => Ok(jwks::respond(self)),
-                Endpoint::ListScopes => Ok(platform::list_scopes(self)),
-                Endpoint::ListApps => platform::list_apps(self, caller(), &parts).await,
-                Endpoint::CreateApp => {
-                    let body = self.json_body(&parts, body).await?;
-                    platform::create_app(self, caller(), body).await
-                }
-                Endpoint::GetApp => {
-                    platform::get_app(self, caller(), &platform::app_id(param)?).await
-                }
-                Endpoint::UpdateGovernance => {
-                    let id = platform::app_id(param)?;
-                    let body = self.json_body(&parts, body).await?;
-                    platform::update_governance(self, caller(), &id, body).await
-                }
-                Endpoint::RotateSecret => {
-                    platform::rotate_secret(self, caller(), &platform::app_id(param)?).await
-                }
-            }
-        };
-        let response = result.await.unwrap_or_else(ApiError::into_response);
-        if head {
-            // The GET answer's status and headers, without its body.
-            response.map(|_| ResponseBody::default())
-        } else {
-            response
-        }
+        dispatch(&TABLE, self, request).await
     }
 }
 

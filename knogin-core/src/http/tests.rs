@@ -1,20 +1,33 @@
-//! The HTTP layer on its own: `Knogin::handle` with the in-memory store, no socket.
+//! The HTTP layer on its own: the dispatcher with the in-memory store, no socket. The real table
+//! is checked for conflicts; a test table exercises every guard and error format.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
+use async_trait::async_trait;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
-use http_body_util::BodyExt as _;
+use http_body_util::{BodyExt as _, Empty, Full};
 
+use super::access::{
+    AuthenticatedClient, Bearer, LoginStep, SignedInUser, TenantBearer, UserAuthenticator, bearer,
+    client, public, tenant_bearer, user,
+};
+use super::ctx::Ctx;
+use super::table::{Lookup, Table, route};
+use super::{Reply, ResponseBody, TABLE, dispatch, json};
+use crate::apps::Registration;
 use crate::clock::{ManualClock, Timestamp};
 use crate::keys::MasterKey;
 use crate::store::memory::MemoryStore;
 use crate::testing::{FIXTURE_KEY, TEST_ISSUER};
-use crate::{Knogin, ScopeCatalog, TenantId};
+use crate::token::TokenGrant;
+use crate::{ClientSecret, Knogin, ScopeCatalog, TenantId};
 
-async fn knogin(body_limit: usize) -> Knogin {
-    Knogin::builder(
+async fn knogin_with(body_limit: usize, users: Option<Arc<dyn UserAuthenticator>>) -> Knogin {
+    let mut builder = Knogin::builder(
         TEST_ISSUER,
         Arc::new(MemoryStore::new()),
         MasterKey::generate(),
@@ -25,19 +38,457 @@ async fn knogin(body_limit: usize) -> Knogin {
     .scopes(ScopeCatalog::reference())
     .body_limit(body_limit)
     .jwks_max_age(Duration::from_secs(60))
-    .initial_signing_key(FIXTURE_KEY.to_vec())
-    .build()
-    .await
-    .unwrap()
+    .initial_signing_key(FIXTURE_KEY.to_vec());
+    if let Some(users) = users {
+        builder = builder.users(users);
+    }
+    builder.build().await.unwrap()
+}
+
+async fn knogin(body_limit: usize) -> Knogin {
+    knogin_with(body_limit, None).await
+}
+
+fn tenant(s: &str) -> TenantId {
+    TenantId::parse(s).unwrap()
 }
 
 async fn admin(knogin: &Knogin) -> String {
-    let tenant = TenantId::parse("acme").unwrap();
     let token = knogin
-        .mint_admin_token(&tenant, Duration::from_secs(60))
+        .mint_admin_token(&tenant("acme"), Duration::from_secs(60))
         .await
         .unwrap();
     format!("Bearer {}", token.expose())
+}
+
+async fn access(knogin: &Knogin, scopes: &[&str]) -> String {
+    let grant = TokenGrant {
+        tenant: tenant("acme"),
+        subject: "app_00000000000000000000000000000000".into(),
+        client_id: "app_00000000000000000000000000000000".into(),
+        scopes: crate::ScopeSet::new(scopes).unwrap(),
+        ttl: Duration::from_secs(60),
+    };
+    let token = knogin.mint_access_token(&grant).await.unwrap();
+    format!("Bearer {}", token.expose())
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: http::HeaderMap,
+    text: String,
+}
+
+impl Answer {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("{e}: {}", self.text))
+    }
+}
+
+async fn answer(response: http::Response<ResponseBody>) -> Answer {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        headers,
+        text: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+/// A test table: one route per guard and error format.
+static TEST_TABLE: LazyLock<Table> = LazyLock::new(|| {
+    Table::build(vec![
+        route!(GET  "/t/{parent}/children/{child}" => public(two_params),                    Problem, "Two parameters"),
+        route!(POST "/t/token"                     => client(client_id),                      OAuth,   "Client authentication"),
+        route!(POST "/t/small"                     => client(client_id),                      OAuth,   "A small body").body_limit(16),
+        route!(GET  "/t/me"                        => user(me),                               Html,    "The signed-in user"),
+        route!(POST "/t/graphql"                   => tenant_bearer("incidents:read", gql),   GraphQl, "Bearer and tenant header"),
+        route!(GET  "/t/webhooks"                  => bearer("webhooks:read", webhooks),      Problem, "A scoped bearer"),
+        route!(GET  "/t/panic"                     => public(panics),                         Problem, "A handler that panics"),
+    ])
+});
+
+async fn two_params(ctx: Ctx) -> Reply {
+    let parent: String = ctx.param("parent")?;
+    let child: String = ctx.param("child")?;
+    Ok(json(StatusCode::OK, &[parent, child]))
+}
+
+async fn client_id(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
+    let form = ctx.form().await?;
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({
+            "client_id": client.app.client_id.as_str(),
+            "method": format!("{:?}", client.method),
+            "grant_type": form.get("grant_type"),
+        }),
+    ))
+}
+
+async fn me(_ctx: Ctx, user: SignedInUser) -> Reply {
+    Ok(json(StatusCode::OK, &user.subject))
+}
+
+async fn gql(_ctx: Ctx, caller: TenantBearer) -> Reply {
+    Ok(json(StatusCode::OK, &caller.0.tenant.as_str()))
+}
+
+async fn webhooks(_ctx: Ctx, caller: Bearer) -> Reply {
+    Ok(json(StatusCode::OK, &caller.tenant.as_str()))
+}
+
+async fn panics(_ctx: Ctx) -> Reply {
+    panic!("a bug in a handler")
+}
+
+impl super::ctx::FromParam for String {
+    fn from_param(value: &str) -> Result<Self, super::error::ApiError> {
+        Ok(value.to_owned())
+    }
+}
+
+async fn send(knogin: &Knogin, request: Request<Full<Bytes>>) -> Answer {
+    answer(dispatch(&TEST_TABLE, knogin, request).await).await
+}
+
+fn post(path: &str, headers: &[(&str, &str)], body: &str) -> Request<Full<Bytes>> {
+    let mut request = Request::post(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .unwrap()
+}
+
+fn get(path: &str, headers: &[(&str, &str)]) -> Request<Full<Bytes>> {
+    let mut request = Request::get(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(Full::default()).unwrap()
+}
+
+#[test]
+fn the_real_table_builds_and_names_every_route_once() {
+    let routes = super::routes();
+    assert!(routes.len() >= 8);
+    for (i, a) in routes.iter().enumerate() {
+        for b in &routes[i + 1..] {
+            assert!(a.method() != b.method() || a.path() != b.path(), "{a:?}");
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "the route table has GET /x twice")]
+fn a_duplicate_route_does_not_build() {
+    Table::build(vec![
+        route!(GET "/x" => public(two_params), Problem, "one"),
+        route!(GET "/x" => public(two_params), Problem, "two"),
+    ]);
+}
+
+#[test]
+fn lookup_tells_missing_paths_from_wrong_methods() {
+    let found = |m: &Method, p: &str| match TABLE.find(m, p) {
+        Lookup::Found(route, _) => Some((route.method().clone(), route.path())),
+        _ => None,
+    };
+    assert_eq!(
+        found(&Method::GET, "/v1/platform/apps"),
+        Some((Method::GET, "/v1/platform/apps"))
+    );
+    assert_eq!(
+        found(&Method::HEAD, "/v1/auth/jwks.json"),
+        Some((Method::GET, "/v1/auth/jwks.json"))
+    );
+    match TABLE.find(&Method::DELETE, "/v1/platform/apps") {
+        Lookup::MethodNotAllowed(allow, _) => {
+            assert_eq!(allow, [Method::GET, Method::HEAD, Method::POST]);
+        }
+        _ => panic!("expected 405"),
+    }
+    for missing in [
+        "/api/v1/platform/apps",
+        "/v1/saml/metadata",
+        "/v1/platform/apps/",
+        "/v1/platform/apps/a/b",
+    ] {
+        assert!(
+            matches!(TABLE.find(&Method::GET, missing), Lookup::NotFound),
+            "{missing}"
+        );
+    }
+    assert!(super::serves_path("/.well-known/jwks.json"));
+    assert!(!super::serves_path("/"));
+}
+
+#[tokio::test]
+async fn every_named_path_parameter_reaches_the_handler() {
+    let knogin = knogin(1024).await;
+    let a = send(&knogin, get("/t/wh_1/children/dlv_2", &[])).await;
+    assert_eq!(a.json(), serde_json::json!(["wh_1", "dlv_2"]));
+}
+
+#[tokio::test]
+async fn a_panicking_handler_answers_an_opaque_500() {
+    let knogin = knogin(1024).await;
+    let a = send(&knogin, get("/t/panic", &[])).await;
+    assert_eq!(a.status, StatusCode::INTERNAL_SERVER_ERROR);
+    let problem = a.json();
+    assert_eq!(problem["type"], "urn:knogin:problem:internal");
+    assert_eq!(problem["correlation_id"].as_str().map(str::len), Some(16));
+    assert!(!a.text.contains("a bug in a handler"));
+}
+
+/// A registered client-credentials app in tenant `acme`: its id and secret.
+async fn registered(knogin: &Knogin) -> (String, ClientSecret) {
+    let registration = Registration {
+        name: "Client".into(),
+        grant_types: vec!["client_credentials".into()],
+        redirect_uris: vec![],
+        requested_scopes: vec!["webhooks:read".into()],
+    };
+    let (app, secret) = knogin
+        .register_app(&tenant("acme"), registration)
+        .await
+        .unwrap();
+    (app.client_id.as_str().to_owned(), secret)
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+#[tokio::test]
+async fn clients_authenticate_with_basic_or_post_and_errors_are_rfc6749() {
+    let knogin = knogin(1024).await;
+    let (id, secret) = registered(&knogin).await;
+    let basic = format!(
+        "Basic {}",
+        STANDARD.encode(format!("{id}:{}", secret.expose()))
+    );
+    let wrong = format!("Basic {}", STANDARD.encode(format!("{id}:ks_wrong")));
+    let form = [("content-type", FORM)];
+
+    let ok = send(
+        &knogin,
+        post(
+            "/t/token",
+            &[form[0], ("authorization", &basic)],
+            "grant_type=client_credentials",
+        ),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    assert_eq!(ok.json()["method"], "ClientSecretBasic");
+    assert_eq!(ok.json()["grant_type"], "client_credentials");
+    let body = format!("client_id={id}&client_secret={}", secret.expose());
+    let ok = send(&knogin, post("/t/token", &form, &body)).await;
+    assert_eq!(ok.json()["method"], "ClientSecretPost");
+
+    /// Request headers, body, and the status and RFC 6749 error code expected.
+    type Case<'a> = (Vec<(&'a str, &'a str)>, String, StatusCode, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            vec![form[0], ("authorization", &wrong)],
+            String::new() + "grant_type=x",
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        ),
+        (
+            form.to_vec(),
+            format!("client_id={id}&client_secret=ks_wrong"),
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        ),
+        (
+            form.to_vec(),
+            format!("client_id=app_nope&client_secret={}", secret.expose()),
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        ),
+        (
+            form.to_vec(),
+            "grant_type=client_credentials".into(),
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        ),
+        (
+            vec![form[0], ("authorization", &basic)],
+            format!("client_secret={}", secret.expose()),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            vec![form[0], ("authorization", &basic)],
+            "scope=a&scope=b".into(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            vec![
+                ("content-type", "application/json"),
+                ("authorization", &basic),
+            ],
+            "{}".into(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            vec![form[0], ("authorization", &basic)],
+            String::new(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+    ];
+    for (headers, body, status, code) in cases {
+        let a = send(&knogin, post("/t/token", &headers, &body)).await;
+        assert_eq!(a.status, status, "{body}: {}", a.text);
+        assert_eq!(a.json()["error"], code, "{body}");
+        assert!(a.json()["error_description"].is_string());
+        assert_eq!(a.headers["content-type"], "application/json");
+        assert_eq!(a.headers["cache-control"], "no-store");
+        let challenge = a
+            .headers
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap());
+        let basic_used = headers.iter().any(|(_, v)| v.starts_with("Basic"));
+        if status == StatusCode::UNAUTHORIZED && basic_used {
+            assert_eq!(challenge, Some(r#"Basic realm="knogin", charset="UTF-8""#));
+        } else {
+            assert_eq!(challenge, None, "{body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_route_can_set_its_own_body_limit() {
+    let knogin = knogin(1024).await;
+    let a = send(
+        &knogin,
+        post(
+            "/t/small",
+            &[("content-type", FORM)],
+            "grant_type=client_credentials",
+        ),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert_eq!(a.json()["error"], "invalid_request");
+    assert!(
+        a.json()["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("limit of 16 bytes")
+    );
+}
+
+#[derive(Debug)]
+struct Cookie;
+
+#[async_trait]
+impl UserAuthenticator for Cookie {
+    async fn authenticate(
+        &self,
+        request: &http::request::Parts,
+    ) -> Result<SignedInUser, LoginStep> {
+        if request
+            .headers
+            .get("cookie")
+            .is_some_and(|c| c == "session=alice")
+        {
+            return Ok(SignedInUser {
+                subject: "alice".into(),
+            });
+        }
+        let mut login = http::Response::new(ResponseBody::default());
+        *login.status_mut() = StatusCode::SEE_OTHER;
+        login
+            .headers_mut()
+            .insert("location", "/login".parse().unwrap());
+        Err(LoginStep(login))
+    }
+}
+
+#[tokio::test]
+async fn user_routes_take_the_embedders_signed_in_user_or_show_its_login_step() {
+    let nobody = knogin(1024).await;
+    let a = send(&nobody, get("/t/me", &[])).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert_eq!(a.headers["content-type"], "text/html; charset=utf-8");
+    assert_eq!(a.headers["x-frame-options"], "DENY");
+    assert!(
+        a.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert!(a.text.starts_with("<!DOCTYPE html>") && a.text.contains("<h1>Forbidden</h1>"));
+
+    let knogin = knogin_with(1024, Some(Arc::new(Cookie))).await;
+    let a = send(&knogin, get("/t/me", &[("cookie", "session=alice")])).await;
+    assert_eq!(a.json(), "alice");
+    let a = send(&knogin, get("/t/me", &[])).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert_eq!(a.headers["location"], "/login");
+}
+
+#[tokio::test]
+async fn tenant_bearer_routes_need_the_tokens_tenant_in_x_tenant_id() {
+    let knogin = knogin(1024).await;
+    let token = access(&knogin, &["incidents:read"]).await;
+    let ok = send(
+        &knogin,
+        post(
+            "/t/graphql",
+            &[("authorization", &token), ("x-tenant-id", "acme")],
+            "",
+        ),
+    )
+    .await;
+    assert_eq!(ok.json(), "acme");
+    for tenant_header in [None, Some("globex"), Some("not a tenant")] {
+        let mut headers = vec![("authorization", token.as_str())];
+        headers.extend(tenant_header.map(|t| ("x-tenant-id", t)));
+        let a = send(&knogin, post("/t/graphql", &headers, "")).await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{tenant_header:?}");
+        assert_eq!(a.json()["errors"][0]["extensions"]["code"], "FORBIDDEN");
+        assert!(a.json()["errors"][0]["message"].is_string());
+    }
+    let a = send(&knogin, post("/t/graphql", &[("x-tenant-id", "acme")], "")).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        a.json()["errors"][0]["extensions"]["code"],
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(a.headers["www-authenticate"], r#"Bearer realm="knogin""#);
+}
+
+#[tokio::test]
+async fn scoped_bearer_routes_refuse_other_scopes_and_admin_tokens() {
+    let knogin = knogin(1024).await;
+    let ok = send(
+        &knogin,
+        get(
+            "/t/webhooks",
+            &[("authorization", &access(&knogin, &["webhooks:read"]).await)],
+        ),
+    )
+    .await;
+    assert_eq!(ok.json(), "acme");
+    for token in [
+        access(&knogin, &["webhooks:write"]).await,
+        admin(&knogin).await,
+    ] {
+        let a = send(&knogin, get("/t/webhooks", &[("authorization", &token)])).await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            a.headers["www-authenticate"],
+            r#"Bearer realm="knogin", error="insufficient_scope", scope="webhooks:read""#
+        );
+    }
 }
 
 /// A registration body sent in chunks with no `Content-Length`, so only the streaming limit can
@@ -79,19 +530,16 @@ async fn the_body_limit_is_configurable_and_holds_without_content_length() {
     };
     let small = knogin.handle(request(chunked(4, 40))).await;
     assert_eq!(small.status(), StatusCode::CREATED);
-    let large = knogin.handle(request(chunked(20, 100))).await;
-    assert_eq!(large.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let body = large.into_body().collect().await.unwrap().to_bytes();
-    assert!(String::from_utf8_lossy(&body).contains("limit of 1024 bytes"));
+    let large = answer(knogin.handle(request(chunked(20, 100))).await).await;
+    assert_eq!(large.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(large.text.contains("limit of 1024 bytes"));
 }
 
 #[tokio::test]
 async fn jwks_max_age_is_configurable() {
     let knogin = knogin(1024).await;
-    let request = Request::builder()
-        .method(Method::GET)
-        .uri("/v1/auth/jwks.json")
-        .body(http_body_util::Empty::<Bytes>::new())
+    let request = Request::get("/v1/auth/jwks.json")
+        .body(Empty::<Bytes>::new())
         .unwrap();
     let response = knogin.handle(request).await;
     assert_eq!(response.headers()["cache-control"], "public, max-age=60");
@@ -102,29 +550,79 @@ async fn authorize_guards_an_embedders_route_by_scope() {
     let knogin = knogin(1024).await;
     let mut headers = http::HeaderMap::new();
     assert_eq!(
-        knogin.authorize(&headers, None),
+        knogin.authorize(&headers, "incidents:read").await,
         Err(crate::http::Rejection::Missing)
     );
-    headers.insert("authorization", admin(&knogin).await.parse().unwrap());
-    let bearer = knogin.authorize(&headers, Some("platform:admin")).unwrap();
+    headers.insert(
+        "authorization",
+        access(&knogin, &["incidents:read"]).await.parse().unwrap(),
+    );
+    let bearer = knogin.authorize(&headers, "incidents:read").await.unwrap();
     assert_eq!(bearer.tenant.as_str(), "acme");
 
     let refused = knogin
-        .authorize(&headers, Some("incidents:read"))
+        .authorize(&headers, "webhooks:read")
+        .await
         .unwrap_err();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let response = refused.into_response();
     assert_eq!(
         response.headers()["www-authenticate"],
-        r#"Bearer realm="knogin", error="insufficient_scope", scope="incidents:read""#
+        r#"Bearer realm="knogin", error="insufficient_scope", scope="webhooks:read""#
     );
 
     // A scope that cannot be quoted in a header is left out of the challenge, not a panic.
-    let odd = knogin.authorize(&headers, Some("a\"b\n")).unwrap_err();
+    let odd = knogin.authorize(&headers, "a\"b\n").await.unwrap_err();
     let response = odd.into_response();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         response.headers()["www-authenticate"],
         r#"Bearer realm="knogin", error="insufficient_scope""#
     );
+}
+
+#[tokio::test]
+async fn repeated_json_members_are_a_400_naming_the_field() {
+    let knogin = knogin(1024).await;
+    let auth = admin(&knogin).await;
+    let body = r#"{"name":"a","name":"b","grant_types":["client_credentials"]}"#;
+    let a = send_real(
+        &knogin,
+        post(
+            "/v1/platform/apps",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            body,
+        ),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert_eq!(a.json()["errors"][0]["field"], "name");
+    assert_eq!(a.json()["errors"][0]["detail"], "is given more than once");
+}
+
+async fn send_real(knogin: &Knogin, request: Request<Full<Bytes>>) -> Answer {
+    answer(knogin.handle(request).await).await
+}
+
+/// The route rows this test table uses are all kinds a later capability needs.
+#[test]
+fn the_test_table_covers_every_access_kind() {
+    use super::access::Access;
+    let kinds: Vec<Access> = TEST_TABLE.routes().iter().map(|r| *r.access()).collect();
+    for kind in [
+        Access::Public,
+        Access::Client,
+        Access::User,
+        Access::TenantBearer {
+            scope: "incidents:read",
+        },
+        Access::Bearer {
+            scope: "webhooks:read",
+        },
+    ] {
+        assert!(kinds.contains(&kind), "{kind:?}");
+    }
 }

@@ -3,13 +3,39 @@
 use std::fmt;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::digest;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use secrecy::{ExposeSecret as _, SecretBox};
+use zeroize::Zeroizing;
 
 use crate::random;
 
-/// Format byte in front of every sealed value, so the format can change later.
-const VERSION: u8 = 1;
+/// Format byte of values sealed by this version: version, key id, nonce, ciphertext and tag.
+const VERSION: u8 = 2;
+/// Format byte of the first version: version, nonce, ciphertext and tag, with the bare context as
+/// associated data. Still opened, so existing databases keep working.
+const VERSION_1: u8 = 1;
+
+/// What a sealed value is, bound into its associated data so a value sealed for one purpose never
+/// opens as another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Purpose {
+    /// A signing key's private key; the context is its `kid`.
+    SigningKey,
+    /// A webhook subscription's signing secret; the context names the tenant and subscription.
+    WebhookSecret,
+}
+
+impl Purpose {
+    fn label(self) -> &'static [u8] {
+        match self {
+            Self::SigningKey => b"knogin/v2/signing-key\0",
+            Self::WebhookSecret => b"knogin/v2/webhook-secret\0",
+        }
+    }
+}
 
 /// Why a master key could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,84 +52,118 @@ pub enum MasterKeyError {
 /// The 256-bit key-encryption key that seals private material in the store.
 ///
 /// The operator supplies it (the reference server reads `KNOGIN_MASTER_KEY`). Its `Debug` is
-/// redacted.
+/// redacted, it is not `Clone`, and it is zeroized when dropped.
 ///
 /// ```
-/// use knogin_core::keys::MasterKey;
+/// use knogin_core::keys::{MasterKey, Purpose};
 ///
 /// let key = MasterKey::generate();
 /// let again = MasterKey::from_base64(&key.to_base64())?;
-/// let sealed = key.seal(b"private", b"kid-1");
-/// assert_eq!(again.open(&sealed, b"kid-1").as_deref(), Some(&b"private"[..]));
-/// assert_eq!(again.open(&sealed, b"kid-2"), None);
+/// let sealed = key.seal(Purpose::SigningKey, b"kid-1", b"private");
+/// let opened = again.open(Purpose::SigningKey, b"kid-1", &sealed).unwrap();
+/// assert_eq!(opened.as_slice(), b"private");
+/// assert_eq!(again.open(Purpose::SigningKey, b"kid-2", &sealed), None);
+/// assert_eq!(again.open(Purpose::WebhookSecret, b"kid-1", &sealed), None);
 /// # Ok::<(), knogin_core::keys::MasterKeyError>(())
 /// ```
-#[derive(Clone)]
-pub struct MasterKey([u8; 32]);
+pub struct MasterKey(SecretBox<[u8; 32]>);
 
 impl MasterKey {
     /// A new random key.
     pub fn generate() -> Self {
-        Self(random::bytes())
+        Self(SecretBox::new(Box::new(random::bytes())))
     }
 
     /// Reads a key from base64 (standard alphabet, padded), surrounding whitespace ignored.
     pub fn from_base64(text: &str) -> Result<Self, MasterKeyError> {
-        let bytes = STANDARD
-            .decode(text.trim())
-            .map_err(|_| MasterKeyError::NotBase64)?;
-        let len = bytes.len();
-        bytes
+        let bytes = Zeroizing::new(
+            STANDARD
+                .decode(text.trim())
+                .map_err(|_| MasterKeyError::NotBase64)?,
+        );
+        let key: [u8; 32] = bytes
+            .as_slice()
             .try_into()
-            .map(Self)
-            .map_err(|_| MasterKeyError::WrongLength(len))
+            .map_err(|_| MasterKeyError::WrongLength(bytes.len()))?;
+        Ok(Self(SecretBox::new(Box::new(key))))
     }
 
     /// The key as base64, to save it.
     pub fn to_base64(&self) -> String {
-        STANDARD.encode(self.0)
+        STANDARD.encode(self.0.expose_secret())
+    }
+
+    /// One byte naming this key (from its hash), stored with every sealed value so a value sealed
+    /// under another master key is told apart, e.g. while rows are re-sealed under a new one.
+    pub fn id(&self) -> u8 {
+        digest::digest(&digest::SHA256, self.0.expose_secret()).as_ref()[0]
     }
 
     fn aead(&self) -> LessSafeKey {
         LessSafeKey::new(
-            UnboundKey::new(&AES_256_GCM, &self.0).expect("32 bytes is an AES-256 key"),
+            UnboundKey::new(&AES_256_GCM, self.0.expose_secret())
+                .expect("32 bytes is an AES-256 key"),
         )
     }
 
-    /// Encrypts and authenticates `plaintext`, bound to `context` (e.g. the key id), so a sealed
-    /// value moved to another row does not open.
-    pub fn seal(&self, plaintext: &[u8], context: &[u8]) -> Vec<u8> {
+    fn aad(purpose: Purpose, context: &[u8]) -> Vec<u8> {
+        [purpose.label(), context].concat()
+    }
+
+    /// Encrypts and authenticates `plaintext` for `purpose`, bound to `context` (e.g. the key
+    /// id), so a sealed value moved to another row or used for another purpose does not open.
+    pub fn seal(&self, purpose: Purpose, context: &[u8], plaintext: &[u8]) -> Vec<u8> {
         let nonce_bytes: [u8; NONCE_LEN] = random::bytes();
         let mut buf = plaintext.to_vec();
         self.aead()
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce_bytes),
-                Aad::from(context),
+                Aad::from(Self::aad(purpose, context)),
                 &mut buf,
             )
             .expect("AES-GCM sealing of an in-memory buffer cannot fail");
-        let mut out = Vec::with_capacity(1 + NONCE_LEN + buf.len());
+        let mut out = Vec::with_capacity(2 + NONCE_LEN + buf.len());
         out.push(VERSION);
+        out.push(self.id());
         out.extend_from_slice(&nonce_bytes);
         out.extend_from_slice(&buf);
         out
     }
 
-    /// Decrypts a value sealed by [`MasterKey::seal`] with the same key and context; `None` when
-    /// the key is wrong, the context differs or the value was tampered with.
-    pub fn open(&self, sealed: &[u8], context: &[u8]) -> Option<Vec<u8>> {
+    /// Decrypts a value sealed by [`MasterKey::seal`] with the same key, purpose and context;
+    /// `None` when the key is wrong, the purpose or context differs, or the value was tampered
+    /// with. Signing keys sealed by the first version (context only) still open.
+    pub fn open(
+        &self,
+        purpose: Purpose,
+        context: &[u8],
+        sealed: &[u8],
+    ) -> Option<Zeroizing<Vec<u8>>> {
         let (&version, rest) = sealed.split_first()?;
-        if version != VERSION || rest.len() < NONCE_LEN {
+        let (aad, rest) = match version {
+            VERSION => {
+                let (&id, rest) = rest.split_first()?;
+                if id != self.id() {
+                    return None;
+                }
+                (Self::aad(purpose, context), rest)
+            }
+            VERSION_1 if purpose == Purpose::SigningKey => (context.to_vec(), rest),
+            _ => return None,
+        };
+        if rest.len() < NONCE_LEN {
             return None;
         }
         let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
-        let mut buf = ciphertext.to_vec();
-        let plain = self
+        let mut buf = Zeroizing::new(ciphertext.to_vec());
+        let len = self
             .aead()
-            .open_in_place(nonce, Aad::from(context), &mut buf)
-            .ok()?;
-        Some(plain.to_vec())
+            .open_in_place(nonce, Aad::from(aad), &mut buf)
+            .ok()?
+            .len();
+        buf.truncate(len);
+        Some(buf)
     }
 }
 
@@ -118,14 +178,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_wrong_key_or_tampering_does_not_open() {
+    fn a_wrong_key_purpose_or_tampering_does_not_open() {
         let key = MasterKey::generate();
-        let mut sealed = key.seal(b"secret", b"ctx");
-        assert_eq!(MasterKey::generate().open(&sealed, b"ctx"), None);
+        let mut sealed = key.seal(Purpose::SigningKey, b"ctx", b"secret");
+        assert_eq!(sealed[1], key.id(), "the sealed value names its master key");
+        assert_eq!(
+            MasterKey::generate().open(Purpose::SigningKey, b"ctx", &sealed),
+            None
+        );
+        assert_eq!(key.open(Purpose::WebhookSecret, b"ctx", &sealed), None);
         let last = sealed.len() - 1;
         sealed[last] ^= 1;
-        assert_eq!(key.open(&sealed, b"ctx"), None);
-        assert_eq!(key.open(&[], b"ctx"), None);
+        assert_eq!(key.open(Purpose::SigningKey, b"ctx", &sealed), None);
+        assert_eq!(key.open(Purpose::SigningKey, b"ctx", &[]), None);
+    }
+
+    #[test]
+    fn values_sealed_by_the_first_version_still_open() {
+        let key = MasterKey::generate();
+        let nonce = [7u8; NONCE_LEN];
+        let mut buf = b"legacy".to_vec();
+        key.aead()
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(b"kid-1"),
+                &mut buf,
+            )
+            .unwrap();
+        let sealed = [&[VERSION_1][..], &nonce, &buf].concat();
+        assert_eq!(
+            key.open(Purpose::SigningKey, b"kid-1", &sealed)
+                .as_deref()
+                .map(Vec::as_slice),
+            Some(&b"legacy"[..])
+        );
+        assert_eq!(key.open(Purpose::WebhookSecret, b"kid-1", &sealed), None);
     }
 
     #[test]

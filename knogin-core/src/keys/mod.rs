@@ -4,7 +4,8 @@ mod master;
 mod ring;
 mod signing;
 
-pub use master::{MasterKey, MasterKeyError};
+pub use master::{MasterKey, MasterKeyError, Purpose};
+pub(crate) use ring::Schedule;
 pub use ring::{KeyRing, KeyRingError, kid_for};
 pub use signing::{ALGORITHM, PublicJwk, SigningKey, SigningKeyError};
 

@@ -1,19 +1,21 @@
-//! The issuer's key ring: loaded (or created) once at start, then served from memory.
+//! The issuer's key ring: every published key with its lifecycle, loaded from the store (and
+//! reloaded on an interval, so every instance on one database agrees), serving signatures,
+//! verifications and the JWKS document from memory.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use jsonwebtoken::DecodingKey;
 use serde::Serialize;
 
-use super::master::MasterKey;
+use super::master::{MasterKey, Purpose};
 use super::signing::{ALGORITHM, PublicJwk, SigningKey, SigningKeyError};
 use crate::clock::Timestamp;
 use crate::id::KeyId;
 use crate::store::{KeyStore, StoreError, StoredKey};
 
-/// Why the key ring could not be loaded.
+/// Why the key ring could not be loaded or changed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyRingError {
@@ -43,13 +45,17 @@ pub enum KeyRingError {
         #[source]
         source: SigningKeyError,
     },
+    /// The store holds no key that may sign now.
+    #[error("the store holds no signing key that is active now")]
+    NoActiveKey,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// The `kid` for a key created at `now`: `YYYY-MM-signing-key`, like the contract's
-/// `2026-03-signing-key`.
+/// The readable `kid` for a key created at `now`: `YYYY-MM-signing-key`, like the contract's
+/// `2026-03-signing-key`. A second key of the same month gets a suffix (see
+/// [`Knogin::rotate_signing_key`](crate::Knogin::rotate_signing_key)).
 pub fn kid_for(now: Timestamp) -> KeyId {
     let (year, month) = now
         .to_datetime()
@@ -57,11 +63,34 @@ pub fn kid_for(now: Timestamp) -> KeyId {
     KeyId::new(format!("{year:04}-{month:02}-signing-key"))
 }
 
-/// The keys in force: the one that signs, every one that verifies, and the JWKS document.
+/// One key of the ring with its lifecycle.
+#[derive(Debug)]
+struct Entry {
+    key: SigningKey,
+    verifier: DecodingKey,
+    activates_at: Timestamp,
+    retires_at: Option<Timestamp>,
+    removed_at: Option<Timestamp>,
+}
+
+impl Entry {
+    fn published(&self, now: Timestamp) -> bool {
+        self.removed_at.is_none_or(|t| t > now)
+    }
+
+    fn signs(&self, now: Timestamp) -> bool {
+        self.activates_at <= now && self.retires_at.is_none_or(|t| t > now) && self.published(now)
+    }
+}
+
+/// The keys in force: the ones that sign (by time), every one that verifies, and the JWKS.
 #[derive(Debug)]
 pub struct KeyRing {
-    signer: Arc<SigningKey>,
-    verifiers: HashMap<KeyId, DecodingKey>,
+    /// Never empty: both constructors refuse to build an empty ring.
+    entries: Vec<Entry>,
+    /// The most recently activated entry, signing when clocks disagree about every other.
+    fallback: usize,
+    by_kid: HashMap<KeyId, usize>,
     jwks: Bytes,
 }
 
@@ -70,11 +99,22 @@ struct JwkSet<'a> {
     keys: Vec<&'a PublicJwk>,
 }
 
+/// How a rotation schedules the keys: the new key signs `lead` after it is published, and the
+/// keys it replaces stay published `token_lifetime` after that, so every token they signed
+/// expires first.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Schedule {
+    pub(crate) lead: Duration,
+    pub(crate) token_lifetime: Duration,
+}
+
 impl KeyRing {
-    /// Loads every stored key, creating the first one if the store has none. `initial` is the
-    /// PKCS#8 DER to use for that first key instead of generating one (tests use a fixture).
+    /// Loads every stored key at `now`, creating the first one if the store never had one.
+    /// `initial` is the PKCS#8 DER to use for that first key instead of generating one (tests use
+    /// a fixture).
     ///
-    /// Safe when several processes start at once on one database: one key wins, the others load it.
+    /// Safe when several processes start at once on one database, on either side of a month
+    /// boundary: the store lets exactly one first key in, and the others load it.
     pub async fn load_or_create(
         store: &dyn KeyStore,
         master: &MasterKey,
@@ -89,68 +129,179 @@ impl KeyRing {
                 None => SigningKey::generate(kid.clone()),
             }
             .map_err(key_error(&kid))?;
-            let der = key.to_pkcs8().map_err(key_error(&kid))?;
-            let record = StoredKey {
-                sealed_private_key: master.seal(&der, kid.as_str().as_bytes()),
-                kid,
-                algorithm: ALGORITHM.to_owned(),
-                created_at: now,
-            };
-            match store.insert_signing_key(&record).await {
-                Ok(()) => tracing::info!(kid = %record.kid, "created the first signing key"),
-                Err(StoreError::Conflict) => {}
-                Err(e) => return Err(e.into()),
+            // The first key signs from the start: no verifier could have cached another, and an
+            // instance whose clock is behind the creator's must still find it active.
+            let record = seal(&key, master, now, Timestamp::from_unix(0))?;
+            if store.insert_first_signing_key(&record).await? {
+                tracing::info!(kid = %record.kid, "created the first signing key");
             }
             stored = store.signing_keys().await?;
         }
-        let keys = stored
-            .iter()
-            .map(|record| open(record, master))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self::from_keys(keys))
+        Self::open(&stored, master, now)
     }
 
-    /// A ring of `keys`; the last one signs. Panics if `keys` is empty.
-    pub fn from_keys(keys: Vec<SigningKey>) -> Self {
+    /// A ring of `stored` keys at `now` (each unsealed with `master`).
+    pub(crate) fn open(
+        stored: &[StoredKey],
+        master: &MasterKey,
+        now: Timestamp,
+    ) -> Result<Self, KeyRingError> {
+        let mut entries = Vec::new();
+        for record in stored
+            .iter()
+            .filter(|r| r.removed_at.is_none_or(|t| t > now))
+        {
+            let key = open(record, master)?;
+            let jwk = key.public_jwk();
+            let verifier = DecodingKey::from_rsa_components(&jwk.n, &jwk.e)
+                .map_err(|e| key_error(&record.kid)(SigningKeyError::Rejected(e.to_string())))?;
+            entries.push(Entry {
+                key,
+                verifier,
+                activates_at: record.activates_at,
+                retires_at: record.retires_at,
+                removed_at: record.removed_at,
+            });
+        }
+        if !entries.iter().any(|e| e.activates_at <= now) {
+            return Err(KeyRingError::NoActiveKey);
+        }
         let set = JwkSet {
-            keys: keys.iter().map(SigningKey::public_jwk).collect(),
+            keys: entries.iter().map(|e| e.key.public_jwk()).collect(),
         };
         let jwks = Bytes::from(serde_json::to_vec(&set).expect("a JWK set serializes"));
-        let verifiers = keys
-            .iter()
-            .map(|k| {
-                let jwk = k.public_jwk();
-                let decoding = DecodingKey::from_rsa_components(&jwk.n, &jwk.e)
+        Ok(Self::index(entries, jwks))
+    }
+
+    /// A ring of `keys`, all active since the beginning of time; the last one signs. For tests
+    /// and tools that hold keys in memory. Panics if `keys` is empty.
+    pub fn from_keys(keys: Vec<SigningKey>) -> Self {
+        assert!(!keys.is_empty(), "a key ring has at least one key");
+        let entries = keys
+            .into_iter()
+            .enumerate()
+            .map(|(i, key)| {
+                let jwk = key.public_jwk();
+                let verifier = DecodingKey::from_rsa_components(&jwk.n, &jwk.e)
                     .expect("components from a parsed RSA key are valid");
-                (k.kid().clone(), decoding)
+                Entry {
+                    key,
+                    verifier,
+                    activates_at: Timestamp::from_unix(i64::try_from(i).unwrap_or(0)),
+                    retires_at: None,
+                    removed_at: None,
+                }
             })
+            .collect::<Vec<_>>();
+        let set = JwkSet {
+            keys: entries.iter().map(|e| e.key.public_jwk()).collect(),
+        };
+        let jwks = Bytes::from(serde_json::to_vec(&set).expect("a JWK set serializes"));
+        Self::index(entries, jwks)
+    }
+
+    fn index(entries: Vec<Entry>, jwks: Bytes) -> Self {
+        let by_kid = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.key.kid().clone(), i))
             .collect();
-        let signer = Arc::new(
-            keys.into_iter()
-                .last()
-                .expect("a key ring has at least one key"),
-        );
+        let fallback = (0..entries.len())
+            .max_by_key(|&i| entries[i].activates_at)
+            .unwrap_or(0);
         Self {
-            signer,
-            verifiers,
+            entries,
+            fallback,
+            by_kid,
             jwks,
         }
     }
 
-    /// The key that signs new tokens.
-    pub fn signer(&self) -> &SigningKey {
-        &self.signer
+    /// The key that signs at `now`: the most recently activated key that is neither retired nor
+    /// removed. If clocks disagree and none qualifies, the most recently activated published key.
+    pub fn signer(&self, now: Timestamp) -> &SigningKey {
+        let newest = |keep: &dyn Fn(&Entry) -> bool| {
+            self.entries
+                .iter()
+                .filter(|e| keep(e))
+                .max_by_key(|e| e.activates_at)
+        };
+        newest(&|e| e.signs(now))
+            .or_else(|| newest(&|e| e.activates_at <= now))
+            .map_or(&self.entries[self.fallback].key, |e| &e.key)
     }
 
-    /// The verification key for `kid`, if it is in the ring.
-    pub(crate) fn verifier(&self, kid: &str) -> Option<&DecodingKey> {
-        self.verifiers.get(&KeyId::new(kid))
+    /// The verification key for `kid` at `now`, if it is in the ring and not removed.
+    pub(crate) fn verifier(&self, kid: &str, now: Timestamp) -> Option<&DecodingKey> {
+        let entry = &self.entries[*self.by_kid.get(&KeyId::new(kid))?];
+        entry.published(now).then_some(&entry.verifier)
     }
 
-    /// The RFC 7517 JWK set, serialized once.
+    /// The kids in the ring (published, pending and retired).
+    pub fn kids(&self) -> impl Iterator<Item = &KeyId> {
+        self.entries.iter().map(|e| e.key.kid())
+    }
+
+    /// The RFC 7517 JWK set of every published key, serialized when the ring was loaded.
     pub fn jwks(&self) -> &Bytes {
         &self.jwks
     }
+
+    /// Adds a new signing key: published now, signing `schedule.lead` from now; every key not yet
+    /// retired retires then and is removed `schedule.token_lifetime` later. Returns its `kid`:
+    /// the month's readable form, or with a suffix from its JWK thumbprint when that is taken.
+    pub(crate) async fn rotate(
+        store: &dyn KeyStore,
+        master: &MasterKey,
+        now: Timestamp,
+        schedule: Schedule,
+        pkcs8: Option<&[u8]>,
+    ) -> Result<KeyId, KeyRingError> {
+        let taken: Vec<KeyId> = store
+            .signing_keys()
+            .await?
+            .into_iter()
+            .map(|k| k.kid)
+            .collect();
+        let base = kid_for(now);
+        let draft = match pkcs8 {
+            Some(der) => SigningKey::from_pkcs8(base.clone(), der),
+            None => SigningKey::generate(base.clone()),
+        }
+        .map_err(key_error(&base))?;
+        let kid = if taken.contains(&base) {
+            KeyId::new(format!("{base}-{}", &draft.thumbprint()[..8]))
+        } else {
+            base
+        };
+        let key = draft.with_kid(kid.clone());
+        let activates_at = now.plus(schedule.lead);
+        let record = seal(&key, master, now, activates_at)?;
+        store
+            .rotate_signing_key(&record, activates_at.plus(schedule.token_lifetime))
+            .await?;
+        tracing::info!(%kid, activates_at = %activates_at, "added a signing key");
+        Ok(kid)
+    }
+}
+
+/// `key` sealed for the store, published at `now` and signing from `activates_at`.
+fn seal(
+    key: &SigningKey,
+    master: &MasterKey,
+    now: Timestamp,
+    activates_at: Timestamp,
+) -> Result<StoredKey, KeyRingError> {
+    let der = key.to_pkcs8().map_err(key_error(key.kid()))?;
+    Ok(StoredKey {
+        sealed_private_key: master.seal(Purpose::SigningKey, key.kid().as_str().as_bytes(), &der),
+        kid: key.kid().clone(),
+        algorithm: ALGORITHM.to_owned(),
+        created_at: now,
+        activates_at,
+        retires_at: None,
+        removed_at: None,
+    })
 }
 
 fn open(record: &StoredKey, master: &MasterKey) -> Result<SigningKey, KeyRingError> {
@@ -161,7 +312,11 @@ fn open(record: &StoredKey, master: &MasterKey) -> Result<SigningKey, KeyRingErr
         });
     }
     let der = master
-        .open(&record.sealed_private_key, record.kid.as_str().as_bytes())
+        .open(
+            Purpose::SigningKey,
+            record.kid.as_str().as_bytes(),
+            &record.sealed_private_key,
+        )
         .ok_or_else(|| KeyRingError::WrongMasterKey {
             kid: record.kid.clone(),
         })?;

@@ -82,6 +82,28 @@ impl SigningKey {
         Self { kid, pair, jwk }
     }
 
+    /// The same key under another `kid`.
+    pub(crate) fn with_kid(self, kid: KeyId) -> Self {
+        let mut jwk = self.jwk;
+        kid.as_str().clone_into(&mut jwk.kid);
+        Self {
+            kid,
+            pair: self.pair,
+            jwk,
+        }
+    }
+
+    /// The RFC 7638 JWK thumbprint (SHA-256, unpadded base64url): a name for the key material.
+    pub fn thumbprint(&self) -> String {
+        // The required members in lexicographic order, no whitespace (RFC 7638 §3.3).
+        let canonical = format!(
+            r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+            self.jwk.e, self.jwk.n
+        );
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
+        URL_SAFE_NO_PAD.encode(digest.as_ref())
+    }
+
     /// The key id.
     pub fn kid(&self) -> &KeyId {
         &self.kid

@@ -1,11 +1,13 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
-use crate::clock::Timestamp;
+use crate::clock::{ManualClock, Timestamp};
 use crate::id::KeyId;
 use crate::store::KeyStore;
 use crate::store::memory::MemoryStore;
-use crate::testing::{FIXTURE_KEY, OTHER_FIXTURE_KEY};
+use crate::testing::{FIXTURE_KEY, OTHER_FIXTURE_KEY, TEST_ISSUER};
+use crate::{Knogin, ScopeCatalog};
 
 const MARCH_2026: Timestamp = Timestamp::from_unix(1_774_346_400);
 
@@ -21,7 +23,10 @@ async fn first_start_stores_a_sealed_key_and_later_starts_load_it() {
     let first = KeyRing::load_or_create(&store, &master, MARCH_2026, Some(FIXTURE_KEY))
         .await
         .unwrap();
-    assert_eq!(first.signer().kid().as_str(), "2026-03-signing-key");
+    assert_eq!(
+        first.signer(MARCH_2026).kid().as_str(),
+        "2026-03-signing-key"
+    );
 
     let stored = store.signing_keys().await.unwrap();
     assert_eq!(stored.len(), 1);
@@ -32,13 +37,30 @@ async fn first_start_stores_a_sealed_key_and_later_starts_load_it() {
             .any(|w| FIXTURE_KEY.windows(32).any(|f| f == w)),
         "the private key is stored sealed"
     );
+    assert!(
+        !format!("{:?}", stored[0]).contains("sealed_private_key: ["),
+        "Debug is redacted"
+    );
 
     let later = MARCH_2026.plus(Duration::from_secs(86_400 * 40));
     let again = KeyRing::load_or_create(&store, &master, later, Some(OTHER_FIXTURE_KEY))
         .await
         .unwrap();
-    assert_eq!(again.signer().kid(), first.signer().kid());
+    assert_eq!(again.signer(later).kid(), first.signer(MARCH_2026).kid());
     assert_eq!(again.jwks(), first.jwks());
+}
+
+#[tokio::test]
+async fn first_starts_on_either_side_of_a_month_boundary_end_with_one_key() {
+    let store = MemoryStore::new();
+    let master = MasterKey::generate();
+    let april = MARCH_2026.plus(Duration::from_secs(86_400 * 10));
+    let (a, b) = tokio::join!(
+        KeyRing::load_or_create(&store, &master, MARCH_2026, Some(FIXTURE_KEY)),
+        KeyRing::load_or_create(&store, &master, april, Some(OTHER_FIXTURE_KEY)),
+    );
+    assert_eq!(a.unwrap().jwks(), b.unwrap().jwks());
+    assert_eq!(store.signing_keys().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -96,6 +118,8 @@ fn generated_keys_are_rsa_2048_and_round_trip_through_pkcs8() {
     assert_eq!(n.len(), 256);
     let again = SigningKey::from_pkcs8(KeyId::new("k"), &key.to_pkcs8().unwrap()).unwrap();
     assert_eq!(again.public_jwk(), key.public_jwk());
+    assert_eq!(again.thumbprint(), key.thumbprint());
+    assert_eq!(key.thumbprint().len(), 43);
 }
 
 #[test]
@@ -104,4 +128,139 @@ fn garbage_is_not_a_key() {
         SigningKey::from_pkcs8(KeyId::new("k"), b"nope"),
         Err(SigningKeyError::Rejected(_))
     ));
+}
+
+/// Two handles (two instances) on one store, each with its own view of the same manual clock.
+async fn instances(store: &Arc<MemoryStore>, clock: &Arc<ManualClock>, master: &str) -> Knogin {
+    Knogin::builder(
+        TEST_ISSUER,
+        store.clone(),
+        MasterKey::from_base64(master).unwrap(),
+    )
+    .clock(clock.clone())
+    .scopes(ScopeCatalog::reference())
+    .jwks_max_age(Duration::from_secs(300))
+    .key_refresh(Duration::from_secs(30))
+    .initial_signing_key(FIXTURE_KEY.to_vec())
+    .build()
+    .await
+    .unwrap()
+}
+
+fn jwks_kids(knogin: &Knogin) -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_slice(knogin.keys().jwks()).unwrap();
+    doc["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn signing_kid(knogin: &Knogin) -> String {
+    let tenant = crate::TenantId::parse("acme").unwrap();
+    let token = knogin
+        .mint_admin_token(&tenant, Duration::from_secs(60))
+        .await
+        .unwrap();
+    jsonwebtoken::decode_header(token.expose())
+        .unwrap()
+        .kid
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_published_everywhere_before_any_instance_signs_with_it() {
+    let store = Arc::new(MemoryStore::new());
+    let clock = Arc::new(ManualClock::new(MARCH_2026));
+    let master = MasterKey::generate().to_base64();
+    let a = instances(&store, &clock, &master).await;
+    let b = instances(&store, &clock, &master).await;
+    let first = signing_kid(&a).await;
+
+    let new = a
+        .rotate_signing_key_with(Some(OTHER_FIXTURE_KEY))
+        .await
+        .unwrap();
+    assert_eq!(
+        new.as_str(),
+        format!(
+            "2026-03-signing-key-{}",
+            &SigningKey::from_pkcs8(new.clone(), OTHER_FIXTURE_KEY)
+                .unwrap()
+                .thumbprint()[..8]
+        )
+    );
+    assert_eq!(
+        jwks_kids(&a),
+        [first.clone(), new.to_string()],
+        "published at once here"
+    );
+    assert_eq!(signing_kid(&a).await, first, "but not signing yet");
+
+    // The other instance learns of it within its refresh interval.
+    assert_eq!(jwks_kids(&b), std::slice::from_ref(&first));
+    clock.advance(Duration::from_secs(30));
+    assert_eq!(signing_kid(&b).await, first);
+    assert_eq!(jwks_kids(&b), [first.clone(), new.to_string()]);
+
+    // It signs once the JWKS max-age plus the refresh interval have passed, on both.
+    clock.advance(Duration::from_secs(300 - 1));
+    assert_eq!(signing_kid(&a).await, first);
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(signing_kid(&a).await, new.as_str());
+    assert_eq!(signing_kid(&b).await, new.as_str());
+
+    // The old key still verifies the tokens it signed until they have all expired, then leaves.
+    let old_token = {
+        clock.set(MARCH_2026);
+        let t = a
+            .mint_admin_token(
+                &crate::TenantId::parse("acme").unwrap(),
+                Duration::from_secs(600),
+            )
+            .await
+            .unwrap();
+        clock.set(MARCH_2026.plus(Duration::from_secs(330)));
+        t
+    };
+    assert!(b.verify_token(old_token.expose()).await.is_ok());
+    clock.advance(Duration::from_secs(24 * 3600 + 30));
+    b.refresh().await.unwrap();
+    assert_eq!(
+        jwks_kids(&b),
+        [new.to_string()],
+        "removed after the longest token lifetime"
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_refused_here_at_once_and_on_other_instances_after_a_refresh() {
+    let store = Arc::new(MemoryStore::new());
+    let clock = Arc::new(ManualClock::new(MARCH_2026));
+    let master = MasterKey::generate().to_base64();
+    let a = instances(&store, &clock, &master).await;
+    let b = instances(&store, &clock, &master).await;
+    let token = a
+        .mint_admin_token(
+            &crate::TenantId::parse("acme").unwrap(),
+            Duration::from_secs(600),
+        )
+        .await
+        .unwrap();
+    let (claims, _) = b.verify_token(token.expose()).await.unwrap();
+    a.revoke_token(&claims).await.unwrap();
+    assert_eq!(
+        a.verify_token(token.expose()).await.map(|_| ()),
+        Err(crate::token::TokenError::Revoked)
+    );
+    assert!(
+        b.verify_token(token.expose()).await.is_ok(),
+        "until b reloads"
+    );
+    clock.advance(Duration::from_secs(30));
+    assert_eq!(
+        b.verify_token(token.expose()).await.map(|_| ()),
+        Err(crate::token::TokenError::Revoked)
+    );
 }

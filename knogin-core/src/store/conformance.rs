@@ -35,7 +35,8 @@ fn app(tenant: &TenantId, name: &str) -> App {
         redirect_uris: vec![
             crate::apps::RedirectUri::parse("https://integrator.example/cb").expect("valid uri"),
         ],
-        requested_scopes: vec!["webhooks:write".into(), "webhooks:read".into()],
+        requested_scopes: crate::scope::ScopeSet::new(["webhooks:write", "webhooks:read"])
+            .expect("scope tokens"),
         created_at: T0,
         governance: Governance::default(),
     }
@@ -89,6 +90,9 @@ pub async fn apps_round_trip_within_their_tenant(store: &dyn Store) {
     assert_eq!(read.as_ref(), Some(&stored));
     assert_eq!(store.get_app(&t2, &stored.client_id).await.unwrap(), None);
     assert_eq!(store.get_app(&t1, &AppId::generate()).await.unwrap(), None);
+    let found = store.find_app(&stored.client_id).await.unwrap();
+    assert_eq!(found.as_ref(), Some(&stored), "found by client id alone");
+    assert_eq!(store.find_app(&AppId::generate()).await.unwrap(), None);
 }
 
 /// A second app with a taken client id is a conflict.
@@ -305,39 +309,88 @@ fn key(kid: &str, created_at: Timestamp) -> StoredKey {
         algorithm: "RS256".into(),
         sealed_private_key: vec![1, 2, 3, 4],
         created_at,
+        activates_at: created_at,
+        retires_at: None,
+        removed_at: None,
     }
 }
 
-/// Signing keys read back oldest first; a taken `kid` is a conflict.
-pub async fn signing_keys_round_trip(store: &dyn Store) {
+/// The first key is stored once; a rotation adds a key and schedules every earlier one to retire
+/// when it activates; a taken `kid` is a conflict.
+pub async fn signing_keys_round_trip_with_their_lifecycle(store: &dyn Store) {
     assert!(store.signing_keys().await.unwrap().is_empty());
-    let a = key("2026-03-signing-key", T0);
-    let b = key("2026-04-signing-key", T0.plus(Duration::from_secs(60)));
-    store.insert_signing_key(&a).await.unwrap();
-    store.insert_signing_key(&b).await.unwrap();
-    assert_eq!(store.signing_keys().await.unwrap(), [a.clone(), b]);
-    let err = store.insert_signing_key(&a).await.unwrap_err();
+    let first = key("2026-03-signing-key", T0);
+    assert!(store.insert_first_signing_key(&first).await.unwrap());
+    let again = key("2026-04-signing-key", T0);
+    assert!(
+        !store.insert_first_signing_key(&again).await.unwrap(),
+        "only one first key, ever"
+    );
+    assert_eq!(
+        store.signing_keys().await.unwrap(),
+        std::slice::from_ref(&first)
+    );
+
+    let activates = T0.plus(Duration::from_secs(600));
+    let removed = activates.plus(Duration::from_secs(3600));
+    let second = StoredKey {
+        activates_at: activates,
+        ..key(
+            "2026-03-signing-key-abcdefgh",
+            T0.plus(Duration::from_secs(60)),
+        )
+    };
+    store.rotate_signing_key(&second, removed).await.unwrap();
+    let retired = StoredKey {
+        retires_at: Some(activates),
+        removed_at: Some(removed),
+        ..first.clone()
+    };
+    assert_eq!(
+        store.signing_keys().await.unwrap(),
+        [retired.clone(), second.clone()]
+    );
+
+    let err = store.rotate_signing_key(&first, removed).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict), "{err:?}");
+    assert_eq!(
+        store.signing_keys().await.unwrap(),
+        [retired, second],
+        "nothing changed"
+    );
 }
 
-/// Of several processes racing to store the first key under one `kid`, exactly one wins.
-pub async fn racing_key_inserts_have_one_winner(store: &dyn Store) {
-    let k = key("2026-05-signing-key", T0);
+/// Of several processes racing to store the first key, under different kids (their clocks on
+/// either side of a month boundary), exactly one wins.
+pub async fn racing_first_keys_have_one_winner(store: &dyn Store) {
+    let keys = [
+        key("2026-04-signing-key", T0),
+        key("2026-05-signing-key", T0),
+        key("2026-04-signing-key", T0),
+        key("2026-05-signing-key", T0),
+    ];
     let (a, b, c, d) = tokio::join!(
-        store.insert_signing_key(&k),
-        store.insert_signing_key(&k),
-        store.insert_signing_key(&k),
-        store.insert_signing_key(&k),
+        store.insert_first_signing_key(&keys[0]),
+        store.insert_first_signing_key(&keys[1]),
+        store.insert_first_signing_key(&keys[2]),
+        store.insert_first_signing_key(&keys[3]),
     );
-    let results = [a, b, c, d];
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
-    assert!(
-        results
-            .iter()
-            .filter_map(|r| r.as_ref().err())
-            .all(|e| matches!(e, StoreError::Conflict))
-    );
+    let won = [a, b, c, d]
+        .into_iter()
+        .filter(|r| *r.as_ref().unwrap())
+        .count();
+    assert_eq!(won, 1);
     assert_eq!(store.signing_keys().await.unwrap().len(), 1);
+}
+
+/// Revoked tokens are listed until they expire; revoking twice is fine.
+pub async fn revocations_last_until_the_token_expires(store: &dyn Store) {
+    let exp = T0.plus(Duration::from_secs(60));
+    store.revoke_token("jti-1", exp, T0).await.unwrap();
+    store.revoke_token("jti-1", exp, T0).await.unwrap();
+    store.revoke_token("jti-2", T0, T0).await.unwrap();
+    assert_eq!(store.revoked_tokens(T0).await.unwrap(), ["jti-1"]);
+    assert!(store.revoked_tokens(exp).await.unwrap().is_empty());
 }
 
 /// Expands to one `#[tokio::test]` per conformance check, each on a fresh store from `$make`: an
@@ -357,8 +410,9 @@ macro_rules! store_conformance_tests {
             rotation_with_grace_keeps_the_old_secret_until_it_ends,
             rotation_of_a_foreign_app_is_refused,
             racing_rotations_leave_one_valid_secret,
-            signing_keys_round_trip,
-            racing_key_inserts_have_one_winner,
+            signing_keys_round_trip_with_their_lifecycle,
+            racing_first_keys_have_one_winner,
+            revocations_last_until_the_token_expires,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

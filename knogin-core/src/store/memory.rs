@@ -5,7 +5,9 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use super::{AppPage, AppStore, Cursor, KeyStore, StoreError, StoredKey, TenantStore};
+use super::{
+    AppPage, AppStore, Cursor, KeyStore, RevocationStore, StoreError, StoredKey, TenantStore,
+};
 use crate::apps::{App, Governance, GovernancePatch};
 use crate::clock::Timestamp;
 use crate::id::{AppId, TenantId};
@@ -18,6 +20,8 @@ struct Inner {
     apps: Vec<(i64, App)>,
     secrets: HashMap<AppId, Vec<(SecretHash, Option<Timestamp>)>>,
     keys: Vec<StoredKey>,
+    first_key_stored: bool,
+    revoked: HashMap<String, Timestamp>,
     next_seq: i64,
 }
 
@@ -87,6 +91,15 @@ impl AppStore for MemoryStore {
             .apps
             .iter()
             .find(|(_, a)| &a.client_id == id && &a.tenant_id == tenant)
+            .map(|(_, a)| a.clone()))
+    }
+
+    async fn find_app(&self, id: &AppId) -> Result<Option<App>, StoreError> {
+        Ok(self
+            .lock()
+            .apps
+            .iter()
+            .find(|(_, a)| &a.client_id == id)
             .map(|(_, a)| a.clone()))
     }
 
@@ -179,10 +192,28 @@ impl AppStore for MemoryStore {
 
 #[async_trait]
 impl KeyStore for MemoryStore {
-    async fn insert_signing_key(&self, key: &StoredKey) -> Result<(), StoreError> {
+    async fn insert_first_signing_key(&self, key: &StoredKey) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        if inner.first_key_stored {
+            return Ok(false);
+        }
+        inner.first_key_stored = true;
+        inner.keys.push(key.clone());
+        Ok(true)
+    }
+
+    async fn rotate_signing_key(
+        &self,
+        key: &StoredKey,
+        removed_at: Timestamp,
+    ) -> Result<(), StoreError> {
         let mut inner = self.lock();
         if inner.keys.iter().any(|k| k.kid == key.kid) {
             return Err(StoreError::Conflict);
+        }
+        for old in inner.keys.iter_mut().filter(|k| k.retires_at.is_none()) {
+            old.retires_at = Some(key.activates_at);
+            old.removed_at = Some(removed_at);
         }
         inner.keys.push(key.clone());
         Ok(())
@@ -190,6 +221,25 @@ impl KeyStore for MemoryStore {
 
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
         Ok(self.lock().keys.clone())
+    }
+}
+
+#[async_trait]
+impl RevocationStore for MemoryStore {
+    async fn revoke_token(
+        &self,
+        jti: &str,
+        expires_at: Timestamp,
+        _now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.lock().revoked.insert(jti.to_owned(), expires_at);
+        Ok(())
+    }
+
+    async fn revoked_tokens(&self, now: Timestamp) -> Result<Vec<String>, StoreError> {
+        let mut inner = self.lock();
+        inner.revoked.retain(|_, expires| *expires > now);
+        Ok(inner.revoked.keys().cloned().collect())
     }
 }
 

@@ -74,6 +74,10 @@ pub trait AppStore: Send + Sync {
     /// The app `id` if it belongs to `tenant`.
     async fn get_app(&self, tenant: &TenantId, id: &AppId) -> Result<Option<App>, StoreError>;
 
+    /// The app `id`, whatever its tenant: for client authentication, where the client id alone
+    /// names the app.
+    async fn find_app(&self, id: &AppId) -> Result<Option<App>, StoreError>;
+
     /// Up to `limit` of `tenant`'s apps, newest first, starting after `after`.
     async fn list_apps(
         &self,
@@ -112,31 +116,80 @@ pub trait AppStore: Send + Sync {
     ) -> Result<Vec<SecretHash>, StoreError>;
 }
 
-/// A signing key as stored: the private key sealed under the operator's key-encryption key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A signing key as stored: the private key sealed under the operator's key-encryption key, and
+/// its lifecycle as times every instance reads the same way.
+///
+/// published (`created_at`) → signing (`activates_at`) → retired, verify only (`retires_at`) →
+/// removed from the JWKS (`removed_at`).
+#[derive(Clone, PartialEq, Eq)]
 pub struct StoredKey {
-    /// Its `kid`.
+    /// Its `kid`, unique forever.
     pub kid: KeyId,
     /// The JWS algorithm, e.g. `RS256`.
     pub algorithm: String,
     /// The private key, PKCS#8 DER sealed with [`crate::keys::MasterKey`].
     pub sealed_private_key: Vec<u8>,
-    /// When it was created.
+    /// When it was created and published in the JWKS.
     pub created_at: Timestamp,
+    /// When it may start signing.
+    pub activates_at: Timestamp,
+    /// When it stops signing (a newer key took over), if scheduled.
+    pub retires_at: Option<Timestamp>,
+    /// When it leaves the JWKS and stops verifying, if scheduled.
+    pub removed_at: Option<Timestamp>,
+}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .field("sealed_private_key", &"[redacted]")
+            .field("created_at", &self.created_at)
+            .field("activates_at", &self.activates_at)
+            .field("retires_at", &self.retires_at)
+            .field("removed_at", &self.removed_at)
+            .finish()
+    }
 }
 
 /// Signing keys.
 #[async_trait]
 pub trait KeyStore: Send + Sync {
-    /// Stores a new key. [`StoreError::Conflict`] if the `kid` is taken: of several processes
-    /// racing to create the first key, exactly one wins.
-    async fn insert_signing_key(&self, key: &StoredKey) -> Result<(), StoreError>;
+    /// Stores the issuer's first key, unless a first key was ever stored (a database constraint,
+    /// not a check in this process). Returns whether this call stored it: of several processes
+    /// starting on one empty database, whatever their clocks say, exactly one does.
+    async fn insert_first_signing_key(&self, key: &StoredKey) -> Result<bool, StoreError>;
 
-    /// Every stored key, oldest first.
+    /// Stores `key` and, in the same transaction, schedules every key not yet retired to retire
+    /// at `key.activates_at` and to be removed at `removed_at`. [`StoreError::Conflict`] if the
+    /// `kid` is taken.
+    async fn rotate_signing_key(
+        &self,
+        key: &StoredKey,
+        removed_at: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Every stored key, removed ones included, oldest first.
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
 }
 
-/// Everything the core stores. Implemented for any type that implements each part.
-pub trait Store: TenantStore + AppStore + KeyStore + std::fmt::Debug {}
+/// Revoked tokens: a `jti` denylist every instance reloads.
+#[async_trait]
+pub trait RevocationStore: Send + Sync {
+    /// Records that the token `jti`, valid until `expires_at`, is revoked. Revoking twice is fine.
+    async fn revoke_token(
+        &self,
+        jti: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
 
-impl<T: TenantStore + AppStore + KeyStore + std::fmt::Debug> Store for T {}
+    /// The `jti`s revoked and not yet expired at `now` (expired ones need no denylist).
+    async fn revoked_tokens(&self, now: Timestamp) -> Result<Vec<String>, StoreError>;
+}
+
+/// Everything the core stores. Implemented for any type that implements each part.
+pub trait Store: TenantStore + AppStore + KeyStore + RevocationStore + std::fmt::Debug {}
+
+impl<T: TenantStore + AppStore + KeyStore + RevocationStore + std::fmt::Debug> Store for T {}

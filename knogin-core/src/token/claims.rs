@@ -12,9 +12,61 @@ use crate::clock::Timestamp;
 use crate::id::TenantId;
 use crate::keys::{ALGORITHM, SigningKey};
 use crate::random;
+use crate::scope::ScopeSet;
 
-/// The JOSE `typ` of an access token (RFC 9068 §2.1).
-pub(crate) const TOKEN_TYPE: &str = "at+jwt";
+/// The JOSE `typ` of an access or service token (RFC 9068 §2.1).
+pub(crate) const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
+/// The JOSE `typ` of an admin token: explicitly typed apart (RFC 8725 §3.11, §3.12), so no
+/// access token can pass an admin check and no admin token passes a resource server's.
+pub(crate) const ADMIN_TOKEN_TYPE: &str = "knogin-admin+jwt";
+
+/// Which kind of token a JWT of this issuer is, by its `typ`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenKind {
+    /// An OAuth access token or a service token (`typ: at+jwt`): what integrators hold.
+    Access,
+    /// An operator's admin token for one tenant (`typ: knogin-admin+jwt`).
+    Admin,
+}
+
+impl TokenKind {
+    pub(crate) fn typ(self) -> &'static str {
+        match self {
+            Self::Access => ACCESS_TOKEN_TYPE,
+            Self::Admin => ADMIN_TOKEN_TYPE,
+        }
+    }
+}
+
+/// The `aud` claim: one audience (a string) or several (an array), RFC 7519 §4.1.3.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    /// One audience.
+    One(String),
+    /// Several audiences.
+    Many(Vec<String>),
+}
+
+impl Audience {
+    /// The audience of a token for `audiences`: a string for one, an array for several.
+    pub(crate) fn of(audiences: &[String]) -> Self {
+        match audiences {
+            [one] => Self::One(one.clone()),
+            many => Self::Many(many.to_vec()),
+        }
+    }
+
+    /// Whether the token is meant for `audience`.
+    pub fn contains(&self, audience: &str) -> bool {
+        match self {
+            Self::One(a) => a == audience,
+            Self::Many(all) => all.iter().any(|a| a == audience),
+        }
+    }
+}
 
 /// The claims of an access token, in the RFC 9068 shape plus the `tenant` it acts in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,8 +75,9 @@ pub struct AccessClaims {
     pub iss: String,
     /// Who the token acts for: a user, or the client itself for machine tokens.
     pub sub: String,
-    /// The audience: the issuer's own URL, since this server is the resource server.
-    pub aud: String,
+    /// The resource servers the token is for: the embedder's configured audiences (default the
+    /// issuer); for admin tokens, the issuer's platform API.
+    pub aud: Audience,
     /// Expiry, seconds since the epoch.
     pub exp: i64,
     /// Not before, seconds since the epoch.
@@ -57,8 +110,8 @@ pub struct TokenGrant {
     pub subject: String,
     /// The client it is issued to.
     pub client_id: String,
-    /// Its scopes.
-    pub scopes: Vec<String>,
+    /// Its scopes: validated tokens, so a space can never smuggle one in.
+    pub scopes: ScopeSet,
     /// How long it lives.
     pub ttl: Duration,
 }
@@ -97,29 +150,31 @@ struct Header<'a> {
     kid: &'a str,
 }
 
-/// Signs `grant` as an RS256 JWT with `key`.
+/// Signs `grant` as an RS256 JWT of `kind` for `audience` with `key`.
 pub(crate) fn mint(
     key: &SigningKey,
     issuer: &str,
+    audience: Audience,
     now: Timestamp,
     grant: &TokenGrant,
+    kind: TokenKind,
 ) -> AccessToken {
     let expires_at = now.plus(grant.ttl);
     let claims = AccessClaims {
         iss: issuer.to_owned(),
         sub: grant.subject.clone(),
-        aud: issuer.to_owned(),
+        aud: audience,
         exp: expires_at.unix(),
         nbf: now.unix(),
         iat: now.unix(),
         jti: random::hex(16),
         client_id: grant.client_id.clone(),
-        scope: grant.scopes.join(" "),
+        scope: grant.scopes.to_string(),
         tenant: grant.tenant.as_str().to_owned(),
     };
     let header = Header {
         alg: ALGORITHM,
-        typ: TOKEN_TYPE,
+        typ: kind.typ(),
         kid: key.kid().as_str(),
     };
     let mut jwt = encode_part(&header);

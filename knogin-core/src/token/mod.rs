@@ -3,8 +3,8 @@
 mod claims;
 mod verify;
 
-pub use claims::{AccessClaims, AccessToken, TokenGrant};
-pub use verify::{LEEWAY, TokenError};
+pub use claims::{AccessClaims, AccessToken, Audience, TokenGrant, TokenKind};
+pub use verify::{LEEWAY, MAX_TOKEN_BYTES, TokenError};
 
 pub(crate) use claims::mint;
 pub(crate) use verify::verify;

@@ -4,9 +4,11 @@ use super::*;
 use crate::clock::Timestamp;
 use crate::id::{KeyId, TenantId};
 use crate::keys::{KeyRing, SigningKey};
+use crate::scope::ScopeSet;
 use crate::testing::{FIXTURE_KEY, OTHER_FIXTURE_KEY};
 
 const ISSUER: &str = "https://auth.knogin.test";
+const ADMIN_AUD: &str = "https://auth.knogin.test/v1/platform";
 const T0: Timestamp = Timestamp::from_unix(1_800_000_000);
 
 fn ring(der: &[u8]) -> KeyRing {
@@ -20,21 +22,43 @@ fn grant(ttl: u64) -> TokenGrant {
         tenant: TenantId::parse("t1").unwrap(),
         subject: "user-1".into(),
         client_id: "app_1".into(),
-        scopes: vec!["webhooks:read".into(), "webhooks:write".into()],
+        scopes: ScopeSet::new(["webhooks:read", "webhooks:write"]).unwrap(),
         ttl: Duration::from_secs(ttl),
     }
+}
+
+fn audiences() -> Vec<String> {
+    vec![ISSUER.to_owned()]
+}
+
+fn access(ring: &KeyRing, ttl: u64) -> AccessToken {
+    mint(
+        ring.signer(T0),
+        ISSUER,
+        Audience::of(&audiences()),
+        T0,
+        &grant(ttl),
+        TokenKind::Access,
+    )
+}
+
+fn check(ring: &KeyRing, at: Timestamp, token: &str) -> Result<AccessClaims, TokenError> {
+    verify(ring, ISSUER, &audiences(), ADMIN_AUD, at, token).map(|(claims, _)| claims)
 }
 
 #[test]
 fn a_minted_token_verifies_with_its_claims() {
     let ring = ring(FIXTURE_KEY);
-    let token = mint(ring.signer(), ISSUER, T0, &grant(60));
+    let token = access(&ring, 60);
     assert_eq!(token.expires_at(), T0.plus(Duration::from_secs(60)));
-    let claims = verify(&ring, ISSUER, T0, token.expose()).unwrap();
+    let (claims, kind) =
+        verify(&ring, ISSUER, &audiences(), ADMIN_AUD, T0, token.expose()).unwrap();
+    assert_eq!(kind, TokenKind::Access);
     assert_eq!(claims.iss, ISSUER);
-    assert_eq!(claims.aud, ISSUER);
+    assert_eq!(claims.aud, Audience::One(ISSUER.into()));
     assert_eq!(claims.tenant, "t1");
     assert_eq!(claims.exp - claims.iat, 60);
+    assert_eq!(claims.scope, "webhooks:read webhooks:write");
     assert!(claims.has_scope("webhooks:write") && !claims.has_scope("webhooks"));
     let header = jsonwebtoken::decode_header(token.expose()).unwrap();
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));
@@ -42,18 +66,73 @@ fn a_minted_token_verifies_with_its_claims() {
 }
 
 #[test]
+fn several_audiences_are_an_array_and_each_is_accepted() {
+    let ring = ring(FIXTURE_KEY);
+    let both = vec!["https://api.knogin.test".to_owned(), ISSUER.to_owned()];
+    let token = mint(
+        ring.signer(T0),
+        ISSUER,
+        Audience::of(&both),
+        T0,
+        &grant(60),
+        TokenKind::Access,
+    );
+    let payload = token.expose().split('.').nth(1).unwrap();
+    let raw =
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(json["aud"], serde_json::json!(both));
+    assert!(check(&ring, T0, token.expose()).is_ok());
+    let other = vec!["https://elsewhere.test".to_owned()];
+    assert_eq!(
+        verify(&ring, ISSUER, &other, ADMIN_AUD, T0, token.expose()).map(|_| ()),
+        Err(TokenError::WrongIssuer)
+    );
+}
+
+#[test]
+fn admin_tokens_are_typed_apart_and_for_the_platform_audience() {
+    let ring = ring(FIXTURE_KEY);
+    let admin = mint(
+        ring.signer(T0),
+        ISSUER,
+        Audience::One(ADMIN_AUD.into()),
+        T0,
+        &grant(60),
+        TokenKind::Admin,
+    );
+    let (_, kind) = verify(&ring, ISSUER, &audiences(), ADMIN_AUD, T0, admin.expose()).unwrap();
+    assert_eq!(kind, TokenKind::Admin);
+    let header = jsonwebtoken::decode_header(admin.expose()).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("knogin-admin+jwt"));
+    // An admin token with the issuer as audience (or an access token for the platform) is refused.
+    let wrong = mint(
+        ring.signer(T0),
+        ISSUER,
+        Audience::One(ISSUER.into()),
+        T0,
+        &grant(60),
+        TokenKind::Admin,
+    );
+    assert_eq!(
+        check(&ring, T0, wrong.expose()),
+        Err(TokenError::WrongIssuer)
+    );
+}
+
+#[test]
 fn expiry_allows_five_seconds_of_skew_and_no_more() {
     let ring = ring(FIXTURE_KEY);
-    let token = mint(ring.signer(), ISSUER, T0, &grant(60));
+    let token = access(&ring, 60);
     let at = |s: i64| Timestamp::from_unix(T0.unix() + s);
-    assert!(verify(&ring, ISSUER, at(64), token.expose()).is_ok());
+    assert!(check(&ring, at(64), token.expose()).is_ok());
     assert_eq!(
-        verify(&ring, ISSUER, at(65), token.expose()),
+        check(&ring, at(65), token.expose()),
         Err(TokenError::Expired)
     );
-    assert!(verify(&ring, ISSUER, at(-5), token.expose()).is_ok());
+    assert!(check(&ring, at(-5), token.expose()).is_ok());
     assert_eq!(
-        verify(&ring, ISSUER, at(-6), token.expose()),
+        check(&ring, at(-6), token.expose()),
         Err(TokenError::NotYetValid)
     );
 }
@@ -61,41 +140,43 @@ fn expiry_allows_five_seconds_of_skew_and_no_more() {
 #[test]
 fn another_issuer_key_or_tampering_is_refused() {
     let ring = ring(FIXTURE_KEY);
-    let token = mint(ring.signer(), ISSUER, T0, &grant(60));
+    let token = access(&ring, 60);
     assert_eq!(
-        verify(&ring, "https://other.test", T0, token.expose()),
+        verify(
+            &ring,
+            "https://other.test",
+            &audiences(),
+            ADMIN_AUD,
+            T0,
+            token.expose()
+        )
+        .map(|_| ()),
         Err(TokenError::WrongIssuer)
     );
 
-    let forged = mint(
-        self::ring(OTHER_FIXTURE_KEY).signer(),
-        ISSUER,
-        T0,
-        &grant(60),
-    );
+    let forged = access(&self::ring(OTHER_FIXTURE_KEY), 60);
     assert_eq!(
-        verify(&ring, ISSUER, T0, forged.expose()),
+        check(&ring, T0, forged.expose()),
         Err(TokenError::BadSignature)
     );
 
     let mut parts: Vec<String> = token.expose().split('.').map(str::to_owned).collect();
     parts[1] = forged.expose().split('.').nth(1).unwrap().to_owned();
     assert_eq!(
-        verify(&ring, ISSUER, T0, &parts.join(".")),
+        check(&ring, T0, &parts.join(".")),
         Err(TokenError::BadSignature)
     );
 
-    assert_eq!(
-        verify(&ring, ISSUER, T0, "not.a.jwt"),
-        Err(TokenError::Malformed)
-    );
-    assert_eq!(verify(&ring, ISSUER, T0, ""), Err(TokenError::Malformed));
+    assert_eq!(check(&ring, T0, "not.a.jwt"), Err(TokenError::Malformed));
+    assert_eq!(check(&ring, T0, ""), Err(TokenError::Malformed));
+    let huge = format!("{}.{}", token.expose(), "a".repeat(MAX_TOKEN_BYTES));
+    assert_eq!(check(&ring, T0, &huge), Err(TokenError::TooLarge));
 }
 
 #[test]
 fn algorithm_is_pinned_to_the_key() {
     let ring = ring(FIXTURE_KEY);
-    let token = mint(ring.signer(), ISSUER, T0, &grant(60));
+    let token = access(&ring, 60);
     let b64 =
         |s: &str| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, s);
     let rest = token.expose().split_once('.').unwrap().1;
@@ -103,7 +184,7 @@ fn algorithm_is_pinned_to_the_key() {
         let header = b64(&format!(
             r#"{{"alg":"{alg}","typ":"at+jwt","kid":"2026-03-signing-key"}}"#
         ));
-        let err = verify(&ring, ISSUER, T0, &format!("{header}.{rest}")).unwrap_err();
+        let err = check(&ring, T0, &format!("{header}.{rest}")).unwrap_err();
         assert!(
             matches!(err, TokenError::UnknownKey | TokenError::Malformed),
             "{alg}: {err:?}"
@@ -111,7 +192,7 @@ fn algorithm_is_pinned_to_the_key() {
     }
     let header = b64(r#"{"alg":"RS256","typ":"JWT","kid":"2026-03-signing-key"}"#);
     assert_eq!(
-        verify(&ring, ISSUER, T0, &format!("{header}.{rest}")),
+        check(&ring, T0, &format!("{header}.{rest}")),
         Err(TokenError::WrongType)
     );
 }

@@ -3,12 +3,15 @@
 
 use jsonwebtoken::{Algorithm, Validation};
 
-use super::claims::{AccessClaims, TOKEN_TYPE};
+use super::claims::{ACCESS_TOKEN_TYPE, ADMIN_TOKEN_TYPE, AccessClaims, TokenKind};
 use crate::clock::Timestamp;
 use crate::keys::KeyRing;
 
 /// The clock skew tolerated on `exp` and `nbf`, in seconds.
 pub const LEEWAY: i64 = 5;
+
+/// The longest bearer token looked at, in bytes; longer ones are refused before any parsing.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
 /// Why a bearer token was refused. The message is safe to show the caller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -17,16 +20,22 @@ pub enum TokenError {
     /// Not a compact JWS with a JSON header and claims of the expected shape.
     #[error("the token is not a well-formed access token")]
     Malformed,
+    /// Longer than [`MAX_TOKEN_BYTES`]: refused unread.
+    #[error("the token is longer than 8192 bytes")]
+    TooLarge,
+    /// The token's `jti` was revoked.
+    #[error("the token has been revoked")]
+    Revoked,
     /// The header names an algorithm other than the key's, or no key this issuer has.
     #[error("the token is not signed by a key this issuer publishes")]
     UnknownKey,
     /// The signature does not verify.
     #[error("the token signature is invalid")]
     BadSignature,
-    /// The header's `typ` is not `at+jwt`.
+    /// The header's `typ` is not one of this issuer's token types.
     #[error("the token is not an access token")]
     WrongType,
-    /// `iss` or `aud` is not this issuer.
+    /// `iss` is not this issuer, or `aud` none of the audiences its kind of token is for.
     #[error("the token was issued for another issuer or audience")]
     WrongIssuer,
     /// `exp` has passed.
@@ -37,21 +46,29 @@ pub enum TokenError {
     NotYetValid,
 }
 
-/// Verifies `token` against `ring` for `issuer` at `now`.
+/// Verifies `token` against `ring` for `issuer` at `now`: an access token must be for one of
+/// `audiences`, an admin token for `admin_audience`.
 pub(crate) fn verify(
     ring: &KeyRing,
     issuer: &str,
+    audiences: &[String],
+    admin_audience: &str,
     now: Timestamp,
     token: &str,
-) -> Result<AccessClaims, TokenError> {
-    let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
-    if header.typ.as_deref() != Some(TOKEN_TYPE) {
-        return Err(TokenError::WrongType);
+) -> Result<(AccessClaims, TokenKind), TokenError> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(TokenError::TooLarge);
     }
+    let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+    let kind = match header.typ.as_deref() {
+        Some(ACCESS_TOKEN_TYPE) => TokenKind::Access,
+        Some(ADMIN_TOKEN_TYPE) => TokenKind::Admin,
+        _ => return Err(TokenError::WrongType),
+    };
     let key = header
         .kid
         .as_deref()
-        .and_then(|kid| ring.verifier(kid))
+        .and_then(|kid| ring.verifier(kid, now))
         .filter(|_| header.alg == Algorithm::RS256)
         .ok_or(TokenError::UnknownKey)?;
 
@@ -68,7 +85,11 @@ pub(crate) fn verify(
         })?
         .claims;
 
-    if claims.iss != issuer || claims.aud != issuer {
+    let for_us = match kind {
+        TokenKind::Access => audiences.iter().any(|a| claims.aud.contains(a)),
+        TokenKind::Admin => claims.aud.contains(admin_audience),
+    };
+    if claims.iss != issuer || !for_us {
         return Err(TokenError::WrongIssuer);
     }
     let now = now.unix();
@@ -78,5 +99,5 @@ pub(crate) fn verify(
     if claims.nbf > now + LEEWAY {
         return Err(TokenError::NotYetValid);
     }
-    Ok(claims)
+    Ok((claims, kind))
 }

@@ -1,0 +1,180 @@
+//! The reference server: the whole Knogin contract on SQLite (default) or PostgreSQL.
+//!
+//! ```text
+//! cargo run --release --example reference-server                      # serve on 127.0.0.1:8080
+//! cargo run --release --example reference-server -- admin-token --tenant acme
+//! ```
+
+mod master_key;
+mod serve;
+
+use std::error::Error;
+use std::io::IsTerminal as _;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use knogin::core::{Knogin, ScopeCatalog, TenantId};
+use knogin::store::{ConnectOptions, SqlxStore};
+
+/// The Knogin reference server: app registration, scopes, governance, client secrets and JWKS,
+/// served over HTTP from one SQLite file (or a shared PostgreSQL database).
+///
+/// With no subcommand it runs `serve` with the defaults.
+///
+/// The key-encryption key that seals the signing keys comes from KNOGIN_MASTER_KEY (base64 of 32
+/// bytes) or the file KNOGIN_MASTER_KEY_FILE names. Without either, a SQLite database gets a key
+/// file next to it (`<database>.master-key`, mode 0600), created on first start; `sqlite::memory:`
+/// gets a throwaway key; PostgreSQL requires one of the two. Logs go to stderr (RUST_LOG sets the
+/// filter, default `info`: one line per request).
+#[derive(Debug, Parser)]
+#[command(name = "reference-server", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the contract over HTTP until Ctrl-C.
+    Serve(ServeArgs),
+    /// Print an admin bearer token (scope `platform:admin`) for a tenant on stdout, creating the
+    /// tenant if it does not exist. Use the same --database and --issuer as the server.
+    AdminToken(AdminTokenArgs),
+}
+
+#[derive(Debug, Args)]
+struct Common {
+    /// The database: `sqlite://PATH` (created if missing) or `postgres://…`.
+    #[arg(
+        long,
+        env = "KNOGIN_DATABASE_URL",
+        default_value = "sqlite://knogin.db"
+    )]
+    database: String,
+    /// The issuer URL, used verbatim as the tokens' `iss` and `aud`: https, or http to a
+    /// loopback host.
+    #[arg(long, env = "KNOGIN_ISSUER", default_value = "http://127.0.0.1:8080")]
+    issuer: String,
+    /// Allow a PostgreSQL server on another host without TLS required in its URL. Without this,
+    /// such a URL is refused: add `sslmode=verify-full` (or `require`) to it instead.
+    #[arg(long, env = "KNOGIN_ALLOW_PLAINTEXT_DATABASE")]
+    allow_plaintext_database: bool,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "KNOGIN_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// How often to reload signing keys and revoked tokens from the database, in seconds, so
+    /// every instance sharing it agrees.
+    #[arg(long, env = "KNOGIN_KEY_REFRESH", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    key_refresh: u64,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Args)]
+struct AdminTokenArgs {
+    /// The tenant the token administers: 1 to 64 characters from A-Z a-z 0-9 . _ -
+    #[arg(long)]
+    tenant: String,
+    /// How long the token is valid, in seconds (at most 86400, one day).
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    ttl: u64,
+    #[command(flatten)]
+    common: Common,
+}
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::parse_from_defaults()));
+    // Log lines are written by a background thread, so a slow stderr never holds up a request.
+    let (writer, _flush_on_exit) = tracing_appender::non_blocking(std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let result = match command {
+        Command::Serve(args) => serve(args).await,
+        Command::AdminToken(args) => admin_token(args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // Each error's message already names its cause: print it once.
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+impl ServeArgs {
+    /// `serve` with every flag at its default (environment variables still apply).
+    fn parse_from_defaults() -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        Only::parse_from(["reference-server"]).args
+    }
+}
+
+async fn open(common: &Common, key_refresh: Duration) -> Result<Knogin, BoxError> {
+    let master_key = master_key::master_key(&common.database)?;
+    let options = ConnectOptions {
+        require_tls_for_remote: !common.allow_plaintext_database,
+        ..ConnectOptions::default()
+    };
+    let store = SqlxStore::connect_with(&common.database, &options).await?;
+    let knogin = Knogin::builder(common.issuer.clone(), Arc::new(store), master_key)
+        .scopes(ScopeCatalog::reference())
+        .key_refresh(key_refresh)
+        .build()
+        .await?;
+    Ok(knogin)
+}
+
+async fn serve(args: ServeArgs) -> Result<(), BoxError> {
+    let knogin = open(&args.common, Duration::from_secs(args.key_refresh)).await?;
+    let listener = serve::bind(args.bind).await?;
+    let kids: Vec<String> = knogin.keys().kids().map(ToString::to_string).collect();
+    tracing::info!(
+        address = %args.bind,
+        issuer = knogin.issuer(),
+        database = %knogin::store::redact(&args.common.database),
+        keys = %kids.join(" "),
+        "serving the Knogin contract"
+    );
+    // One log line per request, unless the filter leaves them out (then the layer is not paid for).
+    let log_requests = tracing::enabled!(tracing::Level::INFO);
+    serve::serve(listener, knogin, log_requests).await
+}
+
+async fn admin_token(args: AdminTokenArgs) -> Result<(), BoxError> {
+    let tenant = TenantId::parse(&args.tenant).ok_or_else(|| {
+        format!(
+            "--tenant {:?}: use 1 to 64 characters from A-Z a-z 0-9 . _ -",
+            args.tenant
+        )
+    })?;
+    let knogin = open(&args.common, knogin::core::DEFAULT_KEY_REFRESH).await?;
+    let token = knogin
+        .mint_admin_token(&tenant, Duration::from_secs(args.ttl))
+        .await?;
+    println!("{}", token.expose());
+    Ok(())
+}

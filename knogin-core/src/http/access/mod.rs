@@ -1,0 +1,169 @@
+//! Who may call a route, and the principal its handler then receives.
+//!
+//! A route's guard is one of the functions here ([`public`], [`admin`], [`bearer`],
+//! [`tenant_bearer`], [`client`], [`user`]). Each takes a handler whose second parameter is the
+//! principal that guard produces, so a handler cannot be mounted behind a guard that does not
+//! give it what it asks for: the mismatch does not compile. The guard runs before the handler and
+//! answers 401/403 (in the route's error format) when the caller does not qualify.
+
+mod bearer;
+mod client;
+mod user;
+
+use std::future::Future;
+
+use futures_util::future::BoxFuture;
+
+pub use self::bearer::{Admin, Bearer, Rejection, TenantBearer};
+pub use self::client::{AuthenticatedClient, ClientAuthMethod, ClientRejection};
+pub use self::user::{LoginStep, SignedInUser, UserAuthenticator};
+use super::Reply;
+use super::ctx::Ctx;
+
+/// Who may call a route. Derived from the route's guard, so it cannot disagree with what the
+/// handler receives; docs and tests read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Access {
+    /// Anyone.
+    Public,
+    /// An admin token of this issuer (the operator's, for one tenant).
+    Admin,
+    /// An access or service token of this issuer that carries the scope.
+    Bearer {
+        /// The scope the token must carry.
+        scope: &'static str,
+    },
+    /// Like [`Access::Bearer`], and the `X-Tenant-ID` header must name the token's tenant.
+    TenantBearer {
+        /// The scope the token must carry.
+        scope: &'static str,
+    },
+    /// An OAuth client authenticated with its secret (RFC 6749 §2.3.1).
+    Client,
+    /// The embedder's signed-in user (see [`UserAuthenticator`]).
+    User,
+}
+
+/// A route's handler behind its guard, type-erased for the table.
+pub(crate) type Run = Box<dyn Fn(Ctx) -> BoxFuture<'static, Reply> + Send + Sync>;
+
+/// A guard with its handler: what a row of the table runs.
+pub(crate) struct Guarded {
+    pub(crate) access: Access,
+    pub(crate) run: Run,
+}
+
+/// Runs `handler` for anyone.
+pub(crate) fn public<H, F>(handler: H) -> Guarded
+where
+    H: Fn(Ctx) -> F + Copy + Send + Sync + 'static,
+    F: Future<Output = Reply> + Send + 'static,
+{
+    Guarded {
+        access: Access::Public,
+        run: Box::new(move |ctx| Box::pin(handler(ctx))),
+    }
+}
+
+/// Runs `handler` for the holder of an admin token.
+pub(crate) fn admin<H, F>(handler: H) -> Guarded
+where
+    H: Fn(Ctx, Admin) -> F + Copy + Send + Sync + 'static,
+    F: Future<Output = Reply> + Send + 'static,
+{
+    Guarded {
+        access: Access::Admin,
+        run: Box::new(move |ctx| {
+            Box::pin(async move {
+                let admin = bearer::admin(&ctx).await?;
+                handler(ctx, admin).await
+            })
+        }),
+    }
+}
+
+/// Runs `handler` for the holder of an access or service token carrying `scope`.
+#[cfg_attr(not(test), expect(dead_code, reason = "the webhook routes' guard"))]
+pub(crate) fn bearer<H, F>(scope: &'static str, handler: H) -> Guarded
+where
+    H: Fn(Ctx, Bearer) -> F + Copy + Send + Sync + 'static,
+    F: Future<Output = Reply> + Send + 'static,
+{
+    Guarded {
+        access: Access::Bearer { scope },
+        run: Box::new(move |ctx| {
+            Box::pin(async move {
+                let caller = bearer::scoped(&ctx, scope).await?;
+                handler(ctx, caller).await
+            })
+        }),
+    }
+}
+
+/// Runs `handler` for the holder of a token carrying `scope` whose tenant the `X-Tenant-ID`
+/// header names.
+#[cfg_attr(not(test), expect(dead_code, reason = "the GraphQL gate's guard"))]
+pub(crate) fn tenant_bearer<H, F>(scope: &'static str, handler: H) -> Guarded
+where
+    H: Fn(Ctx, TenantBearer) -> F + Copy + Send + Sync + 'static,
+    F: Future<Output = Reply> + Send + 'static,
+{
+    Guarded {
+        access: Access::TenantBearer { scope },
+        run: Box::new(move |ctx| {
+            Box::pin(async move {
+                let caller = bearer::tenant_scoped(&ctx, scope).await?;
+                handler(ctx, caller).await
+            })
+        }),
+    }
+}
+
+/// Runs `handler` for an OAuth client that authenticated with `client_secret_basic` or
+/// `client_secret_post`. The route's body is form-encoded.
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the OAuth token, introspection and revocation endpoints' guard"
+    )
+)]
+pub(crate) fn client<H, F>(handler: H) -> Guarded
+where
+    H: Fn(Ctx, AuthenticatedClient) -> F + Copy + Send + Sync + 'static,
+    F: Future<Output = Reply> + Send + 'static,
+{
+    Guarded {
+        access: Access::Client,
+        run: Box::new(move |mut ctx| {
+            Box::pin(async move {
+                let caller = client::authenticate(&mut ctx).await?;
+                handler(ctx, caller).await
+            })
+        }),
+    }
+}
+
+/// Runs `handler` for the embedder's signed-in user; anyone else gets the embedder's login step.
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "the authorization endpoint's guard")
+)]
+pub(crate) fn user<H, F>(handler: H) -> Guarded
+where
+    H: Fn(Ctx, SignedInUser) -> F + Copy + Send + Sync + 'static,
+    F: Future<Output = Reply> + Send + 'static,
+{
+    Guarded {
+        access: Access::User,
+        run: Box::new(move |ctx| {
+            Box::pin(async move {
+                match user::authenticate(&ctx).await? {
+                    Ok(user) => handler(ctx, user).await,
+                    Err(LoginStep(response)) => Ok(response),
+                }
+            })
+        }),
+    }
+}

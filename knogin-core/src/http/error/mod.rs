@@ -1,0 +1,284 @@
+//! Everything a request can fail with, and how each route renders it.
+//!
+//! An [`ApiError`] owns its status, a short slug, and a detail a person can act on (the axum-core
+//! rejection pattern). The route's [`ErrorFormat`] picks the renderer: RFC 9457 problem+json,
+//! RFC 6749 §5.2 JSON, an HTML page, or GraphQL errors.
+
+mod graphql;
+mod html;
+mod oauth;
+mod problem;
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use http::header::{ALLOW, WWW_AUTHENTICATE};
+use http::{HeaderName, HeaderValue, Method, Response, StatusCode};
+
+pub use self::problem::{PROBLEM_JSON, not_found};
+use super::ResponseBody;
+use super::access::{ClientRejection, Rejection};
+use crate::apps::AppError;
+use crate::random;
+use crate::store::StoreError;
+use crate::validation::ValidationErrors;
+
+/// How a route answers its errors. Part of each route's row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorFormat {
+    /// RFC 9457 `application/problem+json`: the platform and webhook routes.
+    Problem,
+    /// RFC 6749 §5.2 JSON (`error`, `error_description`): the OAuth endpoints.
+    OAuth,
+    /// An HTML page, for routes a person's browser opens (the authorization endpoint).
+    Html,
+    /// GraphQL errors (`{"errors":[{"message","extensions":{"code"}}]}`): the GraphQL gate.
+    GraphQl,
+}
+
+/// The detail of the 404 every app route answers for an app the caller cannot see.
+pub(crate) const UNKNOWN_APP: &str = "No app with this client_id exists in your tenant.";
+
+/// Everything a request can fail with.
+#[derive(Debug)]
+pub(crate) enum ApiError {
+    /// The bearer token is missing, invalid, or lacks what the route needs.
+    Bearer(Rejection),
+    /// Client authentication (RFC 6749 §2.3) failed.
+    Client(ClientRejection),
+    /// The path exists with other methods.
+    MethodNotAllowed(Vec<Method>),
+    /// The body is not in the media type the route reads.
+    UnsupportedMediaType(BodyKind),
+    /// The body is larger than the route's limit.
+    PayloadTooLarge(usize),
+    /// The route needs a body and got none.
+    EmptyBody(BodyKind),
+    /// The body could not be read off the connection.
+    UnreadableBody,
+    /// The body is not JSON.
+    MalformedJson(String),
+    /// A form or query parameter appears twice (RFC 6749 §3.1).
+    RepeatedParameter(String),
+    /// Fields broke the route's rules; each is named.
+    Invalid(ValidationErrors),
+    /// The object does not exist for this caller.
+    NotFound(&'static str),
+    /// The caller may not do this (beyond token scope: a policy refusal).
+    Forbidden(String),
+    /// Something failed on the server's side: logged with detail, answered opaquely.
+    Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The media types a route reads bodies in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyKind {
+    /// `application/json` (or `application/*+json`).
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+}
+
+impl From<Rejection> for ApiError {
+    fn from(e: Rejection) -> Self {
+        Self::Bearer(e)
+    }
+}
+
+impl From<ClientRejection> for ApiError {
+    fn from(e: ClientRejection) -> Self {
+        Self::Client(e)
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(e: ValidationErrors) -> Self {
+        Self::Invalid(e)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(Box::new(e))
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Invalid(errors) => Self::Invalid(errors),
+            AppError::NotFound => Self::NotFound(UNKNOWN_APP),
+            AppError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// The title of a status: its reason phrase, with RFC 9110's name for 413.
+pub(crate) fn title(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "Content Too Large",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    }
+}
+
+const REALM: &str = r#"Bearer realm="knogin""#;
+
+/// An RFC 6750 challenge with `error` and one more parameter, left out if it cannot be quoted.
+fn bearer_challenge(error: &str, name: &str, value: &str) -> HeaderValue {
+    let mut challenge = format!(r#"{REALM}, error="{error}""#);
+    if value
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    {
+        let _ = write!(challenge, r#", {name}="{value}""#);
+    }
+    HeaderValue::from_str(&challenge).unwrap_or_else(|_| HeaderValue::from_static(REALM))
+}
+
+impl ApiError {
+    /// The HTTP status.
+    pub(crate) fn status(&self) -> StatusCode {
+        use StatusCode as S;
+        match self {
+            Self::Bearer(r) => r.status(),
+            Self::Client(_) => S::UNAUTHORIZED,
+            Self::MethodNotAllowed(_) => S::METHOD_NOT_ALLOWED,
+            Self::UnsupportedMediaType(_) => S::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge(_) => S::PAYLOAD_TOO_LARGE,
+            Self::EmptyBody(_)
+            | Self::UnreadableBody
+            | Self::MalformedJson(_)
+            | Self::RepeatedParameter(_)
+            | Self::Invalid(_) => S::BAD_REQUEST,
+            Self::NotFound(_) => S::NOT_FOUND,
+            Self::Forbidden(_) => S::FORBIDDEN,
+            Self::Internal(_) => S::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A short, stable name for the kind of error (the problem `type` is `urn:knogin:problem:{slug}`).
+    pub(crate) fn slug(&self) -> &'static str {
+        match self {
+            Self::Bearer(Rejection::Missing) => "unauthorized",
+            Self::Bearer(Rejection::Invalid(_)) => "invalid-token",
+            Self::Bearer(Rejection::InsufficientScope(_)) => "insufficient-scope",
+            Self::Bearer(Rejection::TenantMismatch) => "tenant-mismatch",
+            Self::Client(_) => "invalid-client",
+            Self::MethodNotAllowed(_) => "method-not-allowed",
+            Self::UnsupportedMediaType(_) => "unsupported-media-type",
+            Self::PayloadTooLarge(_) => "payload-too-large",
+            Self::EmptyBody(_) => "empty-body",
+            Self::UnreadableBody => "unreadable-body",
+            Self::MalformedJson(_) => "malformed-json",
+            Self::RepeatedParameter(_) | Self::Invalid(_) => "validation",
+            Self::NotFound(_) => "not-found",
+            Self::Forbidden(_) => "forbidden",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// What went wrong, in words the caller can act on (never internal details).
+    pub(crate) fn detail(&self) -> Cow<'static, str> {
+        match self {
+            Self::Bearer(Rejection::Missing) => {
+                "This route needs a bearer token: send `Authorization: Bearer <token>`.".into()
+            }
+            Self::Bearer(Rejection::Invalid(e)) => e.to_string().into(),
+            Self::Bearer(Rejection::InsufficientScope(scope)) => {
+                format!("This route needs a token with the {scope} scope.").into()
+            }
+            Self::Bearer(Rejection::TenantMismatch) => {
+                "The X-Tenant-ID header must name the tenant of the bearer token.".into()
+            }
+            Self::Client(e) => e.to_string().into(),
+            Self::MethodNotAllowed(allow) => {
+                format!("This route accepts {}.", allow_list(allow)).into()
+            }
+            Self::UnsupportedMediaType(BodyKind::Json) => {
+                "Send the body as JSON with `Content-Type: application/json`.".into()
+            }
+            Self::UnsupportedMediaType(BodyKind::Form) => "Send the body form-encoded with \
+                 `Content-Type: application/x-www-form-urlencoded`."
+                .into(),
+            Self::PayloadTooLarge(limit) => {
+                format!("The request body is larger than the limit of {limit} bytes.").into()
+            }
+            Self::EmptyBody(BodyKind::Json) => {
+                "The request body is empty: send a JSON object.".into()
+            }
+            Self::EmptyBody(BodyKind::Form) => {
+                "The request body is empty: send form-encoded parameters.".into()
+            }
+            Self::UnreadableBody => "The request body could not be read.".into(),
+            Self::MalformedJson(why) => {
+                format!("The request body is not valid JSON: {why}.").into()
+            }
+            Self::RepeatedParameter(name) => {
+                format!("The parameter {name} is given more than once.").into()
+            }
+            Self::Invalid(_) => "The request has invalid fields; see `errors`.".into(),
+            Self::NotFound(detail) => Cow::Borrowed(detail),
+            Self::Forbidden(detail) => detail.clone().into(),
+            Self::Internal(_) => "The server failed to handle the request; quote the \
+                 correlation_id when reporting it."
+                .into(),
+        }
+    }
+
+    /// Headers the answer must carry whatever its format: `Allow` on 405, RFC 6750 challenges.
+    fn headers(&self) -> Vec<(HeaderName, HeaderValue)> {
+        match self {
+            Self::Bearer(Rejection::Missing) => {
+                vec![(WWW_AUTHENTICATE, HeaderValue::from_static(REALM))]
+            }
+            Self::Bearer(Rejection::Invalid(e)) => vec![(
+                WWW_AUTHENTICATE,
+                bearer_challenge("invalid_token", "error_description", &e.to_string()),
+            )],
+            Self::Bearer(Rejection::InsufficientScope(scope)) => vec![(
+                WWW_AUTHENTICATE,
+                bearer_challenge("insufficient_scope", "scope", scope),
+            )],
+            Self::Client(e) if e.used_basic() => vec![(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Basic realm="knogin", charset="UTF-8""#),
+            )],
+            Self::MethodNotAllowed(allow) => vec![(
+                ALLOW,
+                HeaderValue::from_str(&allow_list(allow)).expect("method names are tokens"),
+            )],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Logs an internal error under a new correlation id and returns the id; `None` for the
+    /// caller's own mistakes, which are not logged.
+    fn log_internal(&self) -> Option<String> {
+        let Self::Internal(e) = self else { return None };
+        let id = random::hex(8);
+        tracing::error!(correlation_id = %id, error = %e, "internal error");
+        Some(id)
+    }
+
+    /// The answer, in the route's format.
+    pub(crate) fn render(self, format: ErrorFormat) -> Response<ResponseBody> {
+        let correlation_id = self.log_internal();
+        let mut response = match format {
+            ErrorFormat::Problem => problem::render(&self, correlation_id),
+            ErrorFormat::OAuth => oauth::render(&self, correlation_id),
+            ErrorFormat::Html => html::render(&self, correlation_id),
+            ErrorFormat::GraphQl => graphql::render(&self, correlation_id),
+        };
+        let headers = response.headers_mut();
+        for (name, value) in self.headers() {
+            headers.append(name, value);
+        }
+        response
+    }
+}
+
+fn allow_list(allow: &[Method]) -> String {
+    let list: Vec<&str> = allow.iter().map(Method::as_str).collect();
+    list.join(", ")
+}

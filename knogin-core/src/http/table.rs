@@ -1,0 +1,197 @@
+//! The route table: every route of the contract, one row each, assembled from the capability
+//! modules, and the matcher over it.
+
+use std::fmt;
+
+use http::Method;
+
+use super::access::{Access, Guarded, Run};
+use super::error::ErrorFormat;
+
+/// One row of the route table: method, path, who may call it, how it answers errors, and what it
+/// does. Routing, the adapters, the tests and the docs all read these rows.
+pub struct Route {
+    method: Method,
+    path: &'static str,
+    access: Access,
+    errors: ErrorFormat,
+    summary: &'static str,
+    body_limit: Option<usize>,
+    pub(crate) run: Run,
+}
+
+impl Route {
+    /// A row. The guard (`public(h)`, `admin(h)`, `bearer(scope, h)`, …) fixes both who may call
+    /// the route and the principal its handler receives.
+    pub(crate) fn new(
+        method: Method,
+        path: &'static str,
+        guarded: Guarded,
+        errors: ErrorFormat,
+        summary: &'static str,
+    ) -> Self {
+        Self {
+            method,
+            path,
+            access: guarded.access,
+            errors,
+            summary,
+            body_limit: None,
+            run: guarded.run,
+        }
+    }
+
+    /// Sets a body limit for this route instead of the handle's default.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "for routes with large bodies, e.g. GraphQL")
+    )]
+    pub(crate) fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = Some(bytes);
+        self
+    }
+
+    /// The HTTP method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The path template, with `{name}` for each parameter (axum's and matchit's syntax).
+    pub fn path(&self) -> &'static str {
+        self.path
+    }
+
+    /// Who may call it.
+    pub fn access(&self) -> &Access {
+        &self.access
+    }
+
+    /// The format of its error answers.
+    pub fn errors(&self) -> ErrorFormat {
+        self.errors
+    }
+
+    /// One line saying what it does, for docs.
+    pub fn summary(&self) -> &'static str {
+        self.summary
+    }
+
+    /// The route's own body limit, if it has one.
+    pub(crate) fn own_body_limit(&self) -> Option<usize> {
+        self.body_limit
+    }
+}
+
+impl fmt::Debug for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Route")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("access", &self.access)
+            .field("errors", &self.errors)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `route!(GET "/path/{id}" => admin(handler), Problem, "Summary")`: one row of the table.
+macro_rules! route {
+    ($method:ident $path:literal => $guarded:expr, $errors:ident, $summary:literal) => {
+        $crate::http::table::Route::new(
+            ::http::Method::$method,
+            $path,
+            $guarded,
+            $crate::http::ErrorFormat::$errors,
+            $summary,
+        )
+    };
+}
+pub(crate) use route;
+
+/// The routes, indexed by path for matching.
+pub(crate) struct Table {
+    routes: Vec<Route>,
+    /// Path template → the indexes of its routes in `routes`.
+    paths: matchit::Router<Vec<usize>>,
+}
+
+/// The result of looking a request up in the table.
+pub(crate) enum Lookup<'t> {
+    /// A route, and the path's parameters by name.
+    Found(&'t Route, Vec<(String, String)>),
+    /// The path exists with other methods: the `Allow` list, and the format to say so in.
+    MethodNotAllowed(Vec<Method>, ErrorFormat),
+    /// No route has this path.
+    NotFound,
+}
+
+impl Table {
+    /// Indexes `routes`. Panics on a duplicate method and path or on templates that conflict:
+    /// the table is fixed at compile time, and a unit test builds it.
+    pub(crate) fn build(routes: Vec<Route>) -> Self {
+        let mut templates: Vec<(&'static str, Vec<usize>)> = Vec::new();
+        for (i, route) in routes.iter().enumerate() {
+            match templates.iter_mut().find(|(p, _)| *p == route.path) {
+                Some((_, rows)) => {
+                    assert!(
+                        rows.iter().all(|&r| routes[r].method != route.method),
+                        "the route table has {} {} twice",
+                        route.method,
+                        route.path
+                    );
+                    rows.push(i);
+                }
+                None => templates.push((route.path, vec![i])),
+            }
+        }
+        let mut paths = matchit::Router::new();
+        for (path, rows) in templates {
+            if let Err(e) = paths.insert(path, rows) {
+                panic!("the route table's path {path} conflicts with another: {e}");
+            }
+        }
+        Self { routes, paths }
+    }
+
+    /// Every route, in table order.
+    pub(crate) fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// Finds the route for `method` and `path`. `HEAD` finds the `GET` route (RFC 9110 §9.3.2).
+    pub(crate) fn find(&self, method: &Method, path: &str) -> Lookup<'_> {
+        let Ok(matched) = self.paths.at(path) else {
+            return Lookup::NotFound;
+        };
+        let wanted = if method == Method::HEAD {
+            &Method::GET
+        } else {
+            method
+        };
+        let rows = matched.value.iter().map(|&i| &self.routes[i]);
+        if let Some(route) = rows.clone().find(|r| r.method == *wanted) {
+            let params = matched
+                .params
+                .iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            return Lookup::Found(route, params);
+        }
+        let mut allow = Vec::new();
+        for route in rows.clone() {
+            allow.push(route.method.clone());
+            if route.method == Method::GET {
+                allow.push(Method::HEAD);
+            }
+        }
+        let format = rows
+            .map(|r| r.errors)
+            .next()
+            .unwrap_or(ErrorFormat::Problem);
+        Lookup::MethodNotAllowed(allow, format)
+    }
+
+    /// Whether any route has this path, whatever the method.
+    pub(crate) fn serves_path(&self, path: &str) -> bool {
+        self.paths.at(path).is_ok()
+    }
+}

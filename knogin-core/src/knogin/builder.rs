@@ -1,0 +1,268 @@
+//! Building a [`Knogin`]: settings, checked once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Inner, KeySettings, Knogin, Live};
+use crate::clock::{Clock, SystemClock};
+use crate::http::UserAuthenticator;
+use crate::keys::{KeyRing, KeyRingError, MasterKey};
+use crate::scope::ScopeCatalog;
+use crate::store::{Store, StoreError};
+use crate::token::TokenError;
+
+/// The default limit on request bodies: 64 KiB.
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
+/// How often, by default, an instance reloads signing keys and revocations from the store.
+pub const DEFAULT_KEY_REFRESH: Duration = Duration::from_secs(30);
+
+/// The longest a rotated-out client secret may keep working: 7 days.
+pub const MAX_SECRET_ROTATION_GRACE: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// The default longest lifetime of any token the issuer mints (a retired key stays published this
+/// long after it stops signing): 24 hours, the admin-token maximum.
+const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// Why [`Builder::build`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The issuer is not an `https` URL (or `http` to a loopback host), or has a query or
+    /// fragment (RFC 8414 §2).
+    #[error(
+        "the issuer {0:?} must be an https URL (http only for a loopback host) with no query or fragment"
+    )]
+    InvalidIssuer(String),
+    /// An audience is empty.
+    #[error("audiences must be non-empty strings")]
+    InvalidAudience,
+    /// The secret-rotation grace is longer than [`MAX_SECRET_ROTATION_GRACE`].
+    #[error("the secret-rotation grace may be at most 7 days")]
+    GraceTooLong,
+    /// The key-refresh interval is zero, or the activation lead shorter than the JWKS `max-age`
+    /// plus the refresh interval.
+    #[error(
+        "a new key must be published at least the JWKS max-age plus the key-refresh interval before it signs"
+    )]
+    LeadTooShort,
+    /// The signing keys could not be loaded or created.
+    #[error(transparent)]
+    Keys(#[from] KeyRingError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A token signed with the loaded key did not verify: the JWT library is misconfigured.
+    #[error("a self-test token did not verify: {0}")]
+    SelfTest(TokenError),
+}
+
+/// Builds a [`Knogin`]. Start with [`Knogin::builder`].
+#[must_use]
+pub struct Builder {
+    issuer: String,
+    audiences: Option<Vec<String>>,
+    store: Arc<dyn Store>,
+    master_key: MasterKey,
+    clock: Arc<dyn Clock>,
+    scopes: ScopeCatalog,
+    secret_grace: Duration,
+    body_limit: usize,
+    jwks_max_age: Duration,
+    key_refresh: Duration,
+    key_lead: Option<Duration>,
+    initial_signing_key: Option<Vec<u8>>,
+    users: Option<Arc<dyn UserAuthenticator>>,
+}
+
+/// Whether `issuer` is usable as `iss` and in RFC 8414 metadata.
+fn valid_issuer(issuer: &str) -> bool {
+    let Ok(url) = url::Url::parse(issuer) else {
+        return false;
+    };
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && loopback);
+    scheme_ok && url.host().is_some() && url.query().is_none() && url.fragment().is_none()
+}
+
+impl Builder {
+    pub(super) fn new(issuer: String, store: Arc<dyn Store>, master_key: MasterKey) -> Self {
+        Self {
+            issuer,
+            audiences: None,
+            store,
+            master_key,
+            clock: Arc::new(SystemClock),
+            scopes: ScopeCatalog::default(),
+            secret_grace: Duration::ZERO,
+            body_limit: DEFAULT_BODY_LIMIT,
+            jwks_max_age: Duration::from_secs(300),
+            key_refresh: DEFAULT_KEY_REFRESH,
+            key_lead: None,
+            initial_signing_key: None,
+            users: None,
+        }
+    }
+
+    /// The clock to read time from (default: [`SystemClock`]).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The scope catalog apps may request (default: empty).
+    pub fn scopes(mut self, scopes: ScopeCatalog) -> Self {
+        self.scopes = scopes;
+        self
+    }
+
+    /// The resource servers access tokens are for: their `aud`, and what the core's own bearer
+    /// routes accept (default: the issuer alone).
+    pub fn audiences<S: Into<String>>(mut self, audiences: impl IntoIterator<Item = S>) -> Self {
+        self.audiences = Some(audiences.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// How long a rotated-out client secret keeps working (default: zero, it stops at once; at
+    /// most [`MAX_SECRET_ROTATION_GRACE`]). An admin can always cut the old secret off at once.
+    pub fn secret_rotation_grace(mut self, grace: Duration) -> Self {
+        self.secret_grace = grace;
+        self
+    }
+
+    /// The largest request body accepted, in bytes (default: [`DEFAULT_BODY_LIMIT`]).
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// The `max-age` of the JWKS `Cache-Control` header (default: 5 minutes).
+    pub fn jwks_max_age(mut self, max_age: Duration) -> Self {
+        self.jwks_max_age = max_age;
+        self
+    }
+
+    /// How often keys and revocations are reloaded from the store, so instances sharing it agree
+    /// (default: [`DEFAULT_KEY_REFRESH`]).
+    pub fn key_refresh(mut self, interval: Duration) -> Self {
+        self.key_refresh = interval;
+        self
+    }
+
+    /// How long a rotated-in key is published before it signs (default and minimum: the JWKS
+    /// `max-age` plus the key-refresh interval).
+    pub fn key_activation_lead(mut self, lead: Duration) -> Self {
+        self.key_lead = Some(lead);
+        self
+    }
+
+    /// The embedder's sign-in, for the routes that act for a person (default: none, and those
+    /// routes refuse everyone).
+    pub fn users(mut self, users: Arc<dyn UserAuthenticator>) -> Self {
+        self.users = Some(users);
+        self
+    }
+
+    /// The PKCS#8 DER private key to store as the first signing key when the store has none,
+    /// instead of generating one. For tests only (feature `test-util`): fixture keys are public.
+    #[cfg(feature = "test-util")]
+    pub fn initial_signing_key(mut self, pkcs8_der: Vec<u8>) -> Self {
+        self.initial_signing_key = Some(pkcs8_der);
+        self
+    }
+
+    /// Checks the settings and loads the signing keys, creating the first one on a new store.
+    pub async fn build(self) -> Result<Knogin, BuildError> {
+        if !valid_issuer(&self.issuer) {
+            return Err(BuildError::InvalidIssuer(self.issuer));
+        }
+        let audiences = self.audiences.unwrap_or_else(|| vec![self.issuer.clone()]);
+        if audiences.is_empty() || audiences.iter().any(String::is_empty) {
+            return Err(BuildError::InvalidAudience);
+        }
+        if self.secret_grace > MAX_SECRET_ROTATION_GRACE {
+            return Err(BuildError::GraceTooLong);
+        }
+        let min_lead = self.jwks_max_age + self.key_refresh;
+        let lead = self.key_lead.unwrap_or(min_lead);
+        if self.key_refresh.is_zero() || lead < min_lead {
+            return Err(BuildError::LeadTooShort);
+        }
+        // jsonwebtoken picks its crypto backend from crate features; when an embedder's tree
+        // enables a second one, every verification would panic. Name ours explicitly (an
+        // embedder's earlier choice stays).
+        let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
+            &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
+        );
+        let now = self.clock.now();
+        let ring = KeyRing::load_or_create(
+            &*self.store,
+            &self.master_key,
+            now,
+            self.initial_signing_key.as_deref(),
+        )
+        .await?;
+        let revoked = self.store.revoked_tokens(now).await?;
+        let knogin = Knogin(Arc::new(Inner {
+            admin_audience: format!("{}/v1/platform", self.issuer),
+            issuer: self.issuer,
+            audiences,
+            store: self.store,
+            clock: self.clock,
+            master_key: self.master_key,
+            scopes: self.scopes,
+            secret_grace: self.secret_grace,
+            body_limit: self.body_limit,
+            jwks_cache_control: http::HeaderValue::from_str(&format!(
+                "public, max-age={}",
+                self.jwks_max_age.as_secs()
+            ))
+            .expect("a number is a valid header value"),
+            users: self.users,
+            keys: KeySettings {
+                refresh: self.key_refresh,
+                lead,
+                token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            },
+            live: Live::new(
+                ring,
+                revoked.into_iter().collect(),
+                now.plus(self.key_refresh),
+            ),
+        }));
+        knogin.self_test()?;
+        Ok(knogin)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_issuer;
+
+    #[test]
+    fn issuers_are_https_or_loopback_http_without_query_or_fragment() {
+        for ok in [
+            "https://auth.example",
+            "https://auth.example/tenant/x",
+            "http://127.0.0.1:8080",
+            "http://localhost:3000",
+            "http://[::1]:8080",
+        ] {
+            assert!(valid_issuer(ok), "{ok}");
+        }
+        for bad in [
+            "http://auth.example",
+            "https://auth.example?x=1",
+            "https://auth.example#f",
+            "ftp://auth.example",
+            "auth.example",
+        ] {
+            assert!(!valid_issuer(bad), "{bad}");
+        }
+    }
+}

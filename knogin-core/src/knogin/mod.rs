@@ -1,0 +1,103 @@
+//! [`Knogin`]: the handle an embedder builds once and clones into every adapter.
+
+mod builder;
+mod live;
+mod tokens;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use self::builder::{
+    BuildError, Builder, DEFAULT_BODY_LIMIT, DEFAULT_KEY_REFRESH, MAX_SECRET_ROTATION_GRACE,
+};
+pub(crate) use self::live::Live;
+pub use self::tokens::{DEFAULT_ADMIN_TOKEN_TTL, MAX_ADMIN_TOKEN_TTL, MintError};
+use crate::clock::Clock;
+use crate::http::UserAuthenticator;
+use crate::keys::{KeyRing, MasterKey};
+use crate::scope::ScopeCatalog;
+use crate::store::Store;
+
+/// The contract, ready to serve: its store, clock, keys and settings.
+///
+/// Cheap to clone (one `Arc`). It is a `tower::Service` over `http::Request<B>` for any body `B`
+/// (see [`crate::http`]); the adapters `knogin-axum` and `knogin-hyper` only mount it.
+#[derive(Clone)]
+pub struct Knogin(pub(crate) Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub(crate) issuer: String,
+    /// The audiences access tokens carry and the core's own routes accept.
+    pub(crate) audiences: Vec<String>,
+    /// The audience of admin tokens: the issuer's platform API.
+    pub(crate) admin_audience: String,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) master_key: MasterKey,
+    pub(crate) scopes: ScopeCatalog,
+    pub(crate) secret_grace: Duration,
+    pub(crate) body_limit: usize,
+    /// `Cache-Control` of the JWKS answers, built once.
+    pub(crate) jwks_cache_control: http::HeaderValue,
+    pub(crate) users: Option<Arc<dyn UserAuthenticator>>,
+    pub(crate) keys: KeySettings,
+    pub(crate) live: Live,
+}
+
+/// How signing keys are reloaded and rotated.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeySettings {
+    /// How often keys and revocations are reloaded from the store.
+    pub(crate) refresh: Duration,
+    /// How long a new key is published before it signs.
+    pub(crate) lead: Duration,
+    /// The longest any token this issuer mints lives: a retired key stays published this long.
+    pub(crate) token_lifetime: Duration,
+}
+
+impl fmt::Debug for Knogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Knogin")
+            .field("issuer", &self.0.issuer)
+            .field("audiences", &self.0.audiences)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Knogin {
+    /// The issuer URL.
+    pub fn issuer(&self) -> &str {
+        &self.0.issuer
+    }
+
+    /// The audiences access tokens carry.
+    pub fn audiences(&self) -> &[String] {
+        &self.0.audiences
+    }
+
+    /// The scope catalog.
+    pub fn scopes(&self) -> &ScopeCatalog {
+        &self.0.scopes
+    }
+
+    /// The signing keys as last loaded from the store.
+    pub fn keys(&self) -> Arc<KeyRing> {
+        self.0.live.ring()
+    }
+
+    /// The largest request body a route accepts unless it sets its own limit.
+    pub(crate) fn body_limit(&self) -> usize {
+        self.0.body_limit
+    }
+
+    /// The `Cache-Control` value of the JWKS answers.
+    pub(crate) fn jwks_cache_control(&self) -> &http::HeaderValue {
+        &self.0.jwks_cache_control
+    }
+
+    /// The embedder's sign-in, if it configured one.
+    pub(crate) fn users(&self) -> Option<&dyn UserAuthenticator> {
+        self.0.users.as_deref()
+    }
+}

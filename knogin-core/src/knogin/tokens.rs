@@ -1,0 +1,180 @@
+//! Minting, verifying and revoking this issuer's tokens.
+
+use std::time::Duration;
+
+use super::Knogin;
+use super::builder::{BuildError, Builder};
+use crate::id::TenantId;
+use crate::keys::MasterKey;
+use crate::scope::{ADMIN_SCOPE, ScopeSet};
+use crate::store::{Store, StoreError};
+use crate::token::{self, AccessClaims, AccessToken, Audience, TokenError, TokenGrant, TokenKind};
+
+/// The default lifetime of an admin token: 1 hour.
+pub const DEFAULT_ADMIN_TOKEN_TTL: Duration = Duration::from_secs(3600);
+
+/// The longest lifetime of an admin token: 24 hours.
+pub const MAX_ADMIN_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// Why a token could not be minted.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MintError {
+    /// A scope is not in the catalog (the reserved admin scope never is).
+    #[error("the scope {0:?} is not in the scope catalog")]
+    UnknownScope(String),
+    /// The lifetime is longer than the kind of token allows.
+    #[error("the token lifetime may be at most {} seconds", .0.as_secs())]
+    TtlTooLong(Duration),
+    /// The tenant could not be created.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Knogin {
+    /// Starts building a handle for `issuer` (used verbatim as the tokens' `iss`), keeping its
+    /// data in `store` and sealing private keys with `master_key`.
+    ///
+    /// ```no_run
+    /// # async fn example(store: std::sync::Arc<dyn knogin_core::store::Store>) -> Result<(), knogin_core::BuildError> {
+    /// use knogin_core::{Knogin, ScopeCatalog, keys::MasterKey};
+    ///
+    /// let knogin = Knogin::builder("https://auth.example", store, MasterKey::generate())
+    ///     .scopes(ScopeCatalog::reference())
+    ///     .build()
+    ///     .await?;
+    /// assert_eq!(knogin.issuer(), "https://auth.example");
+    /// # Ok(()) }
+    /// ```
+    pub fn builder(
+        issuer: impl Into<String>,
+        store: std::sync::Arc<dyn Store>,
+        master_key: MasterKey,
+    ) -> Builder {
+        Builder::new(issuer.into(), store, master_key)
+    }
+
+    /// Mints an admin token for `tenant` (creating the tenant if it does not exist), valid for
+    /// `ttl` (at most [`MAX_ADMIN_TOKEN_TTL`]). It is typed apart from access tokens (its own
+    /// `typ` and `aud`), so it passes the platform routes' admin check and nothing else. Only the
+    /// operator should call this.
+    pub async fn mint_admin_token(
+        &self,
+        tenant: &TenantId,
+        ttl: Duration,
+    ) -> Result<AccessToken, MintError> {
+        if ttl > MAX_ADMIN_TOKEN_TTL {
+            return Err(MintError::TtlTooLong(MAX_ADMIN_TOKEN_TTL));
+        }
+        let grant = TokenGrant {
+            tenant: tenant.clone(),
+            subject: "operator".to_owned(),
+            client_id: "operator".to_owned(),
+            scopes: ScopeSet::new([ADMIN_SCOPE]).expect("the admin scope is a scope token"),
+            ttl,
+        };
+        let audience = Audience::One(self.0.admin_audience.clone());
+        self.mint(&grant, audience, TokenKind::Admin).await
+    }
+
+    /// Mints an access token for `grant`, creating its tenant if needed. Every scope must be in
+    /// the catalog (so never the reserved admin scope).
+    pub async fn mint_access_token(&self, grant: &TokenGrant) -> Result<AccessToken, MintError> {
+        if let Some(unknown) = grant
+            .scopes
+            .iter()
+            .find(|s| !self.0.scopes.contains(s.as_str()))
+        {
+            return Err(MintError::UnknownScope(unknown.to_string()));
+        }
+        if grant.ttl > self.0.keys.token_lifetime {
+            return Err(MintError::TtlTooLong(self.0.keys.token_lifetime));
+        }
+        let audience = Audience::of(&self.0.audiences);
+        self.mint(grant, audience, TokenKind::Access).await
+    }
+
+    async fn mint(
+        &self,
+        grant: &TokenGrant,
+        audience: Audience,
+        kind: TokenKind,
+    ) -> Result<AccessToken, MintError> {
+        let now = self.0.clock.now();
+        self.0.store.ensure_tenant(&grant.tenant, now).await?;
+        let ring = self.live_keys().await;
+        Ok(token::mint(
+            ring.signer(now),
+            &self.0.issuer,
+            audience,
+            now,
+            grant,
+            kind,
+        ))
+    }
+
+    /// Verifies a bearer token this issuer minted: size, signature by a published key, pinned
+    /// algorithm, type, issuer, audience, time (with [`token::LEEWAY`] of skew) and revocation.
+    /// Returns its claims and kind.
+    pub async fn verify_token(&self, token: &str) -> Result<(AccessClaims, TokenKind), TokenError> {
+        let ring = self.live_keys().await;
+        let verified = token::verify(
+            &ring,
+            &self.0.issuer,
+            &self.0.audiences,
+            &self.0.admin_audience,
+            self.0.clock.now(),
+            token,
+        )?;
+        if self.0.live.is_revoked(&verified.0.jti) {
+            return Err(TokenError::Revoked);
+        }
+        Ok(verified)
+    }
+
+    /// Revokes the token with these claims: it is refused at once on this instance, and on every
+    /// other instance sharing the store within its key-refresh interval.
+    pub async fn revoke_token(&self, claims: &AccessClaims) -> Result<(), StoreError> {
+        let now = self.0.clock.now();
+        let expires_at = crate::clock::Timestamp::from_unix(claims.exp);
+        self.0
+            .store
+            .revoke_token(&claims.jti, expires_at, now)
+            .await?;
+        self.0.live.add_revoked(&claims.jti);
+        Ok(())
+    }
+
+    /// Mints a token with the current signer and verifies it, so a misconfigured JWT library
+    /// fails the build instead of every request.
+    pub(super) fn self_test(&self) -> Result<(), BuildError> {
+        let now = self.0.clock.now();
+        let ring = self.keys();
+        let grant = TokenGrant {
+            tenant: TenantId::parse("self-test").expect("a valid tenant id"),
+            subject: "self-test".into(),
+            client_id: "self-test".into(),
+            scopes: ScopeSet::default(),
+            ttl: Duration::from_secs(60),
+        };
+        let audience = Audience::of(&self.0.audiences);
+        let token = token::mint(
+            ring.signer(now),
+            &self.0.issuer,
+            audience,
+            now,
+            &grant,
+            TokenKind::Access,
+        );
+        token::verify(
+            &ring,
+            &self.0.issuer,
+            &self.0.audiences,
+            &self.0.admin_audience,
+            now,
+            token.expose(),
+        )
+        .map(|_| ())
+        .map_err(BuildError::SelfTest)
+    }
+}
