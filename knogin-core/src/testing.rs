@@ -11,26 +11,28 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::keys::MasterKey;
-use crate::knogin::Knogin;
+use crate::knogin::{Builder, Knogin};
 use crate::scope::ScopeCatalog;
+use crate::store::Store;
 use crate::store::memory::MemoryStore;
 
 /// The issuer every test handle uses.
 pub const TEST_ISSUER: &str = "https://auth.knogin.test";
 
-/// A handle on a fresh [`MemoryStore`] with the reference scope catalog, the fixture key, the
-/// given clock and secret-rotation grace.
+/// A builder for [`TEST_ISSUER`] on `store` with `master_key` and `clock`, the reference scope
+/// catalog and the fixture key: every test handle starts here.
+pub fn builder(store: Arc<dyn Store>, master_key: MasterKey, clock: Arc<dyn Clock>) -> Builder {
+    Knogin::builder(TEST_ISSUER, store, master_key)
+        .clock(clock)
+        .scopes(ScopeCatalog::reference())
+        .initial_signing_key(FIXTURE_KEY.to_vec())
+}
+
+/// A handle on a fresh [`MemoryStore`] with the given clock and secret-rotation grace.
 pub async fn test_knogin_with(clock: Arc<dyn Clock>, grace: Duration) -> Knogin {
-    Knogin::builder(
-        TEST_ISSUER,
-        Arc::new(MemoryStore::new()),
-        MasterKey::generate(),
-    )
-    .clock(clock)
-    .scopes(ScopeCatalog::reference())
-    .secret_rotation_grace(grace)
-    .initial_signing_key(FIXTURE_KEY.to_vec())
-    .build()
-    .await
-    .expect("a test handle builds")
+    builder(Arc::new(MemoryStore::new()), MasterKey::generate(), clock)
+        .secret_rotation_grace(grace)
+        .build()
+        .await
+        .expect("a test handle builds")
 }

@@ -72,6 +72,7 @@ fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
 
 #[async_trait]
 impl AppStore for SqlxStore {
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn insert_app(&self, app: &App, secret: &SecretHash) -> Result<(), StoreError> {
         const INSERT_APP: &str = "INSERT INTO apps (client_id, tenant_id, name, grant_types, \
             redirect_uris, requested_scopes, allow_service_tokens, enforce_pkce, created_at) \
@@ -105,6 +106,7 @@ impl AppStore for SqlxStore {
         .map_err(store_error)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn get_app(&self, tenant: &TenantId, id: &AppId) -> Result<Option<App>, StoreError> {
         const SQL: &str = concat!(
             "SELECT ",
@@ -120,6 +122,7 @@ impl AppStore for SqlxStore {
         row.map(App::try_from).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn find_app(&self, id: &AppId) -> Result<Option<App>, StoreError> {
         const SQL: &str = concat!("SELECT ", app_columns!(), " FROM apps WHERE client_id = $1");
         let row: Option<AppRow> = with_pool!(self, pool => sqlx::query_as(SQL)
@@ -130,6 +133,7 @@ impl AppStore for SqlxStore {
         row.map(App::try_from).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn list_apps(
         &self,
         tenant: &TenantId,
@@ -163,6 +167,7 @@ impl AppStore for SqlxStore {
         Ok(AppPage { apps, next })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn update_governance(
         &self,
         tenant: &TenantId,
@@ -188,6 +193,7 @@ impl AppStore for SqlxStore {
         }))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn rotate_secret(
         &self,
         tenant: &TenantId,
@@ -235,6 +241,7 @@ impl AppStore for SqlxStore {
         .map_err(store_error)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn valid_secrets(
         &self,
         id: &AppId,

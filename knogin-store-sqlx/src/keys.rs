@@ -37,6 +37,7 @@ macro_rules! bind_key {
 
 #[async_trait]
 impl KeyStore for SqlxStore {
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn insert_first_signing_key(&self, key: &StoredKey) -> Result<bool, StoreError> {
         // The genesis row's primary key admits one first key per database; a racing instance
         // waits on it and fails with a unique violation, and its key insert rolls back too.
@@ -54,6 +55,7 @@ impl KeyStore for SqlxStore {
         }
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn rotate_signing_key(
         &self,
         key: &StoredKey,
@@ -74,6 +76,7 @@ impl KeyStore for SqlxStore {
         .map_err(store_error)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
         const SQL: &str = "SELECT kid, algorithm, sealed_private_key, created_at, activates_at, \
                            retires_at, removed_at FROM signing_keys ORDER BY seq";
@@ -96,6 +99,7 @@ impl KeyStore for SqlxStore {
 
 #[async_trait]
 impl RevocationStore for SqlxStore {
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn revoke_token(
         &self,
         jti: &str,
@@ -114,6 +118,7 @@ impl RevocationStore for SqlxStore {
         .map_err(store_error)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn revoked_tokens(&self, now: Timestamp) -> Result<Vec<String>, StoreError> {
         const SQL: &str = "SELECT jti FROM revoked_tokens WHERE expires_at > $1";
         with_pool!(self, pool => sqlx::query_scalar(SQL).bind(now.unix()).fetch_all(pool).await)

@@ -294,10 +294,12 @@ fn create_private(path: &std::path::Path) {
         .open(path);
 }
 
-/// A sqlx error as a store error: unique violations are conflicts, the rest backend failures.
+/// A sqlx error as a store error: unique violations are conflicts, foreign-key violations a
+/// missing parent, the rest backend failures.
 pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::MissingParent,
         _ => StoreError::backend(e),
     }
 }

@@ -8,6 +8,7 @@ use crate::{SqlxStore, store_error, with_pool};
 
 #[async_trait]
 impl TenantStore for SqlxStore {
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn ensure_tenant(&self, tenant: &TenantId, now: Timestamp) -> Result<bool, StoreError> {
         const SQL: &str =
             "INSERT INTO tenants (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING";
@@ -21,6 +22,7 @@ impl TenantStore for SqlxStore {
         Ok(done == 1)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn tenant_exists(&self, tenant: &TenantId) -> Result<bool, StoreError> {
         const SQL: &str = "SELECT count(*) FROM tenants WHERE id = $1";
         let n: i64 = with_pool!(self, pool => sqlx::query_scalar(SQL)

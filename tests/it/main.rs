@@ -9,6 +9,7 @@ mod apps;
 mod auth;
 mod bodies;
 mod governance;
+mod instances;
 mod jwks;
 mod routing;
 mod support;

@@ -15,15 +15,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use knogin::core::clock::{Clock, ManualClock, SystemClock, Timestamp};
 use knogin::core::keys::MasterKey;
-use knogin::core::testing::FIXTURE_KEY;
 use knogin::core::token::TokenGrant;
-use knogin::core::{Knogin, ScopeCatalog, ScopeSet, TenantId};
+use knogin::core::{Knogin, ScopeSet, TenantId};
 use knogin::store::testing::TestDatabase;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
 /// The issuer every test server uses.
-pub const ISSUER: &str = "https://knogin.test";
+pub const ISSUER: &str = knogin::core::testing::TEST_ISSUER;
 
 /// Which adapter mounts the core.
 #[derive(Debug, Clone, Copy)]
@@ -75,6 +74,7 @@ pub struct TestServer {
     pub clock: Arc<TestClock>,
     client: Client<HttpConnector, Full<Bytes>>,
     db: TestDatabase,
+    master_key: String,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -105,11 +105,9 @@ impl TestServer {
             time: ManualClock::new(SystemClock.now()),
             panic_next: AtomicBool::new(false),
         });
-        let knogin = Knogin::builder(ISSUER, Arc::new((*database).clone()), MasterKey::generate())
-            .clock(clock.clone())
-            .scopes(ScopeCatalog::reference())
+        let master_key = MasterKey::generate().to_base64();
+        let knogin = instance(&database, &clock, &master_key)
             .secret_rotation_grace(grace)
-            .initial_signing_key(FIXTURE_KEY.to_vec())
             .build()
             .await
             .expect("the test server builds");
@@ -127,8 +125,17 @@ impl TestServer {
             clock,
             client: Client::builder(TokioExecutor::new()).build_http(),
             db: database,
+            master_key,
             task,
         })
+    }
+
+    /// Another instance on the same database, master key and clock, as a second process would be.
+    pub async fn another_instance(&self) -> Knogin {
+        instance(&self.db, &self.clock, &self.master_key)
+            .build()
+            .await
+            .expect("a second instance builds")
     }
 
     /// Closes the database under the running server, so every store call fails.
@@ -249,6 +256,12 @@ impl TestServer {
         assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
         response.json()
     }
+}
+
+/// A handle's settings on `db`, as every test instance has them.
+fn instance(db: &TestDatabase, clock: &Arc<TestClock>, master_key: &str) -> knogin::core::Builder {
+    let master_key = MasterKey::from_base64(master_key).expect("a master key");
+    knogin::core::testing::builder(Arc::new((**db).clone()), master_key, clock.clone())
 }
 
 /// What the server answered.

@@ -8,7 +8,7 @@ use super::access::{Admin, admin};
 use super::ctx::{Ctx, FromParam};
 use super::error::{ApiError, UNKNOWN_APP};
 use super::fields::{Fields, FromFields};
-use super::page::Page;
+use super::page::{Cursors, Page};
 use super::table::{Route, route};
 use super::{Reply, json, json_no_store};
 use crate::apps::{App, GovernancePatch, GrantType, PreviousSecrets, RedirectUri, Registration};
@@ -24,9 +24,6 @@ pub(super) fn routes() -> Vec<Route> {
         route!(POST  "/v1/platform/apps/{client_id}/rotate-secret"  => admin(rotate),     Problem, "Rotate an app secret"),
     ]
 }
-
-/// The prefix of this collection's page cursors, so a cursor of another listing is refused.
-const CURSOR_PREFIX: &str = "apps:";
 
 impl FromParam for AppId {
     fn from_param(value: &str) -> Result<Self, ApiError> {
@@ -111,7 +108,12 @@ async fn create(mut ctx: Ctx, caller: Admin) -> Reply {
 }
 
 async fn list(ctx: Ctx, caller: Admin) -> Reply {
-    let page = Page::from_query(&ctx.query()?, CURSOR_PREFIX)?;
+    let cursors = Cursors {
+        key: ctx.knogin.master_key(),
+        tenant: &caller.tenant,
+        collection: "apps",
+    };
+    let page = Page::from_query(&ctx.query()?, &cursors)?;
     let apps = ctx
         .knogin
         .list_apps(&caller.tenant, page.after, page.limit)
@@ -126,7 +128,7 @@ async fn list(ctx: Ctx, caller: Admin) -> Reply {
         StatusCode::OK,
         &Body {
             apps: apps.apps.iter().map(AppView::from).collect(),
-            next_cursor: apps.next.map(|c| Page::cursor(c, CURSOR_PREFIX)),
+            next_cursor: apps.next.map(|c| cursors.seal(c)),
         },
     ))
 }

@@ -18,7 +18,8 @@ pub(super) fn routes() -> Vec<Route> {
 }
 
 async fn jwks(ctx: Ctx) -> Reply {
-    let mut response = Response::new(ResponseBody::new(ctx.knogin.keys().jwks().clone()));
+    let keys = ctx.knogin.live_keys().await;
+    let mut response = Response::new(ResponseBody::new(keys.jwks().clone()));
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(CACHE_CONTROL, ctx.knogin.jwks_cache_control().clone());

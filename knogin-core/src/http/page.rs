@@ -5,6 +5,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::body::Form;
 use super::error::ApiError;
+use crate::id::TenantId;
+use crate::keys::{MasterKey, Purpose};
 use crate::store::Cursor;
 use crate::validation::ValidationErrors;
 
@@ -19,10 +21,52 @@ pub(crate) struct Page {
     pub(crate) after: Option<Cursor>,
 }
 
+/// Seals and opens the cursors of one collection for one tenant. A cursor is the store's position
+/// sealed under the master key with the tenant and collection as context: opaque (it does not
+/// reveal how many objects the platform holds), unforgeable, and refused in another tenant or
+/// listing.
+pub(crate) struct Cursors<'a> {
+    pub(crate) key: &'a MasterKey,
+    pub(crate) tenant: &'a TenantId,
+    pub(crate) collection: &'static str,
+}
+
+impl Cursors<'_> {
+    fn context(&self) -> Vec<u8> {
+        [
+            self.tenant.as_str().as_bytes(),
+            b"\0",
+            self.collection.as_bytes(),
+        ]
+        .concat()
+    }
+
+    /// The opaque cursor for `position`.
+    pub(crate) fn seal(&self, position: Cursor) -> String {
+        let sealed = self.key.seal(
+            Purpose::PageCursor,
+            &self.context(),
+            &position.0.to_be_bytes(),
+        );
+        URL_SAFE_NO_PAD.encode(sealed)
+    }
+
+    /// The position a cursor of this tenant's collection names.
+    pub(crate) fn open(&self, text: &str) -> Option<Cursor> {
+        let sealed = URL_SAFE_NO_PAD.decode(text).ok()?;
+        let plain = self
+            .key
+            .open(Purpose::PageCursor, &self.context(), &sealed)?;
+        Some(Cursor(i64::from_be_bytes(
+            plain.as_slice().try_into().ok()?,
+        )))
+    }
+}
+
 impl Page {
-    /// `limit` (1 to 200, default 50) and `cursor` (from a previous page of the collection whose
-    /// cursors carry `prefix`); other parameters are ignored.
-    pub(crate) fn from_query(query: &Form, prefix: &str) -> Result<Self, ApiError> {
+    /// `limit` (1 to 200, default 50) and `cursor` (from a previous page of the same listing);
+    /// other parameters are ignored.
+    pub(crate) fn from_query(query: &Form, cursors: &Cursors<'_>) -> Result<Self, ApiError> {
         let mut errors = ValidationErrors::default();
         let limit = match query.get("limit").map(str::parse::<u32>) {
             None => DEFAULT_LIMIT,
@@ -35,7 +79,7 @@ impl Page {
                 DEFAULT_LIMIT
             }
         };
-        let after = match query.get("cursor").map(|c| decode(c, prefix)) {
+        let after = match query.get("cursor").map(|c| cursors.open(c)) {
             None => None,
             Some(Some(c)) => Some(c),
             Some(None) => {
@@ -50,37 +94,51 @@ impl Page {
             .into_result(Self { limit, after })
             .map_err(ApiError::Invalid)
     }
-
-    /// The opaque cursor for `position` in the collection of `prefix`.
-    pub(crate) fn cursor(position: Cursor, prefix: &str) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{prefix}{}", position.0))
-    }
-}
-
-fn decode(text: &str, prefix: &str) -> Option<Cursor> {
-    let raw = URL_SAFE_NO_PAD.decode(text).ok()?;
-    let raw = std::str::from_utf8(&raw).ok()?;
-    raw.strip_prefix(prefix)?.parse().ok().map(Cursor)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn page(query: &str) -> Result<Page, ApiError> {
-        Page::from_query(&Form::parse(query.as_bytes())?, "apps:")
+    fn cursors<'a>(key: &'a MasterKey, tenant: &'a TenantId) -> Cursors<'a> {
+        Cursors {
+            key,
+            tenant,
+            collection: "apps",
+        }
     }
 
     #[test]
-    fn cursors_round_trip_and_refuse_junk() {
-        let c = Cursor(42);
-        assert_eq!(decode(&Page::cursor(c, "apps:"), "apps:"), Some(c));
-        assert_eq!(decode("nope", "apps:"), None);
-        assert_eq!(decode(&Page::cursor(c, "webhooks:"), "apps:"), None);
+    fn cursors_are_opaque_and_bound_to_their_tenant_and_listing() {
+        let key = MasterKey::generate();
+        let (t1, t2) = (
+            TenantId::parse("t1").unwrap(),
+            TenantId::parse("t2").unwrap(),
+        );
+        let c = cursors(&key, &t1).seal(Cursor(42));
+        assert!(!c.contains("42"));
+        assert_eq!(cursors(&key, &t1).open(&c), Some(Cursor(42)));
+        assert_eq!(cursors(&key, &t2).open(&c), None);
+        let webhooks = Cursors {
+            collection: "webhooks",
+            ..cursors(&key, &t1)
+        };
+        assert_eq!(webhooks.open(&c), None);
+        assert_eq!(cursors(&key, &t1).open("nope"), None);
+        assert_ne!(
+            cursors(&key, &t1).seal(Cursor(42)),
+            c,
+            "each cursor is sealed afresh"
+        );
     }
 
     #[test]
     fn defaults_and_bounds() {
+        let key = MasterKey::generate();
+        let tenant = TenantId::parse("t1").unwrap();
+        let page = |query: &str| {
+            Page::from_query(&Form::parse(query.as_bytes())?, &cursors(&key, &tenant))
+        };
         assert_eq!(
             page("").unwrap(),
             Page {

@@ -22,23 +22,15 @@ use crate::apps::Registration;
 use crate::clock::{ManualClock, Timestamp};
 use crate::keys::MasterKey;
 use crate::store::memory::MemoryStore;
-use crate::testing::{FIXTURE_KEY, TEST_ISSUER};
 use crate::token::TokenGrant;
-use crate::{ClientSecret, Knogin, ScopeCatalog, TenantId};
+use crate::{ClientSecret, Knogin, TenantId};
 
 async fn knogin_with(body_limit: usize, users: Option<Arc<dyn UserAuthenticator>>) -> Knogin {
-    let mut builder = Knogin::builder(
-        TEST_ISSUER,
-        Arc::new(MemoryStore::new()),
-        MasterKey::generate(),
-    )
-    .clock(Arc::new(ManualClock::new(Timestamp::from_unix(
-        1_800_000_000,
-    ))))
-    .scopes(ScopeCatalog::reference())
-    .body_limit(body_limit)
-    .jwks_max_age(Duration::from_secs(60))
-    .initial_signing_key(FIXTURE_KEY.to_vec());
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
+    let mut builder =
+        crate::testing::builder(Arc::new(MemoryStore::new()), MasterKey::generate(), clock)
+            .body_limit(body_limit)
+            .jwks_max_age(Duration::from_secs(60));
     if let Some(users) = users {
         builder = builder.users(users);
     }

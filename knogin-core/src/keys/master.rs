@@ -26,6 +26,8 @@ pub enum Purpose {
     SigningKey,
     /// A webhook subscription's signing secret; the context names the tenant and subscription.
     WebhookSecret,
+    /// A listing's page cursor; the context names the tenant and the collection.
+    PageCursor,
 }
 
 impl Purpose {
@@ -33,6 +35,7 @@ impl Purpose {
         match self {
             Self::SigningKey => b"knogin/v2/signing-key\0",
             Self::WebhookSecret => b"knogin/v2/webhook-secret\0",
+            Self::PageCursor => b"knogin/v2/page-cursor\0",
         }
     }
 }

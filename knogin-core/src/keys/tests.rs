@@ -2,12 +2,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
+use crate::Knogin;
 use crate::clock::{ManualClock, Timestamp};
 use crate::id::KeyId;
 use crate::store::KeyStore;
 use crate::store::memory::MemoryStore;
-use crate::testing::{FIXTURE_KEY, OTHER_FIXTURE_KEY, TEST_ISSUER};
-use crate::{Knogin, ScopeCatalog};
+use crate::testing::{FIXTURE_KEY, OTHER_FIXTURE_KEY};
 
 const MARCH_2026: Timestamp = Timestamp::from_unix(1_774_346_400);
 
@@ -132,19 +132,13 @@ fn garbage_is_not_a_key() {
 
 /// Two handles (two instances) on one store, each with its own view of the same manual clock.
 async fn instances(store: &Arc<MemoryStore>, clock: &Arc<ManualClock>, master: &str) -> Knogin {
-    Knogin::builder(
-        TEST_ISSUER,
-        store.clone(),
-        MasterKey::from_base64(master).unwrap(),
-    )
-    .clock(clock.clone())
-    .scopes(ScopeCatalog::reference())
-    .jwks_max_age(Duration::from_secs(300))
-    .key_refresh(Duration::from_secs(30))
-    .initial_signing_key(FIXTURE_KEY.to_vec())
-    .build()
-    .await
-    .unwrap()
+    let master = MasterKey::from_base64(master).unwrap();
+    crate::testing::builder(store.clone(), master, clock.clone())
+        .jwks_max_age(Duration::from_secs(300))
+        .key_refresh(Duration::from_secs(30))
+        .build()
+        .await
+        .unwrap()
 }
 
 fn jwks_kids(knogin: &Knogin) -> Vec<String> {

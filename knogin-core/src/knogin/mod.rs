@@ -96,6 +96,11 @@ impl Knogin {
         &self.0.jwks_cache_control
     }
 
+    /// The operator's key-encryption key.
+    pub(crate) fn master_key(&self) -> &MasterKey {
+        &self.0.master_key
+    }
+
     /// The embedder's sign-in, if it configured one.
     pub(crate) fn users(&self) -> Option<&dyn UserAuthenticator> {
         self.0.users.as_deref()

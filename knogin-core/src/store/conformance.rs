@@ -95,6 +95,17 @@ pub async fn apps_round_trip_within_their_tenant(store: &dyn Store) {
     assert_eq!(store.find_app(&AppId::generate()).await.unwrap(), None);
 }
 
+/// An app of a tenant that does not exist is refused the same way by every store.
+pub async fn apps_need_their_tenant(store: &dyn Store) {
+    let orphan = app(&tenant("nobody"), "orphan");
+    let err = store
+        .insert_app(&orphan, &ClientSecret::generate().hash())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::MissingParent), "{err:?}");
+    assert_eq!(store.find_app(&orphan.client_id).await.unwrap(), None);
+}
+
 /// A second app with a taken client id is a conflict.
 pub async fn duplicate_client_ids_conflict(store: &dyn Store) {
     let t = tenant("t1");
@@ -403,6 +414,7 @@ macro_rules! store_conformance_tests {
             tenants_are_created_once,
             racing_tenant_creation_creates_once,
             apps_round_trip_within_their_tenant,
+            apps_need_their_tenant,
             duplicate_client_ids_conflict,
             apps_list_newest_first_in_pages,
             governance_patches_apply_within_tenant,
@@ -426,4 +438,26 @@ macro_rules! store_conformance_tests {
             }
         )*
     };
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every check is in the macro's list: a check missing from it would never run.
+    #[test]
+    fn the_macro_runs_every_check() {
+        let source = include_str!("conformance.rs");
+        let (checks, list) = source.split_once("macro_rules!").expect("the macro");
+        let names: Vec<&str> = checks
+            .split("pub async fn ")
+            .skip(1)
+            .map(|rest| rest.split('(').next().unwrap_or(""))
+            .collect();
+        assert!(names.len() >= 14, "{names:?}");
+        for name in names {
+            assert!(
+                list.contains(&format!("{name},")),
+                "{name} is not in store_conformance_tests!"
+            );
+        }
+    }
 }

@@ -68,10 +68,7 @@ impl AppStore for MemoryStore {
     async fn insert_app(&self, app: &App, secret: &SecretHash) -> Result<(), StoreError> {
         let mut inner = self.lock();
         if !inner.tenants.contains_key(&app.tenant_id) {
-            return Err(StoreError::Corrupt(format!(
-                "tenant {} does not exist",
-                app.tenant_id
-            )));
+            return Err(StoreError::MissingParent);
         }
         if inner.apps.iter().any(|(_, a)| a.client_id == app.client_id) {
             return Err(StoreError::Conflict);

@@ -26,6 +26,9 @@ pub enum StoreError {
     /// A record with the same unique key already exists.
     #[error("a record with the same key already exists")]
     Conflict,
+    /// The record it belongs to (e.g. an app's tenant) does not exist.
+    #[error("the record this one belongs to does not exist")]
+    MissingParent,
     /// Data read back could not be decoded (a bug or a hand-edited database).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
