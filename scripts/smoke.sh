@@ -35,12 +35,22 @@ expect 200 GET "/v1/platform/apps/$client_id" -H "Authorization: Bearer $token"
 expect 200 PATCH "/v1/platform/apps/$client_id/governance" -H "Authorization: Bearer $token" \
   -H 'Content-Type: application/json' -d '{"allow_service_tokens":true}'
 expect 200 POST "/v1/platform/apps/$client_id/rotate-secret" -H "Authorization: Bearer $token"
+expect 200 POST "/v1/platform/apps/$client_id/rotate-secret" -H "Authorization: Bearer $token" \
+  -H 'Content-Type: application/json' -d '{"revoke_previous":true}'
 expect 401 GET /v1/platform/apps
 # A token minted for another issuer is refused; the issuer is used verbatim (no slash added).
 other=$("$bin" admin-token --tenant acme --issuer "http://127.0.0.1:$port/" 2>/dev/null)
 expect 401 GET /v1/platform/apps -H "Authorization: Bearer $other"
 grep -q '"detail":"the token was issued for another issuer or audience"' body.json || fail "wrong-issuer detail"
 [ "$(stat -c %a knogin.db.master-key)" = 600 ] || fail "the master key file is not mode 0600"
+[ "$(stat -c %a knogin.db)" = 600 ] || fail "the database file is not mode 0600"
+# A PostgreSQL server on another host without TLS required in the URL is refused, password unshown.
+if KNOGIN_MASTER_KEY=$(head -c 32 /dev/urandom | base64) "$bin" admin-token --tenant acme \
+  --database "postgres://u:pw@db.example.invalid/k" >out.txt 2>err.txt; then
+  fail "a plaintext remote database was accepted"
+fi
+grep -q "sslmode=verify-full" err.txt || fail "plaintext message: $(cat err.txt)"
+! grep -q ":pw@" err.txt || fail "the database password was printed"
 # A wrong master key fails with a clear message and a non-zero exit, never a panic.
 if KNOGIN_MASTER_KEY=$(head -c 32 /dev/urandom | base64) "$bin" admin-token --tenant acme >out.txt 2>err.txt; then
   fail "a wrong master key was accepted"
@@ -48,7 +58,21 @@ fi
 grep -q "the master key is not the one this database was created with" err.txt || fail "wrong-key message: $(cat err.txt)"
 ! grep -q panicked err.txt || fail "panicked on a wrong master key"
 expect 404 GET /api/v1/platform/anything
-grep -q 'served' server.log || fail "no request log line"
 kill -INT "$pid"
 wait "$pid" || fail "the server did not shut down cleanly on SIGINT"
+grep -q 'served' server.log || fail "no request log line"
+
+# On PostgreSQL, the log shows the database URL with its password replaced.
+if [ -n "${KNOGIN_TEST_POSTGRES_URL:-}" ] && command -v psql >/dev/null; then
+  admin_url="${KNOGIN_TEST_POSTGRES_URL%/*}/postgres"
+  psql "$admin_url" -qAt -c "DROP DATABASE IF EXISTS knogin_smoke" -c "CREATE DATABASE knogin_smoke" >/dev/null
+  pg_url=$(sed -E 's#^postgres(ql)?://([^@/]+)@#postgres://\2:pw@#' <<<"${KNOGIN_TEST_POSTGRES_URL%/*}/knogin_smoke")
+  KNOGIN_MASTER_KEY=$(head -c 32 /dev/urandom | base64) "$bin" serve --bind "127.0.0.1:$port" --database "$pg_url" 2>pg.log &
+  pid=$!
+  for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/.well-known/jwks.json" >/dev/null && break; sleep 0.2; done
+  kill -INT "$pid"; wait "$pid" || fail "the PostgreSQL server did not shut down cleanly"
+  grep -q ':\*\*\*@' pg.log || fail "no redacted database URL in the log: $(cat pg.log)"
+  ! grep -q ':pw@' pg.log || fail "the database password reached the log"
+  psql "$admin_url" -qAt -c "DROP DATABASE knogin_smoke" >/dev/null
+fi
 echo "smoke: reference server OK"

@@ -5,6 +5,7 @@
 //! cargo run --release --example reference-server -- admin-token --tenant acme
 //! ```
 
+mod log;
 mod master_key;
 mod serve;
 
@@ -97,20 +98,21 @@ async fn main() -> ExitCode {
     let command = cli
         .command
         .unwrap_or_else(|| Command::Serve(ServeArgs::parse_from_defaults()));
-    // Log lines are written by a background thread, so a slow stderr never holds up a request.
-    let (writer, _flush_on_exit) = tracing_appender::non_blocking(std::io::stderr());
+    let stderr = log::BufferedStderr::new();
     tracing_subscriber::fmt()
-        .with_writer(writer)
+        .with_writer(stderr.clone())
         .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
+    stderr.spawn_flusher();
     let result = match command {
         Command::Serve(args) => serve(args).await,
         Command::AdminToken(args) => admin_token(args).await,
     };
+    stderr.flush();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

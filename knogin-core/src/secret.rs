@@ -7,6 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
 
 use crate::random;
 
@@ -28,14 +29,16 @@ impl ClientSecret {
     /// The prefix every generated secret carries, so a leaked one is recognisable in a scan.
     pub const PREFIX: &'static str = "ks_";
 
-    /// A new secret: `ks_` followed by 32 random bytes in unpadded base64url.
+    /// A new secret: `ks_` followed by 32 random bytes in unpadded base64url. The random bytes
+    /// and the text are built in buffers wiped after use.
     pub fn generate() -> Self {
-        let raw: [u8; 32] = random::bytes();
-        Self(SecretString::from(format!(
-            "{}{}",
-            Self::PREFIX,
-            URL_SAFE_NO_PAD.encode(raw)
-        )))
+        let raw = Zeroizing::new(random::bytes::<32>());
+        // `ks_` + 43 base64url characters: sized up front, so the text is never reallocated (and
+        // no unwiped copy is left behind).
+        let mut text = String::with_capacity(Self::PREFIX.len() + 43);
+        text.push_str(Self::PREFIX);
+        URL_SAFE_NO_PAD.encode_string(*raw, &mut text);
+        Self(SecretString::from(text))
     }
 
     /// Wraps a secret presented by a client, to check it against a stored hash.
@@ -72,9 +75,17 @@ impl fmt::Display for ClientSecret {
 /// SHA-256 of a client secret.
 ///
 /// A fast hash is enough because generated secrets carry 256 bits of entropy: there is nothing to
-/// brute-force. Comparison is constant-time.
-#[derive(Clone, PartialEq, Eq)]
+/// brute-force. Comparison, `==` included, is constant-time.
+#[derive(Clone)]
 pub struct SecretHash([u8; 32]);
+
+impl PartialEq for SecretHash {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl Eq for SecretHash {}
 
 impl SecretHash {
     /// Wraps a hash read back from the store; `None` unless it is exactly 32 bytes.
@@ -117,6 +128,13 @@ mod tests {
         assert!(a.hash().matches(&a));
         assert!(!a.hash().matches(&b));
         assert!(a.hash().matches(&ClientSecret::from_presented(a.expose())));
+    }
+
+    #[test]
+    fn generated_secrets_have_the_documented_shape() {
+        let s = ClientSecret::generate();
+        assert_eq!(s.expose().len(), 3 + 43);
+        assert!(s.expose().starts_with("ks_"));
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub(crate) struct Ctx {
 }
 
 enum BodyState {
+    /// The request has no body.
+    Empty,
     /// Not read yet. `SyncWrapper` keeps `Ctx` `Sync` for any body (only `&mut` reaches it).
     Unread(SyncWrapper<AnyBody>),
     /// Read as a form (a client-authenticated route's guard reads it first).
@@ -38,14 +40,18 @@ impl Ctx {
         knogin: Knogin,
         parts: Parts,
         params: Vec<(String, String)>,
-        body: AnyBody,
+        body: Option<AnyBody>,
         body_limit: usize,
     ) -> Self {
+        let body = match body {
+            Some(body) => BodyState::Unread(SyncWrapper::new(body)),
+            None => BodyState::Empty,
+        };
         Self {
             knogin,
             parts,
             params,
-            body: BodyState::Unread(SyncWrapper::new(body)),
+            body,
             body_limit,
         }
     }
@@ -74,15 +80,18 @@ impl Ctx {
         kind: BodyKind,
         optional: bool,
     ) -> Result<Option<bytes::Bytes>, ApiError> {
-        let BodyState::Unread(body) = std::mem::replace(&mut self.body, BodyState::Taken) else {
-            return Ok(None);
-        };
         let typed = body::is(&self.parts, kind);
         if !typed && !optional {
             return Err(ApiError::UnsupportedMediaType(kind));
         }
-        let declared = body::declared_length(&self.parts);
-        let bytes = body::read(declared, body.into_inner(), self.body_limit).await?;
+        let bytes = match std::mem::replace(&mut self.body, BodyState::Taken) {
+            BodyState::Unread(body) => {
+                let declared = body::declared_length(&self.parts);
+                body::read(declared, body.into_inner(), self.body_limit).await?
+            }
+            BodyState::Empty => bytes::Bytes::new(),
+            BodyState::Form(_) | BodyState::Taken => return Ok(None),
+        };
         if body::is_blank(&bytes) {
             return if optional {
                 Ok(None)

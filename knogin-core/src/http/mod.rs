@@ -130,7 +130,9 @@ where
     let limit = route
         .own_body_limit()
         .unwrap_or_else(|| knogin.body_limit());
-    let ctx = ctx::Ctx::new(knogin.clone(), parts, params, body::boxed(body), limit);
+    // A request without a body (most GETs) costs no boxed body.
+    let body = (!body.is_end_stream()).then(|| body::boxed(body));
+    let ctx = ctx::Ctx::new(knogin.clone(), parts, params, body, limit);
     // A panic in a handler (or in an embedder's store, clock or authenticator) answers an opaque
     // 500 like any internal error, and the connection stays up.
     let response = match AssertUnwindSafe((route.run)(ctx)).catch_unwind().await {
