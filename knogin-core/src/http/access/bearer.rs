@@ -4,6 +4,7 @@ use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderName, StatusCode};
 
 use crate::http::ctx::Ctx;
+use crate::http::error::ApiError;
 use crate::id::TenantId;
 use crate::knogin::Knogin;
 use crate::scope::ADMIN_SCOPE;
@@ -123,16 +124,21 @@ impl Knogin {
     }
 }
 
-pub(super) async fn admin(ctx: &Ctx) -> Result<Admin, Rejection> {
-    ctx.knogin.authorize_admin(&ctx.parts.headers).await
+pub(super) async fn admin(ctx: Ctx) -> Result<(Ctx, Admin), ApiError> {
+    let admin = ctx.knogin.authorize_admin(&ctx.parts.headers).await?;
+    Ok((ctx, admin))
 }
 
-pub(super) async fn scoped(ctx: &Ctx, scope: &str) -> Result<Bearer, Rejection> {
-    ctx.knogin.authorize(&ctx.parts.headers, scope).await
+pub(super) async fn scoped(ctx: Ctx, scope: &'static str) -> Result<(Ctx, Bearer), ApiError> {
+    let bearer = ctx.knogin.authorize(&ctx.parts.headers, scope).await?;
+    Ok((ctx, bearer))
 }
 
-pub(super) async fn tenant_scoped(ctx: &Ctx, scope: &str) -> Result<TenantBearer, Rejection> {
-    let bearer = scoped(ctx, scope).await?;
+pub(super) async fn tenant_scoped(
+    ctx: Ctx,
+    scope: &'static str,
+) -> Result<(Ctx, TenantBearer), ApiError> {
+    let (ctx, bearer) = scoped(ctx, scope).await?;
     let named = ctx
         .parts
         .headers
@@ -140,7 +146,7 @@ pub(super) async fn tenant_scoped(ctx: &Ctx, scope: &str) -> Result<TenantBearer
         .and_then(|v| v.to_str().ok())
         .and_then(TenantId::parse);
     if named.as_ref() != Some(&bearer.tenant) {
-        return Err(Rejection::TenantMismatch);
+        return Err(Rejection::TenantMismatch.into());
     }
-    Ok(TenantBearer(bearer))
+    Ok((ctx, TenantBearer(bearer)))
 }

@@ -91,7 +91,7 @@ fn both_methods() -> ApiError {
     ApiError::Invalid(errors)
 }
 
-pub(super) async fn authenticate(ctx: &mut Ctx) -> Result<AuthenticatedClient, ApiError> {
+pub(super) async fn authenticate(mut ctx: Ctx) -> Result<(Ctx, AuthenticatedClient), ApiError> {
     let basic = basic_credentials(&ctx.parts.headers)?;
     let form = ctx.form().await?;
     let posted_id = form.get("client_id").map(str::to_owned);
@@ -117,7 +117,7 @@ pub(super) async fn authenticate(ctx: &mut Ctx) -> Result<AuthenticatedClient, A
     };
     let basic = method == ClientAuthMethod::ClientSecretBasic;
     match ctx.knogin.authenticate_app(&id, &secret).await? {
-        Some(app) => Ok(AuthenticatedClient { app, method }),
+        Some(app) => Ok((ctx, AuthenticatedClient { app, method })),
         None => Err(ClientRejection::Failed { basic }.into()),
     }
 }

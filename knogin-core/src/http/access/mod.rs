@@ -19,6 +19,7 @@ pub use self::client::{AuthenticatedClient, ClientAuthMethod, ClientRejection};
 pub use self::user::{LoginStep, SignedInUser, UserAuthenticator};
 use super::Reply;
 use super::ctx::Ctx;
+use super::error::ApiError;
 
 /// Who may call a route. Derived from the route's guard, so it cannot disagree with what the
 /// handler receives; docs and tests read it.
@@ -54,6 +55,27 @@ pub(crate) struct Guarded {
     pub(crate) run: Run,
 }
 
+/// `handler` behind `guard`: the guard turns the request into the principal (or an answer), then
+/// the handler runs with it.
+fn guarded<P, G, GF, H, F>(access: Access, guard: G, handler: H) -> Guarded
+where
+    P: Send + 'static,
+    G: Fn(Ctx) -> GF + Copy + Send + Sync + 'static,
+    GF: Future<Output = Result<(Ctx, P), ApiError>> + Send + 'static,
+    H: Fn(Ctx, P) -> F + Copy + Send + Sync + 'static,
+    F: Future<Output = Reply> + Send + 'static,
+{
+    Guarded {
+        access,
+        run: Box::new(move |ctx| {
+            Box::pin(async move {
+                let (ctx, principal) = guard(ctx).await?;
+                handler(ctx, principal).await
+            })
+        }),
+    }
+}
+
 /// Runs `handler` for anyone.
 pub(crate) fn public<H, F>(handler: H) -> Guarded
 where
@@ -72,15 +94,7 @@ where
     H: Fn(Ctx, Admin) -> F + Copy + Send + Sync + 'static,
     F: Future<Output = Reply> + Send + 'static,
 {
-    Guarded {
-        access: Access::Admin,
-        run: Box::new(move |ctx| {
-            Box::pin(async move {
-                let admin = bearer::admin(&ctx).await?;
-                handler(ctx, admin).await
-            })
-        }),
-    }
+    guarded(Access::Admin, bearer::admin, handler)
 }
 
 /// Runs `handler` for the holder of an access or service token carrying `scope`.
@@ -90,15 +104,11 @@ where
     H: Fn(Ctx, Bearer) -> F + Copy + Send + Sync + 'static,
     F: Future<Output = Reply> + Send + 'static,
 {
-    Guarded {
-        access: Access::Bearer { scope },
-        run: Box::new(move |ctx| {
-            Box::pin(async move {
-                let caller = bearer::scoped(&ctx, scope).await?;
-                handler(ctx, caller).await
-            })
-        }),
-    }
+    guarded(
+        Access::Bearer { scope },
+        move |ctx| bearer::scoped(ctx, scope),
+        handler,
+    )
 }
 
 /// Runs `handler` for the holder of a token carrying `scope` whose tenant the `X-Tenant-ID`
@@ -109,15 +119,11 @@ where
     H: Fn(Ctx, TenantBearer) -> F + Copy + Send + Sync + 'static,
     F: Future<Output = Reply> + Send + 'static,
 {
-    Guarded {
-        access: Access::TenantBearer { scope },
-        run: Box::new(move |ctx| {
-            Box::pin(async move {
-                let caller = bearer::tenant_scoped(&ctx, scope).await?;
-                handler(ctx, caller).await
-            })
-        }),
-    }
+    guarded(
+        Access::TenantBearer { scope },
+        move |ctx| bearer::tenant_scoped(ctx, scope),
+        handler,
+    )
 }
 
 /// Runs `handler` for an OAuth client that authenticated with `client_secret_basic` or
@@ -134,15 +140,7 @@ where
     H: Fn(Ctx, AuthenticatedClient) -> F + Copy + Send + Sync + 'static,
     F: Future<Output = Reply> + Send + 'static,
 {
-    Guarded {
-        access: Access::Client,
-        run: Box::new(move |mut ctx| {
-            Box::pin(async move {
-                let caller = client::authenticate(&mut ctx).await?;
-                handler(ctx, caller).await
-            })
-        }),
-    }
+    guarded(Access::Client, client::authenticate, handler)
 }
 
 /// Runs `handler` for the embedder's signed-in user; anyone else gets the embedder's login step.
@@ -155,15 +153,5 @@ where
     H: Fn(Ctx, SignedInUser) -> F + Copy + Send + Sync + 'static,
     F: Future<Output = Reply> + Send + 'static,
 {
-    Guarded {
-        access: Access::User,
-        run: Box::new(move |ctx| {
-            Box::pin(async move {
-                match user::authenticate(&ctx).await? {
-                    Ok(user) => handler(ctx, user).await,
-                    Err(LoginStep(response)) => Ok(response),
-                }
-            })
-        }),
-    }
+    guarded(Access::User, user::authenticate, handler)
 }

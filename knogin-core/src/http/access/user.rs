@@ -52,11 +52,15 @@ pub trait UserAuthenticator: Send + Sync + fmt::Debug {
     async fn authenticate(&self, request: &Parts) -> Result<SignedInUser, LoginStep>;
 }
 
-pub(super) async fn authenticate(ctx: &Ctx) -> Result<Result<SignedInUser, LoginStep>, ApiError> {
+/// The signed-in user, or the embedder's login step as the answer.
+pub(super) async fn authenticate(ctx: Ctx) -> Result<(Ctx, SignedInUser), ApiError> {
     let Some(users) = ctx.knogin.users() else {
         return Err(ApiError::Forbidden(
             "This server has no sign-in configured, so no one can act here as a user.".into(),
         ));
     };
-    Ok(users.authenticate(&ctx.parts).await)
+    match users.authenticate(&ctx.parts).await {
+        Ok(user) => Ok((ctx, user)),
+        Err(LoginStep(answer)) => Err(ApiError::Answer(Box::new(answer))),
+    }
 }

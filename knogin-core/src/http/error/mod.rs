@@ -69,6 +69,8 @@ pub(crate) enum ApiError {
     Forbidden(String),
     /// Something failed on the server's side: logged with detail, answered opaquely.
     Internal(Box<dyn std::error::Error + Send + Sync>),
+    /// Not a failure: a guard answers the request itself (e.g. the embedder's login step).
+    Answer(Box<Response<ResponseBody>>),
 }
 
 /// The media types a route reads bodies in.
@@ -154,6 +156,7 @@ impl ApiError {
             Self::NotFound(_) => S::NOT_FOUND,
             Self::Forbidden(_) => S::FORBIDDEN,
             Self::Internal(_) => S::INTERNAL_SERVER_ERROR,
+            Self::Answer(answer) => answer.status(),
         }
     }
 
@@ -175,6 +178,7 @@ impl ApiError {
             Self::NotFound(_) => "not-found",
             Self::Forbidden(_) => "forbidden",
             Self::Internal(_) => "internal",
+            Self::Answer(_) => "answer",
         }
     }
 
@@ -223,6 +227,7 @@ impl ApiError {
             Self::Internal(_) => "The server failed to handle the request; quote the \
                  correlation_id when reporting it."
                 .into(),
+            Self::Answer(_) => "".into(),
         }
     }
 
@@ -263,6 +268,9 @@ impl ApiError {
 
     /// The answer, in the route's format.
     pub(crate) fn render(self, format: ErrorFormat) -> Response<ResponseBody> {
+        if let Self::Answer(answer) = self {
+            return *answer;
+        }
         let correlation_id = self.log_internal();
         let mut response = match format {
             ErrorFormat::Problem => problem::render(&self, correlation_id),
