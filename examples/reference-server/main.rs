@@ -41,8 +41,8 @@ struct Cli {
 enum Command {
     /// Serve the contract over HTTP until Ctrl-C.
     Serve(ServeArgs),
-    /// Print an admin bearer token (scope `platform:admin`) for a tenant on stdout, creating the
-    /// tenant if it does not exist. Use the same --database and --issuer as the server.
+    /// Print an admin token for a tenant on stdout, creating the tenant if it does not exist. It
+    /// is valid on the platform routes only. Use the same --database and --issuer as the server.
     AdminToken(AdminTokenArgs),
 }
 

@@ -6,7 +6,7 @@ use http::{Method, StatusCode};
 use knogin::core::{AppId, ClientSecret};
 use serde_json::{Value, json};
 
-use crate::support::{Adapter, Db, TestServer, matrix};
+use crate::support::{TestServer, matrix};
 
 matrix!(
     scopes_list_the_catalog,
@@ -250,11 +250,10 @@ async fn rotating_a_secret_retires_the_old_one_at_once(server: &TestServer) {
     assert!(server.knogin.authenticate_client(&id, &new).await.unwrap());
 }
 
+matrix!(grace = 300; rotation_with_grace_keeps_the_old_secret_until_it_ends);
+
 /// With a configured grace period the old secret works until it ends (the test moves the clock).
-async fn grace(adapter: Adapter, db: Db) {
-    let Some(server) = TestServer::start_with(adapter, db, Duration::from_secs(300)).await else {
-        return eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set");
-    };
+async fn rotation_with_grace_keeps_the_old_secret_until_it_ends(server: &TestServer) {
     let token = server.admin_token("acme").await;
     let app = server.register(&token, "graceful").await;
     let id = AppId::parse(app["client_id"].as_str().unwrap()).unwrap();
@@ -305,14 +304,4 @@ async fn grace(adapter: Adapter, db: Db) {
             .await
             .unwrap()
     );
-}
-
-#[tokio::test]
-async fn rotation_grace_axum_sqlite() {
-    grace(Adapter::Axum, Db::Sqlite).await;
-}
-
-#[tokio::test]
-async fn rotation_grace_hyper_postgres() {
-    grace(Adapter::Hyper, Db::Postgres).await;
 }

@@ -89,13 +89,8 @@ pub const EMBEDDER_PATH: &str = "/hello";
 pub const EMBEDDER_BODY: &str = "hello from the embedder";
 
 impl TestServer {
-    /// A server on `adapter` and `db` with no secret-rotation grace; `None` when `db` is not
-    /// configured.
-    pub async fn start(adapter: Adapter, db: Db) -> Option<Self> {
-        Self::start_with(adapter, db, Duration::ZERO).await
-    }
-
-    /// A server whose rotated-out secrets keep working for `grace`.
+    /// A server on `adapter` and `db` whose rotated-out secrets keep working for `grace`; `None`
+    /// when `db` is not configured.
     pub async fn start_with(adapter: Adapter, db: Db, grace: Duration) -> Option<Self> {
         let database = match db {
             Db::Sqlite => knogin::store::testing::sqlite().await,
@@ -352,14 +347,19 @@ async fn serve_hyper(listener: TcpListener, knogin: Knogin) {
 }
 
 /// Runs each case through axum and hyper, on SQLite and PostgreSQL: one test per combination.
+/// `matrix!(grace = SECONDS; cases…)` starts the servers with that secret-rotation grace.
 macro_rules! matrix {
     ($($case:ident),* $(,)?) => {
+        $crate::support::matrix!(grace = 0; $($case),*);
+    };
+    (grace = $grace:expr; $($case:ident),* $(,)?) => {
         $(
             mod $case {
                 use $crate::support::{Adapter, Db, TestServer};
 
                 async fn run(adapter: Adapter, db: Db) {
-                    match TestServer::start(adapter, db).await {
+                    let grace = std::time::Duration::from_secs($grace);
+                    match TestServer::start_with(adapter, db, grace).await {
                         Some(server) => super::$case(&server).await,
                         None => eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set"),
                     }
