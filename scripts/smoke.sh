@@ -12,7 +12,8 @@ trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
 
 export KNOGIN_ISSUER="http://127.0.0.1:$port"
-token=$("$bin" admin-token --tenant acme 2>/dev/null)
+"$bin" migrate 2>/dev/null || { echo "smoke: migrate failed" >&2; exit 1; }
+token=$("$bin" admin-token --tenant acme --skip-migrations 2>/dev/null)
 "$bin" serve --bind "127.0.0.1:$port" 2>server.log &
 pid=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/.well-known/jwks.json" >/dev/null && break; sleep 0.2; done

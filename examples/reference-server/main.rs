@@ -44,6 +44,23 @@ enum Command {
     /// Print an admin token for a tenant on stdout, creating the tenant if it does not exist. It
     /// is valid on the platform routes only. Use the same --database and --issuer as the server.
     AdminToken(AdminTokenArgs),
+    /// Run the database migrations that have not run yet, then exit: for deployments whose
+    /// server role has no DDL rights (serve with --skip-migrations).
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, Args)]
+struct MigrateArgs {
+    /// The database: `sqlite://PATH` (created if missing) or `postgres://…`.
+    #[arg(
+        long,
+        env = "KNOGIN_DATABASE_URL",
+        default_value = "sqlite://knogin.db"
+    )]
+    database: String,
+    /// Allow a PostgreSQL server on another host without TLS required in its URL.
+    #[arg(long, env = "KNOGIN_ALLOW_PLAINTEXT_DATABASE")]
+    allow_plaintext_database: bool,
 }
 
 #[derive(Debug, Args)]
@@ -63,6 +80,10 @@ struct Common {
     /// such a URL is refused: add `sslmode=verify-full` (or `require`) to it instead.
     #[arg(long, env = "KNOGIN_ALLOW_PLAINTEXT_DATABASE")]
     allow_plaintext_database: bool,
+    /// Do not run the database migrations on start (run `migrate` when deploying instead), so
+    /// the database role needs no DDL rights.
+    #[arg(long, env = "KNOGIN_SKIP_MIGRATIONS")]
+    skip_migrations: bool,
 }
 
 #[derive(Debug, Args)]
@@ -111,6 +132,7 @@ async fn main() -> ExitCode {
     let result = match command {
         Command::Serve(args) => serve(args).await,
         Command::AdminToken(args) => admin_token(args).await,
+        Command::Migrate(args) => migrate(args).await,
     };
     stderr.flush();
     match result {
@@ -139,6 +161,7 @@ async fn open(common: &Common, key_refresh: Duration) -> Result<Knogin, BoxError
     let master_key = master_key::master_key(&common.database)?;
     let options = ConnectOptions {
         require_tls_for_remote: !common.allow_plaintext_database,
+        run_migrations: !common.skip_migrations,
         ..ConnectOptions::default()
     };
     let store = SqlxStore::connect_with(&common.database, &options).await?;
@@ -164,6 +187,16 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     // One log line per request, unless the filter leaves them out (then the layer is not paid for).
     let log_requests = tracing::enabled!(tracing::Level::INFO);
     serve::serve(listener, knogin, log_requests).await
+}
+
+async fn migrate(args: MigrateArgs) -> Result<(), BoxError> {
+    let options = ConnectOptions {
+        require_tls_for_remote: !args.allow_plaintext_database,
+        ..ConnectOptions::default()
+    };
+    SqlxStore::connect_with(&args.database, &options).await?;
+    tracing::info!(database = %knogin::store::redact(&args.database), "the database is migrated");
+    Ok(())
 }
 
 async fn admin_token(args: AdminTokenArgs) -> Result<(), BoxError> {

@@ -5,7 +5,7 @@ use knogin_core::apps::{App, Governance, GovernancePatch, GrantType, RedirectUri
 use knogin_core::store::{AppPage, AppStore, Cursor, StoreError};
 use knogin_core::{AppId, ScopeSet, ScopeToken, SecretHash, TenantId, Timestamp};
 
-use crate::{SqlxStore, store_error, with_pool};
+use crate::{SqlxStore, store_error, transaction, with_pool};
 
 /// The columns an [`AppRow`] reads, for `concat!` into literal SQL.
 macro_rules! app_columns {
@@ -81,15 +81,21 @@ impl AppStore for SqlxStore {
             "INSERT INTO app_secrets (client_id, secret_hash, created_at) VALUES ($1, $2, $3)";
         let grants: Vec<&str> = app.grant_types.iter().map(|g| g.as_str()).collect();
         let uris: Vec<&str> = app.redirect_uris.iter().map(RedirectUri::as_str).collect();
-        with_pool!(self, pool => async {
+        let scopes: Vec<&str> = app
+            .requested_scopes
+            .iter()
+            .map(ScopeToken::as_str)
+            .collect();
+        let (grants, uris, scopes) = (&to_json(&grants), &to_json(&uris), &to_json(&scopes));
+        with_pool!(self, pool => transaction(|| async move {
             let mut tx = pool.begin().await?;
             sqlx::query(INSERT_APP)
                 .bind(app.client_id.as_str())
                 .bind(app.tenant_id.as_str())
                 .bind(&app.name)
-                .bind(to_json(&grants))
-                .bind(to_json(&uris))
-                .bind(to_json(&app.requested_scopes.iter().map(ScopeToken::as_str).collect::<Vec<_>>()))
+                .bind(grants)
+                .bind(uris)
+                .bind(scopes)
                 .bind(app.governance.allow_service_tokens)
                 .bind(app.governance.enforce_pkce)
                 .bind(app.created_at.unix())
@@ -102,7 +108,7 @@ impl AppStore for SqlxStore {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await
-        }.await)
+        }).await)
         .map_err(store_error)
     }
 
@@ -211,7 +217,7 @@ impl AppStore for SqlxStore {
             WHERE client_id = $2 AND (expires_at IS NULL OR expires_at > $1)";
         const INSERT: &str =
             "INSERT INTO app_secrets (client_id, secret_hash, created_at) VALUES ($1, $2, $3)";
-        with_pool!(self, pool => async {
+        with_pool!(self, pool => transaction(|| async move {
             let mut tx = pool.begin().await?;
             let marked = sqlx::query(MARK)
                 .bind(now.unix())
@@ -237,7 +243,7 @@ impl AppStore for SqlxStore {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await.map(|()| true)
-        }.await)
+        }).await)
         .map_err(store_error)
     }
 

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use knogin_core::store::{KeyStore, RevocationStore, StoreError, StoredKey};
 use knogin_core::{KeyId, Timestamp};
 
-use crate::{SqlxStore, store_error, with_pool};
+use crate::{SqlxStore, store_error, transaction, with_pool};
 
 #[derive(sqlx::FromRow)]
 struct KeyRow {
@@ -42,12 +42,12 @@ impl KeyStore for SqlxStore {
         // The genesis row's primary key admits one first key per database; a racing instance
         // waits on it and fails with a unique violation, and its key insert rolls back too.
         const GENESIS: &str = "INSERT INTO signing_key_genesis (id, kid) VALUES (1, $1)";
-        let result = with_pool!(self, pool => async {
+        let result = with_pool!(self, pool => transaction(|| async move {
             let mut tx = pool.begin().await?;
             bind_key!(sqlx::query(INSERT_KEY), key).execute(&mut *tx).await?;
             sqlx::query(GENESIS).bind(key.kid.as_str()).execute(&mut *tx).await?;
             tx.commit().await
-        }.await);
+        }).await);
         match result.map_err(store_error) {
             Ok(()) => Ok(true),
             Err(StoreError::Conflict) => Ok(false),
@@ -63,7 +63,7 @@ impl KeyStore for SqlxStore {
     ) -> Result<(), StoreError> {
         const RETIRE: &str = "UPDATE signing_keys SET retires_at = $1, removed_at = $2 \
                               WHERE retires_at IS NULL";
-        with_pool!(self, pool => async {
+        with_pool!(self, pool => transaction(|| async move {
             let mut tx = pool.begin().await?;
             sqlx::query(RETIRE)
                 .bind(key.activates_at.unix())
@@ -72,7 +72,7 @@ impl KeyStore for SqlxStore {
                 .await?;
             bind_key!(sqlx::query(INSERT_KEY), key).execute(&mut *tx).await?;
             tx.commit().await
-        }.await)
+        }).await)
         .map_err(store_error)
     }
 

@@ -140,6 +140,10 @@ pub struct ConnectOptions {
     /// Whether to refuse a PostgreSQL server across a network without required TLS (default:
     /// `true`).
     pub require_tls_for_remote: bool,
+    /// Whether to run the embedded migrations on connect (default: `true`). Turn it off to run
+    /// the server with a role that has no DDL rights, and migrate with [`SqlxStore::migrate`] (as
+    /// a role that has them) when deploying.
+    pub run_migrations: bool,
 }
 
 impl Default for ConnectOptions {
@@ -148,6 +152,7 @@ impl Default for ConnectOptions {
             max_connections: None,
             acquire_timeout: Duration::from_secs(5),
             require_tls_for_remote: true,
+            run_migrations: true,
         }
     }
 }
@@ -216,7 +221,7 @@ impl SqlxStore {
                 .connect_with(sqlite)
                 .await
                 .map_err(ConnectError::Connect)?;
-            Self::from_sqlite_pool(pool).await
+            Self::with_backend(Backend::Sqlite(pool), options.run_migrations).await
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             if options.require_tls_for_remote && transport(url) == Transport::Plaintext {
                 return Err(ConnectError::Plaintext(redact(url)));
@@ -227,7 +232,7 @@ impl SqlxStore {
                 .connect(url)
                 .await
                 .map_err(ConnectError::Connect)?;
-            Self::from_postgres_pool(pool).await
+            Self::with_backend(Backend::Postgres(pool), options.run_migrations).await
         } else {
             Err(ConnectError::UnsupportedUrl(redact(url)))
         }
@@ -236,25 +241,31 @@ impl SqlxStore {
     /// A store on a SQLite pool you configured, after running the migrations. Turn foreign keys
     /// on in its options.
     pub async fn from_sqlite_pool(pool: SqlitePool) -> Result<Self, ConnectError> {
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .map_err(ConnectError::Migrate)?;
-        Ok(Self {
-            backend: Backend::Sqlite(pool),
-        })
+        Self::with_backend(Backend::Sqlite(pool), true).await
     }
 
     /// A store on a PostgreSQL pool you configured (e.g. with a `search_path`), after running the
     /// migrations. Concurrent starts are safe: the migrator takes an advisory lock.
     pub async fn from_postgres_pool(pool: PgPool) -> Result<Self, ConnectError> {
-        sqlx::migrate!("./migrations/postgres")
-            .run(&pool)
-            .await
-            .map_err(ConnectError::Migrate)?;
-        Ok(Self {
-            backend: Backend::Postgres(pool),
-        })
+        Self::with_backend(Backend::Postgres(pool), true).await
+    }
+
+    async fn with_backend(backend: Backend, migrate: bool) -> Result<Self, ConnectError> {
+        let store = Self { backend };
+        if migrate {
+            store.migrate().await?;
+        }
+        Ok(store)
+    }
+
+    /// Runs the embedded migrations that have not run yet (the PostgreSQL migrator takes an
+    /// advisory lock, so instances may do it at once).
+    pub async fn migrate(&self) -> Result<(), ConnectError> {
+        match &self.backend {
+            Backend::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await,
+            Backend::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
+        }
+        .map_err(ConnectError::Migrate)
     }
 
     /// The SQLite pool, when the store is on SQLite: to run your own queries on the same database.
@@ -292,6 +303,35 @@ fn create_private(path: &std::path::Path) {
         .create_new(true)
         .mode(0o600)
         .open(path);
+}
+
+/// How many times a transaction is tried when the database aborts it as a serialization failure.
+const TRANSACTION_ATTEMPTS: u32 = 5;
+
+/// Whether `e` is PostgreSQL aborting a transaction that raced another (SQLSTATE 40001 under
+/// REPEATABLE READ or SERIALIZABLE, or 40P01, a deadlock): running it again is the remedy.
+fn is_serialization_failure(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40001" | "40P01")))
+}
+
+/// Runs the transaction `attempt` until it commits or fails otherwise than by a serialization
+/// failure (at most [`TRANSACTION_ATTEMPTS`] times), so a server whose default isolation is
+/// stricter than READ COMMITTED answers racing writes instead of failing them.
+pub(crate) async fn transaction<T, F, Fut>(mut attempt: F) -> Result<T, sqlx::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(e) if is_serialization_failure(&e) && tries < TRANSACTION_ATTEMPTS => {
+                tracing::debug!(error = %e, tries, "retrying a transaction");
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// A sqlx error as a store error: unique violations are conflicts, foreign-key violations a

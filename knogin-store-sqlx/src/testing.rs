@@ -48,6 +48,12 @@ pub async fn sqlite() -> TestDatabase {
 /// A migrated PostgreSQL store in a new schema of the server named by
 /// `KNOGIN_TEST_POSTGRES_URL`, or `None` when the variable is not set.
 pub async fn postgres() -> Option<TestDatabase> {
+    postgres_with(&[]).await
+}
+
+/// Like [`postgres`], with these session settings on every connection (e.g.
+/// `("default_transaction_isolation", "serializable")`).
+pub async fn postgres_with(settings: &[(&str, &str)]) -> Option<TestDatabase> {
     let url = std::env::var(POSTGRES_URL_VAR).ok()?;
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let nanos = SystemTime::now()
@@ -71,7 +77,8 @@ pub async fn postgres() -> Option<TestDatabase> {
     admin.close().await;
     let options = PgConnectOptions::from_str(&url)
         .expect("a PostgreSQL URL")
-        .options([("search_path", schema.as_str())]);
+        .options([("search_path", schema.as_str())])
+        .options(settings.iter().copied());
     let pool = PgPoolOptions::new()
         .max_connections(4)
         .connect_with(options)

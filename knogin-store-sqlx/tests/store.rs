@@ -153,3 +153,35 @@ async fn first_starts_on_one_postgres_database_agree_on_one_key() {
         None => eprintln!("skipped: {} is not set", testing::POSTGRES_URL_VAR),
     }
 }
+
+#[tokio::test]
+async fn racing_writes_commit_under_serializable_isolation() {
+    let settings = [("default_transaction_isolation", "serializable")];
+    let Some(db) = testing::postgres_with(&settings).await else {
+        return eprintln!("skipped: {} is not set", testing::POSTGRES_URL_VAR);
+    };
+    let isolation: String = sqlx::query_scalar("SHOW default_transaction_isolation")
+        .fetch_one(db.postgres_pool().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(isolation, "serializable");
+    // Racing rotations abort one another with SQLSTATE 40001 here; the store runs them again.
+    knogin_core::store::conformance::racing_rotations_leave_one_valid_secret(&*db).await;
+    knogin_core::store::conformance::racing_first_keys_have_one_winner(&*db).await;
+}
+
+#[tokio::test]
+async fn a_store_can_connect_without_migrating_and_migrate_later() {
+    use knogin_core::store::TenantStore as _;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("later.db").display());
+    let options = ConnectOptions {
+        run_migrations: false,
+        ..ConnectOptions::default()
+    };
+    let store = SqlxStore::connect_with(&url, &options).await.unwrap();
+    let tenant = knogin_core::TenantId::parse("t").unwrap();
+    assert!(store.tenant_exists(&tenant).await.is_err(), "no tables yet");
+    store.migrate().await.unwrap();
+    assert!(!store.tenant_exists(&tenant).await.unwrap());
+}
