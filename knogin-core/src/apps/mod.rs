@@ -6,5 +6,6 @@ mod operations;
 mod registration;
 
 pub use error::AppError;
+pub(crate) use model::is_loopback;
 pub use model::{App, Governance, GovernancePatch, GrantType, PreviousSecrets, RedirectUri};
 pub use registration::{MAX_NAME_CHARS, MAX_REDIRECT_URIS, Registration};

@@ -104,7 +104,8 @@ impl RedirectUri {
     }
 }
 
-fn is_loopback(url: &url::Url) -> bool {
+/// Whether `url`'s host is a loopback address or `localhost`.
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),

@@ -166,11 +166,7 @@ impl KeyRing {
         if !entries.iter().any(|e| e.activates_at <= now) {
             return Err(KeyRingError::NoActiveKey);
         }
-        let set = JwkSet {
-            keys: entries.iter().map(|e| e.key.public_jwk()).collect(),
-        };
-        let jwks = Bytes::from(serde_json::to_vec(&set).expect("a JWK set serializes"));
-        Ok(Self::index(entries, jwks))
+        Ok(Self::index(entries))
     }
 
     /// A ring of `keys`, all active since the beginning of time; the last one signs. For tests
@@ -193,14 +189,15 @@ impl KeyRing {
                 }
             })
             .collect::<Vec<_>>();
+        Self::index(entries)
+    }
+
+    /// The ring of `entries`: indexed by kid, with its JWK set serialized once.
+    fn index(entries: Vec<Entry>) -> Self {
         let set = JwkSet {
             keys: entries.iter().map(|e| e.key.public_jwk()).collect(),
         };
         let jwks = Bytes::from(serde_json::to_vec(&set).expect("a JWK set serializes"));
-        Self::index(entries, jwks)
-    }
-
-    fn index(entries: Vec<Entry>, jwks: Bytes) -> Self {
         let by_kid = entries
             .iter()
             .enumerate()

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Inner, KeySettings, Knogin, Live};
+use crate::apps::is_loopback;
 use crate::clock::{Clock, SystemClock};
 use crate::http::UserAuthenticator;
 use crate::keys::{KeyRing, KeyRingError, MasterKey};
@@ -80,13 +81,7 @@ fn valid_issuer(issuer: &str) -> bool {
     let Ok(url) = url::Url::parse(issuer) else {
         return false;
     };
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    };
-    let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && loopback);
+    let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && is_loopback(&url));
     scheme_ok && url.host().is_some() && url.query().is_none() && url.fragment().is_none()
 }
 

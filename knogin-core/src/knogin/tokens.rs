@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use super::Knogin;
 use super::builder::{BuildError, Builder};
+use crate::clock::Timestamp;
 use crate::id::TenantId;
-use crate::keys::MasterKey;
+use crate::keys::{KeyRing, MasterKey};
 use crate::scope::{ADMIN_SCOPE, ScopeSet};
 use crate::store::{Store, StoreError};
 use crate::token::{self, AccessClaims, AccessToken, Audience, TokenError, TokenGrant, TokenKind};
@@ -118,25 +119,35 @@ impl Knogin {
     /// Returns its claims and kind.
     pub async fn verify_token(&self, token: &str) -> Result<(AccessClaims, TokenKind), TokenError> {
         let ring = self.live_keys().await;
-        let verified = token::verify(
-            &ring,
-            &self.0.issuer,
-            &self.0.audiences,
-            &self.0.admin_audience,
-            self.0.clock.now(),
-            token,
-        )?;
+        let verified = self.check(&ring, self.0.clock.now(), token)?;
         if self.0.live.is_revoked(&verified.0.jti) {
             return Err(TokenError::Revoked);
         }
         Ok(verified)
     }
 
+    /// The signature, type, issuer, audience and time checks of `token` against `ring` at `now`.
+    fn check(
+        &self,
+        ring: &KeyRing,
+        now: Timestamp,
+        token: &str,
+    ) -> Result<(AccessClaims, TokenKind), TokenError> {
+        token::verify(
+            ring,
+            &self.0.issuer,
+            &self.0.audiences,
+            &self.0.admin_audience,
+            now,
+            token,
+        )
+    }
+
     /// Revokes the token with these claims: it is refused at once on this instance, and on every
     /// other instance sharing the store within its key-refresh interval.
     pub async fn revoke_token(&self, claims: &AccessClaims) -> Result<(), StoreError> {
         let now = self.0.clock.now();
-        let expires_at = crate::clock::Timestamp::from_unix(claims.exp);
+        let expires_at = Timestamp::from_unix(claims.exp);
         self.0
             .store
             .revoke_token(&claims.jti, expires_at, now)
@@ -166,15 +177,8 @@ impl Knogin {
             &grant,
             TokenKind::Access,
         );
-        token::verify(
-            &ring,
-            &self.0.issuer,
-            &self.0.audiences,
-            &self.0.admin_audience,
-            now,
-            token.expose(),
-        )
-        .map(|_| ())
-        .map_err(BuildError::SelfTest)
+        self.check(&ring, now, token.expose())
+            .map(|_| ())
+            .map_err(BuildError::SelfTest)
     }
 }
