@@ -46,11 +46,12 @@ enum Command {
     AdminToken(AdminTokenArgs),
     /// Run the database migrations that have not run yet, then exit: for deployments whose
     /// server role has no DDL rights (serve with --skip-migrations).
-    Migrate(MigrateArgs),
+    Migrate(Database),
 }
 
+/// Where the data lives; `migrate` takes only this.
 #[derive(Debug, Args)]
-struct MigrateArgs {
+struct Database {
     /// The database: `sqlite://PATH` (created if missing) or `postgres://…`.
     #[arg(
         long,
@@ -58,28 +59,32 @@ struct MigrateArgs {
         default_value = "sqlite://knogin.db"
     )]
     database: String,
-    /// Allow a PostgreSQL server on another host without TLS required in its URL.
-    #[arg(long, env = "KNOGIN_ALLOW_PLAINTEXT_DATABASE")]
-    allow_plaintext_database: bool,
-}
-
-#[derive(Debug, Args)]
-struct Common {
-    /// The database: `sqlite://PATH` (created if missing) or `postgres://…`.
-    #[arg(
-        long,
-        env = "KNOGIN_DATABASE_URL",
-        default_value = "sqlite://knogin.db"
-    )]
-    database: String,
-    /// The issuer URL, used verbatim as the tokens' `iss` and `aud`: https, or http to a
-    /// loopback host.
-    #[arg(long, env = "KNOGIN_ISSUER", default_value = "http://127.0.0.1:8080")]
-    issuer: String,
     /// Allow a PostgreSQL server on another host without TLS required in its URL. Without this,
     /// such a URL is refused: add `sslmode=verify-full` (or `require`) to it instead.
     #[arg(long, env = "KNOGIN_ALLOW_PLAINTEXT_DATABASE")]
     allow_plaintext_database: bool,
+}
+
+impl Database {
+    /// Opens the store, migrating it unless told not to.
+    async fn connect(&self, run_migrations: bool) -> Result<SqlxStore, BoxError> {
+        let options = ConnectOptions {
+            require_tls_for_remote: !self.allow_plaintext_database,
+            run_migrations,
+            ..ConnectOptions::default()
+        };
+        Ok(SqlxStore::connect_with(&self.database, &options).await?)
+    }
+}
+
+#[derive(Debug, Args)]
+struct Common {
+    #[command(flatten)]
+    db: Database,
+    /// The issuer URL, used verbatim as the tokens' `iss` and `aud`: https, or http to a
+    /// loopback host.
+    #[arg(long, env = "KNOGIN_ISSUER", default_value = "http://127.0.0.1:8080")]
+    issuer: String,
     /// Do not run the database migrations on start (run `migrate` when deploying instead), so
     /// the database role needs no DDL rights.
     #[arg(long, env = "KNOGIN_SKIP_MIGRATIONS")]
@@ -158,13 +163,8 @@ impl ServeArgs {
 }
 
 async fn open(common: &Common, key_refresh: Duration) -> Result<Knogin, BoxError> {
-    let master_key = master_key::master_key(&common.database)?;
-    let options = ConnectOptions {
-        require_tls_for_remote: !common.allow_plaintext_database,
-        run_migrations: !common.skip_migrations,
-        ..ConnectOptions::default()
-    };
-    let store = SqlxStore::connect_with(&common.database, &options).await?;
+    let master_key = master_key::master_key(&common.db.database)?;
+    let store = common.db.connect(!common.skip_migrations).await?;
     let knogin = Knogin::builder(common.issuer.clone(), Arc::new(store), master_key)
         .scopes(ScopeCatalog::reference())
         .key_refresh(key_refresh)
@@ -180,7 +180,7 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     tracing::info!(
         address = %args.bind,
         issuer = knogin.issuer(),
-        database = %knogin::store::redact(&args.common.database),
+        database = %knogin::store::redact(&args.common.db.database),
         keys = %kids.join(" "),
         "serving the Knogin contract"
     );
@@ -189,13 +189,9 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     serve::serve(listener, knogin, log_requests).await
 }
 
-async fn migrate(args: MigrateArgs) -> Result<(), BoxError> {
-    let options = ConnectOptions {
-        require_tls_for_remote: !args.allow_plaintext_database,
-        ..ConnectOptions::default()
-    };
-    SqlxStore::connect_with(&args.database, &options).await?;
-    tracing::info!(database = %knogin::store::redact(&args.database), "the database is migrated");
+async fn migrate(db: Database) -> Result<(), BoxError> {
+    db.connect(true).await?;
+    tracing::info!(database = %knogin::store::redact(&db.database), "the database is migrated");
     Ok(())
 }
 
