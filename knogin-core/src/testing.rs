@@ -9,6 +9,7 @@ pub const OTHER_FIXTURE_KEY: &[u8] = include_bytes!("../fixtures/rsa-2048-2.pk8.
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::apps::Registration;
 use crate::clock::Clock;
 use crate::keys::MasterKey;
 use crate::knogin::{Builder, Knogin};
@@ -26,6 +27,16 @@ pub fn builder(store: Arc<dyn Store>, master_key: MasterKey, clock: Arc<dyn Cloc
         .clock(clock)
         .scopes(ScopeCatalog::reference())
         .initial_signing_key(FIXTURE_KEY.to_vec())
+}
+
+/// A valid client-credentials registration: "Case sync connector", scope `webhooks:write`.
+pub fn registration() -> Registration {
+    Registration {
+        name: "Case sync connector".into(),
+        grant_types: vec!["client_credentials".into()],
+        redirect_uris: vec![],
+        requested_scopes: vec!["webhooks:write".into()],
+    }
 }
 
 /// A handle on a fresh [`MemoryStore`] with the given clock and secret-rotation grace.

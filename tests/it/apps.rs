@@ -132,6 +132,14 @@ async fn registration_names_every_bad_field(server: &TestServer) {
             vec!["redirect_uris", "scopes", "name", "grant_types[0]"],
         ),
         (json!(["not", "an", "object"]), vec!["body"]),
+        (
+            json!({"name": "evil\u{202e}gpj.exe", "grant_types": ["client_credentials"]}),
+            vec!["name"],
+        ),
+        (
+            json!({"name": "a", "grant_types": ["authorization_code"], "redirect_uris": ["https://a.example/cb\n", "https://A.example:443/cb"]}),
+            vec!["redirect_uris[0]", "redirect_uris[1]"],
+        ),
     ];
     for (body, fields) in cases {
         let response = server

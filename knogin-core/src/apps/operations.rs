@@ -161,14 +161,8 @@ mod tests {
         async fn new(grace: Duration) -> Self {
             let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
             let knogin = test_knogin_with(clock.clone(), grace).await;
-            let registration = Registration {
-                name: "Case sync connector".into(),
-                grant_types: vec!["client_credentials".into()],
-                redirect_uris: vec![],
-                requested_scopes: vec!["webhooks:write".into()],
-            };
             let (app, secret) = knogin
-                .register_app(&tenant("t1"), registration)
+                .register_app(&tenant("t1"), crate::testing::registration())
                 .await
                 .unwrap();
             Self {

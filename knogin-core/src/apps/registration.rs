@@ -173,12 +173,7 @@ mod tests {
     use super::*;
 
     fn valid() -> Registration {
-        Registration {
-            name: "Case sync connector".into(),
-            grant_types: vec!["client_credentials".into()],
-            redirect_uris: vec![],
-            requested_scopes: vec!["webhooks:write".into()],
-        }
+        crate::testing::registration()
     }
 
     fn check(r: Registration) -> Result<App, ValidationErrors> {

@@ -112,8 +112,7 @@ impl Ctx {
             .bytes(BodyKind::Json, false)
             .await?
             .ok_or(ApiError::EmptyBody(BodyKind::Json))?;
-        let (value, repeated) = body::parse_json(&bytes)?;
-        Parsed::new(value, repeated)
+        Parsed::from_json(&bytes)
     }
 
     /// Like [`Ctx::json`], for a route whose body is optional: no body (or a blank one) is
@@ -122,10 +121,7 @@ impl Ctx {
         &mut self,
     ) -> Result<Parsed<T>, ApiError> {
         match self.bytes(BodyKind::Json, true).await? {
-            Some(bytes) => {
-                let (value, repeated) = body::parse_json(&bytes)?;
-                Parsed::new(value, repeated)
-            }
+            Some(bytes) => Parsed::from_json(&bytes),
             None => Ok(Parsed::empty()),
         }
     }

@@ -19,8 +19,14 @@ pub(crate) struct Parsed<T> {
 }
 
 impl<T: FromFields> Parsed<T> {
+    /// Reads `T` out of a JSON document.
+    pub(crate) fn from_json(bytes: &[u8]) -> Result<Self, ApiError> {
+        let (value, repeated) = super::body::parse_json(bytes)?;
+        Self::new(value, repeated)
+    }
+
     /// Reads `T` out of `value`, which must be an object; `repeated` are members given twice.
-    pub(crate) fn new(value: Value, repeated: Vec<String>) -> Result<Self, ApiError> {
+    fn new(value: Value, repeated: Vec<String>) -> Result<Self, ApiError> {
         let Value::Object(map) = value else {
             let mut errors = ValidationErrors::default();
             errors.push("body", "must be a JSON object");

@@ -18,7 +18,6 @@ use super::access::{
 use super::ctx::Ctx;
 use super::table::{Lookup, Table, route};
 use super::{Reply, ResponseBody, TABLE, dispatch, json};
-use crate::apps::Registration;
 use crate::clock::{ManualClock, Timestamp};
 use crate::keys::MasterKey;
 use crate::store::memory::MemoryStore;
@@ -238,14 +237,8 @@ async fn a_panicking_handler_answers_an_opaque_500() {
 
 /// A registered client-credentials app in tenant `acme`: its id and secret.
 async fn registered(knogin: &Knogin) -> (String, ClientSecret) {
-    let registration = Registration {
-        name: "Client".into(),
-        grant_types: vec!["client_credentials".into()],
-        redirect_uris: vec![],
-        requested_scopes: vec!["webhooks:read".into()],
-    };
     let (app, secret) = knogin
-        .register_app(&tenant("acme"), registration)
+        .register_app(&tenant("acme"), crate::testing::registration())
         .await
         .unwrap();
     (app.client_id.as_str().to_owned(), secret)
