@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example reference-server                      # serve on 127.0.0.1:8080
 //! cargo run --release --example reference-server -- admin-token --tenant acme
+//! cargo run --release --example reference-server -- rotate-keys --signing-alg ES256
 //! ```
 
 mod log;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use knogin::core::{Knogin, ScopeCatalog, TenantId};
+use knogin::core::{Clock as _, Knogin, ScopeCatalog, SigningAlgorithm, SystemClock, TenantId};
 use knogin::store::{ConnectOptions, SqlxStore};
 
 /// The Knogin reference server: app registration, scopes, governance, client secrets and JWKS,
@@ -47,6 +48,11 @@ enum Command {
     /// Run the database migrations that have not run yet, then exit: for deployments whose
     /// server role has no DDL rights (serve with --skip-migrations).
     Migrate(Database),
+    /// Add a signing key and print its kid. It is published in the JWKS now and signs once every
+    /// verifier has had time to fetch it (the JWKS max-age plus the key-refresh interval); the
+    /// keys it replaces stay published until every token they signed has expired. Running
+    /// servers on the same database follow without a restart.
+    RotateKeys(RotateKeysArgs),
 }
 
 /// Where the data lives; `migrate` takes only this.
@@ -89,6 +95,10 @@ struct Common {
     /// the database role needs no DDL rights.
     #[arg(long, env = "KNOGIN_SKIP_MIGRATIONS")]
     skip_migrations: bool,
+    /// The algorithm of the signing key created on a new database: RS256, ES256 or EdDSA. A
+    /// database that has keys keeps them: use `rotate-keys --signing-alg` to switch.
+    #[arg(long, env = "KNOGIN_SIGNING_ALG", default_value = "RS256")]
+    signing_alg: SigningAlgorithm,
 }
 
 #[derive(Debug, Args)]
@@ -116,6 +126,15 @@ struct AdminTokenArgs {
     common: Common,
 }
 
+#[derive(Debug, Args)]
+struct RotateKeysArgs {
+    /// The new key's algorithm: RS256, ES256 or EdDSA (default: that of the key signing now).
+    #[arg(long)]
+    signing_alg: Option<SigningAlgorithm>,
+    #[command(flatten)]
+    db: Database,
+}
+
 type BoxError = Box<dyn Error + Send + Sync>;
 
 #[tokio::main]
@@ -138,6 +157,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => serve(args).await,
         Command::AdminToken(args) => admin_token(args).await,
         Command::Migrate(args) => migrate(args).await,
+        Command::RotateKeys(args) => rotate_keys(args).await,
     };
     stderr.flush();
     match result {
@@ -168,15 +188,29 @@ async fn open(common: &Common, key_refresh: Duration) -> Result<Knogin, BoxError
     let knogin = Knogin::builder(common.issuer.clone(), Arc::new(store), master_key)
         .scopes(ScopeCatalog::reference())
         .key_refresh(key_refresh)
+        .signing_algorithm(common.signing_alg)
         .build()
         .await?;
     Ok(knogin)
+}
+
+/// The algorithm of the key signing now.
+fn signing_algorithm(knogin: &Knogin) -> SigningAlgorithm {
+    knogin.keys().signer(SystemClock.now()).algorithm()
 }
 
 async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     let knogin = open(&args.common, Duration::from_secs(args.key_refresh)).await?;
     let listener = serve::bind(args.bind).await?;
     let kids: Vec<String> = knogin.keys().kids().map(ToString::to_string).collect();
+    let signing = signing_algorithm(&knogin);
+    if signing != args.common.signing_alg {
+        tracing::warn!(
+            "--signing-alg is {} but the database's key signs with {signing}: run `rotate-keys --signing-alg {}` to switch",
+            args.common.signing_alg,
+            args.common.signing_alg,
+        );
+    }
     tracing::info!(
         address = %args.bind,
         issuer = knogin.issuer(),
@@ -192,6 +226,23 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
 async fn migrate(db: Database) -> Result<(), BoxError> {
     db.connect(true).await?;
     tracing::info!(database = %knogin::store::redact(&db.database), "the database is migrated");
+    Ok(())
+}
+
+async fn rotate_keys(args: RotateKeysArgs) -> Result<(), BoxError> {
+    let common = Common {
+        db: args.db,
+        issuer: "http://127.0.0.1".to_owned(),
+        skip_migrations: false,
+        // The first key, if the database has none yet.
+        signing_alg: args.signing_alg.unwrap_or_default(),
+    };
+    let knogin = open(&common, knogin::core::DEFAULT_KEY_REFRESH).await?;
+    let algorithm = args
+        .signing_alg
+        .unwrap_or_else(|| signing_algorithm(&knogin));
+    let kid = knogin.rotate_signing_key_to(algorithm).await?;
+    println!("{kid}");
     Ok(())
 }
 

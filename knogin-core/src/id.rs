@@ -111,6 +111,13 @@ impl KeyId {
 
 text_id!(KeyId);
 
+/// Lets a ring look a token's `kid` up without allocating one (`Hash` and `Eq` agree with `str`'s).
+impl std::borrow::Borrow<str> for KeyId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ pub mod http;
 mod id;
 pub mod keys;
 mod knogin;
+pub mod oauth;
 mod random;
 pub mod scope;
 mod secret;
@@ -31,9 +32,10 @@ pub mod validation;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use id::{AppId, KeyId, TenantId};
+pub use keys::SigningAlgorithm;
 pub use knogin::{
     BuildError, Builder, DEFAULT_ADMIN_TOKEN_TTL, DEFAULT_BODY_LIMIT, DEFAULT_KEY_REFRESH, Knogin,
-    MAX_ADMIN_TOKEN_TTL, MAX_SECRET_ROTATION_GRACE, MintError,
+    MAX_ADMIN_TOKEN_TTL, MAX_SECRET_ROTATION_GRACE, MAX_TOKEN_LIFETIME, MintError,
 };
 pub use scope::{ADMIN_SCOPE, Scope, ScopeCatalog, ScopeSet, ScopeToken};
 pub use secret::{ClientSecret, SecretHash};

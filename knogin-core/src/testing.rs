@@ -9,11 +9,14 @@ pub const OTHER_FIXTURE_KEY: &[u8] = include_bytes!("../fixtures/rsa-2048-2.pk8.
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::apps::Registration;
+use crate::apps::{App, Governance, GrantType, Registration};
 use crate::clock::Clock;
+use crate::clock::Timestamp;
+use crate::id::{AppId, TenantId};
 use crate::keys::MasterKey;
 use crate::knogin::{Builder, Knogin};
 use crate::scope::ScopeCatalog;
+use crate::scope::ScopeSet;
 use crate::store::Store;
 use crate::store::memory::MemoryStore;
 
@@ -36,6 +39,21 @@ pub fn registration() -> Registration {
         grant_types: vec!["client_credentials".into()],
         redirect_uris: vec![],
         requested_scopes: vec!["webhooks:write".into()],
+    }
+}
+
+/// An app of tenant `t1` registered for client credentials with `scopes` approved, not stored:
+/// for policy tests.
+pub fn app_with_scopes<const N: usize>(scopes: [&str; N]) -> App {
+    App {
+        client_id: AppId::generate(),
+        tenant_id: TenantId::parse("t1").expect("a valid tenant id"),
+        name: "Case sync connector".into(),
+        grant_types: vec![GrantType::ClientCredentials],
+        redirect_uris: vec![],
+        requested_scopes: ScopeSet::new(scopes).expect("scope tokens"),
+        created_at: Timestamp::from_unix(1_800_000_000),
+        governance: Governance::default(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Apps and their client secrets.
 
 use async_trait::async_trait;
-use knogin_core::apps::{App, Governance, GovernancePatch, GrantType, RedirectUri};
+use knogin_core::apps::{App, Governance, GovernancePatch, GrantType, Override, RedirectUri};
 use knogin_core::store::{AppPage, AppStore, Cursor, StoreError};
 use knogin_core::{AppId, ScopeSet, ScopeToken, SecretHash, TenantId, Timestamp};
 
@@ -11,25 +11,26 @@ use crate::{SqlxStore, store_error, transaction, with_pool};
 macro_rules! app_columns {
     () => {
         "seq, client_id, tenant_id, name, grant_types, redirect_uris, requested_scopes, \
-         allow_service_tokens, enforce_pkce, created_at"
+         allow_service_tokens, enforce_pkce, access_token_ttl, created_at"
     };
 }
 
 #[derive(sqlx::FromRow)]
-struct AppRow {
-    seq: i64,
-    client_id: String,
-    tenant_id: String,
-    name: String,
-    grant_types: String,
-    redirect_uris: String,
-    requested_scopes: String,
-    allow_service_tokens: bool,
-    enforce_pkce: bool,
-    created_at: i64,
+pub(crate) struct AppRow {
+    pub(crate) seq: i64,
+    pub(crate) client_id: String,
+    pub(crate) tenant_id: String,
+    pub(crate) name: String,
+    pub(crate) grant_types: String,
+    pub(crate) redirect_uris: String,
+    pub(crate) requested_scopes: String,
+    pub(crate) allow_service_tokens: bool,
+    pub(crate) enforce_pkce: bool,
+    pub(crate) access_token_ttl: Option<i64>,
+    pub(crate) created_at: i64,
 }
 
-fn corrupt(what: &str, value: &str) -> StoreError {
+pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {value:?}"))
 }
 
@@ -61,6 +62,12 @@ impl TryFrom<AppRow> for App {
             governance: Governance {
                 allow_service_tokens: row.allow_service_tokens,
                 enforce_pkce: row.enforce_pkce,
+                access_token_ttl: row
+                    .access_token_ttl
+                    .map(|t| {
+                        u32::try_from(t).map_err(|_| corrupt("access_token_ttl", &t.to_string()))
+                    })
+                    .transpose()?,
             },
         })
     }
@@ -75,8 +82,8 @@ impl AppStore for SqlxStore {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn insert_app(&self, app: &App, secret: &SecretHash) -> Result<(), StoreError> {
         const INSERT_APP: &str = "INSERT INTO apps (client_id, tenant_id, name, grant_types, \
-            redirect_uris, requested_scopes, allow_service_tokens, enforce_pkce, created_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+            redirect_uris, requested_scopes, allow_service_tokens, enforce_pkce, access_token_ttl, \
+            created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
         const INSERT_SECRET: &str =
             "INSERT INTO app_secrets (client_id, secret_hash, created_at) VALUES ($1, $2, $3)";
         let grants: Vec<&str> = app.grant_types.iter().map(|g| g.as_str()).collect();
@@ -98,6 +105,7 @@ impl AppStore for SqlxStore {
                 .bind(scopes)
                 .bind(app.governance.allow_service_tokens)
                 .bind(app.governance.enforce_pkce)
+                .bind(app.governance.access_token_ttl.map(i64::from))
                 .bind(app.created_at.unix())
                 .execute(&mut *tx)
                 .await?;
@@ -122,17 +130,6 @@ impl AppStore for SqlxStore {
         let row: Option<AppRow> = with_pool!(self, pool => sqlx::query_as(SQL)
             .bind(id.as_str())
             .bind(tenant.as_str())
-            .fetch_optional(pool)
-            .await)
-        .map_err(store_error)?;
-        row.map(App::try_from).transpose()
-    }
-
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    async fn find_app(&self, id: &AppId) -> Result<Option<App>, StoreError> {
-        const SQL: &str = concat!("SELECT ", app_columns!(), " FROM apps WHERE client_id = $1");
-        let row: Option<AppRow> = with_pool!(self, pool => sqlx::query_as(SQL)
-            .bind(id.as_str())
             .fetch_optional(pool)
             .await)
         .map_err(store_error)?;
@@ -180,23 +177,27 @@ impl AppStore for SqlxStore {
         id: &AppId,
         patch: GovernancePatch,
     ) -> Result<Option<Governance>, StoreError> {
-        const SQL: &str = "UPDATE apps SET \
+        const SQL: &str = concat!(
+            "UPDATE apps SET \
             allow_service_tokens = COALESCE($1, allow_service_tokens), \
-            enforce_pkce = COALESCE($2, enforce_pkce) \
-            WHERE client_id = $3 AND tenant_id = $4 \
-            RETURNING allow_service_tokens, enforce_pkce";
-        let row: Option<(bool, bool)> = with_pool!(self, pool => sqlx::query_as(SQL)
+            enforce_pkce = COALESCE($2, enforce_pkce), \
+            access_token_ttl = CASE WHEN $3 THEN $4 ELSE access_token_ttl END \
+            WHERE client_id = $5 AND tenant_id = $6 RETURNING ",
+            app_columns!()
+        );
+        let ttl = patch.access_token_ttl;
+        let row: Option<AppRow> = with_pool!(self, pool => sqlx::query_as(SQL)
             .bind(patch.allow_service_tokens)
             .bind(patch.enforce_pkce)
+            .bind(ttl.is_some())
+            .bind(ttl.and_then(Override::value).map(i64::from))
             .bind(id.as_str())
             .bind(tenant.as_str())
             .fetch_optional(pool)
             .await)
         .map_err(store_error)?;
-        Ok(row.map(|(allow_service_tokens, enforce_pkce)| Governance {
-            allow_service_tokens,
-            enforce_pkce,
-        }))
+        row.map(|r| App::try_from(r).map(|app| app.governance))
+            .transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
@@ -245,27 +246,5 @@ impl AppStore for SqlxStore {
             tx.commit().await.map(|()| true)
         }).await)
         .map_err(store_error)
-    }
-
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    async fn valid_secrets(
-        &self,
-        id: &AppId,
-        now: Timestamp,
-    ) -> Result<Vec<SecretHash>, StoreError> {
-        const SQL: &str = "SELECT secret_hash FROM app_secrets \
-            WHERE client_id = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY id";
-        let rows: Vec<Vec<u8>> = with_pool!(self, pool => sqlx::query_scalar(SQL)
-            .bind(id.as_str())
-            .bind(now.unix())
-            .fetch_all(pool)
-            .await)
-        .map_err(store_error)?;
-        rows.iter()
-            .map(|h| {
-                SecretHash::from_bytes(h)
-                    .ok_or_else(|| StoreError::Corrupt("secret hash length".into()))
-            })
-            .collect()
     }
 }

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 mod apps;
+mod client_auth;
 mod keys;
 mod tenants;
 #[cfg(feature = "test-util")]

@@ -1,10 +1,10 @@
 //! What the SQL store promises beyond the conformance suite: how it opens SQLite, and that
 //! processes starting together on one database agree on one signing key.
 
-use knogin_core::Timestamp;
 use knogin_core::keys::{KeyRing, MasterKey};
 use knogin_core::store::KeyStore as _;
 use knogin_core::testing::{FIXTURE_KEY, OTHER_FIXTURE_KEY};
+use knogin_core::{SigningAlgorithm, Timestamp};
 use knogin_store_sqlx::{ConnectError, ConnectOptions, SqlxStore, testing};
 
 #[tokio::test]
@@ -129,8 +129,20 @@ async fn first_starts_agree(store: &SqlxStore) {
     let now = Timestamp::from_unix(1_774_346_400);
     let april = Timestamp::from_unix(1_774_346_400 + 86_400 * 10);
     let (a, b) = tokio::join!(
-        KeyRing::load_or_create(store, &master, now, Some(FIXTURE_KEY)),
-        KeyRing::load_or_create(store, &master, april, Some(OTHER_FIXTURE_KEY)),
+        KeyRing::load_or_create(
+            store,
+            &master,
+            now,
+            Some(FIXTURE_KEY),
+            SigningAlgorithm::Rs256
+        ),
+        KeyRing::load_or_create(
+            store,
+            &master,
+            april,
+            Some(OTHER_FIXTURE_KEY),
+            SigningAlgorithm::Rs256
+        ),
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(

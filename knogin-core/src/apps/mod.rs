@@ -7,5 +7,7 @@ mod registration;
 
 pub use error::AppError;
 pub(crate) use model::is_loopback;
-pub use model::{App, Governance, GovernancePatch, GrantType, PreviousSecrets, RedirectUri};
+pub use model::{
+    App, Governance, GovernancePatch, GrantType, Override, PreviousSecrets, RedirectUri,
+};
 pub use registration::{MAX_NAME_CHARS, MAX_REDIRECT_URIS, Registration};

@@ -1,6 +1,7 @@
 //! The app record and its parts.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -121,6 +122,10 @@ pub struct Governance {
     pub allow_service_tokens: bool,
     /// Whether authorization requests must carry a PKCE challenge. Default `true`.
     pub enforce_pkce: bool,
+    /// The lifetime of the app's access tokens in seconds, instead of the embedder's default
+    /// (and never above the embedder's maximum). Default `None`: the embedder's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token_ttl: Option<u32>,
 }
 
 impl Default for Governance {
@@ -128,6 +133,26 @@ impl Default for Governance {
         Self {
             allow_service_tokens: false,
             enforce_pkce: true,
+            access_token_ttl: None,
+        }
+    }
+}
+
+/// A new value for a setting that falls back to a default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Override<T> {
+    /// Use this value.
+    Value(T),
+    /// Go back to the default (JSON `null`).
+    Default,
+}
+
+impl<T> Override<T> {
+    /// The value, or `None` for the default.
+    pub fn value(self) -> Option<T> {
+        match self {
+            Self::Value(v) => Some(v),
+            Self::Default => None,
         }
     }
 }
@@ -139,22 +164,36 @@ pub struct GovernancePatch {
     pub allow_service_tokens: Option<bool>,
     /// New value of [`Governance::enforce_pkce`].
     pub enforce_pkce: Option<bool>,
+    /// New value of [`Governance::access_token_ttl`].
+    pub access_token_ttl: Option<Override<u32>>,
 }
 
 impl GovernancePatch {
     /// Whether the patch changes nothing.
     pub fn is_empty(&self) -> bool {
-        self.allow_service_tokens.is_none() && self.enforce_pkce.is_none()
+        self.allow_service_tokens.is_none()
+            && self.enforce_pkce.is_none()
+            && self.access_token_ttl.is_none()
     }
 
-    /// The patch, or the rule it breaks: it must change at least one flag.
-    pub fn validate(self) -> Result<Self, ValidationErrors> {
+    /// The patch, or every rule it breaks: it must change something, and an `access_token_ttl`
+    /// must lie between 1 second and `max_access_token_ttl`.
+    pub fn validate(self, max_access_token_ttl: Duration) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         if self.is_empty() {
             errors.push(
                 "body",
-                "must set allow_service_tokens, enforce_pkce, or both",
+                "must set allow_service_tokens, enforce_pkce or access_token_ttl",
             );
+        }
+        if let Some(Override::Value(ttl)) = self.access_token_ttl {
+            let max = max_access_token_ttl.as_secs();
+            if ttl == 0 || u64::from(ttl) > max {
+                errors.push(
+                    "access_token_ttl",
+                    format!("must be between 1 and {max} seconds, or null for the default"),
+                );
+            }
         }
         errors.into_result(self)
     }
@@ -167,6 +206,9 @@ impl GovernancePatch {
                 .allow_service_tokens
                 .unwrap_or(current.allow_service_tokens),
             enforce_pkce: self.enforce_pkce.unwrap_or(current.enforce_pkce),
+            access_token_ttl: self
+                .access_token_ttl
+                .map_or(current.access_token_ttl, Override::value),
         }
     }
 }
@@ -257,15 +299,39 @@ mod tests {
         assert!(g.enforce_pkce);
         let p = GovernancePatch {
             allow_service_tokens: Some(true),
-            enforce_pkce: None,
+            access_token_ttl: Some(Override::Value(600)),
+            ..GovernancePatch::default()
         };
+        let patched = p.apply(g);
         assert_eq!(
-            p.apply(g),
+            patched,
             Governance {
                 allow_service_tokens: true,
-                enforce_pkce: true
+                enforce_pkce: true,
+                access_token_ttl: Some(600),
             }
         );
+        let reset = GovernancePatch {
+            access_token_ttl: Some(Override::Default),
+            ..GovernancePatch::default()
+        };
+        assert_eq!(reset.apply(patched).access_token_ttl, None);
         assert!(GovernancePatch::default().is_empty());
+    }
+
+    #[test]
+    fn access_token_ttl_is_bounded_by_the_embedders_maximum() {
+        let max = Duration::from_secs(7200);
+        let with = |ttl| GovernancePatch {
+            access_token_ttl: Some(ttl),
+            ..GovernancePatch::default()
+        };
+        assert!(with(Override::Value(7200)).validate(max).is_ok());
+        assert!(with(Override::Default).validate(max).is_ok());
+        for bad in [0, 7201] {
+            let errors = with(Override::Value(bad)).validate(max).unwrap_err();
+            assert_eq!(errors.0[0].field, "access_token_ttl");
+        }
+        assert!(GovernancePatch::default().validate(max).is_err());
     }
 }

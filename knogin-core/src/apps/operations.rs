@@ -4,7 +4,7 @@ use crate::apps::{App, AppError, Governance, GovernancePatch, PreviousSecrets, R
 use crate::id::{AppId, TenantId};
 use crate::knogin::Knogin;
 use crate::secret::ClientSecret;
-use crate::store::{AppPage, Cursor, StoreError};
+use crate::store::{AppPage, Cursor};
 use crate::validation::ValidationErrors;
 
 impl Knogin {
@@ -105,39 +105,6 @@ impl Knogin {
             Err(AppError::NotFound)
         }
     }
-
-    /// Whether `secret` is a currently valid client secret of app `id` (constant-time compare).
-    pub async fn authenticate_client(
-        &self,
-        id: &AppId,
-        secret: &ClientSecret,
-    ) -> Result<bool, StoreError> {
-        let valid = self.0.store.valid_secrets(id, self.0.clock.now()).await?;
-        // Check every candidate, so the time taken does not say which one matched.
-        Ok(valid
-            .iter()
-            .fold(false, |ok, hash| hash.matches(secret) | ok))
-    }
-
-    /// The app whose client id is `id` if `secret` is one of its current secrets (any tenant:
-    /// the client id alone names an app). An unknown client and a wrong secret are both `None`.
-    pub async fn authenticate_app(
-        &self,
-        id: &str,
-        secret: &str,
-    ) -> Result<Option<App>, StoreError> {
-        let presented = ClientSecret::from_presented(secret);
-        let Some(id) = AppId::parse(id) else {
-            // Spend the hash of a real check, so a malformed id takes as long as a wrong secret.
-            let _ = presented.hash();
-            return Ok(None);
-        };
-        if self.authenticate_client(&id, &presented).await? {
-            self.0.store.find_app(&id).await
-        } else {
-            Ok(None)
-        }
-    }
 }
 
 #[cfg(test)]
@@ -229,29 +196,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn authenticate_app_names_the_app_only_for_a_current_secret() {
-        let f = Fixture::new(Duration::ZERO).await;
-        let id = f.app.client_id.as_str();
-        let found = f
-            .knogin
-            .authenticate_app(id, f.secret.expose())
-            .await
-            .unwrap();
-        assert_eq!(found.as_ref(), Some(&f.app));
-        assert_eq!(
-            f.knogin.authenticate_app(id, "ks_wrong").await.unwrap(),
-            None
-        );
-        assert_eq!(
-            f.knogin
-                .authenticate_app("nope", f.secret.expose())
-                .await
-                .unwrap(),
-            None
-        );
-    }
-
-    #[tokio::test]
     async fn another_tenants_app_is_not_found() {
         let f = Fixture::new(Duration::ZERO).await;
         let (other, id) = (tenant("t2"), &f.app.client_id);
@@ -267,7 +211,7 @@ mod tests {
         ));
         let patch = GovernancePatch {
             allow_service_tokens: Some(true),
-            enforce_pkce: None,
+            ..GovernancePatch::default()
         };
         let updated = f.knogin.update_governance(&other, id, patch).await;
         assert!(matches!(updated, Err(AppError::NotFound)));

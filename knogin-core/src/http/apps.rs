@@ -13,6 +13,7 @@ use super::table::{Route, route};
 use super::{Reply, json, json_no_store};
 use crate::apps::{App, GovernancePatch, GrantType, PreviousSecrets, RedirectUri, Registration};
 use crate::id::AppId;
+use crate::oauth::ServiceTokenRequest;
 
 /// The app routes.
 pub(super) fn routes() -> Vec<Route> {
@@ -21,6 +22,7 @@ pub(super) fn routes() -> Vec<Route> {
         route!(POST  "/v1/platform/apps"                            => admin(create),     Problem, "Create a platform app"),
         route!(GET   "/v1/platform/apps/{client_id}"                => admin(get),        Problem, "Inspect an integration app"),
         route!(PATCH "/v1/platform/apps/{client_id}/governance"     => admin(governance), Problem, "Update app governance"),
+        route!(POST  "/v1/platform/apps/{client_id}/service-token"  => admin(service_token), Problem, "Mint a service token"),
         route!(POST  "/v1/platform/apps/{client_id}/rotate-secret"  => admin(rotate),     Problem, "Rotate an app secret"),
     ]
 }
@@ -47,6 +49,16 @@ impl FromFields for GovernancePatch {
         Self {
             allow_service_tokens: fields.bool("allow_service_tokens"),
             enforce_pkce: fields.bool("enforce_pkce"),
+            access_token_ttl: fields.seconds_or_default("access_token_ttl"),
+        }
+    }
+}
+
+impl FromFields for ServiceTokenRequest {
+    fn from_fields(fields: &mut Fields) -> Self {
+        Self {
+            scopes: fields.strings("scopes", true),
+            expires_in: fields.seconds("expires_in"),
         }
     }
 }
@@ -146,7 +158,7 @@ async fn governance(mut ctx: Ctx, caller: Admin) -> Reply {
         .json::<GovernancePatch>()
         .await?
         .into_inner()?
-        .validate()?;
+        .validate(ctx.knogin.lifetimes().max_access)?;
     let governance = ctx
         .knogin
         .update_governance(&caller.tenant, &id, patch)
@@ -162,6 +174,28 @@ async fn governance(mut ctx: Ctx, caller: Admin) -> Reply {
         &Body {
             client_id: id.as_str(),
             governance,
+        },
+    ))
+}
+
+async fn service_token(mut ctx: Ctx, caller: Admin) -> Reply {
+    let id: AppId = ctx.param("client_id")?;
+    let request = ctx.json::<ServiceTokenRequest>().await?.into_inner()?;
+    let token = ctx
+        .knogin
+        .mint_service_token(&caller.tenant, &id, &request)
+        .await?;
+
+    #[derive(Serialize)]
+    struct Body<'a> {
+        token: &'a str,
+        expires_at: String,
+    }
+    Ok(json_no_store(
+        StatusCode::OK,
+        &Body {
+            token: token.expose(),
+            expires_at: token.expires_at().to_rfc3339(),
         },
     ))
 }

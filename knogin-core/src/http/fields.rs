@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
+use crate::apps::Override;
 use crate::validation::ValidationErrors;
 
 /// A request body type read from a JSON object, field by field.
@@ -148,6 +149,32 @@ impl Fields {
                 None
             }
         }
+    }
+
+    /// An optional whole number of seconds (at most `u32::MAX`).
+    pub(crate) fn seconds(&mut self, name: &str) -> Option<u32> {
+        match self.map.remove(name)? {
+            Value::Number(n) => match n.as_u64().map(u32::try_from) {
+                Some(Ok(seconds)) => return Some(seconds),
+                _ => self.errors.push(name, "must be a whole number of seconds"),
+            },
+            _ => self.errors.push(name, "must be a whole number of seconds"),
+        }
+        None
+    }
+
+    /// Like [`Fields::seconds`], where `null` means "back to the default".
+    pub(crate) fn seconds_or_default(&mut self, name: &str) -> Option<Override<u32>> {
+        if self.map.get(name) == Some(&Value::Null) {
+            self.map.remove(name);
+            return Some(Override::Default);
+        }
+        let before = self.errors.0.len();
+        let seconds = self.seconds(name);
+        if let Some(error) = self.errors.0.get_mut(before) {
+            error.detail.push_str(", or null for the default");
+        }
+        seconds.map(Override::Value)
     }
 
     /// Every problem found, unknown members last (sorted).

@@ -24,6 +24,7 @@ mod ctx;
 mod error;
 mod fields;
 mod jwks;
+mod oauth;
 mod page;
 mod scopes;
 mod table;
@@ -64,10 +65,15 @@ pub(crate) type Reply = Result<Response<ResponseBody>, ApiError>;
 /// The route table, assembled from each capability's rows. Adding a capability is one entry here.
 static TABLE: LazyLock<Table> = LazyLock::new(|| {
     Table::build(
-        [scopes::routes(), apps::routes(), jwks::routes()]
-            .into_iter()
-            .flatten()
-            .collect(),
+        [
+            scopes::routes(),
+            apps::routes(),
+            oauth::routes(),
+            jwks::routes(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
     )
 });
 

@@ -1,13 +1,16 @@
-//! Signing keys: sealed in the store, served from memory, published as a JWK set.
+//! Signing keys (RS256, ES256, EdDSA): sealed in the store, served from memory, published as a
+//! JWK set.
 
 mod master;
 mod ring;
 mod signing;
 
 pub use master::{MasterKey, MasterKeyError, Purpose};
-pub(crate) use ring::Schedule;
 pub use ring::{KeyRing, KeyRingError, kid_for};
-pub use signing::{ALGORITHM, PublicJwk, SigningKey, SigningKeyError};
+pub(crate) use ring::{NewKey, Schedule};
+pub use signing::{PublicJwk, SigningAlgorithm, SigningKey, SigningKeyError, UnknownAlgorithm};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+use signing::thumbprint_of;

@@ -10,7 +10,7 @@ use jsonwebtoken::DecodingKey;
 use serde::Serialize;
 
 use super::master::{MasterKey, Purpose};
-use super::signing::{ALGORITHM, PublicJwk, SigningKey, SigningKeyError};
+use super::signing::{PublicJwk, SigningAlgorithm, SigningKey, SigningKeyError};
 use crate::clock::Timestamp;
 use crate::id::KeyId;
 use crate::store::{KeyStore, StoreError, StoredKey};
@@ -28,8 +28,10 @@ pub enum KeyRingError {
         /// The key that did not open.
         kid: KeyId,
     },
-    /// A stored key uses an algorithm this version does not support.
-    #[error("signing key {kid} uses unsupported algorithm {algorithm}")]
+    /// A stored key's algorithm is not one this version supports, or not its key type's.
+    #[error(
+        "signing key {kid} is stored as {algorithm}, which it is not or this version does not support"
+    )]
     UnsupportedAlgorithm {
         /// The key.
         kid: KeyId,
@@ -99,6 +101,16 @@ struct JwkSet<'a> {
     keys: Vec<&'a PublicJwk>,
 }
 
+/// The key a rotation adds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum NewKey<'a> {
+    /// A new key for this algorithm.
+    Generate(SigningAlgorithm),
+    /// This PKCS#8 DER private key (a test fixture).
+    #[cfg_attr(not(test), expect(dead_code, reason = "tests rotate to fixture keys"))]
+    Pkcs8(&'a [u8]),
+}
+
 /// How a rotation schedules the keys: the new key signs `lead` after it is published, and the
 /// keys it replaces stay published `token_lifetime` after that, so every token they signed
 /// expires first.
@@ -110,7 +122,7 @@ pub(crate) struct Schedule {
 
 impl KeyRing {
     /// Loads every stored key at `now`, creating the first one if the store never had one.
-    /// `initial` is the PKCS#8 DER to use for that first key instead of generating one (tests use
+    /// That key is generated for `algorithm`, unless `initial` gives its PKCS#8 DER (tests use
     /// a fixture).
     ///
     /// Safe when several processes start at once on one database, on either side of a month
@@ -120,13 +132,14 @@ impl KeyRing {
         master: &MasterKey,
         now: Timestamp,
         initial: Option<&[u8]>,
+        algorithm: SigningAlgorithm,
     ) -> Result<Self, KeyRingError> {
         let mut stored = store.signing_keys().await?;
         if stored.is_empty() {
             let kid = kid_for(now);
             let key = match initial {
                 Some(der) => SigningKey::from_pkcs8(kid.clone(), der),
-                None => SigningKey::generate(kid.clone()),
+                None => SigningKey::generate(kid.clone(), algorithm),
             }
             .map_err(key_error(&kid))?;
             // The first key signs from the start: no verifier could have cached another, and an
@@ -152,9 +165,7 @@ impl KeyRing {
             .filter(|r| r.removed_at.is_none_or(|t| t > now))
         {
             let key = open(record, master)?;
-            let jwk = key.public_jwk();
-            let verifier = DecodingKey::from_rsa_components(&jwk.n, &jwk.e)
-                .map_err(|e| key_error(&record.kid)(SigningKeyError::Rejected(e.to_string())))?;
+            let verifier = key.verifier().map_err(key_error(&record.kid))?;
             entries.push(Entry {
                 key,
                 verifier,
@@ -177,9 +188,9 @@ impl KeyRing {
             .into_iter()
             .enumerate()
             .map(|(i, key)| {
-                let jwk = key.public_jwk();
-                let verifier = DecodingKey::from_rsa_components(&jwk.n, &jwk.e)
-                    .expect("components from a parsed RSA key are valid");
+                let verifier = key
+                    .verifier()
+                    .expect("the public half of a parsed key is valid");
                 Entry {
                     key,
                     verifier,
@@ -228,10 +239,17 @@ impl KeyRing {
             .map_or(&self.entries[self.fallback].key, |e| &e.key)
     }
 
-    /// The verification key for `kid` at `now`, if it is in the ring and not removed.
-    pub(crate) fn verifier(&self, kid: &str, now: Timestamp) -> Option<&DecodingKey> {
-        let entry = &self.entries[*self.by_kid.get(&KeyId::new(kid))?];
-        entry.published(now).then_some(&entry.verifier)
+    /// The verification key for `kid` at `now` and the one algorithm it verifies, if it is in
+    /// the ring and not removed.
+    pub(crate) fn verifier(
+        &self,
+        kid: &str,
+        now: Timestamp,
+    ) -> Option<(&DecodingKey, SigningAlgorithm)> {
+        let entry = &self.entries[*self.by_kid.get(kid)?];
+        entry
+            .published(now)
+            .then(|| (&entry.verifier, entry.key.algorithm()))
     }
 
     /// The kids in the ring (published, pending and retired).
@@ -252,7 +270,7 @@ impl KeyRing {
         master: &MasterKey,
         now: Timestamp,
         schedule: Schedule,
-        pkcs8: Option<&[u8]>,
+        new_key: NewKey<'_>,
     ) -> Result<KeyId, KeyRingError> {
         let taken: Vec<KeyId> = store
             .signing_keys()
@@ -261,9 +279,9 @@ impl KeyRing {
             .map(|k| k.kid)
             .collect();
         let base = kid_for(now);
-        let draft = match pkcs8 {
-            Some(der) => SigningKey::from_pkcs8(base.clone(), der),
-            None => SigningKey::generate(base.clone()),
+        let draft = match new_key {
+            NewKey::Pkcs8(der) => SigningKey::from_pkcs8(base.clone(), der),
+            NewKey::Generate(algorithm) => SigningKey::generate(base.clone(), algorithm),
         }
         .map_err(key_error(&base))?;
         let kid = if taken.contains(&base) {
@@ -277,7 +295,7 @@ impl KeyRing {
         store
             .rotate_signing_key(&record, activates_at.plus(schedule.token_lifetime))
             .await?;
-        tracing::info!(%kid, activates_at = %activates_at, "added a signing key");
+        tracing::info!(%kid, algorithm = %key.algorithm(), activates_at = %activates_at, "added a signing key");
         Ok(kid)
     }
 }
@@ -293,7 +311,7 @@ fn seal(
     Ok(StoredKey {
         sealed_private_key: master.seal(Purpose::SigningKey, key.kid().as_str().as_bytes(), &der),
         kid: key.kid().clone(),
-        algorithm: ALGORITHM.to_owned(),
+        algorithm: key.algorithm().as_str().to_owned(),
         created_at: now,
         activates_at,
         retires_at: None,
@@ -302,12 +320,11 @@ fn seal(
 }
 
 fn open(record: &StoredKey, master: &MasterKey) -> Result<SigningKey, KeyRingError> {
-    if record.algorithm != ALGORITHM {
-        return Err(KeyRingError::UnsupportedAlgorithm {
-            kid: record.kid.clone(),
-            algorithm: record.algorithm.clone(),
-        });
-    }
+    let unsupported = || KeyRingError::UnsupportedAlgorithm {
+        kid: record.kid.clone(),
+        algorithm: record.algorithm.clone(),
+    };
+    let algorithm = SigningAlgorithm::parse(&record.algorithm).ok_or_else(unsupported)?;
     let der = master
         .open(
             Purpose::SigningKey,
@@ -317,7 +334,11 @@ fn open(record: &StoredKey, master: &MasterKey) -> Result<SigningKey, KeyRingErr
         .ok_or_else(|| KeyRingError::WrongMasterKey {
             kid: record.kid.clone(),
         })?;
-    SigningKey::from_pkcs8(record.kid.clone(), &der).map_err(key_error(&record.kid))
+    let key = SigningKey::from_pkcs8(record.kid.clone(), &der).map_err(key_error(&record.kid))?;
+    if key.algorithm() != algorithm {
+        return Err(unsupported());
+    }
+    Ok(key)
 }
 
 /// Wraps a key error with the `kid` it concerns.

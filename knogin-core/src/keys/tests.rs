@@ -20,9 +20,15 @@ fn kid_is_date_based() {
 async fn first_start_stores_a_sealed_key_and_later_starts_load_it() {
     let store = MemoryStore::new();
     let master = MasterKey::generate();
-    let first = KeyRing::load_or_create(&store, &master, MARCH_2026, Some(FIXTURE_KEY))
-        .await
-        .unwrap();
+    let first = KeyRing::load_or_create(
+        &store,
+        &master,
+        MARCH_2026,
+        Some(FIXTURE_KEY),
+        SigningAlgorithm::Rs256,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         first.signer(MARCH_2026).kid().as_str(),
         "2026-03-signing-key"
@@ -43,9 +49,15 @@ async fn first_start_stores_a_sealed_key_and_later_starts_load_it() {
     );
 
     let later = MARCH_2026.plus(Duration::from_secs(86_400 * 40));
-    let again = KeyRing::load_or_create(&store, &master, later, Some(OTHER_FIXTURE_KEY))
-        .await
-        .unwrap();
+    let again = KeyRing::load_or_create(
+        &store,
+        &master,
+        later,
+        Some(OTHER_FIXTURE_KEY),
+        SigningAlgorithm::Rs256,
+    )
+    .await
+    .unwrap();
     assert_eq!(again.signer(later).kid(), first.signer(MARCH_2026).kid());
     assert_eq!(again.jwks(), first.jwks());
 }
@@ -56,8 +68,20 @@ async fn first_starts_on_either_side_of_a_month_boundary_end_with_one_key() {
     let master = MasterKey::generate();
     let april = MARCH_2026.plus(Duration::from_secs(86_400 * 10));
     let (a, b) = tokio::join!(
-        KeyRing::load_or_create(&store, &master, MARCH_2026, Some(FIXTURE_KEY)),
-        KeyRing::load_or_create(&store, &master, april, Some(OTHER_FIXTURE_KEY)),
+        KeyRing::load_or_create(
+            &store,
+            &master,
+            MARCH_2026,
+            Some(FIXTURE_KEY),
+            SigningAlgorithm::Rs256
+        ),
+        KeyRing::load_or_create(
+            &store,
+            &master,
+            april,
+            Some(OTHER_FIXTURE_KEY),
+            SigningAlgorithm::Rs256
+        ),
     );
     assert_eq!(a.unwrap().jwks(), b.unwrap().jwks());
     assert_eq!(store.signing_keys().await.unwrap().len(), 1);
@@ -71,12 +95,19 @@ async fn a_different_master_key_fails_with_a_clear_error() {
         &MasterKey::generate(),
         MARCH_2026,
         Some(FIXTURE_KEY),
+        SigningAlgorithm::Rs256,
     )
     .await
     .unwrap();
-    let err = KeyRing::load_or_create(&store, &MasterKey::generate(), MARCH_2026, None)
-        .await
-        .unwrap_err();
+    let err = KeyRing::load_or_create(
+        &store,
+        &MasterKey::generate(),
+        MARCH_2026,
+        None,
+        SigningAlgorithm::Rs256,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, KeyRingError::WrongMasterKey { .. }));
     assert!(
         err.to_string()
@@ -92,6 +123,7 @@ async fn jwks_publishes_public_parameters_only() {
         &MasterKey::generate(),
         MARCH_2026,
         Some(FIXTURE_KEY),
+        SigningAlgorithm::Rs256,
     )
     .await
     .unwrap();
@@ -107,15 +139,19 @@ async fn jwks_publishes_public_parameters_only() {
     assert_eq!(members, ["alg", "e", "kid", "kty", "n", "use"]);
 }
 
-#[test]
-fn generated_keys_are_rsa_2048_and_round_trip_through_pkcs8() {
-    let key = SigningKey::generate(KeyId::new("k")).unwrap();
-    let n = base64::Engine::decode(
+fn decoded(member: Option<&String>) -> Vec<u8> {
+    base64::Engine::decode(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        &key.public_jwk().n,
+        member.expect("the member is present"),
     )
-    .unwrap();
-    assert_eq!(n.len(), 256);
+    .unwrap()
+}
+
+#[test]
+fn rsa_keys_are_2048_bits_and_round_trip_through_pkcs8() {
+    let key = SigningKey::from_pkcs8(KeyId::new("k"), FIXTURE_KEY).unwrap();
+    assert_eq!(key.algorithm(), SigningAlgorithm::Rs256);
+    assert_eq!(decoded(key.public_jwk().n.as_ref()).len(), 256);
     let again = SigningKey::from_pkcs8(KeyId::new("k"), &key.to_pkcs8().unwrap()).unwrap();
     assert_eq!(again.public_jwk(), key.public_jwk());
     assert_eq!(again.thumbprint(), key.thumbprint());
@@ -123,11 +159,104 @@ fn generated_keys_are_rsa_2048_and_round_trip_through_pkcs8() {
 }
 
 #[test]
+fn ec_and_ed25519_keys_generate_publish_and_round_trip() {
+    for (algorithm, kty, crv, x_len) in [
+        (SigningAlgorithm::Es256, "EC", "P-256", 32),
+        (SigningAlgorithm::EdDsa, "OKP", "Ed25519", 32),
+    ] {
+        let key = SigningKey::generate(KeyId::new("k"), algorithm).unwrap();
+        let jwk = key.public_jwk();
+        assert_eq!(
+            (jwk.kty, jwk.alg, jwk.crv),
+            (kty, algorithm.as_str(), Some(crv))
+        );
+        assert_eq!(decoded(jwk.x.as_ref()).len(), x_len);
+        assert_eq!(jwk.y.is_some(), algorithm == SigningAlgorithm::Es256);
+        assert!(jwk.n.is_none() && jwk.e.is_none());
+        let again = SigningKey::from_pkcs8(KeyId::new("k"), &key.to_pkcs8().unwrap()).unwrap();
+        assert_eq!(again.algorithm(), algorithm);
+        assert_eq!(again.public_jwk(), jwk);
+        assert_eq!(again.thumbprint(), key.thumbprint());
+    }
+}
+
+#[test]
+fn signatures_verify_with_the_published_key() {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    for algorithm in SigningAlgorithm::ALL {
+        let key = match algorithm {
+            SigningAlgorithm::Rs256 => SigningKey::from_pkcs8(KeyId::new("k"), FIXTURE_KEY),
+            other => SigningKey::generate(KeyId::new("k"), other),
+        }
+        .unwrap();
+        let header = format!(r#"{{"alg":"{algorithm}","typ":"JWT","kid":"k"}}"#);
+        let b64 =
+            |b: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b);
+        let message = format!("{}.{}", b64(header.as_bytes()), b64(br#"{"sub":"x"}"#));
+        let token = format!("{message}.{}", b64(&key.sign(message.as_bytes())));
+        let jwk: jsonwebtoken::jwk::Jwk =
+            serde_json::from_value(serde_json::to_value(key.public_jwk()).unwrap()).unwrap();
+        let decoding = DecodingKey::from_jwk(&jwk).unwrap();
+        let alg: Algorithm = algorithm.as_str().parse().unwrap();
+        let mut validation = Validation::new(alg);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        jsonwebtoken::decode::<serde_json::Value>(&token, &decoding, &validation)
+            .unwrap_or_else(|e| panic!("{algorithm}: {e}"));
+    }
+}
+
+#[test]
+fn the_thumbprint_follows_rfc_7638() {
+    // RFC 8037 appendix A.3: the thumbprint of the example Ed25519 key.
+    let jwk = PublicJwk {
+        kty: "OKP",
+        kid: String::new(),
+        use_: "sig",
+        alg: "EdDSA",
+        crv: Some("Ed25519"),
+        n: None,
+        e: None,
+        x: Some("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo".into()),
+        y: None,
+    };
+    assert_eq!(
+        thumbprint_of(&jwk),
+        "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+    );
+}
+
+#[test]
 fn garbage_is_not_a_key() {
-    assert!(matches!(
-        SigningKey::from_pkcs8(KeyId::new("k"), b"nope"),
-        Err(SigningKeyError::Rejected(_))
-    ));
+    assert_eq!(
+        SigningKey::from_pkcs8(KeyId::new("k"), b"nope").unwrap_err(),
+        SigningKeyError::Rejected
+    );
+}
+
+#[tokio::test]
+async fn a_ring_publishes_keys_of_several_algorithms_and_verifies_each_only_with_its_own() {
+    let keys = vec![
+        SigningKey::from_pkcs8(KeyId::new("rsa"), FIXTURE_KEY).unwrap(),
+        SigningKey::generate(KeyId::new("ec"), SigningAlgorithm::Es256).unwrap(),
+        SigningKey::generate(KeyId::new("ed"), SigningAlgorithm::EdDsa).unwrap(),
+    ];
+    let ring = KeyRing::from_keys(keys);
+    let doc: serde_json::Value = serde_json::from_slice(ring.jwks()).unwrap();
+    let algs: Vec<&str> = doc["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["alg"].as_str().unwrap())
+        .collect();
+    assert_eq!(algs, ["RS256", "ES256", "EdDSA"]);
+    assert_eq!(doc["keys"][1]["crv"], "P-256");
+    assert_eq!(doc["keys"][2]["crv"], "Ed25519");
+    assert_eq!(
+        ring.verifier("ec", MARCH_2026).map(|(_, a)| a),
+        Some(SigningAlgorithm::Es256)
+    );
+    assert_eq!(ring.signer(MARCH_2026).kid().as_str(), "ed");
 }
 
 /// Two handles (two instances) on one store, each with its own view of the same manual clock.
@@ -173,7 +302,7 @@ async fn a_rotated_key_is_published_everywhere_before_any_instance_signs_with_it
     let first = signing_kid(&a).await;
 
     let new = a
-        .rotate_signing_key_with(Some(OTHER_FIXTURE_KEY))
+        .rotate_signing_key_with(NewKey::Pkcs8(OTHER_FIXTURE_KEY))
         .await
         .unwrap();
     assert_eq!(

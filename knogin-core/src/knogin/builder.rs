@@ -7,7 +7,8 @@ use super::{Inner, KeySettings, Knogin, Live};
 use crate::apps::is_loopback;
 use crate::clock::{Clock, SystemClock};
 use crate::http::UserAuthenticator;
-use crate::keys::{KeyRing, KeyRingError, MasterKey};
+use crate::keys::{KeyRing, KeyRingError, MasterKey, SigningAlgorithm};
+use crate::oauth::{AuthLimit, Lifetimes};
 use crate::scope::ScopeCatalog;
 use crate::store::{Store, StoreError};
 use crate::token::TokenError;
@@ -21,9 +22,9 @@ pub const DEFAULT_KEY_REFRESH: Duration = Duration::from_secs(30);
 /// The longest a rotated-out client secret may keep working: 7 days.
 pub const MAX_SECRET_ROTATION_GRACE: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// The default longest lifetime of any token the issuer mints (a retired key stays published this
-/// long after it stops signing): 24 hours, the admin-token maximum.
-const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// The longest lifetime the builder lets an access or service token have: 7 days (a retired key
+/// stays published this long after it stops signing).
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Why [`Builder::build`] failed.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +48,15 @@ pub enum BuildError {
         "a new key must be published at least the JWKS max-age plus the key-refresh interval before it signs"
     )]
     LeadTooShort,
+    /// A token lifetime is zero, longer than its maximum, or a maximum is longer than
+    /// [`MAX_TOKEN_LIFETIME`].
+    #[error(
+        "token lifetimes must be above zero, defaults at most their maximum, maximums at most 7 days"
+    )]
+    InvalidLifetime,
+    /// The client-authentication limit allows no failure or has a zero window.
+    #[error("the client-authentication limit needs at least one failure and a non-zero window")]
+    InvalidAuthLimit,
     /// The signing keys could not be loaded or created.
     #[error(transparent)]
     Keys(#[from] KeyRingError),
@@ -72,6 +82,9 @@ pub struct Builder {
     jwks_max_age: Duration,
     key_refresh: Duration,
     key_lead: Option<Duration>,
+    algorithm: SigningAlgorithm,
+    lifetimes: Lifetimes,
+    auth_limit: AuthLimit,
     initial_signing_key: Option<Vec<u8>>,
     users: Option<Arc<dyn UserAuthenticator>>,
 }
@@ -99,6 +112,9 @@ impl Builder {
             jwks_max_age: Duration::from_secs(300),
             key_refresh: DEFAULT_KEY_REFRESH,
             key_lead: None,
+            algorithm: SigningAlgorithm::default(),
+            lifetimes: Lifetimes::default(),
+            auth_limit: AuthLimit::default(),
             initial_signing_key: None,
             users: None,
         }
@@ -156,6 +172,38 @@ impl Builder {
         self
     }
 
+    /// The algorithm of the signing keys the handle creates: the first key of a new store and
+    /// each [`Knogin::rotate_signing_key`] (default: [`SigningAlgorithm::Rs256`]). Keys already
+    /// stored keep theirs: rotate to switch.
+    pub fn signing_algorithm(mut self, algorithm: SigningAlgorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// The lifetime of access tokens from the token endpoint (default: 1 hour), and the longest
+    /// an app's governance `access_token_ttl` may ask for (default: 24 hours).
+    pub fn access_token_ttl(mut self, default: Duration, max: Duration) -> Self {
+        self.lifetimes.access = default;
+        self.lifetimes.max_access = max;
+        self
+    }
+
+    /// The lifetime of service tokens (default: 1 hour), and the longest a request's
+    /// `expires_in` may ask for (default: 24 hours).
+    pub fn service_token_ttl(mut self, default: Duration, max: Duration) -> Self {
+        self.lifetimes.service = default;
+        self.lifetimes.max_service = max;
+        self
+    }
+
+    /// How many failed client authentications one `client_id` may have in `window` before the
+    /// OAuth endpoints refuse it with `Retry-After` until the window ends (default: 10 a minute).
+    /// The count lives in the store, so it holds across instances.
+    pub fn client_auth_limit(mut self, failures: u32, window: Duration) -> Self {
+        self.auth_limit = AuthLimit { failures, window };
+        self
+    }
+
     /// The embedder's sign-in, for the routes that act for a person (default: none, and those
     /// routes refuse everyone).
     pub fn users(mut self, users: Arc<dyn UserAuthenticator>) -> Self {
@@ -183,6 +231,12 @@ impl Builder {
         if self.secret_grace > MAX_SECRET_ROTATION_GRACE {
             return Err(BuildError::GraceTooLong);
         }
+        if !self.lifetimes.valid(MAX_TOKEN_LIFETIME) {
+            return Err(BuildError::InvalidLifetime);
+        }
+        if self.auth_limit.failures == 0 || self.auth_limit.window.is_zero() {
+            return Err(BuildError::InvalidAuthLimit);
+        }
         let min_lead = self.jwks_max_age + self.key_refresh;
         let lead = self.key_lead.unwrap_or(min_lead);
         if self.key_refresh.is_zero() || lead < min_lead {
@@ -200,10 +254,13 @@ impl Builder {
             &self.master_key,
             now,
             self.initial_signing_key.as_deref(),
+            self.algorithm,
         )
         .await?;
         let revoked = self.store.revoked_tokens(now).await?;
+        let metadata = crate::oauth::metadata(&self.issuer, &self.scopes);
         let knogin = Knogin(Arc::new(Inner {
+            metadata,
             admin_audience: format!("{}/v1/platform", self.issuer),
             issuer: self.issuer,
             audiences,
@@ -222,8 +279,11 @@ impl Builder {
             keys: KeySettings {
                 refresh: self.key_refresh,
                 lead,
-                token_lifetime: DEFAULT_TOKEN_LIFETIME,
+                token_lifetime: self.lifetimes.longest().max(super::MAX_ADMIN_TOKEN_TTL),
+                algorithm: self.algorithm,
             },
+            lifetimes: self.lifetimes,
+            auth_limit: self.auth_limit,
             live: Live::new(
                 ring,
                 revoked.into_iter().collect(),

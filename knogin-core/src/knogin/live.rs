@@ -12,7 +12,7 @@ use arc_swap::ArcSwap;
 use super::Knogin;
 use crate::clock::Timestamp;
 use crate::id::KeyId;
-use crate::keys::{KeyRing, KeyRingError, Schedule};
+use crate::keys::{KeyRing, KeyRingError, NewKey, Schedule, SigningAlgorithm};
 
 /// The reloadable state.
 pub(crate) struct Live {
@@ -96,18 +96,29 @@ impl Knogin {
         live.ring()
     }
 
-    /// Adds a new RS256 signing key. It is published at once and signs from the activation lead
-    /// (the JWKS `max-age` plus the key-refresh interval, or more) on, so every verifier has
-    /// seen it first; the keys it replaces retire then and leave the JWKS once every token they
-    /// signed has expired. Every instance on the store follows within its refresh interval.
-    /// Returns the new key's `kid`.
+    /// Adds a new signing key of the handle's algorithm (see
+    /// [`Builder::signing_algorithm`](crate::Builder::signing_algorithm)). It is published at
+    /// once and signs from the activation lead (the JWKS `max-age` plus the key-refresh interval,
+    /// or more) on, so every verifier has seen it first; the keys it replaces retire then and
+    /// leave the JWKS once every token they signed has expired. Every instance on the store
+    /// follows within its refresh interval. Returns the new key's `kid`.
     pub async fn rotate_signing_key(&self) -> Result<KeyId, KeyRingError> {
-        self.rotate_signing_key_with(None).await
+        self.rotate_signing_key_to(self.0.keys.algorithm).await
+    }
+
+    /// Like [`Knogin::rotate_signing_key`], with a key of `algorithm`: the way to move the issuer
+    /// from one algorithm to another without a token being refused.
+    pub async fn rotate_signing_key_to(
+        &self,
+        algorithm: SigningAlgorithm,
+    ) -> Result<KeyId, KeyRingError> {
+        self.rotate_signing_key_with(NewKey::Generate(algorithm))
+            .await
     }
 
     pub(crate) async fn rotate_signing_key_with(
         &self,
-        pkcs8: Option<&[u8]>,
+        new_key: NewKey<'_>,
     ) -> Result<KeyId, KeyRingError> {
         let inner = &self.0;
         let schedule = Schedule {
@@ -119,7 +130,7 @@ impl Knogin {
             &inner.master_key,
             inner.clock.now(),
             schedule,
-            pkcs8,
+            new_key,
         )
         .await?;
         self.refresh().await?;

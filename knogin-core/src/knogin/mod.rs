@@ -10,12 +10,14 @@ use std::time::Duration;
 
 pub use self::builder::{
     BuildError, Builder, DEFAULT_BODY_LIMIT, DEFAULT_KEY_REFRESH, MAX_SECRET_ROTATION_GRACE,
+    MAX_TOKEN_LIFETIME,
 };
 pub(crate) use self::live::Live;
 pub use self::tokens::{DEFAULT_ADMIN_TOKEN_TTL, MAX_ADMIN_TOKEN_TTL, MintError};
 use crate::clock::Clock;
 use crate::http::UserAuthenticator;
-use crate::keys::{KeyRing, MasterKey};
+use crate::keys::{KeyRing, MasterKey, SigningAlgorithm};
+use crate::oauth::{AuthLimit, Lifetimes};
 use crate::scope::ScopeCatalog;
 use crate::store::Store;
 
@@ -42,6 +44,10 @@ pub(crate) struct Inner {
     pub(crate) jwks_cache_control: http::HeaderValue,
     pub(crate) users: Option<Arc<dyn UserAuthenticator>>,
     pub(crate) keys: KeySettings,
+    pub(crate) lifetimes: Lifetimes,
+    /// The RFC 8414 metadata document, serialized once.
+    pub(crate) metadata: bytes::Bytes,
+    pub(crate) auth_limit: AuthLimit,
     pub(crate) live: Live,
 }
 
@@ -54,6 +60,8 @@ pub(crate) struct KeySettings {
     pub(crate) lead: Duration,
     /// The longest any token this issuer mints lives: a retired key stays published this long.
     pub(crate) token_lifetime: Duration,
+    /// The algorithm of the keys the handle creates.
+    pub(crate) algorithm: SigningAlgorithm,
 }
 
 impl fmt::Debug for Knogin {
@@ -94,6 +102,16 @@ impl Knogin {
     /// The `Cache-Control` value of the JWKS answers.
     pub(crate) fn jwks_cache_control(&self) -> &http::HeaderValue {
         &self.0.jwks_cache_control
+    }
+
+    /// How long each kind of token lives.
+    pub(crate) fn lifetimes(&self) -> &Lifetimes {
+        &self.0.lifetimes
+    }
+
+    /// The RFC 8414 metadata document.
+    pub(crate) fn metadata(&self) -> &bytes::Bytes {
+        &self.0.metadata
     }
 
     /// The operator's key-encryption key.

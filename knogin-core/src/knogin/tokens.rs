@@ -101,17 +101,24 @@ impl Knogin {
         audience: Audience,
         kind: TokenKind,
     ) -> Result<AccessToken, MintError> {
+        self.0
+            .store
+            .ensure_tenant(&grant.tenant, self.0.clock.now())
+            .await?;
+        Ok(self.sign(grant, audience, kind).await)
+    }
+
+    /// Signs an access token for `grant`, whose tenant exists and whose scopes a policy checked:
+    /// no store call, so issuing a token writes nothing.
+    pub(crate) async fn sign_access_token(&self, grant: &TokenGrant) -> AccessToken {
+        let audience = Audience::of(&self.0.audiences);
+        self.sign(grant, audience, TokenKind::Access).await
+    }
+
+    async fn sign(&self, grant: &TokenGrant, audience: Audience, kind: TokenKind) -> AccessToken {
         let now = self.0.clock.now();
-        self.0.store.ensure_tenant(&grant.tenant, now).await?;
         let ring = self.live_keys().await;
-        Ok(token::mint(
-            ring.signer(now),
-            &self.0.issuer,
-            audience,
-            now,
-            grant,
-            kind,
-        ))
+        token::mint(ring.signer(now), &self.0.issuer, audience, now, grant, kind)
     }
 
     /// Verifies a bearer token this issuer minted: size, signature by a published key, pinned

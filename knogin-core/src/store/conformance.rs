@@ -14,11 +14,11 @@
 
 use std::time::Duration;
 
-use crate::apps::{App, Governance, GovernancePatch, GrantType};
+use crate::apps::{App, Governance, GovernancePatch, GrantType, Override};
 use crate::clock::Timestamp;
 use crate::id::{AppId, KeyId, TenantId};
-use crate::secret::ClientSecret;
-use crate::store::{Cursor, Store, StoreError, StoredKey};
+use crate::secret::{ClientSecret, SecretHash};
+use crate::store::{AuthFailures, ClientLookup, Cursor, Store, StoreError, StoredKey};
 
 const T0: Timestamp = Timestamp::from_unix(1_800_000_000);
 
@@ -90,9 +90,20 @@ pub async fn apps_round_trip_within_their_tenant(store: &dyn Store) {
     assert_eq!(read.as_ref(), Some(&stored));
     assert_eq!(store.get_app(&t2, &stored.client_id).await.unwrap(), None);
     assert_eq!(store.get_app(&t1, &AppId::generate()).await.unwrap(), None);
-    let found = store.find_app(&stored.client_id).await.unwrap();
-    assert_eq!(found.as_ref(), Some(&stored), "found by client id alone");
-    assert_eq!(store.find_app(&AppId::generate()).await.unwrap(), None);
+    let found = store
+        .client_lookup(stored.client_id.as_str(), T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        found.app.as_ref(),
+        Some(&stored),
+        "found by client id alone"
+    );
+    let unknown = AppId::generate();
+    assert_eq!(
+        store.client_lookup(unknown.as_str(), T0).await.unwrap(),
+        ClientLookup::default()
+    );
 }
 
 /// An app of a tenant that does not exist is refused the same way by every store.
@@ -103,7 +114,8 @@ pub async fn apps_need_their_tenant(store: &dyn Store) {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::MissingParent), "{err:?}");
-    assert_eq!(store.find_app(&orphan.client_id).await.unwrap(), None);
+    let lookup = store.client_lookup(orphan.client_id.as_str(), T0).await;
+    assert_eq!(lookup.unwrap(), ClientLookup::default());
 }
 
 /// A second app with a taken client id is a conflict.
@@ -164,7 +176,8 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
     let (app, _) = registered(store, &t1, "gov").await;
     let patch = GovernancePatch {
         allow_service_tokens: Some(true),
-        enforce_pkce: None,
+        access_token_ttl: Some(Override::Value(600)),
+        ..GovernancePatch::default()
     };
     assert_eq!(
         store
@@ -180,11 +193,13 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
     let expected = Governance {
         allow_service_tokens: true,
         enforce_pkce: true,
+        access_token_ttl: Some(600),
     };
     assert_eq!(updated, Some(expected));
     let off = GovernancePatch {
-        allow_service_tokens: None,
         enforce_pkce: Some(false),
+        access_token_ttl: Some(Override::Default),
+        ..GovernancePatch::default()
     };
     store
         .update_governance(&t1, &app.client_id, off)
@@ -195,7 +210,8 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
         read.governance,
         Governance {
             allow_service_tokens: true,
-            enforce_pkce: false
+            enforce_pkce: false,
+            access_token_ttl: None,
         }
     );
     assert_eq!(
@@ -211,10 +227,7 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
 pub async fn rotation_without_grace_retires_the_old_secret(store: &dyn Store) {
     let t = tenant("t1");
     let (app, old) = registered(store, &t, "rot").await;
-    assert_eq!(
-        store.valid_secrets(&app.client_id, T0).await.unwrap(),
-        [old.hash()]
-    );
+    assert_eq!(valid_secrets(store, &app.client_id, T0).await, [old.hash()]);
     let new = ClientSecret::generate();
     assert!(
         store
@@ -222,10 +235,7 @@ pub async fn rotation_without_grace_retires_the_old_secret(store: &dyn Store) {
             .await
             .unwrap()
     );
-    assert_eq!(
-        store.valid_secrets(&app.client_id, T0).await.unwrap(),
-        [new.hash()]
-    );
+    assert_eq!(valid_secrets(store, &app.client_id, T0).await, [new.hash()]);
 }
 
 /// Rotating with a grace period keeps the old secret valid until the period ends, and a second
@@ -239,7 +249,7 @@ pub async fn rotation_with_grace_keeps_the_old_secret_until_it_ends(store: &dyn 
         .rotate_secret(&t, &app.client_id, &second.hash(), T0, grace_end)
         .await
         .unwrap();
-    let valid = store.valid_secrets(&app.client_id, T0).await.unwrap();
+    let valid = valid_secrets(store, &app.client_id, T0).await;
     assert!(valid.contains(&first.hash()) && valid.contains(&second.hash()));
 
     let later = T0.plus(Duration::from_secs(1800));
@@ -254,19 +264,13 @@ pub async fn rotation_with_grace_keeps_the_old_secret_until_it_ends(store: &dyn 
         )
         .await
         .unwrap();
-    let valid = store
-        .valid_secrets(&app.client_id, grace_end)
-        .await
-        .unwrap();
+    let valid = valid_secrets(store, &app.client_id, grace_end).await;
     assert!(
         !valid.contains(&first.hash()),
         "the first secret's grace ended"
     );
     assert!(valid.contains(&second.hash()) && valid.contains(&third.hash()));
-    let valid = store
-        .valid_secrets(&app.client_id, later.plus(Duration::from_secs(3600)))
-        .await
-        .unwrap();
+    let valid = valid_secrets(store, &app.client_id, later.plus(Duration::from_secs(3600))).await;
     assert_eq!(valid, [third.hash()]);
 }
 
@@ -288,10 +292,7 @@ pub async fn rotation_of_a_foreign_app_is_refused(store: &dyn Store) {
             .await
             .unwrap()
     );
-    assert_eq!(
-        store.valid_secrets(&app.client_id, T0).await.unwrap(),
-        [old.hash()]
-    );
+    assert_eq!(valid_secrets(store, &app.client_id, T0).await, [old.hash()]);
 }
 
 /// Concurrent rotations of one app run one after the other: with no grace, exactly one secret
@@ -309,9 +310,82 @@ pub async fn racing_rotations_leave_one_valid_secret(store: &dyn Store) {
         store.rotate_secret(&t, id, &hashes[3], T0, T0),
     );
     assert!([a, b, c, d].into_iter().all(|r| r.unwrap()));
-    let valid = store.valid_secrets(id, T0).await.unwrap();
+    let valid = valid_secrets(store, id, T0).await;
     assert_eq!(valid.len(), 1, "one secret survives the race");
     assert!(hashes.contains(&valid[0]) && valid[0] != first.hash());
+}
+
+/// The secrets of app `id` valid at `now`, as client authentication reads them.
+async fn valid_secrets(store: &dyn Store, id: &AppId, now: Timestamp) -> Vec<SecretHash> {
+    store.client_lookup(id.as_str(), now).await.unwrap().secrets
+}
+
+/// Failed authentications are counted per client id, known or not, in fixed windows, and read
+/// back with the client.
+pub async fn auth_failures_count_in_fixed_windows(store: &dyn Store) {
+    let window = Duration::from_secs(60);
+    let (app, secret) = registered(store, &tenant("t1"), "limited").await;
+    let id = app.client_id.as_str();
+    for n in 1..=3 {
+        let at = T0.plus(Duration::from_secs(n));
+        let failures = store.record_auth_failure(id, at, window).await.unwrap();
+        assert_eq!(
+            failures,
+            AuthFailures {
+                window_start: T0.plus(Duration::from_secs(1)),
+                count: u32::try_from(n).unwrap()
+            }
+        );
+    }
+    let lookup = store
+        .client_lookup(id, T0.plus(Duration::from_secs(5)))
+        .await
+        .unwrap();
+    assert_eq!(lookup.app.as_ref(), Some(&app));
+    assert_eq!(lookup.secrets, [secret.hash()]);
+    assert_eq!(lookup.failures.map(|f| f.count), Some(3));
+
+    let unknown = AppId::generate();
+    store
+        .record_auth_failure(unknown.as_str(), T0, window)
+        .await
+        .unwrap();
+    let lookup = store.client_lookup(unknown.as_str(), T0).await.unwrap();
+    assert_eq!(lookup.app, None);
+    assert_eq!(
+        lookup.failures,
+        Some(AuthFailures {
+            window_start: T0,
+            count: 1
+        })
+    );
+
+    // A window that has ended starts over.
+    let later = T0.plus(Duration::from_secs(61));
+    let failures = store.record_auth_failure(id, later, window).await.unwrap();
+    assert_eq!(
+        failures,
+        AuthFailures {
+            window_start: later,
+            count: 1
+        }
+    );
+}
+
+/// Concurrent failures under one client id are all counted.
+pub async fn racing_auth_failures_are_all_counted(store: &dyn Store) {
+    let window = Duration::from_secs(60);
+    let id = AppId::generate();
+    let id = id.as_str();
+    let (a, b, c, d) = tokio::join!(
+        store.record_auth_failure(id, T0, window),
+        store.record_auth_failure(id, T0, window),
+        store.record_auth_failure(id, T0, window),
+        store.record_auth_failure(id, T0, window),
+    );
+    let mut counts: Vec<u32> = [a, b, c, d].into_iter().map(|r| r.unwrap().count).collect();
+    counts.sort_unstable();
+    assert_eq!(counts, [1, 2, 3, 4]);
 }
 
 fn key(kid: &str, created_at: Timestamp) -> StoredKey {
@@ -422,6 +496,8 @@ macro_rules! store_conformance_tests {
             rotation_with_grace_keeps_the_old_secret_until_it_ends,
             rotation_of_a_foreign_app_is_refused,
             racing_rotations_leave_one_valid_secret,
+            auth_failures_count_in_fixed_windows,
+            racing_auth_failures_are_all_counted,
             signing_keys_round_trip_with_their_lifecycle,
             racing_first_keys_have_one_winner,
             revocations_last_until_the_token_expires,

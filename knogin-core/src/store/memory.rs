@@ -2,11 +2,13 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
 use super::{
-    AppPage, AppStore, Cursor, KeyStore, RevocationStore, StoreError, StoredKey, TenantStore,
+    AppPage, AppStore, AuthFailures, ClientAuthStore, ClientLookup, Cursor, KeyStore,
+    RevocationStore, StoreError, StoredKey, TenantStore,
 };
 use crate::apps::{App, Governance, GovernancePatch};
 use crate::clock::Timestamp;
@@ -22,6 +24,7 @@ struct Inner {
     keys: Vec<StoredKey>,
     first_key_stored: bool,
     revoked: HashMap<String, Timestamp>,
+    failures: HashMap<String, AuthFailures>,
     next_seq: i64,
 }
 
@@ -88,15 +91,6 @@ impl AppStore for MemoryStore {
             .apps
             .iter()
             .find(|(_, a)| &a.client_id == id && &a.tenant_id == tenant)
-            .map(|(_, a)| a.clone()))
-    }
-
-    async fn find_app(&self, id: &AppId) -> Result<Option<App>, StoreError> {
-        Ok(self
-            .lock()
-            .apps
-            .iter()
-            .find(|(_, a)| &a.client_id == id)
             .map(|(_, a)| a.clone()))
     }
 
@@ -167,23 +161,56 @@ impl AppStore for MemoryStore {
         secrets.push((new.clone(), None));
         Ok(true)
     }
+}
 
-    async fn valid_secrets(
+#[async_trait]
+impl ClientAuthStore for MemoryStore {
+    async fn client_lookup(
         &self,
-        id: &AppId,
+        client_id: &str,
         now: Timestamp,
-    ) -> Result<Vec<SecretHash>, StoreError> {
-        Ok(self
-            .lock()
-            .secrets
-            .get(id)
+    ) -> Result<ClientLookup, StoreError> {
+        let inner = self.lock();
+        let app = inner
+            .apps
+            .iter()
+            .find(|(_, a)| a.client_id.as_str() == client_id)
+            .map(|(_, a)| a.clone());
+        let secrets = app
+            .as_ref()
+            .and_then(|a| inner.secrets.get(&a.client_id))
             .map(|v| {
                 v.iter()
                     .filter(|(_, exp)| still_valid(*exp, now))
                     .map(|(h, _)| h.clone())
                     .collect()
             })
-            .unwrap_or_default())
+            .unwrap_or_default();
+        Ok(ClientLookup {
+            app,
+            secrets,
+            failures: inner.failures.get(client_id).copied(),
+        })
+    }
+
+    async fn record_auth_failure(
+        &self,
+        client_id: &str,
+        now: Timestamp,
+        window: Duration,
+    ) -> Result<AuthFailures, StoreError> {
+        let mut inner = self.lock();
+        let stale = |f: &AuthFailures| f.window_start.plus(window) <= now;
+        inner.failures.retain(|_, f| !stale(f));
+        let entry = inner
+            .failures
+            .entry(client_id.to_owned())
+            .or_insert(AuthFailures {
+                window_start: now,
+                count: 0,
+            });
+        entry.count += 1;
+        Ok(*entry)
     }
 }
 

@@ -6,6 +6,7 @@
 //! implementation runs the same [`conformance`] suite.
 
 use std::error::Error as StdError;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -77,10 +78,6 @@ pub trait AppStore: Send + Sync {
     /// The app `id` if it belongs to `tenant`.
     async fn get_app(&self, tenant: &TenantId, id: &AppId) -> Result<Option<App>, StoreError>;
 
-    /// The app `id`, whatever its tenant: for client authentication, where the client id alone
-    /// names the app.
-    async fn find_app(&self, id: &AppId) -> Result<Option<App>, StoreError>;
-
     /// Up to `limit` of `tenant`'s apps, newest first, starting after `after`.
     async fn list_apps(
         &self,
@@ -109,14 +106,49 @@ pub trait AppStore: Send + Sync {
         now: Timestamp,
         old_valid_until: Timestamp,
     ) -> Result<bool, StoreError>;
+}
 
-    /// The hashes of app `id`'s secrets that are valid at `now` (any tenant: client
-    /// authentication identifies the app by its client id alone).
-    async fn valid_secrets(
+/// What authenticating a client reads about a presented `client_id`, in one read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClientLookup {
+    /// The app with that client id, whatever its tenant (the client id alone names it).
+    pub app: Option<App>,
+    /// Its secrets valid at the time asked, oldest first.
+    pub secrets: Vec<SecretHash>,
+    /// The failed authentications under that client id in its current window, if any.
+    pub failures: Option<AuthFailures>,
+}
+
+/// Failed client authentications under one client id, counted in a fixed window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthFailures {
+    /// When the window began.
+    pub window_start: Timestamp,
+    /// Failures since then.
+    pub count: u32,
+}
+
+/// Client authentication: the one read the OAuth endpoints make per request, and the failure
+/// counts that rate-limit guessing across instances.
+#[async_trait]
+pub trait ClientAuthStore: Send + Sync {
+    /// The app `client_id` names (if any), its secrets valid at `now`, and the failures recorded
+    /// under `client_id` (known or not). One read, so a token costs one round trip.
+    async fn client_lookup(
         &self,
-        id: &AppId,
+        client_id: &str,
         now: Timestamp,
-    ) -> Result<Vec<SecretHash>, StoreError>;
+    ) -> Result<ClientLookup, StoreError>;
+
+    /// Counts a failed authentication under `client_id` (known or not): in a new window starting
+    /// at `now` when there is none or it began `window` or longer ago (such stale windows of any
+    /// client id may be deleted), else one more in the current window. Returns the window.
+    async fn record_auth_failure(
+        &self,
+        client_id: &str,
+        now: Timestamp,
+        window: Duration,
+    ) -> Result<AuthFailures, StoreError>;
 }
 
 /// A signing key as stored: the private key sealed under the operator's key-encryption key, and
@@ -193,6 +225,12 @@ pub trait RevocationStore: Send + Sync {
 }
 
 /// Everything the core stores. Implemented for any type that implements each part.
-pub trait Store: TenantStore + AppStore + KeyStore + RevocationStore + std::fmt::Debug {}
+pub trait Store:
+    TenantStore + AppStore + ClientAuthStore + KeyStore + RevocationStore + std::fmt::Debug
+{
+}
 
-impl<T: TenantStore + AppStore + KeyStore + RevocationStore + std::fmt::Debug> Store for T {}
+impl<T> Store for T where
+    T: TenantStore + AppStore + ClientAuthStore + KeyStore + RevocationStore + std::fmt::Debug
+{
+}

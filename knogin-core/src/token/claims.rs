@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
 use crate::id::TenantId;
-use crate::keys::{ALGORITHM, SigningKey};
+use crate::keys::SigningKey;
 use crate::random;
 use crate::scope::ScopeSet;
 
@@ -150,7 +150,7 @@ struct Header<'a> {
     kid: &'a str,
 }
 
-/// Signs `grant` as an RS256 JWT of `kind` for `audience` with `key`.
+/// Signs `grant` as a JWT of `kind` for `audience` with `key` (in the key's algorithm).
 pub(crate) fn mint(
     key: &SigningKey,
     issuer: &str,
@@ -173,7 +173,7 @@ pub(crate) fn mint(
         tenant: grant.tenant.as_str().to_owned(),
     };
     let header = Header {
-        alg: ALGORITHM,
+        alg: key.algorithm().as_str(),
         typ: kind.typ(),
         kid: key.kid().as_str(),
     };

@@ -1,7 +1,7 @@
 //! Checking a bearer token: signature by a key in the ring, pinned algorithm, type, issuer,
 //! audience and time, against the injected clock.
 
-use jsonwebtoken::{Algorithm, Validation};
+use jsonwebtoken::Validation;
 
 use super::claims::{ACCESS_TOKEN_TYPE, ADMIN_TOKEN_TYPE, AccessClaims, TokenKind};
 use crate::clock::Timestamp;
@@ -65,15 +65,17 @@ pub(crate) fn verify(
         Some(ADMIN_TOKEN_TYPE) => TokenKind::Admin,
         _ => return Err(TokenError::WrongType),
     };
-    let key = header
+    // The key's own algorithm is the only one accepted (RFC 8725 §3.1): the header names it, it
+    // does not choose it.
+    let (key, algorithm) = header
         .kid
         .as_deref()
         .and_then(|kid| ring.verifier(kid, now))
-        .filter(|_| header.alg == Algorithm::RS256)
+        .filter(|(_, algorithm)| header.alg == algorithm.jwt())
         .ok_or(TokenError::UnknownKey)?;
 
     // Time is checked below against the injected clock, not jsonwebtoken's system clock.
-    let mut validation = Validation::new(Algorithm::RS256);
+    let mut validation = Validation::new(algorithm.jwt());
     validation.validate_exp = false;
     validation.validate_nbf = false;
     validation.validate_aud = false;

@@ -1,5 +1,7 @@
 //! OAuth client authentication (RFC 6749 §2.3.1): `client_secret_basic` or `client_secret_post`.
 
+use std::time::Duration;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::HeaderMap;
@@ -8,6 +10,7 @@ use http::header::AUTHORIZATION;
 use crate::apps::App;
 use crate::http::ctx::Ctx;
 use crate::http::error::ApiError;
+use crate::oauth::ClientAuthError;
 use crate::validation::ValidationErrors;
 
 /// How a client presented its secret.
@@ -44,12 +47,34 @@ pub enum ClientRejection {
         /// Whether the client used HTTP Basic (the answer then carries a `Basic` challenge).
         basic: bool,
     },
+    /// The client id failed too often in the current window; the credentials were not checked.
+    #[error(
+        "client authentication failed too often; try again in {} seconds",
+        retry_after.as_secs()
+    )]
+    Limited {
+        /// Whether the client used HTTP Basic.
+        basic: bool,
+        /// How long until it may try again (the answer's `Retry-After`).
+        retry_after: Duration,
+    },
 }
 
 impl ClientRejection {
     /// Whether the client tried HTTP Basic, so the 401 must carry `WWW-Authenticate: Basic`.
     pub fn used_basic(&self) -> bool {
-        matches!(self, Self::Failed { basic: true })
+        matches!(
+            self,
+            Self::Failed { basic: true } | Self::Limited { basic: true, .. }
+        )
+    }
+
+    /// How long the client must wait before trying again, when it was rate-limited.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Limited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
     }
 }
 
@@ -116,9 +141,13 @@ pub(super) async fn authenticate(mut ctx: Ctx) -> Result<(Ctx, AuthenticatedClie
         (None, None) => return Err(ClientRejection::Missing.into()),
     };
     let basic = method == ClientAuthMethod::ClientSecretBasic;
-    match ctx.knogin.authenticate_app(&id, &secret).await? {
-        Some(app) => Ok((ctx, AuthenticatedClient { app, method })),
-        None => Err(ClientRejection::Failed { basic }.into()),
+    match ctx.knogin.authenticate_app(&id, &secret).await {
+        Ok(app) => Ok((ctx, AuthenticatedClient { app, method })),
+        Err(ClientAuthError::Failed) => Err(ClientRejection::Failed { basic }.into()),
+        Err(ClientAuthError::Limited { retry_after }) => {
+            Err(ClientRejection::Limited { basic, retry_after }.into())
+        }
+        Err(e) => Err(ApiError::Internal(Box::new(e))),
     }
 }
 

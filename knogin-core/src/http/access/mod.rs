@@ -128,13 +128,6 @@ where
 
 /// Runs `handler` for an OAuth client that authenticated with `client_secret_basic` or
 /// `client_secret_post`. The route's body is form-encoded.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the OAuth token, introspection and revocation endpoints' guard"
-    )
-)]
 pub(crate) fn client<H, F>(handler: H) -> Guarded
 where
     H: Fn(Ctx, AuthenticatedClient) -> F + Copy + Send + Sync + 'static,

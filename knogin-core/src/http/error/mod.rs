@@ -12,13 +12,14 @@ mod problem;
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use http::header::{ALLOW, WWW_AUTHENTICATE};
+use http::header::{ALLOW, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderName, HeaderValue, Method, Response, StatusCode};
 
 pub use self::problem::{PROBLEM_JSON, not_found};
 use super::ResponseBody;
 use super::access::{ClientRejection, Rejection};
 use crate::apps::AppError;
+use crate::oauth::{GrantError, ServiceTokenError};
 use crate::random;
 use crate::store::StoreError;
 use crate::validation::ValidationErrors;
@@ -47,6 +48,8 @@ pub(crate) enum ApiError {
     Bearer(Rejection),
     /// Client authentication (RFC 6749 §2.3) failed.
     Client(ClientRejection),
+    /// The token endpoint refuses the grant (RFC 6749 §5.2).
+    Grant(GrantError),
     /// The path exists with other methods.
     MethodNotAllowed(Vec<Method>),
     /// The body is not in the media type the route reads.
@@ -91,6 +94,23 @@ impl From<Rejection> for ApiError {
 impl From<ClientRejection> for ApiError {
     fn from(e: ClientRejection) -> Self {
         Self::Client(e)
+    }
+}
+
+impl From<GrantError> for ApiError {
+    fn from(e: GrantError) -> Self {
+        Self::Grant(e)
+    }
+}
+
+impl From<ServiceTokenError> for ApiError {
+    fn from(e: ServiceTokenError) -> Self {
+        match e {
+            ServiceTokenError::NotFound => Self::NotFound(UNKNOWN_APP),
+            ServiceTokenError::NotAllowed => Self::Forbidden(e.to_string()),
+            ServiceTokenError::Invalid(errors) => Self::Invalid(errors),
+            e => Self::Internal(Box::new(e)),
+        }
     }
 }
 
@@ -148,7 +168,8 @@ impl ApiError {
             Self::MethodNotAllowed(_) => S::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType(_) => S::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => S::PAYLOAD_TOO_LARGE,
-            Self::EmptyBody(_)
+            Self::Grant(_)
+            | Self::EmptyBody(_)
             | Self::UnreadableBody
             | Self::MalformedJson(_)
             | Self::RepeatedParameter(_)
@@ -168,6 +189,13 @@ impl ApiError {
             Self::Bearer(Rejection::InsufficientScope(_)) => "insufficient-scope",
             Self::Bearer(Rejection::TenantMismatch) => "tenant-mismatch",
             Self::Client(_) => "invalid-client",
+            Self::Grant(e) => match e {
+                GrantError::InvalidRequest(_) => "invalid-request",
+                GrantError::UnsupportedGrantType(_) => "unsupported-grant-type",
+                GrantError::UnauthorizedClient(_) => "unauthorized-client",
+                GrantError::InvalidScope(_) => "invalid-scope",
+                _ => "invalid-grant",
+            },
             Self::MethodNotAllowed(_) => "method-not-allowed",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::PayloadTooLarge(_) => "payload-too-large",
@@ -196,6 +224,7 @@ impl ApiError {
                 "The X-Tenant-ID header must name the tenant of the bearer token.".into()
             }
             Self::Client(e) => e.to_string().into(),
+            Self::Grant(e) => e.to_string().into(),
             Self::MethodNotAllowed(allow) => {
                 format!("This route accepts {}.", allow_list(allow)).into()
             }
@@ -245,10 +274,19 @@ impl ApiError {
                 WWW_AUTHENTICATE,
                 bearer_challenge("insufficient_scope", "scope", scope),
             )],
-            Self::Client(e) if e.used_basic() => vec![(
-                WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Basic realm="knogin", charset="UTF-8""#),
-            )],
+            Self::Client(e) => {
+                let mut headers = Vec::new();
+                if e.used_basic() {
+                    headers.push((
+                        WWW_AUTHENTICATE,
+                        HeaderValue::from_static(r#"Basic realm="knogin", charset="UTF-8""#),
+                    ));
+                }
+                if let Some(wait) = e.retry_after() {
+                    headers.push((RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1))));
+                }
+                headers
+            }
             Self::MethodNotAllowed(allow) => vec![(
                 ALLOW,
                 HeaderValue::from_str(&allow_list(allow)).expect("method names are tokens"),

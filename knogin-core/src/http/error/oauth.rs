@@ -19,6 +19,7 @@ struct OAuthError<'a> {
 fn code(error: &ApiError) -> &'static str {
     match error {
         ApiError::Client(_) => "invalid_client",
+        ApiError::Grant(e) => e.code(),
         ApiError::Bearer(_) => "invalid_token",
         ApiError::Forbidden(_) => "access_denied",
         ApiError::Internal(_) => "server_error",

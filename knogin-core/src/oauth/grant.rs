@@ -1,0 +1,253 @@
+//! The token endpoint's grants: what each may issue, as plain functions, and issuing it.
+
+use std::time::Duration;
+
+use crate::apps::{App, GrantType};
+use crate::knogin::Knogin;
+use crate::scope::{ScopeCatalog, ScopeSet};
+use crate::token::{AccessToken, TokenGrant};
+
+/// Why the token endpoint refuses a grant: the RFC 6749 §5.2 error codes besides
+/// `invalid_client`. Each message is safe to show the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GrantError {
+    /// A required parameter is missing or malformed.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// The `grant_type` is not one this server supports.
+    #[error("the grant type {0:?} is not supported")]
+    UnsupportedGrantType(String),
+    /// The client was not registered for this grant.
+    #[error("this client is not registered for the {0} grant")]
+    UnauthorizedClient(GrantType),
+    /// The requested scope is malformed, unknown, or beyond what the app was approved for.
+    #[error("{0}")]
+    InvalidScope(String),
+    /// The grant (e.g. an authorization code) is invalid, expired, revoked or not this client's.
+    #[error("{0}")]
+    InvalidGrant(String),
+}
+
+impl GrantError {
+    /// The RFC 6749 `error` code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::UnsupportedGrantType(_) => "unsupported_grant_type",
+            Self::UnauthorizedClient(_) => "unauthorized_client",
+            Self::InvalidScope(_) => "invalid_scope",
+            Self::InvalidGrant(_) => "invalid_grant",
+        }
+    }
+}
+
+/// An access token as the token endpoint answers it.
+#[derive(Debug)]
+pub struct IssuedToken {
+    /// The signed JWT.
+    pub token: AccessToken,
+    /// Its lifetime (`expires_in`).
+    pub expires_in: Duration,
+    /// The scopes granted (`scope`).
+    pub scopes: ScopeSet,
+}
+
+/// The scopes a client-credentials request for `app` gets (RFC 6749 §3.3): the `requested`
+/// ones, each approved for the app and still in the catalog; without a request, every approved
+/// scope still in the catalog.
+///
+/// ```
+/// use knogin_core::ScopeCatalog;
+/// use knogin_core::oauth::granted_scopes;
+/// # let app = knogin_core::testing::app_with_scopes(["webhooks:read", "webhooks:write"]);
+///
+/// let catalog = ScopeCatalog::reference();
+/// assert_eq!(granted_scopes(&app, Some("webhooks:read"), &catalog).unwrap().to_string(), "webhooks:read");
+/// assert_eq!(granted_scopes(&app, None, &catalog).unwrap().to_string(), "webhooks:read webhooks:write");
+/// assert!(granted_scopes(&app, Some("incidents:read"), &catalog).is_err());
+/// ```
+pub fn granted_scopes(
+    app: &App,
+    requested: Option<&str>,
+    catalog: &ScopeCatalog,
+) -> Result<ScopeSet, GrantError> {
+    let usable = |s: &str| app.requested_scopes.contains(s) && catalog.contains(s);
+    let Some(requested) = requested else {
+        let scopes = ScopeSet::new(
+            app.requested_scopes
+                .iter()
+                .filter(|s| catalog.contains(s.as_str())),
+        )
+        .expect("approved scopes are scope tokens");
+        if scopes.is_empty() {
+            return Err(GrantError::InvalidScope(
+                "the app has no approved scope left in the catalog".into(),
+            ));
+        }
+        return Ok(scopes);
+    };
+    let scopes = ScopeSet::parse(requested).map_err(|e| GrantError::InvalidScope(e.to_string()))?;
+    if scopes.is_empty() {
+        return Err(GrantError::InvalidScope(
+            "the scope parameter names no scope".into(),
+        ));
+    }
+    if let Some(refused) = scopes.iter().find(|s| !usable(s.as_str())) {
+        return Err(GrantError::InvalidScope(format!(
+            "the scope {refused} is not one this app is approved for"
+        )));
+    }
+    Ok(scopes)
+}
+
+impl Knogin {
+    /// Issues a client-credentials access token (RFC 6749 §4.4) to `app`, an authenticated
+    /// client, for the `scope` it asked for (see [`granted_scopes`]). Its lifetime is the app's
+    /// governance `access_token_ttl` or the embedder's default. Reads and writes nothing.
+    pub async fn client_credentials(
+        &self,
+        app: &App,
+        scope: Option<&str>,
+    ) -> Result<IssuedToken, GrantError> {
+        if !app.grant_types.contains(&GrantType::ClientCredentials) {
+            return Err(GrantError::UnauthorizedClient(GrantType::ClientCredentials));
+        }
+        let scopes = granted_scopes(app, scope, &self.0.scopes)?;
+        let expires_in = self.0.lifetimes.access_for(&app.governance);
+        let grant = TokenGrant {
+            tenant: app.tenant_id.clone(),
+            subject: app.client_id.as_str().to_owned(),
+            client_id: app.client_id.as_str().to_owned(),
+            scopes,
+            ttl: expires_in,
+        };
+        let token = self.sign_access_token(&grant).await;
+        Ok(IssuedToken {
+            token,
+            expires_in,
+            scopes: grant.scopes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::apps::{GovernancePatch, Override};
+    use crate::clock::{ManualClock, Timestamp};
+    use crate::testing::{app_with_scopes, test_knogin_with};
+    use crate::token::TokenKind;
+
+    fn catalog() -> ScopeCatalog {
+        ScopeCatalog::reference()
+    }
+
+    #[test]
+    fn requested_scopes_must_be_approved_and_in_the_catalog() {
+        let app = app_with_scopes(["webhooks:read", "webhooks:write", "retired:scope"]);
+        let ok = granted_scopes(&app, Some("webhooks:write  webhooks:read"), &catalog()).unwrap();
+        assert_eq!(ok.to_string(), "webhooks:write webhooks:read");
+        for (bad, why) in [
+            (
+                "incidents:read",
+                "the scope incidents:read is not one this app is approved for",
+            ),
+            (
+                "retired:scope",
+                "the scope retired:scope is not one this app is approved for",
+            ),
+            (
+                "platform:admin",
+                "the scope platform:admin is not one this app is approved for",
+            ),
+            ("   ", "the scope parameter names no scope"),
+        ] {
+            let refused = granted_scopes(&app, Some(bad), &catalog());
+            assert_eq!(
+                refused,
+                Err(GrantError::InvalidScope(why.into())),
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(
+            granted_scopes(&app, Some("a\"b"), &catalog()),
+            Err(GrantError::InvalidScope(_))
+        ));
+    }
+
+    #[test]
+    fn no_scope_means_every_approved_scope_still_in_the_catalog() {
+        let app = app_with_scopes(["retired:scope", "webhooks:read"]);
+        assert_eq!(
+            granted_scopes(&app, None, &catalog()).unwrap().to_string(),
+            "webhooks:read"
+        );
+        let stale = app_with_scopes(["retired:scope"]);
+        assert!(matches!(
+            granted_scopes(&stale, None, &catalog()),
+            Err(GrantError::InvalidScope(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn tokens_carry_the_clients_identity_and_the_apps_lifetime() {
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
+        let knogin = test_knogin_with(clock, Duration::ZERO).await;
+        let tenant = crate::TenantId::parse("t1").unwrap();
+        let (app, _) = knogin
+            .register_app(&tenant, crate::testing::registration())
+            .await
+            .unwrap();
+        let issued = knogin.client_credentials(&app, None).await.unwrap();
+        assert_eq!(issued.expires_in, Duration::from_secs(3600));
+        let (claims, kind) = knogin.verify_token(issued.token.expose()).await.unwrap();
+        assert_eq!(kind, TokenKind::Access);
+        assert_eq!(
+            (claims.sub.as_str(), claims.client_id.as_str()),
+            (app.client_id.as_str(), app.client_id.as_str())
+        );
+        assert_eq!(
+            (claims.tenant.as_str(), claims.scope.as_str()),
+            ("t1", "webhooks:write")
+        );
+        assert_eq!(claims.exp - claims.iat, 3600);
+
+        let patch = GovernancePatch {
+            access_token_ttl: Some(Override::Value(600)),
+            ..GovernancePatch::default()
+        };
+        let governance = knogin
+            .update_governance(&tenant, &app.client_id, patch)
+            .await
+            .unwrap();
+        let app = App { governance, ..app };
+        assert_eq!(
+            knogin
+                .client_credentials(&app, None)
+                .await
+                .unwrap()
+                .expires_in,
+            Duration::from_secs(600)
+        );
+    }
+
+    #[tokio::test]
+    async fn the_app_must_be_registered_for_the_grant() {
+        let knogin = test_knogin_with(
+            Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000))),
+            Duration::ZERO,
+        )
+        .await;
+        let app = App {
+            grant_types: vec![GrantType::AuthorizationCode],
+            ..app_with_scopes(["webhooks:read"])
+        };
+        assert_eq!(
+            knogin.client_credentials(&app, None).await.unwrap_err(),
+            GrantError::UnauthorizedClient(GrantType::ClientCredentials)
+        );
+    }
+}

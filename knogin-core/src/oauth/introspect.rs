@@ -1,0 +1,153 @@
+//! Token introspection (RFC 7662) and revocation (RFC 7009) for authenticated clients, each
+//! limited to the client's own tenant.
+
+use serde::Serialize;
+
+use crate::apps::App;
+use crate::knogin::Knogin;
+use crate::store::StoreError;
+use crate::token::{AccessClaims, TokenKind};
+
+/// What introspection says about a token (RFC 7662 §2.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Introspection {
+    /// Not a token this client may know about: invalid, expired, revoked, an admin token, or
+    /// another tenant's. All look the same.
+    Inactive,
+    /// An active access or service token of the client's tenant, with its claims.
+    Active(Box<AccessClaims>),
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_type: Option<&'static str>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    claims: Option<&'a AccessClaims>,
+}
+
+impl Serialize for Introspection {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let claims = match self {
+            Self::Inactive => None,
+            Self::Active(claims) => Some(&**claims),
+        };
+        Body {
+            active: claims.is_some(),
+            token_type: claims.map(|_| "Bearer"),
+            claims,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl Knogin {
+    /// The claims of `token` if it is an active access or service token of `client`'s tenant.
+    async fn own_tenants_token(&self, client: &App, token: &str) -> Option<AccessClaims> {
+        match self.verify_token(token).await {
+            Ok((claims, TokenKind::Access)) if claims.tenant == client.tenant_id.as_str() => {
+                Some(claims)
+            }
+            _ => None,
+        }
+    }
+
+    /// Introspects `token` for `client` (RFC 7662): active only if it is an access or service
+    /// token of this issuer for the client's tenant that is valid now and not revoked.
+    pub async fn introspect(&self, client: &App, token: &str) -> Introspection {
+        match self.own_tenants_token(client, token).await {
+            Some(claims) => Introspection::Active(Box::new(claims)),
+            None => Introspection::Inactive,
+        }
+    }
+
+    /// Revokes `token` for `client` (RFC 7009) if it is an active access or service token of the
+    /// client's tenant; anything else is left alone, and the answer is the same (§2.2). Returns
+    /// whether a token was revoked.
+    pub async fn revoke_for(&self, client: &App, token: &str) -> Result<bool, StoreError> {
+        let Some(claims) = self.own_tenants_token(client, token).await else {
+            return Ok(false);
+        };
+        self.revoke_token(&claims).await?;
+        tracing::info!(client_id = %client.client_id, jti = %claims.jti, "revoked a token");
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::TenantId;
+    use crate::clock::{ManualClock, Timestamp};
+    use crate::testing::{registration, test_knogin_with};
+
+    #[tokio::test]
+    async fn clients_see_and_revoke_only_their_own_tenants_tokens() {
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
+        let knogin = test_knogin_with(clock.clone(), Duration::ZERO).await;
+        let (t1, t2) = (
+            TenantId::parse("t1").unwrap(),
+            TenantId::parse("t2").unwrap(),
+        );
+        let (mine, _) = knogin.register_app(&t1, registration()).await.unwrap();
+        let (theirs, _) = knogin.register_app(&t2, registration()).await.unwrap();
+        let token = knogin.client_credentials(&mine, None).await.unwrap().token;
+        let admin = knogin
+            .mint_admin_token(&t1, Duration::from_secs(60))
+            .await
+            .unwrap();
+
+        let seen = knogin.introspect(&mine, token.expose()).await;
+        let Introspection::Active(claims) = &seen else {
+            panic!("{seen:?}")
+        };
+        assert_eq!(claims.client_id, mine.client_id.as_str());
+        let body = serde_json::to_value(&seen).unwrap();
+        assert_eq!(
+            (body["active"].as_bool(), body["token_type"].as_str()),
+            (Some(true), Some("Bearer"))
+        );
+        assert_eq!(body["scope"], "webhooks:write");
+
+        assert_eq!(
+            knogin.introspect(&theirs, token.expose()).await,
+            Introspection::Inactive
+        );
+        assert_eq!(
+            knogin.introspect(&mine, admin.expose()).await,
+            Introspection::Inactive
+        );
+        assert_eq!(
+            knogin.introspect(&mine, "garbage").await,
+            Introspection::Inactive
+        );
+        assert_eq!(
+            serde_json::to_string(&Introspection::Inactive).unwrap(),
+            r#"{"active":false}"#
+        );
+
+        assert!(!knogin.revoke_for(&theirs, token.expose()).await.unwrap());
+        assert!(!knogin.revoke_for(&mine, admin.expose()).await.unwrap());
+        assert!(knogin.verify_token(token.expose()).await.is_ok());
+        assert!(knogin.revoke_for(&mine, token.expose()).await.unwrap());
+        assert_eq!(
+            knogin.introspect(&mine, token.expose()).await,
+            Introspection::Inactive
+        );
+
+        clock.advance(Duration::from_secs(3601));
+        let expired = knogin.client_credentials(&mine, None).await.unwrap().token;
+        clock.advance(Duration::from_secs(
+            3600 + crate::token::LEEWAY.unsigned_abs(),
+        ));
+        assert_eq!(
+            knogin.introspect(&mine, expired.expose()).await,
+            Introspection::Inactive
+        );
+    }
+}

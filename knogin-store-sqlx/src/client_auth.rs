@@ -1,0 +1,146 @@
+//! Client authentication: the one read per OAuth request, and the failure counts.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use knogin_core::apps::App;
+use knogin_core::store::{AuthFailures, ClientAuthStore, ClientLookup, StoreError};
+use knogin_core::{SecretHash, Timestamp};
+
+use crate::apps::{AppRow, corrupt};
+use crate::{SqlxStore, store_error, with_pool};
+
+/// One row per valid secret of the app (or one row of NULLs), each with the failure window of
+/// the presented client id.
+#[derive(sqlx::FromRow)]
+struct LookupRow {
+    seq: Option<i64>,
+    client_id: Option<String>,
+    tenant_id: Option<String>,
+    name: Option<String>,
+    grant_types: Option<String>,
+    redirect_uris: Option<String>,
+    requested_scopes: Option<String>,
+    allow_service_tokens: Option<bool>,
+    enforce_pkce: Option<bool>,
+    access_token_ttl: Option<i64>,
+    created_at: Option<i64>,
+    secret_hash: Option<Vec<u8>>,
+    window_start: Option<i64>,
+    failures: Option<i64>,
+}
+
+impl LookupRow {
+    /// The app the row names, if any.
+    fn app(&self) -> Result<Option<App>, StoreError> {
+        let Some(client_id) = self.client_id.clone() else {
+            return Ok(None);
+        };
+        let row = AppRow {
+            seq: self.seq.unwrap_or_default(),
+            client_id,
+            tenant_id: self.tenant_id.clone().unwrap_or_default(),
+            name: self.name.clone().unwrap_or_default(),
+            grant_types: self.grant_types.clone().unwrap_or_default(),
+            redirect_uris: self.redirect_uris.clone().unwrap_or_default(),
+            requested_scopes: self.requested_scopes.clone().unwrap_or_default(),
+            allow_service_tokens: self.allow_service_tokens.unwrap_or_default(),
+            enforce_pkce: self.enforce_pkce.unwrap_or_default(),
+            access_token_ttl: self.access_token_ttl,
+            created_at: self.created_at.unwrap_or_default(),
+        };
+        App::try_from(row).map(Some)
+    }
+
+    fn failures(&self) -> Result<Option<AuthFailures>, StoreError> {
+        failure_window(self.window_start, self.failures)
+    }
+}
+
+fn failure_window(
+    window_start: Option<i64>,
+    failures: Option<i64>,
+) -> Result<Option<AuthFailures>, StoreError> {
+    match (window_start, failures) {
+        (Some(start), Some(count)) => Ok(Some(AuthFailures {
+            window_start: Timestamp::from_unix(start),
+            count: u32::try_from(count)
+                .map_err(|_| corrupt("failure count", &count.to_string()))?,
+        })),
+        _ => Ok(None),
+    }
+}
+
+#[async_trait]
+impl ClientAuthStore for SqlxStore {
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn client_lookup(
+        &self,
+        client_id: &str,
+        now: Timestamp,
+    ) -> Result<ClientLookup, StoreError> {
+        // Driven by the presented id, so the failures of an id no app has are read too.
+        const SQL: &str = "SELECT a.seq, a.client_id, a.tenant_id, a.name, a.grant_types, \
+            a.redirect_uris, a.requested_scopes, a.allow_service_tokens, a.enforce_pkce, \
+            a.access_token_ttl, a.created_at, s.secret_hash, f.window_start, f.failures \
+            FROM (SELECT CAST($1 AS TEXT) AS id) q \
+            LEFT JOIN apps a ON a.client_id = q.id \
+            LEFT JOIN app_secrets s ON s.client_id = a.client_id \
+                AND (s.expires_at IS NULL OR s.expires_at > $2) \
+            LEFT JOIN client_auth_failures f ON f.client_id = q.id \
+            ORDER BY s.id";
+        let rows: Vec<LookupRow> = with_pool!(self, pool => sqlx::query_as(SQL)
+            .bind(client_id)
+            .bind(now.unix())
+            .fetch_all(pool)
+            .await)
+        .map_err(store_error)?;
+        let Some(first) = rows.first() else {
+            return Ok(ClientLookup::default());
+        };
+        let secrets = rows
+            .iter()
+            .filter_map(|r| r.secret_hash.as_deref())
+            .map(|h| {
+                SecretHash::from_bytes(h)
+                    .ok_or_else(|| StoreError::Corrupt("secret hash length".into()))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(ClientLookup {
+            app: first.app()?,
+            secrets,
+            failures: first.failures()?,
+        })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn record_auth_failure(
+        &self,
+        client_id: &str,
+        now: Timestamp,
+        window: Duration,
+    ) -> Result<AuthFailures, StoreError> {
+        // A window that began at or before `stale` has ended.
+        const PRUNE: &str = "DELETE FROM client_auth_failures WHERE window_start <= $1";
+        const COUNT: &str = "INSERT INTO client_auth_failures (client_id, window_start, failures) \
+            VALUES ($1, $2, 1) \
+            ON CONFLICT (client_id) DO UPDATE SET \
+            failures = CASE WHEN client_auth_failures.window_start <= $3 THEN 1 \
+                ELSE client_auth_failures.failures + 1 END, \
+            window_start = CASE WHEN client_auth_failures.window_start <= $3 THEN $2 \
+                ELSE client_auth_failures.window_start END \
+            RETURNING window_start, failures";
+        let stale = now.unix() - i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
+        let (start, count): (i64, i64) = with_pool!(self, pool => async {
+            sqlx::query(PRUNE).bind(stale).execute(pool).await?;
+            sqlx::query_as(COUNT)
+                .bind(client_id)
+                .bind(now.unix())
+                .bind(stale)
+                .fetch_one(pool)
+                .await
+        }.await)
+        .map_err(store_error)?;
+        failure_window(Some(start), Some(count)).map(|w| w.expect("both parts are present"))
+    }
+}
