@@ -3,6 +3,7 @@
 # mint an admin token, register an app, read it back, check JWKS and an unknown path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts="$PWD/scripts"
 
 cargo build --quiet --example reference-server
 bin="$PWD/target/debug/examples/reference-server"
@@ -14,7 +15,7 @@ cd "$work"
 export KNOGIN_ISSUER="http://127.0.0.1:$port"
 "$bin" migrate 2>/dev/null || { echo "smoke: migrate failed" >&2; exit 1; }
 token=$("$bin" admin-token --tenant acme --skip-migrations 2>/dev/null)
-"$bin" serve --bind "127.0.0.1:$port" 2>server.log &
+"$bin" serve --bind "127.0.0.1:$port" --key-refresh 1 2>server.log &
 pid=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/.well-known/jwks.json" >/dev/null && break; sleep 0.2; done
 
@@ -38,6 +39,19 @@ expect 200 PATCH "/v1/platform/apps/$client_id/governance" -H "Authorization: Be
 expect 200 POST "/v1/platform/apps/$client_id/rotate-secret" -H "Authorization: Bearer $token"
 expect 200 POST "/v1/platform/apps/$client_id/rotate-secret" -H "Authorization: Bearer $token" \
   -H 'Content-Type: application/json' -d '{"revoke_previous":true}'
+secret=$(sed -E 's/.*"client_secret":"([^"]+)".*/\1/' body.json)
+# An off-the-shelf OAuth client gets, checks, introspects and revokes tokens with both methods.
+python3 "$scripts/authlib_client.py" "http://127.0.0.1:$port" "$client_id" "$secret" >authlib.txt 2>&1 \
+  || fail "authlib: $(cat authlib.txt)"
+expect 200 POST "/v1/platform/apps/$client_id/service-token" -H "Authorization: Bearer $token" \
+  -H 'Content-Type: application/json' -d '{"scopes":["webhooks:write"]}'
+# rotate-keys prints the new kid, and the running server publishes it after its refresh.
+kid=$("$bin" rotate-keys --signing-alg EdDSA 2>/dev/null)
+[ -n "$kid" ] || fail "rotate-keys printed no kid"
+sleep 1.5
+expect 200 GET /.well-known/jwks.json
+grep -q "\"kid\":\"$kid\"" body.json || fail "the rotated key $kid is not published: $(cat body.json)"
+grep -q '"crv":"Ed25519"' body.json || fail "no Ed25519 key after rotate-keys --signing-alg EdDSA"
 expect 401 GET /v1/platform/apps
 # A token minted for another issuer is refused; the issuer is used verbatim (no slash added).
 other=$("$bin" admin-token --tenant acme --issuer "http://127.0.0.1:$port/" 2>/dev/null)

@@ -11,5 +11,6 @@ mod bodies;
 mod governance;
 mod instances;
 mod jwks;
+mod oauth;
 mod routing;
 mod support;
