@@ -31,6 +31,26 @@ struct LookupRow {
 }
 
 impl LookupRow {
+    /// The row as rusqlite reads it (columns in the order of the `SELECT`).
+    fn from_rusqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            seq: row.get(0)?,
+            client_id: row.get(1)?,
+            tenant_id: row.get(2)?,
+            name: row.get(3)?,
+            grant_types: row.get(4)?,
+            redirect_uris: row.get(5)?,
+            requested_scopes: row.get(6)?,
+            allow_service_tokens: row.get(7)?,
+            enforce_pkce: row.get(8)?,
+            access_token_ttl: row.get(9)?,
+            created_at: row.get(10)?,
+            secret_hash: row.get(11)?,
+            window_start: row.get(12)?,
+            failures: row.get(13)?,
+        })
+    }
+
     /// The app the row names, if any.
     fn app(&self) -> Result<Option<App>, StoreError> {
         let Some(client_id) = self.client_id.clone() else {
@@ -89,12 +109,20 @@ impl ClientAuthStore for SqlxStore {
                 AND (s.expires_at IS NULL OR s.expires_at > $2) \
             LEFT JOIN client_auth_failures f ON f.client_id = q.id \
             ORDER BY s.id";
-        let rows: Vec<LookupRow> = with_pool!(self, pool => sqlx::query_as(SQL)
-            .bind(client_id)
-            .bind(now.unix())
-            .fetch_all(pool)
-            .await)
-        .map_err(store_error)?;
+        let rows: Vec<LookupRow> = match &self.reads {
+            Some(reader) => reader.read(|connection| {
+                let mut statement = connection.prepare_cached(SQL)?;
+                let rows =
+                    statement.query_map((client_id, now.unix()), LookupRow::from_rusqlite)?;
+                rows.collect()
+            })?,
+            None => with_pool!(self, pool => sqlx::query_as(SQL)
+                .bind(client_id)
+                .bind(now.unix())
+                .fetch_all(pool)
+                .await)
+            .map_err(store_error)?,
+        };
         let Some(first) = rows.first() else {
             return Ok(ClientLookup::default());
         };

@@ -15,6 +15,7 @@
 mod apps;
 mod client_auth;
 mod keys;
+mod reads;
 mod tenants;
 #[cfg(feature = "test-util")]
 pub mod testing;
@@ -162,6 +163,8 @@ impl Default for ConnectOptions {
 #[derive(Debug, Clone)]
 pub struct SqlxStore {
     backend: Backend,
+    /// In-thread reads for the token endpoint's path, on a SQLite file (see `reads.rs`).
+    reads: Option<std::sync::Arc<reads::Reader>>,
 }
 
 #[derive(Debug, Clone)]
@@ -200,6 +203,8 @@ impl SqlxStore {
         if url.starts_with("sqlite:") {
             let sqlite = SqliteConnectOptions::from_str(url).map_err(ConnectError::Connect)?;
             let in_memory = sqlite.get_filename().to_str() == Some(":memory:");
+            let reads = (!in_memory)
+                .then(|| std::sync::Arc::new(reads::Reader::new(sqlite.get_filename())));
             let sqlite = sqlite
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
@@ -222,7 +227,10 @@ impl SqlxStore {
                 .connect_with(sqlite)
                 .await
                 .map_err(ConnectError::Connect)?;
-            Self::with_backend(Backend::Sqlite(pool), options.run_migrations).await
+            let mut store =
+                Self::with_backend(Backend::Sqlite(pool), options.run_migrations).await?;
+            store.reads = reads;
+            Ok(store)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             if options.require_tls_for_remote && transport(url) == Transport::Plaintext {
                 return Err(ConnectError::Plaintext(redact(url)));
@@ -252,7 +260,10 @@ impl SqlxStore {
     }
 
     async fn with_backend(backend: Backend, migrate: bool) -> Result<Self, ConnectError> {
-        let store = Self { backend };
+        let store = Self {
+            backend,
+            reads: None,
+        };
         if migrate {
             store.migrate().await?;
         }
