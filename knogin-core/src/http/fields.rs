@@ -153,14 +153,7 @@ impl Fields {
 
     /// An optional whole number of seconds (at most `u32::MAX`).
     pub(crate) fn seconds(&mut self, name: &str) -> Option<u32> {
-        match self.map.remove(name)? {
-            Value::Number(n) => match n.as_u64().map(u32::try_from) {
-                Some(Ok(seconds)) => return Some(seconds),
-                _ => self.errors.push(name, "must be a whole number of seconds"),
-            },
-            _ => self.errors.push(name, "must be a whole number of seconds"),
-        }
-        None
+        self.whole_seconds(name, "must be a whole number of seconds")
     }
 
     /// Like [`Fields::seconds`], where `null` means "back to the default".
@@ -169,12 +162,23 @@ impl Fields {
             self.map.remove(name);
             return Some(Override::Default);
         }
-        let before = self.errors.0.len();
-        let seconds = self.seconds(name);
-        if let Some(error) = self.errors.0.get_mut(before) {
-            error.detail.push_str(", or null for the default");
+        self.whole_seconds(
+            name,
+            "must be a whole number of seconds, or null for the default",
+        )
+        .map(Override::Value)
+    }
+
+    /// The member `name` as seconds; anything else is recorded with `expected`.
+    fn whole_seconds(&mut self, name: &str, expected: &str) -> Option<u32> {
+        let seconds = match self.map.remove(name)? {
+            Value::Number(n) => n.as_u64().and_then(|v| u32::try_from(v).ok()),
+            _ => None,
+        };
+        if seconds.is_none() {
+            self.errors.push(name, expected);
         }
-        seconds.map(Override::Value)
+        seconds
     }
 
     /// Every problem found, unknown members last (sorted).

@@ -12,5 +12,3 @@ pub use signing::{PublicJwk, SigningAlgorithm, SigningKey, SigningKeyError, Unkn
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-use signing::thumbprint_of;

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::signing::thumbprint_of;
 use super::*;
 use crate::Knogin;
 use crate::clock::{ManualClock, Timestamp};
