@@ -7,6 +7,7 @@
 #
 #   scripts/bench-tokens.sh                   # 3 rounds of 6 s per algorithm
 #   ROUNDS=5 DURATION=10s scripts/bench-tokens.sh
+#   ALGS=EdDSA ROUNDS=1 scripts/bench-tokens.sh   # one algorithm
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,7 @@ DURATION=${DURATION:-6s}
 ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-32}
 PORT=18080
+ALGS=${ALGS:-RS256 ES256 EdDSA}
 
 echo "building release examples…" >&2
 cargo build --release --quiet --example reference-server --example bench-sign
@@ -28,7 +30,7 @@ raw_rate() { taskset -c 0 "$signer" 2 | awk -v alg="$1" '$1 == alg {print $2}'; 
 
 echo "| algorithm | tokens/s (median of $ROUNDS) | p99 | raw signing/s on core 0 | ratio | token bytes | store writes |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-for alg in RS256 ES256 EdDSA; do
+for alg in $ALGS; do
   db="$work/$alg.db"
   export KNOGIN_ISSUER="http://127.0.0.1:$PORT" KNOGIN_DATABASE_URL="sqlite://$db"
   admin=$("$server" admin-token --tenant bench --signing-alg "$alg" 2>/dev/null)

@@ -1,7 +1,5 @@
 //! Randomness from the operating system's CSPRNG (through aws-lc).
 
-use std::fmt::Write as _;
-
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 
 /// `N` random bytes. The system generator failing is not something a caller can recover from.
@@ -19,8 +17,9 @@ pub(crate) fn hex(n: usize) -> String {
     SystemRandom::new()
         .fill(&mut buf)
         .expect("the operating system's random number generator failed");
-    buf.iter().fold(String::with_capacity(2 * n), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    buf.iter()
+        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]])
+        .map(char::from)
+        .collect()
 }

@@ -107,8 +107,7 @@ impl ClientAuthStore for SqlxStore {
             LEFT JOIN apps a ON a.client_id = q.id \
             LEFT JOIN app_secrets s ON s.client_id = a.client_id \
                 AND (s.expires_at IS NULL OR s.expires_at > $2) \
-            LEFT JOIN client_auth_failures f ON f.client_id = q.id \
-            ORDER BY s.id";
+            LEFT JOIN client_auth_failures f ON f.client_id = q.id";
         let rows: Vec<LookupRow> = match &self.reads {
             Some(reader) => reader.read(|connection| {
                 let mut statement = connection.prepare_cached(SQL)?;

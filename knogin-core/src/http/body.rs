@@ -182,7 +182,7 @@ impl<'de> Visitor<'de> for Strict<'_> {
 
 /// Form-encoded parameters (a body or a query string), each name at most once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Form(Vec<(String, String)>);
+pub(crate) struct Form(std::sync::Arc<[(String, String)]>);
 
 impl Form {
     /// Parses `application/x-www-form-urlencoded` bytes. A repeated parameter is refused
@@ -195,7 +195,7 @@ impl Form {
             }
             pairs.push((name.into_owned(), value.into_owned()));
         }
-        Ok(Self(pairs))
+        Ok(Self(pairs.into()))
     }
 
     /// The value of parameter `name`. An empty value counts as absent (RFC 6749 §3.1).

@@ -113,7 +113,7 @@ pub trait AppStore: Send + Sync {
 pub struct ClientLookup {
     /// The app with that client id, whatever its tenant (the client id alone names it).
     pub app: Option<App>,
-    /// Its secrets valid at the time asked, oldest first.
+    /// Its secrets valid at the time asked, in no particular order (each is compared).
     pub secrets: Vec<SecretHash>,
     /// The failed authentications under that client id in its current window, if any.
     pub failures: Option<AuthFailures>,
