@@ -1,4 +1,5 @@
-//! Client secrets: generated with 256 bits of randomness, shown once, stored as a hash.
+//! Generated credentials (client secrets, authorization codes, refresh tokens): 256 bits of
+//! randomness, shown once, stored as a hash.
 
 use std::fmt;
 
@@ -11,68 +12,92 @@ use zeroize::Zeroizing;
 
 use crate::random;
 
-/// A client secret in clear, as handed to the integrator once.
-///
-/// Its `Debug` and `Display` print `[redacted]`, and it is zeroized when dropped. Read it with
-/// [`ClientSecret::expose`] at the one place that must show it.
-///
-/// ```
-/// use knogin_core::ClientSecret;
-///
-/// let secret = ClientSecret::generate();
-/// assert_eq!(format!("{secret:?}"), "ClientSecret([redacted])");
-/// assert!(secret.hash().matches(&secret));
-/// ```
-pub struct ClientSecret(SecretString);
+/// Defines a newtype for an opaque credential generated here with 256 random bits behind a
+/// recognisable prefix, shown once and stored only as its [`SecretHash`]. Its `Debug` and
+/// `Display` print `[redacted]`, and it is zeroized when dropped.
+macro_rules! opaque_secret {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        pub struct $name(SecretString);
 
-impl ClientSecret {
-    /// The prefix every generated secret carries, so a leaked one is recognisable in a scan.
-    pub const PREFIX: &'static str = "ks_";
+        impl $name {
+            /// The prefix every generated value carries, so a leaked one is recognisable in a scan.
+            pub const PREFIX: &'static str = $prefix;
 
-    /// A new secret: `ks_` followed by 32 random bytes in unpadded base64url. The random bytes
-    /// and the text are built in buffers wiped after use.
-    pub fn generate() -> Self {
-        let raw = Zeroizing::new(random::bytes::<32>());
-        // `ks_` + 43 base64url characters: sized up front, so the text is never reallocated (and
-        // no unwiped copy is left behind).
-        let mut text = String::with_capacity(Self::PREFIX.len() + 43);
-        text.push_str(Self::PREFIX);
-        URL_SAFE_NO_PAD.encode_string(*raw, &mut text);
-        Self(SecretString::from(text))
-    }
+            /// A new value: the prefix followed by 32 random bytes in unpadded base64url, built
+            /// in buffers wiped after use.
+            pub fn generate() -> Self {
+                Self(random_text(Self::PREFIX))
+            }
 
-    /// Wraps a secret presented by a client, to check it against a stored hash.
-    pub fn from_presented(s: &str) -> Self {
-        Self(SecretString::from(s.to_owned()))
-    }
+            /// Wraps a value presented by a client, to check it against a stored hash.
+            pub fn from_presented(s: &str) -> Self {
+                Self(SecretString::from(s.to_owned()))
+            }
 
-    /// The secret in clear.
-    pub fn expose(&self) -> &str {
-        self.0.expose_secret()
-    }
+            /// The value in clear.
+            pub fn expose(&self) -> &str {
+                self.0.expose_secret()
+            }
 
-    /// The hash the store keeps in place of the secret.
-    pub fn hash(&self) -> SecretHash {
-        let d = digest::digest(&digest::SHA256, self.expose().as_bytes());
-        let mut out = [0u8; 32];
-        out.copy_from_slice(d.as_ref());
-        SecretHash(out)
-    }
+            /// The hash the store keeps in its place.
+            pub fn hash(&self) -> SecretHash {
+                SecretHash::of(self.expose())
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "([redacted])"))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("[redacted]")
+            }
+        }
+    };
 }
 
-impl fmt::Debug for ClientSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ClientSecret([redacted])")
-    }
+/// `prefix` and 32 random bytes in unpadded base64url.
+fn random_text(prefix: &str) -> SecretString {
+    let raw = Zeroizing::new(random::bytes::<32>());
+    // Sized up front, so the text is never reallocated (and no unwiped copy is left behind).
+    let mut text = String::with_capacity(prefix.len() + 43);
+    text.push_str(prefix);
+    URL_SAFE_NO_PAD.encode_string(*raw, &mut text);
+    SecretString::from(text)
 }
 
-impl fmt::Display for ClientSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
+opaque_secret!(
+    /// A client secret in clear, as handed to the integrator once. Read it with
+    /// [`ClientSecret::expose`] at the one place that must show it.
+    ///
+    /// ```
+    /// use knogin_core::ClientSecret;
+    ///
+    /// let secret = ClientSecret::generate();
+    /// assert_eq!(format!("{secret:?}"), "ClientSecret([redacted])");
+    /// assert!(secret.hash().matches(secret.expose()));
+    /// ```
+    ClientSecret,
+    "ks_"
+);
 
-/// SHA-256 of a client secret.
+opaque_secret!(
+    /// An authorization code (RFC 6749 §4.1.2): single-use, short-lived, stored as its hash.
+    AuthorizationCode,
+    "kc_"
+);
+
+opaque_secret!(
+    /// A refresh token: opaque, rotated on every use, stored as its hash.
+    RefreshToken,
+    "kr_"
+);
+
+/// SHA-256 of a generated credential (a client secret, an authorization code, a refresh token).
 ///
 /// A fast hash is enough because generated secrets carry 256 bits of entropy: there is nothing to
 /// brute-force. Comparison, `==` included, is constant-time.
@@ -98,9 +123,17 @@ impl SecretHash {
         &self.0
     }
 
-    /// Whether `secret` hashes to this value, compared in constant time.
-    pub fn matches(&self, secret: &ClientSecret) -> bool {
-        self.0.ct_eq(&secret.hash().0).into()
+    /// The hash of `text`.
+    pub fn of(text: &str) -> Self {
+        let d = digest::digest(&digest::SHA256, text.as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(d.as_ref());
+        Self(out)
+    }
+
+    /// Whether `presented` hashes to this value, compared in constant time.
+    pub fn matches(&self, presented: &str) -> bool {
+        self.0.ct_eq(&Self::of(presented).0).into()
     }
 }
 
@@ -125,9 +158,9 @@ mod tests {
     fn only_the_same_secret_matches() {
         let a = ClientSecret::generate();
         let b = ClientSecret::generate();
-        assert!(a.hash().matches(&a));
-        assert!(!a.hash().matches(&b));
-        assert!(a.hash().matches(&ClientSecret::from_presented(a.expose())));
+        assert!(a.hash().matches(a.expose()));
+        assert!(!a.hash().matches(b.expose()));
+        assert_eq!(a.hash(), ClientSecret::from_presented(a.expose()).hash());
     }
 
     #[test]

@@ -17,8 +17,12 @@ use std::time::Duration;
 use crate::apps::{App, Governance, GovernancePatch, GrantType, Override};
 use crate::clock::Timestamp;
 use crate::id::{AppId, KeyId, TenantId};
-use crate::secret::{ClientSecret, SecretHash};
-use crate::store::{AuthFailures, ClientLookup, Cursor, Store, StoreError, StoredKey};
+use crate::scope::ScopeSet;
+use crate::secret::{AuthorizationCode, ClientSecret, RefreshToken, SecretHash};
+use crate::store::{
+    AuthFailures, ClientLookup, CodeRedemption, Cursor, RefreshUse, Store, StoreError, StoredCode,
+    StoredKey, StoredRefresh, UserGrant,
+};
 
 const T0: Timestamp = Timestamp::from_unix(1_800_000_000);
 
@@ -478,6 +482,195 @@ pub async fn revocations_last_until_the_token_expires(store: &dyn Store) {
     assert!(store.revoked_tokens(exp).await.unwrap().is_empty());
 }
 
+fn user_grant(app: &App) -> UserGrant {
+    UserGrant {
+        client_id: app.client_id.clone(),
+        tenant: app.tenant_id.clone(),
+        subject: "alice".into(),
+        scopes: app.requested_scopes.clone(),
+    }
+}
+
+/// A code of `app` for alice, valid for 10 minutes from `T0`, starting the family `family`.
+fn code(app: &App, family: &str) -> (AuthorizationCode, StoredCode) {
+    let code = AuthorizationCode::generate();
+    let stored = StoredCode {
+        code_hash: code.hash(),
+        family: family.to_owned(),
+        grant: user_grant(app),
+        redirect_uri: "https://integrator.example/cb".into(),
+        code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+        expires_at: T0.plus(Duration::from_secs(600)),
+        family_expires_at: T0.plus(Duration::from_secs(30 * 86_400)),
+    };
+    (code, stored)
+}
+
+/// A refresh token of `family` issued at `at` beside the access token `jti`, idle for a day.
+fn refresh(app: &App, family: &str, jti: &str, at: Timestamp) -> (RefreshToken, StoredRefresh) {
+    let token = RefreshToken::generate();
+    let stored = StoredRefresh {
+        token_hash: token.hash(),
+        family: family.to_owned(),
+        grant: user_grant(app),
+        access_jti: jti.to_owned(),
+        access_expires_at: at.plus(Duration::from_secs(3600)),
+        created_at: at,
+        expires_at: at.plus(Duration::from_secs(86_400)),
+    };
+    (token, stored)
+}
+
+/// A code is redeemed once: then it is a replay naming its family. An expired or unknown code is
+/// invalid.
+pub async fn codes_are_single_use_and_expire(store: &dyn Store) {
+    let (app, _) = registered(store, &tenant("t1"), "flow").await;
+    let (used, stored) = code(&app, "fam_1");
+    store.insert_code(&stored, T0).await.unwrap();
+    assert_eq!(
+        store.redeem_code(&used.hash(), T0).await.unwrap(),
+        CodeRedemption::Redeemed(stored.clone())
+    );
+    assert_eq!(
+        store.redeem_code(&used.hash(), T0).await.unwrap(),
+        CodeRedemption::Replayed {
+            family: "fam_1".into()
+        }
+    );
+    let (late, stored) = code(&app, "fam_2");
+    store.insert_code(&stored, T0).await.unwrap();
+    assert_eq!(
+        store
+            .redeem_code(&late.hash(), stored.expires_at)
+            .await
+            .unwrap(),
+        CodeRedemption::Invalid,
+        "a code expires at its expires_at"
+    );
+    let unknown = AuthorizationCode::generate();
+    assert_eq!(
+        store.redeem_code(&unknown.hash(), T0).await.unwrap(),
+        CodeRedemption::Invalid
+    );
+}
+
+/// Of 32 concurrent redemptions of one code, exactly one wins; the others are replays.
+pub async fn racing_redemptions_have_one_winner(store: &dyn Store) {
+    let (app, _) = registered(store, &tenant("t1"), "raced").await;
+    let (raced, stored) = code(&app, "fam_race");
+    store.insert_code(&stored, T0).await.unwrap();
+    let hash = raced.hash();
+    let outcomes =
+        futures_util::future::join_all((0..32).map(|_| store.redeem_code(&hash, T0))).await;
+    let won = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(CodeRedemption::Redeemed(_))))
+        .count();
+    let replays = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(CodeRedemption::Replayed { .. })))
+        .count();
+    assert_eq!((won, replays), (1, 31), "{outcomes:?}");
+}
+
+/// A refresh token is current until used once; used again it is a reuse naming its family. It
+/// expires at its `expires_at`.
+pub async fn refresh_tokens_rotate_once(store: &dyn Store) {
+    let (app, _) = registered(store, &tenant("t1"), "refresh").await;
+    let (_, stored_code) = code(&app, "fam_r");
+    store.insert_code(&stored_code, T0).await.unwrap();
+    let (first, stored) = refresh(&app, "fam_r", "jti_1", T0);
+    assert!(store.insert_refresh(&stored, T0).await.unwrap());
+    assert_eq!(
+        store.find_refresh(&first.hash(), T0).await.unwrap(),
+        Some(stored.clone())
+    );
+    assert_eq!(
+        store.use_refresh(&first.hash(), T0).await.unwrap(),
+        RefreshUse::Current(stored)
+    );
+    assert_eq!(store.find_refresh(&first.hash(), T0).await.unwrap(), None);
+    assert_eq!(
+        store.use_refresh(&first.hash(), T0).await.unwrap(),
+        RefreshUse::Reused {
+            family: "fam_r".into()
+        }
+    );
+    let (second, stored) = refresh(&app, "fam_r", "jti_2", T0);
+    assert!(store.insert_refresh(&stored, T0).await.unwrap());
+    assert_eq!(
+        store
+            .use_refresh(&second.hash(), stored.expires_at)
+            .await
+            .unwrap(),
+        RefreshUse::Invalid,
+        "an idle refresh token expires"
+    );
+    let unknown = RefreshToken::generate();
+    assert_eq!(
+        store.use_refresh(&unknown.hash(), T0).await.unwrap(),
+        RefreshUse::Invalid
+    );
+}
+
+/// Revoking a family stops its refresh tokens and revokes its access tokens, and a token stored
+/// into a family revoked first is stored dead with its access token revoked.
+pub async fn revoking_a_family_revokes_its_tokens(store: &dyn Store) {
+    let (app, _) = registered(store, &tenant("t1"), "family").await;
+    let (_, stored_code) = code(&app, "fam_x");
+    store.insert_code(&stored_code, T0).await.unwrap();
+    let (live, stored) = refresh(&app, "fam_x", "jti_a", T0);
+    assert!(store.insert_refresh(&stored, T0).await.unwrap());
+    let mut revoked = store.revoke_family("fam_x", T0).await.unwrap();
+    revoked.sort();
+    assert_eq!(revoked, [("jti_a".to_owned(), stored.access_expires_at)]);
+    assert_eq!(
+        store.use_refresh(&live.hash(), T0).await.unwrap(),
+        RefreshUse::Invalid
+    );
+    assert_eq!(store.find_refresh(&live.hash(), T0).await.unwrap(), None);
+    let (late, stored) = refresh(&app, "fam_x", "jti_b", T0);
+    assert!(!store.insert_refresh(&stored, T0).await.unwrap());
+    assert_eq!(
+        store.use_refresh(&late.hash(), T0).await.unwrap(),
+        RefreshUse::Invalid
+    );
+    let mut denied = store.revoked_tokens(T0).await.unwrap();
+    denied.sort();
+    assert_eq!(denied, ["jti_a", "jti_b"]);
+    assert_eq!(
+        store.revoke_family("fam_x", T0).await.unwrap().len(),
+        2,
+        "revoking twice is fine"
+    );
+}
+
+/// Consent is remembered per client and user, the last answer replacing the one before.
+pub async fn consents_are_remembered_per_client_and_user(store: &dyn Store) {
+    let (app, _) = registered(store, &tenant("t1"), "consent").await;
+    let id = &app.client_id;
+    assert_eq!(store.consented_scopes(id, "alice").await.unwrap(), None);
+    let read = ScopeSet::new(["webhooks:read"]).unwrap();
+    store
+        .remember_consent(id, "alice", &read, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.consented_scopes(id, "alice").await.unwrap(),
+        Some(read)
+    );
+    assert_eq!(store.consented_scopes(id, "bob").await.unwrap(), None);
+    let both = ScopeSet::new(["webhooks:read", "webhooks:write"]).unwrap();
+    store
+        .remember_consent(id, "alice", &both, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.consented_scopes(id, "alice").await.unwrap(),
+        Some(both)
+    );
+}
+
 /// Expands to one `#[tokio::test]` per conformance check, each on a fresh store from `$make`: an
 /// `async` expression yielding `Option<P>` where `P` dereferences to the store (a `Box`, an
 /// `Arc`, or a guard that owns the database); `None` skips the check.
@@ -501,6 +694,11 @@ macro_rules! store_conformance_tests {
             signing_keys_round_trip_with_their_lifecycle,
             racing_first_keys_have_one_winner,
             revocations_last_until_the_token_expires,
+            codes_are_single_use_and_expire,
+            racing_redemptions_have_one_winner,
+            refresh_tokens_rotate_once,
+            revoking_a_family_revokes_its_tokens,
+            consents_are_remembered_per_client_and_user,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

@@ -7,12 +7,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::{
-    AppPage, AppStore, AuthFailures, ClientAuthStore, ClientLookup, Cursor, KeyStore,
-    RevocationStore, StoreError, StoredKey, TenantStore,
+    AppPage, AppStore, AuthFailures, ClientAuthStore, ClientLookup, CodeRedemption, Cursor,
+    GrantStore, KeyStore, RefreshUse, RevocationStore, StoreError, StoredCode, StoredKey,
+    StoredRefresh, TenantStore,
 };
 use crate::apps::{App, Governance, GovernancePatch};
 use crate::clock::Timestamp;
 use crate::id::{AppId, TenantId};
+use crate::scope::ScopeSet;
 use crate::secret::SecretHash;
 
 #[derive(Debug, Default)]
@@ -26,6 +28,19 @@ struct Inner {
     revoked: HashMap<String, Timestamp>,
     failures: HashMap<String, AuthFailures>,
     next_seq: i64,
+    /// Codes with when each was redeemed.
+    codes: Vec<(StoredCode, Option<Timestamp>)>,
+    /// Families with when each was revoked.
+    families: HashMap<String, Option<Timestamp>>,
+    /// Refresh tokens with when each was rotated out.
+    refresh: Vec<(StoredRefresh, Option<Timestamp>)>,
+    consents: HashMap<(AppId, String), ScopeSet>,
+}
+
+impl Inner {
+    fn family_live(&self, family: &str) -> bool {
+        matches!(self.families.get(family), Some(None))
+    }
 }
 
 /// A store held in a mutex in this process. Behaves like the SQL stores (the conformance suite
@@ -264,6 +279,157 @@ impl RevocationStore for MemoryStore {
         let mut inner = self.lock();
         inner.revoked.retain(|_, expires| *expires > now);
         Ok(inner.revoked.keys().cloned().collect())
+    }
+}
+
+#[async_trait]
+impl GrantStore for MemoryStore {
+    async fn insert_code(&self, code: &StoredCode, _now: Timestamp) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if inner.families.contains_key(&code.family)
+            || inner
+                .codes
+                .iter()
+                .any(|(c, _)| c.code_hash == code.code_hash)
+        {
+            return Err(StoreError::Conflict);
+        }
+        inner.families.insert(code.family.clone(), None);
+        inner.codes.push((code.clone(), None));
+        Ok(())
+    }
+
+    async fn redeem_code(
+        &self,
+        code_hash: &SecretHash,
+        now: Timestamp,
+    ) -> Result<CodeRedemption, StoreError> {
+        let mut inner = self.lock();
+        let Some((code, redeemed)) = inner
+            .codes
+            .iter_mut()
+            .find(|(c, _)| c.code_hash == *code_hash)
+        else {
+            return Ok(CodeRedemption::Invalid);
+        };
+        Ok(match redeemed {
+            Some(_) => CodeRedemption::Replayed {
+                family: code.family.clone(),
+            },
+            None if code.expires_at <= now => CodeRedemption::Invalid,
+            None => {
+                *redeemed = Some(now);
+                CodeRedemption::Redeemed(code.clone())
+            }
+        })
+    }
+
+    async fn insert_refresh(
+        &self,
+        token: &StoredRefresh,
+        _now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let live = inner.family_live(&token.family);
+        if !live {
+            inner
+                .revoked
+                .insert(token.access_jti.clone(), token.access_expires_at);
+        }
+        inner.refresh.push((token.clone(), None));
+        Ok(live)
+    }
+
+    async fn use_refresh(
+        &self,
+        token_hash: &SecretHash,
+        now: Timestamp,
+    ) -> Result<RefreshUse, StoreError> {
+        let mut inner = self.lock();
+        let Some(index) = inner
+            .refresh
+            .iter()
+            .position(|(t, _)| t.token_hash == *token_hash)
+        else {
+            return Ok(RefreshUse::Invalid);
+        };
+        let live = inner.family_live(&inner.refresh[index].0.family);
+        let (token, rotated) = &mut inner.refresh[index];
+        Ok(match rotated {
+            _ if !live => RefreshUse::Invalid,
+            Some(_) => RefreshUse::Reused {
+                family: token.family.clone(),
+            },
+            None if token.expires_at <= now => RefreshUse::Invalid,
+            None => {
+                *rotated = Some(now);
+                RefreshUse::Current(token.clone())
+            }
+        })
+    }
+
+    async fn find_refresh(
+        &self,
+        token_hash: &SecretHash,
+        now: Timestamp,
+    ) -> Result<Option<StoredRefresh>, StoreError> {
+        let inner = self.lock();
+        Ok(inner
+            .refresh
+            .iter()
+            .find(|(t, rotated)| {
+                t.token_hash == *token_hash
+                    && rotated.is_none()
+                    && t.expires_at > now
+                    && inner.family_live(&t.family)
+            })
+            .map(|(t, _)| t.clone()))
+    }
+
+    async fn revoke_family(
+        &self,
+        family: &str,
+        now: Timestamp,
+    ) -> Result<Vec<(String, Timestamp)>, StoreError> {
+        let mut inner = self.lock();
+        if let Some(revoked @ None) = inner.families.get_mut(family) {
+            *revoked = Some(now);
+        }
+        let jtis: Vec<(String, Timestamp)> = inner
+            .refresh
+            .iter()
+            .filter(|(t, _)| t.family == family)
+            .map(|(t, _)| (t.access_jti.clone(), t.access_expires_at))
+            .collect();
+        for (jti, expires_at) in &jtis {
+            inner.revoked.insert(jti.clone(), *expires_at);
+        }
+        Ok(jtis)
+    }
+
+    async fn remember_consent(
+        &self,
+        client_id: &AppId,
+        subject: &str,
+        scopes: &ScopeSet,
+        _now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.lock()
+            .consents
+            .insert((client_id.clone(), subject.to_owned()), scopes.clone());
+        Ok(())
+    }
+
+    async fn consented_scopes(
+        &self,
+        client_id: &AppId,
+        subject: &str,
+    ) -> Result<Option<ScopeSet>, StoreError> {
+        Ok(self
+            .lock()
+            .consents
+            .get(&(client_id.clone(), subject.to_owned()))
+            .cloned())
     }
 }
 

@@ -15,8 +15,13 @@ use crate::clock::Timestamp;
 use crate::id::{AppId, KeyId, TenantId};
 use crate::secret::SecretHash;
 
+pub use self::grants::{
+    CodeRedemption, GrantStore, RefreshUse, StoredCode, StoredRefresh, UserGrant,
+};
+
 #[cfg(any(test, feature = "test-util"))]
 pub mod conformance;
+mod grants;
 #[cfg(any(test, feature = "test-util"))]
 pub mod memory;
 
@@ -226,11 +231,17 @@ pub trait RevocationStore: Send + Sync {
 
 /// Everything the core stores. Implemented for any type that implements each part.
 pub trait Store:
-    TenantStore + AppStore + ClientAuthStore + KeyStore + RevocationStore + std::fmt::Debug
+    TenantStore + AppStore + ClientAuthStore + KeyStore + RevocationStore + GrantStore + std::fmt::Debug
 {
 }
 
 impl<T> Store for T where
-    T: TenantStore + AppStore + ClientAuthStore + KeyStore + RevocationStore + std::fmt::Debug
+    T: TenantStore
+        + AppStore
+        + ClientAuthStore
+        + KeyStore
+        + RevocationStore
+        + GrantStore
+        + std::fmt::Debug
 {
 }

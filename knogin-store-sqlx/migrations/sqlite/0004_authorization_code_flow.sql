@@ -1,0 +1,47 @@
+-- The authorization-code flow: a family per authorization (its code, refresh tokens and the
+-- access tokens issued beside them, revoked together on a replay), and remembered consents.
+CREATE TABLE token_families (
+    id         TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 128),
+    client_id  TEXT NOT NULL REFERENCES apps (client_id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE INDEX token_families_by_expiry ON token_families (expires_at);
+
+CREATE TABLE authorization_codes (
+    code_hash      BLOB PRIMARY KEY CHECK (length(code_hash) = 32),
+    family         TEXT NOT NULL UNIQUE REFERENCES token_families (id) ON DELETE CASCADE,
+    client_id      TEXT NOT NULL,
+    tenant_id      TEXT NOT NULL,
+    subject        TEXT NOT NULL,
+    scopes         TEXT NOT NULL,
+    redirect_uri   TEXT NOT NULL,
+    code_challenge TEXT,
+    expires_at     INTEGER NOT NULL,
+    family_expires_at INTEGER NOT NULL,
+    redeemed_at    INTEGER
+);
+
+CREATE TABLE refresh_tokens (
+    token_hash        BLOB PRIMARY KEY CHECK (length(token_hash) = 32),
+    family            TEXT NOT NULL REFERENCES token_families (id) ON DELETE CASCADE,
+    client_id         TEXT NOT NULL,
+    tenant_id         TEXT NOT NULL,
+    subject           TEXT NOT NULL,
+    scopes            TEXT NOT NULL,
+    access_jti        TEXT NOT NULL,
+    access_expires_at INTEGER NOT NULL,
+    created_at        INTEGER NOT NULL,
+    expires_at        INTEGER NOT NULL,
+    rotated_at        INTEGER
+);
+CREATE INDEX refresh_tokens_by_family ON refresh_tokens (family);
+
+CREATE TABLE consents (
+    client_id  TEXT NOT NULL REFERENCES apps (client_id) ON DELETE CASCADE,
+    subject    TEXT NOT NULL,
+    scopes     TEXT NOT NULL,
+    granted_at INTEGER NOT NULL,
+    PRIMARY KEY (client_id, subject)
+);
