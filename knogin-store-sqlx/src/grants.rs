@@ -81,6 +81,7 @@ struct RefreshRow {
     access_expires_at: i64,
     created_at: i64,
     expires_at: i64,
+    family_expires_at: i64,
 }
 
 impl TryFrom<RefreshRow> for StoredRefresh {
@@ -95,6 +96,7 @@ impl TryFrom<RefreshRow> for StoredRefresh {
             access_expires_at: Timestamp::from_unix(row.access_expires_at),
             created_at: Timestamp::from_unix(row.created_at),
             expires_at: Timestamp::from_unix(row.expires_at),
+            family_expires_at: Timestamp::from_unix(row.family_expires_at),
         })
     }
 }
@@ -103,7 +105,7 @@ const CODE_COLUMNS: &str = "code_hash, family, client_id, tenant_id, subject, sc
     redirect_uri, code_challenge, expires_at, family_expires_at";
 
 const REFRESH_COLUMNS: &str = "token_hash, family, client_id, tenant_id, subject, scopes, \
-    access_jti, access_expires_at, created_at, expires_at";
+    access_jti, access_expires_at, created_at, expires_at, family_expires_at";
 
 /// Whether `family` exists and is not revoked, as SQL over a row with a `family` column.
 const FAMILY_LIVE: &str = "family IN (SELECT id FROM token_families WHERE revoked_at IS NULL)";
@@ -199,7 +201,7 @@ impl GrantStore for SqlxStore {
             VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING";
         let insert = format!(
             "INSERT INTO refresh_tokens ({REFRESH_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         );
         let grant = &token.grant;
         with_pool!(self, pool => transaction(|| async {
@@ -220,6 +222,7 @@ impl GrantStore for SqlxStore {
                 .bind(token.access_expires_at.unix())
                 .bind(token.created_at.unix())
                 .bind(token.expires_at.unix())
+                .bind(token.family_expires_at.unix())
                 .execute(&mut *tx)
                 .await?;
             if !live {

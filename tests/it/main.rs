@@ -8,6 +8,7 @@
 mod apps;
 mod auth;
 mod bodies;
+mod code_flow;
 mod governance;
 mod instances;
 mod jwks;

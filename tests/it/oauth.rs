@@ -256,9 +256,9 @@ async fn token_endpoint_errors_follow_rfc_6749(server: &TestServer) {
             "unsupported_grant_type",
         ),
         (
-            format!("grant_type=authorization_code&{}", client.post()),
+            format!("grant_type=authorization_code&code=x&{}", client.post()),
             false,
-            "unsupported_grant_type",
+            "unauthorized_client",
         ),
         (
             format!("{grant}&scope=incidents:read&{}", client.post()),

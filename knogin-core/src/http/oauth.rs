@@ -12,6 +12,7 @@ use super::error::ApiError;
 use super::table::{Route, route};
 use super::{Reply, ResponseBody, json_no_store};
 use crate::oauth::GrantError;
+use crate::secret::RefreshToken;
 
 /// The OAuth routes.
 pub(super) fn routes() -> Vec<Route> {
@@ -36,6 +37,8 @@ struct TokenBody<'a> {
     token_type: &'static str,
     expires_in: u64,
     scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<&'a str>,
 }
 
 async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
@@ -44,6 +47,21 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
         "client_credentials" => {
             ctx.knogin
                 .client_credentials(&client.app, form.get("scope"))
+                .await?
+        }
+        "authorization_code" => {
+            ctx.knogin
+                .redeem_code(
+                    &client.app,
+                    form.get("code"),
+                    form.get("redirect_uri"),
+                    form.get("code_verifier"),
+                )
+                .await?
+        }
+        "refresh_token" => {
+            ctx.knogin
+                .refresh_grant(&client.app, form.get("refresh_token"), form.get("scope"))
                 .await?
         }
         other => return Err(GrantError::UnsupportedGrantType(other.to_owned()).into()),
@@ -55,6 +73,7 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
             token_type: "Bearer",
             expires_in: issued.expires_in.as_secs(),
             scope: issued.scopes.to_string(),
+            refresh_token: issued.refresh_token.as_ref().map(RefreshToken::expose),
         },
     ))
 }

@@ -8,7 +8,7 @@ use crate::apps::is_loopback;
 use crate::clock::{Clock, SystemClock};
 use crate::http::UserAuthenticator;
 use crate::keys::{KeyRing, KeyRingError, MasterKey, SigningAlgorithm};
-use crate::oauth::{AuthLimit, Lifetimes};
+use crate::oauth::{AuthLimit, FlowLifetimes, Lifetimes};
 use crate::scope::ScopeCatalog;
 use crate::store::{Store, StoreError};
 use crate::token::TokenError;
@@ -54,6 +54,12 @@ pub enum BuildError {
         "token lifetimes must be above zero, defaults at most their maximum, maximums at most 7 days"
     )]
     InvalidLifetime,
+    /// The authorization code's lifetime is zero or above 10 minutes, or a refresh token's idle
+    /// time is zero or longer than its family's lifetime.
+    #[error(
+        "authorization codes must live above zero and at most 10 minutes, refresh tokens' idle time above zero and at most their absolute lifetime"
+    )]
+    InvalidFlowLifetime,
     /// The client-authentication limit allows no failure or has a zero window.
     #[error("the client-authentication limit needs at least one failure and a non-zero window")]
     InvalidAuthLimit,
@@ -84,6 +90,7 @@ pub struct Builder {
     key_lead: Option<Duration>,
     algorithm: SigningAlgorithm,
     lifetimes: Lifetimes,
+    flow: FlowLifetimes,
     auth_limit: AuthLimit,
     initial_signing_key: Option<Vec<u8>>,
     users: Option<Arc<dyn UserAuthenticator>>,
@@ -114,10 +121,28 @@ impl Builder {
             key_lead: None,
             algorithm: SigningAlgorithm::default(),
             lifetimes: Lifetimes::default(),
+            flow: FlowLifetimes::default(),
             auth_limit: AuthLimit::default(),
             initial_signing_key: None,
             users: None,
         }
+    }
+
+    /// How long an authorization code may wait to be redeemed (default
+    /// [`DEFAULT_CODE_TTL`](crate::oauth::DEFAULT_CODE_TTL), at most
+    /// [`MAX_CODE_TTL`](crate::oauth::MAX_CODE_TTL)).
+    pub fn authorization_code_ttl(mut self, ttl: Duration) -> Self {
+        self.flow.code = ttl;
+        self
+    }
+
+    /// How long a refresh token lives unused (`idle`, default 14 days) and how long a family of
+    /// refresh tokens lives from its authorization however often it is used (`absolute`, default
+    /// 90 days).
+    pub fn refresh_token_lifetimes(mut self, idle: Duration, absolute: Duration) -> Self {
+        self.flow.refresh_idle = idle;
+        self.flow.refresh_absolute = absolute;
+        self
     }
 
     /// The clock to read time from (default: [`SystemClock`]).
@@ -234,6 +259,9 @@ impl Builder {
         if !self.lifetimes.valid(MAX_TOKEN_LIFETIME) {
             return Err(BuildError::InvalidLifetime);
         }
+        if !self.flow.valid() {
+            return Err(BuildError::InvalidFlowLifetime);
+        }
         if self.auth_limit.failures == 0 || self.auth_limit.window.is_zero() {
             return Err(BuildError::InvalidAuthLimit);
         }
@@ -283,6 +311,7 @@ impl Builder {
                 algorithm: self.algorithm,
             },
             lifetimes: self.lifetimes,
+            flow: self.flow,
             auth_limit: self.auth_limit,
             live: Live::new(
                 ring,

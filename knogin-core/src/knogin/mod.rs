@@ -45,6 +45,7 @@ pub(crate) struct Inner {
     pub(crate) users: Option<Arc<dyn UserAuthenticator>>,
     pub(crate) keys: KeySettings,
     pub(crate) lifetimes: Lifetimes,
+    pub(crate) flow: crate::oauth::FlowLifetimes,
     /// The RFC 8414 metadata document, serialized once.
     pub(crate) metadata: bytes::Bytes,
     pub(crate) auth_limit: AuthLimit,

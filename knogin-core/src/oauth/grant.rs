@@ -51,6 +51,8 @@ pub struct IssuedToken {
     pub expires_in: Duration,
     /// The scopes granted (`scope`).
     pub scopes: ScopeSet,
+    /// The refresh token issued beside it (the authorization-code and refresh-token grants).
+    pub refresh_token: Option<crate::secret::RefreshToken>,
 }
 
 /// The scopes a client-credentials request for `app` gets (RFC 6749 §3.3): the `requested`
@@ -127,6 +129,7 @@ impl Knogin {
             token,
             expires_in,
             scopes: grant.scopes,
+            refresh_token: None,
         })
     }
 }

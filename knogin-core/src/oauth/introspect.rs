@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::apps::App;
 use crate::knogin::Knogin;
+use crate::secret::RefreshToken;
 use crate::store::StoreError;
 use crate::token::{AccessClaims, TokenKind};
 
@@ -64,9 +65,21 @@ impl Knogin {
     }
 
     /// Revokes `token` for `client` (RFC 7009) if it is an active access or service token of the
-    /// client's tenant; anything else is left alone, and the answer is the same (§2.2). Returns
-    /// whether a token was revoked.
+    /// client's tenant, or a current refresh token issued to the client (which revokes its whole
+    /// family, access tokens included); anything else is left alone, and the answer is the same
+    /// (§2.2). Returns whether a token was revoked.
     pub async fn revoke_for(&self, client: &App, token: &str) -> Result<bool, StoreError> {
+        if token.starts_with(RefreshToken::PREFIX) {
+            let hash = RefreshToken::from_presented(token).hash();
+            let now = self.0.clock.now();
+            return match self.0.store.find_refresh(&hash, now).await? {
+                Some(refresh) if refresh.grant.client_id == client.client_id => {
+                    self.revoke_family(&refresh.family).await?;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            };
+        }
         let Some(claims) = self.own_tenants_token(client, token).await else {
             return Ok(false);
         };

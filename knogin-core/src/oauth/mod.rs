@@ -1,25 +1,31 @@
-//! OAuth 2.0 for machines: client authentication with its rate limit, the client-credentials
-//! grant, service tokens, introspection (RFC 7662), revocation (RFC 7009) and the authorization
-//! server metadata (RFC 8414).
+//! OAuth 2.0: client authentication with its rate limit, the client-credentials grant, the
+//! authorization-code grant with PKCE and rotating refresh tokens, service tokens,
+//! introspection (RFC 7662), revocation (RFC 7009) and the authorization server metadata
+//! (RFC 8414).
 //!
 //! Each policy is a plain function over the domain types (unit-tested with the in-memory store
 //! and a manual clock); the methods on [`Knogin`](crate::Knogin) run one policy and the store
 //! calls around it; the routes in [`crate::http`] parse and render.
 
 mod client_auth;
+mod code;
 mod grant;
 mod introspect;
 mod metadata;
+mod pkce;
 mod service;
 mod settings;
 
 pub use self::client_auth::{ClientAuthError, MAX_CLIENT_ID_LEN};
+pub use self::code::{CodeRequest, FlowError};
 pub use self::grant::{GrantError, IssuedToken, granted_scopes};
 pub use self::introspect::Introspection;
 pub(crate) use self::metadata::metadata;
+pub use self::pkce::{CodeChallenge, PkceError};
 pub use self::service::{ServiceTokenError, ServiceTokenRequest};
-pub(crate) use self::settings::{AuthLimit, Lifetimes};
+pub(crate) use self::settings::{AuthLimit, FlowLifetimes, Lifetimes};
 pub use self::settings::{
-    DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_AUTH_FAILURES, DEFAULT_AUTH_WINDOW, DEFAULT_MAX_TOKEN_TTL,
-    DEFAULT_SERVICE_TOKEN_TTL,
+    DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_AUTH_FAILURES, DEFAULT_AUTH_WINDOW, DEFAULT_CODE_TTL,
+    DEFAULT_MAX_TOKEN_TTL, DEFAULT_REFRESH_ABSOLUTE, DEFAULT_REFRESH_IDLE,
+    DEFAULT_SERVICE_TOKEN_TTL, MAX_CODE_TTL,
 };

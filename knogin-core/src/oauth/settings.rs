@@ -22,6 +22,59 @@ pub const DEFAULT_AUTH_FAILURES: u32 = 10;
 /// The default window failed client authentications are counted in: 1 minute.
 pub const DEFAULT_AUTH_WINDOW: Duration = Duration::from_secs(60);
 
+/// The default lifetime of an authorization code: 1 minute (RFC 6749 §4.1.2 recommends at most
+/// 10).
+pub const DEFAULT_CODE_TTL: Duration = Duration::from_secs(60);
+
+/// The longest lifetime an authorization code may be given: 10 minutes.
+pub const MAX_CODE_TTL: Duration = Duration::from_secs(600);
+
+/// The default time a refresh token lives unused: 14 days.
+pub const DEFAULT_REFRESH_IDLE: Duration = Duration::from_secs(14 * 86_400);
+
+/// The default time a family of refresh tokens lives from its authorization, however often it is
+/// used: 90 days.
+pub const DEFAULT_REFRESH_ABSOLUTE: Duration = Duration::from_secs(90 * 86_400);
+
+/// How long the authorization-code flow's codes and refresh tokens live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FlowLifetimes {
+    pub(crate) code: Duration,
+    pub(crate) refresh_idle: Duration,
+    pub(crate) refresh_absolute: Duration,
+}
+
+impl Default for FlowLifetimes {
+    fn default() -> Self {
+        Self {
+            code: DEFAULT_CODE_TTL,
+            refresh_idle: DEFAULT_REFRESH_IDLE,
+            refresh_absolute: DEFAULT_REFRESH_ABSOLUTE,
+        }
+    }
+}
+
+impl FlowLifetimes {
+    /// Whether the code lives above zero and at most [`MAX_CODE_TTL`], and a refresh token's idle
+    /// time is above zero and at most its family's lifetime.
+    pub(crate) fn valid(&self) -> bool {
+        !self.code.is_zero()
+            && self.code <= MAX_CODE_TTL
+            && !self.refresh_idle.is_zero()
+            && self.refresh_idle <= self.refresh_absolute
+    }
+
+    /// When a refresh token issued at `now` in a family ending at `family_end` expires unused.
+    pub(crate) fn refresh_expiry(&self, now: Timestamp, family_end: Timestamp) -> Timestamp {
+        let idle_end = now.plus(self.refresh_idle);
+        if idle_end < family_end {
+            idle_end
+        } else {
+            family_end
+        }
+    }
+}
+
 /// How long the tokens of each kind live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Lifetimes {

@@ -517,6 +517,7 @@ fn refresh(app: &App, family: &str, jti: &str, at: Timestamp) -> (RefreshToken, 
         access_expires_at: at.plus(Duration::from_secs(3600)),
         created_at: at,
         expires_at: at.plus(Duration::from_secs(86_400)),
+        family_expires_at: T0.plus(Duration::from_secs(30 * 86_400)),
     };
     (token, stored)
 }

@@ -80,6 +80,8 @@ pub struct StoredRefresh {
     pub created_at: Timestamp,
     /// When it expires unused: the idle limit, never past the family's end.
     pub expires_at: Timestamp,
+    /// When its family ends: no successor lives longer.
+    pub family_expires_at: Timestamp,
 }
 
 /// What presenting a refresh token found.

@@ -119,6 +119,7 @@ pub struct TokenGrant {
 /// A signed token and when it expires. `Debug` and `Display` do not show the token.
 pub struct AccessToken {
     token: SecretString,
+    jti: String,
     expires_at: Timestamp,
 }
 
@@ -126,6 +127,11 @@ impl AccessToken {
     /// The compact JWT, to hand to its holder.
     pub fn expose(&self) -> &str {
         self.token.expose_secret()
+    }
+
+    /// Its unique id (the `jti` claim), by which it can be revoked.
+    pub fn jti(&self) -> &str {
+        &self.jti
     }
 
     /// When it stops being accepted.
@@ -138,6 +144,7 @@ impl fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AccessToken")
             .field("token", &"[redacted]")
+            .field("jti", &self.jti)
             .field("expires_at", &self.expires_at)
             .finish()
     }
@@ -185,6 +192,7 @@ pub(crate) fn mint(
     jwt.push_str(&URL_SAFE_NO_PAD.encode(signature));
     AccessToken {
         token: SecretString::from(jwt),
+        jti: claims.jti,
         expires_at,
     }
 }

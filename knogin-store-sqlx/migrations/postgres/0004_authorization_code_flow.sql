@@ -34,6 +34,7 @@ CREATE TABLE refresh_tokens (
     access_expires_at BIGINT NOT NULL,
     created_at        BIGINT NOT NULL,
     expires_at        BIGINT NOT NULL,
+    family_expires_at BIGINT NOT NULL,
     rotated_at        BIGINT
 );
 CREATE INDEX refresh_tokens_by_family ON refresh_tokens (family);

@@ -34,6 +34,7 @@ CREATE TABLE refresh_tokens (
     access_expires_at INTEGER NOT NULL,
     created_at        INTEGER NOT NULL,
     expires_at        INTEGER NOT NULL,
+    family_expires_at INTEGER NOT NULL,
     rotated_at        INTEGER
 );
 CREATE INDEX refresh_tokens_by_family ON refresh_tokens (family);

@@ -19,7 +19,7 @@ pub use self::problem::{PROBLEM_JSON, not_found};
 use super::ResponseBody;
 use super::access::{ClientRejection, Rejection};
 use crate::apps::AppError;
-use crate::oauth::{GrantError, ServiceTokenError};
+use crate::oauth::{FlowError, GrantError, ServiceTokenError};
 use crate::random;
 use crate::store::StoreError;
 use crate::validation::ValidationErrors;
@@ -100,6 +100,15 @@ impl From<ClientRejection> for ApiError {
 impl From<GrantError> for ApiError {
     fn from(e: GrantError) -> Self {
         Self::Grant(e)
+    }
+}
+
+impl From<FlowError> for ApiError {
+    fn from(e: FlowError) -> Self {
+        match e {
+            FlowError::Grant(e) => Self::Grant(e),
+            e => Self::Internal(Box::new(e)),
+        }
     }
 }
 
