@@ -12,6 +12,7 @@ use knogin_core::store::{
 use knogin_core::{AppId, ScopeSet, SecretHash, TenantId, Timestamp};
 
 use crate::apps::corrupt;
+use crate::keys::REVOKE_TOKEN;
 use crate::{SqlxStore, store_error, transaction, with_pool};
 
 /// How long past their end codes and families are kept, so a late replay is still recognised.
@@ -101,14 +102,28 @@ impl TryFrom<RefreshRow> for StoredRefresh {
     }
 }
 
-const CODE_COLUMNS: &str = "code_hash, family, client_id, tenant_id, subject, scopes, \
-    redirect_uri, code_challenge, expires_at, family_expires_at";
+/// The columns a [`CodeRow`] reads, for `concat!` into literal SQL.
+macro_rules! code_columns {
+    () => {
+        "code_hash, family, client_id, tenant_id, subject, scopes, redirect_uri, code_challenge, \
+         expires_at, family_expires_at"
+    };
+}
 
-const REFRESH_COLUMNS: &str = "token_hash, family, client_id, tenant_id, subject, scopes, \
-    access_jti, access_expires_at, created_at, expires_at, family_expires_at";
+/// The columns a [`RefreshRow`] reads, for `concat!` into literal SQL.
+macro_rules! refresh_columns {
+    () => {
+        "token_hash, family, client_id, tenant_id, subject, scopes, access_jti, access_expires_at, \
+         created_at, expires_at, family_expires_at"
+    };
+}
 
-/// Whether `family` exists and is not revoked, as SQL over a row with a `family` column.
-const FAMILY_LIVE: &str = "family IN (SELECT id FROM token_families WHERE revoked_at IS NULL)";
+/// Whether the row's `family` exists and is not revoked, for `concat!` into a `WHERE` clause.
+macro_rules! family_live {
+    () => {
+        "family IN (SELECT id FROM token_families WHERE revoked_at IS NULL)"
+    };
+}
 
 #[async_trait]
 impl GrantStore for SqlxStore {
@@ -118,9 +133,10 @@ impl GrantStore for SqlxStore {
         const PRUNE_CODES: &str = "DELETE FROM authorization_codes WHERE expires_at <= $1";
         const FAMILY: &str = "INSERT INTO token_families (id, client_id, created_at, expires_at) \
             VALUES ($1, $2, $3, $4)";
-        let insert = format!(
-            "INSERT INTO authorization_codes ({CODE_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        const INSERT: &str = concat!(
+            "INSERT INTO authorization_codes (",
+            code_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         );
         let stale = now.unix() - KEEP_AFTER_END;
         let grant = &code.grant;
@@ -135,7 +151,7 @@ impl GrantStore for SqlxStore {
                 .bind(code.family_expires_at.unix())
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(sqlx::AssertSqlSafe(insert.as_str()))
+            sqlx::query(INSERT)
                 .bind(code.code_hash.as_bytes())
                 .bind(&code.family)
                 .bind(grant.client_id.as_str())
@@ -159,14 +175,14 @@ impl GrantStore for SqlxStore {
         code_hash: &SecretHash,
         now: Timestamp,
     ) -> Result<CodeRedemption, StoreError> {
-        let redeem = format!(
+        const REDEEM: &str = concat!(
             "UPDATE authorization_codes SET redeemed_at = $2 \
-             WHERE code_hash = $1 AND redeemed_at IS NULL AND expires_at > $2 \
-             RETURNING {CODE_COLUMNS}"
+             WHERE code_hash = $1 AND redeemed_at IS NULL AND expires_at > $2 RETURNING ",
+            code_columns!()
         );
         const SEEN: &str = "SELECT family FROM authorization_codes WHERE code_hash = $1 AND redeemed_at IS NOT NULL";
         let (won, replayed): (Option<CodeRow>, Option<String>) = with_pool!(self, pool => async {
-            let won: Option<CodeRow> = sqlx::query_as(sqlx::AssertSqlSafe(redeem.as_str()))
+            let won: Option<CodeRow> = sqlx::query_as(REDEEM)
                 .bind(code_hash.as_bytes())
                 .bind(now.unix())
                 .fetch_optional(pool)
@@ -197,11 +213,10 @@ impl GrantStore for SqlxStore {
         // Locks the family's row: a concurrent revocation runs wholly before or after this.
         const LOCK: &str =
             "UPDATE token_families SET created_at = created_at WHERE id = $1 RETURNING revoked_at";
-        const REVOKE: &str = "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) \
-            VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING";
-        let insert = format!(
-            "INSERT INTO refresh_tokens ({REFRESH_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        const INSERT: &str = concat!(
+            "INSERT INTO refresh_tokens (",
+            refresh_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         );
         let grant = &token.grant;
         with_pool!(self, pool => transaction(|| async {
@@ -211,7 +226,7 @@ impl GrantStore for SqlxStore {
                 .fetch_optional(&mut *tx)
                 .await?;
             let live = matches!(revoked, Some(None));
-            sqlx::query(sqlx::AssertSqlSafe(insert.as_str()))
+            sqlx::query(INSERT)
                 .bind(token.token_hash.as_bytes())
                 .bind(&token.family)
                 .bind(grant.client_id.as_str())
@@ -226,7 +241,7 @@ impl GrantStore for SqlxStore {
                 .execute(&mut *tx)
                 .await?;
             if !live {
-                sqlx::query(REVOKE)
+                sqlx::query(REVOKE_TOKEN)
                     .bind(&token.access_jti)
                     .bind(token.access_expires_at.unix())
                     .bind(now.unix())
@@ -244,18 +259,21 @@ impl GrantStore for SqlxStore {
         token_hash: &SecretHash,
         now: Timestamp,
     ) -> Result<RefreshUse, StoreError> {
-        let rotate = format!(
+        const ROTATE: &str = concat!(
             "UPDATE refresh_tokens SET rotated_at = $2 \
-             WHERE token_hash = $1 AND rotated_at IS NULL AND expires_at > $2 AND {FAMILY_LIVE} \
-             RETURNING {REFRESH_COLUMNS}"
+             WHERE token_hash = $1 AND rotated_at IS NULL AND expires_at > $2 AND ",
+            family_live!(),
+            " RETURNING ",
+            refresh_columns!()
         );
-        let seen = format!(
+        const SEEN: &str = concat!(
             "SELECT family FROM refresh_tokens \
-             WHERE token_hash = $1 AND rotated_at IS NOT NULL AND {FAMILY_LIVE}"
+             WHERE token_hash = $1 AND rotated_at IS NOT NULL AND ",
+            family_live!()
         );
         let (current, reused): (Option<RefreshRow>, Option<String>) =
             with_pool!(self, pool => async {
-            let current: Option<RefreshRow> = sqlx::query_as(sqlx::AssertSqlSafe(rotate.as_str()))
+            let current: Option<RefreshRow> = sqlx::query_as(ROTATE)
                 .bind(token_hash.as_bytes())
                 .bind(now.unix())
                 .fetch_optional(pool)
@@ -263,7 +281,7 @@ impl GrantStore for SqlxStore {
             if current.is_some() {
                 return Ok((current, None));
             }
-            let family = sqlx::query_scalar(sqlx::AssertSqlSafe(seen.as_str()))
+            let family = sqlx::query_scalar(SEEN)
                 .bind(token_hash.as_bytes())
                 .fetch_optional(pool)
                 .await?;
@@ -283,17 +301,19 @@ impl GrantStore for SqlxStore {
         token_hash: &SecretHash,
         now: Timestamp,
     ) -> Result<Option<StoredRefresh>, StoreError> {
-        let sql = format!(
-            "SELECT {REFRESH_COLUMNS} FROM refresh_tokens \
-             WHERE token_hash = $1 AND rotated_at IS NULL AND expires_at > $2 AND {FAMILY_LIVE}"
+        const SQL: &str = concat!(
+            "SELECT ",
+            refresh_columns!(),
+            " FROM refresh_tokens \
+             WHERE token_hash = $1 AND rotated_at IS NULL AND expires_at > $2 AND ",
+            family_live!()
         );
-        let row: Option<RefreshRow> =
-            with_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        let row: Option<RefreshRow> = with_pool!(self, pool => sqlx::query_as(SQL)
             .bind(token_hash.as_bytes())
             .bind(now.unix())
             .fetch_optional(pool)
             .await)
-            .map_err(store_error)?;
+        .map_err(store_error)?;
         row.map(TryInto::try_into).transpose()
     }
 

@@ -6,6 +6,10 @@ use knogin_core::{KeyId, Timestamp};
 
 use crate::{SqlxStore, store_error, transaction, with_pool};
 
+/// Revokes the token `$1` (a `jti`) valid until `$2`, at `$3`; revoking twice is fine.
+pub(crate) const REVOKE_TOKEN: &str = "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) \
+    VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING";
+
 #[derive(sqlx::FromRow)]
 struct KeyRow {
     kid: String,
@@ -106,9 +110,7 @@ impl RevocationStore for SqlxStore {
         expires_at: Timestamp,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        const SQL: &str = "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) \
-                           VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING";
-        with_pool!(self, pool => sqlx::query(SQL)
+        with_pool!(self, pool => sqlx::query(REVOKE_TOKEN)
             .bind(jti)
             .bind(expires_at.unix())
             .bind(now.unix())

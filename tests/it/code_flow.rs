@@ -3,13 +3,13 @@
 //! winner whose tokens the replays revoke, refresh rotation and family revocation, on every
 //! adapter and database.
 
-use bytes::Bytes;
 use http::{Method, StatusCode};
 use knogin::core::oauth::{CodeChallenge, CodeRequest};
 use knogin::core::store::UserGrant;
 use knogin::core::{AppId, ScopeSet, TenantId};
 use serde_json::{Value, json};
 
+use crate::oauth::{form, oauth_error};
 use crate::support::{TestResponse, TestServer, matrix};
 
 matrix!(
@@ -69,20 +69,13 @@ async fn code(server: &TestServer, app: &App) -> String {
     code.expose().to_owned()
 }
 
-async fn post(server: &TestServer, path: &str, body: String) -> TestResponse {
-    let headers = [("content-type", "application/x-www-form-urlencoded")];
-    server
-        .send(Method::POST, path, &headers, Bytes::from(body))
-        .await
-}
-
 async fn redeem(server: &TestServer, app: &App, code: &str) -> TestResponse {
     let body = format!(
         "grant_type=authorization_code&code={code}&redirect_uri={}&code_verifier={VERIFIER}&{}",
         form_encode(CALLBACK),
         app.credentials
     );
-    post(server, "/v1/oauth/token", body).await
+    form(server, "/v1/oauth/token", &[], &body).await
 }
 
 async fn refresh(server: &TestServer, app: &App, token: &str) -> TestResponse {
@@ -90,12 +83,12 @@ async fn refresh(server: &TestServer, app: &App, token: &str) -> TestResponse {
         "grant_type=refresh_token&refresh_token={token}&{}",
         app.credentials
     );
-    post(server, "/v1/oauth/token", body).await
+    form(server, "/v1/oauth/token", &[], &body).await
 }
 
 async fn active(server: &TestServer, app: &App, token: &str) -> bool {
     let body = format!("token={token}&{}", app.credentials);
-    let answer = post(server, "/v1/oauth/introspect", body).await;
+    let answer = form(server, "/v1/oauth/introspect", &[], &body).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
     answer.json()["active"] == true
 }
@@ -105,8 +98,7 @@ fn form_encode(s: &str) -> String {
 }
 
 fn error_code(answer: &TestResponse) -> String {
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text());
-    answer.json()["error"].as_str().unwrap().to_owned()
+    oauth_error(answer, StatusCode::BAD_REQUEST)
 }
 
 async fn a_code_is_redeemed_once_and_its_refresh_token_rotates(server: &TestServer) {
@@ -152,7 +144,7 @@ async fn a_code_is_redeemed_once_and_its_refresh_token_rotates(server: &TestServ
         app.credentials
     );
     assert_eq!(
-        post(server, "/v1/oauth/revoke", revoke).await.status,
+        form(server, "/v1/oauth/revoke", &[], &revoke).await.status,
         StatusCode::OK
     );
     assert!(!active(server, &app, fresh["access_token"].as_str().unwrap()).await);

@@ -66,7 +66,7 @@ async fn client(server: &TestServer, tenant: &str, scopes: &[&str]) -> Client {
 }
 
 /// `POST path` with a form body and extra headers.
-async fn form(
+pub async fn form(
     server: &TestServer,
     path: &str,
     headers: &[(&str, &str)],
@@ -96,7 +96,7 @@ async fn access_token(server: &TestServer, client: &Client) -> String {
 }
 
 /// Asserts an RFC 6749 error answer and returns its `error` code.
-fn oauth_error(answer: &TestResponse, status: StatusCode) -> String {
+pub fn oauth_error(answer: &TestResponse, status: StatusCode) -> String {
     assert_eq!(answer.status, status, "{}", answer.text());
     assert_eq!(answer.header("content-type"), "application/json");
     assert_eq!(answer.header("cache-control"), "no-store");

@@ -11,7 +11,7 @@ use super::ctx::Ctx;
 use super::error::ApiError;
 use super::table::{Route, route};
 use super::{Reply, ResponseBody, json_no_store};
-use crate::oauth::GrantError;
+use crate::oauth::{self, GrantError};
 use crate::secret::RefreshToken;
 
 /// The OAuth routes.
@@ -26,9 +26,7 @@ pub(super) fn routes() -> Vec<Route> {
 
 /// The required parameter `name`, or `invalid_request` naming it.
 fn required<'f>(form: &'f Form, name: &str) -> Result<&'f str, ApiError> {
-    form.get(name).ok_or_else(|| {
-        GrantError::InvalidRequest(format!("the {name} parameter is required")).into()
-    })
+    Ok(oauth::required(form.get(name), name)?)
 }
 
 #[derive(Serialize)]

@@ -4,7 +4,7 @@
 
 use crate::apps::{App, GrantType};
 use crate::knogin::Knogin;
-use crate::oauth::{CodeChallenge, GrantError, IssuedToken};
+use crate::oauth::{CodeChallenge, GrantError, IssuedToken, requested_within, required};
 use crate::random;
 use crate::scope::ScopeSet;
 use crate::secret::{AuthorizationCode, RefreshToken, SecretHash};
@@ -36,12 +36,6 @@ pub enum FlowError {
 
 fn invalid_grant(message: &str) -> FlowError {
     GrantError::InvalidGrant(message.to_owned()).into()
-}
-
-fn required<'a>(value: Option<&'a str>, name: &str) -> Result<&'a str, FlowError> {
-    value.ok_or_else(|| {
-        GrantError::InvalidRequest(format!("the {name} parameter is required")).into()
-    })
 }
 
 impl Knogin {
@@ -147,15 +141,16 @@ impl Knogin {
         let hash = RefreshToken::from_presented(required(refresh_token, "refresh_token")?).hash();
         let now = self.0.clock.now();
         // Checked before rotating, so a refused scope leaves the client its refresh token.
-        if let Some(current) = self.0.store.find_refresh(&hash, now).await? {
-            if current.grant.client_id != app.client_id {
+        let checked = match self.0.store.find_refresh(&hash, now).await? {
+            Some(current) if current.grant.client_id != app.client_id => {
                 self.revoke_family(&current.family).await?;
                 return Err(invalid_grant(
                     "the refresh token was issued to another client",
                 ));
             }
-            narrowed(&current, scope)?;
-        }
+            Some(current) => Some(narrowed(&current, scope)?),
+            None => None,
+        };
         let current = match self.0.store.use_refresh(&hash, now).await? {
             RefreshUse::Current(current) => current,
             RefreshUse::Reused { family } => {
@@ -171,8 +166,13 @@ impl Knogin {
                 ));
             }
         };
+        // A token found current above is the one just rotated: its scopes were checked then.
+        let scopes = match checked {
+            Some(scopes) => scopes,
+            None => narrowed(&current, scope)?,
+        };
         let grant = UserGrant {
-            scopes: narrowed(&current, scope)?,
+            scopes,
             ..current.grant
         };
         self.issue_with_refresh(app, grant, &current.family, current.family_expires_at)
@@ -238,24 +238,15 @@ impl Knogin {
 
 /// The scopes a refresh of `current` asks for: `scope` if given (each one of the token's), else
 /// the token's own.
-fn narrowed(current: &StoredRefresh, scope: Option<&str>) -> Result<ScopeSet, FlowError> {
-    let Some(scope) = scope else {
-        return Ok(current.grant.scopes.clone());
-    };
-    let asked = ScopeSet::parse(scope).map_err(|e| GrantError::InvalidScope(e.to_string()))?;
-    if asked.is_empty() {
-        return Err(GrantError::InvalidScope("the scope parameter names no scope".into()).into());
+fn narrowed(current: &StoredRefresh, scope: Option<&str>) -> Result<ScopeSet, GrantError> {
+    match scope {
+        Some(scope) => requested_within(
+            scope,
+            |s| current.grant.scopes.contains(s),
+            "was not granted to this refresh token",
+        ),
+        None => Ok(current.grant.scopes.clone()),
     }
-    if let Some(wider) = asked
-        .iter()
-        .find(|s| !current.grant.scopes.contains(s.as_str()))
-    {
-        return Err(GrantError::InvalidScope(format!(
-            "the scope {wider} was not granted to this refresh token"
-        ))
-        .into());
-    }
-    Ok(asked)
 }
 
 #[cfg(test)]

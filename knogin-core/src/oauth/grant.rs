@@ -89,18 +89,33 @@ pub fn granted_scopes(
         }
         return Ok(scopes);
     };
+    requested_within(requested, usable, "is not one this app is approved for")
+}
+
+/// The `scope` parameter `requested` (RFC 6749 §3.3) as a non-empty set whose every scope is
+/// `allowed`; a refused scope is `invalid_scope`, naming it with `refusal`.
+pub(crate) fn requested_within(
+    requested: &str,
+    allowed: impl Fn(&str) -> bool,
+    refusal: &str,
+) -> Result<ScopeSet, GrantError> {
     let scopes = ScopeSet::parse(requested).map_err(|e| GrantError::InvalidScope(e.to_string()))?;
     if scopes.is_empty() {
         return Err(GrantError::InvalidScope(
             "the scope parameter names no scope".into(),
         ));
     }
-    if let Some(refused) = scopes.iter().find(|s| !usable(s.as_str())) {
+    if let Some(refused) = scopes.iter().find(|s| !allowed(s.as_str())) {
         return Err(GrantError::InvalidScope(format!(
-            "the scope {refused} is not one this app is approved for"
+            "the scope {refused} {refusal}"
         )));
     }
     Ok(scopes)
+}
+
+/// The value of the required token-request parameter `name`, or `invalid_request` naming it.
+pub(crate) fn required<'a>(value: Option<&'a str>, name: &str) -> Result<&'a str, GrantError> {
+    value.ok_or_else(|| GrantError::InvalidRequest(format!("the {name} parameter is required")))
 }
 
 impl Knogin {

@@ -19,6 +19,7 @@ mod settings;
 pub use self::client_auth::{ClientAuthError, MAX_CLIENT_ID_LEN};
 pub use self::code::{CodeRequest, FlowError};
 pub use self::grant::{GrantError, IssuedToken, granted_scopes};
+pub(crate) use self::grant::{requested_within, required};
 pub use self::introspect::Introspection;
 pub(crate) use self::metadata::metadata;
 pub use self::pkce::{CodeChallenge, PkceError};

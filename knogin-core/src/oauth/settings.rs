@@ -66,12 +66,7 @@ impl FlowLifetimes {
 
     /// When a refresh token issued at `now` in a family ending at `family_end` expires unused.
     pub(crate) fn refresh_expiry(&self, now: Timestamp, family_end: Timestamp) -> Timestamp {
-        let idle_end = now.plus(self.refresh_idle);
-        if idle_end < family_end {
-            idle_end
-        } else {
-            family_end
-        }
+        now.plus(self.refresh_idle).min(family_end)
     }
 }
 
