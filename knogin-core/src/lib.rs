@@ -38,4 +38,4 @@ pub use knogin::{
     MAX_ADMIN_TOKEN_TTL, MAX_SECRET_ROTATION_GRACE, MAX_TOKEN_LIFETIME, MintError,
 };
 pub use scope::{ADMIN_SCOPE, Scope, ScopeCatalog, ScopeSet, ScopeToken};
-pub use secret::{AuthorizationCode, ClientSecret, RefreshToken, SecretHash};
+pub use secret::{AuthorizationCode, ClientSecret, FlowToken, RefreshToken, SecretHash};

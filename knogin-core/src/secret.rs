@@ -97,6 +97,13 @@ opaque_secret!(
     "kr_"
 );
 
+opaque_secret!(
+    /// A token a browser holds during the authorization flow: its session cookie, or a login or
+    /// consent form's CSRF token. Stored only as its hash.
+    FlowToken,
+    "kf_"
+);
+
 /// SHA-256 of a generated credential (a client secret, an authorization code, a refresh token).
 ///
 /// A fast hash is enough because generated secrets carry 256 bits of entropy: there is nothing to
@@ -111,6 +118,12 @@ impl PartialEq for SecretHash {
 }
 
 impl Eq for SecretHash {}
+
+impl std::hash::Hash for SecretHash {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 impl SecretHash {
     /// Wraps a hash read back from the store; `None` unless it is exactly 32 bytes.

@@ -77,7 +77,41 @@ impl LookupRow {
     }
 }
 
-fn failure_window(
+/// Counts one failure under `$key` in the table `$table` keyed by `$column`, in a fixed window
+/// of `$window` (every window that ended is deleted first): the one statement both failure
+/// counters (client authentications, sign-ins) run.
+macro_rules! record_failure {
+    ($store:expr, $table:literal, $column:literal, $key:expr, $now:expr, $window:expr) => {{
+        // A window that began at or before `stale` has ended.
+        const PRUNE: &str = concat!("DELETE FROM ", $table, " WHERE window_start <= $1");
+        const COUNT: &str = concat!(
+            "INSERT INTO ", $table, " (", $column, ", window_start, failures) VALUES ($1, $2, 1) \
+            ON CONFLICT (", $column, ") DO UPDATE SET \
+            failures = CASE WHEN ", $table, ".window_start <= $3 THEN 1 \
+                ELSE ", $table, ".failures + 1 END, \
+            window_start = CASE WHEN ", $table, ".window_start <= $3 THEN $2 \
+                ELSE ", $table, ".window_start END \
+            RETURNING window_start, failures"
+        );
+        let stale = $now.unix() - i64::try_from($window.as_secs()).unwrap_or(i64::MAX);
+        let (start, count): (i64, i64) = $crate::with_pool!($store, pool => async {
+            sqlx::query(PRUNE).bind(stale).execute(pool).await?;
+            sqlx::query_as(COUNT)
+                .bind($key)
+                .bind($now.unix())
+                .bind(stale)
+                .fetch_one(pool)
+                .await
+        }.await)
+        .map_err($crate::store_error)?;
+        $crate::client_auth::failure_window(Some(start), Some(count))
+            .map(|w| w.expect("both parts are present"))
+    }};
+}
+pub(crate) use record_failure;
+
+/// The failure window read back, if the row has one.
+pub(crate) fn failure_window(
     window_start: Option<i64>,
     failures: Option<i64>,
 ) -> Result<Option<AuthFailures>, StoreError> {
@@ -147,27 +181,13 @@ impl ClientAuthStore for SqlxStore {
         now: Timestamp,
         window: Duration,
     ) -> Result<AuthFailures, StoreError> {
-        // A window that began at or before `stale` has ended.
-        const PRUNE: &str = "DELETE FROM client_auth_failures WHERE window_start <= $1";
-        const COUNT: &str = "INSERT INTO client_auth_failures (client_id, window_start, failures) \
-            VALUES ($1, $2, 1) \
-            ON CONFLICT (client_id) DO UPDATE SET \
-            failures = CASE WHEN client_auth_failures.window_start <= $3 THEN 1 \
-                ELSE client_auth_failures.failures + 1 END, \
-            window_start = CASE WHEN client_auth_failures.window_start <= $3 THEN $2 \
-                ELSE client_auth_failures.window_start END \
-            RETURNING window_start, failures";
-        let stale = now.unix() - i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
-        let (start, count): (i64, i64) = with_pool!(self, pool => async {
-            sqlx::query(PRUNE).bind(stale).execute(pool).await?;
-            sqlx::query_as(COUNT)
-                .bind(client_id)
-                .bind(now.unix())
-                .bind(stale)
-                .fetch_one(pool)
-                .await
-        }.await)
-        .map_err(store_error)?;
-        failure_window(Some(start), Some(count)).map(|w| w.expect("both parts are present"))
+        record_failure!(
+            self,
+            "client_auth_failures",
+            "client_id",
+            client_id,
+            now,
+            window
+        )
     }
 }

@@ -14,6 +14,7 @@
 
 mod apps;
 mod client_auth;
+mod flow;
 mod grants;
 mod keys;
 mod reads;

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 
 use super::{
     AppPage, AppStore, AuthFailures, ClientAuthStore, ClientLookup, CodeRedemption, Cursor,
-    GrantStore, KeyStore, RefreshUse, RevocationStore, StoreError, StoredCode, StoredKey,
-    StoredRefresh, TenantStore,
+    FlowKind, FlowState, FlowStore, GrantStore, KeyStore, RefreshUse, RevocationStore, StoreError,
+    StoredCode, StoredKey, StoredRefresh, TenantStore,
 };
 use crate::apps::{App, Governance, GovernancePatch};
 use crate::clock::Timestamp;
@@ -35,6 +35,8 @@ struct Inner {
     /// Refresh tokens with when each was rotated out.
     refresh: Vec<(StoredRefresh, Option<Timestamp>)>,
     consents: HashMap<(AppId, String), ScopeSet>,
+    states: HashMap<(FlowKind, SecretHash), (String, Timestamp)>,
+    sign_in_failures: HashMap<String, AuthFailures>,
 }
 
 impl Inner {
@@ -59,6 +61,23 @@ impl MemoryStore {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// Counts a failure under `key` in `failures`, in a fixed window of `window` (stale windows of
+/// every key are dropped).
+fn count_failure(
+    failures: &mut HashMap<String, AuthFailures>,
+    key: &str,
+    now: Timestamp,
+    window: Duration,
+) -> AuthFailures {
+    failures.retain(|_, f| f.window_start.plus(window) > now);
+    let entry = failures.entry(key.to_owned()).or_insert(AuthFailures {
+        window_start: now,
+        count: 0,
+    });
+    entry.count += 1;
+    *entry
 }
 
 fn still_valid(expires_at: Option<Timestamp>, now: Timestamp) -> bool {
@@ -214,18 +233,12 @@ impl ClientAuthStore for MemoryStore {
         now: Timestamp,
         window: Duration,
     ) -> Result<AuthFailures, StoreError> {
-        let mut inner = self.lock();
-        let stale = |f: &AuthFailures| f.window_start.plus(window) <= now;
-        inner.failures.retain(|_, f| !stale(f));
-        let entry = inner
-            .failures
-            .entry(client_id.to_owned())
-            .or_insert(AuthFailures {
-                window_start: now,
-                count: 0,
-            });
-        entry.count += 1;
-        Ok(*entry)
+        Ok(count_failure(
+            &mut self.lock().failures,
+            client_id,
+            now,
+            window,
+        ))
     }
 }
 
@@ -436,4 +449,76 @@ impl GrantStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     crate::store_conformance_tests!(async { Some(Box::new(super::MemoryStore::new())) });
+}
+
+#[async_trait]
+impl FlowStore for MemoryStore {
+    async fn put_state(&self, state: &FlowState, now: Timestamp) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        inner.states.retain(|_, (_, expires)| *expires > now);
+        let key = (state.kind, state.key.clone());
+        if inner.states.contains_key(&key) {
+            return Err(StoreError::Conflict);
+        }
+        inner
+            .states
+            .insert(key, (state.value.clone(), state.expires_at));
+        Ok(())
+    }
+
+    async fn state(
+        &self,
+        kind: FlowKind,
+        key: &SecretHash,
+        now: Timestamp,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .lock()
+            .states
+            .get(&(kind, key.clone()))
+            .filter(|(_, expires)| *expires > now)
+            .map(|(value, _)| value.clone()))
+    }
+
+    async fn take_state(
+        &self,
+        kind: FlowKind,
+        key: &SecretHash,
+        now: Timestamp,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .lock()
+            .states
+            .remove(&(kind, key.clone()))
+            .filter(|(_, expires)| *expires > now)
+            .map(|(value, _)| value))
+    }
+
+    async fn record_sign_in_failure(
+        &self,
+        key: &str,
+        now: Timestamp,
+        window: Duration,
+    ) -> Result<AuthFailures, StoreError> {
+        Ok(count_failure(
+            &mut self.lock().sign_in_failures,
+            key,
+            now,
+            window,
+        ))
+    }
+
+    async fn sign_in_failures(
+        &self,
+        key: &str,
+        now: Timestamp,
+        window: Duration,
+    ) -> Result<Option<AuthFailures>, StoreError> {
+        Ok(self
+            .lock()
+            .sign_in_failures
+            .get(key)
+            .filter(|f| f.window_start.plus(window) > now)
+            .copied())
+    }
 }

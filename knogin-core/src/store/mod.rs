@@ -15,12 +15,14 @@ use crate::clock::Timestamp;
 use crate::id::{AppId, KeyId, TenantId};
 use crate::secret::SecretHash;
 
+pub use self::flow::{FlowKind, FlowState, FlowStore};
 pub use self::grants::{
     CodeRedemption, GrantStore, RefreshUse, StoredCode, StoredRefresh, UserGrant,
 };
 
 #[cfg(any(test, feature = "test-util"))]
 pub mod conformance;
+mod flow;
 mod grants;
 #[cfg(any(test, feature = "test-util"))]
 pub mod memory;
@@ -231,7 +233,14 @@ pub trait RevocationStore: Send + Sync {
 
 /// Everything the core stores. Implemented for any type that implements each part.
 pub trait Store:
-    TenantStore + AppStore + ClientAuthStore + KeyStore + RevocationStore + GrantStore + std::fmt::Debug
+    TenantStore
+    + AppStore
+    + ClientAuthStore
+    + KeyStore
+    + RevocationStore
+    + GrantStore
+    + FlowStore
+    + std::fmt::Debug
 {
 }
 
@@ -242,6 +251,7 @@ impl<T> Store for T where
         + KeyStore
         + RevocationStore
         + GrantStore
+        + FlowStore
         + std::fmt::Debug
 {
 }
