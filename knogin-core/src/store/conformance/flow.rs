@@ -80,16 +80,16 @@ pub async fn flow_states_are_kept_until_they_end_and_taken_once(store: &dyn Stor
 
 /// Of 16 concurrent takes of one form's state, exactly one gets it.
 pub async fn racing_takes_have_one_winner(store: &dyn Store) {
-    let (token, form) = state(FlowKind::Consent, "pending", 60);
+    let (ticket, form) = state(FlowKind::Consent, "pending", 60);
     store.put_state(&form, T0).await.unwrap();
-    let key = token.hash();
-    let taken = futures_util::future::join_all(
+    let key = ticket.hash();
+    let outcomes = futures_util::future::join_all(
         (0..16).map(|_| store.take_state(FlowKind::Consent, &key, T0)),
     )
     .await;
-    let won = taken.iter().filter(|t| matches!(t, Ok(Some(_)))).count();
-    assert_eq!(won, 1, "{taken:?}");
-    assert!(taken.iter().all(Result::is_ok), "{taken:?}");
+    let won = outcomes.iter().filter(|t| matches!(t, Ok(Some(_)))).count();
+    assert_eq!(won, 1, "{outcomes:?}");
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
 }
 
 /// Sign-in failures count per key in fixed windows, read back while the window lasts.
