@@ -446,11 +446,6 @@ impl GrantStore for MemoryStore {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    crate::store_conformance_tests!(async { Some(Box::new(super::MemoryStore::new())) });
-}
-
 #[async_trait]
 impl FlowStore for MemoryStore {
     async fn put_state(&self, state: &FlowState, now: Timestamp) -> Result<(), StoreError> {
@@ -521,4 +516,9 @@ impl FlowStore for MemoryStore {
             .filter(|f| f.window_start.plus(window) > now)
             .copied())
     }
+}
+
+#[cfg(test)]
+mod tests {
+    crate::store_conformance_tests!(async { Some(Box::new(super::MemoryStore::new())) });
 }
