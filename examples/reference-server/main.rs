@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use knogin::core::http::PasswordUsers;
 use knogin::core::{Clock as _, Knogin, ScopeCatalog, SigningAlgorithm, SystemClock, TenantId};
 use knogin::store::{ConnectOptions, SqlxStore};
 
@@ -110,8 +111,25 @@ struct ServeArgs {
     /// every instance sharing it agrees.
     #[arg(long, env = "KNOGIN_KEY_REFRESH", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     key_refresh: u64,
+    /// A user of the built-in login page of the authorization endpoint, as NAME:PASSWORD
+    /// (repeatable; the password is hashed with argon2id at start and never stored). The name
+    /// is the `sub` of the tokens issued for the user. Without any, the authorization endpoint
+    /// refuses everyone. Anyone who can list this machine's processes can read the password:
+    /// use it for demos and tests.
+    #[arg(long = "user", value_name = "NAME:PASSWORD", value_parser = parse_user)]
+    users: Vec<(String, String)>,
     #[command(flatten)]
     common: Common,
+}
+
+/// `NAME:PASSWORD`, split at the first colon (the password may contain colons).
+fn parse_user(spec: &str) -> Result<(String, String), String> {
+    match spec.split_once(':') {
+        Some((name, password)) if !name.is_empty() && !password.is_empty() => {
+            Ok((name.to_owned(), password.to_owned()))
+        }
+        _ => Err("expected NAME:PASSWORD, both non-empty".to_owned()),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -182,16 +200,36 @@ impl ServeArgs {
     }
 }
 
-async fn open(common: &Common, key_refresh: Duration) -> Result<Knogin, BoxError> {
+async fn open(
+    common: &Common,
+    key_refresh: Duration,
+    users: Option<PasswordUsers>,
+) -> Result<Knogin, BoxError> {
     let master_key = master_key::master_key(&common.db.database)?;
     let store = common.db.connect(!common.skip_migrations).await?;
-    let knogin = Knogin::builder(common.issuer.clone(), Arc::new(store), master_key)
+    let mut builder = Knogin::builder(common.issuer.clone(), Arc::new(store), master_key)
         .scopes(ScopeCatalog::reference())
         .key_refresh(key_refresh)
-        .signing_algorithm(common.signing_alg)
-        .build()
-        .await?;
-    Ok(knogin)
+        .signing_algorithm(common.signing_alg);
+    if let Some(users) = users {
+        builder = builder.password_login(users);
+    }
+    Ok(builder.build().await?)
+}
+
+/// The `--user` accounts, their passwords hashed now (argon2id: tens of milliseconds each).
+fn password_users(specs: &[(String, String)]) -> Result<Option<PasswordUsers>, BoxError> {
+    if specs.is_empty() {
+        return Ok(None);
+    }
+    tracing::info!("hashing the passwords of {} --user accounts", specs.len());
+    let mut users = PasswordUsers::new();
+    for (name, password) in specs {
+        users
+            .add(name, password)
+            .map_err(|e| format!("--user {name}: {e}"))?;
+    }
+    Ok(Some(users))
 }
 
 /// The algorithm of the key signing now.
@@ -200,7 +238,8 @@ fn signing_algorithm(knogin: &Knogin) -> SigningAlgorithm {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), BoxError> {
-    let knogin = open(&args.common, Duration::from_secs(args.key_refresh)).await?;
+    let users = password_users(&args.users)?;
+    let knogin = open(&args.common, Duration::from_secs(args.key_refresh), users).await?;
     let listener = serve::bind(args.bind).await?;
     let kids: Vec<String> = knogin.keys().kids().map(ToString::to_string).collect();
     let signing = signing_algorithm(&knogin);
@@ -216,6 +255,7 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         issuer = knogin.issuer(),
         database = %knogin::store::redact(&args.common.db.database),
         keys = %kids.join(" "),
+        users = args.users.len(),
         "serving the Knogin contract"
     );
     // One log line per request, unless the filter leaves them out (then the layer is not paid for).
@@ -237,7 +277,7 @@ async fn rotate_keys(args: RotateKeysArgs) -> Result<(), BoxError> {
         // The first key, if the database has none yet.
         signing_alg: args.signing_alg.unwrap_or_default(),
     };
-    let knogin = open(&common, knogin::core::DEFAULT_KEY_REFRESH).await?;
+    let knogin = open(&common, knogin::core::DEFAULT_KEY_REFRESH, None).await?;
     let algorithm = args
         .signing_alg
         .unwrap_or_else(|| signing_algorithm(&knogin));
@@ -253,7 +293,7 @@ async fn admin_token(args: AdminTokenArgs) -> Result<(), BoxError> {
             args.tenant
         )
     })?;
-    let knogin = open(&args.common, knogin::core::DEFAULT_KEY_REFRESH).await?;
+    let knogin = open(&args.common, knogin::core::DEFAULT_KEY_REFRESH, None).await?;
     let token = knogin
         .mint_admin_token(&tenant, Duration::from_secs(args.ttl))
         .await?;

@@ -9,11 +9,14 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use knogin::core::Knogin;
+use knogin::core::http::ClientAddr;
+use tower::util::MapRequest;
 use tower::{Layer, Service, ServiceBuilder};
 
 use crate::BoxError;
@@ -34,7 +37,7 @@ pub(crate) async fn serve(
     log_requests: bool,
 ) -> Result<(), BoxError> {
     let app = knogin::axum::router(knogin).fallback(knogin::axum::not_found);
-    let app = ServiceBuilder::new()
+    let service = ServiceBuilder::new()
         .option_layer(log_requests.then_some(RequestLogLayer))
         .layer(tower::limit::ConcurrencyLimitLayer::new(CONCURRENCY_LIMIT))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -42,13 +45,12 @@ pub(crate) async fn serve(
             REQUEST_TIMEOUT,
         ))
         .service(app);
-    let service = TowerToHyperService::new(app);
     let graceful = GracefulShutdown::new();
     let mut shutdown = pin!(shutdown_signal());
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _) = match accepted {
+                let (stream, peer) = match accepted {
                     Ok(accepted) => accepted,
                     Err(e) => {
                         tracing::warn!(error = %e, "cannot accept a connection");
@@ -59,7 +61,7 @@ pub(crate) async fn serve(
                 let connection = http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(HEADER_READ_TIMEOUT)
-                    .serve_connection(TokioIo::new(stream), service.clone());
+                    .serve_connection(TokioIo::new(stream), with_peer(service.clone(), peer));
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
                     let _ = connection.await;
@@ -76,6 +78,22 @@ pub(crate) async fn serve(
         tracing::warn!("requests still in flight after {SHUTDOWN_GRACE:?}; stopping anyway");
     }
     Ok(())
+}
+
+/// `service` for one connection from `peer`: each request carries the peer's address, which the
+/// built-in login's per-address limit reads.
+fn with_peer<S>(
+    service: S,
+    peer: SocketAddr,
+) -> TowerToHyperService<MapRequest<S, impl Fn(Request<Incoming>) -> Request<Incoming> + Clone>> {
+    let addr = ClientAddr(peer.ip());
+    TowerToHyperService::new(MapRequest::new(
+        service,
+        move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(addr);
+            request
+        },
+    ))
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM.

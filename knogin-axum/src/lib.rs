@@ -13,21 +13,27 @@
 //!     .merge(knogin_axum::router(knogin))
 //!     .fallback(knogin_axum::not_found);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await.unwrap();
+//! // With the peer address, so the built-in login's per-address limit applies.
+//! let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
 //! axum::serve(listener, app).await.unwrap();
 //! # }
 //! ```
 #![forbid(unsafe_code)]
 
 use std::marker::PhantomData;
+use std::net::SocketAddr;
 
 use axum::Router;
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use knogin_core::Knogin;
-use knogin_core::http::{Route, routes};
+use knogin_core::http::{ClientAddr, Route, routes};
+use tower::util::MapRequestLayer;
 
-/// A router serving every route of the contract through `knogin`.
+/// A router serving every route of the contract through `knogin`. When axum knows the peer
+/// address (`into_make_service_with_connect_info::<SocketAddr>()`), it reaches the core as
+/// [`ClientAddr`](knogin_core::http::ClientAddr).
 pub fn router<S>(knogin: Knogin) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
@@ -35,9 +41,21 @@ where
     let mut paths: Vec<&'static str> = routes().iter().map(Route::path).collect();
     paths.sort_unstable();
     paths.dedup();
-    paths.into_iter().fold(Router::new(), |router, path| {
-        router.route_service(path, knogin.clone())
-    })
+    paths
+        .into_iter()
+        .fold(Router::new(), |router, path| {
+            router.route_service(path, knogin.clone())
+        })
+        .layer(MapRequestLayer::new(with_client_addr))
+}
+
+/// Copies axum's peer address into the request as the core's [`ClientAddr`].
+fn with_client_addr(mut request: axum::extract::Request) -> axum::extract::Request {
+    if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
+        let addr = ClientAddr(peer.ip());
+        request.extensions_mut().insert(addr);
+    }
+    request
 }
 
 /// The core's fixed 404 answer, as an axum handler: the same bytes for every unknown path,

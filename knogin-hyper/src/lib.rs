@@ -9,8 +9,9 @@
 //! let service = KnoginService::new(knogin, NotFound);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await.unwrap();
 //! loop {
-//!     let (stream, _) = listener.accept().await.unwrap();
-//!     let service = service.clone();
+//!     let (stream, peer) = listener.accept().await.unwrap();
+//!     // The peer address feeds the built-in login's per-address limit.
+//!     let service = service.clone().with_client_addr(peer.ip());
 //!     tokio::spawn(async move {
 //!         let _ = hyper::server::conn::http1::Builder::new()
 //!             .serve_connection(TokioIo::new(stream), service)
@@ -23,6 +24,7 @@
 
 use std::convert::Infallible;
 use std::future::{Future, Ready, ready};
+use std::net::IpAddr;
 use std::pin::Pin;
 
 use http::{Request, Response};
@@ -30,20 +32,33 @@ use http_body::Body;
 use http_body_util::Either;
 use hyper::service::Service;
 use knogin_core::Knogin;
-use knogin_core::http::{BoxError, ResponseBody, serves_path};
+use knogin_core::http::{BoxError, ClientAddr, ResponseBody, serves_path};
 
 /// Answers the contract's paths with `knogin` and passes every other request to `fallback`.
 #[derive(Debug, Clone)]
 pub struct KnoginService<F> {
     knogin: Knogin,
     fallback: F,
+    client_addr: Option<IpAddr>,
 }
 
 impl<F> KnoginService<F> {
     /// A service in front of `fallback`, your own hyper service. Use [`NotFound`] when there is
     /// none.
     pub fn new(knogin: Knogin, fallback: F) -> Self {
-        Self { knogin, fallback }
+        Self {
+            knogin,
+            fallback,
+            client_addr: None,
+        }
+    }
+
+    /// The same service for one connection from `addr`: each request reaches the core with it
+    /// as [`ClientAddr`] (the built-in login limits failed sign-ins per address).
+    #[must_use]
+    pub fn with_client_addr(mut self, addr: IpAddr) -> Self {
+        self.client_addr = Some(addr);
+        self
     }
 }
 
@@ -59,8 +74,11 @@ where
     type Error = F::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, F::Error>> + Send>>;
 
-    fn call(&self, request: Request<B>) -> Self::Future {
+    fn call(&self, mut request: Request<B>) -> Self::Future {
         if serves_path(request.uri().path()) {
+            if let Some(addr) = self.client_addr {
+                request.extensions_mut().insert(ClientAddr(addr));
+            }
             let knogin = self.knogin.clone();
             Box::pin(async move { Ok(knogin.handle(request).await.map(Either::Left)) })
         } else {

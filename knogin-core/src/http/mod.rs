@@ -19,14 +19,18 @@
 
 mod access;
 mod apps;
+mod authorize;
 mod body;
 mod ctx;
 mod error;
 mod fields;
+mod html;
 mod jwks;
 mod oauth;
 mod page;
 mod scopes;
+#[cfg(feature = "password-login")]
+mod sign_in;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -52,6 +56,12 @@ pub use self::access::{
 pub use self::body::BoxError;
 use self::error::ApiError;
 pub use self::error::{ErrorFormat, PROBLEM_JSON, not_found};
+#[cfg(feature = "password-login")]
+pub(crate) use self::sign_in::PasswordLogin;
+#[cfg(feature = "password-login")]
+pub use self::sign_in::{
+    DEFAULT_SESSION_TTL, MAX_USERNAME_LEN, PasswordUserError, PasswordUsers, SignInLimits,
+};
 pub use self::table::Route;
 use self::table::{Lookup, Table};
 use crate::knogin::Knogin;
@@ -69,6 +79,7 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
             scopes::routes(),
             apps::routes(),
             oauth::routes(),
+            authorize::routes(),
             jwks::routes(),
         ]
         .into_iter()
@@ -86,6 +97,29 @@ pub fn routes() -> &'static [Route] {
 /// between the contract and the embedder's own service.
 pub fn serves_path(path: &str) -> bool {
     TABLE.serves_path(path)
+}
+
+/// The address of the client that sent a request, as a request extension. The per-address
+/// sign-in limit of the built-in login reads it: `knogin-axum` inserts it from axum's
+/// `ConnectInfo`, and an embedder serving the core itself (or behind a proxy it trusts) inserts
+/// it. Without it, only the per-user limit applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+/// A redirect to `location`, never cached. Locations are built from registered redirect URIs
+/// (normalized, so ASCII) and form-encoded parameters; one that is not a header value is a bug.
+pub(crate) fn redirect(status: StatusCode, location: &str) -> Reply {
+    let location = HeaderValue::from_str(location).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let mut response = Response::new(ResponseBody::default());
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(http::header::LOCATION, location);
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        http::header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    Ok(response)
 }
 
 /// A JSON answer.

@@ -12,8 +12,8 @@ use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt as _, Empty, Full};
 
 use super::access::{
-    AuthenticatedClient, Bearer, LoginStep, SignedInUser, TenantBearer, UserAuthenticator, bearer,
-    client, public, tenant_bearer, user,
+    AuthenticatedClient, Bearer, LoginStep, SignedInUser, TenantBearer, UserAuthenticator, Visitor,
+    bearer, client, public, tenant_bearer, user,
 };
 use super::ctx::Ctx;
 use super::table::{Lookup, Table, route};
@@ -118,7 +118,8 @@ async fn client_id(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
     ))
 }
 
-async fn me(_ctx: Ctx, user: SignedInUser) -> Reply {
+async fn me(ctx: Ctx, visitor: Visitor) -> Reply {
+    let user = visitor.sign_in(&ctx.parts).await?;
     Ok(json(StatusCode::OK, &user.subject))
 }
 

@@ -7,6 +7,8 @@ use super::{Inner, KeySettings, Knogin, Live};
 use crate::apps::is_loopback;
 use crate::clock::{Clock, SystemClock};
 use crate::http::UserAuthenticator;
+#[cfg(feature = "password-login")]
+use crate::http::{DEFAULT_SESSION_TTL, PasswordLogin, PasswordUsers, SignInLimits};
 use crate::keys::{KeyRing, KeyRingError, MasterKey, SigningAlgorithm};
 use crate::oauth::{AuthLimit, FlowLifetimes, Lifetimes};
 use crate::scope::ScopeCatalog;
@@ -94,6 +96,12 @@ pub struct Builder {
     auth_limit: AuthLimit,
     initial_signing_key: Option<Vec<u8>>,
     users: Option<Arc<dyn UserAuthenticator>>,
+    #[cfg(feature = "password-login")]
+    password_login: Option<PasswordUsers>,
+    #[cfg(feature = "password-login")]
+    sign_in_limits: SignInLimits,
+    #[cfg(feature = "password-login")]
+    session_ttl: Duration,
 }
 
 /// Whether `issuer` is usable as `iss` and in RFC 8414 metadata.
@@ -125,6 +133,12 @@ impl Builder {
             auth_limit: AuthLimit::default(),
             initial_signing_key: None,
             users: None,
+            #[cfg(feature = "password-login")]
+            password_login: None,
+            #[cfg(feature = "password-login")]
+            sign_in_limits: SignInLimits::default(),
+            #[cfg(feature = "password-login")]
+            session_ttl: DEFAULT_SESSION_TTL,
         }
     }
 
@@ -230,9 +244,40 @@ impl Builder {
     }
 
     /// The embedder's sign-in, for the routes that act for a person (default: none, and those
-    /// routes refuse everyone).
+    /// routes refuse everyone). Replaces [`Builder::password_login`].
     pub fn users(mut self, users: Arc<dyn UserAuthenticator>) -> Self {
         self.users = Some(users);
+        #[cfg(feature = "password-login")]
+        {
+            self.password_login = None;
+        }
+        self
+    }
+
+    /// Signs users in with the built-in login page against `users` (feature `password-login`):
+    /// sessions and failed attempts live in the store, so every instance shares them. Replaces
+    /// [`Builder::users`].
+    ///
+    /// The session and form cookies are scoped to `{issuer path}/v1/oauth/` and `Secure` unless
+    /// the issuer is http on a loopback host, so mount the routes at the issuer's path.
+    #[cfg(feature = "password-login")]
+    pub fn password_login(mut self, users: PasswordUsers) -> Self {
+        self.password_login = Some(users);
+        self.users = None;
+        self
+    }
+
+    /// The built-in login's limits on failed sign-ins (default: [`SignInLimits::default`]).
+    #[cfg(feature = "password-login")]
+    pub fn sign_in_limits(mut self, limits: SignInLimits) -> Self {
+        self.sign_in_limits = limits;
+        self
+    }
+
+    /// How long a session of the built-in login lasts (default: [`DEFAULT_SESSION_TTL`]).
+    #[cfg(feature = "password-login")]
+    pub fn session_ttl(mut self, ttl: Duration) -> Self {
+        self.session_ttl = ttl;
         self
     }
 
@@ -287,6 +332,24 @@ impl Builder {
         .await?;
         let revoked = self.store.revoked_tokens(now).await?;
         let metadata = crate::oauth::metadata(&self.issuer, &self.scopes);
+        #[cfg(feature = "password-login")]
+        let password_login = self.password_login.map(|users| {
+            Arc::new(PasswordLogin::new(
+                users,
+                Arc::clone(&self.store),
+                Arc::clone(&self.clock),
+                &self.issuer,
+                self.sign_in_limits,
+                self.session_ttl,
+            ))
+        });
+        #[cfg(feature = "password-login")]
+        let users = match &password_login {
+            Some(login) => Some(Arc::clone(login) as Arc<dyn UserAuthenticator>),
+            None => self.users,
+        };
+        #[cfg(not(feature = "password-login"))]
+        let users = self.users;
         let knogin = Knogin(Arc::new(Inner {
             metadata,
             admin_audience: format!("{}/v1/platform", self.issuer),
@@ -303,7 +366,9 @@ impl Builder {
                 self.jwks_max_age.as_secs()
             ))
             .expect("a number is a valid header value"),
-            users: self.users,
+            users,
+            #[cfg(feature = "password-login")]
+            password_login,
             keys: KeySettings {
                 refresh: self.key_refresh,
                 lead,

@@ -43,6 +43,8 @@ pub(crate) struct Inner {
     /// `Cache-Control` of the JWKS answers, built once.
     pub(crate) jwks_cache_control: http::HeaderValue,
     pub(crate) users: Option<Arc<dyn UserAuthenticator>>,
+    #[cfg(feature = "password-login")]
+    pub(crate) password_login: Option<Arc<crate::http::PasswordLogin>>,
     pub(crate) keys: KeySettings,
     pub(crate) lifetimes: Lifetimes,
     pub(crate) flow: crate::oauth::FlowLifetimes,
@@ -121,7 +123,13 @@ impl Knogin {
     }
 
     /// The embedder's sign-in, if it configured one.
-    pub(crate) fn users(&self) -> Option<&dyn UserAuthenticator> {
-        self.0.users.as_deref()
+    pub(crate) fn users(&self) -> Option<&Arc<dyn UserAuthenticator>> {
+        self.0.users.as_ref()
+    }
+
+    /// The built-in password login, if the embedder enabled it.
+    #[cfg(feature = "password-login")]
+    pub(crate) fn password_login(&self) -> Option<Arc<crate::http::PasswordLogin>> {
+        self.0.password_login.clone()
     }
 }

@@ -12,10 +12,15 @@ const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 #[derive(Serialize)]
 struct Metadata<'a> {
     issuer: &'a str,
+    authorization_endpoint: String,
     token_endpoint: String,
     jwks_uri: String,
-    grant_types_supported: [&'static str; 1],
-    response_types_supported: [&'static str; 0],
+    grant_types_supported: [&'static str; 3],
+    response_types_supported: [&'static str; 1],
+    /// RFC 7636 §4.3: S256 only.
+    code_challenge_methods_supported: [&'static str; 1],
+    /// RFC 9207: every authorization response carries `iss`.
+    authorization_response_iss_parameter_supported: bool,
     token_endpoint_auth_methods_supported: [&'static str; 2],
     introspection_endpoint: String,
     introspection_endpoint_auth_methods_supported: [&'static str; 2],
@@ -31,10 +36,13 @@ pub(crate) fn metadata(issuer: &str, scopes: &ScopeCatalog) -> Bytes {
     let base = issuer.trim_end_matches('/');
     let document = Metadata {
         issuer,
+        authorization_endpoint: format!("{base}/v1/oauth/authorize"),
         token_endpoint: format!("{base}/v1/oauth/token"),
         jwks_uri: format!("{base}/.well-known/jwks.json"),
-        grant_types_supported: ["client_credentials"],
-        response_types_supported: [],
+        grant_types_supported: ["authorization_code", "client_credentials", "refresh_token"],
+        response_types_supported: ["code"],
+        code_challenge_methods_supported: ["S256"],
+        authorization_response_iss_parameter_supported: true,
         token_endpoint_auth_methods_supported: AUTH_METHODS,
         introspection_endpoint: format!("{base}/v1/oauth/introspect"),
         introspection_endpoint_auth_methods_supported: AUTH_METHODS,
@@ -67,9 +75,19 @@ mod tests {
             "https://auth.example/.well-known/jwks.json"
         );
         assert_eq!(
-            doc["grant_types_supported"],
-            serde_json::json!(["client_credentials"])
+            doc["authorization_endpoint"],
+            "https://auth.example/v1/oauth/authorize"
         );
+        assert_eq!(
+            doc["grant_types_supported"],
+            serde_json::json!(["authorization_code", "client_credentials", "refresh_token"])
+        );
+        assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
+        assert_eq!(
+            doc["code_challenge_methods_supported"],
+            serde_json::json!(["S256"])
+        );
+        assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
         assert_eq!(doc["scopes_supported"][0], "webhooks:read");
     }
 }

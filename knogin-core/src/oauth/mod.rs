@@ -1,4 +1,4 @@
-//! OAuth 2.0: client authentication with its rate limit, the client-credentials grant, the
+//! OAuth 2.0: the authorization request and the user's consent, client authentication with its rate limit, the client-credentials grant, the
 //! authorization-code grant with PKCE and rotating refresh tokens, service tokens,
 //! introspection (RFC 7662), revocation (RFC 7009) and the authorization server metadata
 //! (RFC 8414).
@@ -7,8 +7,10 @@
 //! and a manual clock); the methods on [`Knogin`](crate::Knogin) run one policy and the store
 //! calls around it; the routes in [`crate::http`] parse and render.
 
+mod authorize;
 mod client_auth;
 mod code;
+mod consent;
 mod grant;
 mod introspect;
 mod metadata;
@@ -16,8 +18,10 @@ mod pkce;
 mod service;
 mod settings;
 
+pub use self::authorize::{AuthorizationRequest, AuthorizeError, ErrorRedirect};
 pub use self::client_auth::{ClientAuthError, MAX_CLIENT_ID_LEN};
 pub use self::code::{CodeRequest, FlowError};
+pub use self::consent::CONSENT_TTL;
 pub use self::grant::{GrantError, IssuedToken, granted_scopes};
 pub(crate) use self::grant::{requested_within, required};
 pub use self::introspect::Introspection;

@@ -16,6 +16,7 @@ use futures_util::future::BoxFuture;
 
 pub use self::bearer::{Admin, Bearer, Rejection, TenantBearer};
 pub use self::client::{AuthenticatedClient, ClientAuthMethod, ClientRejection};
+pub(crate) use self::user::Visitor;
 pub use self::user::{LoginStep, SignedInUser, UserAuthenticator};
 use super::Reply;
 use super::ctx::Ctx;
@@ -136,15 +137,13 @@ where
     guarded(Access::Client, client::authenticate, handler)
 }
 
-/// Runs `handler` for the embedder's signed-in user; anyone else gets the embedder's login step.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the authorization endpoint's guard")
-)]
+/// Runs `handler` for a [`Visitor`] of a server with a sign-in (the embedder's, or the built-in
+/// login): the handler checks what it must, then asks for the signed-in user, and anyone not
+/// signed in gets the login step.
 pub(crate) fn user<H, F>(handler: H) -> Guarded
 where
-    H: Fn(Ctx, SignedInUser) -> F + Copy + Send + Sync + 'static,
+    H: Fn(Ctx, Visitor) -> F + Copy + Send + Sync + 'static,
     F: Future<Output = Reply> + Send + 'static,
 {
-    guarded(Access::User, user::authenticate, handler)
+    guarded(Access::User, user::visitor, handler)
 }

@@ -1,6 +1,7 @@
 //! The embedder's signed-in user: the embedder's session decides who that is.
 
 use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use http::Response;
@@ -52,15 +53,29 @@ pub trait UserAuthenticator: Send + Sync + fmt::Debug {
     async fn authenticate(&self, request: &Parts) -> Result<SignedInUser, LoginStep>;
 }
 
-/// The signed-in user, or the embedder's login step as the answer.
-pub(super) async fn authenticate(ctx: Ctx) -> Result<(Ctx, SignedInUser), ApiError> {
+/// Someone at the browser, who may or may not be signed in: a route that must check its request
+/// before asking them to sign in (the authorization endpoint) calls [`Visitor::sign_in`] when
+/// it is ready.
+#[derive(Debug, Clone)]
+pub(crate) struct Visitor(Arc<dyn UserAuthenticator>);
+
+impl Visitor {
+    /// The signed-in user, or the embedder's login step as the answer.
+    pub(crate) async fn sign_in(&self, request: &Parts) -> Result<SignedInUser, ApiError> {
+        self.0
+            .authenticate(request)
+            .await
+            .map_err(|LoginStep(answer)| ApiError::Answer(Box::new(answer)))
+    }
+}
+
+/// The embedder's sign-in, as a [`Visitor`]; without one, no one can act as a user here.
+pub(super) async fn visitor(ctx: Ctx) -> Result<(Ctx, Visitor), ApiError> {
     let Some(users) = ctx.knogin.users() else {
         return Err(ApiError::Forbidden(
             "This server has no sign-in configured, so no one can act here as a user.".into(),
         ));
     };
-    match users.authenticate(&ctx.parts).await {
-        Ok(user) => Ok((ctx, user)),
-        Err(LoginStep(answer)) => Err(ApiError::Answer(Box::new(answer))),
-    }
+    let visitor = Visitor(Arc::clone(users));
+    Ok((ctx, visitor))
 }

@@ -70,6 +70,9 @@ pub(crate) enum ApiError {
     NotFound(&'static str),
     /// The caller may not do this (beyond token scope: a policy refusal).
     Forbidden(String),
+    /// A request a person's browser made cannot go on (e.g. an authorization request from an
+    /// unknown client, an expired form): said in words for that person.
+    BadRequest(Cow<'static, str>),
     /// Something failed on the server's side: logged with detail, answered opaquely.
     Internal(Box<dyn std::error::Error + Send + Sync>),
     /// Not a failure: a guard answers the request itself (e.g. the embedder's login step).
@@ -182,6 +185,7 @@ impl ApiError {
             | Self::UnreadableBody
             | Self::MalformedJson(_)
             | Self::RepeatedParameter(_)
+            | Self::BadRequest(_)
             | Self::Invalid(_) => S::BAD_REQUEST,
             Self::NotFound(_) => S::NOT_FOUND,
             Self::Forbidden(_) => S::FORBIDDEN,
@@ -214,6 +218,7 @@ impl ApiError {
             Self::RepeatedParameter(_) | Self::Invalid(_) => "validation",
             Self::NotFound(_) => "not-found",
             Self::Forbidden(_) => "forbidden",
+            Self::BadRequest(_) => "bad-request",
             Self::Internal(_) => "internal",
             Self::Answer(_) => "answer",
         }
@@ -262,6 +267,7 @@ impl ApiError {
             Self::Invalid(_) => "The request has invalid fields; see `errors`.".into(),
             Self::NotFound(detail) => Cow::Borrowed(detail),
             Self::Forbidden(detail) => detail.clone().into(),
+            Self::BadRequest(detail) => detail.clone(),
             Self::Internal(_) => "The server failed to handle the request; quote the \
                  correlation_id when reporting it."
                 .into(),

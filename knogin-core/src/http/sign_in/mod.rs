@@ -1,0 +1,304 @@
+//! The built-in password login: a [`UserAuthenticator`] whose login step is an accessible HTML
+//! form, whose sessions live in the store, and whose failed attempts are rate-limited per user
+//! and per client address in the store, so every instance enforces the same limit.
+//!
+//! Enable it with [`Builder::password_login`](crate::Builder::password_login). The login form
+//! posts to `POST /v1/oauth/login`; a form token, stored and also set as a cookie, protects it
+//! against cross-site request forgery (a form is accepted once, from the browser it was shown
+//! to); a successful sign-in sets the session cookie and returns the browser to the
+//! authorization request it came from.
+
+mod cookies;
+mod users;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use http::header::{RETRY_AFTER, SET_COOKIE};
+use http::request::Parts;
+use http::{HeaderValue, StatusCode};
+use subtle::ConstantTimeEq as _;
+
+use self::cookies::CookieJar;
+pub use self::users::{MAX_USERNAME_LEN, PasswordUserError, PasswordUsers};
+use super::access::{LoginStep, SignedInUser, UserAuthenticator};
+use super::body::Form;
+use super::error::{ApiError, ErrorFormat};
+use super::{ClientAddr, Reply, html};
+use crate::clock::{Clock, Timestamp};
+use crate::secret::{FlowToken, SecretHash};
+use crate::store::{FlowKind, FlowState, Store};
+
+/// The session cookie.
+const SESSION_COOKIE: &str = "knogin_session";
+/// The cookie binding a login form to the browser it was shown to.
+const LOGIN_COOKIE: &str = "knogin_login";
+/// How long a login form may wait to be submitted.
+const LOGIN_FORM_TTL: Duration = Duration::from_secs(1800);
+
+/// How the built-in login limits password guessing: at most `per_user` failed sign-ins under one
+/// user name and `per_address` from one client address (an IPv6 /64) in `window`; beyond that,
+/// sign-ins there are refused (429 with `Retry-After`) until the window ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInLimits {
+    /// Failed sign-ins allowed per user name in a window.
+    pub per_user: u32,
+    /// Failed sign-ins allowed per client address in a window.
+    pub per_address: u32,
+    /// The window.
+    pub window: Duration,
+}
+
+impl Default for SignInLimits {
+    /// 5 per user and 20 per address in 15 minutes.
+    fn default() -> Self {
+        Self {
+            per_user: 5,
+            per_address: 20,
+            window: Duration::from_secs(900),
+        }
+    }
+}
+
+/// How long a session of the built-in login lasts unless the builder says otherwise.
+pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
+
+/// The built-in login (see the module docs).
+pub(crate) struct PasswordLogin {
+    users: Arc<PasswordUsers>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    cookies: CookieJar,
+    limits: SignInLimits,
+    session_ttl: Duration,
+}
+
+impl std::fmt::Debug for PasswordLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordLogin")
+            .field("users", &self.users)
+            .field("limits", &self.limits)
+            .field("session_ttl", &self.session_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The rate-limit key of a client address: the address, or its /64 for IPv6 (one host's share).
+fn address_key(addr: IpAddr) -> String {
+    match addr {
+        IpAddr::V4(v4) => format!("addr:{v4}"),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("addr:{v4}"),
+            None => {
+                let s = v6.segments();
+                format!("addr:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+impl PasswordLogin {
+    pub(crate) fn new(
+        users: PasswordUsers,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        issuer: &str,
+        limits: SignInLimits,
+        session_ttl: Duration,
+    ) -> Self {
+        Self {
+            users: Arc::new(users),
+            store,
+            clock,
+            cookies: CookieJar::for_issuer(issuer),
+            limits,
+            session_ttl,
+        }
+    }
+
+    /// A login form returning to the authorization request `return_to` (its query string): a
+    /// new form token, stored and set as a cookie.
+    async fn form(
+        &self,
+        return_to: &str,
+        username: &str,
+        error: Option<&str>,
+        status: StatusCode,
+    ) -> Reply {
+        let now = self.clock.now();
+        let token = FlowToken::generate();
+        let state = FlowState {
+            kind: FlowKind::LoginForm,
+            key: token.hash(),
+            value: return_to.to_owned(),
+            expires_at: now.plus(LOGIN_FORM_TTL),
+        };
+        self.store.put_state(&state, now).await?;
+        let page = html::login::page(token.expose(), username, error);
+        let mut response = html::response(status, page);
+        response.headers_mut().append(
+            SET_COOKIE,
+            self.cookies
+                .set(LOGIN_COOKIE, token.expose(), LOGIN_FORM_TTL),
+        );
+        Ok(response)
+    }
+
+    /// How long until every limit over `keys` lets a sign-in through, if one is reached.
+    async fn locked_out(
+        &self,
+        keys: &[(String, u32)],
+        now: Timestamp,
+    ) -> Result<Option<Duration>, ApiError> {
+        let mut wait = None;
+        for (key, limit) in keys {
+            let window = self.limits.window;
+            if let Some(failures) = self.store.sign_in_failures(key, now, window).await?
+                && failures.count >= *limit
+            {
+                let ends = failures.window_start.plus(window).unix() - now.unix();
+                let ends = Duration::from_secs(u64::try_from(ends).unwrap_or(1).max(1));
+                wait = Some(wait.map_or(ends, |w: Duration| w.max(ends)));
+            }
+        }
+        Ok(wait)
+    }
+
+    /// Handles a posted login form: the form token must be live and match the browser's cookie;
+    /// then the limits, then the password (off the async threads). Success starts a session
+    /// and returns the browser to its authorization request.
+    pub(crate) async fn submit(&self, parts: &Parts, form: &Form) -> Reply {
+        let now = self.clock.now();
+        let field = form.get("csrf_token").unwrap_or_default();
+        let bound = cookies::read(parts, LOGIN_COOKIE)
+            .is_some_and(|c| !field.is_empty() && bool::from(c.as_bytes().ct_eq(field.as_bytes())));
+        let return_to = if bound {
+            self.store
+                .take_state(FlowKind::LoginForm, &SecretHash::of(field), now)
+                .await?
+        } else {
+            None
+        };
+        let Some(return_to) = return_to else {
+            return Err(ApiError::BadRequest(
+                "This sign-in form has expired or was already used. Go back to the application \
+                 and start again."
+                    .into(),
+            ));
+        };
+        let username = form.get("username").unwrap_or_default();
+        let password = form.get("password").unwrap_or_default();
+        let mut keys = Vec::new();
+        if !username.is_empty() && username.len() <= MAX_USERNAME_LEN {
+            keys.push((format!("user:{username}"), self.limits.per_user));
+        }
+        if let Some(ClientAddr(addr)) = parts.extensions.get::<ClientAddr>() {
+            keys.push((address_key(*addr), self.limits.per_address));
+        }
+        if let Some(wait) = self.locked_out(&keys, now).await? {
+            let minutes = wait.as_secs().div_ceil(60);
+            let message = format!(
+                "Too many failed sign-ins. Try again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            );
+            let mut response = self
+                .form(
+                    &return_to,
+                    username,
+                    Some(&message),
+                    StatusCode::TOO_MANY_REQUESTS,
+                )
+                .await?;
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(wait.as_secs()));
+            return Ok(response);
+        }
+        let users = Arc::clone(&self.users);
+        let (name, secret) = (
+            username.to_owned(),
+            zeroize::Zeroizing::new(password.to_owned()),
+        );
+        let verified = tokio::task::spawn_blocking(move || users.verify(&name, &secret))
+            .await
+            .map_err(|e| ApiError::Internal(Box::new(e)))?;
+        if !verified {
+            for (key, _) in &keys {
+                self.store
+                    .record_sign_in_failure(key, now, self.limits.window)
+                    .await?;
+            }
+            tracing::info!(username, "a sign-in failed");
+            return self
+                .form(
+                    &return_to,
+                    username,
+                    Some("The username or password is not right."),
+                    StatusCode::OK,
+                )
+                .await;
+        }
+        let session = FlowToken::generate();
+        let state = FlowState {
+            kind: FlowKind::Session,
+            key: session.hash(),
+            value: username.to_owned(),
+            expires_at: now.plus(self.session_ttl),
+        };
+        self.store.put_state(&state, now).await?;
+        let location = if return_to.is_empty() {
+            "authorize".to_owned()
+        } else {
+            format!("authorize?{return_to}")
+        };
+        let mut response = super::redirect(StatusCode::SEE_OTHER, &location)?;
+        let headers = response.headers_mut();
+        headers.append(
+            SET_COOKIE,
+            self.cookies
+                .set(SESSION_COOKIE, session.expose(), self.session_ttl),
+        );
+        headers.append(SET_COOKIE, self.cookies.clear(LOGIN_COOKIE));
+        Ok(response)
+    }
+}
+
+#[async_trait]
+impl UserAuthenticator for PasswordLogin {
+    async fn authenticate(&self, request: &Parts) -> Result<SignedInUser, LoginStep> {
+        let now = self.clock.now();
+        if let Some(session) = cookies::read(request, SESSION_COOKIE) {
+            match self
+                .store
+                .state(FlowKind::Session, &SecretHash::of(&session), now)
+                .await
+            {
+                Ok(Some(subject)) => return Ok(SignedInUser { subject }),
+                Ok(None) => {}
+                Err(e) => return Err(LoginStep(ApiError::from(e).render(ErrorFormat::Html))),
+            }
+        }
+        let step = self
+            .form(request.uri.query().unwrap_or(""), "", None, StatusCode::OK)
+            .await;
+        Err(LoginStep(
+            step.unwrap_or_else(|e| e.render(ErrorFormat::Html)),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_addresses_share_a_limit_per_64() {
+        let key = |s: &str| address_key(s.parse().unwrap());
+        assert_eq!(key("192.0.2.7"), "addr:192.0.2.7");
+        assert_eq!(key("::ffff:192.0.2.7"), "addr:192.0.2.7");
+        assert_eq!(key("2001:db8:1:2:3:4:5:6"), "addr:2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:ffff::1"), key("2001:db8:1:2::9"));
+    }
+}
