@@ -17,17 +17,17 @@ matrix!(
     of_32_racing_redemptions_one_wins_and_its_tokens_are_revoked,
 );
 
-const CALLBACK: &str = "https://integrator.example/callback";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+pub const CALLBACK: &str = "https://integrator.example/callback";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
-struct App {
-    id: String,
-    tenant: String,
-    credentials: String,
+pub struct App {
+    pub id: String,
+    pub tenant: String,
+    pub credentials: String,
 }
 
-async fn delegated_app(server: &TestServer) -> App {
+pub async fn delegated_app(server: &TestServer) -> App {
     let admin = server.admin_token("acme").await;
     let body = json!({
         "name": "Delegated",
@@ -69,7 +69,7 @@ async fn code(server: &TestServer, app: &App) -> String {
     code.expose().to_owned()
 }
 
-async fn redeem(server: &TestServer, app: &App, code: &str) -> TestResponse {
+pub async fn redeem(server: &TestServer, app: &App, code: &str) -> TestResponse {
     let body = format!(
         "grant_type=authorization_code&code={code}&redirect_uri={}&code_verifier={VERIFIER}&{}",
         form_encode(CALLBACK),
@@ -86,14 +86,14 @@ async fn refresh(server: &TestServer, app: &App, token: &str) -> TestResponse {
     form(server, "/v1/oauth/token", &[], &body).await
 }
 
-async fn active(server: &TestServer, app: &App, token: &str) -> bool {
+pub async fn active(server: &TestServer, app: &App, token: &str) -> bool {
     let body = format!("token={token}&{}", app.credentials);
     let answer = form(server, "/v1/oauth/introspect", &[], &body).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
     answer.json()["active"] == true
 }
 
-fn form_encode(s: &str) -> String {
+pub fn form_encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 

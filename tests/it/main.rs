@@ -7,6 +7,7 @@
 
 mod apps;
 mod auth;
+mod authorize;
 mod bodies;
 mod code_flow;
 mod governance;
@@ -15,3 +16,4 @@ mod jwks;
 mod oauth;
 mod routing;
 mod support;
+mod user_agent;

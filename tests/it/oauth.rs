@@ -107,7 +107,7 @@ pub fn oauth_error(answer: &TestResponse, status: StatusCode) -> String {
 
 /// The claims of `jwt` if it verifies against the server's published JWKS (with `jsonwebtoken`,
 /// independently of the core's own verifier), and its header's `alg`.
-async fn verify_with_jwks(server: &TestServer, jwt: &str) -> (Value, String) {
+pub async fn verify_with_jwks(server: &TestServer, jwt: &str) -> (Value, String) {
     let jwks = server
         .send(Method::GET, "/.well-known/jwks.json", &[], Bytes::new())
         .await;
@@ -756,12 +756,19 @@ async fn metadata_describes_what_is_served(server: &TestServer) {
     assert_eq!(answer.status, StatusCode::OK);
     let doc = answer.json();
     assert_eq!(doc["issuer"], ISSUER);
-    assert_eq!(doc["grant_types_supported"], json!(["client_credentials"]));
+    assert_eq!(
+        doc["grant_types_supported"],
+        json!(["authorization_code", "client_credentials", "refresh_token"])
+    );
+    assert_eq!(doc["response_types_supported"], json!(["code"]));
+    assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
+    assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
     assert_eq!(
         doc["token_endpoint_auth_methods_supported"],
         json!(["client_secret_basic", "client_secret_post"])
     );
     for (member, path) in [
+        ("authorization_endpoint", "/v1/oauth/authorize"),
         ("token_endpoint", "/v1/oauth/token"),
         ("introspection_endpoint", "/v1/oauth/introspect"),
         ("revocation_endpoint", "/v1/oauth/revoke"),
@@ -769,7 +776,7 @@ async fn metadata_describes_what_is_served(server: &TestServer) {
     ] {
         let url = doc[member].as_str().unwrap();
         assert_eq!(url, format!("{ISSUER}{path}"));
-        let method = if member == "jwks_uri" {
+        let method = if matches!(member, "jwks_uri" | "authorization_endpoint") {
             Method::GET
         } else {
             Method::POST

@@ -2,7 +2,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,6 +14,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use knogin::core::clock::{Clock, ManualClock, SystemClock, Timestamp};
+use knogin::core::http::PasswordUsers;
 use knogin::core::keys::MasterKey;
 use knogin::core::token::TokenGrant;
 use knogin::core::{Knogin, ScopeSet, TenantId};
@@ -253,10 +254,25 @@ impl TestServer {
     }
 }
 
+/// The built-in login's users on every test server, hashed once per test binary.
+pub const USERS: [(&str, &str); 2] = [("alice", "wonderland"), ("bob", "the builder")];
+
+fn users() -> Arc<PasswordUsers> {
+    static USERS_HASHED: LazyLock<Arc<PasswordUsers>> = LazyLock::new(|| {
+        let mut users = PasswordUsers::new();
+        for (name, password) in USERS {
+            users.add(name, password).expect("a valid test user");
+        }
+        Arc::new(users)
+    });
+    Arc::clone(&USERS_HASHED)
+}
+
 /// A handle's settings on `db`, as every test instance has them.
 fn instance(db: &TestDatabase, clock: &Arc<TestClock>, master_key: &str) -> knogin::core::Builder {
     let master_key = MasterKey::from_base64(master_key).expect("a master key");
     knogin::core::testing::builder(Arc::new((**db).clone()), master_key, clock.clone())
+        .password_login(users())
 }
 
 /// What the server answered.
@@ -316,7 +332,8 @@ async fn serve_axum(listener: TcpListener, knogin: Knogin) {
             axum::routing::get(|| async { EMBEDDER_BODY }),
         )
         .merge(knogin::axum::router(knogin))
-        .fallback(knogin::axum::not_found);
+        .fallback(knogin::axum::not_found)
+        .into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).await.expect("axum serves");
 }
 
@@ -334,10 +351,10 @@ async fn serve_hyper(listener: TcpListener, knogin: Knogin) {
     }
     let service = knogin::hyper::KnoginService::new(knogin, hyper::service::service_fn(embedder));
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
+        let Ok((stream, peer)) = listener.accept().await else {
             continue;
         };
-        let service = service.clone();
+        let service = service.clone().with_client_addr(peer.ip());
         tokio::spawn(async move {
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)

@@ -97,7 +97,7 @@ pub struct Builder {
     initial_signing_key: Option<Vec<u8>>,
     users: Option<Arc<dyn UserAuthenticator>>,
     #[cfg(feature = "password-login")]
-    password_login: Option<PasswordUsers>,
+    password_login: Option<Arc<PasswordUsers>>,
     #[cfg(feature = "password-login")]
     sign_in_limits: SignInLimits,
     #[cfg(feature = "password-login")]
@@ -261,8 +261,8 @@ impl Builder {
     /// The session and form cookies are scoped to `{issuer path}/v1/oauth/` and `Secure` unless
     /// the issuer is http on a loopback host, so mount the routes at the issuer's path.
     #[cfg(feature = "password-login")]
-    pub fn password_login(mut self, users: PasswordUsers) -> Self {
-        self.password_login = Some(users);
+    pub fn password_login(mut self, users: impl Into<Arc<PasswordUsers>>) -> Self {
+        self.password_login = Some(users.into());
         self.users = None;
         self
     }

@@ -101,7 +101,7 @@ fn address_key(addr: IpAddr) -> String {
 
 impl PasswordLogin {
     pub(crate) fn new(
-        users: PasswordUsers,
+        users: Arc<PasswordUsers>,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         issuer: &str,
@@ -109,7 +109,7 @@ impl PasswordLogin {
         session_ttl: Duration,
     ) -> Self {
         Self {
-            users: Arc::new(users),
+            users,
             store,
             clock,
             cookies: CookieJar::for_issuer(issuer),

@@ -1,0 +1,376 @@
+//! The authorization endpoint over HTTP with the built-in login: every refusal (a page before the
+//! client is trusted, a redirect after), the whole flow from login to a verified token, remembered
+//! consent, denial, CSRF and single use of the forms, and the sign-in limits per user and per
+//! address, on every adapter and database.
+
+use std::time::Duration;
+
+use http::StatusCode;
+
+use crate::code_flow::{App, CALLBACK, CHALLENGE, active, delegated_app, form_encode, redeem};
+use crate::oauth::verify_with_jwks;
+use crate::support::{ISSUER, TestResponse, TestServer, matrix};
+use crate::user_agent::{UserAgent, csrf_token, redirect_params};
+
+matrix!(
+    untrusted_requests_get_an_error_page_and_no_redirect,
+    other_refusals_redirect_with_state_and_iss,
+    a_user_signs_in_consents_and_the_code_becomes_a_verified_token,
+    consent_is_remembered_and_a_denial_answers_access_denied,
+    forms_are_bound_to_their_browser_and_user_and_used_once,
+    failed_sign_ins_are_limited_per_user_and_per_address,
+);
+
+/// The authorize path for `app` with `extra` parameters after the usual ones.
+fn authorize(app: &App, extra: &str) -> String {
+    format!(
+        "/v1/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&state=s%20t%26ate{extra}",
+        app.id,
+        form_encode(CALLBACK)
+    )
+}
+
+/// With PKCE, as the app's governance requires by default.
+fn authorize_pkce(app: &App, extra: &str) -> String {
+    authorize(
+        app,
+        &format!("&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}"),
+    )
+}
+
+/// Asserts an HTML page with `status`, served with the anti-framing headers, and no redirect.
+fn assert_page(answer: &TestResponse, status: StatusCode) {
+    assert_eq!(answer.status, status, "{}", answer.text());
+    assert_eq!(answer.header("content-type"), "text/html; charset=utf-8");
+    assert_eq!(answer.header("x-frame-options"), "DENY");
+    assert!(
+        answer
+            .header("content-security-policy")
+            .contains("frame-ancestors 'none'")
+    );
+    assert_eq!(answer.header("cache-control"), "no-store");
+    assert_eq!(answer.header("location"), "");
+}
+
+/// Asserts a redirect to the callback with `error`, the request's `state` and `iss`.
+fn assert_error_redirect(answer: &TestResponse, error: &str) {
+    assert_eq!(answer.status, StatusCode::FOUND, "{}", answer.text());
+    assert!(answer.header("location").starts_with(CALLBACK));
+    let params = redirect_params(answer);
+    assert_eq!(params["error"], error, "{params:?}");
+    assert!(!params["error_description"].is_empty());
+    assert_eq!(params["state"], "s t&ate");
+    assert_eq!(params["iss"], ISSUER);
+}
+
+async fn untrusted_requests_get_an_error_page_and_no_redirect(server: &TestServer) {
+    let app = delegated_app(server).await;
+    let mut browser = UserAgent::default();
+    let callback = form_encode(CALLBACK);
+    for path in [
+        format!("/v1/oauth/authorize?response_type=code&redirect_uri={callback}"),
+        format!(
+            "/v1/oauth/authorize?client_id=app_00000000000000000000000000000000&redirect_uri={callback}"
+        ),
+        format!("/v1/oauth/authorize?client_id=not-an-id&redirect_uri={callback}"),
+        format!(
+            "/v1/oauth/authorize?client_id={}&client_id={}&redirect_uri={callback}",
+            app.id, app.id
+        ),
+        format!("/v1/oauth/authorize?client_id={}", app.id),
+        format!(
+            "/v1/oauth/authorize?client_id={}&redirect_uri={callback}&redirect_uri={callback}",
+            app.id
+        ),
+        // Byte for byte: no prefix, suffix, case or trailing-slash variant matches.
+        format!(
+            "/v1/oauth/authorize?client_id={}&redirect_uri={}",
+            app.id,
+            form_encode("https://integrator.example/callback/")
+        ),
+        format!(
+            "/v1/oauth/authorize?client_id={}&redirect_uri={}",
+            app.id,
+            form_encode("https://integrator.example/call")
+        ),
+        format!(
+            "/v1/oauth/authorize?client_id={}&redirect_uri={}",
+            app.id,
+            form_encode("https://INTEGRATOR.example/callback")
+        ),
+        format!(
+            "/v1/oauth/authorize?client_id={}&redirect_uri={}",
+            app.id,
+            form_encode("https://evil.example/callback")
+        ),
+    ] {
+        let answer = browser.get(server, &path).await;
+        assert_page(&answer, StatusCode::BAD_REQUEST);
+        assert!(!answer.text().contains("Sign in"), "{path}");
+    }
+    // Markup in a parameter is escaped on the page.
+    let answer = browser
+        .get(server, "/v1/oauth/authorize?client_id=%3Cscript%3E")
+        .await;
+    assert_page(&answer, StatusCode::BAD_REQUEST);
+    assert!(!answer.text().contains("<script>"));
+}
+
+async fn other_refusals_redirect_with_state_and_iss(server: &TestServer) {
+    let app = delegated_app(server).await;
+    // No cookie: each refusal comes before any login.
+    let mut browser = UserAgent::default();
+    let base = authorize(&app, "").replace("response_type=code&", "");
+    for (path, error) in [
+        (base.clone(), "invalid_request"),
+        (
+            format!("{base}&response_type=token"),
+            "unsupported_response_type",
+        ),
+        (
+            authorize_pkce(&app, "&scope=incidents:read"),
+            "invalid_scope",
+        ),
+        (
+            authorize_pkce(&app, "&scope=webhooks:read&scope=webhooks:write"),
+            "invalid_request",
+        ),
+        (
+            authorize(
+                &app,
+                &format!("&code_challenge={CHALLENGE}&code_challenge_method=plain"),
+            ),
+            "invalid_request",
+        ),
+        (
+            authorize(&app, &format!("&code_challenge={CHALLENGE}")),
+            "invalid_request",
+        ),
+        (
+            authorize(&app, "&code_challenge=short&code_challenge_method=S256"),
+            "invalid_request",
+        ),
+        (
+            authorize(&app, "&code_challenge_method=S256"),
+            "invalid_request",
+        ),
+        // enforce_pkce is on by default: no challenge is refused before login.
+        (authorize(&app, ""), "invalid_request"),
+    ] {
+        let answer = browser.get(server, &path).await;
+        assert_error_redirect(&answer, error);
+        assert_eq!(answer.header("set-cookie"), "", "{path}");
+    }
+}
+
+/// Signs `user` in from the authorize request `path` and returns the consent page.
+async fn consent_page(
+    server: &TestServer,
+    browser: &mut UserAgent,
+    path: &str,
+    user: &str,
+    password: &str,
+) -> TestResponse {
+    let login = browser.get(server, path).await;
+    assert_page(&login, StatusCode::OK);
+    assert!(login.text().contains(r#"name="username""#));
+    assert!(login.text().contains(r#"name="password""#));
+    let consent = browser.sign_in(server, &login, user, password).await;
+    assert_page(&consent, StatusCode::OK);
+    consent
+}
+
+async fn a_user_signs_in_consents_and_the_code_becomes_a_verified_token(server: &TestServer) {
+    let app = delegated_app(server).await;
+    let mut browser = UserAgent::default();
+    let path = authorize_pkce(&app, "&scope=webhooks:read");
+    let login = browser.get(server, &path).await;
+    // A wrong password shows the form again, with the error announced and the name kept.
+    let body = format!(
+        "csrf_token={}&username=alice&password=wrong",
+        csrf_token(&login)
+    );
+    let again = browser.post(server, "/v1/oauth/login", &body).await;
+    assert_page(&again, StatusCode::OK);
+    assert!(again.text().contains(r#"role="alert""#));
+    assert!(again.text().contains(r#"value="alice""#));
+    let consent = browser.sign_in(server, &again, "alice", "wonderland").await;
+    assert_page(&consent, StatusCode::OK);
+    let page = consent.text();
+    assert!(page.contains("Delegated") && page.contains("webhooks:read"));
+    assert!(page.contains(r#"name="decision" value="approve""#));
+    assert!(page.contains(r#"name="decision" value="deny""#));
+
+    let body = format!("csrf_token={}&decision=approve", csrf_token(&consent));
+    let approved = browser.post(server, "/v1/oauth/authorize", &body).await;
+    assert_eq!(
+        approved.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        approved.text()
+    );
+    let params = redirect_params(&approved);
+    assert_eq!(
+        (params["state"].as_str(), params["iss"].as_str()),
+        ("s t&ate", ISSUER)
+    );
+
+    let token = redeem(server, &app, &params["code"]).await;
+    assert_eq!(token.status, StatusCode::OK, "{}", token.text());
+    let token = token.json();
+    assert_eq!(token["scope"], "webhooks:read");
+    let access = token["access_token"].as_str().unwrap();
+    let (claims, _) = verify_with_jwks(server, access).await;
+    assert_eq!(claims["sub"], "alice");
+    assert_eq!(
+        (claims["client_id"].as_str(), claims["tenant"].as_str()),
+        (Some(app.id.as_str()), Some("acme"))
+    );
+    assert!(active(server, &app, access).await);
+    // The code was used up.
+    assert_eq!(
+        redeem(server, &app, &params["code"]).await.status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+async fn consent_is_remembered_and_a_denial_answers_access_denied(server: &TestServer) {
+    let app = delegated_app(server).await;
+    let mut browser = UserAgent::default();
+    let read = authorize_pkce(&app, "&scope=webhooks:read");
+    let consent = consent_page(server, &mut browser, &read, "alice", "wonderland").await;
+    let body = format!("csrf_token={}&decision=approve", csrf_token(&consent));
+    browser.post(server, "/v1/oauth/authorize", &body).await;
+    // The same scopes again: answered at once, no page.
+    let at_once = browser.get(server, &read).await;
+    assert_eq!(at_once.status, StatusCode::FOUND, "{}", at_once.text());
+    assert!(redirect_params(&at_once).contains_key("code"));
+    // A wider request asks again; denying it answers access_denied.
+    let wider = authorize_pkce(&app, "&scope=webhooks:read%20webhooks:write");
+    let consent = browser.get(server, &wider).await;
+    assert_page(&consent, StatusCode::OK);
+    let body = format!("csrf_token={}&decision=deny", csrf_token(&consent));
+    let denied = browser.post(server, "/v1/oauth/authorize", &body).await;
+    assert_eq!(denied.status, StatusCode::SEE_OTHER);
+    let params = redirect_params(&denied);
+    assert_eq!(params["error"], "access_denied");
+    assert_eq!(
+        (params["state"].as_str(), params["iss"].as_str()),
+        ("s t&ate", ISSUER)
+    );
+    assert!(!params.contains_key("code"));
+}
+
+async fn forms_are_bound_to_their_browser_and_user_and_used_once(server: &TestServer) {
+    let app = delegated_app(server).await;
+    let path = authorize_pkce(&app, "");
+    // A login form posted without its cookie, or twice, is refused.
+    let mut browser = UserAgent::default();
+    let login = browser.get(server, &path).await;
+    let body = format!(
+        "csrf_token={}&username=alice&password=wonderland",
+        csrf_token(&login)
+    );
+    let mut elsewhere = UserAgent::default();
+    assert_page(
+        &elsewhere.post(server, "/v1/oauth/login", &body).await,
+        StatusCode::BAD_REQUEST,
+    );
+    let signed_in = browser.post(server, "/v1/oauth/login", &body).await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    let mut replay = UserAgent::default();
+    replay.get(server, &path).await;
+    assert_page(
+        &replay.post(server, "/v1/oauth/login", &body).await,
+        StatusCode::BAD_REQUEST,
+    );
+
+    // A consent form answers once, for the user it was shown to, with a decision.
+    let consent = browser.get(server, &path).await;
+    let token = csrf_token(&consent);
+    let mut bob = UserAgent::default();
+    let bobs = consent_page(server, &mut bob, &path, "bob", "the builder").await;
+    let stolen = format!("csrf_token={token}&decision=approve");
+    assert_page(
+        &bob.post(server, "/v1/oauth/authorize", &stolen).await,
+        StatusCode::BAD_REQUEST,
+    );
+    // Bob's attempt used alice's form up.
+    assert_page(
+        &browser.post(server, "/v1/oauth/authorize", &stolen).await,
+        StatusCode::BAD_REQUEST,
+    );
+    let undecided = format!("csrf_token={}", csrf_token(&bobs));
+    assert_page(
+        &bob.post(server, "/v1/oauth/authorize", &undecided).await,
+        StatusCode::BAD_REQUEST,
+    );
+    let decided = format!("csrf_token={}&decision=approve", csrf_token(&bobs));
+    assert_eq!(
+        bob.post(server, "/v1/oauth/authorize", &decided)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_page(
+        &bob.post(server, "/v1/oauth/authorize", &decided).await,
+        StatusCode::BAD_REQUEST,
+    );
+    // Without a session, the consent answer gets the login page.
+    bob.drop_cookie("knogin_session");
+    let login = bob.post(server, "/v1/oauth/authorize", &decided).await;
+    assert_page(&login, StatusCode::OK);
+    assert!(login.text().contains(r#"name="password""#));
+}
+
+/// Posts a wrong password for `user` from a fresh login form.
+async fn fail_sign_in(server: &TestServer, path: &str, user: &str) -> TestResponse {
+    let mut browser = UserAgent::default();
+    let login = browser.get(server, path).await;
+    let body = format!(
+        "csrf_token={}&username={user}&password=nope",
+        csrf_token(&login)
+    );
+    browser.post(server, "/v1/oauth/login", &body).await
+}
+
+async fn failed_sign_ins_are_limited_per_user_and_per_address(server: &TestServer) {
+    let app = delegated_app(server).await;
+    let path = authorize_pkce(&app, "");
+    for _ in 0..5 {
+        assert_eq!(
+            fail_sign_in(server, &path, "alice").await.status,
+            StatusCode::OK
+        );
+    }
+    // Locked: even the right password is not tried.
+    let mut browser = UserAgent::default();
+    let login = browser.get(server, &path).await;
+    let body = format!(
+        "csrf_token={}&username=alice&password=wonderland",
+        csrf_token(&login)
+    );
+    let locked = browser.post(server, "/v1/oauth/login", &body).await;
+    assert_page(&locked, StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.header("retry-after").parse::<u64>().unwrap() > 0);
+    assert!(locked.text().contains("Too many failed sign-ins"));
+    // Bob is not locked out by alice's failures.
+    let mut bob = UserAgent::default();
+    consent_page(server, &mut bob, &path, "bob", "the builder").await;
+    // When the window has passed, alice signs in.
+    server.clock.advance(Duration::from_secs(901));
+    let mut browser = UserAgent::default();
+    consent_page(server, &mut browser, &path, "alice", "wonderland").await;
+
+    // 20 failures from one address, under any names, lock the address.
+    for n in 0..20 {
+        assert_eq!(
+            fail_sign_in(server, &path, &format!("guess{n}"))
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+    let locked = fail_sign_in(server, &path, "someone-else").await;
+    assert_page(&locked, StatusCode::TOO_MANY_REQUESTS);
+}
