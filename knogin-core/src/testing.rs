@@ -26,7 +26,18 @@ pub const TEST_ISSUER: &str = "https://auth.knogin.test";
 /// A builder for [`TEST_ISSUER`] on `store` with `master_key` and `clock`, the reference scope
 /// catalog and the fixture key: every test handle starts here.
 pub fn builder(store: Arc<dyn Store>, master_key: MasterKey, clock: Arc<dyn Clock>) -> Builder {
-    Knogin::builder(TEST_ISSUER, store, master_key)
+    builder_for(TEST_ISSUER, store, master_key, clock)
+}
+
+/// Like [`builder`], for another issuer (e.g. a loopback `http://127.0.0.1:PORT` a browser test
+/// opens).
+pub fn builder_for(
+    issuer: &str,
+    store: Arc<dyn Store>,
+    master_key: MasterKey,
+    clock: Arc<dyn Clock>,
+) -> Builder {
+    Knogin::builder(issuer, store, master_key)
         .clock(clock)
         .scopes(ScopeCatalog::reference())
         .initial_signing_key(FIXTURE_KEY.to_vec())

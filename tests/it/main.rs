@@ -9,6 +9,7 @@ mod apps;
 mod auth;
 mod authorize;
 mod bodies;
+mod browser;
 mod code_flow;
 mod governance;
 mod instances;

@@ -119,8 +119,8 @@ pub async fn verify_with_jwks(server: &TestServer, jwt: &str) -> (Value, String)
         .expect("the kid is published");
     let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
     let mut validation = jsonwebtoken::Validation::new(header.alg);
-    validation.set_issuer(&[ISSUER]);
-    validation.set_audience(&[ISSUER]);
+    validation.set_issuer(&[&server.issuer]);
+    validation.set_audience(&[&server.issuer]);
     let claims = jsonwebtoken::decode::<Value>(jwt, &key, &validation)
         .unwrap()
         .claims;

@@ -71,6 +71,8 @@ impl Clock for TestClock {
 /// A knogin server on a loopback port, with its handle and a clock the test moves.
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The issuer: [`ISSUER`], or `http://{addr}` for a server a browser opens.
+    pub issuer: String,
     pub knogin: Knogin,
     pub clock: Arc<TestClock>,
     client: Client<HttpConnector, Full<Bytes>>,
@@ -93,6 +95,16 @@ impl TestServer {
     /// A server on `adapter` and `db` whose rotated-out secrets keep working for `grace`; `None`
     /// when `db` is not configured.
     pub async fn start_with(adapter: Adapter, db: Db, grace: Duration) -> Option<Self> {
+        Self::start(adapter, db, grace, false).await
+    }
+
+    /// A server whose issuer is its own loopback address, `http://127.0.0.1:PORT`, as a browser
+    /// reaches it (its cookies then carry no `Secure` flag).
+    pub async fn start_loopback(adapter: Adapter, db: Db) -> Option<Self> {
+        Self::start(adapter, db, Duration::ZERO, true).await
+    }
+
+    async fn start(adapter: Adapter, db: Db, grace: Duration, loopback: bool) -> Option<Self> {
         let database = match db {
             Db::Sqlite => knogin::store::testing::sqlite().await,
             Db::Postgres => knogin::store::testing::postgres().await?,
@@ -102,21 +114,27 @@ impl TestServer {
             panic_next: AtomicBool::new(false),
         });
         let master_key = MasterKey::generate().to_base64();
-        let knogin = instance(&database, &clock, &master_key)
-            .secret_rotation_grace(grace)
-            .build()
-            .await
-            .expect("the test server builds");
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
         let addr = listener.local_addr().expect("local address");
+        let issuer = if loopback {
+            format!("http://{addr}")
+        } else {
+            ISSUER.to_owned()
+        };
+        let knogin = instance(&database, &clock, &master_key, &issuer)
+            .secret_rotation_grace(grace)
+            .build()
+            .await
+            .expect("the test server builds");
         let task = match adapter {
             Adapter::Axum => tokio::spawn(serve_axum(listener, knogin.clone())),
             Adapter::Hyper => tokio::spawn(serve_hyper(listener, knogin.clone())),
         };
         Some(Self {
             addr,
+            issuer,
             knogin,
             clock,
             client: Client::builder(TokioExecutor::new()).build_http(),
@@ -128,7 +146,7 @@ impl TestServer {
 
     /// Another instance on the same database, master key and clock, as a second process would be.
     pub async fn another_instance(&self) -> Knogin {
-        instance(&self.db, &self.clock, &self.master_key)
+        instance(&self.db, &self.clock, &self.master_key, &self.issuer)
             .build()
             .await
             .expect("a second instance builds")
@@ -269,9 +287,14 @@ fn users() -> Arc<PasswordUsers> {
 }
 
 /// A handle's settings on `db`, as every test instance has them.
-fn instance(db: &TestDatabase, clock: &Arc<TestClock>, master_key: &str) -> knogin::core::Builder {
+fn instance(
+    db: &TestDatabase,
+    clock: &Arc<TestClock>,
+    master_key: &str,
+    issuer: &str,
+) -> knogin::core::Builder {
     let master_key = MasterKey::from_base64(master_key).expect("a master key");
-    knogin::core::testing::builder(Arc::new((**db).clone()), master_key, clock.clone())
+    knogin::core::testing::builder_for(issuer, Arc::new((**db).clone()), master_key, clock.clone())
         .password_login(users())
 }
 
