@@ -143,16 +143,8 @@ async fn landed(client: &Client, prefix: &str) -> std::collections::HashMap<Stri
     panic!("the browser did not land on {prefix}");
 }
 
-#[tokio::test]
-async fn a_person_signs_in_approves_and_denies_in_chromium() {
-    let Some((_driver, port)) = chromedriver().await else {
-        eprintln!("skipped: no chromedriver (install Debian's chromium-driver)");
-        return;
-    };
-    let server = TestServer::start_loopback(Adapter::Axum, Db::Sqlite)
-        .await
-        .expect("SQLite is always there");
-    let callback = callback().await;
+/// Registers the client whose redirect URI is `callback`: its client id and secret.
+async fn register(server: &TestServer, callback: &str) -> (String, String) {
     let admin = server.admin_token("acme").await;
     let body = json!({
         "name": "Incident board",
@@ -164,10 +156,43 @@ async fn a_person_signs_in_approves_and_denies_in_chromium() {
         .json(Method::POST, "/v1/platform/apps", &admin, &body)
         .await
         .json();
-    let (client_id, secret) = (
-        app["client_id"].as_str().unwrap(),
-        app["client_secret"].as_str().unwrap(),
+    let field = |name: &str| app[name].as_str().unwrap().to_owned();
+    (field("client_id"), field("client_secret"))
+}
+
+/// Redeems `code` as the client and returns the access token's claims, verified against the
+/// JWKS.
+async fn redeem_and_verify(
+    server: &TestServer,
+    callback: &str,
+    client_id: &str,
+    secret: &str,
+    code: &str,
+) -> Value {
+    let redeem = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={}&code_verifier={VERIFIER}\
+         &client_id={client_id}&client_secret={secret}",
+        form_encode(callback)
     );
+    let token = form(server, "/v1/oauth/token", &[], &redeem).await;
+    assert_eq!(token.status, StatusCode::OK, "{}", token.text());
+    let token: Value = token.json();
+    verify_with_jwks(server, token["access_token"].as_str().unwrap())
+        .await
+        .0
+}
+
+#[tokio::test]
+async fn a_person_signs_in_approves_and_denies_in_chromium() {
+    let Some((_driver, port)) = chromedriver().await else {
+        eprintln!("skipped: no chromedriver (install Debian's chromium-driver)");
+        return;
+    };
+    let server = TestServer::start_loopback(Adapter::Axum, Db::Sqlite)
+        .await
+        .expect("SQLite is always there");
+    let callback = callback().await;
+    let (client_id, secret) = register(&server, &callback).await;
     let authorize = |scope: &str| {
         format!(
             "http://{}/v1/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri={}\
@@ -220,15 +245,7 @@ async fn a_person_signs_in_approves_and_denies_in_chromium() {
     assert_eq!(params.get("iss"), Some(&server.issuer));
     let code = params.get("code").expect("a code at the callback");
 
-    let redeem = format!(
-        "grant_type=authorization_code&code={code}&redirect_uri={}&code_verifier={VERIFIER}\
-         &client_id={client_id}&client_secret={secret}",
-        form_encode(&callback)
-    );
-    let token = form(&server, "/v1/oauth/token", &[], &redeem).await;
-    assert_eq!(token.status, StatusCode::OK, "{}", token.text());
-    let token: Value = token.json();
-    let (claims, _) = verify_with_jwks(&server, token["access_token"].as_str().unwrap()).await;
+    let claims = redeem_and_verify(&server, &callback, &client_id, &secret, code).await;
     assert_eq!(
         (claims["sub"].as_str(), claims["scope"].as_str()),
         (Some("alice"), Some("webhooks:read"))
