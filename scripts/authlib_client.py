@@ -1,14 +1,23 @@
-"""Drives the reference server with an off-the-shelf OAuth client (authlib): client-credentials
-tokens with client_secret_basic and client_secret_post, each verified against the published JWKS
-with authlib's own JOSE code, then introspected and revoked.
+"""Drives the reference server with an off-the-shelf OAuth client (authlib).
+
+client-credentials (the default): tokens with client_secret_basic and client_secret_post, each
+verified against the published JWKS with authlib's own JOSE code, then introspected and revoked.
+
+code-flow: the authorization code flow with PKCE (S256), a person's login and consent played by a
+plain HTTP session reading the built-in pages' forms, the code exchanged by authlib, the token
+verified against the JWKS, then refreshed (rotation) by authlib.
 
 Usage: python3 scripts/authlib_client.py BASE_URL CLIENT_ID CLIENT_SECRET
+       python3 scripts/authlib_client.py code-flow BASE_URL CLIENT_ID CLIENT_SECRET REDIRECT_URI USER PASSWORD
 """
 
+import re
 import sys
+from urllib.parse import parse_qs, urljoin, urlparse
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
+from authlib.common.security import generate_token
 from authlib.jose import JsonWebKey, JsonWebToken
 
 
@@ -37,5 +46,64 @@ def main(base, client_id, secret):
         print(f"authlib: {method} token for {client_id} verified, introspected and revoked")
 
 
+def csrf_token(page):
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def code_flow(base, client_id, secret, redirect_uri, user, password):
+    metadata = requests.get(f"{base}/.well-known/oauth-authorization-server", timeout=10).json()
+    assert "S256" in metadata["code_challenge_methods_supported"], metadata
+    assert metadata["authorization_response_iss_parameter_supported"] is True, metadata
+    keys = JsonWebKey.import_key_set(requests.get(metadata["jwks_uri"], timeout=10).json())
+    client = OAuth2Session(
+        client_id, secret, redirect_uri=redirect_uri, scope="webhooks:read", code_challenge_method="S256"
+    )
+    verifier = generate_token(64)
+    url, state = client.create_authorization_url(metadata["authorization_endpoint"], code_verifier=verifier)
+
+    # The person: a plain HTTP session with cookies, reading the built-in pages' forms.
+    person = requests.Session()
+    login = person.get(url, allow_redirects=False, timeout=10)
+    assert login.status_code == 200 and 'name="password"' in login.text, login.text
+    back = person.post(
+        urljoin(url, "login"),
+        data={"csrf_token": csrf_token(login), "username": user, "password": password},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert back.status_code == 303, back.text
+    consent = person.get(urljoin(url, back.headers["location"]), allow_redirects=False, timeout=10)
+    assert consent.status_code == 200 and 'value="approve"' in consent.text, consent.text
+    answer = person.post(
+        urljoin(url, "authorize"),
+        data={"csrf_token": csrf_token(consent), "decision": "approve"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 303, answer.text
+    callback = answer.headers["location"]
+    params = parse_qs(urlparse(callback).query)
+    assert params["iss"] == [base] and params["state"] == [state], params
+
+    token = client.fetch_token(metadata["token_endpoint"], authorization_response=callback, code_verifier=verifier)
+    jwt = JsonWebToken(["RS256", "ES256", "EdDSA"])
+    claims = jwt.decode(
+        token["access_token"],
+        keys,
+        claims_options={"iss": {"essential": True, "value": base}, "aud": {"essential": True, "value": base}},
+    )
+    claims.validate()
+    assert claims["sub"] == user and claims["client_id"] == client_id, claims
+    assert token["refresh_token"].startswith("kr_"), token
+    refreshed = client.refresh_token(metadata["token_endpoint"], refresh_token=token["refresh_token"])
+    assert refreshed["refresh_token"] != token["refresh_token"], refreshed
+    print(f"authlib: code flow with PKCE for {user} at {client_id}: token verified, refresh token rotated")
+
+
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    if sys.argv[1] == "code-flow":
+        code_flow(*sys.argv[2:8])
+    else:
+        main(*sys.argv[1:4])

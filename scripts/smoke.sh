@@ -15,7 +15,7 @@ cd "$work"
 export KNOGIN_ISSUER="http://127.0.0.1:$port"
 "$bin" migrate 2>/dev/null || { echo "smoke: migrate failed" >&2; exit 1; }
 token=$("$bin" admin-token --tenant acme --skip-migrations 2>/dev/null)
-"$bin" serve --bind "127.0.0.1:$port" --key-refresh 1 2>server.log &
+"$bin" serve --bind "127.0.0.1:$port" --key-refresh 1 --user alice:wonderland 2>server.log &
 pid=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/.well-known/jwks.json" >/dev/null && break; sleep 0.2; done
 
@@ -43,6 +43,14 @@ secret=$(sed -E 's/.*"client_secret":"([^"]+)".*/\1/' body.json)
 # An off-the-shelf OAuth client gets, checks, introspects and revokes tokens with both methods.
 python3 "$scripts/authlib_client.py" "http://127.0.0.1:$port" "$client_id" "$secret" >authlib.txt 2>&1 \
   || fail "authlib: $(cat authlib.txt)"
+# The same client library completes the authorization code flow with PKCE through the built-in
+# login and consent pages, and rotates the refresh token.
+expect 201 POST /v1/platform/apps -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d '{"name":"Incident board","grant_types":["authorization_code"],"redirect_uris":["http://127.0.0.1:9/callback"],"requested_scopes":["webhooks:read"]}'
+code_client=$(sed -E 's/.*"client_id":"([^"]+)".*/\1/' body.json)
+code_secret=$(sed -E 's/.*"client_secret":"([^"]+)".*/\1/' body.json)
+python3 "$scripts/authlib_client.py" code-flow "http://127.0.0.1:$port" "$code_client" "$code_secret" \
+  http://127.0.0.1:9/callback alice wonderland >authlib-code.txt 2>&1 || fail "authlib code flow: $(cat authlib-code.txt)"
 expect 200 POST "/v1/platform/apps/$client_id/service-token" -H "Authorization: Bearer $token" \
   -H 'Content-Type: application/json' -d '{"scopes":["webhooks:write"]}'
 # rotate-keys prints the new kid, and the running server publishes it after its refresh.

@@ -170,3 +170,132 @@ impl Knogin {
         .location(&self.0.issuer)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::apps::Registration;
+    use crate::clock::{ManualClock, Timestamp};
+    use crate::oauth::AuthorizeError;
+    use crate::testing::test_knogin_with;
+
+    const CALLBACK: &str = "https://integrator.example/callback";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    async fn setup() -> (Arc<ManualClock>, Knogin, String) {
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
+        let knogin = test_knogin_with(clock.clone(), Duration::ZERO).await;
+        let registration = Registration {
+            name: "Delegated".into(),
+            grant_types: vec!["authorization_code".into()],
+            redirect_uris: vec![CALLBACK.into()],
+            requested_scopes: vec!["webhooks:read".into(), "webhooks:write".into()],
+        };
+        let tenant = TenantId::parse("t1").unwrap();
+        let (app, _) = knogin.register_app(&tenant, registration).await.unwrap();
+        let query = format!(
+            "response_type=code&client_id={}&redirect_uri={CALLBACK}&state=st\
+             &code_challenge={CHALLENGE}&code_challenge_method=S256",
+            app.client_id
+        );
+        (clock, knogin, query)
+    }
+
+    #[tokio::test]
+    async fn a_checked_request_carries_what_the_code_needs() {
+        let (_, knogin, query) = setup().await;
+        let request = knogin.authorization_request(&query).await.unwrap();
+        assert_eq!(request.redirect_uri, CALLBACK);
+        assert_eq!(request.scopes.to_string(), "webhooks:read webhooks:write");
+        assert_eq!(request.state.as_deref(), Some("st"));
+        assert_eq!(
+            request.challenge.as_ref().map(CodeChallenge::as_str),
+            Some(CHALLENGE)
+        );
+        let narrowed = knogin
+            .authorization_request(&format!("{query}&scope=webhooks:write"))
+            .await
+            .unwrap();
+        assert_eq!(narrowed.scopes.to_string(), "webhooks:write");
+        let wrong = query.replace("callback", "callback2");
+        assert!(matches!(
+            knogin.authorization_request(&wrong).await,
+            Err(AuthorizeError::Page(_))
+        ));
+        let Err(AuthorizeError::Redirect(to)) = knogin
+            .authorization_request(&format!("{query}&scope=incidents:read"))
+            .await
+        else {
+            panic!("a wider scope is redirected");
+        };
+        assert_eq!(
+            (to.error, to.state.as_deref()),
+            ("invalid_scope", Some("st"))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_pending_consent_is_answered_once_by_its_user_before_it_expires() {
+        let (clock, knogin, query) = setup().await;
+        let request = knogin.authorization_request(&query).await.unwrap();
+        let token = knogin.await_consent(&request, "alice").await.unwrap();
+        assert_eq!(
+            knogin.take_consent(token.expose(), "bob").await.unwrap(),
+            None
+        );
+        // Bob's attempt used it up.
+        assert_eq!(
+            knogin.take_consent(token.expose(), "alice").await.unwrap(),
+            None
+        );
+
+        let token = knogin.await_consent(&request, "alice").await.unwrap();
+        assert_eq!(
+            knogin.take_consent(token.expose(), "alice").await.unwrap(),
+            Some(request.clone())
+        );
+        assert_eq!(
+            knogin.take_consent(token.expose(), "alice").await.unwrap(),
+            None
+        );
+
+        let token = knogin.await_consent(&request, "alice").await.unwrap();
+        clock.advance(CONSENT_TTL);
+        assert_eq!(
+            knogin.take_consent(token.expose(), "alice").await.unwrap(),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn consent_is_remembered_per_user_and_grows_with_approvals() {
+        let (_, knogin, query) = setup().await;
+        let read = knogin
+            .authorization_request(&format!("{query}&scope=webhooks:read"))
+            .await
+            .unwrap();
+        let both = knogin.authorization_request(&query).await.unwrap();
+        assert!(!knogin.consent_remembered(&read, "alice").await.unwrap());
+        let location = knogin.approve(&read, "alice").await.unwrap();
+        assert!(
+            location.starts_with(&format!("{CALLBACK}?code=kc_")),
+            "{location}"
+        );
+        assert!(location.ends_with("&state=st&iss=https%3A%2F%2Fauth.knogin.test"));
+        assert!(knogin.consent_remembered(&read, "alice").await.unwrap());
+        assert!(!knogin.consent_remembered(&read, "bob").await.unwrap());
+        assert!(!knogin.consent_remembered(&both, "alice").await.unwrap());
+        knogin.approve(&both, "alice").await.unwrap();
+        assert!(knogin.consent_remembered(&read, "alice").await.unwrap());
+        assert!(knogin.consent_remembered(&both, "alice").await.unwrap());
+        assert_eq!(
+            knogin.deny(&both),
+            format!(
+                "{CALLBACK}?error=access_denied&error_description=the+user+denied+the+\
+                 authorization+request&state=st&iss=https%3A%2F%2Fauth.knogin.test"
+            )
+        );
+    }
+}
