@@ -58,8 +58,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3001").await?;
     println!("listening on http://127.0.0.1:3001");
     loop {
-        let (stream, _) = listener.accept().await?;
-        let service = service.clone();
+        let (stream, peer) = listener.accept().await?;
+        let service = service.clone().with_client_addr(peer.ip());
         tokio::spawn(async move {
             if let Err(e) = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
