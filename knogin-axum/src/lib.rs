@@ -33,7 +33,7 @@ use tower::util::MapRequestLayer;
 
 /// A router serving every route of the contract through `knogin`. When axum knows the peer
 /// address (`into_make_service_with_connect_info::<SocketAddr>()`), it reaches the core as
-/// [`ClientAddr`](knogin_core::http::ClientAddr).
+/// [`ClientAddr`].
 pub fn router<S>(knogin: Knogin) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,

@@ -15,6 +15,10 @@ use crate::oauth::{CodeChallenge, GrantError, granted_scopes};
 use crate::scope::ScopeSet;
 use crate::store::StoreError;
 
+/// The longest authorization request query accepted, in bytes: far above any real one, and a
+/// bound on what a pending login form stores.
+pub const MAX_AUTHORIZATION_QUERY: usize = 8 * 1024;
+
 /// An authorization request whose every parameter checked out: what the consent page shows and
 /// what a code is then issued for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,6 +243,11 @@ impl Knogin {
         &self,
         query: &str,
     ) -> Result<AuthorizationRequest, AuthorizeError> {
+        if query.len() > MAX_AUTHORIZATION_QUERY {
+            return Err(page(format!(
+                "The request is longer than {MAX_AUTHORIZATION_QUERY} bytes."
+            )));
+        }
         let params = Params::parse(query);
         let client_id = params
             .get("client_id")
@@ -289,6 +298,20 @@ mod tests {
             ),
             "https://client.example/cb?error=access_denied&iss=https%3A%2F%2Fa"
         );
+    }
+
+    #[tokio::test]
+    async fn an_overlong_request_is_refused_on_a_page() {
+        let knogin = crate::testing::test_knogin_with(
+            std::sync::Arc::new(crate::ManualClock::new(crate::Timestamp::from_unix(0))),
+            std::time::Duration::ZERO,
+        )
+        .await;
+        let query = format!("state={}", "x".repeat(MAX_AUTHORIZATION_QUERY));
+        assert!(matches!(
+            knogin.authorization_request(&query).await,
+            Err(AuthorizeError::Page(_))
+        ));
     }
 
     #[test]

@@ -18,7 +18,9 @@ mod pkce;
 mod service;
 mod settings;
 
-pub use self::authorize::{AuthorizationRequest, AuthorizeError, ErrorRedirect};
+pub use self::authorize::{
+    AuthorizationRequest, AuthorizeError, ErrorRedirect, MAX_AUTHORIZATION_QUERY,
+};
 pub use self::client_auth::{ClientAuthError, MAX_CLIENT_ID_LEN};
 pub use self::code::{CodeRequest, FlowError};
 pub use self::consent::CONSENT_TTL;

@@ -230,7 +230,8 @@ impl PasswordLogin {
                     .record_sign_in_failure(key, now, self.limits.window)
                     .await?;
             }
-            tracing::info!(username, "a sign-in failed");
+            // Debug-formatted: a name is the visitor's text and may hold line breaks.
+            tracing::info!(username = ?username, "a sign-in failed");
             return self
                 .form(
                     &return_to,
