@@ -20,6 +20,10 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod verifier;
+
+pub use self::verifier::{Verified, VerifyLayer, VerifyService, protected_resource};
+
 use std::marker::PhantomData;
 use std::net::SocketAddr;
 
@@ -65,7 +69,7 @@ pub async fn not_found() -> Response {
     knogin_core::http::not_found().into_response()
 }
 
-/// The scope a [`Bearer`] extractor requires. Implement it on a marker type per scope.
+/// The scope a [`Bearer`] or [`Verified`] extractor requires. Implement it on a marker type per scope.
 ///
 /// ```
 /// struct IncidentsRead;

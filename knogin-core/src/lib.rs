@@ -29,6 +29,7 @@ pub mod store;
 pub mod testing;
 pub mod token;
 pub mod validation;
+pub mod verifier;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use id::{AppId, KeyId, TenantId};

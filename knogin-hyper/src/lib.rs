@@ -22,6 +22,12 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod jwks;
+
+pub use self::jwks::{
+    DEFAULT_FETCH_TIMEOUT, DEFAULT_MAX_DOCUMENT_BYTES, FetchError, HttpJwksFetcher,
+};
+
 use std::convert::Infallible;
 use std::future::{Future, Ready, ready};
 use std::net::IpAddr;

@@ -18,3 +18,4 @@ mod oauth;
 mod routing;
 mod support;
 mod user_agent;
+mod verifier;

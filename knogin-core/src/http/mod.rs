@@ -22,7 +22,7 @@ mod apps;
 mod authorize;
 mod body;
 mod ctx;
-mod error;
+pub(crate) mod error;
 mod fields;
 mod html;
 mod jwks;

@@ -158,13 +158,18 @@ pub(crate) fn title(status: StatusCode) -> &'static str {
 
 const REALM: &str = r#"Bearer realm="knogin""#;
 
+/// Whether `value` can go in a challenge's quoted-string as it is (visible ASCII and spaces,
+/// no quote or backslash).
+pub(crate) fn quotable(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+}
+
 /// An RFC 6750 challenge with `error` and one more parameter, left out if it cannot be quoted.
 fn bearer_challenge(error: &str, name: &str, value: &str) -> HeaderValue {
     let mut challenge = format!(r#"{REALM}, error="{error}""#);
-    if value
-        .bytes()
-        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
-    {
+    if quotable(value) {
         let _ = write!(challenge, r#", {name}="{value}""#);
     }
     HeaderValue::from_str(&challenge).unwrap_or_else(|_| HeaderValue::from_static(REALM))

@@ -1,0 +1,132 @@
+//! Why a resource server refuses a token, and the RFC 6750 answer each refusal maps to.
+
+use std::fmt::Write as _;
+
+use http::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
+use http::{Response, StatusCode};
+
+use crate::http::ResponseBody;
+use crate::http::error::quotable;
+
+/// Why a bearer token was refused. Every variant but [`VerifyError::InsufficientScope`] is an
+/// RFC 6750 `invalid_token` (401); that one is `insufficient_scope` (403). Messages are safe to
+/// show the caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// No `Authorization: Bearer` header (RFC 6750 §3.1: a bare challenge, no error code).
+    #[error("the request carries no bearer token")]
+    Missing,
+    /// Longer than the verifier's limit: refused unread.
+    #[error("the token is longer than {0} bytes")]
+    TooLarge(usize),
+    /// Not a compact JWS with a JSON header and claims of the expected shape (an `alg` of `none`
+    /// included).
+    #[error("the token is not a well-formed access token")]
+    Malformed,
+    /// The header's `typ` is not `at+jwt` (RFC 9068).
+    #[error("the token is not an access token")]
+    WrongType,
+    /// No key of the issuer's JWKS has the token's `kid`, even after a refresh.
+    #[error("the token is not signed by a key the issuer publishes")]
+    UnknownKey,
+    /// The header names another algorithm than its key's (e.g. HS256 with the public key).
+    #[error("the token's algorithm is not its key's")]
+    AlgorithmMismatch,
+    /// The signature does not verify.
+    #[error("the token signature is invalid")]
+    BadSignature,
+    /// `iss` is not the issuer this resource server trusts.
+    #[error("the token was issued by another issuer")]
+    WrongIssuer,
+    /// `aud` does not name this resource server.
+    #[error("the token is not meant for this resource server")]
+    WrongAudience,
+    /// `exp` has passed (beyond the leeway).
+    #[error("the token has expired")]
+    Expired,
+    /// `nbf` or `iat` is in the future (beyond the leeway).
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    /// The token is valid but lacks the scope the resource needs.
+    #[error("the token lacks the {0} scope")]
+    InsufficientScope(String),
+}
+
+impl VerifyError {
+    /// 401 for an unusable token, 403 for a missing scope.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            _ => StatusCode::UNAUTHORIZED,
+        }
+    }
+
+    /// The RFC 6750 `WWW-Authenticate` challenge, with RFC 9728's `resource_metadata` when the
+    /// resource publishes its metadata at that URL.
+    pub fn challenge(&self, resource_metadata: Option<&str>) -> HeaderValue {
+        let mut challenge = String::from("Bearer");
+        let mut params: Vec<(&str, String)> = Vec::new();
+        match self {
+            Self::Missing => {}
+            Self::InsufficientScope(scope) => {
+                params.push(("error", "insufficient_scope".into()));
+                params.push(("scope", scope.clone()));
+            }
+            other => {
+                params.push(("error", "invalid_token".into()));
+                params.push(("error_description", other.to_string()));
+            }
+        }
+        if let Some(url) = resource_metadata {
+            params.push(("resource_metadata", url.to_owned()));
+        }
+        // Values that cannot be a quoted-string are left out rather than break the header.
+        for (i, (name, value)) in params.iter().filter(|(_, v)| quotable(v)).enumerate() {
+            let separator = if i == 0 { " " } else { ", " };
+            let _ = write!(challenge, r#"{separator}{name}="{value}""#);
+        }
+        HeaderValue::from_str(&challenge).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+    }
+
+    /// The whole answer: the status, the challenge, and an RFC 9457 problem body saying why.
+    pub fn into_response(self, resource_metadata: Option<&str>) -> Response<ResponseBody> {
+        let body = serde_json::json!({
+            "type": "about:blank",
+            "title": self.status().canonical_reason().unwrap_or("Unauthorized"),
+            "status": self.status().as_u16(),
+            "detail": self.to_string(),
+        });
+        let mut response = Response::new(ResponseBody::from(body.to_string()));
+        *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        headers.insert(WWW_AUTHENTICATE, self.challenge(resource_metadata));
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static(crate::http::PROBLEM_JSON),
+        );
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges_follow_rfc_6750_and_9728() {
+        assert_eq!(VerifyError::Missing.challenge(None), "Bearer");
+        assert_eq!(
+            VerifyError::Expired.challenge(Some(
+                "https://rs.example/.well-known/oauth-protected-resource"
+            )),
+            r#"Bearer error="invalid_token", error_description="the token has expired", resource_metadata="https://rs.example/.well-known/oauth-protected-resource""#
+        );
+        let scope = VerifyError::InsufficientScope("incidents:read".into());
+        assert_eq!(scope.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            scope.challenge(None),
+            r#"Bearer error="insufficient_scope", scope="incidents:read""#
+        );
+    }
+}

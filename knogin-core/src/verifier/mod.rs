@@ -1,0 +1,219 @@
+//! The integrators' verifier: checks knogin access tokens in a resource server that is not the
+//! issuer, against the issuer's published JWKS.
+//!
+//! The logic here is I/O-free: a [`KeySource`] gives the key a `kid` names (a [`JwksCache`]
+//! over a [`JwksFetcher`]; `knogin-hyper` has the HTTP fetcher), and [`Verifier`] applies the
+//! policy: the size cap before parsing, `typ: at+jwt`, the key's own algorithm only (never
+//! `none`, never HMAC), the signature, `iss`, `aud`, `exp`/`nbf`/`iat` with a leeway, and the
+//! scope a resource needs. Each refusal is a [`VerifyError`] that renders as RFC 6750.
+//!
+//! ```
+//! # async fn example(keys: std::sync::Arc<dyn knogin_core::verifier::KeySource>, token: &str) {
+//! use knogin_core::verifier::Verifier;
+//!
+//! let verifier = Verifier::new("https://auth.example.com", keys);
+//! match verifier.verify(token, Some("incidents:read")).await {
+//!     Ok(claims) => println!("{} acts in tenant {}", claims.sub, claims.tenant),
+//!     Err(refusal) => println!("{} {}", refusal.status(), refusal),
+//! }
+//! # }
+//! ```
+
+mod cache;
+mod error;
+mod keys;
+mod protected_resource;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use http::HeaderMap;
+use jsonwebtoken::Validation;
+
+pub use self::cache::{CacheSettings, FetchedJwks, JwksCache, JwksFetcher};
+pub use self::error::VerifyError;
+pub use self::keys::{PublicKeys, VerifyingKey};
+pub use self::protected_resource::{PROTECTED_RESOURCE_PATH, ProtectedResource};
+use crate::clock::{Clock, SystemClock};
+use crate::token::AccessClaims;
+
+/// Where a [`Verifier`] gets the key a token's `kid` names.
+#[async_trait]
+pub trait KeySource: Send + Sync {
+    /// The key `kid` names, if the issuer publishes one (a source may refresh to find it).
+    async fn key(&self, kid: &str) -> Option<VerifyingKey>;
+}
+
+/// The default longest token looked at, in bytes.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// The default clock skew tolerated on `exp`, `nbf` and `iat`.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
+
+/// Checks knogin access tokens for one resource server (see the module docs).
+pub struct Verifier {
+    keys: Arc<dyn KeySource>,
+    issuer: String,
+    audience: String,
+    leeway: Duration,
+    max_token_bytes: usize,
+    clock: Arc<dyn Clock>,
+    resource_metadata: Option<String>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("leeway", &self.leeway)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `typ` values an access token may carry (RFC 9068 §2.1; the media-type form too, RFC 8725
+/// §3.11).
+fn is_access_token_type(typ: Option<&str>) -> bool {
+    typ.is_some_and(|t| {
+        t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")
+    })
+}
+
+impl Verifier {
+    /// A verifier for tokens of `issuer` whose audience is the issuer (knogin's default), with
+    /// keys from `keys`, a leeway of [`DEFAULT_LEEWAY`] and a cap of [`DEFAULT_MAX_TOKEN_BYTES`].
+    pub fn new(issuer: impl Into<String>, keys: Arc<dyn KeySource>) -> Self {
+        let issuer = issuer.into();
+        Self {
+            keys,
+            audience: issuer.clone(),
+            issuer,
+            leeway: DEFAULT_LEEWAY,
+            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            clock: Arc::new(SystemClock),
+            resource_metadata: None,
+        }
+    }
+
+    /// The URL of the resource's RFC 9728 metadata
+    /// ([`ProtectedResource::metadata_url`]), named in every refusal's challenge.
+    #[must_use]
+    pub fn resource_metadata(mut self, url: impl Into<String>) -> Self {
+        self.resource_metadata = Some(url.into());
+        self
+    }
+
+    /// The RFC 6750 answer to `refusal`: 401 or 403 with its `WWW-Authenticate` challenge
+    /// (naming the resource metadata when set) and a problem body.
+    pub fn refusal(&self, refusal: VerifyError) -> http::Response<crate::http::ResponseBody> {
+        refusal.into_response(self.resource_metadata.as_deref())
+    }
+
+    /// The audience this resource server accepts (the `aud` it was configured under at the
+    /// issuer; default: the issuer).
+    #[must_use]
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = audience.into();
+        self
+    }
+
+    /// The clock skew tolerated on `exp`, `nbf` and `iat`.
+    #[must_use]
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// The longest token looked at; longer ones are refused before any parsing.
+    #[must_use]
+    pub fn max_token_bytes(mut self, bytes: usize) -> Self {
+        self.max_token_bytes = bytes;
+        self
+    }
+
+    /// The clock (default: the system's).
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The issuer trusted.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Verifies `token` and, when given, that it carries `scope`.
+    pub async fn verify(
+        &self,
+        token: &str,
+        scope: Option<&str>,
+    ) -> Result<AccessClaims, VerifyError> {
+        if token.len() > self.max_token_bytes {
+            return Err(VerifyError::TooLarge(self.max_token_bytes));
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
+        if !is_access_token_type(header.typ.as_deref()) {
+            return Err(VerifyError::WrongType);
+        }
+        let kid = header.kid.as_deref().ok_or(VerifyError::UnknownKey)?;
+        let key = self.keys.key(kid).await.ok_or(VerifyError::UnknownKey)?;
+        if header.alg != key.algorithm {
+            return Err(VerifyError::AlgorithmMismatch);
+        }
+        // Time and audience are checked below against the injected clock and settings.
+        let mut validation = Validation::new(key.algorithm);
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &key.key, &validation)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => VerifyError::BadSignature,
+                _ => VerifyError::Malformed,
+            })?
+            .claims;
+        if claims.iss != self.issuer {
+            return Err(VerifyError::WrongIssuer);
+        }
+        if !claims.aud.contains(&self.audience) {
+            return Err(VerifyError::WrongAudience);
+        }
+        let now = self.clock.now().unix();
+        let leeway = i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX);
+        if claims.exp <= now.saturating_sub(leeway) {
+            return Err(VerifyError::Expired);
+        }
+        if claims.nbf > now.saturating_add(leeway) || claims.iat > now.saturating_add(leeway) {
+            return Err(VerifyError::NotYetValid);
+        }
+        if let Some(scope) = scope
+            && !claims.scope.split(' ').any(|s| s == scope)
+        {
+            return Err(VerifyError::InsufficientScope(scope.to_owned()));
+        }
+        Ok(claims)
+    }
+
+    /// Verifies the request's `Authorization: Bearer` token (RFC 6750 §2.1) for `scope`.
+    pub async fn verify_request(
+        &self,
+        headers: &HeaderMap,
+        scope: Option<&str>,
+    ) -> Result<AccessClaims, VerifyError> {
+        let token = headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, token) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .filter(|t| !t.is_empty())
+            .ok_or(VerifyError::Missing)?;
+        self.verify(token, scope).await
+    }
+}
+
+#[cfg(test)]
+mod tests;
