@@ -48,7 +48,7 @@ impl SigningAlgorithm {
     }
 
     /// The same algorithm as the JWT library names it.
-    pub(crate) fn jwt(self) -> jsonwebtoken::Algorithm {
+    pub fn jwt(self) -> jsonwebtoken::Algorithm {
         match self {
             Self::Rs256 => jsonwebtoken::Algorithm::RS256,
             Self::Es256 => jsonwebtoken::Algorithm::ES256,

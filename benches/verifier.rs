@@ -1,0 +1,110 @@
+//! Criterion benchmark of the integrators' verifier against its reference, per algorithm:
+//!
+//! - `decode/ALG`: a bare `jsonwebtoken::decode` of a knogin access token with the same key and
+//!   the usual checks (signature, `iss`, `aud`, `exp`): the reference;
+//! - `verify/ALG`: [`Verifier::verify`] with a warm [`JwksCache`]: the size cap, the header and
+//!   `typ`, the key lookup by `kid`, the pinned algorithm, the claims, the time checks and the
+//!   scope.
+//!
+//! The target is `verify` at ≥ 0.9× the reference's verifications per second.
+//!
+//! ```text
+//! cargo bench --bench verifier
+//! ```
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use criterion::{Criterion, criterion_group, criterion_main};
+use knogin::core::keys::MasterKey;
+use knogin::core::store::memory::MemoryStore;
+use knogin::core::token::{AccessClaims, TokenGrant};
+use knogin::core::verifier::{CacheSettings, FetchedJwks, JwksCache, JwksFetcher, Verifier};
+use knogin::core::{Knogin, ScopeCatalog, ScopeSet, SigningAlgorithm, SystemClock, TenantId};
+
+const ISSUER: &str = "https://auth.example.com";
+
+/// Serves a fixed JWKS.
+struct Fixed(Bytes);
+
+#[async_trait]
+impl JwksFetcher for Fixed {
+    async fn fetch(&self) -> Result<FetchedJwks, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(FetchedJwks {
+            body: self.0.clone(),
+            cache_control: Some("max-age=86400".into()),
+        })
+    }
+}
+
+/// A token signed with `algorithm`, the verifier with a warm cache, and the reference's key.
+async fn setup(algorithm: SigningAlgorithm) -> (String, Verifier, jsonwebtoken::DecodingKey) {
+    let knogin = Knogin::builder(ISSUER, Arc::new(MemoryStore::new()), MasterKey::generate())
+        .scopes(ScopeCatalog::reference())
+        .signing_algorithm(algorithm)
+        .build()
+        .await
+        .expect("a handle");
+    let grant = TokenGrant {
+        tenant: TenantId::parse("acme").expect("a tenant"),
+        subject: "app_0123456789abcdef0123456789abcdef".into(),
+        client_id: "app_0123456789abcdef0123456789abcdef".into(),
+        scopes: ScopeSet::new(["incidents:read", "webhooks:read"]).expect("scopes"),
+        ttl: Duration::from_secs(3600),
+    };
+    let token = knogin
+        .mint_access_token(&grant)
+        .await
+        .expect("a token")
+        .expose()
+        .to_owned();
+    let jwks = knogin.keys().jwks().clone();
+    let set: jsonwebtoken::jwk::JwkSet = serde_json::from_slice(&jwks).expect("a JWKS");
+    let key = jsonwebtoken::DecodingKey::from_jwk(&set.keys[0]).expect("a key");
+    let cache = JwksCache::new(
+        Arc::new(Fixed(jwks)),
+        Arc::new(SystemClock),
+        CacheSettings::default(),
+    );
+    assert!(cache.refresh().await, "the cache is warm");
+    let verifier = Verifier::new(ISSUER, Arc::new(cache));
+    (token, verifier, key)
+}
+
+fn verify(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    for algorithm in SigningAlgorithm::ALL {
+        let (token, verifier, key) = runtime.block_on(setup(algorithm));
+        let mut validation = jsonwebtoken::Validation::new(algorithm.jwt());
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[ISSUER]);
+        let mut group = c.benchmark_group(algorithm.as_str());
+        group.bench_function("decode", |b| {
+            b.iter(|| {
+                jsonwebtoken::decode::<AccessClaims>(
+                    std::hint::black_box(&token),
+                    &key,
+                    &validation,
+                )
+                .expect("the reference verifies")
+            });
+        });
+        group.bench_function("verify", |b| {
+            b.to_async(&runtime).iter(|| async {
+                verifier
+                    .verify(std::hint::black_box(&token), Some("incidents:read"))
+                    .await
+                    .expect("the verifier accepts")
+            });
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, verify);
+criterion_main!(benches);
