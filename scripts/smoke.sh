@@ -5,11 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts="$PWD/scripts"
 
-cargo build --quiet --example reference-server
+cargo build --quiet --example reference-server --example resource-server
 bin="$PWD/target/debug/examples/reference-server"
+resource_bin="$PWD/target/debug/examples/resource-server"
 work=$(mktemp -d)
 port=18080
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "$pid" "${resource_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
 
 export KNOGIN_ISSUER="http://127.0.0.1:$port"
@@ -81,6 +82,25 @@ fi
 grep -q "the master key is not the one this database was created with" err.txt || fail "wrong-key message: $(cat err.txt)"
 ! grep -q panicked err.txt || fail "panicked on a wrong master key"
 expect 404 GET /api/v1/platform/anything
+# The resource-server example verifies the server's tokens against its JWKS (discovered from the
+# RFC 8414 metadata): incidents:read is served the tenant's incidents, another scope is a 403.
+resource_port=18081
+"$resource_bin" --issuer "http://127.0.0.1:$port" --bind "127.0.0.1:$resource_port" 2>resource.log &
+resource_pid=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$resource_port/.well-known/oauth-protected-resource" >/dev/null && break; sleep 0.2; done
+expect 201 POST /v1/platform/apps -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d '{"name":"Incident reader","grant_types":["client_credentials"],"redirect_uris":[],"requested_scopes":["incidents:read","webhooks:read"]}'
+reader=$(sed -E 's/.*"client_id":"([^"]+)".*/\1/' body.json)
+reader_secret=$(sed -E 's/.*"client_secret":"([^"]+)".*/\1/' body.json)
+for scope in incidents:read webhooks:read; do
+  expect 200 POST /v1/oauth/token -d "grant_type=client_credentials&client_id=$reader&client_secret=$reader_secret&scope=$scope"
+  access=$(sed -E 's/.*"access_token":"([^"]+)".*/\1/' body.json)
+  got=$(curl -s -o incidents.json -w '%{http_code}' "http://127.0.0.1:$resource_port/v1/incidents" -H "Authorization: Bearer $access")
+  want=$([ "$scope" = incidents:read ] && echo 200 || echo 403)
+  [ "$got" = "$want" ] || fail "resource server: $scope answered $got: $(cat incidents.json) $(cat resource.log)"
+  [ "$want" = 403 ] || grep -q '"tenant":"acme"' incidents.json || fail "incidents: $(cat incidents.json)"
+done
+kill "$resource_pid"
 kill -INT "$pid"
 wait "$pid" || fail "the server did not shut down cleanly on SIGINT"
 grep -q 'served' server.log || fail "no request log line"
