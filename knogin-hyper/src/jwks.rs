@@ -224,7 +224,87 @@ impl JwksFetcher for HttpJwksFetcher {
 
 #[cfg(test)]
 mod tests {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
     use super::*;
+
+    /// A one-shot HTTP server on loopback answering every connection with `response` (after
+    /// `delay`); its URL.
+    async fn server(response: Vec<u8>, delay: Duration) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let response = response.clone();
+                tokio::spawn(async move {
+                    let mut request = [0u8; 1024];
+                    let _ = stream.read(&mut request).await;
+                    tokio::time::sleep(delay).await;
+                    let _ = stream.write_all(&response).await;
+                });
+            }
+        });
+        format!("http://{addr}/jwks.json")
+    }
+
+    fn answer(status: &str, headers: &str, body: &[u8]) -> Vec<u8> {
+        let mut response = format!(
+            "HTTP/1.1 {status}\r\ncontent-length: {}\r\n{headers}\r\n",
+            body.len()
+        )
+        .into_bytes();
+        response.extend_from_slice(body);
+        response
+    }
+
+    #[tokio::test]
+    async fn fetches_with_cache_control_and_refuses_redirects_big_bodies_and_slowness() {
+        let ok = server(
+            answer(
+                "200 OK",
+                "cache-control: max-age=120\r\n",
+                br#"{"keys":[]}"#,
+            ),
+            Duration::ZERO,
+        )
+        .await;
+        let fetched = HttpJwksFetcher::new(&ok).unwrap().fetch().await.unwrap();
+        assert_eq!(&fetched.body[..], br#"{"keys":[]}"#);
+        assert_eq!(fetched.cache_control.as_deref(), Some("max-age=120"));
+
+        let redirect = server(
+            answer("302 Found", "location: http://127.0.0.1:1/\r\n", b""),
+            Duration::ZERO,
+        )
+        .await;
+        let refused = HttpJwksFetcher::new(&redirect).unwrap().get().await;
+        assert!(
+            matches!(refused, Err(FetchError::Status { .. })),
+            "{refused:?}"
+        );
+
+        let big = server(answer("200 OK", "", &vec![b' '; 2048]), Duration::ZERO).await;
+        let refused = HttpJwksFetcher::new(&big)
+            .unwrap()
+            .max_bytes(1024)
+            .get()
+            .await;
+        assert!(
+            matches!(refused, Err(FetchError::TooLarge(_))),
+            "{refused:?}"
+        );
+
+        let slow = server(answer("200 OK", "", b"{}"), Duration::from_secs(5)).await;
+        let refused = HttpJwksFetcher::new(&slow)
+            .unwrap()
+            .timeout(Duration::from_millis(200))
+            .get()
+            .await;
+        assert!(
+            matches!(refused, Err(FetchError::Timeout(_))),
+            "{refused:?}"
+        );
+    }
 
     #[test]
     fn only_https_or_loopback_http() {
