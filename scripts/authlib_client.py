@@ -21,21 +21,32 @@ from authlib.common.security import generate_token
 from authlib.jose import JsonWebKey, JsonWebToken
 
 
-def main(base, client_id, secret):
+def discover(base):
+    """The server's RFC 8414 metadata, and a checker of its access tokens against its JWKS."""
     metadata = requests.get(f"{base}/.well-known/oauth-authorization-server", timeout=10).json()
     assert metadata["issuer"] == base, metadata
     keys = JsonWebKey.import_key_set(requests.get(metadata["jwks_uri"], timeout=10).json())
     jwt = JsonWebToken(["RS256", "ES256", "EdDSA"])
-    for method in ("client_secret_basic", "client_secret_post"):
-        session = OAuth2Session(client_id, secret, token_endpoint_auth_method=method, scope="webhooks:write")
-        token = session.fetch_token(metadata["token_endpoint"], grant_type="client_credentials")
-        assert token["token_type"] == "Bearer" and token["scope"] == "webhooks:write", token
+
+    def verified(access_token):
         claims = jwt.decode(
-            token["access_token"],
+            access_token,
             keys,
             claims_options={"iss": {"essential": True, "value": base}, "aud": {"essential": True, "value": base}},
         )
         claims.validate()
+        return claims
+
+    return metadata, verified
+
+
+def main(base, client_id, secret):
+    metadata, verified = discover(base)
+    for method in ("client_secret_basic", "client_secret_post"):
+        session = OAuth2Session(client_id, secret, token_endpoint_auth_method=method, scope="webhooks:write")
+        token = session.fetch_token(metadata["token_endpoint"], grant_type="client_credentials")
+        assert token["token_type"] == "Bearer" and token["scope"] == "webhooks:write", token
+        claims = verified(token["access_token"])
         assert claims["client_id"] == client_id and claims["sub"] == client_id, claims
         seen = session.introspect_token(metadata["introspection_endpoint"], token=token["access_token"]).json()
         assert seen["active"] is True and seen["client_id"] == client_id, seen
@@ -53,10 +64,9 @@ def csrf_token(page):
 
 
 def code_flow(base, client_id, secret, redirect_uri, user, password):
-    metadata = requests.get(f"{base}/.well-known/oauth-authorization-server", timeout=10).json()
+    metadata, verified = discover(base)
     assert "S256" in metadata["code_challenge_methods_supported"], metadata
     assert metadata["authorization_response_iss_parameter_supported"] is True, metadata
-    keys = JsonWebKey.import_key_set(requests.get(metadata["jwks_uri"], timeout=10).json())
     client = OAuth2Session(
         client_id, secret, redirect_uri=redirect_uri, scope="webhooks:read", code_challenge_method="S256"
     )
@@ -88,13 +98,7 @@ def code_flow(base, client_id, secret, redirect_uri, user, password):
     assert params["iss"] == [base] and params["state"] == [state], params
 
     token = client.fetch_token(metadata["token_endpoint"], authorization_response=callback, code_verifier=verifier)
-    jwt = JsonWebToken(["RS256", "ES256", "EdDSA"])
-    claims = jwt.decode(
-        token["access_token"],
-        keys,
-        claims_options={"iss": {"essential": True, "value": base}, "aud": {"essential": True, "value": base}},
-    )
-    claims.validate()
+    claims = verified(token["access_token"])
     assert claims["sub"] == user and claims["client_id"] == client_id, claims
     assert token["refresh_token"].startswith("kr_"), token
     refreshed = client.refresh_token(metadata["token_endpoint"], refresh_token=token["refresh_token"])

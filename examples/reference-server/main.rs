@@ -19,7 +19,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use knogin::core::http::PasswordUsers;
-use knogin::core::{Clock as _, Knogin, ScopeCatalog, SigningAlgorithm, SystemClock, TenantId};
+use knogin::core::webhooks::EventCatalog;
+use knogin::core::{
+    Builder, Clock as _, Knogin, ScopeCatalog, SigningAlgorithm, SystemClock, TenantId,
+};
 use knogin::store::{ConnectOptions, SqlxStore};
 
 /// The Knogin reference server: app registration, scopes, governance, client secrets and JWKS,
@@ -118,6 +121,10 @@ struct ServeArgs {
     /// use it for demos and tests.
     #[arg(long = "user", value_name = "NAME:PASSWORD", value_parser = parse_user)]
     users: Vec<(String, String)>,
+    /// Let webhook targets be plain http and loopback or private addresses, for local testing.
+    /// Without it they are refused.
+    #[arg(long, env = "KNOGIN_ALLOW_PRIVATE_WEBHOOK_TARGETS")]
+    allow_private_webhook_targets: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -200,21 +207,22 @@ impl ServeArgs {
     }
 }
 
-async fn open(
-    common: &Common,
-    key_refresh: Duration,
-    users: Option<PasswordUsers>,
-) -> Result<Knogin, BoxError> {
+/// The handle's settings on the database `common` names: the reference scope and event
+/// catalogs, `key_refresh`, the signing algorithm.
+async fn builder(common: &Common, key_refresh: Duration) -> Result<Builder, BoxError> {
     let master_key = master_key::master_key(&common.db.database)?;
     let store = common.db.connect(!common.skip_migrations).await?;
-    let mut builder = Knogin::builder(common.issuer.clone(), Arc::new(store), master_key)
-        .scopes(ScopeCatalog::reference())
-        .key_refresh(key_refresh)
-        .signing_algorithm(common.signing_alg);
-    if let Some(users) = users {
-        builder = builder.password_login(users);
-    }
-    Ok(builder.build().await?)
+    Ok(
+        Knogin::builder(common.issuer.clone(), Arc::new(store), master_key)
+            .scopes(ScopeCatalog::reference())
+            .events(EventCatalog::reference())
+            .key_refresh(key_refresh)
+            .signing_algorithm(common.signing_alg),
+    )
+}
+
+async fn open(common: &Common, key_refresh: Duration) -> Result<Knogin, BoxError> {
+    Ok(builder(common, key_refresh).await?.build().await?)
 }
 
 /// The `--user` accounts, their passwords hashed now (argon2id: tens of milliseconds each).
@@ -239,7 +247,13 @@ fn signing_algorithm(knogin: &Knogin) -> SigningAlgorithm {
 
 async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     let users = password_users(&args.users)?;
-    let knogin = open(&args.common, Duration::from_secs(args.key_refresh), users).await?;
+    let mut builder = builder(&args.common, Duration::from_secs(args.key_refresh))
+        .await?
+        .allow_private_webhook_targets(args.allow_private_webhook_targets);
+    if let Some(users) = users {
+        builder = builder.password_login(users);
+    }
+    let knogin = builder.build().await?;
     let listener = serve::bind(args.bind).await?;
     let kids: Vec<String> = knogin.keys().kids().map(ToString::to_string).collect();
     let signing = signing_algorithm(&knogin);
@@ -277,7 +291,7 @@ async fn rotate_keys(args: RotateKeysArgs) -> Result<(), BoxError> {
         // The first key, if the database has none yet.
         signing_alg: args.signing_alg.unwrap_or_default(),
     };
-    let knogin = open(&common, knogin::core::DEFAULT_KEY_REFRESH, None).await?;
+    let knogin = open(&common, knogin::core::DEFAULT_KEY_REFRESH).await?;
     let algorithm = args
         .signing_alg
         .unwrap_or_else(|| signing_algorithm(&knogin));
@@ -293,7 +307,7 @@ async fn admin_token(args: AdminTokenArgs) -> Result<(), BoxError> {
             args.tenant
         )
     })?;
-    let knogin = open(&args.common, knogin::core::DEFAULT_KEY_REFRESH, None).await?;
+    let knogin = open(&args.common, knogin::core::DEFAULT_KEY_REFRESH).await?;
     let token = knogin
         .mint_admin_token(&tenant, Duration::from_secs(args.ttl))
         .await?;

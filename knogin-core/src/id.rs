@@ -31,42 +31,68 @@ macro_rules! text_id {
 /// Length of the random part of a generated id, in hex digits (128 bits).
 const RANDOM_HEX_LEN: usize = 32;
 
-/// The client id of a registered app: `app_` followed by 32 lowercase hex digits.
-///
-/// ```
-/// use knogin_core::AppId;
-///
-/// let id = AppId::generate();
-/// assert!(id.as_str().starts_with("app_"));
-/// assert_eq!(AppId::parse(id.as_str()), Some(id));
-/// assert_eq!(AppId::parse("wh_123"), None);
-/// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AppId(String);
+/// Defines an id newtype generated here: a prefix followed by 32 lowercase hex digits of
+/// randomness (128 bits), with `generate`, `parse`, `as_str`, `Debug` and `Display`.
+macro_rules! random_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
 
-impl AppId {
-    /// The prefix every app id carries.
-    pub const PREFIX: &'static str = "app_";
+        impl $name {
+            /// The prefix every id of this kind carries.
+            pub const PREFIX: &'static str = $prefix;
 
-    /// A new random id.
-    pub fn generate() -> Self {
-        Self(format!(
-            "{}{}",
-            Self::PREFIX,
-            random::hex(RANDOM_HEX_LEN / 2)
-        ))
-    }
+            /// A new random id.
+            pub fn generate() -> Self {
+                Self(format!(
+                    "{}{}",
+                    Self::PREFIX,
+                    random::hex(RANDOM_HEX_LEN / 2)
+                ))
+            }
 
-    /// Parses an id, or `None` when `s` does not have the shape of one.
-    pub fn parse(s: &str) -> Option<Self> {
-        let rest = s.strip_prefix(Self::PREFIX)?;
-        let ok = rest.len() == RANDOM_HEX_LEN
-            && rest.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        ok.then(|| Self(s.to_owned()))
-    }
+            /// Parses an id, or `None` when `s` does not have the shape of one.
+            pub fn parse(s: &str) -> Option<Self> {
+                let rest = s.strip_prefix(Self::PREFIX)?;
+                let ok = rest.len() == RANDOM_HEX_LEN
+                    && rest.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+                ok.then(|| Self(s.to_owned()))
+            }
+        }
+
+        text_id!($name);
+    };
 }
 
-text_id!(AppId);
+random_id!(
+    /// The client id of a registered app: `app_` followed by 32 lowercase hex digits.
+    ///
+    /// ```
+    /// use knogin_core::AppId;
+    ///
+    /// let id = AppId::generate();
+    /// assert!(id.as_str().starts_with("app_"));
+    /// assert_eq!(AppId::parse(id.as_str()), Some(id));
+    /// assert_eq!(AppId::parse("wh_123"), None);
+    /// ```
+    AppId,
+    "app_"
+);
+
+random_id!(
+    /// A webhook subscription: `wh_` followed by 32 lowercase hex digits.
+    ///
+    /// ```
+    /// use knogin_core::WebhookId;
+    ///
+    /// let id = WebhookId::generate();
+    /// assert!(id.as_str().starts_with("wh_"));
+    /// assert_eq!(WebhookId::parse(id.as_str()), Some(id));
+    /// ```
+    WebhookId,
+    "wh_"
+);
 
 /// A tenant: the unit every app, token and webhook belongs to.
 ///

@@ -30,9 +30,10 @@ pub mod testing;
 pub mod token;
 pub mod validation;
 pub mod verifier;
+pub mod webhooks;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use id::{AppId, KeyId, TenantId};
+pub use id::{AppId, KeyId, TenantId, WebhookId};
 pub use keys::SigningAlgorithm;
 pub use knogin::{
     BuildError, Builder, DEFAULT_ADMIN_TOKEN_TTL, DEFAULT_BODY_LIMIT, DEFAULT_KEY_REFRESH, Knogin,

@@ -24,7 +24,7 @@ use crate::store::memory::MemoryStore;
 pub const TEST_ISSUER: &str = "https://auth.knogin.test";
 
 /// A builder for [`TEST_ISSUER`] on `store` with `master_key` and `clock`, the reference scope
-/// catalog and the fixture key: every test handle starts here.
+/// and event catalogs and the fixture key: every test handle starts here.
 pub fn builder(store: Arc<dyn Store>, master_key: MasterKey, clock: Arc<dyn Clock>) -> Builder {
     builder_for(TEST_ISSUER, store, master_key, clock)
 }
@@ -39,6 +39,7 @@ pub fn builder_for(
 ) -> Builder {
     Knogin::builder(issuer, store, master_key)
         .clock(clock)
+        .events(crate::webhooks::EventCatalog::reference())
         .scopes(ScopeCatalog::reference())
         .initial_signing_key(FIXTURE_KEY.to_vec())
 }
@@ -50,6 +51,20 @@ pub fn registration() -> Registration {
         grant_types: vec!["client_credentials".into()],
         redirect_uris: vec![],
         requested_scopes: vec!["webhooks:write".into()],
+    }
+}
+
+/// The redirect URI of [`delegated_registration`].
+pub const DELEGATED_CALLBACK: &str = "https://integrator.example/callback";
+
+/// A valid authorization-code registration: "Delegated", redirecting to [`DELEGATED_CALLBACK`],
+/// scopes `webhooks:read` and `webhooks:write`.
+pub fn delegated_registration() -> Registration {
+    Registration {
+        name: "Delegated".into(),
+        grant_types: vec!["authorization_code".into()],
+        redirect_uris: vec![DELEGATED_CALLBACK.into()],
+        requested_scopes: vec!["webhooks:read".into(), "webhooks:write".into()],
     }
 }
 

@@ -34,7 +34,7 @@ pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {value:?}"))
 }
 
-fn json_list(column: &str, text: &str) -> Result<Vec<String>, StoreError> {
+pub(crate) fn json_list(column: &str, text: &str) -> Result<Vec<String>, StoreError> {
     serde_json::from_str(text).map_err(|_| corrupt(column, text))
 }
 
@@ -73,7 +73,7 @@ impl TryFrom<AppRow> for App {
     }
 }
 
-fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).expect("lists of strings serialize")
 }
 

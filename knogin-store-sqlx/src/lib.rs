@@ -21,6 +21,7 @@ mod reads;
 mod tenants;
 #[cfg(feature = "test-util")]
 pub mod testing;
+mod webhooks;
 
 use std::str::FromStr as _;
 use std::time::Duration;

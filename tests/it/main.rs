@@ -19,3 +19,4 @@ mod routing;
 mod support;
 mod user_agent;
 mod verifier;
+mod webhooks;

@@ -10,4 +10,5 @@ pub(crate) use model::is_loopback;
 pub use model::{
     App, Governance, GovernancePatch, GrantType, Override, PreviousSecrets, RedirectUri,
 };
+pub(crate) use registration::is_visible_text;
 pub use registration::{MAX_NAME_CHARS, MAX_REDIRECT_URIS, Registration};

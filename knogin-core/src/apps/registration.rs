@@ -15,7 +15,7 @@ pub const MAX_REDIRECT_URIS: usize = 20;
 /// Whether `c` may appear in a name people read (on consent pages and in admin lists): no
 /// control, format (bidi overrides, zero-width), private-use or line/paragraph separator
 /// characters, which can hide or reorder what a person sees.
-fn is_visible_text(c: char) -> bool {
+pub(crate) fn is_visible_text(c: char) -> bool {
     use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory as _};
     !matches!(
         c.general_category(),

@@ -139,6 +139,30 @@ impl Fields {
         }
     }
 
+    /// An optional string member.
+    pub(crate) fn optional_string(&mut self, name: &str) -> Option<String> {
+        match self.map.remove(name) {
+            Some(Value::String(s)) => Some(s),
+            None => None,
+            Some(_) => {
+                self.errors.push(name, "must be a string");
+                None
+            }
+        }
+    }
+
+    /// An optional array of strings: `None` when absent.
+    pub(crate) fn optional_strings(&mut self, name: &str) -> Option<Vec<String>> {
+        self.map
+            .contains_key(name)
+            .then(|| self.strings(name, false))
+    }
+
+    /// An optional whole number from 0 to `u32::MAX`.
+    pub(crate) fn count(&mut self, name: &str) -> Option<u32> {
+        self.whole_seconds(name, "must be a whole number")
+    }
+
     /// An optional boolean member.
     pub(crate) fn bool(&mut self, name: &str) -> Option<bool> {
         match self.map.remove(name) {

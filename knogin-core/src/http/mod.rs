@@ -34,6 +34,7 @@ mod sign_in;
 mod table;
 #[cfg(test)]
 mod tests;
+mod webhooks;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -81,6 +82,7 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
             oauth::routes(),
             authorize::routes(),
             jwks::routes(),
+            webhooks::routes(),
         ]
         .into_iter()
         .flatten()

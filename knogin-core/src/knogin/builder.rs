@@ -14,6 +14,7 @@ use crate::oauth::{AuthLimit, FlowLifetimes, Lifetimes};
 use crate::scope::ScopeCatalog;
 use crate::store::{Store, StoreError};
 use crate::token::TokenError;
+use crate::webhooks::{EventCatalog, WebhookSettings};
 
 /// The default limit on request bodies: 64 KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
@@ -94,6 +95,7 @@ pub struct Builder {
     lifetimes: Lifetimes,
     flow: FlowLifetimes,
     auth_limit: AuthLimit,
+    webhooks: WebhookSettings,
     initial_signing_key: Option<Vec<u8>>,
     users: Option<Arc<dyn UserAuthenticator>>,
     #[cfg(feature = "password-login")]
@@ -131,6 +133,7 @@ impl Builder {
             lifetimes: Lifetimes::default(),
             flow: FlowLifetimes::default(),
             auth_limit: AuthLimit::default(),
+            webhooks: WebhookSettings::default(),
             initial_signing_key: None,
             users: None,
             #[cfg(feature = "password-login")]
@@ -156,6 +159,27 @@ impl Builder {
     pub fn refresh_token_lifetimes(mut self, idle: Duration, absolute: Duration) -> Self {
         self.flow.refresh_idle = idle;
         self.flow.refresh_absolute = absolute;
+        self
+    }
+
+    /// The event types webhook subscriptions may name (default: none, so no subscription can
+    /// be created).
+    pub fn events(mut self, catalog: EventCatalog) -> Self {
+        self.webhooks.catalog = catalog;
+        self
+    }
+
+    /// Lets webhook targets be plain http and non-public addresses (loopback, private
+    /// networks): for local testing only (default: off, and such targets are refused).
+    pub fn allow_private_webhook_targets(mut self, allow: bool) -> Self {
+        self.webhooks.allow_private_targets = allow;
+        self
+    }
+
+    /// How long a replaced webhook secret keeps signing beside the new one (default
+    /// [`DEFAULT_SECRET_OVERLAP`](crate::webhooks::DEFAULT_SECRET_OVERLAP)).
+    pub fn webhook_secret_overlap(mut self, overlap: Duration) -> Self {
+        self.webhooks.secret_overlap = overlap;
         self
     }
 
@@ -378,6 +402,7 @@ impl Builder {
             lifetimes: self.lifetimes,
             flow: self.flow,
             auth_limit: self.auth_limit,
+            webhooks: self.webhooks,
             live: Live::new(
                 ring,
                 revoked.into_iter().collect(),

@@ -51,6 +51,7 @@ pub(crate) struct Inner {
     /// The RFC 8414 metadata document, serialized once.
     pub(crate) metadata: bytes::Bytes,
     pub(crate) auth_limit: AuthLimit,
+    pub(crate) webhooks: crate::webhooks::WebhookSettings,
     pub(crate) live: Live,
 }
 

@@ -255,13 +255,12 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::apps::Registration;
     use crate::clock::{ManualClock, Timestamp};
-    use crate::testing::test_knogin_with;
+    use crate::testing::{DELEGATED_CALLBACK, delegated_registration, test_knogin_with};
     use crate::token::TokenError;
     use crate::{ScopeSet, TenantId};
 
-    const CALLBACK: &str = "https://integrator.example/callback";
+    const CALLBACK: &str = DELEGATED_CALLBACK;
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
@@ -274,14 +273,11 @@ mod tests {
     async fn flow() -> Flow {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
         let knogin = test_knogin_with(clock.clone(), Duration::ZERO).await;
-        let registration = Registration {
-            name: "Delegated".into(),
-            grant_types: vec!["authorization_code".into()],
-            redirect_uris: vec![CALLBACK.into()],
-            requested_scopes: vec!["webhooks:read".into(), "webhooks:write".into()],
-        };
         let tenant = TenantId::parse("t1").unwrap();
-        let (app, _) = knogin.register_app(&tenant, registration).await.unwrap();
+        let (app, _) = knogin
+            .register_app(&tenant, delegated_registration())
+            .await
+            .unwrap();
         Flow { clock, knogin, app }
     }
 

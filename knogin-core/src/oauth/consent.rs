@@ -176,25 +176,21 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::apps::Registration;
     use crate::clock::{ManualClock, Timestamp};
     use crate::oauth::AuthorizeError;
-    use crate::testing::test_knogin_with;
+    use crate::testing::{DELEGATED_CALLBACK, delegated_registration, test_knogin_with};
 
-    const CALLBACK: &str = "https://integrator.example/callback";
+    const CALLBACK: &str = DELEGATED_CALLBACK;
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
     async fn setup() -> (Arc<ManualClock>, Knogin, String) {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
         let knogin = test_knogin_with(clock.clone(), Duration::ZERO).await;
-        let registration = Registration {
-            name: "Delegated".into(),
-            grant_types: vec!["authorization_code".into()],
-            redirect_uris: vec![CALLBACK.into()],
-            requested_scopes: vec!["webhooks:read".into(), "webhooks:write".into()],
-        };
         let tenant = TenantId::parse("t1").unwrap();
-        let (app, _) = knogin.register_app(&tenant, registration).await.unwrap();
+        let (app, _) = knogin
+            .register_app(&tenant, delegated_registration())
+            .await
+            .unwrap();
         let query = format!(
             "response_type=code&client_id={}&redirect_uri={CALLBACK}&state=st\
              &code_challenge={CHALLENGE}&code_challenge_method=S256",

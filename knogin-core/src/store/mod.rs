@@ -19,6 +19,7 @@ pub use self::flow::{FlowKind, FlowState, FlowStore};
 pub use self::grants::{
     CodeRedemption, GrantStore, RefreshUse, StoredCode, StoredRefresh, UserGrant,
 };
+pub use self::webhooks::{WebhookPage, WebhookStore};
 
 #[cfg(any(test, feature = "test-util"))]
 pub mod conformance;
@@ -26,6 +27,7 @@ mod flow;
 mod grants;
 #[cfg(any(test, feature = "test-util"))]
 pub mod memory;
+mod webhooks;
 
 /// What went wrong in a store.
 #[derive(Debug, thiserror::Error)]
@@ -240,6 +242,7 @@ pub trait Store:
     + RevocationStore
     + GrantStore
     + FlowStore
+    + WebhookStore
     + std::fmt::Debug
 {
 }
@@ -252,6 +255,7 @@ impl<T> Store for T where
         + RevocationStore
         + GrantStore
         + FlowStore
+        + WebhookStore
         + std::fmt::Debug
 {
 }

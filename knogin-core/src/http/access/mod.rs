@@ -99,7 +99,6 @@ where
 }
 
 /// Runs `handler` for the holder of an access or service token carrying `scope`.
-#[cfg_attr(not(test), expect(dead_code, reason = "the webhook routes' guard"))]
 pub(crate) fn bearer<H, F>(scope: &'static str, handler: H) -> Guarded
 where
     H: Fn(Ctx, Bearer) -> F + Copy + Send + Sync + 'static,

@@ -23,6 +23,7 @@ use crate::oauth::{FlowError, GrantError, ServiceTokenError};
 use crate::random;
 use crate::store::StoreError;
 use crate::validation::ValidationErrors;
+use crate::webhooks::WebhookError;
 
 /// How a route answers its errors. Part of each route's row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +41,9 @@ pub enum ErrorFormat {
 
 /// The detail of the 404 every app route answers for an app the caller cannot see.
 pub(crate) const UNKNOWN_APP: &str = "No app with this client_id exists in your tenant.";
+
+/// The one answer for a webhook that does not exist in the caller's tenant.
+pub(crate) const UNKNOWN_WEBHOOK: &str = "No webhook with this id exists in your tenant.";
 
 /// Everything a request can fail with.
 #[derive(Debug)]
@@ -121,6 +125,16 @@ impl From<ServiceTokenError> for ApiError {
             ServiceTokenError::NotFound => Self::NotFound(UNKNOWN_APP),
             ServiceTokenError::NotAllowed => Self::Forbidden(e.to_string()),
             ServiceTokenError::Invalid(errors) => Self::Invalid(errors),
+            e => Self::Internal(Box::new(e)),
+        }
+    }
+}
+
+impl From<WebhookError> for ApiError {
+    fn from(e: WebhookError) -> Self {
+        match e {
+            WebhookError::Invalid(errors) => Self::Invalid(errors),
+            WebhookError::NotFound => Self::NotFound(UNKNOWN_WEBHOOK),
             e => Self::Internal(Box::new(e)),
         }
     }

@@ -25,10 +25,14 @@ use crate::store::{
 };
 
 mod flow;
+mod webhooks;
 
 pub use self::flow::{
     flow_states_are_kept_until_they_end_and_taken_once, racing_takes_have_one_winner,
     sign_in_failures_count_in_fixed_windows,
+};
+pub use self::webhooks::{
+    webhooks_list_newest_first_in_pages, webhooks_round_trip_within_their_tenant,
 };
 
 const T0: Timestamp = Timestamp::from_unix(1_800_000_000);
@@ -710,6 +714,8 @@ macro_rules! store_conformance_tests {
             flow_states_are_kept_until_they_end_and_taken_once,
             racing_takes_have_one_winner,
             sign_in_failures_count_in_fixed_windows,
+            webhooks_round_trip_within_their_tenant,
+            webhooks_list_newest_first_in_pages,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -732,7 +738,11 @@ mod tests {
     fn the_macro_runs_every_check() {
         let source = include_str!("mod.rs");
         let (checks, list) = source.split_once("macro_rules!").expect("the macro");
-        let checks = format!("{checks}{}", include_str!("flow.rs"));
+        let checks = format!(
+            "{checks}{}{}",
+            include_str!("flow.rs"),
+            include_str!("webhooks.rs")
+        );
         let names: Vec<&str> = checks
             .split("pub async fn ")
             .skip(1)

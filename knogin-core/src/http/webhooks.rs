@@ -1,0 +1,154 @@
+//! The webhook subscription routes: create, list, read, change and delete, with a bearer token
+//! carrying `webhooks:read` or `webhooks:write`, always within the token's tenant.
+
+use http::{Response, StatusCode};
+use serde::Serialize;
+
+use super::access::{Bearer, bearer};
+use super::ctx::{Ctx, FromParam};
+use super::error::{ApiError, UNKNOWN_WEBHOOK};
+use super::fields::{Fields, FromFields};
+use super::page::{Cursors, Page};
+use super::table::{Route, route};
+use super::{Reply, ResponseBody, json, json_no_store};
+use crate::id::WebhookId;
+use crate::webhooks::{NewWebhook, Webhook, WebhookPatch, WebhookSecret};
+
+const READ: &str = "webhooks:read";
+const WRITE: &str = "webhooks:write";
+
+/// The webhook subscription routes.
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        route!(GET    "/v1/webhooks"              => bearer(READ, list),    Problem, "List webhooks"),
+        route!(POST   "/v1/webhooks"              => bearer(WRITE, create), Problem, "Create a webhook"),
+        route!(GET    "/v1/webhooks/{webhook_id}" => bearer(READ, get),     Problem, "Inspect a webhook"),
+        route!(PUT    "/v1/webhooks/{webhook_id}" => bearer(WRITE, update), Problem, "Update a webhook"),
+        route!(DELETE "/v1/webhooks/{webhook_id}" => bearer(WRITE, delete), Problem, "Delete a webhook"),
+    ]
+}
+
+impl FromParam for WebhookId {
+    fn from_param(value: &str) -> Result<Self, ApiError> {
+        WebhookId::parse(value).ok_or(ApiError::NotFound(UNKNOWN_WEBHOOK))
+    }
+}
+
+impl FromFields for NewWebhook {
+    fn from_fields(fields: &mut Fields) -> Self {
+        Self {
+            url: fields.string("url"),
+            events: fields.strings("events", true),
+            secret: fields.optional_string("secret"),
+            description: fields.optional_string("description"),
+            rate_limit: fields.count("rate_limit"),
+        }
+    }
+}
+
+impl FromFields for WebhookPatch {
+    fn from_fields(fields: &mut Fields) -> Self {
+        Self {
+            url: fields.optional_string("url"),
+            events: fields.optional_strings("events"),
+            secret: fields.optional_string("secret"),
+            description: fields.optional_string("description"),
+            disabled: fields.bool("disabled"),
+            rate_limit: fields.count("rate_limit"),
+        }
+    }
+}
+
+/// The JSON shape of a subscription (never its secrets, but the one generated at creation).
+#[derive(Serialize)]
+struct WebhookView<'a> {
+    id: &'a str,
+    url: &'a str,
+    events: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    disabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rate_limit: Option<u32>,
+    created_at: String,
+    updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<&'a str>,
+}
+
+impl<'a> From<&'a Webhook> for WebhookView<'a> {
+    fn from(w: &'a Webhook) -> Self {
+        Self {
+            id: w.id.as_str(),
+            url: &w.url,
+            events: &w.events,
+            description: w.description.as_deref(),
+            disabled: w.disabled,
+            rate_limit: w.rate_limit,
+            created_at: w.created_at.to_rfc3339(),
+            updated_at: w.updated_at.to_rfc3339(),
+            secret: None,
+        }
+    }
+}
+
+async fn create(mut ctx: Ctx, caller: Bearer) -> Reply {
+    let request = ctx.json::<NewWebhook>().await?.into_inner()?;
+    let (webhook, generated) = ctx.knogin.create_webhook(&caller.tenant, request).await?;
+    let secret = generated.as_ref().map(WebhookSecret::expose);
+    let view = WebhookView {
+        secret: secret.as_ref().map(|s| s.as_str()),
+        ..WebhookView::from(&webhook)
+    };
+    Ok(json_no_store(StatusCode::CREATED, &view))
+}
+
+async fn list(ctx: Ctx, caller: Bearer) -> Reply {
+    let cursors = Cursors {
+        key: ctx.knogin.master_key(),
+        tenant: &caller.tenant,
+        collection: "webhooks",
+    };
+    let page = Page::from_query(&ctx.query()?, &cursors)?;
+    let found = ctx
+        .knogin
+        .list_webhooks(&caller.tenant, page.after, page.limit)
+        .await?;
+
+    #[derive(Serialize)]
+    struct Body<'a> {
+        webhooks: Vec<WebhookView<'a>>,
+        next_cursor: Option<String>,
+    }
+    Ok(json(
+        StatusCode::OK,
+        &Body {
+            webhooks: found.webhooks.iter().map(WebhookView::from).collect(),
+            next_cursor: found.next.map(|c| cursors.seal(c)),
+        },
+    ))
+}
+
+async fn get(ctx: Ctx, caller: Bearer) -> Reply {
+    let id: WebhookId = ctx.param("webhook_id")?;
+    let webhook = ctx.knogin.webhook(&caller.tenant, &id).await?;
+    Ok(json(StatusCode::OK, &WebhookView::from(&webhook)))
+}
+
+async fn update(mut ctx: Ctx, caller: Bearer) -> Reply {
+    let id: WebhookId = ctx.param("webhook_id")?;
+    let patch = ctx.json::<WebhookPatch>().await?.into_inner()?;
+    let webhook = ctx
+        .knogin
+        .update_webhook(&caller.tenant, &id, patch)
+        .await?;
+    Ok(json(StatusCode::OK, &WebhookView::from(&webhook)))
+}
+
+async fn delete(ctx: Ctx, caller: Bearer) -> Reply {
+    let id: WebhookId = ctx.param("webhook_id")?;
+    ctx.knogin.delete_webhook(&caller.tenant, &id).await?;
+    let mut response = Response::new(ResponseBody::default());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    Ok(response)
+}

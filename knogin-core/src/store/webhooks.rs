@@ -1,0 +1,53 @@
+//! What webhook subscriptions store.
+
+use async_trait::async_trait;
+
+use super::{Cursor, StoreError};
+use crate::clock::Timestamp;
+use crate::id::{TenantId, WebhookId};
+use crate::webhooks::{StoredWebhook, Webhook};
+
+/// One page of subscriptions, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookPage {
+    /// Up to `limit` subscriptions.
+    pub webhooks: Vec<Webhook>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<Cursor>,
+}
+
+/// Webhook subscriptions. Every call names the tenant: another tenant's subscription is the
+/// same as none. Deleted subscriptions are kept (their history stays readable) but never
+/// returned.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    /// Stores a new subscription. The tenant must exist.
+    async fn insert_webhook(&self, webhook: &StoredWebhook) -> Result<(), StoreError>;
+
+    /// `tenant`'s subscription `id`, unless deleted.
+    async fn webhook(
+        &self,
+        tenant: &TenantId,
+        id: &WebhookId,
+    ) -> Result<Option<StoredWebhook>, StoreError>;
+
+    /// Up to `limit` of `tenant`'s subscriptions, newest first, starting after `after`.
+    async fn list_webhooks(
+        &self,
+        tenant: &TenantId,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<WebhookPage, StoreError>;
+
+    /// Replaces the subscription with `webhook`'s tenant and id by `webhook`. Returns `false`
+    /// when there is none (or it was deleted).
+    async fn replace_webhook(&self, webhook: &StoredWebhook) -> Result<bool, StoreError>;
+
+    /// Marks `tenant`'s subscription `id` deleted at `now`. Returns `false` when there is none.
+    async fn delete_webhook(
+        &self,
+        tenant: &TenantId,
+        id: &WebhookId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+}

@@ -1,0 +1,140 @@
+//! The subscription operations on [`Knogin`]: each checks its input, seals secrets, and makes
+//! one store call, always within the caller's tenant.
+
+use crate::id::{TenantId, WebhookId};
+use crate::keys::Purpose;
+use crate::knogin::Knogin;
+use crate::store::{Cursor, StoreError, WebhookPage};
+use crate::validation::ValidationErrors;
+use crate::webhooks::model::Rules;
+use crate::webhooks::{NewWebhook, StoredWebhook, Webhook, WebhookPatch, WebhookSecret};
+
+/// Why a subscription operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookError {
+    /// Fields break the rules; each is named.
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    /// No such subscription in the caller's tenant.
+    #[error("no such webhook")]
+    NotFound,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The sealing context of a subscription's secret: its tenant and id, so a sealed secret moved
+/// to another row does not open.
+fn context(webhook: &Webhook) -> Vec<u8> {
+    [
+        webhook.tenant.as_str().as_bytes(),
+        b"\0",
+        webhook.id.as_str().as_bytes(),
+    ]
+    .concat()
+}
+
+impl Knogin {
+    fn webhook_rules(&self) -> Rules<'_> {
+        Rules {
+            catalog: &self.0.webhooks.catalog,
+            allow_private: self.0.webhooks.allow_private_targets,
+        }
+    }
+
+    fn seal_secret(&self, webhook: &Webhook, secret: &WebhookSecret) -> Vec<u8> {
+        self.0
+            .master_key
+            .seal(Purpose::WebhookSecret, &context(webhook), secret.bytes())
+    }
+
+    /// Creates a subscription for `tenant`. Returns it, and its secret when this call generated
+    /// it (the only time it is shown); a secret the request gave is not echoed.
+    pub async fn create_webhook(
+        &self,
+        tenant: &TenantId,
+        request: NewWebhook,
+    ) -> Result<(Webhook, Option<WebhookSecret>), WebhookError> {
+        let generated = request.secret.is_none();
+        let now = self.0.clock.now();
+        let (webhook, secret) = self.webhook_rules().create(request, tenant, now)?;
+        let stored = StoredWebhook {
+            secret: self.seal_secret(&webhook, &secret),
+            previous_secret: None,
+            webhook,
+        };
+        self.0.store.ensure_tenant(tenant, now).await?;
+        self.0.store.insert_webhook(&stored).await?;
+        Ok((stored.webhook, generated.then_some(secret)))
+    }
+
+    /// `tenant`'s subscription `id`.
+    pub async fn webhook(
+        &self,
+        tenant: &TenantId,
+        id: &WebhookId,
+    ) -> Result<Webhook, WebhookError> {
+        self.0
+            .store
+            .webhook(tenant, id)
+            .await?
+            .map(|stored| stored.webhook)
+            .ok_or(WebhookError::NotFound)
+    }
+
+    /// Up to `limit` of `tenant`'s subscriptions, newest first, after `after`.
+    pub async fn list_webhooks(
+        &self,
+        tenant: &TenantId,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<WebhookPage, WebhookError> {
+        Ok(self.0.store.list_webhooks(tenant, after, limit).await?)
+    }
+
+    /// Applies `patch` to `tenant`'s subscription `id`. A new secret signs from now on, and the
+    /// one it replaces keeps signing beside it for the configured overlap.
+    pub async fn update_webhook(
+        &self,
+        tenant: &TenantId,
+        id: &WebhookId,
+        patch: WebhookPatch,
+    ) -> Result<Webhook, WebhookError> {
+        let current = self
+            .0
+            .store
+            .webhook(tenant, id)
+            .await?
+            .ok_or(WebhookError::NotFound)?;
+        let now = self.0.clock.now();
+        let (webhook, secret) = self.webhook_rules().apply(&current.webhook, patch, now)?;
+        let stored = match secret {
+            Some(secret) => StoredWebhook {
+                secret: self.seal_secret(&webhook, &secret),
+                previous_secret: Some((current.secret, now.plus(self.0.webhooks.secret_overlap))),
+                webhook,
+            },
+            None => StoredWebhook { webhook, ..current },
+        };
+        if !self.0.store.replace_webhook(&stored).await? {
+            return Err(WebhookError::NotFound);
+        }
+        Ok(stored.webhook)
+    }
+
+    /// Deletes `tenant`'s subscription `id`: it receives nothing more; its delivery history
+    /// stays readable until purged.
+    pub async fn delete_webhook(
+        &self,
+        tenant: &TenantId,
+        id: &WebhookId,
+    ) -> Result<(), WebhookError> {
+        let now = self.0.clock.now();
+        if self.0.store.delete_webhook(tenant, id, now).await? {
+            Ok(())
+        } else {
+            Err(WebhookError::NotFound)
+        }
+    }
+}

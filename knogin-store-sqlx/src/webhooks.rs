@@ -1,0 +1,193 @@
+//! Webhook subscriptions, always read and written within their tenant.
+
+use async_trait::async_trait;
+use knogin_core::store::{Cursor, StoreError, WebhookPage, WebhookStore};
+use knogin_core::webhooks::{StoredWebhook, Webhook};
+use knogin_core::{TenantId, Timestamp, WebhookId};
+
+use crate::apps::{corrupt, json_list, to_json};
+use crate::{SqlxStore, store_error, with_pool};
+
+/// The columns a [`WebhookRow`] reads, for `concat!` into literal SQL.
+macro_rules! webhook_columns {
+    () => {
+        "seq, id, tenant_id, url, events, description, disabled, rate_limit, secret, \
+         previous_secret, previous_until, created_at, updated_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct WebhookRow {
+    seq: i64,
+    id: String,
+    tenant_id: String,
+    url: String,
+    events: String,
+    description: Option<String>,
+    disabled: bool,
+    rate_limit: Option<i64>,
+    secret: Vec<u8>,
+    previous_secret: Option<Vec<u8>>,
+    previous_until: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<WebhookRow> for StoredWebhook {
+    type Error = StoreError;
+
+    fn try_from(row: WebhookRow) -> Result<Self, StoreError> {
+        let webhook = Webhook {
+            id: WebhookId::parse(&row.id).ok_or_else(|| corrupt("webhook id", &row.id))?,
+            tenant: TenantId::parse(&row.tenant_id)
+                .ok_or_else(|| corrupt("tenant_id", &row.tenant_id))?,
+            url: row.url,
+            events: json_list("events", &row.events)?,
+            description: row.description,
+            disabled: row.disabled,
+            rate_limit: row
+                .rate_limit
+                .map(|r| u32::try_from(r).map_err(|_| corrupt("rate_limit", &r.to_string())))
+                .transpose()?,
+            created_at: Timestamp::from_unix(row.created_at),
+            updated_at: Timestamp::from_unix(row.updated_at),
+        };
+        let previous_secret = match (row.previous_secret, row.previous_until) {
+            (Some(secret), Some(until)) => Some((secret, Timestamp::from_unix(until))),
+            _ => None,
+        };
+        Ok(Self {
+            webhook,
+            secret: row.secret,
+            previous_secret,
+        })
+    }
+}
+
+#[async_trait]
+impl WebhookStore for SqlxStore {
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn insert_webhook(&self, stored: &StoredWebhook) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO webhooks (id, tenant_id, url, events, description, \
+            disabled, rate_limit, secret, previous_secret, previous_until, created_at, updated_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+        let w = &stored.webhook;
+        let events = to_json(&w.events);
+        with_pool!(self, pool => sqlx::query(SQL)
+            .bind(w.id.as_str())
+            .bind(w.tenant.as_str())
+            .bind(&w.url)
+            .bind(&events)
+            .bind(w.description.as_deref())
+            .bind(w.disabled)
+            .bind(w.rate_limit.map(i64::from))
+            .bind(&stored.secret)
+            .bind(stored.previous_secret.as_ref().map(|p| p.0.as_slice()))
+            .bind(stored.previous_secret.as_ref().map(|p| p.1.unix()))
+            .bind(w.created_at.unix())
+            .bind(w.updated_at.unix())
+            .execute(pool)
+            .await
+            .map(|_| ()))
+        .map_err(store_error)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn webhook(
+        &self,
+        tenant: &TenantId,
+        id: &WebhookId,
+    ) -> Result<Option<StoredWebhook>, StoreError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            webhook_columns!(),
+            " FROM webhooks WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL"
+        );
+        let row: Option<WebhookRow> = with_pool!(self, pool => sqlx::query_as(SQL)
+            .bind(id.as_str())
+            .bind(tenant.as_str())
+            .fetch_optional(pool)
+            .await)
+        .map_err(store_error)?;
+        row.map(StoredWebhook::try_from).transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn list_webhooks(
+        &self,
+        tenant: &TenantId,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<WebhookPage, StoreError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            webhook_columns!(),
+            " FROM webhooks WHERE tenant_id = $1 AND seq < $2 AND deleted_at IS NULL \
+             ORDER BY seq DESC LIMIT $3"
+        );
+        let before = after.map_or(i64::MAX, |c| c.0);
+        let mut rows: Vec<WebhookRow> = with_pool!(self, pool => sqlx::query_as(SQL)
+            .bind(tenant.as_str())
+            .bind(before)
+            .bind(i64::from(limit) + 1)
+            .fetch_all(pool)
+            .await)
+        .map_err(store_error)?;
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next = more.then(|| rows.last().map(|r| Cursor(r.seq))).flatten();
+        let webhooks = rows
+            .into_iter()
+            .map(|row| StoredWebhook::try_from(row).map(|s| s.webhook))
+            .collect::<Result<_, _>>()?;
+        Ok(WebhookPage { webhooks, next })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn replace_webhook(&self, stored: &StoredWebhook) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE webhooks SET url = $3, events = $4, description = $5, \
+            disabled = $6, rate_limit = $7, secret = $8, previous_secret = $9, \
+            previous_until = $10, updated_at = $11 \
+            WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL";
+        let w = &stored.webhook;
+        let events = to_json(&w.events);
+        let done = with_pool!(self, pool => sqlx::query(SQL)
+            .bind(w.id.as_str())
+            .bind(w.tenant.as_str())
+            .bind(&w.url)
+            .bind(&events)
+            .bind(w.description.as_deref())
+            .bind(w.disabled)
+            .bind(w.rate_limit.map(i64::from))
+            .bind(&stored.secret)
+            .bind(stored.previous_secret.as_ref().map(|p| p.0.as_slice()))
+            .bind(stored.previous_secret.as_ref().map(|p| p.1.unix()))
+            .bind(w.updated_at.unix())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(store_error)?;
+        Ok(done == 1)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn delete_webhook(
+        &self,
+        tenant: &TenantId,
+        id: &WebhookId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE webhooks SET deleted_at = $3 \
+            WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL";
+        let done = with_pool!(self, pool => sqlx::query(SQL)
+            .bind(id.as_str())
+            .bind(tenant.as_str())
+            .bind(now.unix())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(store_error)?;
+        Ok(done == 1)
+    }
+}
