@@ -10,13 +10,14 @@ bin="$PWD/target/debug/examples/reference-server"
 resource_bin="$PWD/target/debug/examples/resource-server"
 work=$(mktemp -d)
 port=18080
-trap 'kill "$pid" "${resource_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "$pid" "${resource_pid:-}" "${receiver_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
 
 export KNOGIN_ISSUER="http://127.0.0.1:$port"
 "$bin" migrate 2>/dev/null || { echo "smoke: migrate failed" >&2; exit 1; }
 token=$("$bin" admin-token --tenant acme --skip-migrations 2>/dev/null)
-"$bin" serve --bind "127.0.0.1:$port" --key-refresh 1 --user alice:wonderland 2>server.log &
+"$bin" serve --bind "127.0.0.1:$port" --key-refresh 1 --user alice:wonderland \
+  --allow-private-webhook-targets --webhook-retry-delays 200ms,1s 2>server.log &
 pid=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/.well-known/jwks.json" >/dev/null && break; sleep 0.2; done
 
@@ -101,6 +102,34 @@ for scope in incidents:read webhooks:read; do
   [ "$want" = 403 ] || grep -q '"tenant":"acme"' incidents.json || fail "incidents: $(cat incidents.json)"
 done
 kill "$resource_pid"
+# Webhooks: a subscription to a receiver that verifies with the off-the-shelf standardwebhooks
+# library; events published by `publish` (one, then an NDJSON file of three) are delivered by the
+# running server, and the history says so.
+receiver_port=18082
+hook_secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+: >received.ndjson
+python3 "$scripts/webhook_receiver.py" "$receiver_port" "$hook_secret" received.ndjson 2>receiver.log &
+receiver_pid=$!
+expect 201 POST /v1/platform/apps -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d '{"name":"Hooks","grant_types":["client_credentials"],"redirect_uris":[],"requested_scopes":["webhooks:read","webhooks:write"]}'
+hooks=$(sed -E 's/.*"client_id":"([^"]+)".*/\1/' body.json)
+hooks_secret=$(sed -E 's/.*"client_secret":"([^"]+)".*/\1/' body.json)
+expect 200 POST /v1/oauth/token -d "grant_type=client_credentials&client_id=$hooks&client_secret=$hooks_secret"
+hooks_token=$(sed -E 's/.*"access_token":"([^"]+)".*/\1/' body.json)
+expect 201 POST /v1/webhooks -H "Authorization: Bearer $hooks_token" -H 'Content-Type: application/json' \
+  -d "{\"url\":\"http://127.0.0.1:$receiver_port/hook\",\"events\":[\"incident.updated\"],\"secret\":\"$hook_secret\"}"
+webhook=$(sed -E 's/.*"id":"([^"]+)".*/\1/' body.json)
+"$bin" publish --tenant acme --event incident.updated --data '{"id":"inc_1","status":"open"}' >published.txt 2>publish.log \
+  || fail "publish: $(cat publish.log)"
+printf '%s\n' '{"id":"inc_2"}' '{"id":"inc_3"}' '{"id":"inc_4"}' >events.ndjson
+"$bin" publish --tenant acme --event incident.updated --data-file events.ndjson >>published.txt 2>>publish.log \
+  || fail "publish --data-file: $(cat publish.log)"
+[ "$(grep -c '^evt_' published.txt)" = 4 ] || fail "publish printed: $(cat published.txt)"
+for _ in $(seq 1 50); do [ "$(wc -l <received.ndjson)" -ge 4 ] && break; sleep 0.2; done
+[ "$(wc -l <received.ndjson)" = 4 ] || fail "the receiver verified $(wc -l <received.ndjson) of 4: $(cat receiver.log)"
+expect 200 GET "/v1/webhooks/$webhook/deliveries?status=succeeded" -H "Authorization: Bearer $hooks_token"
+[ "$(grep -o '"status":"succeeded"' body.json | wc -l)" = 4 ] || fail "delivery history: $(cat body.json)"
+kill "$receiver_pid"
 kill -INT "$pid"
 wait "$pid" || fail "the server did not shut down cleanly on SIGINT"
 grep -q 'served' server.log || fail "no request log line"

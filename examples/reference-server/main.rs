@@ -11,7 +11,7 @@ mod master_key;
 mod serve;
 
 use std::error::Error;
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use knogin::core::http::PasswordUsers;
-use knogin::core::webhooks::EventCatalog;
+use knogin::core::webhooks::{EventCatalog, RetryPolicy};
 use knogin::core::{
     Builder, Clock as _, Knogin, ScopeCatalog, SigningAlgorithm, SystemClock, TenantId,
 };
@@ -57,6 +57,10 @@ enum Command {
     /// keys it replaces stay published until every token they signed has expired. Running
     /// servers on the same database follow without a restart.
     RotateKeys(RotateKeysArgs),
+    /// Publish webhook events for a tenant into the database: every enabled subscription of the
+    /// tenant naming the type gets a delivery, which a running `serve` on the same database
+    /// delivers. Prints each event's id.
+    Publish(PublishArgs),
 }
 
 /// Where the data lives; `migrate` takes only this.
@@ -125,6 +129,10 @@ struct ServeArgs {
     /// Without it they are refused.
     #[arg(long, env = "KNOGIN_ALLOW_PRIVATE_WEBHOOK_TARGETS")]
     allow_private_webhook_targets: bool,
+    /// The delays between webhook delivery attempts, e.g. `5s,5m,30m,2h,5h,10h` (the default)
+    /// or `200ms,500ms,1s` for tests; after the last, a delivery fails.
+    #[arg(long, value_name = "DELAYS", value_parser = RetryPolicy::parse_delays)]
+    webhook_retry_delays: Option<std::vec::Vec<Duration>>,
     #[command(flatten)]
     common: Common,
 }
@@ -147,6 +155,29 @@ struct AdminTokenArgs {
     /// How long the token is valid, in seconds (at most 86400, one day).
     #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     ttl: u64,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Args)]
+struct PublishArgs {
+    /// The tenant whose subscriptions receive the events.
+    #[arg(long)]
+    tenant: String,
+    /// The event type, from the catalog: incident.updated, incident.closed or case.updated.
+    #[arg(long)]
+    event: String,
+    /// The event's data, as JSON.
+    #[arg(
+        long,
+        conflicts_with = "data_file",
+        required_unless_present = "data_file"
+    )]
+    data: Option<String>,
+    /// A file of events' data, one JSON document per line (NDJSON), all published by this
+    /// process.
+    #[arg(long)]
+    data_file: Option<std::path::PathBuf>,
     #[command(flatten)]
     common: Common,
 }
@@ -183,6 +214,7 @@ async fn main() -> ExitCode {
         Command::AdminToken(args) => admin_token(args).await,
         Command::Migrate(args) => migrate(args).await,
         Command::RotateKeys(args) => rotate_keys(args).await,
+        Command::Publish(args) => publish(args).await,
     };
     stderr.flush();
     match result {
@@ -250,6 +282,12 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     let mut builder = builder(&args.common, Duration::from_secs(args.key_refresh))
         .await?
         .allow_private_webhook_targets(args.allow_private_webhook_targets);
+    if let Some(delays) = args.webhook_retry_delays.clone() {
+        builder = builder.webhook_retry(RetryPolicy {
+            delays,
+            ..RetryPolicy::default()
+        });
+    }
     if let Some(users) = users {
         builder = builder.password_login(users);
     }
@@ -297,6 +335,39 @@ async fn rotate_keys(args: RotateKeysArgs) -> Result<(), BoxError> {
         .unwrap_or_else(|| signing_algorithm(&knogin));
     let kid = knogin.rotate_signing_key_to(algorithm).await?;
     println!("{kid}");
+    Ok(())
+}
+
+async fn publish(args: PublishArgs) -> Result<(), BoxError> {
+    let tenant = TenantId::parse(&args.tenant)
+        .ok_or_else(|| format!("--tenant {:?} is not a tenant id", args.tenant))?;
+    let knogin = open(&args.common, knogin::core::DEFAULT_KEY_REFRESH).await?;
+    let lines: Vec<String> = match (&args.data, &args.data_file) {
+        (Some(data), _) => vec![data.clone()],
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(str::to_owned)
+            .collect(),
+        (None, None) => return Err("give --data or --data-file".into()),
+    };
+    let started = std::time::Instant::now();
+    let mut deliveries = 0;
+    let mut out = std::io::stdout().lock();
+    for (n, data) in lines.iter().enumerate() {
+        let published = knogin
+            .publish(&tenant, &args.event, data)
+            .await
+            .map_err(|e| format!("event {}: {e}", n + 1))?;
+        deliveries += published.deliveries.len();
+        writeln!(out, "{}", published.event_id)?;
+    }
+    tracing::info!(
+        "published {} events with {deliveries} deliveries in {} ms",
+        lines.len(),
+        started.elapsed().as_millis()
+    );
     Ok(())
 }
 

@@ -16,6 +16,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use knogin::core::Knogin;
 use knogin::core::http::ClientAddr;
+use knogin::hyper::DeliveryWorker;
 use tower::util::MapRequest;
 use tower::{Layer, Service, ServiceBuilder};
 
@@ -36,6 +37,9 @@ pub(crate) async fn serve(
     knogin: Knogin,
     log_requests: bool,
 ) -> Result<(), BoxError> {
+    // Webhook deliveries go out from here; a delivery cut off by shutdown is due again when its
+    // lease ends.
+    let worker = tokio::spawn(DeliveryWorker::new(knogin.clone()).run(std::future::pending()));
     let app = knogin::axum::router(knogin).fallback(knogin::axum::not_found);
     let service = ServiceBuilder::new()
         .option_layer(log_requests.then_some(RequestLogLayer))
@@ -70,6 +74,7 @@ pub(crate) async fn serve(
             () = &mut shutdown => break,
         }
     }
+    worker.abort();
     tracing::info!("shutting down: finishing requests in flight");
     if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
         .await

@@ -94,6 +94,19 @@ random_id!(
     "wh_"
 );
 
+random_id!(
+    /// A published event: `evt_` followed by 32 lowercase hex digits.
+    EventId,
+    "evt_"
+);
+
+random_id!(
+    /// One event's delivery to one subscription, the same across its retries (its
+    /// `webhook-id` header): `dlv_` followed by 32 lowercase hex digits.
+    DeliveryId,
+    "dlv_"
+);
+
 /// A tenant: the unit every app, token and webhook belongs to.
 ///
 /// Tenant ids are chosen by the operator: 1 to 64 characters from `A-Z a-z 0-9 . _ -`.

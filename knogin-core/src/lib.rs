@@ -33,7 +33,7 @@ pub mod verifier;
 pub mod webhooks;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use id::{AppId, KeyId, TenantId, WebhookId};
+pub use id::{AppId, DeliveryId, EventId, KeyId, TenantId, WebhookId};
 pub use keys::SigningAlgorithm;
 pub use knogin::{
     BuildError, Builder, DEFAULT_ADMIN_TOKEN_TTL, DEFAULT_BODY_LIMIT, DEFAULT_KEY_REFRESH, Knogin,

@@ -22,8 +22,10 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod delivery;
 mod jwks;
 
+pub use self::delivery::DeliveryWorker;
 pub use self::jwks::{
     DEFAULT_FETCH_TIMEOUT, DEFAULT_MAX_DOCUMENT_BYTES, FetchError, HttpJwksFetcher,
 };

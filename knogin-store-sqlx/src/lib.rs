@@ -14,6 +14,7 @@
 
 mod apps;
 mod client_auth;
+mod deliveries;
 mod flow;
 mod grants;
 mod keys;

@@ -6,7 +6,7 @@ use knogin_core::webhooks::{StoredWebhook, Webhook};
 use knogin_core::{TenantId, Timestamp, WebhookId};
 
 use crate::apps::{corrupt, json_list, to_json};
-use crate::{SqlxStore, store_error, with_pool};
+use crate::{SqlxStore, store_error, transaction, with_pool};
 
 /// The columns a [`WebhookRow`] reads, for `concat!` into literal SQL.
 macro_rules! webhook_columns {
@@ -16,8 +16,10 @@ macro_rules! webhook_columns {
     };
 }
 
+pub(crate) use webhook_columns;
+
 #[derive(sqlx::FromRow)]
-struct WebhookRow {
+pub(crate) struct WebhookRow {
     seq: i64,
     id: String,
     tenant_id: String,
@@ -178,16 +180,26 @@ impl WebhookStore for SqlxStore {
         id: &WebhookId,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        const SQL: &str = "UPDATE webhooks SET deleted_at = $3 \
+        const DELETE: &str = "UPDATE webhooks SET deleted_at = $3 \
             WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL";
-        let done = with_pool!(self, pool => sqlx::query(SQL)
-            .bind(id.as_str())
-            .bind(tenant.as_str())
-            .bind(now.unix())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
-        .map_err(store_error)?;
-        Ok(done == 1)
+        const CANCEL: &str = "UPDATE deliveries SET status = 'cancelled', \
+            next_attempt_at = NULL, lease_id = NULL, lease_until = NULL \
+            WHERE webhook_id = $1 AND next_attempt_at IS NOT NULL";
+        with_pool!(self, pool => transaction(|| async {
+            let mut tx = pool.begin().await?;
+            let deleted = sqlx::query(DELETE)
+                .bind(id.as_str())
+                .bind(tenant.as_str())
+                .bind(now.unix())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if deleted {
+                sqlx::query(CANCEL).bind(id.as_str()).execute(&mut *tx).await?;
+            }
+            tx.commit().await.map(|()| deleted)
+        }).await)
+        .map_err(store_error)
     }
 }

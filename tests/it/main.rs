@@ -11,6 +11,7 @@ mod authorize;
 mod bodies;
 mod browser;
 mod code_flow;
+mod deliveries;
 mod governance;
 mod instances;
 mod jwks;

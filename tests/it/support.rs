@@ -99,7 +99,8 @@ impl TestServer {
     }
 
     /// A server whose issuer is its own loopback address, `http://127.0.0.1:PORT`, as a browser
-    /// reaches it (its cookies then carry no `Secure` flag).
+    /// reaches it (its cookies then carry no `Secure` flag), and whose webhooks may go to
+    /// loopback receivers.
     pub async fn start_loopback(adapter: Adapter, db: Db) -> Option<Self> {
         Self::start(adapter, db, Duration::ZERO, true).await
     }
@@ -296,6 +297,8 @@ fn instance(
     let master_key = MasterKey::from_base64(master_key).expect("a master key");
     knogin::core::testing::builder_for(issuer, Arc::new((**db).clone()), master_key, clock.clone())
         .password_login(users())
+        // A loopback issuer is a local test setup: its webhooks may go to loopback receivers.
+        .allow_private_webhook_targets(issuer != ISSUER)
 }
 
 /// What the server answered.

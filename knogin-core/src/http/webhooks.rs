@@ -11,7 +11,10 @@ use super::fields::{Fields, FromFields};
 use super::page::{Cursors, Page};
 use super::table::{Route, route};
 use super::{Reply, ResponseBody, json, json_no_store};
+use crate::clock::Timestamp;
 use crate::id::WebhookId;
+use crate::store::{Delivery, DeliveryStatus};
+use crate::validation::ValidationErrors;
 use crate::webhooks::{NewWebhook, Webhook, WebhookPatch, WebhookSecret};
 
 const READ: &str = "webhooks:read";
@@ -25,6 +28,8 @@ pub(super) fn routes() -> Vec<Route> {
         route!(GET    "/v1/webhooks/{webhook_id}" => bearer(READ, get),     Problem, "Inspect a webhook"),
         route!(PUT    "/v1/webhooks/{webhook_id}" => bearer(WRITE, update), Problem, "Update a webhook"),
         route!(DELETE "/v1/webhooks/{webhook_id}" => bearer(WRITE, delete), Problem, "Delete a webhook"),
+        route!(GET    "/v1/webhooks/{webhook_id}/deliveries" => bearer(READ, deliveries), Problem, "Review delivery attempts"),
+        route!(POST   "/v1/webhooks/{webhook_id}/test"       => bearer(WRITE, test),      Problem, "Send a test webhook"),
     ]
 }
 
@@ -151,4 +156,95 @@ async fn delete(ctx: Ctx, caller: Bearer) -> Reply {
     let mut response = Response::new(ResponseBody::default());
     *response.status_mut() = StatusCode::NO_CONTENT;
     Ok(response)
+}
+
+/// The JSON shape of a delivery in the history.
+#[derive(Serialize)]
+struct DeliveryView<'a> {
+    id: &'a str,
+    status: &'static str,
+    event_id: &'a str,
+    event_type: &'a str,
+    attempts: u32,
+    created_at: String,
+    attempted_at: Option<String>,
+    response_status: Option<u16>,
+    duration_ms: Option<u32>,
+    response_body: Option<&'a str>,
+    next_attempt_at: Option<String>,
+}
+
+impl<'a> From<&'a Delivery> for DeliveryView<'a> {
+    fn from(d: &'a Delivery) -> Self {
+        Self {
+            id: d.id.as_str(),
+            status: d.status.as_str(),
+            event_id: d.event_id.as_str(),
+            event_type: &d.event_type,
+            attempts: d.attempts,
+            created_at: d.created_at.to_rfc3339(),
+            attempted_at: d.attempted_at.map(Timestamp::to_rfc3339),
+            response_status: d.response_status,
+            duration_ms: d.duration_ms,
+            response_body: d.response_body.as_deref(),
+            next_attempt_at: d.next_attempt_at.map(Timestamp::to_rfc3339),
+        }
+    }
+}
+
+async fn deliveries(ctx: Ctx, caller: Bearer) -> Reply {
+    let id: WebhookId = ctx.param("webhook_id")?;
+    let query = ctx.query()?;
+    let status = match query.get("status") {
+        None => None,
+        Some(s) => Some(DeliveryStatus::parse(s).ok_or_else(|| {
+            let mut errors = ValidationErrors::default();
+            errors.push(
+                "status",
+                "must be one of queued, retrying, succeeded, failed, cancelled",
+            );
+            ApiError::Invalid(errors)
+        })?),
+    };
+    let cursors = Cursors {
+        key: ctx.knogin.master_key(),
+        tenant: &caller.tenant,
+        collection: "deliveries",
+    };
+    let page = Page::from_query(&query, &cursors)?;
+    let found = ctx
+        .knogin
+        .delivery_history(&caller.tenant, &id, status, page.after, page.limit)
+        .await?;
+
+    #[derive(Serialize)]
+    struct Body<'a> {
+        deliveries: Vec<DeliveryView<'a>>,
+        next_cursor: Option<String>,
+    }
+    Ok(json(
+        StatusCode::OK,
+        &Body {
+            deliveries: found.deliveries.iter().map(DeliveryView::from).collect(),
+            next_cursor: found.next.map(|c| cursors.seal(c)),
+        },
+    ))
+}
+
+async fn test(ctx: Ctx, caller: Bearer) -> Reply {
+    let id: WebhookId = ctx.param("webhook_id")?;
+    let delivery = ctx.knogin.send_test(&caller.tenant, &id).await?;
+
+    #[derive(Serialize)]
+    struct Body<'a> {
+        delivery_id: &'a str,
+        status: &'static str,
+    }
+    Ok(json(
+        StatusCode::ACCEPTED,
+        &Body {
+            delivery_id: delivery.as_str(),
+            status: DeliveryStatus::Queued.as_str(),
+        },
+    ))
 }

@@ -14,7 +14,7 @@ use crate::oauth::{AuthLimit, FlowLifetimes, Lifetimes};
 use crate::scope::ScopeCatalog;
 use crate::store::{Store, StoreError};
 use crate::token::TokenError;
-use crate::webhooks::{EventCatalog, WebhookSettings};
+use crate::webhooks::{EventCatalog, RetryPolicy, WebhookSettings};
 
 /// The default limit on request bodies: 64 KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
@@ -180,6 +180,19 @@ impl Builder {
     /// [`DEFAULT_SECRET_OVERLAP`](crate::webhooks::DEFAULT_SECRET_OVERLAP)).
     pub fn webhook_secret_overlap(mut self, overlap: Duration) -> Self {
         self.webhooks.secret_overlap = overlap;
+        self
+    }
+
+    /// How failed webhook deliveries are retried (default: [`RetryPolicy::default`]).
+    pub fn webhook_retry(mut self, policy: RetryPolicy) -> Self {
+        self.webhooks.retry = policy;
+        self
+    }
+
+    /// How long one webhook delivery attempt may take (default
+    /// [`DEFAULT_ATTEMPT_TIMEOUT`](crate::webhooks::DEFAULT_ATTEMPT_TIMEOUT)).
+    pub fn webhook_timeout(mut self, timeout: Duration) -> Self {
+        self.webhooks.attempt_timeout = timeout;
         self
     }
 

@@ -88,6 +88,11 @@ impl Knogin {
         &self.0.audiences
     }
 
+    /// Whether webhook targets may be plain http and non-public addresses (local testing).
+    pub fn allows_private_webhook_targets(&self) -> bool {
+        self.0.webhooks.allow_private_targets
+    }
+
     /// The scope catalog.
     pub fn scopes(&self) -> &ScopeCatalog {
         &self.0.scopes

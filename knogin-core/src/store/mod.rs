@@ -15,6 +15,10 @@ use crate::clock::Timestamp;
 use crate::id::{AppId, KeyId, TenantId};
 use crate::secret::SecretHash;
 
+pub use self::deliveries::{
+    Attempt, ClaimedDelivery, Delivery, DeliveryPage, DeliveryStatus, DeliveryStore, Event,
+    NextStep,
+};
 pub use self::flow::{FlowKind, FlowState, FlowStore};
 pub use self::grants::{
     CodeRedemption, GrantStore, RefreshUse, StoredCode, StoredRefresh, UserGrant,
@@ -23,6 +27,7 @@ pub use self::webhooks::{WebhookPage, WebhookStore};
 
 #[cfg(any(test, feature = "test-util"))]
 pub mod conformance;
+mod deliveries;
 mod flow;
 mod grants;
 #[cfg(any(test, feature = "test-util"))]
@@ -243,6 +248,7 @@ pub trait Store:
     + GrantStore
     + FlowStore
     + WebhookStore
+    + DeliveryStore
     + std::fmt::Debug
 {
 }
@@ -256,6 +262,7 @@ impl<T> Store for T where
         + GrantStore
         + FlowStore
         + WebhookStore
+        + DeliveryStore
         + std::fmt::Debug
 {
 }

@@ -43,7 +43,8 @@ pub trait WebhookStore: Send + Sync {
     /// when there is none (or it was deleted).
     async fn replace_webhook(&self, webhook: &StoredWebhook) -> Result<bool, StoreError>;
 
-    /// Marks `tenant`'s subscription `id` deleted at `now`. Returns `false` when there is none.
+    /// Marks `tenant`'s subscription `id` deleted at `now` and cancels its deliveries not yet
+    /// made, in one transaction. Returns `false` when there is none.
     async fn delete_webhook(
         &self,
         tenant: &TenantId,

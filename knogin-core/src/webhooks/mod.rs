@@ -3,20 +3,30 @@
 //! their targets.
 
 mod catalog;
+mod delivery;
 mod model;
 mod operations;
+mod retry;
 mod secret;
+mod signature;
 mod target;
 
 use std::time::Duration;
 
 pub use self::catalog::EventCatalog;
+pub use self::delivery::{
+    DEFAULT_MAX_EVENT_BYTES, Message, PublishError, Published, TEST_EVENT_TYPE,
+};
 pub use self::model::{
     DEFAULT_SECRET_OVERLAP, MAX_DESCRIPTION_CHARS, MAX_RATE_LIMIT, NewWebhook, StoredWebhook,
     Webhook, WebhookPatch,
 };
 pub use self::operations::WebhookError;
+pub use self::retry::{
+    DEFAULT_RETRY_AFTER_CAP, DEFAULT_RETRY_DELAYS, Outcome, RetryPolicy, parse_retry_after,
+};
 pub use self::secret::WebhookSecret;
+pub use self::signature::signature;
 pub use self::target::{TargetError, check_target, is_public};
 
 /// How the handle treats subscriptions.
@@ -25,7 +35,13 @@ pub(crate) struct WebhookSettings {
     pub(crate) catalog: EventCatalog,
     pub(crate) allow_private_targets: bool,
     pub(crate) secret_overlap: Duration,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) attempt_timeout: Duration,
+    pub(crate) max_event_bytes: usize,
 }
+
+/// How long one delivery attempt may take unless the embedder says otherwise.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
 
 impl Default for WebhookSettings {
     fn default() -> Self {
@@ -33,6 +49,9 @@ impl Default for WebhookSettings {
             catalog: EventCatalog::default(),
             allow_private_targets: false,
             secret_overlap: DEFAULT_SECRET_OVERLAP,
+            retry: RetryPolicy::default(),
+            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
+            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
         }
     }
 }

@@ -1,11 +1,13 @@
 //! The subscription operations on [`Knogin`]: each checks its input, seals secrets, and makes
 //! one store call, always within the caller's tenant.
 
+use crate::id::DeliveryId;
 use crate::id::{TenantId, WebhookId};
 use crate::keys::Purpose;
 use crate::knogin::Knogin;
-use crate::store::{Cursor, StoreError, WebhookPage};
+use crate::store::{Cursor, DeliveryPage, DeliveryStatus, StoreError, WebhookPage};
 use crate::validation::ValidationErrors;
+use crate::webhooks::TEST_EVENT_TYPE;
 use crate::webhooks::model::Rules;
 use crate::webhooks::{NewWebhook, StoredWebhook, Webhook, WebhookPatch, WebhookSecret};
 
@@ -136,5 +138,45 @@ impl Knogin {
         } else {
             Err(WebhookError::NotFound)
         }
+    }
+
+    /// Queues a synthetic `webhook.test` event to `tenant`'s subscription `id` alone (enabled
+    /// or not), delivered like any other and kept in its history.
+    pub async fn send_test(
+        &self,
+        tenant: &TenantId,
+        id: &WebhookId,
+    ) -> Result<DeliveryId, WebhookError> {
+        let data = format!(r#"{{"webhook_id":"{id}"}}"#);
+        let event = self
+            .event(tenant, TEST_EVENT_TYPE, &data)
+            .map_err(|e| WebhookError::Store(StoreError::Corrupt(e.to_string())))?;
+        self.0
+            .store
+            .publish_to(&event, id)
+            .await?
+            .ok_or(WebhookError::NotFound)
+    }
+
+    /// Up to `limit` deliveries of `tenant`'s subscription `id`, newest first, with `status`
+    /// when given, after `after`. A subscription that does not exist in the tenant and has no
+    /// history is [`WebhookError::NotFound`]; a deleted one's history stays readable.
+    pub async fn delivery_history(
+        &self,
+        tenant: &TenantId,
+        id: &WebhookId,
+        status: Option<DeliveryStatus>,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<DeliveryPage, WebhookError> {
+        let page = self
+            .0
+            .store
+            .deliveries(tenant, id, status, after, limit)
+            .await?;
+        if page.deliveries.is_empty() && self.0.store.webhook(tenant, id).await?.is_none() {
+            return Err(WebhookError::NotFound);
+        }
+        Ok(page)
     }
 }

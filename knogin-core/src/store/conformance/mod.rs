@@ -24,9 +24,17 @@ use crate::store::{
     StoredKey, StoredRefresh, UserGrant,
 };
 
+mod deliveries;
 mod flow;
 mod webhooks;
 
+pub use self::deliveries::{
+    attempts_are_recorded_under_their_lease,
+    deleting_a_subscription_cancels_its_pending_deliveries,
+    deliveries_are_claimed_once_until_their_lease_ends,
+    gone_fails_the_delivery_and_disables_its_subscription,
+    publishing_fans_out_to_matching_enabled_subscriptions,
+};
 pub use self::flow::{
     flow_states_are_kept_until_they_end_and_taken_once, racing_takes_have_one_winner,
     sign_in_failures_count_in_fixed_windows,
@@ -716,6 +724,11 @@ macro_rules! store_conformance_tests {
             sign_in_failures_count_in_fixed_windows,
             webhooks_round_trip_within_their_tenant,
             webhooks_list_newest_first_in_pages,
+            publishing_fans_out_to_matching_enabled_subscriptions,
+            deliveries_are_claimed_once_until_their_lease_ends,
+            attempts_are_recorded_under_their_lease,
+            gone_fails_the_delivery_and_disables_its_subscription,
+            deleting_a_subscription_cancels_its_pending_deliveries,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -741,8 +754,8 @@ mod tests {
         let checks = format!(
             "{checks}{}{}",
             include_str!("flow.rs"),
-            include_str!("webhooks.rs")
-        );
+            include_str!("webhooks.rs"),
+        ) + include_str!("deliveries.rs");
         let names: Vec<&str> = checks
             .split("pub async fn ")
             .skip(1)

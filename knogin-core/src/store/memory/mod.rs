@@ -1,5 +1,7 @@
 //! An in-memory store for unit tests and examples. Nothing survives the process.
 
+mod webhooks;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -8,15 +10,18 @@ use async_trait::async_trait;
 
 use super::{
     AppPage, AppStore, AuthFailures, ClientAuthStore, ClientLookup, CodeRedemption, Cursor,
-    FlowKind, FlowState, FlowStore, GrantStore, KeyStore, RefreshUse, RevocationStore, StoreError,
-    StoredCode, StoredKey, StoredRefresh, TenantStore, WebhookPage, WebhookStore,
+    Delivery, Event, FlowKind, FlowState, FlowStore, GrantStore, KeyStore, RefreshUse,
+    RevocationStore, StoreError, StoredCode, StoredKey, StoredRefresh, TenantStore,
 };
 use crate::apps::{App, Governance, GovernancePatch};
 use crate::clock::Timestamp;
-use crate::id::{AppId, TenantId, WebhookId};
+use crate::id::{AppId, EventId, TenantId};
 use crate::scope::ScopeSet;
 use crate::secret::SecretHash;
 use crate::webhooks::StoredWebhook;
+
+/// A delivery with its sequence number, tenant and lease (token and end).
+type DeliveryRow = (i64, TenantId, Delivery, Option<(String, Timestamp)>);
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -39,6 +44,9 @@ struct Inner {
     states: HashMap<(FlowKind, SecretHash), (String, Timestamp)>,
     /// Subscriptions in insertion order with their sequence number and deletion time.
     webhooks: Vec<(i64, StoredWebhook, Option<Timestamp>)>,
+    events: HashMap<EventId, Event>,
+    /// Deliveries in creation order with their sequence number, tenant and lease.
+    deliveries: Vec<DeliveryRow>,
     sign_in_failures: HashMap<String, AuthFailures>,
 }
 
@@ -518,94 +526,6 @@ impl FlowStore for MemoryStore {
             .get(key)
             .filter(|f| f.window_start.plus(window) > now)
             .copied())
-    }
-}
-
-#[async_trait]
-impl WebhookStore for MemoryStore {
-    async fn insert_webhook(&self, webhook: &StoredWebhook) -> Result<(), StoreError> {
-        let mut inner = self.lock();
-        if !inner.tenants.contains_key(&webhook.webhook.tenant) {
-            return Err(StoreError::MissingParent);
-        }
-        if inner
-            .webhooks
-            .iter()
-            .any(|(_, w, _)| w.webhook.id == webhook.webhook.id)
-        {
-            return Err(StoreError::Conflict);
-        }
-        inner.next_seq += 1;
-        let seq = inner.next_seq;
-        inner.webhooks.push((seq, webhook.clone(), None));
-        Ok(())
-    }
-
-    async fn webhook(
-        &self,
-        tenant: &TenantId,
-        id: &WebhookId,
-    ) -> Result<Option<StoredWebhook>, StoreError> {
-        Ok(self
-            .lock()
-            .webhooks
-            .iter()
-            .find(|(_, w, deleted)| {
-                deleted.is_none() && w.webhook.tenant == *tenant && w.webhook.id == *id
-            })
-            .map(|(_, w, _)| w.clone()))
-    }
-
-    async fn list_webhooks(
-        &self,
-        tenant: &TenantId,
-        after: Option<Cursor>,
-        limit: u32,
-    ) -> Result<WebhookPage, StoreError> {
-        let inner = self.lock();
-        let mut live: Vec<&(i64, StoredWebhook, Option<Timestamp>)> = inner
-            .webhooks
-            .iter()
-            .filter(|(seq, w, deleted)| {
-                deleted.is_none()
-                    && w.webhook.tenant == *tenant
-                    && after.is_none_or(|Cursor(c)| *seq < c)
-            })
-            .collect();
-        live.sort_by_key(|(seq, _, _)| std::cmp::Reverse(*seq));
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        let next = (live.len() > limit).then(|| Cursor(live[limit - 1].0));
-        Ok(WebhookPage {
-            webhooks: live
-                .into_iter()
-                .take(limit)
-                .map(|(_, w, _)| w.webhook.clone())
-                .collect(),
-            next,
-        })
-    }
-
-    async fn replace_webhook(&self, webhook: &StoredWebhook) -> Result<bool, StoreError> {
-        let mut inner = self.lock();
-        let found = inner.webhooks.iter_mut().find(|(_, w, deleted)| {
-            deleted.is_none()
-                && w.webhook.tenant == webhook.webhook.tenant
-                && w.webhook.id == webhook.webhook.id
-        });
-        Ok(found.map(|(_, w, _)| *w = webhook.clone()).is_some())
-    }
-
-    async fn delete_webhook(
-        &self,
-        tenant: &TenantId,
-        id: &WebhookId,
-        now: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let mut inner = self.lock();
-        let found = inner.webhooks.iter_mut().find(|(_, w, deleted)| {
-            deleted.is_none() && w.webhook.tenant == *tenant && w.webhook.id == *id
-        });
-        Ok(found.map(|(_, _, deleted)| *deleted = Some(now)).is_some())
     }
 }
 

@@ -1,0 +1,337 @@
+//! Conformance checks of events and deliveries: the outbox fan-out, leases, attempts.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use super::{T0, tenant};
+use crate::id::{DeliveryId, EventId, WebhookId};
+use crate::store::{Attempt, DeliveryStatus, Event, NextStep, Store};
+use crate::webhooks::{StoredWebhook, Webhook};
+
+async fn subscribe(
+    store: &dyn Store,
+    tenant_id: &str,
+    events: &[&str],
+    disabled: bool,
+) -> WebhookId {
+    store.ensure_tenant(&tenant(tenant_id), T0).await.unwrap();
+    let stored = StoredWebhook {
+        webhook: Webhook {
+            id: WebhookId::generate(),
+            tenant: tenant(tenant_id),
+            url: "https://integrator.example/hooks".into(),
+            events: events.iter().map(|e| (*e).to_owned()).collect(),
+            description: None,
+            disabled,
+            rate_limit: None,
+            created_at: T0,
+            updated_at: T0,
+        },
+        secret: vec![7; 8],
+        previous_secret: None,
+    };
+    store.insert_webhook(&stored).await.unwrap();
+    stored.webhook.id
+}
+
+fn event(tenant_id: &str, event_type: &str) -> Event {
+    Event {
+        id: EventId::generate(),
+        tenant: tenant(tenant_id),
+        event_type: event_type.into(),
+        data: r#"{"id":"inc_1"}"#.into(),
+        created_at: T0,
+    }
+}
+
+fn attempt(next: NextStep, status: u16) -> Attempt {
+    Attempt {
+        attempted_at: T0,
+        response_status: Some(status),
+        duration_ms: 12,
+        response_body: Some("ok".into()),
+        next,
+    }
+}
+
+/// An event gets one queued delivery per enabled, live subscription of its tenant naming its
+/// type; a test send goes to one live subscription of the tenant, disabled or not.
+pub async fn publishing_fans_out_to_matching_enabled_subscriptions(store: &dyn Store) {
+    let a = subscribe(store, "t1", &["incident.updated"], false).await;
+    let b = subscribe(store, "t1", &["case.updated", "incident.updated"], false).await;
+    let c = subscribe(store, "t1", &["case.updated"], false).await;
+    let off = subscribe(store, "t1", &["incident.updated"], true).await;
+    let gone = subscribe(store, "t1", &["incident.updated"], false).await;
+    let other = subscribe(store, "t2", &["incident.updated"], false).await;
+    store
+        .delete_webhook(&tenant("t1"), &gone, T0)
+        .await
+        .unwrap();
+
+    let made = store
+        .publish(&event("t1", "incident.updated"))
+        .await
+        .unwrap();
+    assert_eq!(made.len(), 2);
+    for (webhook, count) in [(&a, 1), (&b, 1), (&c, 0), (&off, 0), (&gone, 0)] {
+        let page = store
+            .deliveries(&tenant("t1"), webhook, None, None, 10)
+            .await
+            .unwrap();
+        assert_eq!(page.deliveries.len(), count, "{webhook:?}");
+        if let Some(d) = page.deliveries.first() {
+            assert_eq!(
+                (d.status, d.attempts, d.next_attempt_at),
+                (DeliveryStatus::Queued, 0, Some(T0))
+            );
+            assert_eq!(d.event_type, "incident.updated");
+            assert!(made.contains(&d.id));
+        }
+    }
+    assert!(
+        store
+            .deliveries(&tenant("t2"), &other, None, None, 10)
+            .await
+            .unwrap()
+            .deliveries
+            .is_empty()
+    );
+
+    let test = event("t1", "webhook.test");
+    assert!(store.publish_to(&test, &off).await.unwrap().is_some());
+    assert_eq!(
+        store
+            .publish_to(&event("t1", "webhook.test"), &other)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .publish_to(&event("t1", "webhook.test"), &gone)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+/// A due delivery is claimed by one claimer until its lease ends; then it is due again.
+pub async fn deliveries_are_claimed_once_until_their_lease_ends(store: &dyn Store) {
+    subscribe(store, "t1", &["incident.updated"], false).await;
+    for _ in 0..6 {
+        store
+            .publish(&event("t1", "incident.updated"))
+            .await
+            .unwrap();
+    }
+    let lease = Duration::from_secs(60);
+    let first = store.claim_due(T0, lease, 4).await.unwrap();
+    let second = store.claim_due(T0, lease, 4).await.unwrap();
+    assert_eq!((first.len(), second.len()), (4, 2));
+    assert!(store.claim_due(T0, lease, 4).await.unwrap().is_empty());
+    let claimed = &first[0];
+    assert_eq!(claimed.event.data, r#"{"id":"inc_1"}"#);
+    assert_eq!(claimed.webhook.webhook.id, claimed.delivery.webhook_id);
+    assert_eq!(claimed.webhook.secret, vec![7; 8]);
+
+    // The leases end: four claimers at once share the six without overlap.
+    let later = T0.plus(lease);
+    let (w, x, y, z) = tokio::join!(
+        store.claim_due(later, lease, 2),
+        store.claim_due(later, lease, 2),
+        store.claim_due(later, lease, 2),
+        store.claim_due(later, lease, 2),
+    );
+    let ids: Vec<DeliveryId> = [w, x, y, z]
+        .into_iter()
+        .flat_map(|c| c.unwrap())
+        .map(|c| c.delivery.id)
+        .collect();
+    assert_eq!(ids.len(), 6, "{ids:?}");
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 6);
+}
+
+/// An attempt is recorded only under the lease that claimed it, and decides what follows.
+pub async fn attempts_are_recorded_under_their_lease(store: &dyn Store) {
+    let webhook = subscribe(store, "t1", &["incident.updated"], false).await;
+    store
+        .publish(&event("t1", "incident.updated"))
+        .await
+        .unwrap();
+    let lease = Duration::from_secs(60);
+    let claimed = store.claim_due(T0, lease, 10).await.unwrap().remove(0);
+    let id = &claimed.delivery.id;
+    let retry_at = T0.plus(Duration::from_secs(5));
+    let retry = attempt(NextStep::RetryAt(retry_at), 503);
+    assert!(
+        !store
+            .record_attempt(id, "another-lease", &retry)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .record_attempt(id, &claimed.lease, &retry)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .record_attempt(id, &claimed.lease, &retry)
+            .await
+            .unwrap(),
+        "the lease was released"
+    );
+    let d = store
+        .deliveries(&tenant("t1"), &webhook, None, None, 1)
+        .await
+        .unwrap()
+        .deliveries
+        .remove(0);
+    assert_eq!(
+        (d.status, d.attempts, d.next_attempt_at),
+        (DeliveryStatus::Retrying, 1, Some(retry_at))
+    );
+    assert_eq!(
+        (d.response_status, d.duration_ms, d.response_body.as_deref()),
+        (Some(503), Some(12), Some("ok"))
+    );
+    assert_eq!(d.attempted_at, Some(T0));
+    assert!(
+        store.claim_due(T0, lease, 10).await.unwrap().is_empty(),
+        "not due before its retry"
+    );
+
+    let again = store
+        .claim_due(retry_at, lease, 10)
+        .await
+        .unwrap()
+        .remove(0);
+    assert!(
+        store
+            .record_attempt(id, &again.lease, &attempt(NextStep::Succeeded, 204))
+            .await
+            .unwrap()
+    );
+    let done = store
+        .deliveries(
+            &tenant("t1"),
+            &webhook,
+            Some(DeliveryStatus::Succeeded),
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.deliveries.len(), 1);
+    assert_eq!(done.deliveries[0].next_attempt_at, None);
+    assert!(
+        store
+            .claim_due(T0.plus(lease * 10), lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .deliveries(
+                &tenant("t1"),
+                &webhook,
+                Some(DeliveryStatus::Failed),
+                None,
+                10
+            )
+            .await
+            .unwrap()
+            .deliveries
+            .is_empty()
+    );
+}
+
+/// An endpoint that answers `410 Gone` fails its delivery and has its subscription disabled.
+pub async fn gone_fails_the_delivery_and_disables_its_subscription(store: &dyn Store) {
+    let webhook = subscribe(store, "t1", &["incident.updated"], false).await;
+    store
+        .publish(&event("t1", "incident.updated"))
+        .await
+        .unwrap();
+    let lease = Duration::from_secs(60);
+    let gone = store.claim_due(T0, lease, 10).await.unwrap().remove(0);
+    assert!(
+        store
+            .record_attempt(
+                &gone.delivery.id,
+                &gone.lease,
+                &attempt(NextStep::FailedAndDisable, 410)
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .webhook(&tenant("t1"), &webhook)
+            .await
+            .unwrap()
+            .unwrap()
+            .webhook
+            .disabled
+    );
+    let failed = store
+        .deliveries(
+            &tenant("t1"),
+            &webhook,
+            Some(DeliveryStatus::Failed),
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(failed.deliveries.len(), 1);
+}
+
+/// Deleting a subscription cancels its deliveries not yet made; its history stays readable.
+pub async fn deleting_a_subscription_cancels_its_pending_deliveries(store: &dyn Store) {
+    let webhook = subscribe(store, "t1", &["incident.updated"], false).await;
+    store
+        .publish(&event("t1", "incident.updated"))
+        .await
+        .unwrap();
+    store
+        .publish(&event("t1", "incident.updated"))
+        .await
+        .unwrap();
+    let lease = Duration::from_secs(60);
+    let claimed = store.claim_due(T0, lease, 1).await.unwrap().remove(0);
+    assert!(
+        store
+            .record_attempt(
+                &claimed.delivery.id,
+                &claimed.lease,
+                &attempt(NextStep::Succeeded, 200)
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .delete_webhook(&tenant("t1"), &webhook, T0)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_due(T0.plus(lease), lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let history = store
+        .deliveries(&tenant("t1"), &webhook, None, None, 10)
+        .await
+        .unwrap();
+    let statuses: Vec<DeliveryStatus> = history.deliveries.iter().map(|d| d.status).collect();
+    assert_eq!(
+        statuses,
+        [DeliveryStatus::Cancelled, DeliveryStatus::Succeeded]
+    );
+}

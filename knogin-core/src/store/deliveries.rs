@@ -1,0 +1,199 @@
+//! What event delivery stores: published events, one delivery per event and subscription (a
+//! transactional outbox: both are written before `publish` returns), the leases workers hold
+//! while sending, and each delivery's latest attempt.
+//!
+//! Workers find work by due time and lease, never by a sequence number: on PostgreSQL an
+//! identity column does not follow commit order, so "everything after the last id seen" would
+//! skip rows that commit late.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::{Cursor, StoreError};
+use crate::clock::Timestamp;
+use crate::id::{DeliveryId, EventId, TenantId, WebhookId};
+use crate::webhooks::StoredWebhook;
+
+/// An event as published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// `evt_…`.
+    pub id: EventId,
+    /// The tenant it belongs to; only its subscriptions receive it.
+    pub tenant: TenantId,
+    /// Its type, from the catalog (e.g. `incident.updated`).
+    pub event_type: String,
+    /// Its `data`, as JSON text.
+    pub data: String,
+    /// When it was published.
+    pub created_at: Timestamp,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DeliveryStatus {
+    /// Not attempted yet.
+    Queued,
+    /// Attempted and failed; another attempt is due at `next_attempt_at`.
+    Retrying,
+    /// The receiver answered 2xx.
+    Succeeded,
+    /// Given up (the schedule ran out, or the endpoint is gone).
+    Failed,
+    /// Its subscription was deleted before it was delivered.
+    Cancelled,
+}
+
+impl DeliveryStatus {
+    /// The status as the API and the store spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Retrying => "retrying",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// The status spelled `s`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "queued" => Self::Queued,
+            "retrying" => Self::Retrying,
+            "succeeded" => Self::Succeeded,
+            "failed" => Self::Failed,
+            "cancelled" => Self::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
+/// A delivery and its latest attempt, as the history shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// `dlv_…`, the `webhook-id` of every attempt.
+    pub id: DeliveryId,
+    /// The subscription it goes to.
+    pub webhook_id: WebhookId,
+    /// The event it carries.
+    pub event_id: EventId,
+    /// The event's type.
+    pub event_type: String,
+    /// Where it stands.
+    pub status: DeliveryStatus,
+    /// How many attempts were made.
+    pub attempts: u32,
+    /// When it was created (the event published).
+    pub created_at: Timestamp,
+    /// When the latest attempt was made.
+    pub attempted_at: Option<Timestamp>,
+    /// The latest attempt's HTTP status, if the receiver answered.
+    pub response_status: Option<u16>,
+    /// How long the latest attempt took.
+    pub duration_ms: Option<u32>,
+    /// The first KiB of the latest answer's body.
+    pub response_body: Option<String>,
+    /// When the next attempt is due, while one is.
+    pub next_attempt_at: Option<Timestamp>,
+}
+
+/// A delivery a worker claimed: everything it needs to send it, and its lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedDelivery {
+    /// The delivery.
+    pub delivery: Delivery,
+    /// The event.
+    pub event: Event,
+    /// The subscription, with its sealed secrets.
+    pub webhook: StoredWebhook,
+    /// The lease: recording the attempt needs it, so a worker whose lease ran out (and whose
+    /// delivery another worker took) cannot overwrite the other's record.
+    pub lease: String,
+}
+
+/// What happens to a delivery after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NextStep {
+    /// Delivered.
+    Succeeded,
+    /// Try again at this time.
+    RetryAt(Timestamp),
+    /// Give up.
+    Failed,
+    /// Give up, and disable the subscription (its endpoint answered `410 Gone`).
+    FailedAndDisable,
+}
+
+/// One attempt's outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// When it was made.
+    pub attempted_at: Timestamp,
+    /// The receiver's status, if it answered.
+    pub response_status: Option<u16>,
+    /// How long it took.
+    pub duration_ms: u32,
+    /// The first KiB of the answer's body.
+    pub response_body: Option<String>,
+    /// What follows.
+    pub next: NextStep,
+}
+
+/// One page of a subscription's deliveries, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryPage {
+    /// Up to `limit` deliveries.
+    pub deliveries: Vec<Delivery>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<Cursor>,
+}
+
+/// Events and their deliveries.
+#[async_trait]
+pub trait DeliveryStore: Send + Sync {
+    /// Stores `event` and, in the same transaction, one queued delivery, due at once, for each
+    /// of its tenant's enabled subscriptions that names its type. Returns the deliveries made.
+    async fn publish(&self, event: &Event) -> Result<Vec<DeliveryId>, StoreError>;
+
+    /// Stores `event` and one queued delivery of it to `webhook` alone (a test send), if that is
+    /// a live subscription of the event's tenant.
+    async fn publish_to(
+        &self,
+        event: &Event,
+        webhook: &WebhookId,
+    ) -> Result<Option<DeliveryId>, StoreError>;
+
+    /// Claims up to `limit` deliveries due at `now` (queued or retrying, `next_attempt_at` passed,
+    /// no lease or an expired one) for `lease` from now, oldest due first. Of workers claiming at
+    /// once, each delivery goes to one.
+    async fn claim_due(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError>;
+
+    /// Records an attempt of delivery `id` under `lease` and releases it. Returns `false` (and
+    /// changes nothing) when the lease is no longer held.
+    async fn record_attempt(
+        &self,
+        id: &DeliveryId,
+        lease: &str,
+        attempt: &Attempt,
+    ) -> Result<bool, StoreError>;
+
+    /// Up to `limit` deliveries of `tenant`'s subscription `webhook` (deleted ones included:
+    /// history stays readable), newest first, with `status` when given, after `after`.
+    async fn deliveries(
+        &self,
+        tenant: &TenantId,
+        webhook: &WebhookId,
+        status: Option<DeliveryStatus>,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<DeliveryPage, StoreError>;
+}

@@ -1,0 +1,294 @@
+//! The in-memory store's webhook subscriptions, events and deliveries.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::{DeliveryRow, Inner, MemoryStore};
+use crate::clock::Timestamp;
+use crate::id::{DeliveryId, TenantId, WebhookId};
+use crate::store::{
+    Attempt, ClaimedDelivery, Cursor, Delivery, DeliveryPage, DeliveryStatus, DeliveryStore, Event,
+    NextStep, StoreError, WebhookPage, WebhookStore,
+};
+use crate::webhooks::StoredWebhook;
+
+#[async_trait]
+impl WebhookStore for MemoryStore {
+    async fn insert_webhook(&self, webhook: &StoredWebhook) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if !inner.tenants.contains_key(&webhook.webhook.tenant) {
+            return Err(StoreError::MissingParent);
+        }
+        if inner
+            .webhooks
+            .iter()
+            .any(|(_, w, _)| w.webhook.id == webhook.webhook.id)
+        {
+            return Err(StoreError::Conflict);
+        }
+        inner.next_seq += 1;
+        let seq = inner.next_seq;
+        inner.webhooks.push((seq, webhook.clone(), None));
+        Ok(())
+    }
+
+    async fn webhook(
+        &self,
+        tenant: &TenantId,
+        id: &WebhookId,
+    ) -> Result<Option<StoredWebhook>, StoreError> {
+        Ok(self
+            .lock()
+            .webhooks
+            .iter()
+            .find(|(_, w, deleted)| {
+                deleted.is_none() && w.webhook.tenant == *tenant && w.webhook.id == *id
+            })
+            .map(|(_, w, _)| w.clone()))
+    }
+
+    async fn list_webhooks(
+        &self,
+        tenant: &TenantId,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<WebhookPage, StoreError> {
+        let inner = self.lock();
+        let mut live: Vec<&(i64, StoredWebhook, Option<Timestamp>)> = inner
+            .webhooks
+            .iter()
+            .filter(|(seq, w, deleted)| {
+                deleted.is_none()
+                    && w.webhook.tenant == *tenant
+                    && after.is_none_or(|Cursor(c)| *seq < c)
+            })
+            .collect();
+        live.sort_by_key(|(seq, _, _)| std::cmp::Reverse(*seq));
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let next = (live.len() > limit).then(|| Cursor(live[limit - 1].0));
+        Ok(WebhookPage {
+            webhooks: live
+                .into_iter()
+                .take(limit)
+                .map(|(_, w, _)| w.webhook.clone())
+                .collect(),
+            next,
+        })
+    }
+
+    async fn replace_webhook(&self, webhook: &StoredWebhook) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let found = inner.webhooks.iter_mut().find(|(_, w, deleted)| {
+            deleted.is_none()
+                && w.webhook.tenant == webhook.webhook.tenant
+                && w.webhook.id == webhook.webhook.id
+        });
+        Ok(found.map(|(_, w, _)| *w = webhook.clone()).is_some())
+    }
+
+    async fn delete_webhook(
+        &self,
+        tenant: &TenantId,
+        id: &WebhookId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let found = inner.webhooks.iter_mut().find(|(_, w, deleted)| {
+            deleted.is_none() && w.webhook.tenant == *tenant && w.webhook.id == *id
+        });
+        let Some((_, _, deleted)) = found else {
+            return Ok(false);
+        };
+        *deleted = Some(now);
+        for (_, _, delivery, lease) in &mut inner.deliveries {
+            if delivery.webhook_id == *id && delivery.next_attempt_at.is_some() {
+                delivery.status = DeliveryStatus::Cancelled;
+                delivery.next_attempt_at = None;
+                *lease = None;
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl Inner {
+    /// Stores `event` and a queued delivery of it to each of `webhooks`.
+    fn publish_to(&mut self, event: &Event, webhooks: &[WebhookId]) -> Vec<DeliveryId> {
+        self.events.insert(event.id.clone(), event.clone());
+        webhooks
+            .iter()
+            .map(|webhook| {
+                self.next_seq += 1;
+                let delivery = Delivery {
+                    id: DeliveryId::generate(),
+                    webhook_id: webhook.clone(),
+                    event_id: event.id.clone(),
+                    event_type: event.event_type.clone(),
+                    status: DeliveryStatus::Queued,
+                    attempts: 0,
+                    created_at: event.created_at,
+                    attempted_at: None,
+                    response_status: None,
+                    duration_ms: None,
+                    response_body: None,
+                    next_attempt_at: Some(event.created_at),
+                };
+                let id = delivery.id.clone();
+                self.deliveries
+                    .push((self.next_seq, event.tenant.clone(), delivery, None));
+                id
+            })
+            .collect()
+    }
+
+    fn live_webhook(&self, tenant: &TenantId, id: &WebhookId) -> Option<&StoredWebhook> {
+        self.webhooks
+            .iter()
+            .find(|(_, w, deleted)| {
+                deleted.is_none() && w.webhook.tenant == *tenant && w.webhook.id == *id
+            })
+            .map(|(_, w, _)| w)
+    }
+}
+
+#[async_trait]
+impl DeliveryStore for MemoryStore {
+    async fn publish(&self, event: &Event) -> Result<Vec<DeliveryId>, StoreError> {
+        let mut inner = self.lock();
+        let targets: Vec<WebhookId> = inner
+            .webhooks
+            .iter()
+            .filter(|(_, w, deleted)| {
+                deleted.is_none()
+                    && !w.webhook.disabled
+                    && w.webhook.tenant == event.tenant
+                    && w.webhook.events.contains(&event.event_type)
+            })
+            .map(|(_, w, _)| w.webhook.id.clone())
+            .collect();
+        Ok(inner.publish_to(event, &targets))
+    }
+
+    async fn publish_to(
+        &self,
+        event: &Event,
+        webhook: &WebhookId,
+    ) -> Result<Option<DeliveryId>, StoreError> {
+        let mut inner = self.lock();
+        if inner.live_webhook(&event.tenant, webhook).is_none() {
+            return Ok(None);
+        }
+        Ok(inner.publish_to(event, std::slice::from_ref(webhook)).pop())
+    }
+
+    async fn claim_due(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let mut inner = self.lock();
+        let mut due: Vec<usize> = (0..inner.deliveries.len())
+            .filter(|&i| {
+                let (_, _, d, held) = &inner.deliveries[i];
+                d.next_attempt_at.is_some_and(|at| at <= now)
+                    && held.as_ref().is_none_or(|(_, until)| *until <= now)
+            })
+            .collect();
+        due.sort_by_key(|&i| inner.deliveries[i].2.next_attempt_at);
+        due.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let mut claimed = Vec::new();
+        for i in due {
+            let token = crate::random::hex(16);
+            inner.deliveries[i].3 = Some((token.clone(), now.plus(lease)));
+            let (_, tenant, delivery, _) = inner.deliveries[i].clone();
+            let webhook = inner
+                .webhooks
+                .iter()
+                .find(|(_, w, _)| w.webhook.tenant == tenant && w.webhook.id == delivery.webhook_id)
+                .map(|(_, w, _)| w.clone())
+                .ok_or_else(|| StoreError::Corrupt("a delivery without its webhook".into()))?;
+            let event = inner
+                .events
+                .get(&delivery.event_id)
+                .cloned()
+                .ok_or_else(|| StoreError::Corrupt("a delivery without its event".into()))?;
+            claimed.push(ClaimedDelivery {
+                delivery,
+                event,
+                webhook,
+                lease: token,
+            });
+        }
+        Ok(claimed)
+    }
+
+    async fn record_attempt(
+        &self,
+        id: &DeliveryId,
+        lease: &str,
+        attempt: &Attempt,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let Some((_, tenant, delivery, held)) = inner
+            .deliveries
+            .iter_mut()
+            .find(|(_, _, d, held)| d.id == *id && held.as_ref().is_some_and(|(l, _)| l == lease))
+        else {
+            return Ok(false);
+        };
+        *held = None;
+        delivery.attempts += 1;
+        delivery.attempted_at = Some(attempt.attempted_at);
+        delivery.response_status = attempt.response_status;
+        delivery.duration_ms = Some(attempt.duration_ms);
+        delivery.response_body.clone_from(&attempt.response_body);
+        (delivery.status, delivery.next_attempt_at) = match attempt.next {
+            NextStep::Succeeded => (DeliveryStatus::Succeeded, None),
+            NextStep::RetryAt(at) => (DeliveryStatus::Retrying, Some(at)),
+            NextStep::Failed | NextStep::FailedAndDisable => (DeliveryStatus::Failed, None),
+        };
+        if attempt.next == NextStep::FailedAndDisable {
+            let (tenant, webhook) = (tenant.clone(), delivery.webhook_id.clone());
+            for (_, w, _) in &mut inner.webhooks {
+                if w.webhook.tenant == tenant && w.webhook.id == webhook {
+                    w.webhook.disabled = true;
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    async fn deliveries(
+        &self,
+        tenant: &TenantId,
+        webhook: &WebhookId,
+        status: Option<DeliveryStatus>,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<DeliveryPage, StoreError> {
+        let inner = self.lock();
+        let mut found: Vec<&DeliveryRow> = inner
+            .deliveries
+            .iter()
+            .filter(|(seq, t, d, _)| {
+                t == tenant
+                    && d.webhook_id == *webhook
+                    && status.is_none_or(|s| d.status == s)
+                    && after.is_none_or(|Cursor(c)| *seq < c)
+            })
+            .collect();
+        found.sort_by_key(|(seq, ..)| std::cmp::Reverse(*seq));
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let next = (found.len() > limit).then(|| Cursor(found[limit - 1].0));
+        Ok(DeliveryPage {
+            deliveries: found
+                .into_iter()
+                .take(limit)
+                .map(|(_, _, d, _)| d.clone())
+                .collect(),
+            next,
+        })
+    }
+}

@@ -1,0 +1,208 @@
+//! Publishing events and turning a claimed delivery into the signed request a worker sends.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use super::{Outcome, WebhookSecret, check_target, signature};
+use crate::id::DeliveryId;
+use crate::id::{EventId, TenantId};
+use crate::keys::Purpose;
+use crate::knogin::Knogin;
+use crate::store::{Attempt, ClaimedDelivery, Event, StoreError};
+
+/// The default largest event `data`, in bytes.
+pub const DEFAULT_MAX_EVENT_BYTES: usize = 256 * 1024;
+
+/// The event type of test sends.
+pub const TEST_EVENT_TYPE: &str = "webhook.test";
+
+/// Why an event could not be published.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PublishError {
+    /// The type is not in the embedder's event catalog.
+    #[error("{0:?} is not an event type of this server")]
+    UnknownEventType(String),
+    /// The data is not JSON.
+    #[error("the event data is not JSON: {0}")]
+    NotJson(String),
+    /// The data is larger than the limit.
+    #[error("the event data is larger than {0} bytes")]
+    TooLarge(usize),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A published event: its id and the deliveries queued for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    /// The event.
+    pub event_id: EventId,
+    /// One per matching subscription.
+    pub deliveries: Vec<DeliveryId>,
+}
+
+/// A signed request, ready to send.
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// The target.
+    pub url: url::Url,
+    /// `webhook-id`: the delivery's id, the same on every retry.
+    pub id: String,
+    /// `webhook-timestamp`: this attempt's time, in unix seconds.
+    pub timestamp: i64,
+    /// `webhook-signature`: one `v1,…` per secret signing now.
+    pub signature: String,
+    /// The JSON body: `{"type","timestamp","data"}`.
+    pub body: Vec<u8>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    r#type: &'a str,
+    timestamp: String,
+    data: &'a RawValue,
+}
+
+impl Knogin {
+    /// Publishes an event of `event_type` (from the catalog, or [`TEST_EVENT_TYPE`] for a test
+    /// send) with `data` (JSON text) for `tenant`: the event and one delivery per enabled
+    /// subscription naming its type are stored in one transaction before this returns.
+    pub async fn publish(
+        &self,
+        tenant: &TenantId,
+        event_type: &str,
+        data: &str,
+    ) -> Result<Published, PublishError> {
+        let event = self.event(tenant, event_type, data)?;
+        let deliveries = self.0.store.publish(&event).await?;
+        Ok(Published {
+            event_id: event.id,
+            deliveries,
+        })
+    }
+
+    /// Checks and builds an event.
+    pub(crate) fn event(
+        &self,
+        tenant: &TenantId,
+        event_type: &str,
+        data: &str,
+    ) -> Result<Event, PublishError> {
+        if event_type != TEST_EVENT_TYPE && !self.0.webhooks.catalog.contains(event_type) {
+            return Err(PublishError::UnknownEventType(event_type.to_owned()));
+        }
+        if data.len() > self.0.webhooks.max_event_bytes {
+            return Err(PublishError::TooLarge(self.0.webhooks.max_event_bytes));
+        }
+        serde_json::from_str::<serde::de::IgnoredAny>(data)
+            .map_err(|e| PublishError::NotJson(e.to_string()))?;
+        Ok(Event {
+            id: EventId::generate(),
+            tenant: tenant.clone(),
+            event_type: event_type.to_owned(),
+            data: data.to_owned(),
+            created_at: self.0.clock.now(),
+        })
+    }
+
+    /// Claims up to `limit` due deliveries for a worker, leased for the attempt timeout plus a
+    /// margin (a worker that dies leaves them due again when the lease ends).
+    pub async fn claim_deliveries(&self, limit: u32) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let lease = self.0.webhooks.attempt_timeout + Duration::from_secs(45);
+        self.0
+            .store
+            .claim_due(self.0.clock.now(), lease, limit)
+            .await
+    }
+
+    /// The signed request for `claimed`, at this attempt's time. `Err` with the reason when it
+    /// must not be sent: the target no longer passes the target check, or the secrets cannot be
+    /// opened with this master key.
+    pub fn message(&self, claimed: &ClaimedDelivery) -> Result<Message, String> {
+        let webhook = &claimed.webhook.webhook;
+        let url = check_target(&webhook.url, self.0.webhooks.allow_private_targets)
+            .map_err(|e| format!("the target {e}"))?;
+        let now = self.0.clock.now();
+        let context = [
+            webhook.tenant.as_str().as_bytes(),
+            b"\0",
+            webhook.id.as_str().as_bytes(),
+        ]
+        .concat();
+        let open = |sealed: &[u8]| {
+            self.0
+                .master_key
+                .open(Purpose::WebhookSecret, &context, sealed)
+                .map(|bytes| WebhookSecret::from_bytes(bytes.to_vec()))
+                .ok_or_else(|| {
+                    "the webhook secret cannot be opened with this master key".to_owned()
+                })
+        };
+        let mut secrets = vec![open(&claimed.webhook.secret)?];
+        if let Some((previous, until)) = &claimed.webhook.previous_secret
+            && *until > now
+        {
+            secrets.push(open(previous)?);
+        }
+        let data = RawValue::from_string(claimed.event.data.clone())
+            .map_err(|e| format!("the stored event data is not JSON: {e}"))?;
+        let body = serde_json::to_vec(&Body {
+            r#type: &claimed.event.event_type,
+            timestamp: claimed.event.created_at.to_rfc3339(),
+            data: &data,
+        })
+        .expect("an event body serializes");
+        let id = claimed.delivery.id.as_str().to_owned();
+        let timestamp = now.unix();
+        let refs: Vec<&WebhookSecret> = secrets.iter().collect();
+        Ok(Message {
+            signature: signature(&refs, &id, timestamp, &body),
+            url,
+            id,
+            timestamp,
+            body,
+        })
+    }
+
+    /// Records how the attempt of `claimed` ended, deciding what follows by the retry policy.
+    /// Returns `false` when the lease had run out (another worker owns the delivery now).
+    pub async fn record_delivery(
+        &self,
+        claimed: &ClaimedDelivery,
+        outcome: Outcome,
+        duration: Duration,
+        response_body: Option<String>,
+    ) -> Result<bool, StoreError> {
+        let now = self.0.clock.now();
+        let attempts = claimed.delivery.attempts + 1;
+        let jitter = f64::from(crate::random::bytes::<1>()[0]) / 256.0;
+        let next = self
+            .0
+            .webhooks
+            .retry
+            .next_step(outcome, attempts, now, jitter);
+        let attempt = Attempt {
+            attempted_at: now,
+            response_status: match outcome {
+                Outcome::Answered { status, .. } => Some(status),
+                Outcome::NoAnswer => None,
+            },
+            duration_ms: u32::try_from(duration.as_millis()).unwrap_or(u32::MAX),
+            response_body,
+            next,
+        };
+        self.0
+            .store
+            .record_attempt(&claimed.delivery.id, &claimed.lease, &attempt)
+            .await
+    }
+
+    /// How long one attempt may take.
+    pub fn delivery_timeout(&self) -> Duration {
+        self.0.webhooks.attempt_timeout
+    }
+}

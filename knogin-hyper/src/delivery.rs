@@ -1,0 +1,235 @@
+//! The webhook delivery worker: claims due deliveries, signs them, POSTs them with a timeout, and
+//! records each attempt. It connects only to addresses that pass the target check after DNS
+//! resolution (a DNS answer cannot point a delivery at a private network), and never follows a
+//! redirect.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::Request;
+use http::header::{CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use http_body_util::{BodyExt as _, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::dns::Name;
+use hyper_util::rt::TokioExecutor;
+use knogin_core::Knogin;
+use knogin_core::store::{ClaimedDelivery, StoreError};
+use knogin_core::webhooks::{Outcome, is_public, parse_retry_after};
+
+/// How much of a receiver's answer is kept in the history.
+const KEPT_BODY_BYTES: usize = 1024;
+
+/// Resolves names with the system resolver, keeping only public addresses unless private
+/// targets are allowed.
+#[derive(Debug, Clone, Copy)]
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl tower::Service<Name> for GuardedResolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = std::io::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
+                .await?
+                .filter(|addr| allow_private || is_public(addr.ip()))
+                .collect();
+            if found.is_empty() {
+                return Err(std::io::Error::other(format!(
+                    "{name} resolves to no public address"
+                )));
+            }
+            Ok(found.into_iter())
+        })
+    }
+}
+
+type DeliveryClient = Client<HttpsConnector<HttpConnector<GuardedResolver>>, Full<Bytes>>;
+
+/// Delivers webhooks for one handle (see the module docs). Run one per process; several
+/// processes on one PostgreSQL database share the work, each delivery attempted by one of them
+/// at a time.
+///
+/// ```no_run
+/// # async fn example(knogin: knogin_core::Knogin) {
+/// let worker = knogin_hyper::DeliveryWorker::new(knogin);
+/// tokio::spawn(worker.run(std::future::pending()));
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct DeliveryWorker {
+    knogin: Knogin,
+    client: DeliveryClient,
+    batch: u32,
+    idle_poll: Duration,
+}
+
+impl DeliveryWorker {
+    /// A worker for `knogin`, checking targets as its settings say.
+    pub fn new(knogin: Knogin) -> Self {
+        let mut http = HttpConnector::new_with_resolver(GuardedResolver {
+            allow_private: knogin.allows_private_webhook_targets(),
+        });
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(Duration::from_secs(10)));
+        http.set_nodelay(true);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(rustls::crypto::aws_lc_rs::default_provider())
+            .expect("aws-lc-rs supports rustls' default protocol versions")
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        Self {
+            knogin,
+            client: Client::builder(TokioExecutor::new()).build(connector),
+            batch: 64,
+            idle_poll: Duration::from_millis(250),
+        }
+    }
+
+    /// How long to wait before looking again when nothing was due (default 250 ms).
+    #[must_use]
+    pub fn idle_poll(mut self, interval: Duration) -> Self {
+        self.idle_poll = interval;
+        self
+    }
+
+    /// How many deliveries to claim at once, sent concurrently (default 64).
+    #[must_use]
+    pub fn batch(mut self, batch: u32) -> Self {
+        self.batch = batch.max(1);
+        self
+    }
+
+    /// Claims one batch of due deliveries and attempts each. Returns how many were attempted.
+    pub async fn run_once(&self) -> Result<usize, StoreError> {
+        let claimed = self.knogin.claim_deliveries(self.batch).await?;
+        let count = claimed.len();
+        let attempts = claimed.into_iter().map(|c| {
+            let worker = self.clone();
+            async move { worker.attempt(c).await }
+        });
+        for result in futures_util::future::join_all(attempts).await {
+            result?;
+        }
+        Ok(count)
+    }
+
+    /// Delivers until `shutdown` resolves. A store failure is logged and retried after the
+    /// idle interval.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let work = self.run_once();
+            let attempted = tokio::select! {
+                attempted = work => attempted,
+                () = &mut shutdown => return,
+            };
+            let wait = match attempted {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => self.idle_poll,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot claim webhook deliveries");
+                    self.idle_poll
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = &mut shutdown => return,
+            }
+        }
+    }
+
+    /// Sends one claimed delivery and records the attempt.
+    async fn attempt(&self, claimed: ClaimedDelivery) -> Result<(), StoreError> {
+        let started = Instant::now();
+        let (outcome, body) = match self.knogin.message(&claimed) {
+            Ok(message) => {
+                let request = Request::post(message.url.as_str())
+                    .header(CONTENT_TYPE, "application/json")
+                    .header(
+                        USER_AGENT,
+                        concat!("knogin-webhooks/", env!("CARGO_PKG_VERSION")),
+                    )
+                    .header("webhook-id", &message.id)
+                    .header("webhook-timestamp", message.timestamp)
+                    .header("webhook-signature", &message.signature)
+                    .body(Full::new(Bytes::from(message.body)));
+                match request {
+                    Ok(request) => {
+                        tokio::time::timeout(self.knogin.delivery_timeout(), self.send(request))
+                            .await
+                            .unwrap_or_else(|_| (Outcome::NoAnswer, Some("timed out".to_owned())))
+                    }
+                    Err(e) => (Outcome::NoAnswer, Some(e.to_string())),
+                }
+            }
+            Err(why) => (Outcome::NoAnswer, Some(why)),
+        };
+        let recorded = self
+            .knogin
+            .record_delivery(&claimed, outcome, started.elapsed(), body)
+            .await?;
+        if !recorded {
+            tracing::warn!(delivery = %claimed.delivery.id, "a delivery's lease ran out before its attempt was recorded");
+        }
+        Ok(())
+    }
+
+    /// POSTs `request`: the outcome and the first KiB of the answer (or why there was none).
+    async fn send(&self, request: Request<Full<Bytes>>) -> (Outcome, Option<String>) {
+        let response = match self.client.request(request).await {
+            Ok(response) => response,
+            Err(e) => {
+                let mut why = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(cause) = source {
+                    why = format!("{why}: {cause}");
+                    source = cause.source();
+                }
+                return (Outcome::NoAnswer, Some(why));
+            }
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let mut body = response.into_body();
+        let mut kept = Vec::new();
+        while kept.len() < KEPT_BODY_BYTES {
+            match body.frame().await {
+                Some(Ok(frame)) => {
+                    if let Some(data) = frame.data_ref() {
+                        kept.extend_from_slice(data);
+                    }
+                }
+                _ => break,
+            }
+        }
+        kept.truncate(KEPT_BODY_BYTES);
+        let text = String::from_utf8_lossy(&kept).into_owned();
+        (
+            Outcome::Answered {
+                status,
+                retry_after,
+            },
+            Some(text),
+        )
+    }
+}

@@ -1,0 +1,337 @@
+//! Events and deliveries. Publishing writes the event and its deliveries in one transaction;
+//! workers claim due deliveries with one `UPDATE … RETURNING` under a lease (on PostgreSQL the
+//! candidates are locked with `FOR UPDATE SKIP LOCKED`, so concurrent workers pass each other
+//! by; SQLite has one writer at a time).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use knogin_core::store::{
+    Attempt, ClaimedDelivery, Cursor, Delivery, DeliveryPage, DeliveryStatus, DeliveryStore, Event,
+    NextStep, StoreError, WebhookStore,
+};
+use knogin_core::webhooks::StoredWebhook;
+use knogin_core::{DeliveryId, EventId, TenantId, Timestamp, WebhookId};
+
+use crate::apps::{corrupt, json_list};
+use crate::webhooks::{WebhookRow, webhook_columns};
+use crate::{Backend, SqlxStore, store_error, transaction, with_pool};
+
+/// The columns a [`DeliveryRow`] reads.
+macro_rules! delivery_columns {
+    () => {
+        "d.seq, d.id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempts, \
+         d.created_at, d.attempted_at, d.response_status, d.duration_ms, d.response_body, \
+         d.next_attempt_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    seq: i64,
+    id: String,
+    webhook_id: String,
+    event_id: String,
+    event_type: String,
+    status: String,
+    attempts: i64,
+    created_at: i64,
+    attempted_at: Option<i64>,
+    response_status: Option<i64>,
+    duration_ms: Option<i64>,
+    response_body: Option<String>,
+    next_attempt_at: Option<i64>,
+}
+
+impl TryFrom<DeliveryRow> for Delivery {
+    type Error = StoreError;
+
+    fn try_from(row: DeliveryRow) -> Result<Self, StoreError> {
+        let number =
+            |what: &str, v: i64| u32::try_from(v).map_err(|_| corrupt(what, &v.to_string()));
+        Ok(Self {
+            id: DeliveryId::parse(&row.id).ok_or_else(|| corrupt("delivery id", &row.id))?,
+            webhook_id: WebhookId::parse(&row.webhook_id)
+                .ok_or_else(|| corrupt("webhook id", &row.webhook_id))?,
+            event_id: EventId::parse(&row.event_id)
+                .ok_or_else(|| corrupt("event id", &row.event_id))?,
+            event_type: row.event_type,
+            status: DeliveryStatus::parse(&row.status)
+                .ok_or_else(|| corrupt("delivery status", &row.status))?,
+            attempts: number("attempts", row.attempts)?,
+            created_at: Timestamp::from_unix(row.created_at),
+            attempted_at: row.attempted_at.map(Timestamp::from_unix),
+            response_status: row
+                .response_status
+                .map(|s| u16::try_from(s).map_err(|_| corrupt("response status", &s.to_string())))
+                .transpose()?,
+            duration_ms: row.duration_ms.map(|d| number("duration", d)).transpose()?,
+            response_body: row.response_body,
+            next_attempt_at: row.next_attempt_at.map(Timestamp::from_unix),
+        })
+    }
+}
+
+const INSERT_EVENT: &str =
+    "INSERT INTO events (id, tenant_id, event_type, data, created_at) VALUES ($1, $2, $3, $4, $5)";
+const INSERT_DELIVERY: &str = "INSERT INTO deliveries (id, tenant_id, webhook_id, event_id, \
+    event_type, status, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, 'queued', $6, $6)";
+
+/// Stores `event` and a queued delivery to each subscription `targets` picks from the tenant's
+/// live subscriptions (id, event types, disabled), in one transaction. The event is written
+/// first, so on SQLite the transaction holds the write lock before it reads.
+macro_rules! publish_in_transaction {
+    ($store:expr, $event:expr, $targets:expr) => {{
+        const CANDIDATES: &str = "SELECT id, events, disabled FROM webhooks \
+            WHERE tenant_id = $1 AND deleted_at IS NULL";
+        let event: &Event = $event;
+        with_pool!($store, pool => transaction(|| async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(INSERT_EVENT)
+                .bind(event.id.as_str())
+                .bind(event.tenant.as_str())
+                .bind(&event.event_type)
+                .bind(&event.data)
+                .bind(event.created_at.unix())
+                .execute(&mut *tx)
+                .await?;
+            let candidates: Vec<(String, String, bool)> = sqlx::query_as(CANDIDATES)
+                .bind(event.tenant.as_str())
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut made = Vec::new();
+            for webhook in $targets(candidates) {
+                let id = DeliveryId::generate();
+                sqlx::query(INSERT_DELIVERY)
+                    .bind(id.as_str())
+                    .bind(event.tenant.as_str())
+                    .bind(&webhook)
+                    .bind(event.id.as_str())
+                    .bind(&event.event_type)
+                    .bind(event.created_at.unix())
+                    .execute(&mut *tx)
+                    .await?;
+                made.push(id);
+            }
+            tx.commit().await.map(|()| made)
+        }).await)
+        .map_err(store_error)
+    }};
+}
+
+#[async_trait]
+impl DeliveryStore for SqlxStore {
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn publish(&self, event: &Event) -> Result<Vec<DeliveryId>, StoreError> {
+        let event_type = event.event_type.as_str();
+        let matching = |candidates: Vec<(String, String, bool)>| {
+            candidates
+                .into_iter()
+                .filter(|(_, events, disabled)| {
+                    !disabled
+                        && json_list("events", events)
+                            .is_ok_and(|e| e.iter().any(|t| t == event_type))
+                })
+                .map(|(id, ..)| id)
+                .collect::<Vec<_>>()
+        };
+        publish_in_transaction!(self, event, matching)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn publish_to(
+        &self,
+        event: &Event,
+        webhook: &WebhookId,
+    ) -> Result<Option<DeliveryId>, StoreError> {
+        let only = |candidates: Vec<(String, String, bool)>| {
+            candidates
+                .into_iter()
+                .filter(|(id, ..)| id == webhook.as_str())
+                .map(|(id, ..)| id)
+                .collect::<Vec<_>>()
+        };
+        // A disabled subscription is a candidate for a test send too.
+        if self.webhook(&event.tenant, webhook).await?.is_none() {
+            return Ok(None);
+        }
+        let made: Vec<DeliveryId> = publish_in_transaction!(self, event, only)?;
+        Ok(made.into_iter().next())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn claim_due(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        const CLAIM_PG: &str = "UPDATE deliveries SET lease_id = $1, lease_until = $2 \
+            WHERE id IN (SELECT id FROM deliveries WHERE next_attempt_at <= $3 \
+                AND (lease_until IS NULL OR lease_until <= $3) \
+                ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)";
+        const CLAIM_SQLITE: &str = "UPDATE deliveries SET lease_id = $1, lease_until = $2 \
+            WHERE id IN (SELECT id FROM deliveries WHERE next_attempt_at <= $3 \
+                AND (lease_until IS NULL OR lease_until <= $3) \
+                ORDER BY next_attempt_at LIMIT $4)";
+        const CLAIMED: &str = concat!(
+            "SELECT ",
+            delivery_columns!(),
+            ", d.tenant_id, e.data, e.created_at AS event_created_at \
+             FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.lease_id = $1"
+        );
+        const WEBHOOK: &str = concat!(
+            "SELECT ",
+            webhook_columns!(),
+            " FROM webhooks WHERE id = $1"
+        );
+        let token = format!("lease_{}", DeliveryId::generate().as_str());
+        let until = now.plus(lease).unix();
+        let claim = match &self.backend {
+            Backend::Postgres(_) => CLAIM_PG,
+            Backend::Sqlite(_) => CLAIM_SQLITE,
+        };
+        let (rows, webhooks) = with_pool!(self, pool => async {
+            sqlx::query(claim)
+                .bind(&token)
+                .bind(until)
+                .bind(now.unix())
+                .bind(i64::from(limit))
+                .execute(pool)
+                .await?;
+            let rows: Vec<(DeliveryRow, String, String, i64)> = sqlx::query_as(CLAIMED)
+                .bind(&token)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|row: ClaimedRow| (row.delivery, row.tenant_id, row.data, row.event_created_at))
+                .collect();
+            let mut webhooks: HashMap<String, WebhookRow> = HashMap::new();
+            for (delivery, ..) in &rows {
+                if !webhooks.contains_key(&delivery.webhook_id) {
+                    let webhook: WebhookRow = sqlx::query_as(WEBHOOK)
+                        .bind(&delivery.webhook_id)
+                        .fetch_one(pool)
+                        .await?;
+                    webhooks.insert(delivery.webhook_id.clone(), webhook);
+                }
+            }
+            Ok::<_, sqlx::Error>((rows, webhooks))
+        }.await)
+        .map_err(store_error)?;
+        let mut webhooks: HashMap<String, StoredWebhook> = webhooks
+            .into_iter()
+            .map(|(id, row)| StoredWebhook::try_from(row).map(|w| (id, w)))
+            .collect::<Result<_, _>>()?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for (row, tenant, data, event_created_at) in rows {
+            let webhook = webhooks
+                .get_mut(&row.webhook_id)
+                .map(|w| w.clone())
+                .ok_or_else(|| corrupt("delivery webhook", &row.webhook_id))?;
+            let delivery = Delivery::try_from(row)?;
+            let event = Event {
+                id: delivery.event_id.clone(),
+                tenant: TenantId::parse(&tenant).ok_or_else(|| corrupt("tenant_id", &tenant))?,
+                event_type: delivery.event_type.clone(),
+                data,
+                created_at: Timestamp::from_unix(event_created_at),
+            };
+            claimed.push(ClaimedDelivery {
+                delivery,
+                event,
+                webhook,
+                lease: token.clone(),
+            });
+        }
+        claimed.sort_by_key(|c| c.delivery.next_attempt_at);
+        Ok(claimed)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn record_attempt(
+        &self,
+        id: &DeliveryId,
+        lease: &str,
+        attempt: &Attempt,
+    ) -> Result<bool, StoreError> {
+        const RECORD: &str = "UPDATE deliveries SET status = $3, next_attempt_at = $4, \
+            attempts = attempts + 1, attempted_at = $5, response_status = $6, duration_ms = $7, \
+            response_body = $8, lease_id = NULL, lease_until = NULL \
+            WHERE id = $1 AND lease_id = $2 RETURNING webhook_id, tenant_id";
+        const DISABLE: &str =
+            "UPDATE webhooks SET disabled = TRUE WHERE id = $1 AND tenant_id = $2";
+        let (status, next) = match attempt.next {
+            NextStep::Succeeded => (DeliveryStatus::Succeeded, None),
+            NextStep::RetryAt(at) => (DeliveryStatus::Retrying, Some(at.unix())),
+            _ => (DeliveryStatus::Failed, None),
+        };
+        let disable = attempt.next == NextStep::FailedAndDisable;
+        with_pool!(self, pool => transaction(|| async {
+            let mut tx = pool.begin().await?;
+            let recorded: Option<(String, String)> = sqlx::query_as(RECORD)
+                .bind(id.as_str())
+                .bind(lease)
+                .bind(status.as_str())
+                .bind(next)
+                .bind(attempt.attempted_at.unix())
+                .bind(attempt.response_status.map(i64::from))
+                .bind(i64::from(attempt.duration_ms))
+                .bind(attempt.response_body.as_deref())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let (Some((webhook, tenant)), true) = (&recorded, disable) {
+                sqlx::query(DISABLE).bind(webhook).bind(tenant).execute(&mut *tx).await?;
+            }
+            tx.commit().await.map(|()| recorded.is_some())
+        }).await)
+        .map_err(store_error)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn deliveries(
+        &self,
+        tenant: &TenantId,
+        webhook: &WebhookId,
+        status: Option<DeliveryStatus>,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<DeliveryPage, StoreError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            delivery_columns!(),
+            " FROM deliveries d WHERE d.tenant_id = $1 AND d.webhook_id = $2 AND d.seq < $3 \
+             AND ($4 IS NULL OR d.status = $4) ORDER BY d.seq DESC LIMIT $5"
+        );
+        let before = after.map_or(i64::MAX, |c| c.0);
+        let mut rows: Vec<DeliveryRow> = with_pool!(self, pool => sqlx::query_as(SQL)
+            .bind(tenant.as_str())
+            .bind(webhook.as_str())
+            .bind(before)
+            .bind(status.map(DeliveryStatus::as_str))
+            .bind(i64::from(limit) + 1)
+            .fetch_all(pool)
+            .await)
+        .map_err(store_error)?;
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next = more.then(|| rows.last().map(|r| Cursor(r.seq))).flatten();
+        let deliveries = rows
+            .into_iter()
+            .map(Delivery::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok(DeliveryPage { deliveries, next })
+    }
+}
+
+/// A claimed delivery with its tenant and event, read in one query.
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    #[sqlx(flatten)]
+    delivery: DeliveryRow,
+    tenant_id: String,
+    data: String,
+    event_created_at: i64,
+}

@@ -1,0 +1,234 @@
+//! Webhook deliveries end to end on SQLite and PostgreSQL: publish, the worker's signed POST to
+//! a receiver on loopback, retries on the schedule with the same `webhook-id`, `410 Gone`
+//! disabling the subscription, test sends, and the history.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode};
+use http::Method;
+use knogin::core::TenantId;
+use knogin::core::webhooks::{WebhookSecret, signature};
+use knogin::hyper::DeliveryWorker;
+use serde_json::{Value, json};
+
+use crate::support::{Adapter, Db, TestServer};
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// What the receiver got: headers and body of each request.
+type Received = Arc<Mutex<Vec<(HeaderMap, String)>>>;
+
+/// A receiver on loopback answering the statuses in `answers` in turn (then 200); its URL.
+async fn receiver(answers: Vec<u16>) -> (String, Received) {
+    let received: Received = Arc::default();
+    let answers = Arc::new(Mutex::new(answers.into_iter()));
+    let log = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let (log, answers) = (log.clone(), answers.clone());
+            async move {
+                log.lock().unwrap().push((headers, body));
+                let status = answers.lock().unwrap().next().unwrap_or(200);
+                (StatusCode::from_u16(status).unwrap(), "received")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, received)
+}
+
+/// A server, a subscription to `url` for incident.updated, and a token reading webhooks.
+async fn setup(db: Db, url: &str) -> Option<(TestServer, String, String)> {
+    let server = TestServer::start_loopback(Adapter::Hyper, db).await?;
+    let token = server
+        .access_token("acme", &["webhooks:read", "webhooks:write"])
+        .await;
+    let body = json!({"url": url, "events": ["incident.updated"], "secret": SECRET});
+    let created = server
+        .json(Method::POST, "/v1/webhooks", &token, &body)
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    Some((server, token, id))
+}
+
+fn history(deliveries: &Value) -> Vec<(String, u64, Option<u64>)> {
+    deliveries["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["status"].as_str().unwrap().to_owned(),
+                d["attempts"].as_u64().unwrap(),
+                d["response_status"].as_u64(),
+            )
+        })
+        .collect()
+}
+
+/// Asserts `request` carries a Standard Webhooks signature of its body with [`SECRET`].
+fn assert_signed(headers: &HeaderMap, body: &str) {
+    let header = |name: &str| headers[name].to_str().unwrap().to_owned();
+    let secret = WebhookSecret::parse(SECRET).unwrap();
+    let timestamp: i64 = header("webhook-timestamp").parse().unwrap();
+    let expected = signature(
+        &[&secret],
+        &header("webhook-id"),
+        timestamp,
+        body.as_bytes(),
+    );
+    assert_eq!(header("webhook-signature"), expected);
+    assert_eq!(header("content-type"), "application/json");
+}
+
+async fn signed_retried_and_recorded(db: Db) {
+    let (url, received) = receiver(vec![500]).await;
+    let Some((server, token, id)) = setup(db, &url).await else {
+        return eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set");
+    };
+    let tenant = TenantId::parse("acme").unwrap();
+    let published = server
+        .knogin
+        .publish(
+            &tenant,
+            "incident.updated",
+            r#"{"id":"inc_1","status":"open"}"#,
+        )
+        .await
+        .unwrap();
+    assert_eq!(published.deliveries.len(), 1);
+    let worker = DeliveryWorker::new(server.knogin.clone());
+    assert_eq!(worker.run_once().await.unwrap(), 1);
+    let path = format!("/v1/webhooks/{id}/deliveries");
+    let after_first = server.get(&path, &token).await.json();
+    assert_eq!(
+        history(&after_first),
+        [("retrying".to_owned(), 1, Some(500))]
+    );
+    assert!(after_first["deliveries"][0]["next_attempt_at"].is_string());
+    // Not due until its retry time; then delivered with the same webhook-id.
+    assert_eq!(worker.run_once().await.unwrap(), 0);
+    server.clock.advance(Duration::from_secs(7));
+    assert_eq!(worker.run_once().await.unwrap(), 1);
+    let after_second = server.get(&path, &token).await.json();
+    assert_eq!(
+        history(&after_second),
+        [("succeeded".to_owned(), 2, Some(200))]
+    );
+    assert_eq!(after_second["deliveries"][0]["response_body"], "received");
+
+    let received = received.lock().unwrap().clone();
+    assert_eq!(received.len(), 2);
+    for (headers, body) in &received {
+        assert_signed(headers, body);
+        let body: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(body["type"], "incident.updated");
+        assert_eq!(body["data"], json!({"id": "inc_1", "status": "open"}));
+        assert!(body["timestamp"].as_str().unwrap().ends_with('Z'));
+    }
+    assert_eq!(received[0].0["webhook-id"], received[1].0["webhook-id"]);
+    assert_eq!(
+        received[0].0["webhook-id"].to_str().unwrap(),
+        published.deliveries[0].as_str()
+    );
+}
+
+async fn gone_disables_and_test_sends_arrive(db: Db) {
+    let (url, received) = receiver(vec![410]).await;
+    let Some((server, token, id)) = setup(db, &url).await else {
+        return eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set");
+    };
+    let tenant = TenantId::parse("acme").unwrap();
+    server
+        .knogin
+        .publish(&tenant, "incident.updated", "{}")
+        .await
+        .unwrap();
+    let worker = DeliveryWorker::new(server.knogin.clone());
+    worker.run_once().await.unwrap();
+    let webhook = server
+        .get(&format!("/v1/webhooks/{id}"), &token)
+        .await
+        .json();
+    assert_eq!(
+        webhook["disabled"], true,
+        "410 Gone disables the subscription"
+    );
+    // A disabled subscription gets no events, but a test send still goes out.
+    server
+        .knogin
+        .publish(&tenant, "incident.updated", "{}")
+        .await
+        .unwrap();
+    let test = server
+        .send(
+            Method::POST,
+            &format!("/v1/webhooks/{id}/test"),
+            &[("authorization", &format!("Bearer {token}"))],
+            "",
+        )
+        .await;
+    assert_eq!(test.status, StatusCode::ACCEPTED, "{}", test.text());
+    let test = test.json();
+    assert_eq!(test["status"], "queued");
+    assert_eq!(worker.run_once().await.unwrap(), 1);
+    let history = server
+        .get(&format!("/v1/webhooks/{id}/deliveries"), &token)
+        .await
+        .json();
+    let rows = history["deliveries"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (rows[0]["id"].as_str(), rows[0]["status"].as_str()),
+        (test["delivery_id"].as_str(), Some("succeeded"))
+    );
+    assert_eq!(
+        (
+            rows[1]["status"].as_str(),
+            rows[1]["response_status"].as_u64()
+        ),
+        (Some("failed"), Some(410))
+    );
+    let failed = server
+        .get(
+            &format!("/v1/webhooks/{id}/deliveries?status=failed"),
+            &token,
+        )
+        .await
+        .json();
+    assert_eq!(failed["deliveries"].as_array().unwrap().len(), 1);
+    let last = received.lock().unwrap().last().unwrap().1.clone();
+    let last: Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(last["type"], "webhook.test");
+    // Another tenant cannot read the history.
+    let other = server.access_token("globex", &["webhooks:read"]).await;
+    server
+        .get(&format!("/v1/webhooks/{id}/deliveries"), &other)
+        .await
+        .problem(StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn deliveries_are_signed_retried_and_recorded_on_sqlite() {
+    signed_retried_and_recorded(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn deliveries_are_signed_retried_and_recorded_on_postgres() {
+    signed_retried_and_recorded(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn gone_disables_and_test_sends_arrive_on_sqlite() {
+    gone_disables_and_test_sends_arrive(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn gone_disables_and_test_sends_arrive_on_postgres() {
+    gone_disables_and_test_sends_arrive(Db::Postgres).await;
+}
