@@ -41,6 +41,13 @@ impl Timestamp {
         OffsetDateTime::from_unix_timestamp(self.0).ok()
     }
 
+    /// Parses an RFC 3339 date and time (any offset), e.g. `2026-03-24T10:00:00Z`.
+    pub fn parse_rfc3339(text: &str) -> Option<Self> {
+        OffsetDateTime::parse(text, &Rfc3339)
+            .ok()
+            .map(|t| Self(t.unix_timestamp()))
+    }
+
     /// RFC 3339 form in UTC, e.g. `2026-03-24T10:00:00Z`.
     pub fn to_rfc3339(self) -> String {
         self.to_datetime()

@@ -73,6 +73,14 @@ impl TryFrom<DeliveryRow> for Delivery {
     }
 }
 
+/// Makes `$1`'s deliveries to `$2` that the rest of the `WHERE` picks due again at `$3`.
+macro_rules! requeue {
+    () => {
+        "UPDATE deliveries SET status = 'queued', next_attempt_at = $3, lease_id = NULL, \
+         lease_until = NULL WHERE tenant_id = $1 AND webhook_id = $2"
+    };
+}
+
 const INSERT_EVENT: &str =
     "INSERT INTO events (id, tenant_id, event_type, data, created_at) VALUES ($1, $2, $3, $4, $5)";
 const INSERT_DELIVERY: &str = "INSERT INTO deliveries (id, tenant_id, webhook_id, event_id, \
@@ -286,6 +294,55 @@ impl DeliveryStore for SqlxStore {
             }
             tx.commit().await.map(|()| recorded.is_some())
         }).await)
+        .map_err(store_error)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn retry_delivery(
+        &self,
+        tenant: &TenantId,
+        webhook: &WebhookId,
+        id: &DeliveryId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = concat!(
+            requeue!(),
+            " AND id = $4 AND EXISTS (SELECT 1 FROM webhooks w WHERE w.id = $2 \
+             AND w.tenant_id = $1 AND w.deleted_at IS NULL)"
+        );
+        let done = with_pool!(self, pool => sqlx::query(SQL)
+            .bind(tenant.as_str())
+            .bind(webhook.as_str())
+            .bind(now.unix())
+            .bind(id.as_str())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(store_error)?;
+        Ok(done == 1)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn recover_deliveries(
+        &self,
+        tenant: &TenantId,
+        webhook: &WebhookId,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        const SQL: &str = concat!(
+            requeue!(),
+            " AND status = 'failed' AND created_at >= $4 AND EXISTS (SELECT 1 FROM webhooks w \
+             WHERE w.id = $2 AND w.tenant_id = $1 AND w.deleted_at IS NULL)"
+        );
+        with_pool!(self, pool => sqlx::query(SQL)
+            .bind(tenant.as_str())
+            .bind(webhook.as_str())
+            .bind(now.unix())
+            .bind(since.unix())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
         .map_err(store_error)
     }
 

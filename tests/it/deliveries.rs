@@ -232,3 +232,96 @@ async fn gone_disables_and_test_sends_arrive_on_sqlite() {
 async fn gone_disables_and_test_sends_arrive_on_postgres() {
     gone_disables_and_test_sends_arrive(Db::Postgres).await;
 }
+
+async fn failed_deliveries_are_recovered_and_one_is_resent(db: Db) {
+    let (url, received) = receiver(vec![410, 410]).await;
+    let Some((server, token, id)) = setup(db, &url).await else {
+        return eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set");
+    };
+    let tenant = TenantId::parse("acme").unwrap();
+    let worker = DeliveryWorker::new(server.knogin.clone());
+    let auth = format!("Bearer {token}");
+    let post = |path: String, body: &'static str| {
+        let server = &server;
+        let auth = auth.clone();
+        async move {
+            let headers = [
+                ("authorization", auth.as_str()),
+                ("content-type", "application/json"),
+            ];
+            server.send(Method::POST, &path, &headers, body).await
+        }
+    };
+    // Two deliveries fail (410); the subscription is disabled meanwhile.
+    for _ in 0..2 {
+        server
+            .knogin
+            .publish(&tenant, "incident.updated", "{}")
+            .await
+            .unwrap();
+    }
+    assert_eq!(worker.run_once().await.unwrap(), 2);
+    let recovered = post(
+        format!("/v1/webhooks/{id}/recover"),
+        r#"{"since":"2000-01-01T00:00:00Z"}"#,
+    )
+    .await;
+    assert_eq!(
+        recovered.status,
+        StatusCode::ACCEPTED,
+        "{}",
+        recovered.text()
+    );
+    assert_eq!(recovered.json()["recovered"], 2);
+    assert_eq!(worker.run_once().await.unwrap(), 2);
+    let recorded = server
+        .get(&format!("/v1/webhooks/{id}/deliveries"), &token)
+        .await
+        .json();
+    assert_eq!(
+        history(&recorded)
+            .iter()
+            .filter(|(s, n, _)| s == "succeeded" && *n == 2)
+            .count(),
+        2
+    );
+
+    // One delivery is resent by id, with its webhook-id unchanged.
+    let delivery = recorded["deliveries"][0]["id"].as_str().unwrap().to_owned();
+    let resent = post(format!("/v1/webhooks/{id}/deliveries/{delivery}/retry"), "").await;
+    assert_eq!(resent.status, StatusCode::ACCEPTED, "{}", resent.text());
+    assert_eq!(resent.json()["delivery_id"], delivery.as_str());
+    assert_eq!(worker.run_once().await.unwrap(), 1);
+    let last = received.lock().unwrap().last().unwrap().0["webhook-id"].clone();
+    assert_eq!(last.to_str().unwrap(), delivery);
+
+    // Bad input and unknown ids.
+    let bad = post(
+        format!("/v1/webhooks/{id}/recover"),
+        r#"{"since":"yesterday"}"#,
+    )
+    .await;
+    assert_eq!(bad.error_fields(), ["since"]);
+    post(
+        format!("/v1/webhooks/{id}/deliveries/dlv_00000000000000000000000000000000/retry"),
+        "",
+    )
+    .await
+    .problem(StatusCode::NOT_FOUND);
+    post(
+        "/v1/webhooks/wh_00000000000000000000000000000000/recover".to_owned(),
+        r#"{"since":"2000-01-01T00:00:00Z"}"#,
+    )
+    .await
+    .problem(StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_recovered_and_one_is_resent_on_sqlite() {
+    failed_deliveries_are_recovered_and_one_is_resent(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_recovered_and_one_is_resent_on_postgres() {
+    failed_deliveries_are_recovered_and_one_is_resent(Db::Postgres).await;
+}

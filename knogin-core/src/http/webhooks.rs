@@ -12,10 +12,10 @@ use super::page::{Cursors, Page};
 use super::table::{Route, route};
 use super::{Reply, ResponseBody, json, json_no_store};
 use crate::clock::Timestamp;
-use crate::id::WebhookId;
+use crate::id::{DeliveryId, WebhookId};
 use crate::store::{Delivery, DeliveryStatus};
 use crate::validation::ValidationErrors;
-use crate::webhooks::{NewWebhook, Webhook, WebhookPatch, WebhookSecret};
+use crate::webhooks::{NewWebhook, Webhook, WebhookError, WebhookPatch, WebhookSecret};
 
 const READ: &str = "webhooks:read";
 const WRITE: &str = "webhooks:write";
@@ -30,12 +30,38 @@ pub(super) fn routes() -> Vec<Route> {
         route!(DELETE "/v1/webhooks/{webhook_id}" => bearer(WRITE, delete), Problem, "Delete a webhook"),
         route!(GET    "/v1/webhooks/{webhook_id}/deliveries" => bearer(READ, deliveries), Problem, "Review delivery attempts"),
         route!(POST   "/v1/webhooks/{webhook_id}/test"       => bearer(WRITE, test),      Problem, "Send a test webhook"),
+        route!(POST   "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry" => bearer(WRITE, retry), Problem, "Resend one delivery"),
+        route!(POST   "/v1/webhooks/{webhook_id}/recover"    => bearer(WRITE, recover),   Problem, "Resend failed deliveries since a time"),
     ]
 }
 
 impl FromParam for WebhookId {
     fn from_param(value: &str) -> Result<Self, ApiError> {
         WebhookId::parse(value).ok_or(ApiError::NotFound(UNKNOWN_WEBHOOK))
+    }
+}
+
+impl FromParam for DeliveryId {
+    fn from_param(value: &str) -> Result<Self, ApiError> {
+        DeliveryId::parse(value).ok_or(ApiError::NotFound(UNKNOWN_DELIVERY))
+    }
+}
+
+/// The one answer for a delivery that does not exist for the webhook in the caller's tenant.
+const UNKNOWN_DELIVERY: &str = "No delivery with this id exists for this webhook in your tenant.";
+
+/// The body of `recover`.
+#[derive(Default)]
+struct Recovery {
+    since: Option<Timestamp>,
+}
+
+impl FromFields for Recovery {
+    fn from_fields(fields: &mut Fields) -> Self {
+        let text = fields.string("since");
+        Self {
+            since: Timestamp::parse_rfc3339(&text),
+        }
     }
 }
 
@@ -231,20 +257,60 @@ async fn deliveries(ctx: Ctx, caller: Bearer) -> Reply {
     ))
 }
 
-async fn test(ctx: Ctx, caller: Bearer) -> Reply {
-    let id: WebhookId = ctx.param("webhook_id")?;
-    let delivery = ctx.knogin.send_test(&caller.tenant, &id).await?;
-
+/// `202 {"delivery_id","status":"queued"}`.
+fn queued(delivery: &DeliveryId) -> Response<ResponseBody> {
     #[derive(Serialize)]
     struct Body<'a> {
         delivery_id: &'a str,
         status: &'static str,
     }
-    Ok(json(
+    json(
         StatusCode::ACCEPTED,
         &Body {
             delivery_id: delivery.as_str(),
             status: DeliveryStatus::Queued.as_str(),
         },
-    ))
+    )
+}
+
+async fn test(ctx: Ctx, caller: Bearer) -> Reply {
+    let id: WebhookId = ctx.param("webhook_id")?;
+    Ok(queued(&ctx.knogin.send_test(&caller.tenant, &id).await?))
+}
+
+async fn retry(ctx: Ctx, caller: Bearer) -> Reply {
+    let id: WebhookId = ctx.param("webhook_id")?;
+    let delivery: DeliveryId = ctx.param("delivery_id")?;
+    ctx.knogin
+        .retry_delivery(&caller.tenant, &id, &delivery)
+        .await
+        .map_err(|e| match e {
+            WebhookError::NotFound => ApiError::NotFound(UNKNOWN_DELIVERY),
+            e => e.into(),
+        })?;
+    Ok(queued(&delivery))
+}
+
+async fn recover(mut ctx: Ctx, caller: Bearer) -> Reply {
+    let id: WebhookId = ctx.param("webhook_id")?;
+    let since = ctx.json::<Recovery>().await?.check(|r| {
+        r.since.ok_or_else(|| {
+            let mut errors = ValidationErrors::default();
+            errors.push(
+                "since",
+                "must be an RFC 3339 date and time, e.g. 2026-03-23T12:00:00Z",
+            );
+            errors
+        })
+    })?;
+    let recovered = ctx
+        .knogin
+        .recover_deliveries(&caller.tenant, &id, since)
+        .await?;
+
+    #[derive(Serialize)]
+    struct Body {
+        recovered: u64,
+    }
+    Ok(json(StatusCode::ACCEPTED, &Body { recovered }))
 }

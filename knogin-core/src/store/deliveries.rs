@@ -196,4 +196,25 @@ pub trait DeliveryStore: Send + Sync {
         after: Option<Cursor>,
         limit: u32,
     ) -> Result<DeliveryPage, StoreError>;
+
+    /// Makes delivery `id` of `tenant`'s subscription `webhook` due again at `now` (a resend),
+    /// whatever its status, unless its subscription was deleted. Returns `false` when there is
+    /// no such delivery.
+    async fn retry_delivery(
+        &self,
+        tenant: &TenantId,
+        webhook: &WebhookId,
+        id: &DeliveryId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// Makes every failed delivery of `tenant`'s live subscription `webhook` created at or after
+    /// `since` due again at `now` (after an integrator's outage). Returns how many.
+    async fn recover_deliveries(
+        &self,
+        tenant: &TenantId,
+        webhook: &WebhookId,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> Result<u64, StoreError>;
 }

@@ -1,6 +1,7 @@
 //! The subscription operations on [`Knogin`]: each checks its input, seals secrets, and makes
 //! one store call, always within the caller's tenant.
 
+use crate::clock::Timestamp;
 use crate::id::DeliveryId;
 use crate::id::{TenantId, WebhookId};
 use crate::keys::Purpose;
@@ -178,5 +179,45 @@ impl Knogin {
             return Err(WebhookError::NotFound);
         }
         Ok(page)
+    }
+
+    /// Resends delivery `delivery` of `tenant`'s subscription `id`: it is due again now,
+    /// whatever its status.
+    pub async fn retry_delivery(
+        &self,
+        tenant: &TenantId,
+        id: &WebhookId,
+        delivery: &DeliveryId,
+    ) -> Result<(), WebhookError> {
+        let now = self.0.clock.now();
+        if self
+            .0
+            .store
+            .retry_delivery(tenant, id, delivery, now)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(WebhookError::NotFound)
+        }
+    }
+
+    /// Resends every failed delivery of `tenant`'s subscription `id` created at or after
+    /// `since` (after an integrator's outage). Returns how many.
+    pub async fn recover_deliveries(
+        &self,
+        tenant: &TenantId,
+        id: &WebhookId,
+        since: Timestamp,
+    ) -> Result<u64, WebhookError> {
+        if self.0.store.webhook(tenant, id).await?.is_none() {
+            return Err(WebhookError::NotFound);
+        }
+        let now = self.0.clock.now();
+        Ok(self
+            .0
+            .store
+            .recover_deliveries(tenant, id, since, now)
+            .await?)
     }
 }

@@ -335,3 +335,103 @@ pub async fn deleting_a_subscription_cancels_its_pending_deliveries(store: &dyn 
         [DeliveryStatus::Cancelled, DeliveryStatus::Succeeded]
     );
 }
+
+/// A delivery can be made due again by id, and failed ones since a time all at once; neither
+/// for another tenant's or a deleted subscription.
+pub async fn deliveries_can_be_sent_again(store: &dyn Store) {
+    let webhook = subscribe(store, "t1", &["incident.updated"], false).await;
+    let lease = Duration::from_secs(60);
+    let old = Event {
+        created_at: T0.plus(Duration::from_secs(1)),
+        ..event("t1", "incident.updated")
+    };
+    store
+        .publish(&event("t1", "incident.updated"))
+        .await
+        .unwrap();
+    store.publish(&old).await.unwrap();
+    for claimed in store.claim_due(T0.plus(lease), lease, 10).await.unwrap() {
+        let failed = attempt(NextStep::Failed, 500);
+        assert!(
+            store
+                .record_attempt(&claimed.delivery.id, &claimed.lease, &failed)
+                .await
+                .unwrap()
+        );
+    }
+    let later = T0.plus(Duration::from_secs(100));
+    assert_eq!(
+        store
+            .recover_deliveries(&tenant("t2"), &webhook, T0, later)
+            .await
+            .unwrap(),
+        0
+    );
+    let since = T0.plus(Duration::from_secs(1));
+    assert_eq!(
+        store
+            .recover_deliveries(&tenant("t1"), &webhook, since, later)
+            .await
+            .unwrap(),
+        1
+    );
+    let due = store.claim_due(later, lease, 10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].event.id, old.id);
+    assert_eq!(due[0].delivery.attempts, 1);
+
+    let failed = store
+        .deliveries(
+            &tenant("t1"),
+            &webhook,
+            Some(DeliveryStatus::Failed),
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    let id = &failed.deliveries[0].id;
+    assert!(
+        !store
+            .retry_delivery(&tenant("t2"), &webhook, id, later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .retry_delivery(&tenant("t1"), &webhook, id, later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .retry_delivery(&tenant("t1"), &webhook, &DeliveryId::generate(), later)
+            .await
+            .unwrap()
+    );
+    let queued = store
+        .deliveries(
+            &tenant("t1"),
+            &webhook,
+            Some(DeliveryStatus::Queued),
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        queued.deliveries.len(),
+        2,
+        "the recovered one (leased) and the resent one"
+    );
+    store
+        .delete_webhook(&tenant("t1"), &webhook, later)
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .retry_delivery(&tenant("t1"), &webhook, id, later)
+            .await
+            .unwrap()
+    );
+}

@@ -31,7 +31,7 @@ mod webhooks;
 pub use self::deliveries::{
     attempts_are_recorded_under_their_lease,
     deleting_a_subscription_cancels_its_pending_deliveries,
-    deliveries_are_claimed_once_until_their_lease_ends,
+    deliveries_are_claimed_once_until_their_lease_ends, deliveries_can_be_sent_again,
     gone_fails_the_delivery_and_disables_its_subscription,
     publishing_fans_out_to_matching_enabled_subscriptions,
 };
@@ -729,6 +729,7 @@ macro_rules! store_conformance_tests {
             attempts_are_recorded_under_their_lease,
             gone_fails_the_delivery_and_disables_its_subscription,
             deleting_a_subscription_cancels_its_pending_deliveries,
+            deliveries_can_be_sent_again,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

@@ -112,6 +112,14 @@ impl WebhookStore for MemoryStore {
     }
 }
 
+/// Makes a delivery due again at `now`.
+fn requeue(row: &mut DeliveryRow, now: Timestamp) {
+    let (_, _, delivery, lease) = row;
+    delivery.status = DeliveryStatus::Queued;
+    delivery.next_attempt_at = Some(now);
+    *lease = None;
+}
+
 impl Inner {
     /// Stores `event` and a queued delivery of it to each of `webhooks`.
     fn publish_to(&mut self, event: &Event, webhooks: &[WebhookId]) -> Vec<DeliveryId> {
@@ -258,6 +266,50 @@ impl DeliveryStore for MemoryStore {
             }
         }
         Ok(true)
+    }
+
+    async fn retry_delivery(
+        &self,
+        tenant: &TenantId,
+        webhook: &WebhookId,
+        id: &DeliveryId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        if inner.live_webhook(tenant, webhook).is_none() {
+            return Ok(false);
+        }
+        let found = inner
+            .deliveries
+            .iter_mut()
+            .find(|(_, t, d, _)| t == tenant && d.webhook_id == *webhook && d.id == *id);
+        Ok(found.map(|row| requeue(row, now)).is_some())
+    }
+
+    async fn recover_deliveries(
+        &self,
+        tenant: &TenantId,
+        webhook: &WebhookId,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let mut inner = self.lock();
+        if inner.live_webhook(tenant, webhook).is_none() {
+            return Ok(0);
+        }
+        let mut count = 0;
+        for row in &mut inner.deliveries {
+            let (_, t, d, _) = &*row;
+            if t == tenant
+                && d.webhook_id == *webhook
+                && d.status == DeliveryStatus::Failed
+                && d.created_at >= since
+            {
+                requeue(row, now);
+                count += 1;
+            }
+        }
+        Ok(count)
     }
 
     async fn deliveries(
