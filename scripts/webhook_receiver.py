@@ -2,22 +2,31 @@
 library: 204 and one line of the verified payload in OUT_FILE when the signature holds, 400
 otherwise.
 
-Usage: python3 scripts/webhook_receiver.py PORT SECRET OUT_FILE
+Usage: python3 scripts/webhook_receiver.py PORT SECRET OUT_FILE [DELAY_SECONDS]
+
+With DELAY_SECONDS, each request is logged as `arrived` to OUT_FILE.arrivals at once and answered
+after the delay (to keep deliveries in flight). Requests are served concurrently.
 """
 
 import http.server
 import json
 import sys
+import time
 
 from standardwebhooks.webhooks import Webhook
 
 
-def main(port, secret, out_file):
+def main(port, secret, out_file, delay="0"):
     verifier = Webhook(secret)
+    delay = float(delay)
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers["content-length"]))
+            if delay:
+                with open(out_file + ".arrivals", "a", encoding="utf-8") as arrivals:
+                    arrivals.write(self.headers["webhook-id"] + "\n")
+                time.sleep(delay)
             try:
                 payload = verifier.verify(body, {name: self.headers[name] for name in ("webhook-id", "webhook-timestamp", "webhook-signature")})
             except Exception as error:  # the library raises its own verification errors
@@ -33,8 +42,8 @@ def main(port, secret, out_file):
         def log_message(self, *args):
             pass
 
-    http.server.HTTPServer(("127.0.0.1", int(port)), Handler).serve_forever()
+    http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), Handler).serve_forever()
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

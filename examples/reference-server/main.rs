@@ -133,6 +133,10 @@ struct ServeArgs {
     /// or `200ms,500ms,1s` for tests; after the last, a delivery fails.
     #[arg(long, value_name = "DELAYS", value_parser = RetryPolicy::parse_delays)]
     webhook_retry_delays: Option<std::vec::Vec<Duration>>,
+    /// How long one webhook delivery attempt may take, in seconds. A delivery claimed by a
+    /// process that dies is delivered again after four times this.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=300))]
+    webhook_timeout: u64,
     #[command(flatten)]
     common: Common,
 }
@@ -281,7 +285,8 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     let users = password_users(&args.users)?;
     let mut builder = builder(&args.common, Duration::from_secs(args.key_refresh))
         .await?
-        .allow_private_webhook_targets(args.allow_private_webhook_targets);
+        .allow_private_webhook_targets(args.allow_private_webhook_targets)
+        .webhook_timeout(Duration::from_secs(args.webhook_timeout));
     if let Some(delays) = args.webhook_retry_delays.clone() {
         builder = builder.webhook_retry(RetryPolicy {
             delays,

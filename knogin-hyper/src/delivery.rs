@@ -140,7 +140,10 @@ impl DeliveryWorker {
                 () = &mut shutdown => return,
             };
             let wait = match attempted {
-                Ok(n) if n > 0 => continue,
+                Ok(n) if n > 0 => {
+                    tracing::info!("attempted {n} webhook deliveries");
+                    continue;
+                }
                 Ok(_) => self.idle_poll,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot claim webhook deliveries");

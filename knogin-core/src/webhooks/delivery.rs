@@ -109,10 +109,11 @@ impl Knogin {
         })
     }
 
-    /// Claims up to `limit` due deliveries for a worker, leased for the attempt timeout plus a
-    /// margin (a worker that dies leaves them due again when the lease ends).
+    /// Claims up to `limit` due deliveries for a worker, leased for four times the attempt
+    /// timeout (a minute by default): a worker that dies leaves them due again when the lease
+    /// ends, and a live one has time to record even a timed-out attempt.
     pub async fn claim_deliveries(&self, limit: u32) -> Result<Vec<ClaimedDelivery>, StoreError> {
-        let lease = self.0.webhooks.attempt_timeout + Duration::from_secs(45);
+        let lease = self.0.webhooks.attempt_timeout * 4;
         self.0
             .store
             .claim_due(self.0.clock.now(), lease, limit)
