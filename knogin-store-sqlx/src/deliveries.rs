@@ -87,26 +87,25 @@ const INSERT_DELIVERY: &str = "INSERT INTO deliveries (id, tenant_id, webhook_id
     event_type, status, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, 'queued', $6, $6)";
 
 /// Stores `event` and a queued delivery to each subscription `targets` picks from the tenant's
-/// live subscriptions (id, event types, disabled), in one transaction. The event is written
-/// first, so on SQLite the transaction holds the write lock before it reads.
-macro_rules! publish_in_transaction {
-    ($store:expr, $event:expr, $targets:expr) => {{
+/// live subscriptions (id, event types, disabled), on `$conn` (inside the caller's transaction).
+/// The event is written first, so on SQLite the transaction holds the write lock before it reads.
+macro_rules! publish_on {
+    ($conn:expr, $event:expr, $targets:expr) => {{
         const CANDIDATES: &str = "SELECT id, events, disabled FROM webhooks \
             WHERE tenant_id = $1 AND deleted_at IS NULL";
         let event: &Event = $event;
-        with_pool!($store, pool => transaction(|| async {
-            let mut tx = pool.begin().await?;
+        async {
             sqlx::query(INSERT_EVENT)
                 .bind(event.id.as_str())
                 .bind(event.tenant.as_str())
                 .bind(&event.event_type)
                 .bind(&event.data)
                 .bind(event.created_at.unix())
-                .execute(&mut *tx)
+                .execute(&mut *$conn)
                 .await?;
             let candidates: Vec<(String, String, bool)> = sqlx::query_as(CANDIDATES)
                 .bind(event.tenant.as_str())
-                .fetch_all(&mut *tx)
+                .fetch_all(&mut *$conn)
                 .await?;
             let mut made = Vec::new();
             for webhook in $targets(candidates) {
@@ -118,10 +117,64 @@ macro_rules! publish_in_transaction {
                     .bind(event.id.as_str())
                     .bind(&event.event_type)
                     .bind(event.created_at.unix())
-                    .execute(&mut *tx)
+                    .execute(&mut *$conn)
                     .await?;
                 made.push(id);
             }
+            Ok::<_, sqlx::Error>(made)
+        }
+        .await
+    }};
+}
+
+/// The enabled subscriptions among `candidates` that name `event_type`.
+fn matching(candidates: Vec<(String, String, bool)>, event_type: &str) -> Vec<String> {
+    candidates
+        .into_iter()
+        .filter(|(_, events, disabled)| {
+            !disabled
+                && json_list("events", events).is_ok_and(|e| e.iter().any(|t| t == event_type))
+        })
+        .map(|(id, ..)| id)
+        .collect()
+}
+
+/// Publishes `event` (built with [`Knogin::event`](knogin_core::Knogin::event)) inside the
+/// caller's own PostgreSQL transaction: the event and its deliveries commit, or roll back,
+/// with the caller's state change (a transactional outbox). The serving processes deliver them
+/// once the transaction commits.
+///
+/// ```no_run
+/// # async fn example(pool: sqlx::PgPool, knogin: knogin_core::Knogin) -> Result<(), Box<dyn std::error::Error>> {
+/// let tenant = knogin_core::TenantId::parse("acme").unwrap();
+/// let event = knogin.event(&tenant, "incident.updated", r#"{"id":"inc_1"}"#)?;
+/// let mut tx = pool.begin().await?;
+/// sqlx::query("UPDATE incidents SET status = 'closed' WHERE id = 'inc_1'").execute(&mut *tx).await?;
+/// knogin_store_sqlx::publish_in_postgres(&mut tx, &event).await?;
+/// tx.commit().await?;
+/// # Ok(()) }
+/// ```
+pub async fn publish_in_postgres(
+    conn: &mut sqlx::PgConnection,
+    event: &Event,
+) -> Result<Vec<DeliveryId>, StoreError> {
+    publish_on!(conn, event, |c| matching(c, &event.event_type)).map_err(store_error)
+}
+
+/// Like [`publish_in_postgres`], inside the caller's own SQLite transaction.
+pub async fn publish_in_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+    event: &Event,
+) -> Result<Vec<DeliveryId>, StoreError> {
+    publish_on!(conn, event, |c| matching(c, &event.event_type)).map_err(store_error)
+}
+
+/// Publishes `event` to the subscriptions `targets` picks, in a transaction of its own.
+macro_rules! publish_in_transaction {
+    ($store:expr, $event:expr, $targets:expr) => {{
+        with_pool!($store, pool => transaction(|| async {
+            let mut tx = pool.begin().await?;
+            let made = publish_on!(tx, $event, $targets)?;
             tx.commit().await.map(|()| made)
         }).await)
         .map_err(store_error)
@@ -132,19 +185,7 @@ macro_rules! publish_in_transaction {
 impl DeliveryStore for SqlxStore {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn publish(&self, event: &Event) -> Result<Vec<DeliveryId>, StoreError> {
-        let event_type = event.event_type.as_str();
-        let matching = |candidates: Vec<(String, String, bool)>| {
-            candidates
-                .into_iter()
-                .filter(|(_, events, disabled)| {
-                    !disabled
-                        && json_list("events", events)
-                            .is_ok_and(|e| e.iter().any(|t| t == event_type))
-                })
-                .map(|(id, ..)| id)
-                .collect::<Vec<_>>()
-        };
-        publish_in_transaction!(self, event, matching)
+        publish_in_transaction!(self, event, |c| matching(c, &event.event_type))
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]

@@ -15,6 +15,8 @@
 mod apps;
 mod client_auth;
 mod deliveries;
+
+pub use self::deliveries::{publish_in_postgres, publish_in_sqlite};
 mod flow;
 mod grants;
 mod keys;

@@ -85,8 +85,10 @@ impl Knogin {
         })
     }
 
-    /// Checks and builds an event.
-    pub(crate) fn event(
+    /// Checks and builds an event of `event_type` with `data` for `tenant`, without storing it:
+    /// for publishing inside an embedder's own database transaction (see
+    /// `knogin_store_sqlx::publish_in_postgres`).
+    pub fn event(
         &self,
         tenant: &TenantId,
         event_type: &str,

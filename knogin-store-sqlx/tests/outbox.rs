@@ -1,0 +1,110 @@
+//! Publishing inside the embedder's own transaction: the event and its deliveries commit or roll
+//! back with the embedder's own write, on SQLite and PostgreSQL.
+
+use knogin_core::store::{DeliveryStore as _, Event, TenantStore as _, WebhookStore as _};
+use knogin_core::webhooks::{StoredWebhook, Webhook};
+use knogin_core::{EventId, TenantId, Timestamp, WebhookId};
+use knogin_store_sqlx::{SqlxStore, publish_in_postgres, publish_in_sqlite, testing};
+
+const T0: Timestamp = Timestamp::from_unix(1_800_000_000);
+
+/// A tenant with one subscription to incident.updated, and an embedder's own table.
+async fn prepare(store: &SqlxStore) -> (TenantId, WebhookId) {
+    let tenant = TenantId::parse("acme").unwrap();
+    store.ensure_tenant(&tenant, T0).await.unwrap();
+    let webhook = StoredWebhook {
+        webhook: Webhook {
+            id: WebhookId::generate(),
+            tenant: tenant.clone(),
+            url: "https://integrator.example/hooks".into(),
+            events: vec!["incident.updated".into()],
+            description: None,
+            disabled: false,
+            rate_limit: None,
+            created_at: T0,
+            updated_at: T0,
+        },
+        secret: vec![1; 8],
+        previous_secret: None,
+    };
+    store.insert_webhook(&webhook).await.unwrap();
+    (tenant, webhook.webhook.id)
+}
+
+fn event(tenant: &TenantId) -> Event {
+    Event {
+        id: EventId::generate(),
+        tenant: tenant.clone(),
+        event_type: "incident.updated".into(),
+        data: r#"{"id":"inc_1"}"#.into(),
+        created_at: T0,
+    }
+}
+
+async fn delivered(store: &SqlxStore, tenant: &TenantId, webhook: &WebhookId) -> usize {
+    store
+        .deliveries(tenant, webhook, None, None, 10)
+        .await
+        .unwrap()
+        .deliveries
+        .len()
+}
+
+#[tokio::test]
+async fn sqlite_outbox_commits_and_rolls_back_with_the_callers_transaction() {
+    let db = testing::sqlite().await;
+    let (tenant, webhook) = prepare(&db).await;
+    let pool = db.sqlite_pool().unwrap();
+    sqlx::query("CREATE TABLE incidents (id TEXT PRIMARY KEY)")
+        .execute(pool)
+        .await
+        .unwrap();
+    for commit in [false, true] {
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query("INSERT INTO incidents (id) VALUES ('inc_1')")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let made = publish_in_sqlite(&mut tx, &event(&tenant)).await.unwrap();
+        assert_eq!(made.len(), 1);
+        if commit {
+            tx.commit().await.unwrap();
+        } else {
+            tx.rollback().await.unwrap();
+        }
+        assert_eq!(delivered(&db, &tenant, &webhook).await, usize::from(commit));
+    }
+    let incidents: i64 = sqlx::query_scalar("SELECT count(*) FROM incidents")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(incidents, 1);
+}
+
+#[tokio::test]
+async fn postgres_outbox_commits_and_rolls_back_with_the_callers_transaction() {
+    let Some(db) = testing::postgres().await else {
+        return eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set");
+    };
+    let (tenant, webhook) = prepare(&db).await;
+    let pool = db.postgres_pool().unwrap();
+    sqlx::query("CREATE TABLE incidents (id TEXT PRIMARY KEY)")
+        .execute(pool)
+        .await
+        .unwrap();
+    for commit in [false, true] {
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query("INSERT INTO incidents (id) VALUES ('inc_1')")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let made = publish_in_postgres(&mut tx, &event(&tenant)).await.unwrap();
+        assert_eq!(made.len(), 1);
+        if commit {
+            tx.commit().await.unwrap();
+        } else {
+            tx.rollback().await.unwrap();
+        }
+        assert_eq!(delivered(&db, &tenant, &webhook).await, usize::from(commit));
+    }
+}
