@@ -309,14 +309,18 @@ impl DeliveryStore for SqlxStore {
             attempts = attempts + 1, attempted_at = $5, response_status = $6, duration_ms = $7, \
             response_body = $8, lease_id = NULL, lease_until = NULL \
             WHERE id = $1 AND lease_id = $2 RETURNING webhook_id, tenant_id";
-        const DISABLE: &str =
-            "UPDATE webhooks SET disabled = TRUE WHERE id = $1 AND tenant_id = $2";
+        // A success clears failing_since, a failure sets it if unset; a reason disables.
+        const HEALTH: &str = "UPDATE webhooks SET \
+            failing_since = CASE WHEN $3 THEN NULL ELSE COALESCE(failing_since, $4) END, \
+            disabled = disabled OR $5 IS NOT NULL, \
+            disabled_reason = COALESCE($5, disabled_reason) \
+            WHERE id = $1 AND tenant_id = $2";
         let (status, next) = match attempt.next {
             NextStep::Succeeded => (DeliveryStatus::Succeeded, None),
             NextStep::RetryAt(at) => (DeliveryStatus::Retrying, Some(at.unix())),
             _ => (DeliveryStatus::Failed, None),
         };
-        let disable = attempt.next == NextStep::FailedAndDisable;
+        let succeeded = attempt.next == NextStep::Succeeded;
         with_pool!(self, pool => transaction(|| async {
             let mut tx = pool.begin().await?;
             let recorded: Option<(String, String)> = sqlx::query_as(RECORD)
@@ -330,8 +334,15 @@ impl DeliveryStore for SqlxStore {
                 .bind(attempt.response_body.as_deref())
                 .fetch_optional(&mut *tx)
                 .await?;
-            if let (Some((webhook, tenant)), true) = (&recorded, disable) {
-                sqlx::query(DISABLE).bind(webhook).bind(tenant).execute(&mut *tx).await?;
+            if let Some((webhook, tenant)) = &recorded {
+                sqlx::query(HEALTH)
+                    .bind(webhook)
+                    .bind(tenant)
+                    .bind(succeeded)
+                    .bind(attempt.attempted_at.unix())
+                    .bind(attempt.disable_reason.as_deref())
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await.map(|()| recorded.is_some())
         }).await)

@@ -11,8 +11,8 @@ use crate::{SqlxStore, store_error, transaction, with_pool};
 /// The columns a [`WebhookRow`] reads, for `concat!` into literal SQL.
 macro_rules! webhook_columns {
     () => {
-        "seq, id, tenant_id, url, events, description, disabled, rate_limit, secret, \
-         previous_secret, previous_until, created_at, updated_at"
+        "seq, id, tenant_id, url, events, description, disabled, disabled_reason, rate_limit, \
+         secret, previous_secret, previous_until, failing_since, created_at, updated_at"
     };
 }
 
@@ -27,10 +27,12 @@ pub(crate) struct WebhookRow {
     events: String,
     description: Option<String>,
     disabled: bool,
+    disabled_reason: Option<String>,
     rate_limit: Option<i64>,
     secret: Vec<u8>,
     previous_secret: Option<Vec<u8>>,
     previous_until: Option<i64>,
+    failing_since: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
@@ -47,6 +49,7 @@ impl TryFrom<WebhookRow> for StoredWebhook {
             events: json_list("events", &row.events)?,
             description: row.description,
             disabled: row.disabled,
+            disabled_reason: row.disabled_reason,
             rate_limit: row
                 .rate_limit
                 .map(|r| u32::try_from(r).map_err(|_| corrupt("rate_limit", &r.to_string())))
@@ -62,6 +65,7 @@ impl TryFrom<WebhookRow> for StoredWebhook {
             webhook,
             secret: row.secret,
             previous_secret,
+            failing_since: row.failing_since.map(Timestamp::from_unix),
         })
     }
 }
@@ -71,8 +75,9 @@ impl WebhookStore for SqlxStore {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn insert_webhook(&self, stored: &StoredWebhook) -> Result<(), StoreError> {
         const SQL: &str = "INSERT INTO webhooks (id, tenant_id, url, events, description, \
-            disabled, rate_limit, secret, previous_secret, previous_until, created_at, updated_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+            disabled, rate_limit, secret, previous_secret, previous_until, created_at, updated_at, \
+            disabled_reason, failing_since) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
         let w = &stored.webhook;
         let events = to_json(&w.events);
         with_pool!(self, pool => sqlx::query(SQL)
@@ -88,6 +93,8 @@ impl WebhookStore for SqlxStore {
             .bind(stored.previous_secret.as_ref().map(|p| p.1.unix()))
             .bind(w.created_at.unix())
             .bind(w.updated_at.unix())
+            .bind(w.disabled_reason.as_deref())
+            .bind(stored.failing_since.map(|t| t.unix()))
             .execute(pool)
             .await
             .map(|_| ()))
@@ -150,7 +157,7 @@ impl WebhookStore for SqlxStore {
     async fn replace_webhook(&self, stored: &StoredWebhook) -> Result<bool, StoreError> {
         const SQL: &str = "UPDATE webhooks SET url = $3, events = $4, description = $5, \
             disabled = $6, rate_limit = $7, secret = $8, previous_secret = $9, \
-            previous_until = $10, updated_at = $11 \
+            previous_until = $10, updated_at = $11, disabled_reason = $12, failing_since = $13 \
             WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL";
         let w = &stored.webhook;
         let events = to_json(&w.events);
@@ -166,6 +173,8 @@ impl WebhookStore for SqlxStore {
             .bind(stored.previous_secret.as_ref().map(|p| p.0.as_slice()))
             .bind(stored.previous_secret.as_ref().map(|p| p.1.unix()))
             .bind(w.updated_at.unix())
+            .bind(w.disabled_reason.as_deref())
+            .bind(stored.failing_since.map(|t| t.unix()))
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))

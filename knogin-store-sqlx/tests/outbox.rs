@@ -20,12 +20,14 @@ async fn prepare(store: &SqlxStore) -> (TenantId, WebhookId) {
             events: vec!["incident.updated".into()],
             description: None,
             disabled: false,
+            disabled_reason: None,
             rate_limit: None,
             created_at: T0,
             updated_at: T0,
         },
         secret: vec![1; 8],
         previous_secret: None,
+        failing_since: None,
     };
     store.insert_webhook(&webhook).await.unwrap();
     (tenant, webhook.webhook.id)

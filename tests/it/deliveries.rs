@@ -325,3 +325,74 @@ async fn failed_deliveries_are_recovered_and_one_is_resent_on_sqlite() {
 async fn failed_deliveries_are_recovered_and_one_is_resent_on_postgres() {
     failed_deliveries_are_recovered_and_one_is_resent(Db::Postgres).await;
 }
+
+async fn failing_for_the_span_disables_with_its_reason(db: Db) {
+    let (url, _) = receiver(vec![500; 20]).await;
+    let Some((server, _, id)) = setup(db, &url).await else {
+        return eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set");
+    };
+    let tenant = TenantId::parse("acme").unwrap();
+    let worker = DeliveryWorker::new(server.knogin.clone());
+    let path = format!("/v1/webhooks/{id}");
+    // Days pass in this test: each request gets a fresh token.
+    let read = || async {
+        let token = server
+            .access_token("acme", &["webhooks:read", "webhooks:write"])
+            .await;
+        (server.get(&path, &token).await.json(), token)
+    };
+    server
+        .knogin
+        .publish(&tenant, "incident.updated", "{}")
+        .await
+        .unwrap();
+    worker.run_once().await.unwrap();
+    // Four days of failures later the subscription is still on.
+    server.clock.advance(Duration::from_secs(4 * 86_400));
+    server
+        .knogin
+        .publish(&tenant, "incident.updated", "{}")
+        .await
+        .unwrap();
+    worker.run_once().await.unwrap();
+    assert_eq!(read().await.0["disabled"], false);
+    // Past five days of nothing but failures, the next failure disables it and says why.
+    server.clock.advance(Duration::from_secs(86_400));
+    server
+        .knogin
+        .publish(&tenant, "incident.updated", "{}")
+        .await
+        .unwrap();
+    worker.run_once().await.unwrap();
+    let (webhook, token) = read().await;
+    assert_eq!(webhook["disabled"], true);
+    let reason = webhook["disabled_reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("every delivery has failed since "),
+        "{reason}"
+    );
+    // Its owner turns it back on: the reason goes, and the failure span starts over.
+    let enabled = server
+        .json(Method::PUT, &path, &token, &json!({"disabled": false}))
+        .await
+        .json();
+    assert_eq!(enabled["disabled"], false);
+    assert!(enabled.get("disabled_reason").is_none(), "{enabled}");
+    server
+        .knogin
+        .publish(&tenant, "incident.updated", "{}")
+        .await
+        .unwrap();
+    worker.run_once().await.unwrap();
+    assert_eq!(read().await.0["disabled"], false);
+}
+
+#[tokio::test]
+async fn failing_for_the_span_disables_with_its_reason_on_sqlite() {
+    failing_for_the_span_disables_with_its_reason(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn failing_for_the_span_disables_with_its_reason_on_postgres() {
+    failing_for_the_span_disables_with_its_reason(Db::Postgres).await;
+}

@@ -100,6 +100,8 @@ struct WebhookView<'a> {
     description: Option<&'a str>,
     disabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    disabled_reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     rate_limit: Option<u32>,
     created_at: String,
     updated_at: String,
@@ -115,6 +117,7 @@ impl<'a> From<&'a Webhook> for WebhookView<'a> {
             events: &w.events,
             description: w.description.as_deref(),
             disabled: w.disabled,
+            disabled_reason: w.disabled_reason.as_deref(),
             rate_limit: w.rate_limit,
             created_at: w.created_at.to_rfc3339(),
             updated_at: w.updated_at.to_rfc3339(),

@@ -189,6 +189,13 @@ impl Builder {
         self
     }
 
+    /// How long every delivery to a subscription may fail before it is disabled, its owner
+    /// told why (default [`DEFAULT_DISABLE_AFTER`](crate::webhooks::DEFAULT_DISABLE_AFTER)).
+    pub fn webhook_disable_after(mut self, span: Duration) -> Self {
+        self.webhooks.disable_after = span;
+        self
+    }
+
     /// How long one webhook delivery attempt may take (default
     /// [`DEFAULT_ATTEMPT_TIMEOUT`](crate::webhooks::DEFAULT_ATTEMPT_TIMEOUT)).
     pub fn webhook_timeout(mut self, timeout: Duration) -> Self {

@@ -141,6 +141,8 @@ pub struct Attempt {
     pub response_body: Option<String>,
     /// What follows.
     pub next: NextStep,
+    /// When set, the subscription is disabled, with this reason for its owner.
+    pub disable_reason: Option<String>,
 }
 
 /// One page of a subscription's deliveries, newest first.
@@ -177,8 +179,10 @@ pub trait DeliveryStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<ClaimedDelivery>, StoreError>;
 
-    /// Records an attempt of delivery `id` under `lease` and releases it. Returns `false` (and
-    /// changes nothing) when the lease is no longer held.
+    /// Records an attempt of delivery `id` under `lease` and releases it, and on its
+    /// subscription: a success clears `failing_since`, a failure sets it if unset, and a
+    /// `disable_reason` disables it. Returns `false` (and changes nothing) when the lease is no
+    /// longer held.
     async fn record_attempt(
         &self,
         id: &DeliveryId,

@@ -10,7 +10,7 @@ use crate::id::DeliveryId;
 use crate::id::{EventId, TenantId};
 use crate::keys::Purpose;
 use crate::knogin::Knogin;
-use crate::store::{Attempt, ClaimedDelivery, Event, StoreError};
+use crate::store::{Attempt, ClaimedDelivery, Event, NextStep, StoreError};
 
 /// The default largest event `data`, in bytes.
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 256 * 1024;
@@ -188,6 +188,16 @@ impl Knogin {
             .webhooks
             .retry
             .next_step(outcome, attempts, now, jitter);
+        let failing_since = claimed.webhook.failing_since.unwrap_or(now);
+        let disable_reason = match next {
+            NextStep::Succeeded => None,
+            NextStep::FailedAndDisable => Some("its endpoint answered 410 Gone".to_owned()),
+            _ if failing_since.plus(self.0.webhooks.disable_after) <= now => Some(format!(
+                "every delivery has failed since {}",
+                failing_since.to_rfc3339()
+            )),
+            _ => None,
+        };
         let attempt = Attempt {
             attempted_at: now,
             response_status: match outcome {
@@ -197,6 +207,7 @@ impl Knogin {
             duration_ms: u32::try_from(duration.as_millis()).unwrap_or(u32::MAX),
             response_body,
             next,
+            disable_reason,
         };
         self.0
             .store

@@ -38,7 +38,12 @@ pub(crate) struct WebhookSettings {
     pub(crate) retry: RetryPolicy,
     pub(crate) attempt_timeout: Duration,
     pub(crate) max_event_bytes: usize,
+    pub(crate) disable_after: Duration,
 }
+
+/// How long a subscription's deliveries may all fail before it is disabled, unless the
+/// embedder says otherwise.
+pub const DEFAULT_DISABLE_AFTER: Duration = Duration::from_secs(5 * 24 * 3600);
 
 /// How long one delivery attempt may take unless the embedder says otherwise.
 pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -52,6 +57,7 @@ impl Default for WebhookSettings {
             retry: RetryPolicy::default(),
             attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
+            disable_after: DEFAULT_DISABLE_AFTER,
         }
     }
 }

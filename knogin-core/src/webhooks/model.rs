@@ -29,6 +29,9 @@ pub struct Webhook {
     pub description: Option<String>,
     /// Whether deliveries are paused.
     pub disabled: bool,
+    /// Why the server paused them (its endpoint answered `410 Gone`, or failed for too long),
+    /// shown to the owner; `None` when enabled or paused by the owner.
+    pub disabled_reason: Option<String>,
     /// At most this many deliveries per second, if set.
     pub rate_limit: Option<u32>,
     /// When it was created.
@@ -47,6 +50,8 @@ pub struct StoredWebhook {
     pub secret: Vec<u8>,
     /// The previous secret, sealed, and until when it signs too.
     pub previous_secret: Option<(Vec<u8>, Timestamp)>,
+    /// Since when every attempt to it has failed (reset by a success or by re-enabling it).
+    pub failing_since: Option<Timestamp>,
 }
 
 impl std::fmt::Debug for StoredWebhook {
@@ -185,6 +190,7 @@ impl Rules<'_> {
             events: request.events,
             description: request.description,
             disabled: false,
+            disabled_reason: None,
             rate_limit: request.rate_limit,
             created_at: now,
             updated_at: now,
@@ -228,6 +234,12 @@ impl Rules<'_> {
             events: patch.events.unwrap_or_else(|| current.events.clone()),
             description: patch.description.or_else(|| current.description.clone()),
             disabled: patch.disabled.unwrap_or(current.disabled),
+            // Any change of the switch by the owner replaces the server's reason.
+            disabled_reason: if patch.disabled.is_some() {
+                None
+            } else {
+                current.disabled_reason.clone()
+            },
             rate_limit: patch.rate_limit.or(current.rate_limit),
             updated_at: now,
             ..current.clone()

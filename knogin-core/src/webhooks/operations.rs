@@ -65,6 +65,7 @@ impl Knogin {
         let stored = StoredWebhook {
             secret: self.seal_secret(&webhook, &secret),
             previous_secret: None,
+            failing_since: None,
             webhook,
         };
         self.0.store.ensure_tenant(tenant, now).await?;
@@ -111,11 +112,21 @@ impl Knogin {
             .await?
             .ok_or(WebhookError::NotFound)?;
         let now = self.0.clock.now();
+        let reenabled = patch.disabled == Some(false);
         let (webhook, secret) = self.webhook_rules().apply(&current.webhook, patch, now)?;
+        let current = StoredWebhook {
+            failing_since: if reenabled {
+                None
+            } else {
+                current.failing_since
+            },
+            ..current
+        };
         let stored = match secret {
             Some(secret) => StoredWebhook {
                 secret: self.seal_secret(&webhook, &secret),
                 previous_secret: Some((current.secret, now.plus(self.0.webhooks.secret_overlap))),
+                failing_since: current.failing_since,
                 webhook,
             },
             None => StoredWebhook { webhook, ..current },

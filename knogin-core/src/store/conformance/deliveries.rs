@@ -23,12 +23,14 @@ async fn subscribe(
             events: events.iter().map(|e| (*e).to_owned()).collect(),
             description: None,
             disabled,
+            disabled_reason: None,
             rate_limit: None,
             created_at: T0,
             updated_at: T0,
         },
         secret: vec![7; 8],
         previous_secret: None,
+        failing_since: None,
     };
     store.insert_webhook(&stored).await.unwrap();
     stored.webhook.id
@@ -51,6 +53,7 @@ fn attempt(next: NextStep, status: u16) -> Attempt {
         duration_ms: 12,
         response_body: Some("ok".into()),
         next,
+        disable_reason: (next == NextStep::FailedAndDisable).then(|| "gone".to_owned()),
     }
 }
 
@@ -267,15 +270,14 @@ pub async fn gone_fails_the_delivery_and_disables_its_subscription(store: &dyn S
             .await
             .unwrap()
     );
-    assert!(
-        store
-            .webhook(&tenant("t1"), &webhook)
-            .await
-            .unwrap()
-            .unwrap()
-            .webhook
-            .disabled
-    );
+    let disabled = store
+        .webhook(&tenant("t1"), &webhook)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(disabled.webhook.disabled);
+    assert_eq!(disabled.webhook.disabled_reason.as_deref(), Some("gone"));
+    assert_eq!(disabled.failing_since, Some(T0));
     let failed = store
         .deliveries(
             &tenant("t1"),

@@ -16,12 +16,14 @@ fn subscription(tenant_id: &str, n: u64) -> StoredWebhook {
             events: vec!["incident.updated".into(), "case.updated".into()],
             description: n.is_multiple_of(2).then(|| format!("hook {n}")),
             disabled: false,
+            disabled_reason: None,
             rate_limit: n.is_multiple_of(3).then_some(50),
             created_at: T0.plus(Duration::from_secs(n)),
             updated_at: T0.plus(Duration::from_secs(n)),
         },
         secret: vec![1, 2, 3, u8::try_from(n).unwrap_or(0)],
         previous_secret: None,
+        failing_since: None,
     }
 }
 

@@ -257,11 +257,17 @@ impl DeliveryStore for MemoryStore {
             NextStep::RetryAt(at) => (DeliveryStatus::Retrying, Some(at)),
             NextStep::Failed | NextStep::FailedAndDisable => (DeliveryStatus::Failed, None),
         };
-        if attempt.next == NextStep::FailedAndDisable {
-            let (tenant, webhook) = (tenant.clone(), delivery.webhook_id.clone());
-            for (_, w, _) in &mut inner.webhooks {
-                if w.webhook.tenant == tenant && w.webhook.id == webhook {
+        let (tenant, webhook) = (tenant.clone(), delivery.webhook_id.clone());
+        for (_, w, _) in &mut inner.webhooks {
+            if w.webhook.tenant == tenant && w.webhook.id == webhook {
+                if attempt.next == NextStep::Succeeded {
+                    w.failing_since = None;
+                } else {
+                    w.failing_since.get_or_insert(attempt.attempted_at);
+                }
+                if let Some(reason) = &attempt.disable_reason {
                     w.webhook.disabled = true;
+                    w.webhook.disabled_reason = Some(reason.clone());
                 }
             }
         }
