@@ -94,7 +94,7 @@ impl WebhookStore for SqlxStore {
             .bind(w.created_at.unix())
             .bind(w.updated_at.unix())
             .bind(w.disabled_reason.as_deref())
-            .bind(stored.failing_since.map(|t| t.unix()))
+            .bind(stored.failing_since.map(Timestamp::unix))
             .execute(pool)
             .await
             .map(|_| ()))
@@ -174,7 +174,7 @@ impl WebhookStore for SqlxStore {
             .bind(stored.previous_secret.as_ref().map(|p| p.1.unix()))
             .bind(w.updated_at.unix())
             .bind(w.disabled_reason.as_deref())
-            .bind(stored.failing_since.map(|t| t.unix()))
+            .bind(stored.failing_since.map(Timestamp::unix))
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))
