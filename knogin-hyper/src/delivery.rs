@@ -159,6 +159,9 @@ impl DeliveryWorker {
 
     /// Sends one claimed delivery and records the attempt.
     async fn attempt(&self, claimed: ClaimedDelivery) -> Result<(), StoreError> {
+        if !self.knogin.within_rate_limit(&claimed).await? {
+            return Ok(());
+        }
         let started = Instant::now();
         let (outcome, body) = match self.knogin.message(&claimed) {
             Ok(message) => {

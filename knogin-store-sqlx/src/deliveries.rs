@@ -399,6 +399,48 @@ impl DeliveryStore for SqlxStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn take_send_slot(
+        &self,
+        webhook: &WebhookId,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "INSERT INTO webhook_send_windows (webhook_id, window_start, sends) \
+            VALUES ($1, $2, 1) ON CONFLICT (webhook_id) DO UPDATE SET \
+            sends = CASE WHEN webhook_send_windows.window_start = $2 \
+                THEN webhook_send_windows.sends + 1 ELSE 1 END, \
+            window_start = $2 \
+            RETURNING sends";
+        let sends: i64 = with_pool!(self, pool => sqlx::query_scalar(SQL)
+            .bind(webhook.as_str())
+            .bind(now.unix())
+            .fetch_one(pool)
+            .await)
+        .map_err(store_error)?;
+        Ok(sends <= i64::from(limit))
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn defer_delivery(
+        &self,
+        id: &DeliveryId,
+        lease: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE deliveries SET next_attempt_at = $3, lease_id = NULL, \
+            lease_until = NULL WHERE id = $1 AND lease_id = $2";
+        let done = with_pool!(self, pool => sqlx::query(SQL)
+            .bind(id.as_str())
+            .bind(lease)
+            .bind(at.unix())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(store_error)?;
+        Ok(done == 1)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn deliveries(
         &self,
         tenant: &TenantId,

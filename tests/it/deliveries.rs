@@ -396,3 +396,60 @@ async fn failing_for_the_span_disables_with_its_reason_on_sqlite() {
 async fn failing_for_the_span_disables_with_its_reason_on_postgres() {
     failing_for_the_span_disables_with_its_reason(Db::Postgres).await;
 }
+
+async fn a_rate_limit_spreads_a_burst_over_seconds(db: Db) {
+    let (url, received) = receiver(vec![]).await;
+    let Some((server, token, id)) = setup(db, &url).await else {
+        return eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set");
+    };
+    let limited = server
+        .json(
+            Method::PUT,
+            &format!("/v1/webhooks/{id}"),
+            &token,
+            &json!({"rate_limit": 2}),
+        )
+        .await;
+    assert_eq!(limited.status, StatusCode::OK, "{}", limited.text());
+    let tenant = TenantId::parse("acme").unwrap();
+    for _ in 0..5 {
+        server
+            .knogin
+            .publish(&tenant, "incident.updated", "{}")
+            .await
+            .unwrap();
+    }
+    // Two workers, as two instances would be, share the limit of 2 per second.
+    let workers = [
+        DeliveryWorker::new(server.knogin.clone()).batch(3),
+        DeliveryWorker::new(server.another_instance().await).batch(3),
+    ];
+    for expected in [2, 4, 5] {
+        for worker in &workers {
+            worker.run_once().await.unwrap();
+        }
+        assert_eq!(received.lock().unwrap().len(), expected);
+        server.clock.advance(Duration::from_secs(1));
+    }
+    let history = server
+        .get(&format!("/v1/webhooks/{id}/deliveries"), &token)
+        .await
+        .json();
+    assert!(
+        history["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["attempts"] == 1)
+    );
+}
+
+#[tokio::test]
+async fn a_rate_limit_spreads_a_burst_over_seconds_on_sqlite() {
+    a_rate_limit_spreads_a_burst_over_seconds(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_rate_limit_spreads_a_burst_over_seconds_on_postgres() {
+    a_rate_limit_spreads_a_burst_over_seconds(Db::Postgres).await;
+}

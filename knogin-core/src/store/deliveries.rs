@@ -221,4 +221,22 @@ pub trait DeliveryStore: Send + Sync {
         since: Timestamp,
         now: Timestamp,
     ) -> Result<u64, StoreError>;
+
+    /// Takes one of `limit` sends per second of subscription `webhook` for the second of
+    /// `now`, across every instance. Returns whether one was left.
+    async fn take_send_slot(
+        &self,
+        webhook: &WebhookId,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<bool, StoreError>;
+
+    /// Releases delivery `id` held under `lease` unattempted, due again at `at` (its
+    /// subscription's rate limit was reached). Returns `false` when the lease is no longer held.
+    async fn defer_delivery(
+        &self,
+        id: &DeliveryId,
+        lease: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
 }

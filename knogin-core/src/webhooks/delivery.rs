@@ -215,6 +215,30 @@ impl Knogin {
             .await
     }
 
+    /// Whether `claimed` may be sent now under its subscription's `rate_limit` (a send slot of
+    /// this second, counted across instances); if not, it is put back, due next second.
+    pub async fn within_rate_limit(&self, claimed: &ClaimedDelivery) -> Result<bool, StoreError> {
+        let Some(limit) = claimed.webhook.webhook.rate_limit else {
+            return Ok(true);
+        };
+        let store = &self.0.store;
+        let now = self.0.clock.now();
+        if store
+            .take_send_slot(&claimed.webhook.webhook.id, now, limit)
+            .await?
+        {
+            return Ok(true);
+        }
+        store
+            .defer_delivery(
+                &claimed.delivery.id,
+                &claimed.lease,
+                now.plus(Duration::from_secs(1)),
+            )
+            .await?;
+        Ok(false)
+    }
+
     /// How long one attempt may take.
     pub fn delivery_timeout(&self) -> Duration {
         self.0.webhooks.attempt_timeout

@@ -437,3 +437,44 @@ pub async fn deliveries_can_be_sent_again(store: &dyn Store) {
             .unwrap()
     );
 }
+
+/// Send slots are counted per subscription and second; a deferred delivery waits, unattempted.
+pub async fn send_slots_are_counted_per_second_and_deferred_deliveries_wait(store: &dyn Store) {
+    let webhook = subscribe(store, "t1", &["incident.updated"], false).await;
+    let other = subscribe(store, "t1", &["case.updated"], false).await;
+    let second = |s| T0.plus(Duration::from_secs(s));
+    for _ in 0..2 {
+        assert!(store.take_send_slot(&webhook, second(0), 2).await.unwrap());
+    }
+    assert!(!store.take_send_slot(&webhook, second(0), 2).await.unwrap());
+    assert!(store.take_send_slot(&other, second(0), 2).await.unwrap());
+    assert!(store.take_send_slot(&webhook, second(1), 2).await.unwrap());
+
+    store
+        .publish(&event("t1", "incident.updated"))
+        .await
+        .unwrap();
+    let lease = Duration::from_secs(60);
+    let claimed = store.claim_due(T0, lease, 10).await.unwrap().remove(0);
+    let id = &claimed.delivery.id;
+    assert!(
+        !store
+            .defer_delivery(id, "another-lease", second(1))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .defer_delivery(id, &claimed.lease, second(1))
+            .await
+            .unwrap()
+    );
+    assert!(store.claim_due(T0, lease, 10).await.unwrap().is_empty());
+    let again = store
+        .claim_due(second(1), lease, 10)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!((&again.delivery.id, again.delivery.attempts), (id, 0));
+    assert_eq!(again.delivery.status, DeliveryStatus::Queued);
+}

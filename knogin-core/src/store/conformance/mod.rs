@@ -34,6 +34,7 @@ pub use self::deliveries::{
     deliveries_are_claimed_once_until_their_lease_ends, deliveries_can_be_sent_again,
     gone_fails_the_delivery_and_disables_its_subscription,
     publishing_fans_out_to_matching_enabled_subscriptions,
+    send_slots_are_counted_per_second_and_deferred_deliveries_wait,
 };
 pub use self::flow::{
     flow_states_are_kept_until_they_end_and_taken_once, racing_takes_have_one_winner,
@@ -730,6 +731,7 @@ macro_rules! store_conformance_tests {
             gone_fails_the_delivery_and_disables_its_subscription,
             deleting_a_subscription_cancels_its_pending_deliveries,
             deliveries_can_be_sent_again,
+            send_slots_are_counted_per_second_and_deferred_deliveries_wait,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

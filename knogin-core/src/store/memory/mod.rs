@@ -15,7 +15,7 @@ use super::{
 };
 use crate::apps::{App, Governance, GovernancePatch};
 use crate::clock::Timestamp;
-use crate::id::{AppId, EventId, TenantId};
+use crate::id::{AppId, EventId, TenantId, WebhookId};
 use crate::scope::ScopeSet;
 use crate::secret::SecretHash;
 use crate::webhooks::StoredWebhook;
@@ -47,6 +47,8 @@ struct Inner {
     events: HashMap<EventId, Event>,
     /// Deliveries in creation order with their sequence number, tenant and lease.
     deliveries: Vec<DeliveryRow>,
+    /// Sends per subscription in the current second.
+    send_windows: HashMap<WebhookId, (Timestamp, u32)>,
     sign_in_failures: HashMap<String, AuthFailures>,
 }
 

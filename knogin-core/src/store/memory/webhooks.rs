@@ -318,6 +318,43 @@ impl DeliveryStore for MemoryStore {
         Ok(count)
     }
 
+    async fn take_send_slot(
+        &self,
+        webhook: &WebhookId,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let window = inner
+            .send_windows
+            .entry(webhook.clone())
+            .or_insert((now, 0));
+        if window.0 != now {
+            *window = (now, 0);
+        }
+        window.1 += 1;
+        Ok(window.1 <= limit)
+    }
+
+    async fn defer_delivery(
+        &self,
+        id: &DeliveryId,
+        lease: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let held = inner
+            .deliveries
+            .iter_mut()
+            .find(|(_, _, d, held)| d.id == *id && held.as_ref().is_some_and(|(l, _)| l == lease));
+        Ok(held
+            .map(|(_, _, delivery, held)| {
+                *held = None;
+                delivery.next_attempt_at = Some(at);
+            })
+            .is_some())
+    }
+
     async fn deliveries(
         &self,
         tenant: &TenantId,
