@@ -453,3 +453,54 @@ async fn a_rate_limit_spreads_a_burst_over_seconds_on_sqlite() {
 async fn a_rate_limit_spreads_a_burst_over_seconds_on_postgres() {
     a_rate_limit_spreads_a_burst_over_seconds(Db::Postgres).await;
 }
+
+async fn a_new_secret_signs_beside_the_old_one_for_the_overlap(db: Db) {
+    let (url, received) = receiver(vec![]).await;
+    let Some((server, token, id)) = setup(db, &url).await else {
+        return eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set");
+    };
+    let new = WebhookSecret::generate();
+    let rotated = server
+        .json(
+            Method::PUT,
+            &format!("/v1/webhooks/{id}"),
+            &token,
+            &json!({"secret": *new.expose()}),
+        )
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text());
+    let tenant = TenantId::parse("acme").unwrap();
+    let worker = DeliveryWorker::new(server.knogin.clone());
+    server
+        .knogin
+        .publish(&tenant, "incident.updated", "{}")
+        .await
+        .unwrap();
+    worker.run_once().await.unwrap();
+    // The overlap (24 h) ends: only the new secret signs.
+    server.clock.advance(Duration::from_secs(24 * 3600 + 1));
+    server
+        .knogin
+        .publish(&tenant, "incident.updated", "{}")
+        .await
+        .unwrap();
+    worker.run_once().await.unwrap();
+    let received = received.lock().unwrap().clone();
+    let old = WebhookSecret::parse(SECRET).unwrap();
+    let signed = |(headers, body): &(HeaderMap, String), secrets: &[&WebhookSecret]| {
+        let header = |name: &str| headers[name].to_str().unwrap().to_owned();
+        let timestamp: i64 = header("webhook-timestamp").parse().unwrap();
+        header("webhook-signature")
+            == signature(secrets, &header("webhook-id"), timestamp, body.as_bytes())
+    };
+    assert!(
+        signed(&received[0], &[&new, &old]),
+        "both sign during the overlap"
+    );
+    assert!(signed(&received[1], &[&new]), "only the new one after it");
+}
+
+#[tokio::test]
+async fn a_new_secret_signs_beside_the_old_one_for_the_overlap_on_sqlite() {
+    a_new_secret_signs_beside_the_old_one_for_the_overlap(Db::Sqlite).await;
+}
