@@ -5,7 +5,7 @@ use knogin_core::apps::{App, Governance, GovernancePatch, GrantType, Override, R
 use knogin_core::store::{AppPage, AppStore, Cursor, StoreError};
 use knogin_core::{AppId, ScopeSet, ScopeToken, SecretHash, TenantId, Timestamp};
 
-use crate::{SqlxStore, store_error, transaction, with_pool};
+use crate::{SqlxStore, page_of, store_error, transaction, with_pool};
 
 /// The columns an [`AppRow`] reads, for `concat!` into literal SQL.
 macro_rules! app_columns {
@@ -149,24 +149,14 @@ impl AppStore for SqlxStore {
             " FROM apps WHERE tenant_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
         );
         let before = after.map_or(i64::MAX, |c| c.0);
-        let mut rows: Vec<AppRow> = with_pool!(self, pool => sqlx::query_as(SQL)
+        let rows: Vec<AppRow> = with_pool!(self, pool => sqlx::query_as(SQL)
             .bind(tenant.as_str())
             .bind(before)
             .bind(i64::from(limit) + 1)
             .fetch_all(pool)
             .await)
         .map_err(store_error)?;
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next = if more {
-            rows.last().map(|r| Cursor(r.seq))
-        } else {
-            None
-        };
-        let apps = rows
-            .into_iter()
-            .map(App::try_from)
-            .collect::<Result<_, _>>()?;
+        let (apps, next) = page_of(rows, limit, |r| r.seq, App::try_from)?;
         Ok(AppPage { apps, next })
     }
 

@@ -16,7 +16,7 @@ use knogin_core::{DeliveryId, EventId, TenantId, Timestamp, WebhookId};
 
 use crate::apps::{corrupt, json_list};
 use crate::webhooks::{WebhookRow, webhook_columns};
-use crate::{Backend, SqlxStore, store_error, transaction, with_pool};
+use crate::{Backend, SqlxStore, page_of, store_error, transaction, with_pool};
 
 /// The columns a [`DeliveryRow`] reads.
 macro_rules! delivery_columns {
@@ -456,7 +456,7 @@ impl DeliveryStore for SqlxStore {
              AND ($4 IS NULL OR d.status = $4) ORDER BY d.seq DESC LIMIT $5"
         );
         let before = after.map_or(i64::MAX, |c| c.0);
-        let mut rows: Vec<DeliveryRow> = with_pool!(self, pool => sqlx::query_as(SQL)
+        let rows: Vec<DeliveryRow> = with_pool!(self, pool => sqlx::query_as(SQL)
             .bind(tenant.as_str())
             .bind(webhook.as_str())
             .bind(before)
@@ -465,14 +465,7 @@ impl DeliveryStore for SqlxStore {
             .fetch_all(pool)
             .await)
         .map_err(store_error)?;
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        let more = rows.len() > limit;
-        rows.truncate(limit);
-        let next = more.then(|| rows.last().map(|r| Cursor(r.seq))).flatten();
-        let deliveries = rows
-            .into_iter()
-            .map(Delivery::try_from)
-            .collect::<Result<_, _>>()?;
+        let (deliveries, next) = page_of(rows, limit, |r| r.seq, Delivery::try_from)?;
         Ok(DeliveryPage { deliveries, next })
     }
 }

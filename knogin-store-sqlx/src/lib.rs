@@ -352,6 +352,24 @@ where
     }
 }
 
+/// A page of `rows` read with `LIMIT limit + 1`, newest first: the first `limit` rows converted
+/// by `convert`, and the cursor after the last of them when there was one more.
+pub(crate) fn page_of<R, T>(
+    mut rows: Vec<R>,
+    limit: u32,
+    seq: impl Fn(&R) -> i64,
+    convert: impl Fn(R) -> Result<T, StoreError>,
+) -> Result<(Vec<T>, Option<knogin_core::store::Cursor>), StoreError> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = more
+        .then(|| rows.last().map(|r| knogin_core::store::Cursor(seq(r))))
+        .flatten();
+    let items = rows.into_iter().map(convert).collect::<Result<_, _>>()?;
+    Ok((items, next))
+}
+
 /// A sqlx error as a store error: unique violations are conflicts, foreign-key violations a
 /// missing parent, the rest backend failures.
 pub(crate) fn store_error(e: sqlx::Error) -> StoreError {

@@ -6,7 +6,7 @@ use knogin_core::webhooks::{StoredWebhook, Webhook};
 use knogin_core::{TenantId, Timestamp, WebhookId};
 
 use crate::apps::{corrupt, json_list, to_json};
-use crate::{SqlxStore, store_error, transaction, with_pool};
+use crate::{SqlxStore, page_of, store_error, transaction, with_pool};
 
 /// The columns a [`WebhookRow`] reads, for `concat!` into literal SQL.
 macro_rules! webhook_columns {
@@ -135,21 +135,19 @@ impl WebhookStore for SqlxStore {
              ORDER BY seq DESC LIMIT $3"
         );
         let before = after.map_or(i64::MAX, |c| c.0);
-        let mut rows: Vec<WebhookRow> = with_pool!(self, pool => sqlx::query_as(SQL)
+        let rows: Vec<WebhookRow> = with_pool!(self, pool => sqlx::query_as(SQL)
             .bind(tenant.as_str())
             .bind(before)
             .bind(i64::from(limit) + 1)
             .fetch_all(pool)
             .await)
         .map_err(store_error)?;
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        let more = rows.len() > limit;
-        rows.truncate(limit);
-        let next = more.then(|| rows.last().map(|r| Cursor(r.seq))).flatten();
-        let webhooks = rows
-            .into_iter()
-            .map(|row| StoredWebhook::try_from(row).map(|s| s.webhook))
-            .collect::<Result<_, _>>()?;
+        let (webhooks, next) = page_of(
+            rows,
+            limit,
+            |r| r.seq,
+            |row| StoredWebhook::try_from(row).map(|s| s.webhook),
+        )?;
         Ok(WebhookPage { webhooks, next })
     }
 

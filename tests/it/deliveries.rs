@@ -71,6 +71,16 @@ fn history(deliveries: &Value) -> Vec<(String, u64, Option<u64>)> {
         .collect()
 }
 
+/// Publishes an `incident.updated` event with empty data for the tenant `acme`.
+async fn publish(server: &TestServer) {
+    let tenant = TenantId::parse("acme").unwrap();
+    server
+        .knogin
+        .publish(&tenant, "incident.updated", "{}")
+        .await
+        .unwrap();
+}
+
 /// Asserts `request` carries a Standard Webhooks signature of its body with [`SECRET`].
 fn assert_signed(headers: &HeaderMap, body: &str) {
     let header = |name: &str| headers[name].to_str().unwrap().to_owned();
@@ -143,12 +153,7 @@ async fn gone_disables_and_test_sends_arrive(db: Db) {
     let Some((server, token, id)) = setup(db, &url).await else {
         return eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set");
     };
-    let tenant = TenantId::parse("acme").unwrap();
-    server
-        .knogin
-        .publish(&tenant, "incident.updated", "{}")
-        .await
-        .unwrap();
+    publish(&server).await;
     let worker = DeliveryWorker::new(server.knogin.clone());
     worker.run_once().await.unwrap();
     let webhook = server
@@ -160,11 +165,7 @@ async fn gone_disables_and_test_sends_arrive(db: Db) {
         "410 Gone disables the subscription"
     );
     // A disabled subscription gets no events, but a test send still goes out.
-    server
-        .knogin
-        .publish(&tenant, "incident.updated", "{}")
-        .await
-        .unwrap();
+    publish(&server).await;
     let test = server
         .send(
             Method::POST,
@@ -238,7 +239,6 @@ async fn failed_deliveries_are_recovered_and_one_is_resent(db: Db) {
     let Some((server, token, id)) = setup(db, &url).await else {
         return eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set");
     };
-    let tenant = TenantId::parse("acme").unwrap();
     let worker = DeliveryWorker::new(server.knogin.clone());
     let auth = format!("Bearer {token}");
     let post = |path: String, body: &'static str| {
@@ -254,11 +254,7 @@ async fn failed_deliveries_are_recovered_and_one_is_resent(db: Db) {
     };
     // Two deliveries fail (410); the subscription is disabled meanwhile.
     for _ in 0..2 {
-        server
-            .knogin
-            .publish(&tenant, "incident.updated", "{}")
-            .await
-            .unwrap();
+        publish(&server).await;
     }
     assert_eq!(worker.run_once().await.unwrap(), 2);
     let recovered = post(
@@ -331,7 +327,6 @@ async fn failing_for_the_span_disables_with_its_reason(db: Db) {
     let Some((server, _, id)) = setup(db, &url).await else {
         return eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set");
     };
-    let tenant = TenantId::parse("acme").unwrap();
     let worker = DeliveryWorker::new(server.knogin.clone());
     let path = format!("/v1/webhooks/{id}");
     // Days pass in this test: each request gets a fresh token.
@@ -341,28 +336,16 @@ async fn failing_for_the_span_disables_with_its_reason(db: Db) {
             .await;
         (server.get(&path, &token).await.json(), token)
     };
-    server
-        .knogin
-        .publish(&tenant, "incident.updated", "{}")
-        .await
-        .unwrap();
+    publish(&server).await;
     worker.run_once().await.unwrap();
     // Four days of failures later the subscription is still on.
     server.clock.advance(Duration::from_secs(4 * 86_400));
-    server
-        .knogin
-        .publish(&tenant, "incident.updated", "{}")
-        .await
-        .unwrap();
+    publish(&server).await;
     worker.run_once().await.unwrap();
     assert_eq!(read().await.0["disabled"], false);
     // Past five days of nothing but failures, the next failure disables it and says why.
     server.clock.advance(Duration::from_secs(86_400));
-    server
-        .knogin
-        .publish(&tenant, "incident.updated", "{}")
-        .await
-        .unwrap();
+    publish(&server).await;
     worker.run_once().await.unwrap();
     let (webhook, token) = read().await;
     assert_eq!(webhook["disabled"], true);
@@ -378,11 +361,7 @@ async fn failing_for_the_span_disables_with_its_reason(db: Db) {
         .json();
     assert_eq!(enabled["disabled"], false);
     assert!(enabled.get("disabled_reason").is_none(), "{enabled}");
-    server
-        .knogin
-        .publish(&tenant, "incident.updated", "{}")
-        .await
-        .unwrap();
+    publish(&server).await;
     worker.run_once().await.unwrap();
     assert_eq!(read().await.0["disabled"], false);
 }
@@ -411,13 +390,8 @@ async fn a_rate_limit_spreads_a_burst_over_seconds(db: Db) {
         )
         .await;
     assert_eq!(limited.status, StatusCode::OK, "{}", limited.text());
-    let tenant = TenantId::parse("acme").unwrap();
     for _ in 0..5 {
-        server
-            .knogin
-            .publish(&tenant, "incident.updated", "{}")
-            .await
-            .unwrap();
+        publish(&server).await;
     }
     // Two workers, as two instances would be, share the limit of 2 per second.
     let workers = [
@@ -469,21 +443,12 @@ async fn a_new_secret_signs_beside_the_old_one_for_the_overlap(db: Db) {
         )
         .await;
     assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text());
-    let tenant = TenantId::parse("acme").unwrap();
     let worker = DeliveryWorker::new(server.knogin.clone());
-    server
-        .knogin
-        .publish(&tenant, "incident.updated", "{}")
-        .await
-        .unwrap();
+    publish(&server).await;
     worker.run_once().await.unwrap();
     // The overlap (24 h) ends: only the new secret signs.
     server.clock.advance(Duration::from_secs(24 * 3600 + 1));
-    server
-        .knogin
-        .publish(&tenant, "incident.updated", "{}")
-        .await
-        .unwrap();
+    publish(&server).await;
     worker.run_once().await.unwrap();
     let received = received.lock().unwrap().clone();
     let old = WebhookSecret::parse(SECRET).unwrap();
