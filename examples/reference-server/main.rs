@@ -359,19 +359,30 @@ async fn publish(args: PublishArgs) -> Result<(), BoxError> {
     };
     let started = std::time::Instant::now();
     let mut deliveries = 0;
+    let mut took = Vec::with_capacity(lines.len());
     let mut out = std::io::stdout().lock();
     for (n, data) in lines.iter().enumerate() {
+        let one = std::time::Instant::now();
         let published = knogin
             .publish(&tenant, &args.event, data)
             .await
             .map_err(|e| format!("event {}: {e}", n + 1))?;
+        took.push(one.elapsed());
         deliveries += published.deliveries.len();
         writeln!(out, "{}", published.event_id)?;
     }
+    took.sort_unstable();
+    // The `percent`th percentile, nearest rank.
+    let quantile = |percent: usize| {
+        let rank = (took.len() * percent).div_ceil(100).max(1);
+        took.get(rank - 1).map_or(0, std::time::Duration::as_micros)
+    };
     tracing::info!(
-        "published {} events with {deliveries} deliveries in {} ms",
+        "published {} events with {deliveries} deliveries in {} ms (each: p50 {} µs, p99 {} µs)",
         lines.len(),
-        started.elapsed().as_millis()
+        started.elapsed().as_millis(),
+        quantile(50),
+        quantile(99)
     );
     Ok(())
 }

@@ -1,0 +1,27 @@
+//! Criterion benchmark of what a webhook delivery costs the CPU besides I/O: the Standard
+//! Webhooks signature over a typical body, with one secret and during a rotation's overlap with
+//! two. `docs/benchmarks.md` sets it beside the measured CPU per delivery.
+//!
+//! ```text
+//! cargo bench --bench webhooks
+//! ```
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use knogin::core::webhooks::{WebhookSecret, signature};
+
+fn sign(c: &mut Criterion) {
+    let body = br#"{"type":"incident.updated","timestamp":"2026-11-24T01:00:00Z","data":{"id":"inc_1","status":"open","title":"Phishing wave"}}"#;
+    let (one, two) = (WebhookSecret::generate(), WebhookSecret::generate());
+    let id = "dlv_0123456789abcdef0123456789abcdef";
+    let mut group = c.benchmark_group("signature");
+    group.bench_function("one secret", |b| {
+        b.iter(|| signature(&[&one], std::hint::black_box(id), 1_795_000_000, body));
+    });
+    group.bench_function("two secrets", |b| {
+        b.iter(|| signature(&[&one, &two], std::hint::black_box(id), 1_795_000_000, body));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, sign);
+criterion_main!(benches);

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Webhook deliveries per second, end to end: `publish --data-file` of EVENTS events to FANOUT
+# subscriptions, delivered by one release `serve` (signed POSTs to a local receiver, each 2xx
+# recorded), on SQLite or PostgreSQL (durable defaults: synchronous commit on). Prints the
+# deliveries per second, the server's CPU per delivery, and the publish latencies.
+#
+#   DB=sqlite|postgres FANOUT=1|10|100 EVENTS=5000 scripts/bench-webhooks.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DB=${DB:-sqlite}
+FANOUT=${FANOUT:-1}
+EVENTS=${EVENTS:-$((5000 / FANOUT))}
+cargo build --quiet --release --example reference-server --example bench-baseline
+bin="$PWD/target/release/examples/reference-server"
+receiver="$PWD/target/release/examples/bench-baseline"
+work=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+cd "$work"
+port=18190
+export KNOGIN_ISSUER="http://127.0.0.1:$port" RUST_LOG=warn
+case "$DB" in
+  sqlite) db="sqlite://$work/bench.db"; count() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT count(*) FROM deliveries WHERE status='succeeded'\").fetchone()[0])" "$work/bench.db"; } ;;
+  postgres)
+    psql "$KNOGIN_TEST_POSTGRES_URL" -qAt -c "DROP DATABASE IF EXISTS knogin_bench" -c "CREATE DATABASE knogin_bench" >/dev/null
+    db="${KNOGIN_TEST_POSTGRES_URL%/*}/knogin_bench"
+    export KNOGIN_MASTER_KEY=$(head -c 32 /dev/urandom | base64)
+    count() { psql "$db" -qAt -c "SELECT count(*) FROM deliveries WHERE status='succeeded'"; } ;;
+esac
+echo '{}' >answer.json
+"$receiver" 127.0.0.1:18191 answer.json & pids+=($!)
+"$bin" migrate --database "$db" 2>/dev/null
+"$bin" serve --bind "127.0.0.1:$port" --database "$db" --allow-private-webhook-targets 2>server.log & server=$!; pids+=("$server")
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/.well-known/jwks.json" >/dev/null && break; sleep 0.1; done
+admin=$("$bin" admin-token --tenant acme --database "$db" 2>/dev/null)
+app=$(curl -sf -X POST "http://127.0.0.1:$port/v1/platform/apps" -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
+  -d '{"name":"Bench","grant_types":["client_credentials"],"redirect_uris":[],"requested_scopes":["webhooks:write"]}')
+id=$(sed -E 's/.*"client_id":"([^"]+)".*/\1/' <<<"$app"); key=$(sed -E 's/.*"client_secret":"([^"]+)".*/\1/' <<<"$app")
+token=$(curl -sf -X POST "http://127.0.0.1:$port/v1/oauth/token" -d "grant_type=client_credentials&client_id=$id&client_secret=$key" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+for i in $(seq 1 "$FANOUT"); do
+  curl -sf -X POST "http://127.0.0.1:$port/v1/webhooks" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d "{\"url\":\"http://127.0.0.1:18191/hook/$i\",\"events\":[\"incident.updated\"]}" >/dev/null
+done
+for i in $(seq 1 "$EVENTS"); do printf '{"id":"inc_%d","status":"open","title":"Phishing wave"}\n' "$i"; done >events.ndjson
+total=$((EVENTS * FANOUT))
+cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+cpu_before=$(cpu)
+start=$(date +%s.%N)
+RUST_LOG=info "$bin" publish --tenant acme --event incident.updated --data-file events.ndjson --database "$db" >/dev/null 2>publish.log
+published=$(date +%s.%N)
+while [ "$(count)" -lt "$total" ]; do sleep 0.05; done
+end=$(date +%s.%N)
+cpu_after=$(cpu)
+ticks=$(getconf CLK_TCK)
+python3 - "$DB" "$FANOUT" "$EVENTS" "$total" "$start" "$published" "$end" "$cpu_before" "$cpu_after" "$ticks" "$(cat publish.log)" <<'PY'
+import sys
+db, fanout, events, total, start, published, end, c0, c1, ticks, log = sys.argv[1:]
+total = int(total); elapsed = float(end) - float(start)
+cpu = (int(c1) - int(c0)) / int(ticks)
+print(f"{db} fanout={fanout} events={events} deliveries={total}: {total / elapsed:,.0f} deliveries/s "
+      f"({elapsed:.2f} s from the first publish to the last 2xx recorded; publishing took "
+      f"{float(published) - float(start):.2f} s); server CPU {cpu * 1e6 / total:,.0f} µs per delivery")
+print("publish:", log.strip().split("INFO reference_server: ")[-1])
+PY
