@@ -115,18 +115,26 @@ impl DeliveryWorker {
         self
     }
 
-    /// Claims one batch of due deliveries and attempts each. Returns how many were attempted.
+    /// Claims one batch of due deliveries, attempts each (concurrently), and records the
+    /// attempts together. Returns how many were claimed.
     pub async fn run_once(&self) -> Result<usize, StoreError> {
         let claimed = self.knogin.claim_deliveries(self.batch).await?;
-        let count = claimed.len();
-        let attempts = claimed.into_iter().map(|c| {
-            let worker = self.clone();
-            async move { worker.attempt(c).await }
-        });
-        for result in futures_util::future::join_all(attempts).await {
-            result?;
+        let attempts = claimed.iter().map(|c| self.attempt(c));
+        let mut finished = Vec::with_capacity(claimed.len());
+        for (c, result) in claimed
+            .iter()
+            .zip(futures_util::future::join_all(attempts).await)
+        {
+            if let Some((outcome, duration, body)) = result? {
+                finished.push((c, outcome, duration, body));
+            }
         }
-        Ok(count)
+        let recorded = self.knogin.record_deliveries(finished).await?;
+        let lost = recorded.iter().filter(|r| !**r).count();
+        if lost > 0 {
+            tracing::warn!("{lost} deliveries' leases ran out before their attempts were recorded");
+        }
+        Ok(claimed.len())
     }
 
     /// Delivers until `shutdown` resolves. A store failure is logged and retried after the
@@ -157,13 +165,17 @@ impl DeliveryWorker {
         }
     }
 
-    /// Sends one claimed delivery and records the attempt.
-    async fn attempt(&self, claimed: ClaimedDelivery) -> Result<(), StoreError> {
-        if !self.knogin.within_rate_limit(&claimed).await? {
-            return Ok(());
+    /// Sends one claimed delivery: how the attempt ended, or `None` when its subscription's
+    /// rate limit put it back for later.
+    async fn attempt(
+        &self,
+        claimed: &ClaimedDelivery,
+    ) -> Result<Option<(Outcome, Duration, Option<String>)>, StoreError> {
+        if !self.knogin.within_rate_limit(claimed).await? {
+            return Ok(None);
         }
         let started = Instant::now();
-        let (outcome, body) = match self.knogin.message(&claimed) {
+        let (outcome, body) = match self.knogin.message(claimed) {
             Ok(message) => {
                 let request = Request::post(message.url.as_str())
                     .header(CONTENT_TYPE, "application/json")
@@ -186,14 +198,7 @@ impl DeliveryWorker {
             }
             Err(why) => (Outcome::NoAnswer, Some(why)),
         };
-        let recorded = self
-            .knogin
-            .record_delivery(&claimed, outcome, started.elapsed(), body)
-            .await?;
-        if !recorded {
-            tracing::warn!(delivery = %claimed.delivery.id, "a delivery's lease ran out before its attempt was recorded");
-        }
-        Ok(())
+        Ok(Some((outcome, started.elapsed(), body)))
     }
 
     /// POSTs `request`: the outcome and the first KiB of the answer (or why there was none).

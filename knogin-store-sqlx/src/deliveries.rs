@@ -305,6 +305,15 @@ impl DeliveryStore for SqlxStore {
         lease: &str,
         attempt: &Attempt,
     ) -> Result<bool, StoreError> {
+        let batch = [(id.clone(), lease.to_owned(), attempt.clone())];
+        Ok(self.record_attempts(&batch).await?[0])
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn record_attempts(
+        &self,
+        attempts: &[(DeliveryId, String, Attempt)],
+    ) -> Result<Vec<bool>, StoreError> {
         const RECORD: &str = "UPDATE deliveries SET status = $3, next_attempt_at = $4, \
             attempts = attempts + 1, attempted_at = $5, response_status = $6, duration_ms = $7, \
             response_body = $8, lease_id = NULL, lease_until = NULL \
@@ -315,36 +324,39 @@ impl DeliveryStore for SqlxStore {
             disabled = disabled OR $5 IS NOT NULL, \
             disabled_reason = COALESCE($5, disabled_reason) \
             WHERE id = $1 AND tenant_id = $2";
-        let (status, next) = match attempt.next {
-            NextStep::Succeeded => (DeliveryStatus::Succeeded, None),
-            NextStep::RetryAt(at) => (DeliveryStatus::Retrying, Some(at.unix())),
-            _ => (DeliveryStatus::Failed, None),
-        };
-        let succeeded = attempt.next == NextStep::Succeeded;
         with_pool!(self, pool => transaction(|| async {
             let mut tx = pool.begin().await?;
-            let recorded: Option<(String, String)> = sqlx::query_as(RECORD)
-                .bind(id.as_str())
-                .bind(lease)
-                .bind(status.as_str())
-                .bind(next)
-                .bind(attempt.attempted_at.unix())
-                .bind(attempt.response_status.map(i64::from))
-                .bind(i64::from(attempt.duration_ms))
-                .bind(attempt.response_body.as_deref())
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some((webhook, tenant)) = &recorded {
-                sqlx::query(HEALTH)
-                    .bind(webhook)
-                    .bind(tenant)
-                    .bind(succeeded)
+            let mut done = Vec::with_capacity(attempts.len());
+            for (id, lease, attempt) in attempts {
+                let (status, next) = match attempt.next {
+                    NextStep::Succeeded => (DeliveryStatus::Succeeded, None),
+                    NextStep::RetryAt(at) => (DeliveryStatus::Retrying, Some(at.unix())),
+                    _ => (DeliveryStatus::Failed, None),
+                };
+                let recorded: Option<(String, String)> = sqlx::query_as(RECORD)
+                    .bind(id.as_str())
+                    .bind(lease)
+                    .bind(status.as_str())
+                    .bind(next)
                     .bind(attempt.attempted_at.unix())
-                    .bind(attempt.disable_reason.as_deref())
-                    .execute(&mut *tx)
+                    .bind(attempt.response_status.map(i64::from))
+                    .bind(i64::from(attempt.duration_ms))
+                    .bind(attempt.response_body.as_deref())
+                    .fetch_optional(&mut *tx)
                     .await?;
+                if let Some((webhook, tenant)) = &recorded {
+                    sqlx::query(HEALTH)
+                        .bind(webhook)
+                        .bind(tenant)
+                        .bind(attempt.next == NextStep::Succeeded)
+                        .bind(attempt.attempted_at.unix())
+                        .bind(attempt.disable_reason.as_deref())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                done.push(recorded.is_some());
             }
-            tx.commit().await.map(|()| recorded.is_some())
+            tx.commit().await.map(|()| done)
         }).await)
         .map_err(store_error)
     }

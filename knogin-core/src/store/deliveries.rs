@@ -190,6 +190,20 @@ pub trait DeliveryStore: Send + Sync {
         attempt: &Attempt,
     ) -> Result<bool, StoreError>;
 
+    /// Records several attempts, each under its lease, as [`DeliveryStore::record_attempt`]
+    /// does one; a store should do it in one transaction (one commit for a worker's batch).
+    /// Returns, in order, whether each was recorded.
+    async fn record_attempts(
+        &self,
+        attempts: &[(DeliveryId, String, Attempt)],
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut recorded = Vec::with_capacity(attempts.len());
+        for (id, lease, attempt) in attempts {
+            recorded.push(self.record_attempt(id, lease, attempt).await?);
+        }
+        Ok(recorded)
+    }
+
     /// Up to `limit` deliveries of `tenant`'s subscription `webhook` (deleted ones included:
     /// history stays readable), newest first, with `status` when given, after `after`.
     async fn deliveries(

@@ -180,6 +180,38 @@ impl Knogin {
         duration: Duration,
         response_body: Option<String>,
     ) -> Result<bool, StoreError> {
+        let attempt = self.attempt(claimed, outcome, duration, response_body);
+        self.0
+            .store
+            .record_attempt(&claimed.delivery.id, &claimed.lease, &attempt)
+            .await
+    }
+
+    /// Records several finished attempts at once (one transaction, one commit), as
+    /// [`Knogin::record_delivery`] does each. Returns, in order, whether each was recorded.
+    pub async fn record_deliveries(
+        &self,
+        finished: Vec<(&ClaimedDelivery, Outcome, Duration, Option<String>)>,
+    ) -> Result<Vec<bool>, StoreError> {
+        let attempts: Vec<(DeliveryId, String, Attempt)> = finished
+            .into_iter()
+            .map(|(claimed, outcome, duration, body)| {
+                let attempt = self.attempt(claimed, outcome, duration, body);
+                (claimed.delivery.id.clone(), claimed.lease.clone(), attempt)
+            })
+            .collect();
+        self.0.store.record_attempts(&attempts).await
+    }
+
+    /// The record of `claimed`'s attempt that ended with `outcome`: what follows by the retry
+    /// policy, and whether its subscription must be disabled.
+    fn attempt(
+        &self,
+        claimed: &ClaimedDelivery,
+        outcome: Outcome,
+        duration: Duration,
+        response_body: Option<String>,
+    ) -> Attempt {
         let now = self.0.clock.now();
         let attempts = claimed.delivery.attempts + 1;
         let jitter = f64::from(crate::random::bytes::<1>()[0]) / 256.0;
@@ -198,7 +230,7 @@ impl Knogin {
             )),
             _ => None,
         };
-        let attempt = Attempt {
+        Attempt {
             attempted_at: now,
             response_status: match outcome {
                 Outcome::Answered { status, .. } => Some(status),
@@ -208,11 +240,7 @@ impl Knogin {
             response_body,
             next,
             disable_reason,
-        };
-        self.0
-            .store
-            .record_attempt(&claimed.delivery.id, &claimed.lease, &attempt)
-            .await
+        }
     }
 
     /// Whether `claimed` may be sent now under its subscription's `rate_limit` (a send slot of

@@ -478,3 +478,49 @@ pub async fn send_slots_are_counted_per_second_and_deferred_deliveries_wait(stor
     assert_eq!((&again.delivery.id, again.delivery.attempts), (id, 0));
     assert_eq!(again.delivery.status, DeliveryStatus::Queued);
 }
+
+/// A batch of attempts is recorded together; one whose lease is not held is skipped.
+pub async fn attempts_are_recorded_in_batches(store: &dyn Store) {
+    subscribe(store, "t1", &["incident.updated"], false).await;
+    for _ in 0..3 {
+        store
+            .publish(&event("t1", "incident.updated"))
+            .await
+            .unwrap();
+    }
+    let claimed = store
+        .claim_due(T0, Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+    let batch: Vec<_> = claimed
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let lease = if i == 1 {
+                "stale".to_owned()
+            } else {
+                c.lease.clone()
+            };
+            (
+                c.delivery.id.clone(),
+                lease,
+                attempt(NextStep::Succeeded, 200),
+            )
+        })
+        .collect();
+    assert_eq!(
+        store.record_attempts(&batch).await.unwrap(),
+        [true, false, true]
+    );
+    let later = T0.plus(Duration::from_secs(60));
+    let left = store
+        .claim_due(later, Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        left.len(),
+        1,
+        "the unrecorded one is due again when its lease ends"
+    );
+    assert_eq!(left[0].delivery.id, claimed[1].delivery.id);
+}

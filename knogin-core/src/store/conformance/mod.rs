@@ -29,7 +29,7 @@ mod flow;
 mod webhooks;
 
 pub use self::deliveries::{
-    attempts_are_recorded_under_their_lease,
+    attempts_are_recorded_in_batches, attempts_are_recorded_under_their_lease,
     deleting_a_subscription_cancels_its_pending_deliveries,
     deliveries_are_claimed_once_until_their_lease_ends, deliveries_can_be_sent_again,
     gone_fails_the_delivery_and_disables_its_subscription,
@@ -732,6 +732,7 @@ macro_rules! store_conformance_tests {
             deleting_a_subscription_cancels_its_pending_deliveries,
             deliveries_can_be_sent_again,
             send_slots_are_counted_per_second_and_deferred_deliveries_wait,
+            attempts_are_recorded_in_batches,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
