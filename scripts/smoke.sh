@@ -127,7 +127,11 @@ printf '%s\n' '{"id":"inc_2"}' '{"id":"inc_3"}' '{"id":"inc_4"}' >events.ndjson
 [ "$(grep -c '^evt_' published.txt)" = 4 ] || fail "publish printed: $(cat published.txt)"
 for _ in $(seq 1 50); do [ "$(wc -l <received.ndjson)" -ge 4 ] && break; sleep 0.2; done
 [ "$(wc -l <received.ndjson)" = 4 ] || fail "the receiver verified $(wc -l <received.ndjson) of 4: $(cat receiver.log)"
-expect 200 GET "/v1/webhooks/$webhook/deliveries?status=succeeded" -H "Authorization: Bearer $hooks_token"
+# The receiver answers before the server records: wait for the history to catch up.
+for _ in $(seq 1 50); do
+  expect 200 GET "/v1/webhooks/$webhook/deliveries?status=succeeded" -H "Authorization: Bearer $hooks_token"
+  [ "$(grep -o '"status":"succeeded"' body.json | wc -l)" = 4 ] && break; sleep 0.1
+done
 [ "$(grep -o '"status":"succeeded"' body.json | wc -l)" = 4 ] || fail "delivery history: $(cat body.json)"
 kill "$receiver_pid"
 kill -INT "$pid"
