@@ -118,7 +118,8 @@ if [ -n "${KNOGIN_TEST_POSTGRES_URL:-}" ]; then
   "$bin" publish --tenant acme --event incident.updated --data-file many.ndjson "${db_args[@]}" >/dev/null 2>&1
   for _ in $(seq 1 300); do [ "$(wc -l <shared.ndjson)" -ge 200 ] && break; sleep 0.1; done
   sleep 1
-  [ "$(wc -l <shared.ndjson)" = 200 ] || fail "two servers made $(wc -l <shared.ndjson) deliveries of 200 events"
+  retried=$(psql "${db_args[1]}" -qAt -c "SELECT id, attempts, response_status, response_body FROM deliveries WHERE attempts > 1 LIMIT 5")
+  [ "$(wc -l <shared.ndjson)" = 200 ] || fail "two servers made $(wc -l <shared.ndjson) deliveries of 200 events; retried: $retried"
   [ "$(unique shared.ndjson)" = 200 ] || fail "two servers delivered $(unique shared.ndjson) distinct events of 200"
   for port in 18092 18093; do
     grep -q 'webhook deliveries' "server-$port.log" || fail "server $port made no delivery: $(cat "server-$port.log")"

@@ -216,10 +216,17 @@ impl DeliveryStore for SqlxStore {
         lease: Duration,
         limit: u32,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
-        const CLAIM_PG: &str = "UPDATE deliveries SET lease_id = $1, lease_until = $2 \
-            WHERE id IN (SELECT id FROM deliveries WHERE next_attempt_at <= $3 \
-                AND (lease_until IS NULL OR lease_until <= $3) \
-                ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)";
+        // The candidates are locked in a materialized CTE, and the UPDATE checks the lease again
+        // on the row's latest version: a row another worker claimed between this statement's
+        // snapshot and its lock is left alone (an `IN (SELECT … FOR UPDATE SKIP LOCKED)` form
+        // was seen to hand one delivery to two workers).
+        const CLAIM_PG: &str = "WITH due AS MATERIALIZED (SELECT id FROM deliveries \
+                WHERE next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
+                ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+            UPDATE deliveries d SET lease_id = $1, lease_until = $2 FROM due \
+            WHERE d.id = due.id AND d.next_attempt_at <= $3 \
+                AND (d.lease_until IS NULL OR d.lease_until <= $3)";
+        // SQLite runs one writer at a time: the statement is exclusive as it is.
         const CLAIM_SQLITE: &str = "UPDATE deliveries SET lease_id = $1, lease_until = $2 \
             WHERE id IN (SELECT id FROM deliveries WHERE next_attempt_at <= $3 \
                 AND (lease_until IS NULL OR lease_until <= $3) \

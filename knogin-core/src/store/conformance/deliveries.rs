@@ -524,3 +524,36 @@ pub async fn attempts_are_recorded_in_batches(store: &dyn Store) {
     );
     assert_eq!(left[0].delivery.id, claimed[1].delivery.id);
 }
+
+/// Eight claimers racing over 200 due deliveries, batch after batch, never share one.
+pub async fn racing_claimers_never_share_a_delivery(store: &dyn Store) {
+    subscribe(store, "t1", &["incident.updated"], false).await;
+    for _ in 0..200 {
+        store
+            .publish(&event("t1", "incident.updated"))
+            .await
+            .unwrap();
+    }
+    let lease = Duration::from_secs(60);
+    let claimer = || async {
+        let mut mine = Vec::new();
+        loop {
+            let batch = store.claim_due(T0, lease, 7).await.unwrap();
+            if batch.is_empty() {
+                return mine;
+            }
+            mine.extend(batch.into_iter().map(|c| c.delivery.id));
+        }
+    };
+    let all: Vec<DeliveryId> = futures_util::future::join_all((0..8).map(|_| claimer()))
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(all.len(), 200, "every delivery claimed once");
+    assert_eq!(
+        all.iter().collect::<HashSet<_>>().len(),
+        200,
+        "none claimed twice"
+    );
+}
