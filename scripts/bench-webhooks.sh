@@ -4,7 +4,7 @@
 # recorded), on SQLite or PostgreSQL (durable defaults: synchronous commit on). Prints the
 # deliveries per second, the server's CPU per delivery, and the publish latencies.
 #
-#   DB=sqlite|postgres FANOUT=1|10|100 EVENTS=5000 scripts/bench-webhooks.sh
+#   DB=sqlite|postgres FANOUT=1|10|100 EVENTS=5000 BATCH=1 scripts/bench-webhooks.sh   (BATCH: events per publish transaction)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DB=${DB:-sqlite}
@@ -46,7 +46,7 @@ total=$((EVENTS * FANOUT))
 cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 cpu_before=$(cpu)
 start=$(date +%s.%N)
-RUST_LOG=info "$bin" publish --tenant acme --event incident.updated --data-file events.ndjson --database "$db" >/dev/null 2>publish.log
+RUST_LOG=info "$bin" publish --tenant acme --event incident.updated --data-file events.ndjson --batch "${BATCH:-1}" --database "$db" >/dev/null 2>publish.log
 published=$(date +%s.%N)
 while [ "$(count)" -lt "$total" ]; do sleep 0.05; done
 end=$(date +%s.%N)

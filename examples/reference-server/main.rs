@@ -182,6 +182,10 @@ struct PublishArgs {
     /// process.
     #[arg(long)]
     data_file: Option<std::path::PathBuf>,
+    /// How many events each transaction stores (a batch load); each batch is stored whole or
+    /// not at all.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    batch: u32,
     #[command(flatten)]
     common: Common,
 }
@@ -359,17 +363,21 @@ async fn publish(args: PublishArgs) -> Result<(), BoxError> {
     };
     let started = std::time::Instant::now();
     let mut deliveries = 0;
-    let mut took = Vec::with_capacity(lines.len());
+    let mut took = Vec::new();
     let mut out = std::io::stdout().lock();
-    for (n, data) in lines.iter().enumerate() {
+    let size = usize::try_from(args.batch).unwrap_or(1);
+    for (n, batch) in lines.chunks(size).enumerate() {
         let one = std::time::Instant::now();
+        let data: Vec<&str> = batch.iter().map(String::as_str).collect();
         let published = knogin
-            .publish(&tenant, &args.event, data)
+            .publish_many(&tenant, &args.event, &data)
             .await
-            .map_err(|e| format!("event {}: {e}", n + 1))?;
+            .map_err(|e| format!("events {} to {}: {e}", n * size + 1, n * size + batch.len()))?;
         took.push(one.elapsed());
-        deliveries += published.deliveries.len();
-        writeln!(out, "{}", published.event_id)?;
+        for event in published {
+            deliveries += event.deliveries.len();
+            writeln!(out, "{}", event.event_id)?;
+        }
     }
     took.sort_unstable();
     // The `percent`th percentile, nearest rank.
@@ -378,7 +386,8 @@ async fn publish(args: PublishArgs) -> Result<(), BoxError> {
         took.get(rank - 1).map_or(0, std::time::Duration::as_micros)
     };
     tracing::info!(
-        "published {} events with {deliveries} deliveries in {} ms (each: p50 {} µs, p99 {} µs)",
+        "published {} events with {deliveries} deliveries in {} ms \
+         (each transaction of up to {size} events: p50 {} µs, p99 {} µs)",
         lines.len(),
         started.elapsed().as_millis(),
         quantile(50),

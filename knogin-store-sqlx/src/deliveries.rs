@@ -189,6 +189,19 @@ impl DeliveryStore for SqlxStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn publish_many(&self, events: &[Event]) -> Result<Vec<Vec<DeliveryId>>, StoreError> {
+        with_pool!(self, pool => transaction(|| async {
+            let mut tx = pool.begin().await?;
+            let mut made = Vec::with_capacity(events.len());
+            for event in events {
+                made.push(publish_on!(tx, event, |c| matching(c, &event.event_type))?);
+            }
+            tx.commit().await.map(|()| made)
+        }).await)
+        .map_err(store_error)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn publish_to(
         &self,
         event: &Event,

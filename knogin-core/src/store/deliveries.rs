@@ -161,6 +161,16 @@ pub trait DeliveryStore: Send + Sync {
     /// of its tenant's enabled subscriptions that names its type. Returns the deliveries made.
     async fn publish(&self, event: &Event) -> Result<Vec<DeliveryId>, StoreError>;
 
+    /// Publishes several events in one transaction, as [`DeliveryStore::publish`] does each:
+    /// all are stored, or none. Returns each event's deliveries, in order.
+    async fn publish_many(&self, events: &[Event]) -> Result<Vec<Vec<DeliveryId>>, StoreError> {
+        let mut made = Vec::with_capacity(events.len());
+        for event in events {
+            made.push(self.publish(event).await?);
+        }
+        Ok(made)
+    }
+
     /// Stores `event` and one queued delivery of it to `webhook` alone (a test send), if that is
     /// a live subscription of the event's tenant.
     async fn publish_to(

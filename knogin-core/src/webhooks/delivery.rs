@@ -85,6 +85,29 @@ impl Knogin {
         })
     }
 
+    /// Publishes one event of `event_type` per item of `data` for `tenant`, all in one
+    /// transaction (a batch load): every event is checked first, and all are stored or none.
+    pub async fn publish_many(
+        &self,
+        tenant: &TenantId,
+        event_type: &str,
+        data: &[&str],
+    ) -> Result<Vec<Published>, PublishError> {
+        let events = data
+            .iter()
+            .map(|d| self.event(tenant, event_type, d))
+            .collect::<Result<Vec<_>, _>>()?;
+        let made = self.0.store.publish_many(&events).await?;
+        Ok(events
+            .into_iter()
+            .zip(made)
+            .map(|(event, deliveries)| Published {
+                event_id: event.id,
+                deliveries,
+            })
+            .collect())
+    }
+
     /// Checks and builds an event of `event_type` with `data` for `tenant`, without storing it:
     /// for publishing inside an embedder's own database transaction (see
     /// `knogin_store_sqlx::publish_in_postgres`).

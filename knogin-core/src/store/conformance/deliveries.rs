@@ -557,3 +557,21 @@ pub async fn racing_claimers_never_share_a_delivery(store: &dyn Store) {
         "none claimed twice"
     );
 }
+
+/// A batch of events is published together, each with the deliveries `publish` would make.
+pub async fn events_are_published_in_batches(store: &dyn Store) {
+    let webhook = subscribe(store, "t1", &["incident.updated"], false).await;
+    let events = [
+        event("t1", "incident.updated"),
+        event("t1", "case.updated"),
+        event("t1", "incident.updated"),
+    ];
+    let made = store.publish_many(&events).await.unwrap();
+    let counts: Vec<usize> = made.iter().map(Vec::len).collect();
+    assert_eq!(counts, [1, 0, 1]);
+    let page = store
+        .deliveries(&tenant("t1"), &webhook, None, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(page.deliveries.len(), 2);
+}
