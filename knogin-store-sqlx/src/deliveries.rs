@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use knogin_core::store::{
     Attempt, ClaimedDelivery, Cursor, Delivery, DeliveryPage, DeliveryStatus, DeliveryStore, Event,
-    NextStep, StoreError, WebhookStore,
+    NextStep, StoreError,
 };
 use knogin_core::webhooks::StoredWebhook;
 use knogin_core::{DeliveryId, EventId, TenantId, Timestamp, WebhookId};
@@ -169,23 +169,12 @@ pub async fn publish_in_sqlite(
     publish_on!(conn, event, |c| matching(c, &event.event_type)).map_err(store_error)
 }
 
-/// Publishes `event` to the subscriptions `targets` picks, in a transaction of its own.
-macro_rules! publish_in_transaction {
-    ($store:expr, $event:expr, $targets:expr) => {{
-        with_pool!($store, pool => transaction(|| async {
-            let mut tx = pool.begin().await?;
-            let made = publish_on!(tx, $event, $targets)?;
-            tx.commit().await.map(|()| made)
-        }).await)
-        .map_err(store_error)
-    }};
-}
-
 #[async_trait]
 impl DeliveryStore for SqlxStore {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn publish(&self, event: &Event) -> Result<Vec<DeliveryId>, StoreError> {
-        publish_in_transaction!(self, event, |c| matching(c, &event.event_type))
+        let mut made = self.publish_many(std::slice::from_ref(event)).await?;
+        Ok(made.pop().unwrap_or_default())
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
@@ -214,12 +203,18 @@ impl DeliveryStore for SqlxStore {
                 .map(|(id, ..)| id)
                 .collect::<Vec<_>>()
         };
-        // A disabled subscription is a candidate for a test send too.
-        if self.webhook(&event.tenant, webhook).await?.is_none() {
-            return Ok(None);
-        }
-        let made: Vec<DeliveryId> = publish_in_transaction!(self, event, only)?;
-        Ok(made.into_iter().next())
+        // A disabled subscription is a candidate for a test send too; when `webhook` is not a
+        // live subscription of the tenant, nothing is kept.
+        with_pool!(self, pool => transaction(|| async {
+            let mut tx = pool.begin().await?;
+            let made = publish_on!(tx, event, only)?;
+            let Some(id) = made.into_iter().next() else {
+                tx.rollback().await?;
+                return Ok(None);
+            };
+            tx.commit().await.map(|()| Some(id))
+        }).await)
+        .map_err(store_error)
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]

@@ -93,6 +93,24 @@ fn count_failure(
     *entry
 }
 
+/// One page of `rows` (in insertion order, each with its sequence number), newest first: up
+/// to `limit` of those before `after`, and the cursor of the next page if there is one.
+fn page<'a, T>(
+    rows: impl DoubleEndedIterator<Item = (i64, &'a T)>,
+    after: Option<Cursor>,
+    limit: u32,
+) -> (Vec<&'a T>, Option<Cursor>) {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut newest_first = rows
+        .rev()
+        .filter(|(seq, _)| after.is_none_or(|c| *seq < c.0));
+    let taken: Vec<(i64, &T)> = newest_first.by_ref().take(limit).collect();
+    let next = newest_first
+        .next()
+        .and_then(|_| taken.last().map(|(seq, _)| Cursor(*seq)));
+    (taken.into_iter().map(|(_, row)| row).collect(), next)
+}
+
 fn still_valid(expires_at: Option<Timestamp>, now: Timestamp) -> bool {
     expires_at.is_none_or(|t| t > now)
 }
@@ -148,20 +166,11 @@ impl AppStore for MemoryStore {
         limit: u32,
     ) -> Result<AppPage, StoreError> {
         let inner = self.lock();
-        let mut matching = inner
-            .apps
-            .iter()
-            .rev()
-            .filter(|(seq, a)| &a.tenant_id == tenant && after.is_none_or(|c| *seq < c.0));
-        let apps: Vec<(i64, App)> = matching.by_ref().take(limit as usize).cloned().collect();
-        let more = matching.next().is_some();
+        let theirs = inner.apps.iter().filter(|(_, a)| &a.tenant_id == tenant);
+        let (apps, next) = page(theirs.map(|(seq, a)| (*seq, a)), after, limit);
         Ok(AppPage {
-            next: if more {
-                apps.last().map(|(s, _)| Cursor(*s))
-            } else {
-                None
-            },
-            apps: apps.into_iter().map(|(_, a)| a).collect(),
+            apps: apps.into_iter().cloned().collect(),
+            next,
         })
     }
 

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{DeliveryRow, Inner, MemoryStore};
+use super::{DeliveryRow, Inner, MemoryStore, page};
 use crate::clock::Timestamp;
 use crate::id::{DeliveryId, TenantId, WebhookId};
 use crate::store::{
@@ -55,24 +55,13 @@ impl WebhookStore for MemoryStore {
         limit: u32,
     ) -> Result<WebhookPage, StoreError> {
         let inner = self.lock();
-        let mut live: Vec<&(i64, StoredWebhook, Option<Timestamp>)> = inner
+        let live = inner
             .webhooks
             .iter()
-            .filter(|(seq, w, deleted)| {
-                deleted.is_none()
-                    && w.webhook.tenant == *tenant
-                    && after.is_none_or(|Cursor(c)| *seq < c)
-            })
-            .collect();
-        live.sort_by_key(|(seq, _, _)| std::cmp::Reverse(*seq));
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        let next = (live.len() > limit).then(|| Cursor(live[limit - 1].0));
+            .filter(|(_, w, deleted)| deleted.is_none() && w.webhook.tenant == *tenant);
+        let (webhooks, next) = page(live.map(|(seq, w, _)| (*seq, w)), after, limit);
         Ok(WebhookPage {
-            webhooks: live
-                .into_iter()
-                .take(limit)
-                .map(|(_, w, _)| w.webhook.clone())
-                .collect(),
+            webhooks: webhooks.into_iter().map(|w| w.webhook.clone()).collect(),
             next,
         })
     }
@@ -364,25 +353,12 @@ impl DeliveryStore for MemoryStore {
         limit: u32,
     ) -> Result<DeliveryPage, StoreError> {
         let inner = self.lock();
-        let mut found: Vec<&DeliveryRow> = inner
-            .deliveries
-            .iter()
-            .filter(|(seq, t, d, _)| {
-                t == tenant
-                    && d.webhook_id == *webhook
-                    && status.is_none_or(|s| d.status == s)
-                    && after.is_none_or(|Cursor(c)| *seq < c)
-            })
-            .collect();
-        found.sort_by_key(|(seq, ..)| std::cmp::Reverse(*seq));
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        let next = (found.len() > limit).then(|| Cursor(found[limit - 1].0));
+        let found = inner.deliveries.iter().filter(|(_, t, d, _)| {
+            t == tenant && d.webhook_id == *webhook && status.is_none_or(|s| d.status == s)
+        });
+        let (deliveries, next) = page(found.map(|(seq, _, d, _)| (*seq, d)), after, limit);
         Ok(DeliveryPage {
-            deliveries: found
-                .into_iter()
-                .take(limit)
-                .map(|(_, _, d, _)| d.clone())
-                .collect(),
+            deliveries: deliveries.into_iter().cloned().collect(),
             next,
         })
     }
