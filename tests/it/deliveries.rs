@@ -203,6 +203,10 @@ async fn gone_disables_and_test_sends_arrive(db: Db) {
         .await
         .json();
     assert_eq!(failed["deliveries"].as_array().unwrap().len(), 1);
+    let unknown_status = server
+        .get(&format!("/v1/webhooks/{id}/deliveries?status=lost"), &token)
+        .await;
+    assert_eq!(unknown_status.error_fields(), ["status"]);
     let last = received.lock().unwrap().last().unwrap().1.clone();
     let last: Value = serde_json::from_str(&last).unwrap();
     assert_eq!(last["type"], "webhook.test");
