@@ -16,6 +16,8 @@ cd "$work"
 secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 
 fail() { echo "webhook-durability: $*" >&2; tail -n 20 ./*.log >&2 || true; exit 1; }
+# Waits until something answers HTTP on the port (the receivers answer a GET with 501).
+listening() { for _ in $(seq 1 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/")" != 000 ] && return 0; sleep 0.1; done; fail "nothing listens on $1"; }
 wait_http() { for _ in $(seq 1 100); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; fail "$1 did not answer"; }
 
 # serve PORT [args…]: a server on PORT, its pid in $server.
@@ -75,6 +77,7 @@ db_args=(--database "sqlite://$work/durable.db")
 : >slow.ndjson
 python3 "$scripts/webhook_receiver.py" 18091 "$secret" slow.ndjson 1 2>receiver-slow.log &
 pids+=($!)
+listening 18091
 serve 18090 "${db_args[@]}"
 token=$(subscribe 18090 18091)
 events 20 >events.ndjson
@@ -111,6 +114,7 @@ if [ -n "${KNOGIN_TEST_POSTGRES_URL:-}" ]; then
   : >shared.ndjson
   python3 "$scripts/webhook_receiver.py" 18094 "$secret" shared.ndjson 2>receiver-shared.log &
   pids+=($!)
+  listening 18094
   serve 18092 "${db_args[@]}"
   serve 18093 "${db_args[@]}"
   subscribe 18092 18094 >/dev/null

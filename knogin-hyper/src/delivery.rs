@@ -75,6 +75,7 @@ pub struct DeliveryWorker {
     knogin: Knogin,
     client: DeliveryClient,
     batch: u32,
+    lanes: usize,
     idle_poll: Duration,
 }
 
@@ -97,6 +98,7 @@ impl DeliveryWorker {
             knogin,
             client: Client::builder(TokioExecutor::new()).build(connector),
             batch: 64,
+            lanes: 4,
             idle_poll: Duration::from_millis(250),
         }
     }
@@ -112,6 +114,16 @@ impl DeliveryWorker {
     #[must_use]
     pub fn batch(mut self, batch: u32) -> Self {
         self.batch = batch.max(1);
+        self
+    }
+
+    /// How many batches are in flight at once (default 4). A batch waits for its slowest
+    /// receiver and then for its records' commit; meanwhile the other lanes claim and send, so
+    /// throughput is not bound by one batch's round trip. Each lane claims its own deliveries,
+    /// as separate processes do.
+    #[must_use]
+    pub fn lanes(mut self, lanes: usize) -> Self {
+        self.lanes = lanes.max(1);
         self
     }
 
@@ -137,31 +149,40 @@ impl DeliveryWorker {
         Ok(claimed.len())
     }
 
-    /// Delivers until `shutdown` resolves. A store failure is logged and retried after the
-    /// idle interval.
+    /// Delivers until `shutdown` resolves, in [`DeliveryWorker::lanes`] lanes. A store failure is
+    /// logged and retried after the idle interval. Deliveries cut off by the shutdown are due
+    /// again when their leases end.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
-        let mut shutdown = std::pin::pin!(shutdown);
+        let lanes = futures_util::future::join_all((0..self.lanes).map(|lane| self.lane(lane)));
+        tokio::select! {
+            _ = lanes => {}
+            () = shutdown => {}
+        }
+    }
+
+    /// One lane: claim, send and record batches while there are due deliveries, and wait the
+    /// idle interval when there are none. Lanes after the first go on only after a full batch
+    /// (a backlog): under a trickle of events one lane delivers, and the others do not wake
+    /// the database with small claims.
+    async fn lane(&self, lane: usize) {
+        let full = usize::try_from(self.batch).unwrap_or(usize::MAX);
         loop {
-            let work = self.run_once();
-            let attempted = tokio::select! {
-                attempted = work => attempted,
-                () = &mut shutdown => return,
-            };
-            let wait = match attempted {
-                Ok(n) if n > 0 => {
-                    tracing::info!("attempted {n} webhook deliveries");
-                    continue;
+            let wait = match self.run_once().await {
+                Ok(n) => {
+                    if n > 0 {
+                        tracing::info!("attempted {n} webhook deliveries");
+                    }
+                    if n > 0 && (lane == 0 || n >= full) {
+                        continue;
+                    }
+                    self.idle_poll
                 }
-                Ok(_) => self.idle_poll,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot claim webhook deliveries");
                     self.idle_poll
                 }
             };
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                () = &mut shutdown => return,
-            }
+            tokio::time::sleep(wait).await;
         }
     }
 

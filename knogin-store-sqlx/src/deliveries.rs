@@ -107,24 +107,80 @@ macro_rules! publish_on {
                 .bind(event.tenant.as_str())
                 .fetch_all(&mut *$conn)
                 .await?;
-            let mut made = Vec::new();
-            for webhook in $targets(candidates) {
-                let id = DeliveryId::generate();
-                sqlx::query(INSERT_DELIVERY)
-                    .bind(id.as_str())
-                    .bind(event.tenant.as_str())
-                    .bind(&webhook)
-                    .bind(event.id.as_str())
-                    .bind(&event.event_type)
-                    .bind(event.created_at.unix())
-                    .execute(&mut *$conn)
-                    .await?;
-                made.push(id);
-            }
+            let targets: Vec<String> = $targets(candidates);
+            let made: Vec<DeliveryId> = targets.iter().map(|_| DeliveryId::generate()).collect();
+            QueueDeliveries::queue(&mut *$conn, event, &targets, &made).await?;
             Ok::<_, sqlx::Error>(made)
         }
         .await
     }};
+}
+
+/// Writes one event's queued deliveries, to `webhooks` with `ids`, as each database does it best.
+#[async_trait]
+trait QueueDeliveries {
+    async fn queue(
+        &mut self,
+        event: &Event,
+        webhooks: &[String],
+        ids: &[DeliveryId],
+    ) -> Result<(), sqlx::Error>;
+}
+
+#[async_trait]
+impl QueueDeliveries for sqlx::PgConnection {
+    /// One statement for every subscription (the ids and targets as arrays): a fan-out to 100
+    /// is one round trip, not 100.
+    async fn queue(
+        &mut self,
+        event: &Event,
+        webhooks: &[String],
+        ids: &[DeliveryId],
+    ) -> Result<(), sqlx::Error> {
+        const SQL: &str = "INSERT INTO deliveries (id, tenant_id, webhook_id, event_id, \
+            event_type, status, created_at, next_attempt_at) \
+            SELECT d.id, $3, d.webhook_id, $4, $5, 'queued', $6, $6 \
+            FROM UNNEST($1::text[], $2::text[]) AS d(id, webhook_id)";
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<&str> = ids.iter().map(DeliveryId::as_str).collect();
+        sqlx::query(SQL)
+            .bind(&ids)
+            .bind(webhooks)
+            .bind(event.tenant.as_str())
+            .bind(event.id.as_str())
+            .bind(&event.event_type)
+            .bind(event.created_at.unix())
+            .execute(self)
+            .await
+            .map(|_| ())
+    }
+}
+
+#[async_trait]
+impl QueueDeliveries for sqlx::SqliteConnection {
+    /// One insert per subscription: SQLite runs in this process, so a statement costs no round
+    /// trip.
+    async fn queue(
+        &mut self,
+        event: &Event,
+        webhooks: &[String],
+        ids: &[DeliveryId],
+    ) -> Result<(), sqlx::Error> {
+        for (webhook, id) in webhooks.iter().zip(ids) {
+            sqlx::query(INSERT_DELIVERY)
+                .bind(id.as_str())
+                .bind(event.tenant.as_str())
+                .bind(webhook)
+                .bind(event.id.as_str())
+                .bind(&event.event_type)
+                .bind(event.created_at.unix())
+                .execute(&mut *self)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 /// The enabled subscriptions among `candidates` that name `event_type`.
@@ -333,15 +389,19 @@ impl DeliveryStore for SqlxStore {
             attempts = attempts + 1, attempted_at = $5, response_status = $6, duration_ms = $7, \
             response_body = $8, lease_id = NULL, lease_until = NULL \
             WHERE id = $1 AND lease_id = $2 RETURNING webhook_id, tenant_id";
-        // A success clears failing_since, a failure sets it if unset; a reason disables.
+        // A success clears failing_since, a failure sets it if unset; a reason disables. Only a
+        // change touches the row: a steady stream of successes locks no subscription, so
+        // publishers and other workers never wait on it.
         const HEALTH: &str = "UPDATE webhooks SET \
             failing_since = CASE WHEN $3 THEN NULL ELSE COALESCE(failing_since, $4) END, \
             disabled = disabled OR $5 IS NOT NULL, \
             disabled_reason = COALESCE($5, disabled_reason) \
-            WHERE id = $1 AND tenant_id = $2";
+            WHERE id = $1 AND tenant_id = $2 AND ($5 IS NOT NULL \
+                OR ($3 AND failing_since IS NOT NULL) OR (NOT $3 AND failing_since IS NULL))";
         with_pool!(self, pool => transaction(|| async {
             let mut tx = pool.begin().await?;
             let mut done = Vec::with_capacity(attempts.len());
+            let mut health = Vec::new();
             for (id, lease, attempt) in attempts {
                 let (status, next) = match attempt.next {
                     NextStep::Succeeded => (DeliveryStatus::Succeeded, None),
@@ -359,17 +419,22 @@ impl DeliveryStore for SqlxStore {
                     .bind(attempt.response_body.as_deref())
                     .fetch_optional(&mut *tx)
                     .await?;
-                if let Some((webhook, tenant)) = &recorded {
-                    sqlx::query(HEALTH)
-                        .bind(webhook)
-                        .bind(tenant)
-                        .bind(attempt.next == NextStep::Succeeded)
-                        .bind(attempt.attempted_at.unix())
-                        .bind(attempt.disable_reason.as_deref())
-                        .execute(&mut *tx)
-                        .await?;
-                }
                 done.push(recorded.is_some());
+                if let Some((webhook, tenant)) = recorded {
+                    health.push((webhook, tenant, attempt));
+                }
+            }
+            // Subscriptions in one order in every transaction: concurrent workers cannot deadlock.
+            health.sort_by(|a, b| a.0.cmp(&b.0));
+            for (webhook, tenant, attempt) in health {
+                sqlx::query(HEALTH)
+                    .bind(webhook)
+                    .bind(tenant)
+                    .bind(attempt.next == NextStep::Succeeded)
+                    .bind(attempt.attempted_at.unix())
+                    .bind(attempt.disable_reason.as_deref())
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await.map(|()| done)
         }).await)

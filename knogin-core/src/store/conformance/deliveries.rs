@@ -291,6 +291,50 @@ pub async fn gone_fails_the_delivery_and_disables_its_subscription(store: &dyn S
     assert_eq!(failed.deliveries.len(), 1);
 }
 
+/// A failed attempt marks its subscription failing since then, a later failure keeps the first
+/// time, and a success clears it; a success on a healthy subscription changes nothing.
+pub async fn failing_since_marks_the_first_failure_until_a_success(store: &dyn Store) {
+    let webhook = subscribe(store, "t1", &["incident.updated"], false).await;
+    let lease = Duration::from_secs(60);
+    let failing_since = || async {
+        store
+            .webhook(&tenant("t1"), &webhook)
+            .await
+            .unwrap()
+            .unwrap()
+            .failing_since
+    };
+    let steps = [
+        (NextStep::Succeeded, 200, T0, None),
+        (NextStep::RetryAt(T0.plus(lease)), 500, T0, Some(T0)),
+        (
+            NextStep::RetryAt(T0.plus(lease)),
+            500,
+            T0.plus(lease),
+            Some(T0),
+        ),
+        (NextStep::Succeeded, 200, T0.plus(lease), None),
+    ];
+    for (next, status, at, expected) in steps {
+        store
+            .publish(&event("t1", "incident.updated"))
+            .await
+            .unwrap();
+        let claimed = store.claim_due(at, lease, 1).await.unwrap().remove(0);
+        let attempt = Attempt {
+            attempted_at: at,
+            ..attempt(next, status)
+        };
+        assert!(
+            store
+                .record_attempt(&claimed.delivery.id, &claimed.lease, &attempt)
+                .await
+                .unwrap()
+        );
+        assert_eq!(failing_since().await, expected, "after {next:?}");
+    }
+}
+
 /// Deleting a subscription cancels its deliveries not yet made; its history stays readable.
 pub async fn deleting_a_subscription_cancels_its_pending_deliveries(store: &dyn Store) {
     let webhook = subscribe(store, "t1", &["incident.updated"], false).await;

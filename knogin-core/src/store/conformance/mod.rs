@@ -32,7 +32,8 @@ pub use self::deliveries::{
     attempts_are_recorded_in_batches, attempts_are_recorded_under_their_lease,
     deleting_a_subscription_cancels_its_pending_deliveries,
     deliveries_are_claimed_once_until_their_lease_ends, deliveries_can_be_sent_again,
-    events_are_published_in_batches, gone_fails_the_delivery_and_disables_its_subscription,
+    events_are_published_in_batches, failing_since_marks_the_first_failure_until_a_success,
+    gone_fails_the_delivery_and_disables_its_subscription,
     publishing_fans_out_to_matching_enabled_subscriptions, racing_claimers_never_share_a_delivery,
     send_slots_are_counted_per_second_and_deferred_deliveries_wait,
 };
@@ -729,6 +730,7 @@ macro_rules! store_conformance_tests {
             deliveries_are_claimed_once_until_their_lease_ends,
             attempts_are_recorded_under_their_lease,
             gone_fails_the_delivery_and_disables_its_subscription,
+            failing_since_marks_the_first_failure_until_a_success,
             deleting_a_subscription_cancels_its_pending_deliveries,
             deliveries_can_be_sent_again,
             send_slots_are_counted_per_second_and_deferred_deliveries_wait,
