@@ -10,7 +10,7 @@ bin="$PWD/target/debug/examples/reference-server"
 resource_bin="$PWD/target/debug/examples/resource-server"
 work=$(mktemp -d)
 port=18080
-trap 'kill "$pid" "${resource_pid:-}" "${receiver_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "$pid" "${resource_pid:-}" "${receiver_pid:-}" "${bundles_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
 
 export KNOGIN_ISSUER="http://127.0.0.1:$port"
@@ -102,6 +102,31 @@ for scope in incidents:read webhooks:read; do
   [ "$want" = 403 ] || grep -q '"tenant":"acme"' incidents.json || fail "incidents: $(cat incidents.json)"
 done
 kill "$resource_pid"
+# GraphQL: the demo bundle's IncidentById runs in the token's tenant; anything else, such as
+# introspection, is refused with OPERATION_NOT_ALLOWED; admins see the bundle by name.
+expect 200 POST /v1/oauth/token -d "grant_type=client_credentials&client_id=$reader&client_secret=$reader_secret&scope=incidents:read"
+access=$(sed -E 's/.*"access_token":"([^"]+)".*/\1/' body.json)
+gql() { expect 200 POST /graphql -H "Authorization: Bearer $access" -H 'X-Tenant-ID: acme' -H 'Content-Type: application/json' -d "$1"; }
+gql '{"query":"query IncidentById($id: ID!) { incident(id: $id) { id title status } }","variables":{"id":"inc_1"}}'
+grep -q '"id":"inc_1"' body.json || fail "graphql: $(cat body.json)"
+gql '{"query":"{ __schema { types { name } } }"}'
+grep -q '"OPERATION_NOT_ALLOWED"' body.json || fail "graphql introspection: $(cat body.json)"
+expect 404 GET /graphql
+expect 200 GET /v1/platform/graphql-bundles -H "Authorization: Bearer $token"
+grep -q '"name":"incident-sync","operations":\["IncidentById"\]' body.json || fail "bundles: $(cat body.json)"
+# --graphql-bundles: a manifest replaces the demo bundle; a broken one stops the start, naming the file.
+mkdir -p ops
+echo 'query IncidentTitle($id: ID!) { incident(id: $id) { title } }' >ops/IncidentTitle.graphql
+echo '{"bundles":[{"name":"titles","scopes":["incidents:read"],"documents":["ops/IncidentTitle.graphql"]}]}' >bundles.json
+echo '{"bundles":[{"name":"bad","scopes":["incidents:read"],"documents":["ops/missing.graphql"]}]}' >bad.json
+if "$bin" serve --bind 127.0.0.1:18083 --graphql-bundles bad.json 2>bad.log; then fail "a broken manifest served"; fi
+grep -q 'missing.graphql' bad.log || fail "the manifest error does not name the file: $(cat bad.log)"
+"$bin" serve --bind 127.0.0.1:18083 --graphql-bundles bundles.json 2>bundles.log &
+bundles_pid=$!
+for _ in $(seq 1 50); do curl -sf http://127.0.0.1:18083/.well-known/jwks.json >/dev/null && break; sleep 0.2; done
+curl -s http://127.0.0.1:18083/v1/platform/graphql-bundles -H "Authorization: Bearer $token" >bundles-listed.json
+kill "$bundles_pid"; wait "$bundles_pid" 2>/dev/null || true  # its delivery worker shares the database: let it end first
+grep -q '"name":"titles","operations":\["IncidentTitle"\]' bundles-listed.json || fail "--graphql-bundles: $(cat bundles-listed.json) $(cat bundles.log)"
 # Webhooks: a subscription to a receiver that verifies with the off-the-shelf standardwebhooks
 # library; events published by `publish` (one, then an NDJSON file of three) are delivered by the
 # running server, and the history says so.
@@ -110,6 +135,8 @@ hook_secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 : >received.ndjson
 python3 "$scripts/webhook_receiver.py" "$receiver_port" "$hook_secret" received.ndjson 2>receiver.log &
 receiver_pid=$!
+# Deliveries start at once: the receiver must be listening first (python starts in a second or so).
+for _ in $(seq 1 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$receiver_port/")" != 000 ] && break; sleep 0.1; done
 expect 201 POST /v1/platform/apps -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
   -d '{"name":"Hooks","grant_types":["client_credentials"],"redirect_uris":[],"requested_scopes":["webhooks:read","webhooks:write"]}'
 hooks=$(sed -E 's/.*"client_id":"([^"]+)".*/\1/' body.json)
@@ -126,7 +153,10 @@ printf '%s\n' '{"id":"inc_2"}' '{"id":"inc_3"}' '{"id":"inc_4"}' >events.ndjson
   || fail "publish --data-file: $(cat publish.log)"
 [ "$(grep -c '^evt_' published.txt)" = 4 ] || fail "publish printed: $(cat published.txt)"
 for _ in $(seq 1 50); do [ "$(wc -l <received.ndjson)" -ge 4 ] && break; sleep 0.2; done
-[ "$(wc -l <received.ndjson)" = 4 ] || fail "the receiver verified $(wc -l <received.ndjson) of 4: $(cat receiver.log)"
+if [ "$(wc -l <received.ndjson)" != 4 ]; then
+  curl -s "http://127.0.0.1:$port/v1/webhooks/$webhook/deliveries" -H "Authorization: Bearer $hooks_token" >history.json
+  fail "the receiver verified $(wc -l <received.ndjson) of 4: $(cat receiver.log) history: $(cat history.json)"
+fi
 # The receiver answers before the server records: wait for the history to catch up.
 for _ in $(seq 1 50); do
   expect 200 GET "/v1/webhooks/$webhook/deliveries?status=succeeded" -H "Authorization: Bearer $hooks_token"

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use knogin::core::graphql::{self, Bundles, GraphQlGate};
 use knogin::core::http::PasswordUsers;
 use knogin::core::webhooks::{EventCatalog, RetryPolicy};
 use knogin::core::{
@@ -25,8 +26,9 @@ use knogin::core::{
 };
 use knogin::store::{ConnectOptions, SqlxStore};
 
-/// The Knogin reference server: app registration, scopes, governance, client secrets and JWKS,
-/// served over HTTP from one SQLite file (or a shared PostgreSQL database).
+/// The Knogin reference server: app registration, scopes, governance, client secrets, JWKS,
+/// OAuth, webhooks and the GraphQL gate (with a demo schema), served over HTTP from one SQLite
+/// file (or a shared PostgreSQL database).
 ///
 /// With no subcommand it runs `serve` with the defaults.
 ///
@@ -137,6 +139,10 @@ struct ServeArgs {
     /// process that dies is delivered again after four times this.
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=300))]
     webhook_timeout: u64,
+    /// The GraphQL operation bundles to admit, from a JSON manifest (see docs/graphql.md), in
+    /// place of the demo `incident-sync` bundle. The demo schema answers them.
+    #[arg(long, env = "KNOGIN_GRAPHQL_BUNDLES", value_name = "PATH")]
+    graphql_bundles: Option<std::path::PathBuf>,
     #[command(flatten)]
     common: Common,
 }
@@ -300,7 +306,19 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     if let Some(users) = users {
         builder = builder.password_login(users);
     }
-    let knogin = builder.build().await?;
+    let bundles = match &args.graphql_bundles {
+        Some(path) => Bundles::load(path).map_err(|e| format!("--graphql-bundles: {e}"))?,
+        None => graphql::reference::bundles(),
+    };
+    let bundle_names: Vec<String> = bundles
+        .bundles()
+        .iter()
+        .map(|b| b.name().to_owned())
+        .collect();
+    let knogin = builder
+        .graphql(GraphQlGate::new(graphql::reference::executor()).bundles(bundles))
+        .build()
+        .await?;
     let listener = serve::bind(args.bind).await?;
     let kids: Vec<String> = knogin.keys().kids().map(ToString::to_string).collect();
     let signing = signing_algorithm(&knogin);
@@ -317,6 +335,7 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         database = %knogin::store::redact(&args.common.db.database),
         keys = %kids.join(" "),
         users = args.users.len(),
+        graphql_bundles = %bundle_names.join(" "),
         "serving the Knogin contract"
     );
     // One log line per request, unless the filter leaves them out (then the layer is not paid for).

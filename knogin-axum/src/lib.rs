@@ -32,7 +32,7 @@ use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use knogin_core::Knogin;
-use knogin_core::http::{ClientAddr, Route, routes};
+use knogin_core::http::{ClientAddr, Route};
 use tower::util::MapRequestLayer;
 
 /// A router serving every route of the contract through `knogin`. When axum knows the peer
@@ -42,7 +42,7 @@ pub fn router<S>(knogin: Knogin) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    let mut paths: Vec<&'static str> = routes().iter().map(Route::path).collect();
+    let mut paths: Vec<&'static str> = knogin.routes().map(Route::path).collect();
     paths.sort_unstable();
     paths.dedup();
     paths

@@ -10,12 +10,17 @@
 //! Mount it with `knogin-axum` or `knogin-hyper`, or call [`Knogin::handle`] yourself.
 //!
 //! # Features
+//! * `password-login` (default): the built-in login form, with argon2id password hashes.
+//! * `async-graphql` (default): [`graphql::AsyncGraphQl`], the executor that runs the GraphQL
+//!   gate's admitted operations on an async-graphql schema, and the demo of [`graphql::reference`](mod@graphql::reference).
 //! * `test-util`: the in-memory store ([`store::memory`]), the store conformance suite
 //!   ([`store::conformance`]) and fixture keys ([`testing`]).
 #![forbid(unsafe_code)]
 
 pub mod apps;
 pub mod clock;
+pub mod docs;
+pub mod graphql;
 pub mod http;
 mod id;
 pub mod keys;

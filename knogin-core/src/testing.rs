@@ -91,3 +91,40 @@ pub async fn test_knogin_with(clock: Arc<dyn Clock>, grace: Duration) -> Knogin 
         .await
         .expect("a test handle builds")
 }
+
+/// A caller as the routes hand it on after verifying its token: an access token of [`TEST_ISSUER`]
+/// for `tenant` with the space-separated `scope`. For executors' and handlers' own tests.
+pub fn bearer(tenant: &str, scope: &str) -> crate::http::Bearer {
+    const CLIENT: &str = "app_0123456789abcdef0123456789abcdef";
+    crate::http::Bearer {
+        tenant: TenantId::parse(tenant).expect("a valid tenant id"),
+        claims: crate::token::AccessClaims {
+            iss: TEST_ISSUER.into(),
+            sub: CLIENT.into(),
+            aud: crate::token::Audience::One(TEST_ISSUER.into()),
+            exp: i64::MAX,
+            nbf: 0,
+            iat: 0,
+            jti: "jti_test".into(),
+            client_id: CLIENT.into(),
+            scope: scope.into(),
+            tenant: tenant.into(),
+        },
+    }
+}
+
+/// A GraphQL executor that runs nothing and answers every operation with an empty response,
+/// for tests of the gate and of what surrounds it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EmptyExecutor;
+
+#[async_trait::async_trait]
+impl crate::graphql::Executor for EmptyExecutor {
+    async fn execute(
+        &self,
+        _: crate::graphql::Operation,
+        _: &crate::http::Bearer,
+    ) -> Result<crate::graphql::ExecutionResponse, crate::http::BoxError> {
+        Ok(crate::graphql::ExecutionResponse::default())
+    }
+}

@@ -40,7 +40,7 @@ use http_body::Body;
 use http_body_util::Either;
 use hyper::service::Service;
 use knogin_core::Knogin;
-use knogin_core::http::{BoxError, ClientAddr, ResponseBody, serves_path};
+use knogin_core::http::{BoxError, ClientAddr, ResponseBody};
 
 /// Answers the contract's paths with `knogin` and passes every other request to `fallback`.
 #[derive(Debug, Clone)]
@@ -83,7 +83,7 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, F::Error>> + Send>>;
 
     fn call(&self, mut request: Request<B>) -> Self::Future {
-        if serves_path(request.uri().path()) {
+        if self.knogin.serves_path(request.uri().path()) {
             if let Some(addr) = self.client_addr {
                 request.extensions_mut().insert(ClientAddr(addr));
             }

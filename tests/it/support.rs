@@ -14,6 +14,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use knogin::core::clock::{Clock, ManualClock, SystemClock, Timestamp};
+use knogin::core::graphql::{GraphQlGate, reference};
 use knogin::core::http::PasswordUsers;
 use knogin::core::keys::MasterKey;
 use knogin::core::token::TokenGrant;
@@ -297,6 +298,7 @@ fn instance(
     let master_key = MasterKey::from_base64(master_key).expect("a master key");
     knogin::core::testing::builder_for(issuer, Arc::new((**db).clone()), master_key, clock.clone())
         .password_login(users())
+        .graphql(GraphQlGate::new(reference::executor()).bundles(reference::bundles()))
         // A loopback issuer is a local test setup: its webhooks may go to loopback receivers.
         .allow_private_webhook_targets(issuer != ISSUER)
 }

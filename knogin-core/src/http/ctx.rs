@@ -108,11 +108,14 @@ impl Ctx {
     /// The body as a JSON object of `T`'s fields. Every missing, mistyped, unknown or repeated
     /// field is reported at once, together with what `T`'s policy finds (see [`Parsed`]).
     pub(crate) async fn json<T: FromFields>(&mut self) -> Result<Parsed<T>, ApiError> {
-        let bytes = self
-            .bytes(BodyKind::Json, false)
+        Parsed::from_json(&self.json_bytes().await?)
+    }
+
+    /// The body's bytes, once: it must be JSON (checked by media type, not parsed).
+    pub(crate) async fn json_bytes(&mut self) -> Result<bytes::Bytes, ApiError> {
+        self.bytes(BodyKind::Json, false)
             .await?
-            .ok_or(ApiError::EmptyBody(BodyKind::Json))?;
-        Parsed::from_json(&bytes)
+            .ok_or(ApiError::EmptyBody(BodyKind::Json))
     }
 
     /// Like [`Ctx::json`], for a route whose body is optional: no body (or a blank one) is

@@ -22,8 +22,10 @@ mod apps;
 mod authorize;
 mod body;
 mod ctx;
+mod docs;
 pub(crate) mod error;
 mod fields;
+mod graphql;
 mod html;
 mod jwks;
 mod oauth;
@@ -35,6 +37,9 @@ mod table;
 #[cfg(test)]
 mod tests;
 mod webhooks;
+mod weighted;
+
+pub(crate) use self::weighted::weighted;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -83,6 +88,8 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
             authorize::routes(),
             jwks::routes(),
             webhooks::routes(),
+            graphql::routes(),
+            docs::routes(),
         ]
         .into_iter()
         .flatten()
@@ -90,15 +97,24 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
     )
 });
 
-/// Every route the core serves, in table order.
+/// Every route of the contract, in table order, including those a handle serves only when
+/// configured for them (see [`Knogin::routes`]).
 pub fn routes() -> &'static [Route] {
     TABLE.routes()
 }
 
-/// Whether any route has this path, whatever the method: the hyper adapter uses it to decide
-/// between the contract and the embedder's own service.
-pub fn serves_path(path: &str) -> bool {
-    TABLE.serves_path(path)
+impl Knogin {
+    /// The routes this handle serves, in table order: every route but those of capabilities
+    /// it was built without (`POST /graphql` needs [`Builder::graphql`](crate::Builder::graphql)).
+    pub fn routes(&self) -> impl Iterator<Item = &'static Route> {
+        TABLE.routes().iter().filter(|r| r.is_served_by(self))
+    }
+
+    /// Whether this handle serves any route with this path, whatever the method: the hyper
+    /// adapter uses it to decide between the contract and the embedder's own service.
+    pub fn serves_path(&self, path: &str) -> bool {
+        TABLE.serves_path(self, path)
+    }
 }
 
 /// The address of the client that sent a request, as a request extension. The per-address
@@ -162,12 +178,22 @@ where
 {
     let (parts, body) = request.into_parts();
     let head = parts.method == http::Method::HEAD;
-    let (route, params) = match table.find(&parts.method, parts.uri.path()) {
+    let (route, params) = match table.find(knogin, &parts.method, parts.uri.path()) {
         Lookup::Found(route, params) => (route, params),
         Lookup::MethodNotAllowed(allow, format) => {
             return ApiError::MethodNotAllowed(allow).render(format);
         }
         Lookup::NotFound => return not_found(),
+    };
+    // The GraphQL gate answers errors in the media type the client asked for.
+    let media =
+        (route.errors() == ErrorFormat::GraphQl).then(|| graphql::Media::negotiate(&parts.headers));
+    let render = |error: ApiError| {
+        let mut response = error.render(route.errors());
+        if let Some(media) = media {
+            media.label(&mut response);
+        }
+        response
     };
     let limit = route
         .own_body_limit()
@@ -179,8 +205,8 @@ where
     // 500 like any internal error, and the connection stays up.
     let response = match AssertUnwindSafe((route.run)(ctx)).catch_unwind().await {
         Ok(Ok(response)) => response,
-        Ok(Err(error)) => error.render(route.errors()),
-        Err(panic) => ApiError::Internal(
+        Ok(Err(error)) => render(error),
+        Err(panic) => render(ApiError::Internal(
             format!(
                 "the handler of {} {} panicked: {}",
                 route.method(),
@@ -188,8 +214,7 @@ where
                 panic_message(&*panic)
             )
             .into(),
-        )
-        .render(route.errors()),
+        )),
     };
     if head {
         // The GET answer's status and headers, without its body.

@@ -7,6 +7,7 @@ use http::Method;
 
 use super::access::{Access, Guarded, Run};
 use super::error::ErrorFormat;
+use crate::knogin::Knogin;
 
 /// One row of the route table: method, path, who may call it, how it answers errors, and what it
 /// does. Routing, the adapters, the tests and the docs all read these rows.
@@ -17,6 +18,9 @@ pub struct Route {
     errors: ErrorFormat,
     summary: &'static str,
     body_limit: Option<usize>,
+    hide_other_methods: bool,
+    /// Whether a handle serves the route (a capability it may not have configured).
+    enabled: fn(&Knogin) -> bool,
     pub(crate) run: Run,
 }
 
@@ -37,6 +41,8 @@ impl Route {
             errors,
             summary,
             body_limit: None,
+            hide_other_methods: false,
+            enabled: |_| true,
             run: guarded.run,
         }
     }
@@ -44,11 +50,34 @@ impl Route {
     /// Sets a body limit for this route instead of the handle's default.
     #[cfg_attr(
         not(test),
-        expect(dead_code, reason = "for routes with large bodies, e.g. GraphQL")
+        expect(
+            dead_code,
+            reason = "for a route whose bodies need another limit than the default"
+        )
     )]
     pub(crate) fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = Some(bytes);
         self
+    }
+
+    /// Answers other methods on this path like an unknown route (404) instead of 405 with
+    /// `Allow`: for a path that must not reveal what else it serves (`/graphql`, where a `GET`
+    /// would look for a playground).
+    pub(crate) fn hide_other_methods(mut self) -> Self {
+        self.hide_other_methods = true;
+        self
+    }
+
+    /// Serves the route only on handles for which `enabled` holds (e.g. the GraphQL gate, on
+    /// handles built with one); on others its path is unknown.
+    pub(crate) fn only_if(mut self, enabled: fn(&Knogin) -> bool) -> Self {
+        self.enabled = enabled;
+        self
+    }
+
+    /// Whether `knogin` serves this route.
+    pub fn is_served_by(&self, knogin: &Knogin) -> bool {
+        (self.enabled)(knogin)
     }
 
     /// The HTTP method.
@@ -157,8 +186,9 @@ impl Table {
         &self.routes
     }
 
-    /// Finds the route for `method` and `path`. `HEAD` finds the `GET` route (RFC 9110 §9.3.2).
-    pub(crate) fn find(&self, method: &Method, path: &str) -> Lookup<'_> {
+    /// Finds the route `knogin` serves for `method` and `path`. `HEAD` finds the `GET` route
+    /// (RFC 9110 §9.3.2).
+    pub(crate) fn find(&self, knogin: &Knogin, method: &Method, path: &str) -> Lookup<'_> {
         let Ok(matched) = self.paths.at(path) else {
             return Lookup::NotFound;
         };
@@ -167,7 +197,11 @@ impl Table {
         } else {
             method
         };
-        let rows = matched.value.iter().map(|&i| &self.routes[i]);
+        let rows = matched
+            .value
+            .iter()
+            .map(|&i| &self.routes[i])
+            .filter(|r| r.is_served_by(knogin));
         if let Some(route) = rows.clone().find(|r| r.method == *wanted) {
             let params = matched
                 .params
@@ -175,6 +209,9 @@ impl Table {
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect();
             return Lookup::Found(route, params);
+        }
+        if rows.clone().next().is_none() || rows.clone().any(|r| r.hide_other_methods) {
+            return Lookup::NotFound;
         }
         let mut allow = Vec::new();
         for route in rows.clone() {
@@ -190,8 +227,13 @@ impl Table {
         Lookup::MethodNotAllowed(allow, format)
     }
 
-    /// Whether any route has this path, whatever the method.
-    pub(crate) fn serves_path(&self, path: &str) -> bool {
-        self.paths.at(path).is_ok()
+    /// Whether any route `knogin` serves has this path, whatever the method.
+    pub(crate) fn serves_path(&self, knogin: &Knogin, path: &str) -> bool {
+        self.paths.at(path).is_ok_and(|matched| {
+            matched
+                .value
+                .iter()
+                .any(|&i| self.routes[i].is_served_by(knogin))
+        })
     }
 }

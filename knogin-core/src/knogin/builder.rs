@@ -6,6 +6,8 @@ use std::time::Duration;
 use super::{Inner, KeySettings, Knogin, Live};
 use crate::apps::is_loopback;
 use crate::clock::{Clock, SystemClock};
+use crate::docs::DocsSettings;
+use crate::graphql::GraphQlGate;
 use crate::http::UserAuthenticator;
 #[cfg(feature = "password-login")]
 use crate::http::{DEFAULT_SESSION_TTL, PasswordLogin, PasswordUsers, SignInLimits};
@@ -72,6 +74,10 @@ pub enum BuildError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A GraphQL bundle requires a scope outside the catalog, or a document breaks the gate's
+    /// limits.
+    #[error("the GraphQL bundles: {0}")]
+    GraphQl(#[from] crate::graphql::BundleError),
     /// A token signed with the loaded key did not verify: the JWT library is misconfigured.
     #[error("a self-test token did not verify: {0}")]
     SelfTest(TokenError),
@@ -98,6 +104,8 @@ pub struct Builder {
     webhooks: WebhookSettings,
     initial_signing_key: Option<Vec<u8>>,
     users: Option<Arc<dyn UserAuthenticator>>,
+    graphql: Option<GraphQlGate>,
+    docs: Option<DocsSettings>,
     #[cfg(feature = "password-login")]
     password_login: Option<Arc<PasswordUsers>>,
     #[cfg(feature = "password-login")]
@@ -136,6 +144,8 @@ impl Builder {
             webhooks: WebhookSettings::default(),
             initial_signing_key: None,
             users: None,
+            graphql: None,
+            docs: None,
             #[cfg(feature = "password-login")]
             password_login: None,
             #[cfg(feature = "password-login")]
@@ -333,13 +343,38 @@ impl Builder {
         self
     }
 
-    /// Checks the settings and loads the signing keys, creating the first one on a new store.
-    pub async fn build(self) -> Result<Knogin, BuildError> {
+    /// Serves `POST /graphql` through this gate (without one, the path answers like an unknown
+    /// route). Its bundles must require scopes of the catalog ([`Builder::scopes`]) and keep to
+    /// the gate's limits; change them later with [`Knogin::replace_graphql_bundles`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "async-graphql")]
+    /// # fn example(builder: knogin_core::Builder) -> knogin_core::Builder {
+    /// use knogin_core::graphql::{GraphQlGate, reference};
+    ///
+    /// builder.graphql(GraphQlGate::new(reference::executor()).bundles(reference::bundles()))
+    /// # }
+    /// ```
+    pub fn graphql(mut self, gate: GraphQlGate) -> Self {
+        self.graphql = Some(gate);
+        self
+    }
+
+    /// What the machine-readable docs say about where things are (default: everything at the
+    /// issuer): the public URLs of the auth service, the GraphQL host and the docs themselves.
+    pub fn docs(mut self, settings: DocsSettings) -> Self {
+        self.docs = Some(settings);
+        self
+    }
+
+    /// Checks the settings that need no I/O; returns the key-activation lead in force.
+    fn validate(&self) -> Result<Duration, BuildError> {
         if !valid_issuer(&self.issuer) {
-            return Err(BuildError::InvalidIssuer(self.issuer));
+            return Err(BuildError::InvalidIssuer(self.issuer.clone()));
         }
-        let audiences = self.audiences.unwrap_or_else(|| vec![self.issuer.clone()]);
-        if audiences.is_empty() || audiences.iter().any(String::is_empty) {
+        if let Some(audiences) = &self.audiences
+            && (audiences.is_empty() || audiences.iter().any(String::is_empty))
+        {
             return Err(BuildError::InvalidAudience);
         }
         if self.secret_grace > MAX_SECRET_ROTATION_GRACE {
@@ -354,11 +389,24 @@ impl Builder {
         if self.auth_limit.failures == 0 || self.auth_limit.window.is_zero() {
             return Err(BuildError::InvalidAuthLimit);
         }
+        if let Some(gate) = &self.graphql {
+            gate.check(&gate.current_bundles(), &self.scopes)?;
+        }
         let min_lead = self.jwks_max_age + self.key_refresh;
         let lead = self.key_lead.unwrap_or(min_lead);
         if self.key_refresh.is_zero() || lead < min_lead {
             return Err(BuildError::LeadTooShort);
         }
+        Ok(lead)
+    }
+
+    /// Checks the settings and loads the signing keys, creating the first one on a new store.
+    pub async fn build(self) -> Result<Knogin, BuildError> {
+        let lead = self.validate()?;
+        let audiences = self
+            .audiences
+            .clone()
+            .unwrap_or_else(|| vec![self.issuer.clone()]);
         // jsonwebtoken picks its crypto backend from crate features; when an embedder's tree
         // enables a second one, every verification would panic. Name ours explicitly (an
         // embedder's earlier choice stays).
@@ -394,6 +442,7 @@ impl Builder {
         };
         #[cfg(not(feature = "password-login"))]
         let users = self.users;
+        let docs = self.docs.unwrap_or_else(|| DocsSettings::new(&self.issuer));
         let knogin = Knogin(Arc::new(Inner {
             metadata,
             admin_audience: format!("{}/v1/platform", self.issuer),
@@ -423,6 +472,9 @@ impl Builder {
             flow: self.flow,
             auth_limit: self.auth_limit,
             webhooks: self.webhooks,
+            graphql: self.graphql,
+            docs,
+            docs_cache: crate::docs::DocsCache::default(),
             live: Live::new(
                 ring,
                 revoked.into_iter().collect(),

@@ -52,6 +52,9 @@ pub(crate) struct Inner {
     pub(crate) metadata: bytes::Bytes,
     pub(crate) auth_limit: AuthLimit,
     pub(crate) webhooks: crate::webhooks::WebhookSettings,
+    pub(crate) graphql: Option<crate::graphql::GraphQlGate>,
+    pub(crate) docs: crate::docs::DocsSettings,
+    pub(crate) docs_cache: crate::docs::DocsCache,
     pub(crate) live: Live,
 }
 
@@ -101,6 +104,22 @@ impl Knogin {
     /// The signing keys as last loaded from the store.
     pub fn keys(&self) -> Arc<KeyRing> {
         self.0.live.ring()
+    }
+
+    /// The GraphQL gate, if the embedder configured one ([`Builder::graphql`]).
+    pub fn graphql(&self) -> Option<&crate::graphql::GraphQlGate> {
+        self.0.graphql.as_ref()
+    }
+
+    /// Puts new GraphQL bundles in force on this handle (and its clones) at once, after the
+    /// same checks as at build: scopes in the catalog, documents within the gate's limits.
+    /// Requests already admitted finish on the old set.
+    pub fn replace_graphql_bundles(
+        &self,
+        bundles: crate::graphql::Bundles,
+    ) -> Result<(), crate::graphql::BundleError> {
+        let gate = self.graphql().ok_or(crate::graphql::BundleError::NoGate)?;
+        gate.replace(bundles, &self.0.scopes)
     }
 
     /// The largest request body a route accepts unless it sets its own limit.

@@ -49,6 +49,9 @@ pub enum Rejection {
     /// The token is valid but lacks the scope (or, on admin routes, admin rights).
     #[error("the token lacks the {0} scope")]
     InsufficientScope(String),
+    /// An admin token where an access or service token is needed.
+    #[error("an admin token is for the platform routes only")]
+    AdminToken,
     /// The `X-Tenant-ID` header is missing, malformed, or names another tenant than the token's.
     #[error("the X-Tenant-ID header does not name the token's tenant")]
     TenantMismatch,
@@ -59,7 +62,9 @@ impl Rejection {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Missing | Self::Invalid(_) => StatusCode::UNAUTHORIZED,
-            Self::InsufficientScope(_) | Self::TenantMismatch => StatusCode::FORBIDDEN,
+            Self::InsufficientScope(_) | Self::AdminToken | Self::TenantMismatch => {
+                StatusCode::FORBIDDEN
+            }
         }
     }
 
@@ -99,9 +104,23 @@ impl Knogin {
     /// # }
     /// ```
     pub async fn authorize(&self, headers: &HeaderMap, scope: &str) -> Result<Bearer, Rejection> {
-        let (claims, kind) = self.verify_token(bearer_token(headers)?).await?;
-        if kind != TokenKind::Access || !claims.has_scope(scope) {
+        let bearer = self.authenticate(headers).await.map_err(|r| match r {
+            Rejection::AdminToken => Rejection::InsufficientScope(scope.to_owned()),
+            r => r,
+        })?;
+        if !bearer.claims.has_scope(scope) {
             return Err(Rejection::InsufficientScope(scope.to_owned()));
+        }
+        Ok(bearer)
+    }
+
+    /// Verifies the `Authorization: Bearer …` header of a request: an access or service token
+    /// of this issuer, whatever its scopes (check them with [`AccessClaims::has_scope`]). An
+    /// admin token is refused (403): it is for the platform routes only.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Bearer, Rejection> {
+        let (claims, kind) = self.verify_token(bearer_token(headers)?).await?;
+        if kind != TokenKind::Access {
+            return Err(Rejection::AdminToken);
         }
         Ok(Bearer {
             tenant: tenant_of(&claims)?,
@@ -134,11 +153,8 @@ pub(super) async fn scoped(ctx: Ctx, scope: &'static str) -> Result<(Ctx, Bearer
     Ok((ctx, bearer))
 }
 
-pub(super) async fn tenant_scoped(
-    ctx: Ctx,
-    scope: &'static str,
-) -> Result<(Ctx, TenantBearer), ApiError> {
-    let (ctx, bearer) = scoped(ctx, scope).await?;
+pub(super) async fn tenant(ctx: Ctx) -> Result<(Ctx, TenantBearer), ApiError> {
+    let bearer = ctx.knogin.authenticate(&ctx.parts.headers).await?;
     let named = ctx
         .parts
         .headers

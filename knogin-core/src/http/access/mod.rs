@@ -36,11 +36,9 @@ pub enum Access {
         /// The scope the token must carry.
         scope: &'static str,
     },
-    /// Like [`Access::Bearer`], and the `X-Tenant-ID` header must name the token's tenant.
-    TenantBearer {
-        /// The scope the token must carry.
-        scope: &'static str,
-    },
+    /// An access or service token of this issuer whose tenant the `X-Tenant-ID` header names.
+    /// The scopes it needs depend on what it asks for (the GraphQL gate's bundles).
+    TenantBearer,
     /// An OAuth client authenticated with its secret (RFC 6749 §2.3.1).
     Client,
     /// The embedder's signed-in user (see [`UserAuthenticator`]).
@@ -111,19 +109,14 @@ where
     )
 }
 
-/// Runs `handler` for the holder of a token carrying `scope` whose tenant the `X-Tenant-ID`
-/// header names.
-#[cfg_attr(not(test), expect(dead_code, reason = "the GraphQL gate's guard"))]
-pub(crate) fn tenant_bearer<H, F>(scope: &'static str, handler: H) -> Guarded
+/// Runs `handler` for the holder of an access or service token whose tenant the `X-Tenant-ID`
+/// header names; the handler checks the scopes what it is asked for needs.
+pub(crate) fn tenant_bearer<H, F>(handler: H) -> Guarded
 where
     H: Fn(Ctx, TenantBearer) -> F + Copy + Send + Sync + 'static,
     F: Future<Output = Reply> + Send + 'static,
 {
-    guarded(
-        Access::TenantBearer { scope },
-        move |ctx| bearer::tenant_scoped(ctx, scope),
-        handler,
-    )
+    guarded(Access::TenantBearer, bearer::tenant, handler)
 }
 
 /// Runs `handler` for an OAuth client that authenticated with `client_secret_basic` or

@@ -74,8 +74,8 @@ pub(crate) enum ApiError {
     NotFound(&'static str),
     /// The caller may not do this (beyond token scope: a policy refusal).
     Forbidden(String),
-    /// A request a person's browser made cannot go on (e.g. an authorization request from an
-    /// unknown client, an expired form): said in words for that person.
+    /// The request cannot go on, said in words for whoever sent it: an authorization request
+    /// from an unknown client, an expired form, a body that is not a GraphQL request.
     BadRequest(Cow<'static, str>),
     /// Something failed on the server's side: logged with detail, answered opaquely.
     Internal(Box<dyn std::error::Error + Send + Sync>),
@@ -220,6 +220,7 @@ impl ApiError {
             Self::Bearer(Rejection::Invalid(_)) => "invalid-token",
             Self::Bearer(Rejection::InsufficientScope(_)) => "insufficient-scope",
             Self::Bearer(Rejection::TenantMismatch) => "tenant-mismatch",
+            Self::Bearer(Rejection::AdminToken) => "admin-token",
             Self::Client(_) => "invalid-client",
             Self::Grant(e) => match e {
                 GrantError::InvalidRequest(_) => "invalid-request",
@@ -256,6 +257,9 @@ impl ApiError {
             Self::Bearer(Rejection::TenantMismatch) => {
                 "The X-Tenant-ID header must name the tenant of the bearer token.".into()
             }
+            Self::Bearer(Rejection::AdminToken) => "An admin token is for the platform routes \
+                 only: send an access or service token."
+                .into(),
             Self::Client(e) => e.to_string().into(),
             Self::Grant(e) => e.to_string().into(),
             Self::MethodNotAllowed(allow) => {

@@ -1,0 +1,135 @@
+//! The machine-readable docs routes: public, cached by ETag, in English or Dutch.
+
+use http::header::{
+    CACHE_CONTROL, CONTENT_LANGUAGE, CONTENT_TYPE, ETAG, HeaderValue, IF_NONE_MATCH, VARY,
+};
+use http::{HeaderMap, Response, StatusCode};
+
+use super::access::public;
+use super::ctx::{Ctx, FromParam};
+use super::error::ApiError;
+use super::table::{Route, route};
+use super::{Reply, ResponseBody};
+use crate::docs::{Locale, Page, Rendered, TOPICS};
+use crate::validation::ValidationErrors;
+
+/// How long a client or a cache may keep a docs answer before asking again (with its ETag).
+const CACHE_CONTROL_VALUE: &str = "public, max-age=300";
+
+/// The 404 of an unknown topic, listing the valid ones.
+const UNKNOWN_TOPIC: &str = "No docs topic has this id. The topics are api-reference, \
+    identity-app-registration, oauth-service-tokens, jwks-token-verification, \
+    event-delivery-webhooks and graphql-transport-contract.";
+
+/// The docs routes.
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        route!(GET "/api/docs"         => public(index), Problem, "The docs index, or the whole contract as markdown"),
+        route!(GET "/api/docs/{topic}" => public(topic), Problem, "One docs topic, as JSON or markdown"),
+        route!(GET "/llms.txt"         => public(llms),  Problem, "The llms.txt summary of the docs"),
+        route!(GET "/api/docs/openapi.json" => public(openapi), Problem, "The OpenAPI 3.1 document"),
+    ]
+}
+
+/// A topic id, as its place in [`TOPICS`].
+struct TopicIndex(usize);
+
+impl FromParam for TopicIndex {
+    fn from_param(value: &str) -> Result<Self, ApiError> {
+        TOPICS
+            .iter()
+            .position(|t| t.id == value)
+            .map(TopicIndex)
+            .ok_or(ApiError::NotFound(UNKNOWN_TOPIC))
+    }
+}
+
+/// `?format=` and `?locale=` of a docs request.
+fn options(ctx: &Ctx) -> Result<(bool, Locale), ApiError> {
+    let query = ctx.query()?;
+    let markdown = match query.get("format") {
+        None | Some("json") => false,
+        Some("markdown") => true,
+        Some(_) => {
+            let mut errors = ValidationErrors::default();
+            errors.push("format", "must be json or markdown");
+            return Err(ApiError::Invalid(errors));
+        }
+    };
+    Ok((
+        markdown,
+        Locale::negotiate(query.get("locale"), &ctx.parts.headers),
+    ))
+}
+
+async fn index(ctx: Ctx) -> Reply {
+    let (markdown, locale) = options(&ctx)?;
+    Ok(answer(
+        &ctx,
+        ctx.knogin.docs_page(Page::Index { markdown }, locale),
+        locale,
+    ))
+}
+
+async fn topic(ctx: Ctx) -> Reply {
+    let (markdown, locale) = options(&ctx)?;
+    let TopicIndex(index) = ctx.param("topic")?;
+    Ok(answer(
+        &ctx,
+        ctx.knogin
+            .docs_page(Page::Topic { index, markdown }, locale),
+        locale,
+    ))
+}
+
+async fn llms(ctx: Ctx) -> Reply {
+    let (_, locale) = options(&ctx)?;
+    Ok(answer(
+        &ctx,
+        ctx.knogin.docs_page(Page::LlmsTxt, locale),
+        locale,
+    ))
+}
+
+async fn openapi(ctx: Ctx) -> Reply {
+    Ok(answer(
+        &ctx,
+        ctx.knogin.docs_page(Page::OpenApi, Locale::En),
+        Locale::En,
+    ))
+}
+
+/// The answer, or 304 when the client's `If-None-Match` names its ETag.
+fn answer(ctx: &Ctx, rendered: &Rendered, locale: Locale) -> Response<ResponseBody> {
+    let fresh = matches(&ctx.parts.headers, &rendered.etag);
+    let mut response = if fresh {
+        let mut response = Response::new(ResponseBody::default());
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        response
+    } else {
+        let mut response = Response::new(ResponseBody::new(rendered.body.clone()));
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static(rendered.content_type),
+        );
+        response
+    };
+    let headers = response.headers_mut();
+    headers.insert(ETAG, rendered.etag.clone());
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static(CACHE_CONTROL_VALUE));
+    headers.insert(CONTENT_LANGUAGE, HeaderValue::from_static(locale.tag()));
+    headers.insert(VARY, HeaderValue::from_static("Accept-Language"));
+    response
+}
+
+/// Whether `If-None-Match` lists `etag` (weak comparison, RFC 9110 §13.1.2) or is `*`.
+fn matches(headers: &HeaderMap, etag: &HeaderValue) -> bool {
+    let ours = etag.as_bytes();
+    headers
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/").as_bytes() == ours)
+}

@@ -1,0 +1,192 @@
+//! The GraphQL gate's routes: `POST /graphql`, the transport, and the admins' list of bundles.
+//!
+//! Answers follow GraphQL-over-HTTP: a client accepting `application/json` gets 200 for every
+//! operation that was refused or ran (with `errors`), one accepting
+//! `application/graphql-response+json` gets 400 when nothing ran. A body that is not a
+//! GraphQL-over-HTTP request is a 400 in both, a missing or bad token a 401, a tenant header that
+//! is missing or not the token's a 403.
+
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use http::{HeaderMap, Response, StatusCode};
+use serde::Serialize;
+use serde_json::json;
+
+use super::access::{Admin, TenantBearer, admin, tenant_bearer};
+use super::ctx::Ctx;
+use super::error::ApiError;
+use super::table::{Route, route};
+use super::{Reply, ResponseBody, json};
+use crate::graphql::{ExecutionResponse, GraphQlGate, Refusal};
+
+/// The code of every refused operation: the same whether the document is unknown, outside the
+/// token's scopes, introspection, or too large.
+const NOT_ALLOWED: &str = "OPERATION_NOT_ALLOWED";
+
+/// The code of variables that do not coerce to the operation's declared types.
+const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+
+/// The GraphQL gate's routes.
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        route!(POST "/graphql" => tenant_bearer(run), GraphQl, "Run a curated GraphQL operation")
+            .hide_other_methods()
+            .only_if(|knogin| knogin.graphql().is_some()),
+        route!(GET "/v1/platform/graphql-bundles" => admin(list), Problem, "List the GraphQL operation bundles"),
+    ]
+}
+
+/// The response media types of GraphQL-over-HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Media {
+    /// `application/json`: 200 for every well-formed request.
+    Json,
+    /// `application/graphql-response+json`: the status says whether the operation ran.
+    GraphQlResponse,
+}
+
+impl Media {
+    /// `application/graphql-response+json` when the `Accept` header ranks it at least as high
+    /// as `application/json` (and above zero); `application/json` otherwise, also for a missing
+    /// or unsatisfiable `Accept` (as the GraphQL-over-HTTP draft allows).
+    pub(crate) fn negotiate(headers: &HeaderMap) -> Self {
+        let (mut graphql, mut plain) = (0.0_f32, 0.0_f32);
+        for (media, q) in super::weighted(headers, &ACCEPT) {
+            match media.to_ascii_lowercase().as_str() {
+                "application/graphql-response+json" => graphql = graphql.max(q),
+                "application/json" | "application/*" | "*/*" => plain = plain.max(q),
+                _ => {}
+            }
+        }
+        if graphql > 0.0 && graphql >= plain {
+            Self::GraphQlResponse
+        } else {
+            Self::Json
+        }
+    }
+
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Self::Json => "application/json",
+            Self::GraphQlResponse => "application/graphql-response+json",
+        })
+    }
+
+    /// Sets the answer's `Content-Type` to this media type.
+    pub(crate) fn label(self, response: &mut Response<ResponseBody>) {
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, self.content_type());
+    }
+
+    /// A GraphQL response body in this media type.
+    fn answer(self, status: StatusCode, body: &impl Serialize) -> Response<ResponseBody> {
+        let mut response = json(status, body);
+        self.label(&mut response);
+        response
+    }
+}
+
+async fn run(mut ctx: Ctx, caller: TenantBearer) -> Reply {
+    let knogin = ctx.knogin.clone();
+    let gate = knogin
+        .graphql()
+        .expect("the route is served only by handles with a gate");
+    let media = Media::negotiate(&ctx.parts.headers);
+    let body = ctx.json_bytes().await?;
+    let TenantBearer(caller) = caller;
+    let operation = match gate.admit(&body, &caller.claims.scope) {
+        Ok(operation) => operation,
+        Err(Refusal::BadRequest(message)) => return Err(ApiError::BadRequest(message.into())),
+        Err(refusal) => {
+            let code = match refusal {
+                Refusal::InvalidVariables(_) => BAD_USER_INPUT,
+                _ => {
+                    tracing::info!(
+                        tenant = %caller.tenant,
+                        client_id = %caller.claims.client_id,
+                        %refusal,
+                        "refused a GraphQL operation"
+                    );
+                    NOT_ALLOWED
+                }
+            };
+            // Nothing ran: a request error (GraphQL-over-HTTP), 200 only for application/json.
+            let status = match media {
+                Media::Json => StatusCode::OK,
+                Media::GraphQlResponse => StatusCode::BAD_REQUEST,
+            };
+            let body = json!({
+                "errors": [{ "message": refusal.to_string(), "extensions": { "code": code } }]
+            });
+            return Ok(media.answer(status, &body));
+        }
+    };
+    let response: ExecutionResponse = gate
+        .executor()
+        .execute(operation, &caller)
+        .await
+        .map_err(ApiError::Internal)?;
+    let status = match (media, &response.data) {
+        (Media::GraphQlResponse, None) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    };
+    Ok(media.answer(status, &response))
+}
+
+async fn list(ctx: Ctx, _admin: Admin) -> Reply {
+    #[derive(Serialize)]
+    struct Listed<'a> {
+        name: &'a str,
+        operations: Vec<&'a str>,
+    }
+    let bundles = ctx.knogin.graphql().map(GraphQlGate::current_bundles);
+    let listed: Vec<Listed<'_>> = bundles
+        .iter()
+        .flat_map(|b| b.bundles())
+        .map(|bundle| Listed {
+            name: bundle.name(),
+            operations: bundle.operations().collect(),
+        })
+        .collect();
+    Ok(json(StatusCode::OK, &json!({ "bundles": listed })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn negotiate(accept: &[&str]) -> Media {
+        let mut headers = HeaderMap::new();
+        for value in accept {
+            headers.append(ACCEPT, HeaderValue::from_str(value).unwrap());
+        }
+        Media::negotiate(&headers)
+    }
+
+    #[test]
+    fn the_graphql_response_type_is_chosen_only_when_ranked_first() {
+        assert_eq!(negotiate(&[]), Media::Json);
+        assert_eq!(negotiate(&["*/*"]), Media::Json);
+        assert_eq!(negotiate(&["text/html"]), Media::Json);
+        assert_eq!(
+            negotiate(&["application/graphql-response+json"]),
+            Media::GraphQlResponse
+        );
+        assert_eq!(
+            negotiate(&["application/graphql-response+json, application/json;q=0.9"]),
+            Media::GraphQlResponse
+        );
+        assert_eq!(
+            negotiate(&["application/graphql-response+json;q=0.5, application/json"]),
+            Media::Json
+        );
+        assert_eq!(
+            negotiate(&["application/graphql-response+json;q=0"]),
+            Media::Json
+        );
+        assert_eq!(
+            negotiate(&["application/json", "application/graphql-response+json"]),
+            Media::GraphQlResponse
+        );
+    }
+}
