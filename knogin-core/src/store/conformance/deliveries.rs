@@ -335,6 +335,70 @@ pub async fn failing_since_marks_the_first_failure_until_a_success(store: &dyn S
     }
 }
 
+/// A batch of attempts changes each subscription's health as recording them one by one, in
+/// order, would: the first failure after the last success marks it failing, an earlier mark is
+/// kept through failures, and a success in the middle does not hide a later failure.
+pub async fn a_batch_changes_health_as_its_attempts_would_one_by_one(store: &dyn Store) {
+    let mixed = subscribe(store, "t1", &["incident.updated"], false).await;
+    let failing = subscribe(store, "t1", &["case.updated"], false).await;
+    let lease = Duration::from_secs(60);
+    let retry = NextStep::RetryAt(T0.plus(lease));
+    // `failing` has been failing since T0.
+    store.publish(&event("t1", "case.updated")).await.unwrap();
+    let first = store.claim_due(T0, lease, 1).await.unwrap().remove(0);
+    let recorded = store
+        .record_attempt(&first.delivery.id, &first.lease, &attempt(retry, 500))
+        .await
+        .unwrap();
+    assert!(recorded);
+    for _ in 0..3 {
+        store
+            .publish(&event("t1", "incident.updated"))
+            .await
+            .unwrap();
+        store.publish(&event("t1", "case.updated")).await.unwrap();
+    }
+    let claimed = store.claim_due(T0, lease, 10).await.unwrap();
+    assert_eq!(claimed.len(), 6);
+    let at = |s| T0.plus(Duration::from_secs(s));
+    let (mut to_mixed, mut to_failing) = (0, 0);
+    let batch: Vec<_> = claimed
+        .iter()
+        .map(|c| {
+            let step = if c.webhook.webhook.id == mixed {
+                to_mixed += 1;
+                [(retry, 500), (NextStep::Succeeded, 200), (retry, 503)][to_mixed - 1]
+            } else {
+                to_failing += 1;
+                (retry, 500)
+            };
+            let seconds = u64::try_from(to_mixed * 10 + to_failing).unwrap();
+            let attempt = Attempt {
+                attempted_at: at(seconds),
+                ..attempt(step.0, step.1)
+            };
+            (c.delivery.id.clone(), c.lease.clone(), attempt)
+        })
+        .collect();
+    assert_eq!(store.record_attempts(&batch).await.unwrap(), vec![true; 6]);
+    let last_failure_of_mixed = batch
+        .iter()
+        .zip(&claimed)
+        .filter(|(_, c)| c.webhook.webhook.id == mixed)
+        .map(|((.., a), _)| a.attempted_at)
+        .next_back();
+    let health = |id| async move {
+        store
+            .webhook(&tenant("t1"), &id)
+            .await
+            .unwrap()
+            .unwrap()
+            .failing_since
+    };
+    assert_eq!(health(mixed).await, last_failure_of_mixed);
+    assert_eq!(health(failing).await, Some(T0));
+}
+
 /// Deleting a subscription cancels its deliveries not yet made; its history stays readable.
 pub async fn deleting_a_subscription_cancels_its_pending_deliveries(store: &dyn Store) {
     let webhook = subscribe(store, "t1", &["incident.updated"], false).await;

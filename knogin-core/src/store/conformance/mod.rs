@@ -29,7 +29,8 @@ mod flow;
 mod webhooks;
 
 pub use self::deliveries::{
-    attempts_are_recorded_in_batches, attempts_are_recorded_under_their_lease,
+    a_batch_changes_health_as_its_attempts_would_one_by_one, attempts_are_recorded_in_batches,
+    attempts_are_recorded_under_their_lease,
     deleting_a_subscription_cancels_its_pending_deliveries,
     deliveries_are_claimed_once_until_their_lease_ends, deliveries_can_be_sent_again,
     events_are_published_in_batches, failing_since_marks_the_first_failure_until_a_success,
@@ -731,6 +732,7 @@ macro_rules! store_conformance_tests {
             attempts_are_recorded_under_their_lease,
             gone_fails_the_delivery_and_disables_its_subscription,
             failing_since_marks_the_first_failure_until_a_success,
+            a_batch_changes_health_as_its_attempts_would_one_by_one,
             deleting_a_subscription_cancels_its_pending_deliveries,
             deliveries_can_be_sent_again,
             send_slots_are_counted_per_second_and_deferred_deliveries_wait,

@@ -1,7 +1,10 @@
-//! Events and deliveries. Publishing writes the event and its deliveries in one transaction;
-//! workers claim due deliveries with one `UPDATE … RETURNING` under a lease (on PostgreSQL the
-//! candidates are locked with `FOR UPDATE SKIP LOCKED`, so concurrent workers pass each other
-//! by; SQLite has one writer at a time).
+//! Events and deliveries. Publishing writes the event and its deliveries atomically; workers
+//! claim due deliveries under a lease (on PostgreSQL the candidates are locked with
+//! `FOR UPDATE SKIP LOCKED`, so concurrent workers pass each other by; SQLite has one writer at
+//! a time) and record a batch's attempts in one transaction. [`writes`] holds the writes each
+//! database does its own way.
+
+mod writes;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -9,7 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use knogin_core::store::{
     Attempt, ClaimedDelivery, Cursor, Delivery, DeliveryPage, DeliveryStatus, DeliveryStore, Event,
-    NextStep, StoreError,
+    StoreError,
 };
 use knogin_core::webhooks::StoredWebhook;
 use knogin_core::{DeliveryId, EventId, TenantId, Timestamp, WebhookId};
@@ -17,6 +20,7 @@ use knogin_core::{DeliveryId, EventId, TenantId, Timestamp, WebhookId};
 use crate::apps::{corrupt, json_list};
 use crate::webhooks::{WebhookRow, webhook_columns};
 use crate::{Backend, SqlxStore, page_of, store_error, transaction, with_pool};
+use writes::{BatchWrites as _, Candidate, health_changes};
 
 /// The columns a [`DeliveryRow`] reads.
 macro_rules! delivery_columns {
@@ -81,110 +85,8 @@ macro_rules! requeue {
     };
 }
 
-const INSERT_EVENT: &str =
-    "INSERT INTO events (id, tenant_id, event_type, data, created_at) VALUES ($1, $2, $3, $4, $5)";
-const INSERT_DELIVERY: &str = "INSERT INTO deliveries (id, tenant_id, webhook_id, event_id, \
-    event_type, status, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, 'queued', $6, $6)";
-
-/// Stores `event` and a queued delivery to each subscription `targets` picks from the tenant's
-/// live subscriptions (id, event types, disabled), on `$conn` (inside the caller's transaction).
-/// The event is written first, so on SQLite the transaction holds the write lock before it reads.
-macro_rules! publish_on {
-    ($conn:expr, $event:expr, $targets:expr) => {{
-        const CANDIDATES: &str = "SELECT id, events, disabled FROM webhooks \
-            WHERE tenant_id = $1 AND deleted_at IS NULL";
-        let event: &Event = $event;
-        async {
-            sqlx::query(INSERT_EVENT)
-                .bind(event.id.as_str())
-                .bind(event.tenant.as_str())
-                .bind(&event.event_type)
-                .bind(&event.data)
-                .bind(event.created_at.unix())
-                .execute(&mut *$conn)
-                .await?;
-            let candidates: Vec<(String, String, bool)> = sqlx::query_as(CANDIDATES)
-                .bind(event.tenant.as_str())
-                .fetch_all(&mut *$conn)
-                .await?;
-            let targets: Vec<String> = $targets(candidates);
-            let made: Vec<DeliveryId> = targets.iter().map(|_| DeliveryId::generate()).collect();
-            QueueDeliveries::queue(&mut *$conn, event, &targets, &made).await?;
-            Ok::<_, sqlx::Error>(made)
-        }
-        .await
-    }};
-}
-
-/// Writes one event's queued deliveries, to `webhooks` with `ids`, as each database does it best.
-#[async_trait]
-trait QueueDeliveries {
-    async fn queue(
-        &mut self,
-        event: &Event,
-        webhooks: &[String],
-        ids: &[DeliveryId],
-    ) -> Result<(), sqlx::Error>;
-}
-
-#[async_trait]
-impl QueueDeliveries for sqlx::PgConnection {
-    /// One statement for every subscription (the ids and targets as arrays): a fan-out to 100
-    /// is one round trip, not 100.
-    async fn queue(
-        &mut self,
-        event: &Event,
-        webhooks: &[String],
-        ids: &[DeliveryId],
-    ) -> Result<(), sqlx::Error> {
-        const SQL: &str = "INSERT INTO deliveries (id, tenant_id, webhook_id, event_id, \
-            event_type, status, created_at, next_attempt_at) \
-            SELECT d.id, $3, d.webhook_id, $4, $5, 'queued', $6, $6 \
-            FROM UNNEST($1::text[], $2::text[]) AS d(id, webhook_id)";
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let ids: Vec<&str> = ids.iter().map(DeliveryId::as_str).collect();
-        sqlx::query(SQL)
-            .bind(&ids)
-            .bind(webhooks)
-            .bind(event.tenant.as_str())
-            .bind(event.id.as_str())
-            .bind(&event.event_type)
-            .bind(event.created_at.unix())
-            .execute(self)
-            .await
-            .map(|_| ())
-    }
-}
-
-#[async_trait]
-impl QueueDeliveries for sqlx::SqliteConnection {
-    /// One insert per subscription: SQLite runs in this process, so a statement costs no round
-    /// trip.
-    async fn queue(
-        &mut self,
-        event: &Event,
-        webhooks: &[String],
-        ids: &[DeliveryId],
-    ) -> Result<(), sqlx::Error> {
-        for (webhook, id) in webhooks.iter().zip(ids) {
-            sqlx::query(INSERT_DELIVERY)
-                .bind(id.as_str())
-                .bind(event.tenant.as_str())
-                .bind(webhook)
-                .bind(event.id.as_str())
-                .bind(&event.event_type)
-                .bind(event.created_at.unix())
-                .execute(&mut *self)
-                .await?;
-        }
-        Ok(())
-    }
-}
-
 /// The enabled subscriptions among `candidates` that name `event_type`.
-fn matching(candidates: Vec<(String, String, bool)>, event_type: &str) -> Vec<String> {
+fn matching(candidates: Vec<Candidate>, event_type: &str) -> Vec<String> {
     candidates
         .into_iter()
         .filter(|(_, events, disabled)| {
@@ -214,7 +116,9 @@ pub async fn publish_in_postgres(
     conn: &mut sqlx::PgConnection,
     event: &Event,
 ) -> Result<Vec<DeliveryId>, StoreError> {
-    publish_on!(conn, event, |c| matching(c, &event.event_type)).map_err(store_error)
+    conn.publish(event, &|c| matching(c, &event.event_type))
+        .await
+        .map_err(store_error)
 }
 
 /// Like [`publish_in_postgres`], inside the caller's own SQLite transaction.
@@ -222,13 +126,24 @@ pub async fn publish_in_sqlite(
     conn: &mut sqlx::SqliteConnection,
     event: &Event,
 ) -> Result<Vec<DeliveryId>, StoreError> {
-    publish_on!(conn, event, |c| matching(c, &event.event_type)).map_err(store_error)
+    conn.publish(event, &|c| matching(c, &event.event_type))
+        .await
+        .map_err(store_error)
 }
 
 #[async_trait]
 impl DeliveryStore for SqlxStore {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn publish(&self, event: &Event) -> Result<Vec<DeliveryId>, StoreError> {
+        // On PostgreSQL one event's writes are one statement, atomic without a transaction:
+        // a read and a write, two round trips instead of five.
+        if let Backend::Postgres(pool) = &self.backend {
+            let mut conn = pool.acquire().await.map_err(store_error)?;
+            return conn
+                .publish(event, &|c| matching(c, &event.event_type))
+                .await
+                .map_err(store_error);
+        }
         let mut made = self.publish_many(std::slice::from_ref(event)).await?;
         Ok(made.pop().unwrap_or_default())
     }
@@ -239,7 +154,7 @@ impl DeliveryStore for SqlxStore {
             let mut tx = pool.begin().await?;
             let mut made = Vec::with_capacity(events.len());
             for event in events {
-                made.push(publish_on!(tx, event, |c| matching(c, &event.event_type))?);
+                made.push(tx.publish(event, &|c| matching(c, &event.event_type)).await?);
             }
             tx.commit().await.map(|()| made)
         }).await)
@@ -252,7 +167,7 @@ impl DeliveryStore for SqlxStore {
         event: &Event,
         webhook: &WebhookId,
     ) -> Result<Option<DeliveryId>, StoreError> {
-        let only = |candidates: Vec<(String, String, bool)>| {
+        let only = |candidates: Vec<Candidate>| {
             candidates
                 .into_iter()
                 .filter(|(id, ..)| id == webhook.as_str())
@@ -263,7 +178,7 @@ impl DeliveryStore for SqlxStore {
         // live subscription of the tenant, nothing is kept.
         with_pool!(self, pool => transaction(|| async {
             let mut tx = pool.begin().await?;
-            let made = publish_on!(tx, event, only)?;
+            let made = tx.publish(event, &only).await?;
             let Some(id) = made.into_iter().next() else {
                 tx.rollback().await?;
                 return Ok(None);
@@ -283,72 +198,85 @@ impl DeliveryStore for SqlxStore {
         // The candidates are locked in a materialized CTE, and the UPDATE checks the lease again
         // on the row's latest version: a row another worker claimed between this statement's
         // snapshot and its lock is left alone (an `IN (SELECT … FOR UPDATE SKIP LOCKED)` form
-        // was seen to hand one delivery to two workers).
-        const CLAIM_PG: &str = "WITH due AS MATERIALIZED (SELECT id FROM deliveries \
+        // was seen to hand one delivery to two workers). The claimed rows come back with their
+        // events from the same statement.
+        const CLAIM_PG: &str = concat!(
+            "WITH due AS MATERIALIZED (SELECT id FROM deliveries \
                 WHERE next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
-                ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
-            UPDATE deliveries d SET lease_id = $1, lease_until = $2 FROM due \
-            WHERE d.id = due.id AND d.next_attempt_at <= $3 \
-                AND (d.lease_until IS NULL OR d.lease_until <= $3)";
+                ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED), \
+            d AS (UPDATE deliveries d SET lease_id = $1, lease_until = $2 FROM due \
+                WHERE d.id = due.id AND d.next_attempt_at <= $3 \
+                AND (d.lease_until IS NULL OR d.lease_until <= $3) RETURNING d.*) \
+            SELECT ",
+            delivery_columns!(),
+            ", d.tenant_id, e.data, e.created_at AS event_created_at \
+             FROM d JOIN events e ON e.id = d.event_id"
+        );
         // SQLite runs one writer at a time: the statement is exclusive as it is.
         const CLAIM_SQLITE: &str = "UPDATE deliveries SET lease_id = $1, lease_until = $2 \
             WHERE id IN (SELECT id FROM deliveries WHERE next_attempt_at <= $3 \
                 AND (lease_until IS NULL OR lease_until <= $3) \
                 ORDER BY next_attempt_at LIMIT $4)";
-        const CLAIMED: &str = concat!(
+        const CLAIMED_SQLITE: &str = concat!(
             "SELECT ",
             delivery_columns!(),
             ", d.tenant_id, e.data, e.created_at AS event_created_at \
              FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.lease_id = $1"
         );
-        const WEBHOOK: &str = concat!(
+        // Every subscription of the batch in one read.
+        const WEBHOOKS: &str = concat!(
             "SELECT ",
             webhook_columns!(),
-            " FROM webhooks WHERE id = $1"
+            " FROM webhooks WHERE id IN (SELECT webhook_id FROM deliveries WHERE lease_id = $1)"
         );
         let token = format!("lease_{}", DeliveryId::generate().as_str());
         let until = now.plus(lease).unix();
-        let claim = match &self.backend {
-            Backend::Postgres(_) => CLAIM_PG,
-            Backend::Sqlite(_) => CLAIM_SQLITE,
-        };
-        let (rows, webhooks) = with_pool!(self, pool => async {
-            sqlx::query(claim)
-                .bind(&token)
-                .bind(until)
-                .bind(now.unix())
-                .bind(i64::from(limit))
-                .execute(pool)
-                .await?;
-            let rows: Vec<(DeliveryRow, String, String, i64)> = sqlx::query_as(CLAIMED)
-                .bind(&token)
-                .fetch_all(pool)
-                .await?
-                .into_iter()
-                .map(|row: ClaimedRow| (row.delivery, row.tenant_id, row.data, row.event_created_at))
-                .collect();
-            let mut webhooks: HashMap<String, WebhookRow> = HashMap::new();
-            for (delivery, ..) in &rows {
-                if !webhooks.contains_key(&delivery.webhook_id) {
-                    let webhook: WebhookRow = sqlx::query_as(WEBHOOK)
-                        .bind(&delivery.webhook_id)
-                        .fetch_one(pool)
-                        .await?;
-                    webhooks.insert(delivery.webhook_id.clone(), webhook);
+        macro_rules! claim {
+            ($query:expr) => {
+                $query
+                    .bind(&token)
+                    .bind(until)
+                    .bind(now.unix())
+                    .bind(i64::from(limit))
+            };
+        }
+        let rows: Vec<ClaimedRow> = match &self.backend {
+            Backend::Postgres(pool) => claim!(sqlx::query_as(CLAIM_PG)).fetch_all(pool).await,
+            Backend::Sqlite(pool) => {
+                async {
+                    claim!(sqlx::query(CLAIM_SQLITE)).execute(pool).await?;
+                    sqlx::query_as(CLAIMED_SQLITE)
+                        .bind(&token)
+                        .fetch_all(pool)
+                        .await
                 }
+                .await
             }
-            Ok::<_, sqlx::Error>((rows, webhooks))
-        }.await)
+        }
         .map_err(store_error)?;
-        let mut webhooks: HashMap<String, StoredWebhook> = webhooks
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let webhooks: Vec<WebhookRow> = with_pool!(self, pool => sqlx::query_as(WEBHOOKS)
+            .bind(&token)
+            .fetch_all(pool)
+            .await)
+        .map_err(store_error)?;
+        let webhooks: HashMap<String, StoredWebhook> = webhooks
             .into_iter()
-            .map(|(id, row)| StoredWebhook::try_from(row).map(|w| (id, w)))
+            .map(|row| StoredWebhook::try_from(row).map(|w| (w.webhook.id.as_str().to_owned(), w)))
             .collect::<Result<_, _>>()?;
         let mut claimed = Vec::with_capacity(rows.len());
-        for (row, tenant, data, event_created_at) in rows {
+        for ClaimedRow {
+            delivery: row,
+            tenant_id: tenant,
+            data,
+            event_created_at,
+        } in rows
+        {
             let webhook = webhooks
-                .get_mut(&row.webhook_id)
-                .map(|w| w.clone())
+                .get(&row.webhook_id)
+                .cloned()
                 .ok_or_else(|| corrupt("delivery webhook", &row.webhook_id))?;
             let delivery = Delivery::try_from(row)?;
             let event = Event {
@@ -385,58 +313,12 @@ impl DeliveryStore for SqlxStore {
         &self,
         attempts: &[(DeliveryId, String, Attempt)],
     ) -> Result<Vec<bool>, StoreError> {
-        const RECORD: &str = "UPDATE deliveries SET status = $3, next_attempt_at = $4, \
-            attempts = attempts + 1, attempted_at = $5, response_status = $6, duration_ms = $7, \
-            response_body = $8, lease_id = NULL, lease_until = NULL \
-            WHERE id = $1 AND lease_id = $2 RETURNING webhook_id, tenant_id";
-        // A success clears failing_since, a failure sets it if unset; a reason disables. Only a
-        // change touches the row: a steady stream of successes locks no subscription, so
-        // publishers and other workers never wait on it.
-        const HEALTH: &str = "UPDATE webhooks SET \
-            failing_since = CASE WHEN $3 THEN NULL ELSE COALESCE(failing_since, $4) END, \
-            disabled = disabled OR $5 IS NOT NULL, \
-            disabled_reason = COALESCE($5, disabled_reason) \
-            WHERE id = $1 AND tenant_id = $2 AND ($5 IS NOT NULL \
-                OR ($3 AND failing_since IS NOT NULL) OR (NOT $3 AND failing_since IS NULL))";
         with_pool!(self, pool => transaction(|| async {
             let mut tx = pool.begin().await?;
-            let mut done = Vec::with_capacity(attempts.len());
-            let mut health = Vec::new();
-            for (id, lease, attempt) in attempts {
-                let (status, next) = match attempt.next {
-                    NextStep::Succeeded => (DeliveryStatus::Succeeded, None),
-                    NextStep::RetryAt(at) => (DeliveryStatus::Retrying, Some(at.unix())),
-                    _ => (DeliveryStatus::Failed, None),
-                };
-                let recorded: Option<(String, String)> = sqlx::query_as(RECORD)
-                    .bind(id.as_str())
-                    .bind(lease)
-                    .bind(status.as_str())
-                    .bind(next)
-                    .bind(attempt.attempted_at.unix())
-                    .bind(attempt.response_status.map(i64::from))
-                    .bind(i64::from(attempt.duration_ms))
-                    .bind(attempt.response_body.as_deref())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                done.push(recorded.is_some());
-                if let Some((webhook, tenant)) = recorded {
-                    health.push((webhook, tenant, attempt));
-                }
-            }
-            // Subscriptions in one order in every transaction: concurrent workers cannot deadlock.
-            health.sort_by(|a, b| a.0.cmp(&b.0));
-            for (webhook, tenant, attempt) in health {
-                sqlx::query(HEALTH)
-                    .bind(webhook)
-                    .bind(tenant)
-                    .bind(attempt.next == NextStep::Succeeded)
-                    .bind(attempt.attempted_at.unix())
-                    .bind(attempt.disable_reason.as_deref())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await.map(|()| done)
+            let recorded = tx.record(attempts).await?;
+            let changes = health_changes(attempts.iter().map(|(_, _, a)| a).zip(&recorded));
+            tx.health(&changes).await?;
+            tx.commit().await.map(|()| recorded.iter().map(Option::is_some).collect())
         }).await)
         .map_err(store_error)
     }

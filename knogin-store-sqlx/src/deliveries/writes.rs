@@ -1,0 +1,425 @@
+//! The writes of publishing and of recording a worker's batch, as each database does them best.
+//! PostgreSQL takes each set of rows as arrays in one statement (`UNNEST`), so an event fanned
+//! out to 100 subscriptions, or a batch of 64 attempts, costs one round trip. SQLite runs in
+//! this process, where a statement costs no round trip: one statement per row.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use knogin_core::DeliveryId;
+use knogin_core::store::{Attempt, DeliveryStatus, Event, NextStep};
+
+/// A subscription that may receive an event: its id, its event types (JSON), and whether it is
+/// disabled.
+pub(super) type Candidate = (String, String, bool);
+
+/// Picks the subscriptions an event goes to from the tenant's live ones.
+pub(super) type Pick<'a> = &'a (dyn Fn(Vec<Candidate>) -> Vec<String> + Send + Sync);
+
+/// One finished attempt to record: the delivery, the lease it was claimed under, and how it
+/// ended.
+pub(super) type Finished = (DeliveryId, String, Attempt);
+
+/// The subscription a recorded attempt belongs to: its id and tenant.
+pub(super) type RecordedFor = Option<(String, String)>;
+
+/// What a batch of recorded attempts does to one subscription's health, as if each had been
+/// recorded alone, in order: a success clears `failing_since`, a failure sets it when unset,
+/// and a disable reason disables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct HealthChange {
+    pub(super) webhook: String,
+    pub(super) tenant: String,
+    /// The last attempt succeeded: `failing_since` becomes null.
+    pub(super) clear: bool,
+    /// Otherwise, the first failure since the last success (or since the batch began).
+    pub(super) since: Option<i64>,
+    /// No attempt in the batch succeeded: a `failing_since` already set is kept.
+    pub(super) keep: bool,
+    /// The last disable reason, if any attempt disables the subscription.
+    pub(super) reason: Option<String>,
+}
+
+/// The health changes of `recorded` attempts (each with the subscription it belongs to), one per
+/// subscription, in subscription id order: concurrent recorders lock rows in one order, so
+/// they cannot deadlock.
+pub(super) fn health_changes<'a>(
+    recorded: impl IntoIterator<Item = (&'a Attempt, &'a RecordedFor)>,
+) -> Vec<HealthChange> {
+    let mut changes: BTreeMap<&str, HealthChange> = BTreeMap::new();
+    for (attempt, owner) in recorded {
+        let Some((webhook, tenant)) = owner else {
+            continue;
+        };
+        let change = changes.entry(webhook).or_insert_with(|| HealthChange {
+            webhook: webhook.clone(),
+            tenant: tenant.clone(),
+            clear: false,
+            since: None,
+            keep: true,
+            reason: None,
+        });
+        if attempt.next == NextStep::Succeeded {
+            change.clear = true;
+            change.since = None;
+            change.keep = false;
+        } else if change.clear || change.since.is_none() {
+            change.keep &= !change.clear;
+            change.clear = false;
+            change.since = Some(attempt.attempted_at.unix());
+        }
+        if attempt.disable_reason.is_some() {
+            change.reason.clone_from(&attempt.disable_reason);
+        }
+    }
+    changes.into_values().collect()
+}
+
+/// The status an attempt leaves its delivery in, and when it is due again.
+fn status_of(attempt: &Attempt) -> (&'static str, Option<i64>) {
+    match attempt.next {
+        NextStep::Succeeded => (DeliveryStatus::Succeeded.as_str(), None),
+        NextStep::RetryAt(at) => (DeliveryStatus::Retrying.as_str(), Some(at.unix())),
+        _ => (DeliveryStatus::Failed.as_str(), None),
+    }
+}
+
+/// The value `failing_since` takes under a [`HealthChange`] bound as `$c` (clear), `$s` (since)
+/// and `$k` (keep).
+macro_rules! new_failing_since {
+    ($clear:literal, $since:literal, $keep:literal, $current:literal) => {
+        concat!(
+            "CASE WHEN ",
+            $clear,
+            " THEN NULL WHEN ",
+            $keep,
+            " THEN COALESCE(",
+            $current,
+            ", ",
+            $since,
+            ") ELSE ",
+            $since,
+            " END"
+        )
+    };
+}
+
+const INSERT_EVENT: &str =
+    "INSERT INTO events (id, tenant_id, event_type, data, created_at) VALUES ($1, $2, $3, $4, $5)";
+const CANDIDATES: &str =
+    "SELECT id, events, disabled FROM webhooks WHERE tenant_id = $1 AND deleted_at IS NULL";
+
+/// Publishing and recording, per database (see the module docs).
+#[async_trait]
+pub(super) trait BatchWrites {
+    /// Stores `event` and a queued delivery to each subscription `pick` chooses from the
+    /// tenant's live ones, on this connection (inside the caller's transaction, if any). On
+    /// PostgreSQL the writes are one statement, atomic even outside a transaction.
+    async fn publish(
+        &mut self,
+        event: &Event,
+        pick: Pick<'_>,
+    ) -> Result<Vec<DeliveryId>, sqlx::Error>;
+
+    /// Records `attempts` where their leases still hold: for each, in order, the subscription
+    /// it belongs to, or `None` when the lease had run out.
+    async fn record(&mut self, attempts: &[Finished]) -> Result<Vec<RecordedFor>, sqlx::Error>;
+
+    /// Applies `changes` to the subscriptions whose health they change; a subscription whose
+    /// health stays the same is not written (a steady stream of successes locks no row).
+    async fn health(&mut self, changes: &[HealthChange]) -> Result<(), sqlx::Error>;
+}
+
+#[async_trait]
+impl BatchWrites for sqlx::PgConnection {
+    async fn publish(
+        &mut self,
+        event: &Event,
+        pick: Pick<'_>,
+    ) -> Result<Vec<DeliveryId>, sqlx::Error> {
+        // The event and its deliveries in one statement: the deliveries' foreign key is checked
+        // at its end, when the event is there.
+        const FAN_OUT: &str = "WITH event AS (INSERT INTO events \
+                (id, tenant_id, event_type, data, created_at) VALUES ($3, $4, $5, $6, $7)) \
+            INSERT INTO deliveries (id, tenant_id, webhook_id, event_id, event_type, status, \
+                created_at, next_attempt_at) \
+            SELECT d.id, $4, d.webhook_id, $3, $5, 'queued', $7, $7 \
+            FROM UNNEST($1::text[], $2::text[]) AS d(id, webhook_id)";
+        let candidates: Vec<Candidate> = sqlx::query_as(CANDIDATES)
+            .bind(event.tenant.as_str())
+            .fetch_all(&mut *self)
+            .await?;
+        let targets = pick(candidates);
+        let made: Vec<DeliveryId> = targets.iter().map(|_| DeliveryId::generate()).collect();
+        let ids: Vec<&str> = made.iter().map(DeliveryId::as_str).collect();
+        let statement = if made.is_empty() {
+            sqlx::query(INSERT_EVENT)
+        } else {
+            sqlx::query(FAN_OUT).bind(&ids).bind(&targets)
+        };
+        statement
+            .bind(event.id.as_str())
+            .bind(event.tenant.as_str())
+            .bind(&event.event_type)
+            .bind(&event.data)
+            .bind(event.created_at.unix())
+            .execute(&mut *self)
+            .await?;
+        Ok(made)
+    }
+
+    async fn record(&mut self, attempts: &[Finished]) -> Result<Vec<RecordedFor>, sqlx::Error> {
+        const RECORD: &str = "UPDATE deliveries d SET status = a.status, \
+            next_attempt_at = a.next_attempt_at, attempts = d.attempts + 1, \
+            attempted_at = a.attempted_at, response_status = a.response_status, \
+            duration_ms = a.duration_ms, response_body = a.response_body, lease_id = NULL, \
+            lease_until = NULL \
+            FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], \
+                $7::int8[], $8::text[]) \
+                AS a(id, lease, status, next_attempt_at, attempted_at, response_status, \
+                duration_ms, response_body) \
+            WHERE d.id = a.id AND d.lease_id = a.lease \
+            RETURNING d.id, d.webhook_id, d.tenant_id";
+        let mut columns = RecordColumns::default();
+        for (id, lease, attempt) in attempts {
+            let (status, next) = status_of(attempt);
+            columns.ids.push(id.as_str());
+            columns.leases.push(lease);
+            columns.statuses.push(status);
+            columns.next.push(next);
+            columns.attempted_at.push(attempt.attempted_at.unix());
+            columns
+                .response_status
+                .push(attempt.response_status.map(i64::from));
+            columns.duration_ms.push(i64::from(attempt.duration_ms));
+            columns.bodies.push(attempt.response_body.as_deref());
+        }
+        let rows: Vec<(String, String, String)> = sqlx::query_as(RECORD)
+            .bind(&columns.ids)
+            .bind(&columns.leases)
+            .bind(&columns.statuses)
+            .bind(&columns.next)
+            .bind(&columns.attempted_at)
+            .bind(&columns.response_status)
+            .bind(&columns.duration_ms)
+            .bind(&columns.bodies)
+            .fetch_all(&mut *self)
+            .await?;
+        let mut owners: std::collections::HashMap<String, (String, String)> = rows
+            .into_iter()
+            .map(|(id, webhook, tenant)| (id, (webhook, tenant)))
+            .collect();
+        Ok(attempts
+            .iter()
+            .map(|(id, ..)| owners.remove(id.as_str()))
+            .collect())
+    }
+
+    async fn health(&mut self, changes: &[HealthChange]) -> Result<(), sqlx::Error> {
+        // The rows that change are locked first, in id order, then written.
+        const HEALTH: &str = concat!(
+            "WITH h AS (SELECT * FROM UNNEST($1::text[], $2::text[], $3::bool[], $4::int8[], \
+                $5::bool[], $6::text[]) AS h(id, tenant_id, clear, since, keep, reason)), \
+             changed AS (SELECT w.id FROM webhooks w JOIN h ON h.id = w.id \
+                AND h.tenant_id = w.tenant_id \
+                WHERE h.reason IS NOT NULL OR w.failing_since IS DISTINCT FROM ",
+            new_failing_since!("h.clear", "h.since", "h.keep", "w.failing_since"),
+            " ORDER BY w.id FOR NO KEY UPDATE OF w) \
+             UPDATE webhooks w SET failing_since = ",
+            new_failing_since!("h.clear", "h.since", "h.keep", "w.failing_since"),
+            ", disabled = w.disabled OR h.reason IS NOT NULL, \
+             disabled_reason = COALESCE(h.reason, w.disabled_reason) \
+             FROM h JOIN changed ON changed.id = h.id WHERE w.id = h.id"
+        );
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let column = |f: fn(&HealthChange) -> &str| changes.iter().map(f).collect::<Vec<_>>();
+        sqlx::query(HEALTH)
+            .bind(column(|c| &c.webhook))
+            .bind(column(|c| &c.tenant))
+            .bind(changes.iter().map(|c| c.clear).collect::<Vec<_>>())
+            .bind(changes.iter().map(|c| c.since).collect::<Vec<_>>())
+            .bind(changes.iter().map(|c| c.keep).collect::<Vec<_>>())
+            .bind(
+                changes
+                    .iter()
+                    .map(|c| c.reason.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .execute(&mut *self)
+            .await
+            .map(|_| ())
+    }
+}
+
+/// A batch of attempts as the arrays PostgreSQL's `UNNEST` takes.
+#[derive(Default)]
+struct RecordColumns<'a> {
+    ids: Vec<&'a str>,
+    leases: Vec<&'a str>,
+    statuses: Vec<&'static str>,
+    next: Vec<Option<i64>>,
+    attempted_at: Vec<i64>,
+    response_status: Vec<Option<i64>>,
+    duration_ms: Vec<i64>,
+    bodies: Vec<Option<&'a str>>,
+}
+
+#[async_trait]
+impl BatchWrites for sqlx::SqliteConnection {
+    async fn publish(
+        &mut self,
+        event: &Event,
+        pick: Pick<'_>,
+    ) -> Result<Vec<DeliveryId>, sqlx::Error> {
+        const INSERT_DELIVERY: &str = "INSERT INTO deliveries (id, tenant_id, webhook_id, \
+            event_id, event_type, status, created_at, next_attempt_at) \
+            VALUES ($1, $2, $3, $4, $5, 'queued', $6, $6)";
+        // The event first: the transaction takes SQLite's write lock before it reads.
+        sqlx::query(INSERT_EVENT)
+            .bind(event.id.as_str())
+            .bind(event.tenant.as_str())
+            .bind(&event.event_type)
+            .bind(&event.data)
+            .bind(event.created_at.unix())
+            .execute(&mut *self)
+            .await?;
+        let candidates: Vec<Candidate> = sqlx::query_as(CANDIDATES)
+            .bind(event.tenant.as_str())
+            .fetch_all(&mut *self)
+            .await?;
+        let mut made = Vec::new();
+        for webhook in pick(candidates) {
+            let id = DeliveryId::generate();
+            sqlx::query(INSERT_DELIVERY)
+                .bind(id.as_str())
+                .bind(event.tenant.as_str())
+                .bind(webhook)
+                .bind(event.id.as_str())
+                .bind(&event.event_type)
+                .bind(event.created_at.unix())
+                .execute(&mut *self)
+                .await?;
+            made.push(id);
+        }
+        Ok(made)
+    }
+
+    async fn record(&mut self, attempts: &[Finished]) -> Result<Vec<RecordedFor>, sqlx::Error> {
+        const RECORD: &str = "UPDATE deliveries SET status = $3, next_attempt_at = $4, \
+            attempts = attempts + 1, attempted_at = $5, response_status = $6, duration_ms = $7, \
+            response_body = $8, lease_id = NULL, lease_until = NULL \
+            WHERE id = $1 AND lease_id = $2 RETURNING webhook_id, tenant_id";
+        let mut recorded = Vec::with_capacity(attempts.len());
+        for (id, lease, attempt) in attempts {
+            let (status, next) = status_of(attempt);
+            recorded.push(
+                sqlx::query_as(RECORD)
+                    .bind(id.as_str())
+                    .bind(lease)
+                    .bind(status)
+                    .bind(next)
+                    .bind(attempt.attempted_at.unix())
+                    .bind(attempt.response_status.map(i64::from))
+                    .bind(i64::from(attempt.duration_ms))
+                    .bind(attempt.response_body.as_deref())
+                    .fetch_optional(&mut *self)
+                    .await?,
+            );
+        }
+        Ok(recorded)
+    }
+
+    async fn health(&mut self, changes: &[HealthChange]) -> Result<(), sqlx::Error> {
+        const HEALTH: &str = concat!(
+            "UPDATE webhooks SET failing_since = ",
+            new_failing_since!("$3", "$4", "$5", "failing_since"),
+            ", disabled = disabled OR $6 IS NOT NULL, \
+             disabled_reason = COALESCE($6, disabled_reason) \
+             WHERE id = $1 AND tenant_id = $2 AND ($6 IS NOT NULL OR failing_since IS DISTINCT FROM ",
+            new_failing_since!("$3", "$4", "$5", "failing_since"),
+            ")"
+        );
+        for change in changes {
+            sqlx::query(HEALTH)
+                .bind(&change.webhook)
+                .bind(&change.tenant)
+                .bind(change.clear)
+                .bind(change.since)
+                .bind(change.keep)
+                .bind(change.reason.as_deref())
+                .execute(&mut *self)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use knogin_core::Timestamp;
+
+    use super::*;
+
+    fn attempt(at: i64, next: NextStep, reason: Option<&str>) -> Attempt {
+        Attempt {
+            attempted_at: Timestamp::from_unix(at),
+            response_status: Some(200),
+            duration_ms: 1,
+            response_body: None,
+            next,
+            disable_reason: reason.map(str::to_owned),
+        }
+    }
+
+    fn owner(webhook: &str) -> (String, String) {
+        (webhook.to_owned(), "acme".to_owned())
+    }
+
+    #[test]
+    fn a_batch_changes_each_subscription_as_its_attempts_would_one_by_one() {
+        let retry = NextStep::RetryAt(Timestamp::from_unix(0).plus(Duration::from_secs(60)));
+        let attempts = [
+            (attempt(1, NextStep::Succeeded, None), Some(owner("wh_b"))),
+            (attempt(2, retry, None), Some(owner("wh_a"))),
+            (attempt(3, retry, None), Some(owner("wh_a"))),
+            (attempt(4, retry, None), Some(owner("wh_b"))),
+            (attempt(5, NextStep::Succeeded, None), Some(owner("wh_c"))),
+            (attempt(6, retry, None), Some(owner("wh_c"))),
+            (attempt(7, NextStep::Succeeded, None), Some(owner("wh_c"))),
+            (
+                attempt(8, NextStep::FailedAndDisable, Some("gone")),
+                Some(owner("wh_d")),
+            ),
+            (attempt(9, NextStep::Succeeded, None), None),
+        ];
+        let changes = health_changes(attempts.iter().map(|(a, o)| (a, o)));
+        let summary: Vec<_> = changes
+            .iter()
+            .map(|c| {
+                (
+                    c.webhook.as_str(),
+                    c.clear,
+                    c.since,
+                    c.keep,
+                    c.reason.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                // Failures only: the first failure, unless the subscription was failing already.
+                ("wh_a", false, Some(2), true, None),
+                // A success, then a failure: failing since that failure, whatever was before.
+                ("wh_b", false, Some(4), false, None),
+                // Ending on a success: healthy.
+                ("wh_c", true, None, false, None),
+                ("wh_d", false, Some(8), true, Some("gone")),
+            ]
+        );
+    }
+}
