@@ -21,6 +21,7 @@ use hyper_util::rt::TokioExecutor;
 use knogin_core::Knogin;
 use knogin_core::store::{ClaimedDelivery, StoreError};
 use knogin_core::webhooks::{Outcome, is_public, parse_retry_after};
+use tokio::sync::Notify;
 
 /// How much of a receiver's answer is kept in the history.
 const KEPT_BODY_BYTES: usize = 1024;
@@ -77,6 +78,7 @@ pub struct DeliveryWorker {
     batch: u32,
     lanes: usize,
     idle_poll: Duration,
+    linger: Duration,
 }
 
 impl DeliveryWorker {
@@ -100,13 +102,26 @@ impl DeliveryWorker {
             batch: 64,
             lanes: 4,
             idle_poll: Duration::from_millis(250),
+            linger: Duration::from_millis(10),
         }
     }
 
-    /// How long to wait before looking again when nothing was due (default 250 ms).
+    /// How long to wait before looking again when nothing was due (default 250 ms), unless a
+    /// publication wakes the worker first (see [`Knogin::next_publication`]): this bounds how
+    /// late a retry coming due, or an event another process published to SQLite, is seen.
     #[must_use]
     pub fn idle_poll(mut self, interval: Duration) -> Self {
         self.idle_poll = interval;
+        self
+    }
+
+    /// How long the first lane waits after a batch that was not full before it claims again
+    /// (default 10 ms). Under a trickle of events it then claims several at once, with one
+    /// commit for their records, instead of one commit per delivery; a delivery waits at most
+    /// this long longer. Zero claims again at once.
+    #[must_use]
+    pub fn linger(mut self, linger: Duration) -> Self {
+        self.linger = linger;
         self
     }
 
@@ -142,6 +157,7 @@ impl DeliveryWorker {
             }
         }
         let recorded = self.knogin.record_deliveries(finished).await?;
+        tracing::debug!("attempted {} webhook deliveries", claimed.len());
         let lost = recorded.iter().filter(|r| !**r).count();
         if lost > 0 {
             tracing::warn!("{lost} deliveries' leases ran out before their attempts were recorded");
@@ -153,36 +169,51 @@ impl DeliveryWorker {
     /// logged and retried after the idle interval. Deliveries cut off by the shutdown are due
     /// again when their leases end.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
-        let lanes = futures_util::future::join_all((0..self.lanes).map(|lane| self.lane(lane)));
+        let backlog = Notify::new();
+        let lanes =
+            futures_util::future::join_all((0..self.lanes).map(|lane| self.lane(lane, &backlog)));
         tokio::select! {
             _ = lanes => {}
             () = shutdown => {}
         }
     }
 
-    /// One lane: claim, send and record batches while there are due deliveries, and wait the
-    /// idle interval when there are none. Lanes after the first go on only after a full batch
-    /// (a backlog): under a trickle of events one lane delivers, and the others do not wake
-    /// the database with small claims.
-    async fn lane(&self, lane: usize) {
+    /// One lane: claim, send and record batches while there are due deliveries. The first lane
+    /// goes on while it finds any (after the linger, when a batch was not full), then waits for the next publication (see
+    /// [`Knogin::next_publication`]) or the idle interval, whichever comes first. The other
+    /// lanes go on only after full batches (a backlog), and wait for a lane to find one: under
+    /// a trickle of events one lane delivers, and the others do not wake the database with
+    /// small claims.
+    async fn lane(&self, lane: usize, backlog: &Notify) {
         let full = usize::try_from(self.batch).unwrap_or(usize::MAX);
         loop {
-            let wait = match self.run_once().await {
-                Ok(n) => {
-                    if n > 0 {
-                        tracing::info!("attempted {n} webhook deliveries");
-                    }
-                    if n > 0 && (lane == 0 || n >= full) {
-                        continue;
-                    }
-                    self.idle_poll
+            // Both made before the claim, so neither a publication nor a backlog found while
+            // it runs is missed.
+            let published = (lane == 0).then(|| self.knogin.next_publication());
+            let behind = backlog.notified();
+            match self.run_once().await {
+                Ok(n) if n >= full => {
+                    backlog.notify_waiters();
+                    continue;
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot claim webhook deliveries");
-                    self.idle_poll
+                Ok(n) if n > 0 && lane == 0 => {
+                    tokio::time::sleep(self.linger).await;
+                    continue;
                 }
-            };
-            tokio::time::sleep(wait).await;
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot claim webhook deliveries"),
+            }
+            let idle = tokio::time::sleep(self.idle_poll);
+            match published {
+                Some(published) => tokio::select! {
+                    () = idle => {}
+                    () = published => {}
+                },
+                None => tokio::select! {
+                    () = idle => {}
+                    () = behind => {}
+                },
+            }
         }
     }
 

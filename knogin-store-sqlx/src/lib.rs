@@ -171,6 +171,8 @@ pub struct SqlxStore {
     backend: Backend,
     /// In-thread reads for the token endpoint's path, on a SQLite file (see `reads.rs`).
     reads: Option<std::sync::Arc<reads::Reader>>,
+    /// Tells other processes' delivery workers about publications (PostgreSQL).
+    announcer: std::sync::Arc<deliveries::Announcer>,
 }
 
 #[derive(Debug, Clone)]
@@ -269,6 +271,7 @@ impl SqlxStore {
         let store = Self {
             backend,
             reads: None,
+            announcer: std::sync::Arc::default(),
         };
         if migrate {
             store.migrate().await?;

@@ -110,3 +110,58 @@ async fn postgres_outbox_commits_and_rolls_back_with_the_callers_transaction() {
         assert_eq!(delivered(&db, &tenant, &webhook).await, usize::from(commit));
     }
 }
+
+/// On PostgreSQL, a publication by another process (here: another pool) wakes the workers
+/// listening on the same schema, and one in another schema does not.
+#[tokio::test]
+async fn postgres_publications_wake_the_workers_of_other_processes_on_the_schema() {
+    use std::time::Duration;
+
+    use knogin_core::webhooks::PublicationSignal;
+    use tokio::time::timeout;
+
+    let Some(db) = testing::postgres().await else {
+        return;
+    };
+    let Some(elsewhere) = testing::postgres().await else {
+        return;
+    };
+    let (tenant, _) = prepare(&db).await;
+    prepare(&elsewhere).await;
+    let options = db
+        .postgres_pool()
+        .unwrap()
+        .connect_options()
+        .as_ref()
+        .clone();
+    let other_process = SqlxStore::from_postgres_pool(
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+
+    let signal = PublicationSignal::default();
+    let listening = signal.listen();
+    db.watch_publications(signal.clone());
+    timeout(Duration::from_secs(10), listening)
+        .await
+        .expect("the store says when it listens");
+
+    let woken = signal.listen();
+    elsewhere.publish(&event(&tenant)).await.unwrap();
+    let mut woken = std::pin::pin!(woken);
+    assert!(
+        timeout(Duration::from_millis(300), &mut woken)
+            .await
+            .is_err(),
+        "a publication in another schema wakes nobody here"
+    );
+    other_process.publish(&event(&tenant)).await.unwrap();
+    timeout(Duration::from_secs(10), woken)
+        .await
+        .expect("a publication by another process on the schema wakes the workers");
+}

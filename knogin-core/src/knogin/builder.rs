@@ -472,6 +472,7 @@ impl Builder {
             flow: self.flow,
             auth_limit: self.auth_limit,
             webhooks: self.webhooks,
+            publications: crate::webhooks::Publications::default(),
             graphql: self.graphql,
             docs,
             docs_cache: crate::docs::DocsCache::default(),

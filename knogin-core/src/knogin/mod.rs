@@ -52,6 +52,7 @@ pub(crate) struct Inner {
     pub(crate) metadata: bytes::Bytes,
     pub(crate) auth_limit: AuthLimit,
     pub(crate) webhooks: crate::webhooks::WebhookSettings,
+    pub(crate) publications: crate::webhooks::Publications,
     pub(crate) graphql: Option<crate::graphql::GraphQlGate>,
     pub(crate) docs: crate::docs::DocsSettings,
     pub(crate) docs_cache: crate::docs::DocsCache,

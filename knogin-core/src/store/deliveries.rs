@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use super::{Cursor, StoreError};
 use crate::clock::Timestamp;
 use crate::id::{DeliveryId, EventId, TenantId, WebhookId};
-use crate::webhooks::StoredWebhook;
+use crate::webhooks::{PublicationSignal, StoredWebhook};
 
 /// An event as published.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -263,4 +263,12 @@ pub trait DeliveryStore: Send + Sync {
         lease: &str,
         at: Timestamp,
     ) -> Result<bool, StoreError>;
+
+    /// Has `signal` notified whenever another process publishes deliveries to this store, if
+    /// the store can hear it (PostgreSQL does, with `LISTEN`). Called once per handle, from
+    /// within the async runtime, when its first delivery worker starts. The default hears
+    /// nothing: workers find what other processes publish when they next look.
+    fn watch_publications(&self, signal: PublicationSignal) {
+        drop(signal);
+    }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::{Outcome, WebhookSecret, check_target, signature};
+use super::{NextPublication, Outcome, WebhookSecret, check_target, signature};
 use crate::id::DeliveryId;
 use crate::id::{EventId, TenantId};
 use crate::keys::Purpose;
@@ -79,6 +79,9 @@ impl Knogin {
     ) -> Result<Published, PublishError> {
         let event = self.event(tenant, event_type, data)?;
         let deliveries = self.0.store.publish(&event).await?;
+        if !deliveries.is_empty() {
+            self.0.publications.signal.notify();
+        }
         Ok(Published {
             event_id: event.id,
             deliveries,
@@ -98,6 +101,9 @@ impl Knogin {
             .map(|d| self.event(tenant, event_type, d))
             .collect::<Result<Vec<_>, _>>()?;
         let made = self.0.store.publish_many(&events).await?;
+        if made.iter().any(|m| !m.is_empty()) {
+            self.0.publications.signal.notify();
+        }
         Ok(events
             .into_iter()
             .zip(made)
@@ -132,6 +138,22 @@ impl Knogin {
             data: data.to_owned(),
             created_at: self.0.clock.now(),
         })
+    }
+
+    /// A future that resolves when deliveries are next published or made due again: by this
+    /// handle, or, where the store can hear it, by another process on the same database
+    /// (PostgreSQL). A worker takes it *before* it claims, and awaits it (with a timeout, for
+    /// retries coming due and for stores that cannot hear other processes) only when nothing
+    /// was due: a publication landing while it claims is not missed.
+    ///
+    /// Must be called from within the async runtime: the first call starts the store's
+    /// listening, if it has any.
+    pub fn next_publication(&self) -> NextPublication {
+        let publications = &self.0.publications;
+        publications.watched.get_or_init(|| {
+            self.0.store.watch_publications(publications.signal.clone());
+        });
+        publications.signal.listen()
     }
 
     /// Claims up to `limit` due deliveries for a worker, leased for four times the attempt

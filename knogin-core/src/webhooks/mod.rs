@@ -6,6 +6,7 @@ mod catalog;
 mod delivery;
 mod model;
 mod operations;
+mod publications;
 mod retry;
 mod secret;
 mod signature;
@@ -22,6 +23,8 @@ pub use self::model::{
     Webhook, WebhookPatch,
 };
 pub use self::operations::WebhookError;
+pub(crate) use self::publications::Publications;
+pub use self::publications::{NextPublication, PublicationSignal};
 pub use self::retry::{
     DEFAULT_RETRY_AFTER_CAP, DEFAULT_RETRY_DELAYS, Outcome, RetryPolicy, parse_retry_after,
 };

@@ -163,11 +163,14 @@ impl Knogin {
         let event = self
             .event(tenant, TEST_EVENT_TYPE, &data)
             .map_err(|e| WebhookError::Store(StoreError::Corrupt(e.to_string())))?;
-        self.0
+        let made = self
+            .0
             .store
             .publish_to(&event, id)
             .await?
-            .ok_or(WebhookError::NotFound)
+            .ok_or(WebhookError::NotFound)?;
+        self.0.publications.signal.notify();
+        Ok(made)
     }
 
     /// Up to `limit` deliveries of `tenant`'s subscription `id`, newest first, with `status`
@@ -207,6 +210,7 @@ impl Knogin {
             .retry_delivery(tenant, id, delivery, now)
             .await?
         {
+            self.0.publications.signal.notify();
             Ok(())
         } else {
             Err(WebhookError::NotFound)
@@ -225,10 +229,14 @@ impl Knogin {
             return Err(WebhookError::NotFound);
         }
         let now = self.0.clock.now();
-        Ok(self
+        let resent = self
             .0
             .store
             .recover_deliveries(tenant, id, since, now)
-            .await?)
+            .await?;
+        if resent > 0 {
+            self.0.publications.signal.notify();
+        }
+        Ok(resent)
     }
 }

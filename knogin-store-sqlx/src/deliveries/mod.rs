@@ -4,7 +4,10 @@
 //! a time) and record a batch's attempts in one transaction. [`writes`] holds the writes each
 //! database does its own way.
 
+mod wake;
 mod writes;
+
+pub(crate) use wake::Announcer;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -14,13 +17,13 @@ use knogin_core::store::{
     Attempt, ClaimedDelivery, Cursor, Delivery, DeliveryPage, DeliveryStatus, DeliveryStore, Event,
     StoreError,
 };
-use knogin_core::webhooks::StoredWebhook;
+use knogin_core::webhooks::{PublicationSignal, StoredWebhook};
 use knogin_core::{DeliveryId, EventId, TenantId, Timestamp, WebhookId};
 
-use crate::apps::{corrupt, json_list};
+use crate::apps::corrupt;
 use crate::webhooks::{WebhookRow, webhook_columns};
 use crate::{Backend, SqlxStore, page_of, store_error, transaction, with_pool};
-use writes::{BatchWrites as _, Candidate, health_changes};
+use writes::{BatchWrites as _, Targets, health_changes};
 
 /// The columns a [`DeliveryRow`] reads.
 macro_rules! delivery_columns {
@@ -85,16 +88,14 @@ macro_rules! requeue {
     };
 }
 
-/// The enabled subscriptions among `candidates` that name `event_type`.
-fn matching(candidates: Vec<Candidate>, event_type: &str) -> Vec<String> {
-    candidates
-        .into_iter()
-        .filter(|(_, events, disabled)| {
-            !disabled
-                && json_list("events", events).is_ok_and(|e| e.iter().any(|t| t == event_type))
-        })
-        .map(|(id, ..)| id)
-        .collect()
+impl SqlxStore {
+    /// Tells the delivery workers of other processes on the database that deliveries were
+    /// published or made due (PostgreSQL; on SQLite they find them at their next look).
+    fn announce(&self) {
+        if let Backend::Postgres(pool) = &self.backend {
+            self.announcer.announce(pool);
+        }
+    }
 }
 
 /// Publishes `event` (built with [`Knogin::event`](knogin_core::Knogin::event)) inside the
@@ -116,7 +117,7 @@ pub async fn publish_in_postgres(
     conn: &mut sqlx::PgConnection,
     event: &Event,
 ) -> Result<Vec<DeliveryId>, StoreError> {
-    conn.publish(event, &|c| matching(c, &event.event_type))
+    conn.publish(event, Targets::Matching)
         .await
         .map_err(store_error)
 }
@@ -126,7 +127,7 @@ pub async fn publish_in_sqlite(
     conn: &mut sqlx::SqliteConnection,
     event: &Event,
 ) -> Result<Vec<DeliveryId>, StoreError> {
-    conn.publish(event, &|c| matching(c, &event.event_type))
+    conn.publish(event, Targets::Matching)
         .await
         .map_err(store_error)
 }
@@ -135,30 +136,36 @@ pub async fn publish_in_sqlite(
 impl DeliveryStore for SqlxStore {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn publish(&self, event: &Event) -> Result<Vec<DeliveryId>, StoreError> {
-        // On PostgreSQL one event's writes are one statement, atomic without a transaction:
-        // a read and a write, two round trips instead of five.
-        if let Backend::Postgres(pool) = &self.backend {
-            let mut conn = pool.acquire().await.map_err(store_error)?;
-            return conn
-                .publish(event, &|c| matching(c, &event.event_type))
-                .await
-                .map_err(store_error);
-        }
         let mut made = self.publish_many(std::slice::from_ref(event)).await?;
         Ok(made.pop().unwrap_or_default())
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn publish_many(&self, events: &[Event]) -> Result<Vec<Vec<DeliveryId>>, StoreError> {
-        with_pool!(self, pool => transaction(|| async {
-            let mut tx = pool.begin().await?;
-            let mut made = Vec::with_capacity(events.len());
-            for event in events {
-                made.push(tx.publish(event, &|c| matching(c, &event.event_type)).await?);
+        let made = match (&self.backend, events) {
+            // One event's writes are one statement on PostgreSQL, atomic without a
+            // transaction: one round trip instead of five.
+            (Backend::Postgres(pool), [event]) => {
+                async {
+                    let mut conn = pool.acquire().await?;
+                    Ok(vec![conn.publish(event, Targets::Matching).await?])
+                }
+                .await
             }
-            tx.commit().await.map(|()| made)
-        }).await)
-        .map_err(store_error)
+            _ => with_pool!(self, pool => transaction(|| async {
+                let mut tx = pool.begin().await?;
+                let mut made = Vec::with_capacity(events.len());
+                for event in events {
+                    made.push(tx.publish(event, Targets::Matching).await?);
+                }
+                tx.commit().await.map(|()| made)
+            }).await),
+        }
+        .map_err(store_error)?;
+        if made.iter().any(|m| !m.is_empty()) {
+            self.announce();
+        }
+        Ok(made)
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
@@ -167,18 +174,11 @@ impl DeliveryStore for SqlxStore {
         event: &Event,
         webhook: &WebhookId,
     ) -> Result<Option<DeliveryId>, StoreError> {
-        let only = |candidates: Vec<Candidate>| {
-            candidates
-                .into_iter()
-                .filter(|(id, ..)| id == webhook.as_str())
-                .map(|(id, ..)| id)
-                .collect::<Vec<_>>()
-        };
         // A disabled subscription is a candidate for a test send too; when `webhook` is not a
         // live subscription of the tenant, nothing is kept.
         with_pool!(self, pool => transaction(|| async {
             let mut tx = pool.begin().await?;
-            let made = tx.publish(event, &only).await?;
+            let made = tx.publish(event, Targets::Only(webhook)).await?;
             let Some(id) = made.into_iter().next() else {
                 tx.rollback().await?;
                 return Ok(None);
@@ -186,6 +186,7 @@ impl DeliveryStore for SqlxStore {
             tx.commit().await.map(|()| Some(id))
         }).await)
         .map_err(store_error)
+        .inspect(|_| self.announce())
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
@@ -345,6 +346,9 @@ impl DeliveryStore for SqlxStore {
             .await
             .map(|r| r.rows_affected()))
         .map_err(store_error)?;
+        if done == 1 {
+            self.announce();
+        }
         Ok(done == 1)
     }
 
@@ -361,7 +365,7 @@ impl DeliveryStore for SqlxStore {
             " AND status = 'failed' AND created_at >= $4 AND EXISTS (SELECT 1 FROM webhooks w \
              WHERE w.id = $2 AND w.tenant_id = $1 AND w.deleted_at IS NULL)"
         );
-        with_pool!(self, pool => sqlx::query(SQL)
+        let resent = with_pool!(self, pool => sqlx::query(SQL)
             .bind(tenant.as_str())
             .bind(webhook.as_str())
             .bind(now.unix())
@@ -369,7 +373,11 @@ impl DeliveryStore for SqlxStore {
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))
-        .map_err(store_error)
+        .map_err(store_error)?;
+        if resent > 0 {
+            self.announce();
+        }
+        Ok(resent)
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
@@ -441,6 +449,12 @@ impl DeliveryStore for SqlxStore {
         .map_err(store_error)?;
         let (deliveries, next) = page_of(rows, limit, |r| r.seq, Delivery::try_from)?;
         Ok(DeliveryPage { deliveries, next })
+    }
+
+    fn watch_publications(&self, signal: PublicationSignal) {
+        if let Backend::Postgres(pool) = &self.backend {
+            wake::watch(pool, signal);
+        }
     }
 }
 

@@ -1,20 +1,25 @@
 //! The writes of publishing and of recording a worker's batch, as each database does them best.
-//! PostgreSQL takes each set of rows as arrays in one statement (`UNNEST`), so an event fanned
-//! out to 100 subscriptions, or a batch of 64 attempts, costs one round trip. SQLite runs in
-//! this process, where a statement costs no round trip: one statement per row.
+//! On PostgreSQL each is one statement, so an event fanned out to 100 subscriptions, or a batch
+//! of 64 attempts, costs one round trip: publishing chooses the subscriptions and writes the
+//! event and its deliveries together, and a batch's attempts go in as arrays (`UNNEST`). SQLite
+//! runs in this process, where a statement costs no round trip: one statement per row.
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use knogin_core::DeliveryId;
 use knogin_core::store::{Attempt, DeliveryStatus, Event, NextStep};
+use knogin_core::{DeliveryId, WebhookId};
 
-/// A subscription that may receive an event: its id, its event types (JSON), and whether it is
-/// disabled.
-pub(super) type Candidate = (String, String, bool);
+use crate::apps::json_list;
 
-/// Picks the subscriptions an event goes to from the tenant's live ones.
-pub(super) type Pick<'a> = &'a (dyn Fn(Vec<Candidate>) -> Vec<String> + Send + Sync);
+/// The subscriptions an event goes to.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Targets<'a> {
+    /// Every enabled, live subscription of the event's tenant that names its type.
+    Matching,
+    /// This live subscription of the event's tenant alone, enabled or not (a test send).
+    Only(&'a WebhookId),
+}
 
 /// One finished attempt to record: the delivery, the lease it was claimed under, and how it
 /// ended.
@@ -104,21 +109,16 @@ macro_rules! new_failing_since {
     };
 }
 
-const INSERT_EVENT: &str =
-    "INSERT INTO events (id, tenant_id, event_type, data, created_at) VALUES ($1, $2, $3, $4, $5)";
-const CANDIDATES: &str =
-    "SELECT id, events, disabled FROM webhooks WHERE tenant_id = $1 AND deleted_at IS NULL";
-
 /// Publishing and recording, per database (see the module docs).
 #[async_trait]
 pub(super) trait BatchWrites {
-    /// Stores `event` and a queued delivery to each subscription `pick` chooses from the
-    /// tenant's live ones, on this connection (inside the caller's transaction, if any). On
-    /// PostgreSQL the writes are one statement, atomic even outside a transaction.
+    /// Stores `event` and a queued delivery to each of its `targets`, on this connection
+    /// (inside the caller's transaction, if any). On PostgreSQL this is one statement, atomic
+    /// even outside a transaction.
     async fn publish(
         &mut self,
         event: &Event,
-        pick: Pick<'_>,
+        targets: Targets<'_>,
     ) -> Result<Vec<DeliveryId>, sqlx::Error>;
 
     /// Records `attempts` where their leases still hold: for each, in order, the subscription
@@ -135,37 +135,54 @@ impl BatchWrites for sqlx::PgConnection {
     async fn publish(
         &mut self,
         event: &Event,
-        pick: Pick<'_>,
+        targets: Targets<'_>,
     ) -> Result<Vec<DeliveryId>, sqlx::Error> {
-        // The event and its deliveries in one statement: the deliveries' foreign key is checked
-        // at its end, when the event is there.
-        const FAN_OUT: &str = "WITH event AS (INSERT INTO events \
-                (id, tenant_id, event_type, data, created_at) VALUES ($3, $4, $5, $6, $7)) \
-            INSERT INTO deliveries (id, tenant_id, webhook_id, event_id, event_type, status, \
-                created_at, next_attempt_at) \
-            SELECT d.id, $4, d.webhook_id, $3, $5, 'queued', $7, $7 \
-            FROM UNNEST($1::text[], $2::text[]) AS d(id, webhook_id)";
-        let candidates: Vec<Candidate> = sqlx::query_as(CANDIDATES)
-            .bind(event.tenant.as_str())
-            .fetch_all(&mut *self)
-            .await?;
-        let targets = pick(candidates);
-        let made: Vec<DeliveryId> = targets.iter().map(|_| DeliveryId::generate()).collect();
-        let ids: Vec<&str> = made.iter().map(DeliveryId::as_str).collect();
-        let statement = if made.is_empty() {
-            sqlx::query(INSERT_EVENT)
-        } else {
-            sqlx::query(FAN_OUT).bind(&ids).bind(&targets)
+        // The event, and the deliveries to the subscriptions chosen in the same statement: one
+        // round trip. The deliveries' foreign key is checked at the statement's end, when the
+        // event is there. Each delivery id is the SHA-256 of a fresh random id and the
+        // subscription's, as unpredictable as one made by `DeliveryId::generate`.
+        macro_rules! fan_out {
+            ($which:literal) => {
+                concat!(
+                    "WITH event AS (INSERT INTO events (id, tenant_id, event_type, data, \
+                        created_at) VALUES ($1, $2, $3, $4, $5)) \
+                    INSERT INTO deliveries (id, tenant_id, webhook_id, event_id, event_type, \
+                        status, created_at, next_attempt_at) \
+                    SELECT 'dlv_' || left(encode(sha256(convert_to($6 || w.id, 'UTF8')), \
+                        'hex'), 32), $2, w.id, $1, $3, 'queued', $5, $5 \
+                    FROM webhooks w WHERE w.tenant_id = $2 AND w.deleted_at IS NULL AND ",
+                    $which,
+                    " RETURNING id"
+                )
+            };
+        }
+        let seed = DeliveryId::generate();
+        let statement = match targets {
+            Targets::Matching => sqlx::query_scalar(fan_out!(
+                "NOT w.disabled AND w.events::jsonb ? $3 AND $7::text IS NULL"
+            )),
+            Targets::Only(_) => sqlx::query_scalar(fan_out!("w.id = $7")),
         };
-        statement
+        let ids: Vec<String> = statement
             .bind(event.id.as_str())
             .bind(event.tenant.as_str())
             .bind(&event.event_type)
             .bind(&event.data)
             .bind(event.created_at.unix())
-            .execute(&mut *self)
+            .bind(seed.as_str())
+            .bind(match targets {
+                Targets::Matching => None,
+                Targets::Only(webhook) => Some(webhook.as_str()),
+            })
+            .fetch_all(&mut *self)
             .await?;
-        Ok(made)
+        ids.iter()
+            .map(|id| {
+                DeliveryId::parse(id).ok_or_else(|| {
+                    sqlx::Error::Decode(format!("{id:?} is not a delivery id").into())
+                })
+            })
+            .collect()
     }
 
     async fn record(&mut self, attempts: &[Finished]) -> Result<Vec<RecordedFor>, sqlx::Error> {
@@ -271,8 +288,12 @@ impl BatchWrites for sqlx::SqliteConnection {
     async fn publish(
         &mut self,
         event: &Event,
-        pick: Pick<'_>,
+        targets: Targets<'_>,
     ) -> Result<Vec<DeliveryId>, sqlx::Error> {
+        const INSERT_EVENT: &str = "INSERT INTO events (id, tenant_id, event_type, data, \
+            created_at) VALUES ($1, $2, $3, $4, $5)";
+        const CANDIDATES: &str = "SELECT id, events, disabled FROM webhooks \
+            WHERE tenant_id = $1 AND deleted_at IS NULL";
         const INSERT_DELIVERY: &str = "INSERT INTO deliveries (id, tenant_id, webhook_id, \
             event_id, event_type, status, created_at, next_attempt_at) \
             VALUES ($1, $2, $3, $4, $5, 'queued', $6, $6)";
@@ -285,12 +306,21 @@ impl BatchWrites for sqlx::SqliteConnection {
             .bind(event.created_at.unix())
             .execute(&mut *self)
             .await?;
-        let candidates: Vec<Candidate> = sqlx::query_as(CANDIDATES)
+        let candidates: Vec<(String, String, bool)> = sqlx::query_as(CANDIDATES)
             .bind(event.tenant.as_str())
             .fetch_all(&mut *self)
             .await?;
+        let chosen = candidates
+            .into_iter()
+            .filter(|(id, events, disabled)| match targets {
+                Targets::Matching => {
+                    !disabled
+                        && json_list("events", events).is_ok_and(|e| e.contains(&event.event_type))
+                }
+                Targets::Only(webhook) => id == webhook.as_str(),
+            });
         let mut made = Vec::new();
-        for webhook in pick(candidates) {
+        for (webhook, ..) in chosen {
             let id = DeliveryId::generate();
             sqlx::query(INSERT_DELIVERY)
                 .bind(id.as_str())
