@@ -164,4 +164,11 @@ async fn postgres_publications_wake_the_workers_of_other_processes_on_the_schema
     timeout(Duration::from_secs(10), woken)
         .await
         .expect("a publication by another process on the schema wakes the workers");
+
+    // An embedder that published in its own transaction announces it after the commit.
+    let woken = signal.listen();
+    other_process.announce_publications();
+    timeout(Duration::from_secs(10), woken)
+        .await
+        .expect("an announcement wakes the workers");
 }

@@ -271,4 +271,9 @@ pub trait DeliveryStore: Send + Sync {
     fn watch_publications(&self, signal: PublicationSignal) {
         drop(signal);
     }
+
+    /// Tells the delivery workers of other processes on this database that deliveries were
+    /// published or made due, if the store can (PostgreSQL: `NOTIFY`). It does not wait for
+    /// it. Called from within the async runtime. The default does nothing.
+    fn announce_publications(&self) {}
 }

@@ -156,6 +156,15 @@ impl Knogin {
         publications.signal.listen()
     }
 
+    /// Tells delivery workers, this handle's and (on PostgreSQL) every other process's on the
+    /// database, that deliveries were published outside the handle: by
+    /// `knogin_store_sqlx::publish_in_postgres` in your own transaction, say. Call it after the
+    /// transaction commits; without it, workers see the deliveries within their idle interval.
+    pub fn announce_deliveries(&self) {
+        self.0.publications.signal.notify();
+        self.0.store.announce_publications();
+    }
+
     /// Claims up to `limit` due deliveries for a worker, leased for four times the attempt
     /// timeout (a minute by default): a worker that dies leaves them due again when the lease
     /// ends, and a live one has time to record even a timed-out attempt.

@@ -88,20 +88,12 @@ macro_rules! requeue {
     };
 }
 
-impl SqlxStore {
-    /// Tells the delivery workers of other processes on the database that deliveries were
-    /// published or made due (PostgreSQL; on SQLite they find them at their next look).
-    fn announce(&self) {
-        if let Backend::Postgres(pool) = &self.backend {
-            self.announcer.announce(pool);
-        }
-    }
-}
-
 /// Publishes `event` (built with [`Knogin::event`](knogin_core::Knogin::event)) inside the
 /// caller's own PostgreSQL transaction: the event and its deliveries commit, or roll back,
 /// with the caller's state change (a transactional outbox). The serving processes deliver them
-/// once the transaction commits.
+/// once the transaction commits: at once after
+/// [`Knogin::announce_deliveries`](knogin_core::Knogin::announce_deliveries), or else within
+/// their idle interval.
 ///
 /// ```no_run
 /// # async fn example(pool: sqlx::PgPool, knogin: knogin_core::Knogin) -> Result<(), Box<dyn std::error::Error>> {
@@ -111,6 +103,7 @@ impl SqlxStore {
 /// sqlx::query("UPDATE incidents SET status = 'closed' WHERE id = 'inc_1'").execute(&mut *tx).await?;
 /// knogin_store_sqlx::publish_in_postgres(&mut tx, &event).await?;
 /// tx.commit().await?;
+/// knogin.announce_deliveries();
 /// # Ok(()) }
 /// ```
 pub async fn publish_in_postgres(
@@ -163,7 +156,7 @@ impl DeliveryStore for SqlxStore {
         }
         .map_err(store_error)?;
         if made.iter().any(|m| !m.is_empty()) {
-            self.announce();
+            self.announce_publications();
         }
         Ok(made)
     }
@@ -186,7 +179,7 @@ impl DeliveryStore for SqlxStore {
             tx.commit().await.map(|()| Some(id))
         }).await)
         .map_err(store_error)
-        .inspect(|_| self.announce())
+        .inspect(|_| self.announce_publications())
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
@@ -347,7 +340,7 @@ impl DeliveryStore for SqlxStore {
             .map(|r| r.rows_affected()))
         .map_err(store_error)?;
         if done == 1 {
-            self.announce();
+            self.announce_publications();
         }
         Ok(done == 1)
     }
@@ -375,7 +368,7 @@ impl DeliveryStore for SqlxStore {
             .map(|r| r.rows_affected()))
         .map_err(store_error)?;
         if resent > 0 {
-            self.announce();
+            self.announce_publications();
         }
         Ok(resent)
     }
@@ -454,6 +447,14 @@ impl DeliveryStore for SqlxStore {
     fn watch_publications(&self, signal: PublicationSignal) {
         if let Backend::Postgres(pool) = &self.backend {
             wake::watch(pool, signal);
+        }
+    }
+
+    /// On PostgreSQL, a `NOTIFY` after the caller's commit (coalesced; see `wake.rs`). On
+    /// SQLite other processes find deliveries at their next look.
+    fn announce_publications(&self) {
+        if let Backend::Postgres(pool) = &self.backend {
+            self.announcer.announce(pool);
         }
     }
 }
