@@ -4,7 +4,8 @@
 # recorded), on SQLite or PostgreSQL (durable defaults: synchronous commit on). Prints the
 # deliveries per second, the server's CPU per delivery, and the publish latencies.
 #
-#   DB=sqlite|postgres FANOUT=1|10|100 EVENTS=5000 BATCH=1 scripts/bench-webhooks.sh   (BATCH: events per publish transaction)
+#   DB=sqlite|postgres FANOUT=1|10|100 EVENTS=5000 BATCH=1 scripts/bench-webhooks.sh
+#   (BATCH: events per publish transaction, `publish --batch`; 1 times each single publish)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DB=${DB:-sqlite}
@@ -53,7 +54,7 @@ cpu_before=$(cpu)
 # The run starts when the first event is stored: the publisher prints each event's id once its
 # transaction has committed (its own start-up, connecting and checking the schema, is not
 # part of the run).
-RUST_LOG=info "$bin" publish --tenant acme --event incident.updated --data-file events.ndjson --batch "${BATCH:-1}" --database "$db" 2>publish.log |
+RUST_LOG=info "$bin" publish --tenant acme --event incident.updated --data-file events.ndjson ${BATCH:+--batch "$BATCH"} --database "$db" 2>publish.log |
   { IFS= read -r _; date +%s.%N >started; cat >/dev/null; }
 published=$(date +%s.%N)
 start=$(cat started)

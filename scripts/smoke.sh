@@ -152,6 +152,13 @@ printf '%s\n' '{"id":"inc_2"}' '{"id":"inc_3"}' '{"id":"inc_4"}' >events.ndjson
 "$bin" publish --tenant acme --event incident.updated --data-file events.ndjson >>published.txt 2>>publish.log \
   || fail "publish --data-file: $(cat publish.log)"
 [ "$(grep -c '^evt_' published.txt)" = 4 ] || fail "publish printed: $(cat published.txt)"
+# Every line is checked before anything is stored: a bad line publishes nothing, and is named.
+printf '%s\n' '{"id":"inc_5"}' '' '{"id":' >bad.ndjson
+if "$bin" publish --tenant acme --event incident.updated --data-file bad.ndjson >bad-published.txt 2>bad-publish.log; then
+  fail "publish accepted a file with a bad line"
+fi
+grep -q 'bad.ndjson line 3' bad-publish.log || fail "publish did not name the bad line: $(cat bad-publish.log)"
+[ ! -s bad-published.txt ] || fail "publish stored events of a file with a bad line: $(cat bad-published.txt)"
 for _ in $(seq 1 50); do [ "$(wc -l <received.ndjson)" -ge 4 ] && break; sleep 0.2; done
 if [ "$(wc -l <received.ndjson)" != 4 ]; then
   curl -s "http://127.0.0.1:$port/v1/webhooks/$webhook/deliveries" -H "Authorization: Bearer $hooks_token" >history.json

@@ -188,9 +188,10 @@ struct PublishArgs {
     /// process.
     #[arg(long)]
     data_file: Option<std::path::PathBuf>,
-    /// How many events each transaction stores (a batch load); each batch is stored whole or
-    /// not at all.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    /// How many events of --data-file each transaction stores; each batch is stored whole or
+    /// not at all, and every line is checked before anything is stored. 1 stores each event on
+    /// its own.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     batch: u32,
     #[command(flatten)]
     common: Common,
@@ -372,12 +373,21 @@ async fn publish(args: PublishArgs) -> Result<(), BoxError> {
     let knogin = open(&args.common, knogin::core::DEFAULT_KEY_REFRESH).await?;
     let lines: Vec<String> = match (&args.data, &args.data_file) {
         (Some(data), _) => vec![data.clone()],
-        (None, Some(path)) => std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
-            .lines()
-            .filter(|line| !line.trim().is_empty())
-            .map(str::to_owned)
-            .collect(),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let mut lines = Vec::new();
+            for (n, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                knogin
+                    .event(&tenant, &args.event, line)
+                    .map_err(|e| format!("{} line {}: {e}", path.display(), n + 1))?;
+                lines.push(line.to_owned());
+            }
+            lines
+        }
         (None, None) => return Err("give --data or --data-file".into()),
     };
     let started = std::time::Instant::now();

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::http::{HeaderMap, StatusCode};
 use http::Method;
 use knogin::core::TenantId;
-use knogin::core::webhooks::{WebhookSecret, signature};
+use knogin::core::webhooks::{PublishError, WebhookSecret, signature};
 use knogin::hyper::DeliveryWorker;
 use serde_json::{Value, json};
 
@@ -472,4 +472,37 @@ async fn a_new_secret_signs_beside_the_old_one_for_the_overlap(db: Db) {
 #[tokio::test]
 async fn a_new_secret_signs_beside_the_old_one_for_the_overlap_on_sqlite() {
     a_new_secret_signs_beside_the_old_one_for_the_overlap(Db::Sqlite).await;
+}
+
+/// Publishing for a tenant the server does not have names the tenant, on both databases.
+async fn an_unknown_tenant_is_named(db: Db) {
+    let Some(server) = TestServer::start_loopback(Adapter::Hyper, db).await else {
+        return;
+    };
+    let nobody = TenantId::parse("nobody").unwrap();
+    let refused = server
+        .knogin
+        .publish(&nobody, "incident.updated", "{}")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "there is no tenant nobody on this server"
+    );
+    let refused = server
+        .knogin
+        .publish_many(&nobody, "incident.updated", &["{}", "{}"])
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, PublishError::UnknownTenant(t) if t == nobody));
+}
+
+#[tokio::test]
+async fn an_unknown_tenant_is_named_on_sqlite() {
+    an_unknown_tenant_is_named(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn an_unknown_tenant_is_named_on_postgres() {
+    an_unknown_tenant_is_named(Db::Postgres).await;
 }

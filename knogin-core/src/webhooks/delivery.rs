@@ -31,6 +31,10 @@ pub enum PublishError {
     /// The data is larger than the limit.
     #[error("the event data is larger than {0} bytes")]
     TooLarge(usize),
+    /// The tenant does not exist on this server (tenants come with their first app or admin
+    /// token).
+    #[error("there is no tenant {0} on this server")]
+    UnknownTenant(TenantId),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -60,6 +64,14 @@ pub struct Message {
     pub body: Vec<u8>,
 }
 
+/// A store's refusal of `tenant`'s event: the only record an event belongs to is its tenant.
+fn publish_error(e: StoreError, tenant: &TenantId) -> PublishError {
+    match e {
+        StoreError::MissingParent => PublishError::UnknownTenant(tenant.clone()),
+        e => PublishError::Store(e),
+    }
+}
+
 #[derive(Serialize)]
 struct Body<'a> {
     r#type: &'a str,
@@ -78,7 +90,12 @@ impl Knogin {
         data: &str,
     ) -> Result<Published, PublishError> {
         let event = self.event(tenant, event_type, data)?;
-        let deliveries = self.0.store.publish(&event).await?;
+        let deliveries = self
+            .0
+            .store
+            .publish(&event)
+            .await
+            .map_err(|e| publish_error(e, tenant))?;
         if !deliveries.is_empty() {
             self.0.publications.signal.notify();
         }
@@ -100,7 +117,12 @@ impl Knogin {
             .iter()
             .map(|d| self.event(tenant, event_type, d))
             .collect::<Result<Vec<_>, _>>()?;
-        let made = self.0.store.publish_many(&events).await?;
+        let made = self
+            .0
+            .store
+            .publish_many(&events)
+            .await
+            .map_err(|e| publish_error(e, tenant))?;
         if made.iter().any(|m| !m.is_empty()) {
             self.0.publications.signal.notify();
         }
