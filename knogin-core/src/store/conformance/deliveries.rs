@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use super::{T0, tenant};
+use crate::clock::Timestamp;
 use crate::id::{DeliveryId, EventId, WebhookId};
 use crate::store::{Attempt, DeliveryStatus, Event, NextStep, Store};
 use crate::webhooks::{StoredWebhook, Webhook};
@@ -44,6 +45,16 @@ fn event(tenant_id: &str, event_type: &str) -> Event {
         data: r#"{"id":"inc_1"}"#.into(),
         created_at: T0,
     }
+}
+
+/// Since when every attempt to `t1`'s subscription `webhook` has failed.
+async fn failing_since(store: &dyn Store, webhook: &WebhookId) -> Option<Timestamp> {
+    store
+        .webhook(&tenant("t1"), webhook)
+        .await
+        .unwrap()
+        .unwrap()
+        .failing_since
 }
 
 fn attempt(next: NextStep, status: u16) -> Attempt {
@@ -296,14 +307,6 @@ pub async fn gone_fails_the_delivery_and_disables_its_subscription(store: &dyn S
 pub async fn failing_since_marks_the_first_failure_until_a_success(store: &dyn Store) {
     let webhook = subscribe(store, "t1", &["incident.updated"], false).await;
     let lease = Duration::from_secs(60);
-    let failing_since = || async {
-        store
-            .webhook(&tenant("t1"), &webhook)
-            .await
-            .unwrap()
-            .unwrap()
-            .failing_since
-    };
     let steps = [
         (NextStep::Succeeded, 200, T0, None),
         (NextStep::RetryAt(T0.plus(lease)), 500, T0, Some(T0)),
@@ -331,7 +334,11 @@ pub async fn failing_since_marks_the_first_failure_until_a_success(store: &dyn S
                 .await
                 .unwrap()
         );
-        assert_eq!(failing_since().await, expected, "after {next:?}");
+        assert_eq!(
+            failing_since(store, &webhook).await,
+            expected,
+            "after {next:?}"
+        );
     }
 }
 
@@ -387,16 +394,8 @@ pub async fn a_batch_changes_health_as_its_attempts_would_one_by_one(store: &dyn
         .filter(|(_, c)| c.webhook.webhook.id == mixed)
         .map(|((.., a), _)| a.attempted_at)
         .next_back();
-    let health = |id| async move {
-        store
-            .webhook(&tenant("t1"), &id)
-            .await
-            .unwrap()
-            .unwrap()
-            .failing_since
-    };
-    assert_eq!(health(mixed).await, last_failure_of_mixed);
-    assert_eq!(health(failing).await, Some(T0));
+    assert_eq!(failing_since(store, &mixed).await, last_failure_of_mixed);
+    assert_eq!(failing_since(store, &failing).await, Some(T0));
 }
 
 /// Deleting a subscription cancels its deliveries not yet made; its history stays readable.
