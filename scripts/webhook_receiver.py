@@ -42,7 +42,12 @@ def main(port, secret, out_file, delay="0"):
         def log_message(self, *args):
             pass
 
-    http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), Handler).serve_forever()
+    class Server(http.server.ThreadingHTTPServer):
+        # A worker sends a whole batch at once, on as many connections: the default listen
+        # backlog of 5 would drop their SYNs and leave them to the kernel's retransmit backoff.
+        request_queue_size = 1024
+
+    Server(("127.0.0.1", int(port)), Handler).serve_forever()
 
 
 if __name__ == "__main__":

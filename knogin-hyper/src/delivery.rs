@@ -157,7 +157,9 @@ impl DeliveryWorker {
             }
         }
         let recorded = self.knogin.record_deliveries(finished).await?;
-        tracing::debug!("attempted {} webhook deliveries", claimed.len());
+        if !claimed.is_empty() {
+            tracing::info!("attempted {} webhook deliveries", claimed.len());
+        }
         let lost = recorded.iter().filter(|r| !**r).count();
         if lost > 0 {
             tracing::warn!("{lost} deliveries' leases ran out before their attempts were recorded");
