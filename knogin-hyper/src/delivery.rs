@@ -181,11 +181,11 @@ impl DeliveryWorker {
     }
 
     /// One lane: claim, send and record batches while there are due deliveries. The first lane
-    /// goes on while it finds any (after the linger, when a batch was not full), then waits for the next publication (see
-    /// [`Knogin::next_publication`]) or the idle interval, whichever comes first. The other
-    /// lanes go on only after full batches (a backlog), and wait for a lane to find one: under
-    /// a trickle of events one lane delivers, and the others do not wake the database with
-    /// small claims.
+    /// goes on while it finds any (after the linger, when a batch was not full), then waits for
+    /// the next publication (see [`Knogin::next_publication`]) or the idle interval, whichever
+    /// comes first. The other lanes go on only after full batches (a backlog), and wait for a
+    /// lane to find one: under a trickle of events one lane delivers, and the others do not
+    /// wake the database with small claims.
     async fn lane(&self, lane: usize, backlog: &Notify) {
         let full = usize::try_from(self.batch).unwrap_or(usize::MAX);
         loop {

@@ -506,3 +506,52 @@ async fn an_unknown_tenant_is_named_on_sqlite() {
 async fn an_unknown_tenant_is_named_on_postgres() {
     an_unknown_tenant_is_named(Db::Postgres).await;
 }
+
+/// A worker waiting out a long idle interval starts on a publication at once, and so does a
+/// test send.
+async fn a_publication_wakes_an_idle_worker(db: Db) {
+    let (url, received) = receiver(vec![]).await;
+    let Some((server, token, id)) = setup(db, &url).await else {
+        return eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set");
+    };
+    let worker = DeliveryWorker::new(server.knogin.clone()).idle_poll(Duration::from_secs(3600));
+    let running = tokio::spawn(worker.run(std::future::pending()));
+    let arrived = |n: usize| {
+        let received = received.clone();
+        async move {
+            while received.lock().unwrap().len() < n {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    // Let the worker find nothing and settle into its hour-long wait.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    publish(&server).await;
+    tokio::time::timeout(Duration::from_secs(10), arrived(1))
+        .await
+        .expect("the publication woke the worker");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let sent = server
+        .json(
+            Method::POST,
+            &format!("/v1/webhooks/{id}/test"),
+            &token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.text());
+    tokio::time::timeout(Duration::from_secs(10), arrived(2))
+        .await
+        .expect("the test send woke the worker");
+    running.abort();
+}
+
+#[tokio::test]
+async fn a_publication_wakes_an_idle_worker_on_sqlite() {
+    a_publication_wakes_an_idle_worker(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_publication_wakes_an_idle_worker_on_postgres() {
+    a_publication_wakes_an_idle_worker(Db::Postgres).await;
+}
