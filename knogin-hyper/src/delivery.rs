@@ -63,7 +63,8 @@ type DeliveryClient = Client<HttpsConnector<HttpConnector<GuardedResolver>>, Ful
 
 /// Delivers webhooks for one handle (see the module docs). Run one per process; several
 /// processes on one PostgreSQL database share the work, each delivery attempted by one of them
-/// at a time.
+/// at a time. A publication wakes it at once (see [`Knogin::next_publication`]); the idle
+/// interval only bounds how late it sees what nothing announced, such as a retry coming due.
 ///
 /// ```no_run
 /// # async fn example(knogin: knogin_core::Knogin) {

@@ -57,8 +57,9 @@ async fn announce(pool: PgPool, mut requests: mpsc::Receiver<()>) {
     }
 }
 
-/// Notifies `signal` of every publication announced in `pool`'s schema, until nothing listens
-/// to the signal any more. Must be called from within the async runtime.
+/// Notifies `signal` of every publication announced in `pool`'s schema. The task holds one
+/// connection; it ends at the first announcement after the handle owning `signal` is gone, or
+/// with the runtime. Must be called from within the async runtime.
 pub(crate) fn watch(pool: &PgPool, signal: PublicationSignal) {
     let pool = pool.clone();
     tokio::spawn(async move {
