@@ -62,6 +62,7 @@ mod tests {
     use crate::clock::{ManualClock, Timestamp};
     use crate::id::TenantId;
     use crate::keys::MasterKey;
+    use crate::store::TenantStore as _;
     use crate::store::memory::MemoryStore;
     use crate::webhooks::NewWebhook;
 
@@ -95,13 +96,18 @@ mod tests {
 
     #[tokio::test]
     async fn a_handles_publications_wake_its_workers_when_they_queue_deliveries() {
-        let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
-        let knogin =
-            crate::testing::builder(Arc::new(MemoryStore::new()), MasterKey::generate(), clock)
-                .build()
-                .await
-                .unwrap();
+        let now = Timestamp::from_unix(1_800_000_000);
+        let store = Arc::new(MemoryStore::new());
         let tenant = TenantId::parse("acme").unwrap();
+        store.ensure_tenant(&tenant, now).await.unwrap();
+        let knogin = crate::testing::builder(
+            store,
+            MasterKey::generate(),
+            Arc::new(ManualClock::new(now)),
+        )
+        .build()
+        .await
+        .unwrap();
         let mut next = knogin.next_publication();
         knogin
             .publish(&tenant, "incident.updated", "{}")

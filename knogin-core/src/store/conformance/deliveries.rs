@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::{T0, tenant};
 use crate::clock::Timestamp;
 use crate::id::{DeliveryId, EventId, WebhookId};
-use crate::store::{Attempt, DeliveryStatus, Event, NextStep, Store};
+use crate::store::{Attempt, DeliveryStatus, Event, NextStep, Store, StoreError};
 use crate::webhooks::{StoredWebhook, Webhook};
 
 async fn subscribe(
@@ -396,6 +396,23 @@ pub async fn a_batch_changes_health_as_its_attempts_would_one_by_one(store: &dyn
         .next_back();
     assert_eq!(failing_since(store, &mixed).await, last_failure_of_mixed);
     assert_eq!(failing_since(store, &failing).await, Some(T0));
+}
+
+/// An event belongs to its tenant: publishing for a tenant the store does not have stores
+/// nothing and is [`StoreError::MissingParent`].
+pub async fn publishing_for_an_unknown_tenant_is_refused(store: &dyn Store) {
+    let refused = store.publish(&event("nobody", "incident.updated")).await;
+    assert!(
+        matches!(refused, Err(StoreError::MissingParent)),
+        "{refused:?}"
+    );
+    let refused = store
+        .publish_many(&[event("nobody", "incident.updated")])
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::MissingParent)),
+        "{refused:?}"
+    );
 }
 
 /// Deleting a subscription cancels its deliveries not yet made; its history stays readable.

@@ -35,7 +35,8 @@ pub use self::deliveries::{
     deliveries_are_claimed_once_until_their_lease_ends, deliveries_can_be_sent_again,
     events_are_published_in_batches, failing_since_marks_the_first_failure_until_a_success,
     gone_fails_the_delivery_and_disables_its_subscription,
-    publishing_fans_out_to_matching_enabled_subscriptions, racing_claimers_never_share_a_delivery,
+    publishing_fans_out_to_matching_enabled_subscriptions,
+    publishing_for_an_unknown_tenant_is_refused, racing_claimers_never_share_a_delivery,
     send_slots_are_counted_per_second_and_deferred_deliveries_wait,
 };
 pub use self::flow::{
@@ -733,6 +734,7 @@ macro_rules! store_conformance_tests {
             gone_fails_the_delivery_and_disables_its_subscription,
             failing_since_marks_the_first_failure_until_a_success,
             a_batch_changes_health_as_its_attempts_would_one_by_one,
+            publishing_for_an_unknown_tenant_is_refused,
             deleting_a_subscription_cancels_its_pending_deliveries,
             deliveries_can_be_sent_again,
             send_slots_are_counted_per_second_and_deferred_deliveries_wait,

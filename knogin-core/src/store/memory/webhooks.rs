@@ -153,6 +153,9 @@ impl Inner {
 impl DeliveryStore for MemoryStore {
     async fn publish(&self, event: &Event) -> Result<Vec<DeliveryId>, StoreError> {
         let mut inner = self.lock();
+        if !inner.tenants.contains_key(&event.tenant) {
+            return Err(StoreError::MissingParent);
+        }
         let targets: Vec<WebhookId> = inner
             .webhooks
             .iter()
