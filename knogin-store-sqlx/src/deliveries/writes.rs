@@ -89,8 +89,8 @@ fn status_of(attempt: &Attempt) -> (&'static str, Option<i64>) {
     }
 }
 
-/// The value `failing_since` takes under a [`HealthChange`] bound as `$c` (clear), `$s` (since)
-/// and `$k` (keep).
+/// The SQL for the value `failing_since` takes under a [`HealthChange`] whose `clear`, `since`
+/// and `keep` are the expressions given, from its `current` value.
 macro_rules! new_failing_since {
     ($clear:literal, $since:literal, $keep:literal, $current:literal) => {
         concat!(
@@ -140,30 +140,20 @@ impl BatchWrites for sqlx::PgConnection {
         // The event, and the deliveries to the subscriptions chosen in the same statement: one
         // round trip. The deliveries' foreign key is checked at the statement's end, when the
         // event is there. Each delivery id is the SHA-256 of a fresh random id and the
-        // subscription's, as unpredictable as one made by `DeliveryId::generate`.
-        macro_rules! fan_out {
-            ($which:literal) => {
-                concat!(
-                    "WITH event AS (INSERT INTO events (id, tenant_id, event_type, data, \
-                        created_at) VALUES ($1, $2, $3, $4, $5)) \
-                    INSERT INTO deliveries (id, tenant_id, webhook_id, event_id, event_type, \
-                        status, created_at, next_attempt_at) \
-                    SELECT 'dlv_' || left(encode(sha256(convert_to($6 || w.id, 'UTF8')), \
-                        'hex'), 32), $2, w.id, $1, $3, 'queued', $5, $5 \
-                    FROM webhooks w WHERE w.tenant_id = $2 AND w.deleted_at IS NULL AND ",
-                    $which,
-                    " RETURNING id"
-                )
-            };
-        }
+        // subscription's, as unpredictable as one made by `DeliveryId::generate`. `$7` names
+        // the one subscription of a test send; without it, the event's type chooses.
+        const FAN_OUT: &str = "WITH event AS (INSERT INTO events (id, tenant_id, event_type, \
+                data, created_at) VALUES ($1, $2, $3, $4, $5)) \
+            INSERT INTO deliveries (id, tenant_id, webhook_id, event_id, event_type, status, \
+                created_at, next_attempt_at) \
+            SELECT 'dlv_' || left(encode(sha256(convert_to($6 || w.id, 'UTF8')), 'hex'), 32), \
+                $2, w.id, $1, $3, 'queued', $5, $5 \
+            FROM webhooks w WHERE w.tenant_id = $2 AND w.deleted_at IS NULL \
+                AND ($7::text IS NULL AND NOT w.disabled AND w.events::jsonb ? $3 \
+                    OR w.id = $7) \
+            RETURNING id";
         let seed = DeliveryId::generate();
-        let statement = match targets {
-            Targets::Matching => sqlx::query_scalar(fan_out!(
-                "NOT w.disabled AND w.events::jsonb ? $3 AND $7::text IS NULL"
-            )),
-            Targets::Only(_) => sqlx::query_scalar(fan_out!("w.id = $7")),
-        };
-        let ids: Vec<String> = statement
+        let ids: Vec<String> = sqlx::query_scalar(FAN_OUT)
             .bind(event.id.as_str())
             .bind(event.tenant.as_str())
             .bind(&event.event_type)
