@@ -408,6 +408,8 @@ async fn publish(args: PublishArgs) -> Result<(), BoxError> {
             writeln!(out, "{}", event.event_id)?;
         }
     }
+    // The serving processes hear of the last publications before this one exits.
+    knogin.flush_announcements().await;
     took.sort_unstable();
     // The `percent`th percentile, nearest rank.
     let quantile = |percent: usize| {

@@ -137,7 +137,7 @@ async fn postgres_publications_wake_the_workers_of_other_processes_on_the_schema
     let other_process = SqlxStore::from_postgres_pool(
         sqlx::postgres::PgPoolOptions::new()
             .max_connections(2)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .unwrap(),
     )
@@ -171,4 +171,30 @@ async fn postgres_publications_wake_the_workers_of_other_processes_on_the_schema
     timeout(Duration::from_secs(10), woken)
         .await
         .expect("an announcement wakes the workers");
+
+    // A short-lived publisher, whose runtime ends as soon as it has published and flushed:
+    // its announcement is not lost with it.
+    let woken = signal.listen();
+    let event = event(&tenant);
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(2)
+                .connect_with(options)
+                .await
+                .unwrap();
+            let store = SqlxStore::from_postgres_pool(pool).await.unwrap();
+            store.publish(&event).await.unwrap();
+            store.flush_announcements().await;
+        });
+    })
+    .join()
+    .unwrap();
+    timeout(Duration::from_secs(10), woken)
+        .await
+        .expect("a flushed announcement outlives its publisher");
 }

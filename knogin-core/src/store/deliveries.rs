@@ -276,4 +276,9 @@ pub trait DeliveryStore: Send + Sync {
     /// published or made due, if the store can (PostgreSQL: `NOTIFY`). It does not wait for
     /// it. Called from within the async runtime. The default does nothing.
     fn announce_publications(&self) {}
+
+    /// Waits until the announcements of this store's publications have been sent, so a
+    /// short-lived publishing process can exit without its last ones being lost (workers would
+    /// then see those deliveries only at their next look). The default has nothing to wait for.
+    async fn flush_announcements(&self) {}
 }

@@ -187,6 +187,15 @@ impl Knogin {
         self.0.store.announce_publications();
     }
 
+    /// Waits until this handle's publications have been announced to the other processes on
+    /// the database (PostgreSQL sends them just after each commit, without making the publish
+    /// wait). A short-lived publishing process (a batch job, the reference server's `publish`)
+    /// calls it before it exits; otherwise workers may see its last deliveries only within
+    /// their idle interval.
+    pub async fn flush_announcements(&self) {
+        self.0.store.flush_announcements().await;
+    }
+
     /// Claims up to `limit` due deliveries for a worker, leased for four times the attempt
     /// timeout (a minute by default): a worker that dies leaves them due again when the lease
     /// ends, and a live one has time to record even a timed-out attempt.

@@ -457,6 +457,10 @@ impl DeliveryStore for SqlxStore {
             self.announcer.announce(pool);
         }
     }
+
+    async fn flush_announcements(&self) {
+        self.announcer.flush().await;
+    }
 }
 
 /// A claimed delivery with its tenant and event, read in one query.

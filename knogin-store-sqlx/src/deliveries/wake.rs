@@ -8,13 +8,14 @@
 //! concurrent publishers their group commit. If a process dies between its commit and its
 //! notification, workers find its deliveries at their next look (the idle interval).
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use knogin_core::webhooks::PublicationSignal;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 /// The channel publications are announced on.
 const CHANNEL: &str = "knogin_deliveries";
@@ -27,24 +28,51 @@ const ANNOUNCE_INTERVAL: Duration = Duration::from_millis(10);
 /// Announces one store's publications, coalesced: while one announcement is being sent, and for
 /// [`ANNOUNCE_INTERVAL`] after it, any number of publications add one more, not one each.
 #[derive(Debug, Default)]
-pub(crate) struct Announcer(OnceLock<mpsc::Sender<()>>);
+pub(crate) struct Announcer {
+    requests: OnceLock<mpsc::Sender<()>>,
+    pending: Arc<Pending>,
+}
+
+/// Announcements requested and not yet sent, and a wake-up for whoever waits for none.
+#[derive(Debug, Default)]
+struct Pending {
+    count: AtomicUsize,
+    sent: Notify,
+}
 
 impl Announcer {
     /// Announces that deliveries were published or made due on `pool`, without waiting for it.
     /// Must be called from within the async runtime.
     pub(crate) fn announce(&self, pool: &PgPool) {
-        let sender = self.0.get_or_init(|| {
+        let requests = self.requests.get_or_init(|| {
             let (sender, receiver) = mpsc::channel(1);
-            tokio::spawn(announce(pool.clone(), receiver));
+            tokio::spawn(announce(pool.clone(), receiver, self.pending.clone()));
             sender
         });
-        // Full means an announcement is already pending, and it covers this one too.
-        let _ = sender.try_send(());
+        // Counted before it is queued, so the sender cannot count it off first. Full means an
+        // announcement is already pending, and it covers this one too.
+        self.pending.count.fetch_add(1, Ordering::SeqCst);
+        if requests.try_send(()).is_err() {
+            self.pending.count.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Waits until every announcement requested so far has been sent.
+    pub(crate) async fn flush(&self) {
+        loop {
+            let sent = self.pending.sent.notified();
+            let mut sent = std::pin::pin!(sent);
+            sent.as_mut().enable();
+            if self.pending.count.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            sent.await;
+        }
     }
 }
 
 /// Sends an announcement per request until the store (the sender) is gone.
-async fn announce(pool: PgPool, mut requests: mpsc::Receiver<()>) {
+async fn announce(pool: PgPool, mut requests: mpsc::Receiver<()>, pending: Arc<Pending>) {
     while requests.recv().await.is_some() {
         let sent = sqlx::query("SELECT pg_notify($1, COALESCE(current_schema(), ''))")
             .bind(CHANNEL)
@@ -53,6 +81,8 @@ async fn announce(pool: PgPool, mut requests: mpsc::Receiver<()>) {
         if let Err(e) = sent {
             tracing::debug!(error = %e, "cannot announce published deliveries");
         }
+        pending.count.fetch_sub(1, Ordering::SeqCst);
+        pending.sent.notify_waiters();
         tokio::time::sleep(ANNOUNCE_INTERVAL).await;
     }
 }
