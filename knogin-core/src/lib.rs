@@ -17,6 +17,7 @@
 //!   ([`store::conformance`]) and fixture keys ([`testing`]).
 #![forbid(unsafe_code)]
 
+mod address;
 pub mod apps;
 pub mod clock;
 pub mod docs;

@@ -10,8 +10,7 @@ use knogin_core::{SecretHash, Timestamp};
 use crate::apps::{AppRow, corrupt};
 use crate::{SqlxStore, store_error, with_pool};
 
-/// One row per valid secret of the app (or one row of NULLs), each with the failure window of
-/// the presented client id.
+/// One row per valid secret of the app (one with a NULL secret when it has none).
 #[derive(sqlx::FromRow)]
 struct LookupRow {
     seq: Option<i64>,
@@ -26,8 +25,6 @@ struct LookupRow {
     access_token_ttl: Option<i64>,
     created_at: Option<i64>,
     secret_hash: Option<Vec<u8>>,
-    window_start: Option<i64>,
-    failures: Option<i64>,
 }
 
 impl LookupRow {
@@ -46,8 +43,6 @@ impl LookupRow {
             access_token_ttl: row.get(9)?,
             created_at: row.get(10)?,
             secret_hash: row.get(11)?,
-            window_start: row.get(12)?,
-            failures: row.get(13)?,
         })
     }
 
@@ -70,10 +65,6 @@ impl LookupRow {
             created_at: self.created_at.unwrap_or_default(),
         };
         App::try_from(row).map(Some)
-    }
-
-    fn failures(&self) -> Result<Option<AuthFailures>, StoreError> {
-        failure_window(self.window_start, self.failures)
     }
 }
 
@@ -133,15 +124,13 @@ impl ClientAuthStore for SqlxStore {
         client_id: &str,
         now: Timestamp,
     ) -> Result<ClientLookup, StoreError> {
-        // Driven by the presented id, so the failures of an id no app has are read too.
+        // `$1` comes first in the text: rusqlite numbers `$n` parameters in order of appearance.
         const SQL: &str = "SELECT a.seq, a.client_id, a.tenant_id, a.name, a.grant_types, \
             a.redirect_uris, a.requested_scopes, a.allow_service_tokens, a.enforce_pkce, \
-            a.access_token_ttl, a.created_at, s.secret_hash, f.window_start, f.failures \
-            FROM (SELECT CAST($1 AS TEXT) AS id) q \
-            LEFT JOIN apps a ON a.client_id = q.id \
+            a.access_token_ttl, a.created_at, s.secret_hash \
+            FROM (SELECT * FROM apps WHERE client_id = $1) a \
             LEFT JOIN app_secrets s ON s.client_id = a.client_id \
-                AND (s.expires_at IS NULL OR s.expires_at > $2) \
-            LEFT JOIN client_auth_failures f ON f.client_id = q.id";
+                AND (s.expires_at IS NULL OR s.expires_at > $2)";
         let rows: Vec<LookupRow> = match &self.reads {
             Some(reader) => reader.read(|connection| {
                 let mut statement = connection.prepare_cached(SQL)?;
@@ -170,24 +159,16 @@ impl ClientAuthStore for SqlxStore {
         Ok(ClientLookup {
             app: first.app()?,
             secrets,
-            failures: first.failures()?,
         })
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn record_auth_failure(
         &self,
-        client_id: &str,
+        key: &str,
         now: Timestamp,
         window: Duration,
     ) -> Result<AuthFailures, StoreError> {
-        record_failure!(
-            self,
-            "client_auth_failures",
-            "client_id",
-            client_id,
-            now,
-            window
-        )
+        record_failure!(self, "client_auth_failures", "client_id", key, now, window)
     }
 }

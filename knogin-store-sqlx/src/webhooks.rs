@@ -1,7 +1,7 @@
 //! Webhook subscriptions, always read and written within their tenant.
 
 use async_trait::async_trait;
-use knogin_core::store::{Cursor, StoreError, WebhookPage, WebhookStore};
+use knogin_core::store::{Cursor, DeliveryStore as _, StoreError, WebhookPage, WebhookStore};
 use knogin_core::webhooks::{StoredWebhook, Webhook};
 use knogin_core::{TenantId, Timestamp, WebhookId};
 
@@ -157,27 +157,48 @@ impl WebhookStore for SqlxStore {
             disabled = $6, rate_limit = $7, secret = $8, previous_secret = $9, \
             previous_until = $10, updated_at = $11, disabled_reason = $12, failing_since = $13 \
             WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL";
+        // Deliveries a claim parked while the subscription was disabled are due again.
+        const UNPARK: &str = "UPDATE deliveries SET next_attempt_at = $2 WHERE webhook_id = $1 \
+            AND status IN ('queued', 'retrying') AND next_attempt_at IS NULL";
         let w = &stored.webhook;
         let events = to_json(&w.events);
-        let done = with_pool!(self, pool => sqlx::query(SQL)
-            .bind(w.id.as_str())
-            .bind(w.tenant.as_str())
-            .bind(&w.url)
-            .bind(&events)
-            .bind(w.description.as_deref())
-            .bind(w.disabled)
-            .bind(w.rate_limit.map(i64::from))
-            .bind(&stored.secret)
-            .bind(stored.previous_secret.as_ref().map(|p| p.0.as_slice()))
-            .bind(stored.previous_secret.as_ref().map(|p| p.1.unix()))
-            .bind(w.updated_at.unix())
-            .bind(w.disabled_reason.as_deref())
-            .bind(stored.failing_since.map(Timestamp::unix))
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
+        let done = with_pool!(self, pool => transaction(|| async {
+            let mut tx = pool.begin().await?;
+            let done = sqlx::query(SQL)
+                .bind(w.id.as_str())
+                .bind(w.tenant.as_str())
+                .bind(&w.url)
+                .bind(&events)
+                .bind(w.description.as_deref())
+                .bind(w.disabled)
+                .bind(w.rate_limit.map(i64::from))
+                .bind(&stored.secret)
+                .bind(stored.previous_secret.as_ref().map(|p| p.0.as_slice()))
+                .bind(stored.previous_secret.as_ref().map(|p| p.1.unix()))
+                .bind(w.updated_at.unix())
+                .bind(w.disabled_reason.as_deref())
+                .bind(stored.failing_since.map(Timestamp::unix))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            let unparked = if done && !w.disabled {
+                sqlx::query(UNPARK)
+                    .bind(w.id.as_str())
+                    .bind(w.updated_at.unix())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+            } else {
+                0
+            };
+            tx.commit().await.map(|()| (done, unparked))
+        }).await)
         .map_err(store_error)?;
-        Ok(done == 1)
+        if done.1 > 0 {
+            self.announce_publications();
+        }
+        Ok(done.0)
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
@@ -191,7 +212,7 @@ impl WebhookStore for SqlxStore {
             WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL";
         const CANCEL: &str = "UPDATE deliveries SET status = 'cancelled', \
             next_attempt_at = NULL, lease_id = NULL, lease_until = NULL \
-            WHERE webhook_id = $1 AND next_attempt_at IS NOT NULL";
+            WHERE webhook_id = $1 AND status IN ('queued', 'retrying')";
         with_pool!(self, pool => transaction(|| async {
             let mut tx = pool.begin().await?;
             let deleted = sqlx::query(DELETE)

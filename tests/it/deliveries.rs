@@ -555,3 +555,75 @@ async fn a_publication_wakes_an_idle_worker_on_sqlite() {
 async fn a_publication_wakes_an_idle_worker_on_postgres() {
     a_publication_wakes_an_idle_worker(Db::Postgres).await;
 }
+
+/// A receiver on loopback that answers 200 with a NUL byte in its body; how many it got.
+async fn nul_receiver() -> (String, Arc<Mutex<usize>>) {
+    let count = Arc::new(Mutex::new(0));
+    let seen = count.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let seen = seen.clone();
+            async move {
+                *seen.lock().unwrap() += 1;
+                (StatusCode::OK, "took it\0and more")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, count)
+}
+
+async fn a_nul_in_an_answer_sinks_nothing(db: Db) {
+    let (url, received) = receiver(Vec::new()).await;
+    let Some((server, token, good)) = setup(db, &url).await else {
+        return eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set");
+    };
+    let (nul_url, nul_count) = nul_receiver().await;
+    let body = json!({"url": nul_url, "events": ["incident.updated"]});
+    let created = server
+        .json(Method::POST, "/v1/webhooks", &token, &body)
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let nul = created.json()["id"].as_str().unwrap().to_owned();
+    for _ in 0..5 {
+        publish(&server).await;
+    }
+    let worker = DeliveryWorker::new(server.knogin.clone());
+    assert_eq!(worker.run_once().await.unwrap(), 10);
+    // Long after every lease would have ended, nothing is due again.
+    server.clock.advance(Duration::from_secs(600));
+    assert_eq!(worker.run_once().await.unwrap(), 0);
+    assert_eq!(received.lock().unwrap().len(), 5);
+    assert_eq!(*nul_count.lock().unwrap(), 5);
+    for (id, answer) in [(&good, "received"), (&nul, "took it\u{fffd}and more")] {
+        let page = server
+            .get(&format!("/v1/webhooks/{id}/deliveries"), &token)
+            .await
+            .json();
+        assert_eq!(
+            history(&page),
+            vec![("succeeded".to_owned(), 1, Some(200)); 5]
+        );
+        assert!(
+            page["deliveries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|d| d["response_body"] == answer),
+            "{page}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_nul_in_an_answer_sinks_nothing_on_sqlite() {
+    a_nul_in_an_answer_sinks_nothing(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_nul_in_an_answer_sinks_nothing_on_postgres() {
+    a_nul_in_an_answer_sinks_nothing(Db::Postgres).await;
+}

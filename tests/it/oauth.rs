@@ -374,32 +374,42 @@ async fn failed_authentications_are_limited_on_every_instance(server: &TestServe
     }
     let limited = token(server, &[], &wrong).await;
     assert_eq!(
-        oauth_error(&limited, StatusCode::UNAUTHORIZED),
+        oauth_error(&limited, StatusCode::TOO_MANY_REQUESTS),
         "invalid_client"
     );
     assert_eq!(limited.header("retry-after"), "60");
 
-    // The right secret is refused too while the limit holds, here and on another instance.
-    let right = token(
-        server,
-        &[],
-        &format!("grant_type=client_credentials&{}", client.post()),
-    )
-    .await;
-    assert_eq!(
-        oauth_error(&right, StatusCode::UNAUTHORIZED),
-        "invalid_client"
-    );
+    // The right secret always passes: knowing a client id is not enough to lock it out.
+    access_token(server, &client).await;
+    // The failures of this address hold on another instance too; another address has its own.
     let other = server.another_instance().await;
+    let loopback = Some(std::net::IpAddr::from([127, 0, 0, 1]));
+    let elsewhere = Some(std::net::IpAddr::from([192, 0, 2, 1]));
+    assert!(matches!(
+        other
+            .authenticate_app(&client.id, "ks_wrong", loopback)
+            .await,
+        Err(knogin::core::oauth::ClientAuthError::Limited { .. })
+    ));
+    assert!(matches!(
+        other
+            .authenticate_app(&client.id, "ks_wrong", elsewhere)
+            .await,
+        Err(knogin::core::oauth::ClientAuthError::Failed)
+    ));
     assert!(
         other
-            .authenticate_app(&client.id, &client.secret)
+            .authenticate_app(&client.id, &client.secret, loopback)
             .await
-            .is_err()
+            .is_ok()
     );
 
     server.clock.advance(Duration::from_secs(60));
-    access_token(server, &client).await;
+    let answer = token(server, &[], &wrong).await;
+    assert_eq!(
+        oauth_error(&answer, StatusCode::UNAUTHORIZED),
+        "invalid_client"
+    );
 }
 
 async fn tokens_of_three_algorithms_verify_against_the_published_jwks(server: &TestServer) {
@@ -488,7 +498,7 @@ async fn a_rotated_out_secret_stops_at_once_on_every_instance(server: &TestServe
     let other = server.another_instance().await;
     assert!(
         other
-            .authenticate_app(&client.id, &client.secret)
+            .authenticate_app(&client.id, &client.secret, None)
             .await
             .is_ok()
     );
@@ -500,7 +510,7 @@ async fn a_rotated_out_secret_stops_at_once_on_every_instance(server: &TestServe
         .json();
     assert!(
         other
-            .authenticate_app(&client.id, &client.secret)
+            .authenticate_app(&client.id, &client.secret, None)
             .await
             .is_err()
     );

@@ -1,6 +1,7 @@
 //! Reading request bodies: size limits, media types, JSON that refuses duplicate members, and
 //! form encoding that refuses repeated parameters.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use bytes::{Buf as _, Bytes, BytesMut};
@@ -180,17 +181,46 @@ impl<'de> Visitor<'de> for Strict<'_> {
     }
 }
 
+/// The most parameters a form or query string may have: far above any route's, and a bound on
+/// the work a request can cause before it is checked.
+pub(crate) const MAX_PARAMETERS: usize = 64;
+
+/// A parameter name as an error message may quote it: visible ASCII, at most 40 characters.
+fn printable_name(name: &str) -> String {
+    name.chars()
+        .take(40)
+        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+        .collect()
+}
+
 /// Form-encoded parameters (a body or a query string), each name at most once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Form(std::sync::Arc<[(String, String)]>);
 
 impl Form {
     /// Parses `application/x-www-form-urlencoded` bytes. A repeated parameter is refused
-    /// (RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once").
+    /// (RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once"),
+    /// and so are more than [`MAX_PARAMETERS`] parameters and a NUL anywhere (no name or value
+    /// of the contract holds one, and a database would refuse it).
     pub(crate) fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
         let mut pairs: Vec<(String, String)> = Vec::new();
+        let mut names = HashSet::new();
         for (name, value) in form_urlencoded::parse(bytes) {
-            if pairs.iter().any(|(n, _)| *n == name) {
+            if pairs.len() == MAX_PARAMETERS {
+                return Err(ApiError::BadRequest(
+                    format!("The request has more than {MAX_PARAMETERS} parameters.").into(),
+                ));
+            }
+            if name.contains('\0') || value.contains('\0') {
+                return Err(ApiError::BadRequest(
+                    format!(
+                        "The parameter {} holds a NUL character.",
+                        printable_name(&name)
+                    )
+                    .into(),
+                ));
+            }
+            if !names.insert(name.clone()) {
                 return Err(ApiError::RepeatedParameter(name.into_owned()));
             }
             pairs.push((name.into_owned(), value.into_owned()));
@@ -231,6 +261,22 @@ mod tests {
         assert!(matches!(
             Form::parse(b"scope=a&scope=b"),
             Err(ApiError::RepeatedParameter(name)) if name == "scope"
+        ));
+    }
+
+    #[test]
+    fn forms_refuse_nul_and_too_many_parameters() {
+        for bad in [&b"client_id=%00"[..], b"a%00=1", b"x=1&user\0name=2"] {
+            assert!(
+                matches!(Form::parse(bad), Err(ApiError::BadRequest(_))),
+                "{bad:?}"
+            );
+        }
+        let many: Vec<String> = (0..=MAX_PARAMETERS).map(|i| format!("p{i}=")).collect();
+        assert!(Form::parse(many[..MAX_PARAMETERS].join("&").as_bytes()).is_ok());
+        assert!(matches!(
+            Form::parse(many.join("&").as_bytes()),
+            Err(ApiError::BadRequest(_))
         ));
     }
 }

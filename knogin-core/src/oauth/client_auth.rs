@@ -1,18 +1,18 @@
 //! Client authentication (RFC 6749 §2.3.1) with its rate limit: one store read per attempt, a
-//! fast hash of a high-entropy secret, and failures counted per client id in the store, so the
-//! limit holds across instances.
+//! fast hash of a high-entropy secret, and failures counted per client id and source address in
+//! the store, so the limit holds across instances. The right secret always passes: client ids
+//! are public, so a limit that refused it would let anyone lock an integration out.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::address::address_key;
 use crate::apps::App;
 use crate::clock::Timestamp;
 use crate::id::AppId;
 use crate::knogin::Knogin;
 use crate::secret::ClientSecret;
 use crate::store::{ClientLookup, StoreError};
-
-/// The longest client id looked up; a longer one fails at once (no app has one).
-pub const MAX_CLIENT_ID_LEN: usize = 128;
 
 /// Why a client could not authenticate. An unknown client and a wrong secret are the same
 /// [`ClientAuthError::Failed`], in answer and in the work done.
@@ -22,7 +22,8 @@ pub enum ClientAuthError {
     /// No app has this client id and secret.
     #[error("client authentication failed")]
     Failed,
-    /// The client id has failed too often in the current window; nothing was checked.
+    /// The secret was wrong, and this client id has failed too often from this address in the
+    /// current window: answer 429 with `Retry-After`.
     #[error(
         "client authentication failed too often; try again in {} seconds",
         retry_after.as_secs()
@@ -49,42 +50,55 @@ fn matches(lookup: &ClientLookup, presented: &ClientSecret) -> bool {
 
 impl Knogin {
     /// The app whose client id is `id`, if `secret` is one of its current secrets (any tenant:
-    /// the client id alone names an app). This is what the OAuth endpoints run.
+    /// the client id alone names an app). This is what the OAuth endpoints run; `from` is the
+    /// caller's address, when known.
     ///
-    /// A failure is counted under `id` in the store, whether or not an app has that id; once a
-    /// client id has failed the configured number of times in the window (see
-    /// [`Builder::client_auth_limit`](crate::Builder::client_auth_limit)), every attempt is
-    /// refused with [`ClientAuthError::Limited`] until the window ends. A success writes nothing.
-    pub async fn authenticate_app(&self, id: &str, secret: &str) -> Result<App, ClientAuthError> {
+    /// The secret is always checked, and the right one always passes. A wrong one is counted
+    /// under `id` and `from` (an unknown id too, so the answer says nothing of which ids
+    /// exist); once that pair has failed the configured number of times in the window (see
+    /// [`Builder::client_auth_limit`](crate::Builder::client_auth_limit)), its failures are
+    /// answered [`ClientAuthError::Limited`] until the window ends. A success writes nothing.
+    pub async fn authenticate_app(
+        &self,
+        id: &str,
+        secret: &str,
+        from: Option<IpAddr>,
+    ) -> Result<App, ClientAuthError> {
         let presented = ClientSecret::from_presented(secret);
-        if id.len() > MAX_CLIENT_ID_LEN {
+        // No app has an id of another form (nor a NUL, which a database would refuse).
+        if AppId::parse(id).is_none() {
             return Err(ClientAuthError::Failed);
         }
         let now = self.0.clock.now();
-        let limit = self.0.auth_limit;
         let lookup = self.0.store.client_lookup(id, now).await?;
-        if let Some(retry_after) = limit.wait(lookup.failures, now) {
-            return Err(ClientAuthError::Limited { retry_after });
-        }
         if matches(&lookup, &presented)
             && let Some(app) = lookup.app
         {
             return Ok(app);
         }
-        self.refuse(id, now).await
+        self.refuse(id, from, now).await
     }
 
-    /// Counts a failure under `id` and says whether the client id has now reached the limit.
-    async fn refuse(&self, id: &str, now: Timestamp) -> Result<App, ClientAuthError> {
+    /// Counts a failure of `id` from `from` and says whether that pair has now reached the limit.
+    async fn refuse(
+        &self,
+        id: &str,
+        from: Option<IpAddr>,
+        now: Timestamp,
+    ) -> Result<App, ClientAuthError> {
         let limit = self.0.auth_limit;
+        let key = match from {
+            Some(addr) => format!("{id} {}", address_key(addr)),
+            None => id.to_owned(),
+        };
         let failures = self
             .0
             .store
-            .record_auth_failure(id, now, limit.window)
+            .record_auth_failure(&key, now, limit.window)
             .await?;
         match limit.wait(Some(failures), now) {
             Some(retry_after) => {
-                tracing::warn!(client_id = %id, failures = failures.count, "client authentication rate-limited");
+                tracing::warn!(client_id = %id, from = ?from, failures = failures.count, "client authentication rate-limited");
                 Err(ClientAuthError::Limited { retry_after })
             }
             None => Err(ClientAuthError::Failed),
@@ -142,50 +156,79 @@ mod tests {
         let (_, knogin, app, secret) = fixture().await;
         let id = app.client_id.as_str();
         assert_eq!(
-            knogin.authenticate_app(id, secret.expose()).await.unwrap(),
+            knogin
+                .authenticate_app(id, secret.expose(), None)
+                .await
+                .unwrap(),
             app
         );
         assert!(matches!(
-            knogin.authenticate_app(id, "ks_wrong").await,
+            knogin.authenticate_app(id, "ks_wrong", None).await,
             Err(ClientAuthError::Failed)
         ));
         let unknown = AppId::generate();
         assert!(matches!(
             knogin
-                .authenticate_app(unknown.as_str(), secret.expose())
+                .authenticate_app(unknown.as_str(), secret.expose(), None)
                 .await,
             Err(ClientAuthError::Failed)
         ));
-        let long = "a".repeat(MAX_CLIENT_ID_LEN + 1);
+        let long = "a".repeat(200);
         assert!(matches!(
-            knogin.authenticate_app(&long, "x").await,
+            knogin.authenticate_app(&long, "x", None).await,
             Err(ClientAuthError::Failed)
         ));
     }
 
     #[tokio::test]
-    async fn failures_past_the_limit_lock_the_client_id_until_the_window_ends() {
+    async fn failures_past_the_limit_are_limited_per_address_but_the_right_secret_passes() {
         let (clock, knogin, app, secret) = fixture().await;
         let id = app.client_id.as_str();
+        let attacker = Some("192.0.2.66".parse().unwrap());
+        let integration = Some("198.51.100.7".parse().unwrap());
         for _ in 0..2 {
             assert!(matches!(
-                knogin.authenticate_app(id, "ks_wrong").await,
+                knogin.authenticate_app(id, "ks_wrong", attacker).await,
                 Err(ClientAuthError::Failed)
             ));
         }
         clock.advance(Duration::from_secs(10));
-        let third = knogin.authenticate_app(id, "ks_wrong").await;
+        let third = knogin.authenticate_app(id, "ks_wrong", attacker).await;
         assert!(
             matches!(third, Err(ClientAuthError::Limited { retry_after }) if retry_after == Duration::from_secs(50))
         );
-        // Even the right secret is refused while the limit holds: nothing is checked.
-        let locked = knogin.authenticate_app(id, secret.expose()).await;
-        assert!(matches!(locked, Err(ClientAuthError::Limited { .. })));
+        // The right secret passes, from anywhere, however many failures came before it.
+        for from in [attacker, integration, None] {
+            assert_eq!(
+                knogin
+                    .authenticate_app(id, secret.expose(), from)
+                    .await
+                    .unwrap(),
+                app
+            );
+        }
+        // Another address's failures are its own.
+        assert!(matches!(
+            knogin.authenticate_app(id, "ks_wrong", integration).await,
+            Err(ClientAuthError::Failed)
+        ));
         clock.advance(Duration::from_secs(50));
-        assert_eq!(
-            knogin.authenticate_app(id, secret.expose()).await.unwrap(),
-            app
-        );
+        assert!(matches!(
+            knogin.authenticate_app(id, "ks_wrong", attacker).await,
+            Err(ClientAuthError::Failed)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_nul_or_malformed_client_id_fails_without_a_lookup() {
+        let (_, knogin, app, secret) = fixture().await;
+        let with_nul = format!("{}\0", app.client_id);
+        for id in [with_nul.as_str(), "\0", "app_", "APP_x"] {
+            assert!(matches!(
+                knogin.authenticate_app(id, secret.expose(), None).await,
+                Err(ClientAuthError::Failed)
+            ));
+        }
     }
 
     #[tokio::test]
@@ -193,10 +236,10 @@ mod tests {
         let (_, knogin, _, _) = fixture().await;
         let unknown = AppId::generate();
         for _ in 0..2 {
-            let _ = knogin.authenticate_app(unknown.as_str(), "x").await;
+            let _ = knogin.authenticate_app(unknown.as_str(), "x", None).await;
         }
         assert!(matches!(
-            knogin.authenticate_app(unknown.as_str(), "x").await,
+            knogin.authenticate_app(unknown.as_str(), "x", None).await,
             Err(ClientAuthError::Limited { .. })
         ));
     }
@@ -205,19 +248,21 @@ mod tests {
     async fn a_success_writes_nothing() {
         let (_, knogin, app, secret) = fixture().await;
         let id = app.client_id.as_str();
+        let from = Some("192.0.2.1".parse().unwrap());
         for _ in 0..5 {
-            knogin.authenticate_app(id, secret.expose()).await.unwrap();
+            knogin
+                .authenticate_app(id, secret.expose(), from)
+                .await
+                .unwrap();
         }
         let now = knogin.0.clock.now();
-        assert_eq!(
-            knogin
-                .0
-                .store
-                .client_lookup(id, now)
-                .await
-                .unwrap()
-                .failures,
-            None
-        );
+        let window = Duration::from_secs(60);
+        let first = knogin
+            .0
+            .store
+            .record_auth_failure(&format!("{id} addr:192.0.2.1"), now, window)
+            .await
+            .unwrap();
+        assert_eq!(first.count, 1);
     }
 }

@@ -21,7 +21,7 @@ mod settings;
 pub use self::authorize::{
     AuthorizationRequest, AuthorizeError, ErrorRedirect, MAX_AUTHORIZATION_QUERY,
 };
-pub use self::client_auth::{ClientAuthError, MAX_CLIENT_ID_LEN};
+pub use self::client_auth::ClientAuthError;
 pub use self::code::{CodeRequest, FlowError};
 pub use self::consent::CONSENT_TTL;
 pub use self::grant::{GrantError, IssuedToken, granted_scopes};

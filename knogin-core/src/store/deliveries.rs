@@ -15,6 +15,15 @@ use crate::clock::Timestamp;
 use crate::id::{DeliveryId, EventId, TenantId, WebhookId};
 use crate::webhooks::{PublicationSignal, StoredWebhook};
 
+/// How many times in a row a delivery may be claimed without an attempt being recorded: at its
+/// next claim it fails instead (its history says why). Whatever keeps its attempts from being
+/// recorded, it is then not sent again forever.
+pub const MAX_UNRECORDED_CLAIMS: u32 = 5;
+
+/// The body a delivery failed for [`MAX_UNRECORDED_CLAIMS`] shows in its history.
+pub const UNRECORDED_BODY: &str = "knogin: this delivery was sent several times but its attempts could not be recorded, so it \
+     was given up";
+
 /// An event as published.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
@@ -182,6 +191,16 @@ pub trait DeliveryStore: Send + Sync {
     /// Claims up to `limit` deliveries due at `now` (queued or retrying, `next_attempt_at` passed,
     /// no lease or an expired one) for `lease` from now, oldest due first. Of workers claiming at
     /// once, each delivery goes to one.
+    ///
+    /// Among the due deliveries it looks at, it also:
+    /// - parks those of a disabled subscription (test sends excepted): they stay queued or
+    ///   retrying with no `next_attempt_at` until [`WebhookStore::replace_webhook`] enables the
+    ///   subscription again (see [`crate::store::WebhookStore`]);
+    /// - fails those already claimed [`MAX_UNRECORDED_CLAIMS`] times in a row without a recorded
+    ///   attempt, with [`UNRECORDED_BODY`] as their answer.
+    ///
+    /// Neither is returned; every other delivery returned counts one more unrecorded claim until
+    /// its attempt is recorded or it is deferred.
     async fn claim_due(
         &self,
         now: Timestamp,
@@ -202,7 +221,9 @@ pub trait DeliveryStore: Send + Sync {
 
     /// Records several attempts, each under its lease, as [`DeliveryStore::record_attempt`]
     /// does one; a store should do it in one transaction (one commit for a worker's batch).
-    /// Returns, in order, whether each was recorded.
+    /// Returns, in order, whether each was recorded. An attempt the backend cannot store (a
+    /// response body it refuses, say) must not keep the others from being recorded: record the
+    /// rest, and that one without its answer if it can.
     async fn record_attempts(
         &self,
         attempts: &[(DeliveryId, String, Attempt)],

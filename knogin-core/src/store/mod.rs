@@ -17,7 +17,7 @@ use crate::secret::SecretHash;
 
 pub use self::deliveries::{
     Attempt, ClaimedDelivery, Delivery, DeliveryPage, DeliveryStatus, DeliveryStore, Event,
-    NextStep,
+    MAX_UNRECORDED_CLAIMS, NextStep, UNRECORDED_BODY,
 };
 pub use self::flow::{FlowKind, FlowState, FlowStore};
 pub use self::grants::{
@@ -129,11 +129,10 @@ pub struct ClientLookup {
     pub app: Option<App>,
     /// Its secrets valid at the time asked, in no particular order (each is compared).
     pub secrets: Vec<SecretHash>,
-    /// The failed authentications under that client id in its current window, if any.
-    pub failures: Option<AuthFailures>,
 }
 
-/// Failed client authentications under one client id, counted in a fixed window.
+/// Failures under one key (a client id and address, a user name, an address), counted in a
+/// fixed window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuthFailures {
     /// When the window began.
@@ -146,20 +145,21 @@ pub struct AuthFailures {
 /// counts that rate-limit guessing across instances.
 #[async_trait]
 pub trait ClientAuthStore: Send + Sync {
-    /// The app `client_id` names (if any), its secrets valid at `now`, and the failures recorded
-    /// under `client_id` (known or not). One read, so a token costs one round trip.
+    /// The app `client_id` names (if any) and its secrets valid at `now`. One read, so a token
+    /// costs one round trip.
     async fn client_lookup(
         &self,
         client_id: &str,
         now: Timestamp,
     ) -> Result<ClientLookup, StoreError>;
 
-    /// Counts a failed authentication under `client_id` (known or not): in a new window starting
-    /// at `now` when there is none or it began `window` or longer ago (such stale windows of any
-    /// client id may be deleted), else one more in the current window. Returns the window.
+    /// Counts a failed authentication under `key` (a client id, known or not, with the
+    /// caller's address as the core spells them): in a new window starting at `now` when there
+    /// is none or it began `window` or longer ago (such stale windows of any key may be
+    /// deleted), else one more in the current window. Returns the window.
     async fn record_auth_failure(
         &self,
-        client_id: &str,
+        key: &str,
         now: Timestamp,
         window: Duration,
     ) -> Result<AuthFailures, StoreError>;

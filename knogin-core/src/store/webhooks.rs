@@ -40,7 +40,9 @@ pub trait WebhookStore: Send + Sync {
     ) -> Result<WebhookPage, StoreError>;
 
     /// Replaces the subscription with `webhook`'s tenant and id by `webhook`. Returns `false`
-    /// when there is none (or it was deleted).
+    /// when there is none (or it was deleted). When it is enabled, the deliveries a claim
+    /// parked while it was disabled (queued or retrying, with no due time) are due again at its
+    /// `updated_at`, in the same transaction.
     async fn replace_webhook(&self, webhook: &StoredWebhook) -> Result<bool, StoreError>;
 
     /// Marks `tenant`'s subscription `id` deleted at `now` and cancels its deliveries not yet

@@ -64,6 +64,22 @@ pub struct Message {
     pub body: Vec<u8>,
 }
 
+/// `text` (a receiver's answer, or why there was none) as the history keeps it: control
+/// characters other than tab, line feed and carriage return become U+FFFD. A NUL, which
+/// PostgreSQL refuses in text, cannot keep an attempt from being recorded, and nothing a
+/// receiver sends can move a terminal's cursor when someone reads the history.
+pub(crate) fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && !matches!(c, '\t' | '\n' | '\r') {
+                char::REPLACEMENT_CHARACTER
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// A store's refusal of `tenant`'s event: the only record an event belongs to is its tenant.
 fn publish_error(e: StoreError, tenant: &TenantId) -> PublishError {
     match e {
@@ -258,6 +274,7 @@ impl Knogin {
 
     /// Records how the attempt of `claimed` ended, deciding what follows by the retry policy.
     /// Returns `false` when the lease had run out (another worker owns the delivery now).
+    /// `response_body` may hold any text: control characters are replaced before it is stored.
     pub async fn record_delivery(
         &self,
         claimed: &ClaimedDelivery,
@@ -322,7 +339,7 @@ impl Knogin {
                 Outcome::NoAnswer => None,
             },
             duration_ms: u32::try_from(duration.as_millis()).unwrap_or(u32::MAX),
-            response_body,
+            response_body: response_body.map(|body| printable(&body)),
             next,
             disable_reason,
         }
@@ -355,5 +372,20 @@ impl Knogin {
     /// How long one attempt may take.
     pub fn delivery_timeout(&self) -> Duration {
         self.0.webhooks.attempt_timeout
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_of_an_answer_are_replaced_but_line_breaks_and_tabs_stay() {
+        assert_eq!(printable("ok\0done"), "ok\u{fffd}done");
+        assert_eq!(
+            printable("a\tb\r\nc\u{1b}[2J\u{7f}\u{85}"),
+            "a\tb\r\nc\u{fffd}[2J\u{fffd}\u{fffd}"
+        );
+        assert_eq!(printable("héllo ✓"), "héllo ✓");
     }
 }

@@ -15,15 +15,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use knogin_core::store::{
     Attempt, ClaimedDelivery, Cursor, Delivery, DeliveryPage, DeliveryStatus, DeliveryStore, Event,
-    StoreError,
+    MAX_UNRECORDED_CLAIMS, StoreError, UNRECORDED_BODY,
 };
+use knogin_core::webhooks::TEST_EVENT_TYPE;
 use knogin_core::webhooks::{PublicationSignal, StoredWebhook};
 use knogin_core::{DeliveryId, EventId, TenantId, Timestamp, WebhookId};
 
 use crate::apps::corrupt;
 use crate::webhooks::{WebhookRow, webhook_columns};
 use crate::{Backend, SqlxStore, page_of, store_error, transaction, with_pool};
-use writes::{BatchWrites as _, Targets, health_changes};
+use writes::{BatchWrites as _, Finished, Targets, health_changes};
 
 /// The columns a [`DeliveryRow`] reads.
 macro_rules! delivery_columns {
@@ -80,11 +81,75 @@ impl TryFrom<DeliveryRow> for Delivery {
     }
 }
 
+/// The `SET` list of a claim, for the delivery row `$d` whose subscription is disabled when
+/// `$disabled` is true. With `$1` the lease, `$2` its end, `$5` [`MAX_UNRECORDED_CLAIMS`], `$6`
+/// the test event type and `$7` [`UNRECORDED_BODY`], a due delivery:
+/// - already claimed `$5` times unrecorded fails, with `$7` as its answer;
+/// - else, of a disabled subscription and not a test send, is parked: no lease and no due
+///   time, until the subscription is enabled again;
+/// - else is leased, one more unrecorded claim.
+///
+/// Only the leased ones keep `lease_id = $1`, which is how the claim reads them back.
+macro_rules! claim_outcome {
+    ($d:literal, $disabled:literal) => {
+        concat!(
+            "status = CASE WHEN ",
+            $d,
+            ".unrecorded_claims >= $5 THEN 'failed' ELSE ",
+            $d,
+            ".status END, \
+             response_body = CASE WHEN ",
+            $d,
+            ".unrecorded_claims >= $5 THEN $7 ELSE ",
+            $d,
+            ".response_body END, \
+             next_attempt_at = CASE WHEN ",
+            $d,
+            ".unrecorded_claims >= $5 \
+                OR (",
+            $disabled,
+            " AND ",
+            $d,
+            ".event_type <> $6) THEN NULL ELSE ",
+            $d,
+            ".next_attempt_at END, \
+             lease_id = CASE WHEN ",
+            $d,
+            ".unrecorded_claims >= $5 \
+                OR (",
+            $disabled,
+            " AND ",
+            $d,
+            ".event_type <> $6) THEN NULL ELSE $1 END, \
+             lease_until = CASE WHEN ",
+            $d,
+            ".unrecorded_claims >= $5 \
+                OR (",
+            $disabled,
+            " AND ",
+            $d,
+            ".event_type <> $6) THEN NULL ELSE $2 END, \
+             unrecorded_claims = CASE WHEN ",
+            $d,
+            ".unrecorded_claims >= $5 \
+                OR (",
+            $disabled,
+            " AND ",
+            $d,
+            ".event_type <> $6) THEN ",
+            $d,
+            ".unrecorded_claims ELSE ",
+            $d,
+            ".unrecorded_claims + 1 END"
+        )
+    };
+}
+
 /// Makes `$1`'s deliveries to `$2` that the rest of the `WHERE` picks due again at `$3`.
 macro_rules! requeue {
     () => {
         "UPDATE deliveries SET status = 'queued', next_attempt_at = $3, lease_id = NULL, \
-         lease_until = NULL WHERE tenant_id = $1 AND webhook_id = $2"
+         lease_until = NULL, unrecorded_claims = 0 WHERE tenant_id = $1 AND webhook_id = $2"
     };
 }
 
@@ -192,25 +257,34 @@ impl DeliveryStore for SqlxStore {
         // The candidates are locked in a materialized CTE, and the UPDATE checks the lease again
         // on the row's latest version: a row another worker claimed between this statement's
         // snapshot and its lock is left alone (an `IN (SELECT … FOR UPDATE SKIP LOCKED)` form
-        // was seen to hand one delivery to two workers). The claimed rows come back with their
-        // events from the same statement.
+        // was seen to hand one delivery to two workers). The same UPDATE gives up on the
+        // deliveries claimed too often unrecorded and parks those of disabled subscriptions
+        // (see `claim_outcome!`); the claimed rows come back with their events.
         const CLAIM_PG: &str = concat!(
             "WITH due AS MATERIALIZED (SELECT id FROM deliveries \
                 WHERE next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
                 ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED), \
-            d AS (UPDATE deliveries d SET lease_id = $1, lease_until = $2 FROM due \
-                WHERE d.id = due.id AND d.next_attempt_at <= $3 \
-                AND (d.lease_until IS NULL OR d.lease_until <= $3) RETURNING d.*) \
+            d AS (UPDATE deliveries d SET ",
+            claim_outcome!("d", "w.disabled"),
+            " FROM due, webhooks w WHERE d.id = due.id AND w.id = d.webhook_id \
+                AND d.next_attempt_at <= $3 AND (d.lease_until IS NULL OR d.lease_until <= $3) \
+                RETURNING d.*) \
             SELECT ",
             delivery_columns!(),
             ", d.tenant_id, e.data, e.created_at AS event_created_at \
-             FROM d JOIN events e ON e.id = d.event_id"
+             FROM d JOIN events e ON e.id = d.event_id WHERE d.lease_id = $1"
         );
         // SQLite runs one writer at a time: the statement is exclusive as it is.
-        const CLAIM_SQLITE: &str = "UPDATE deliveries SET lease_id = $1, lease_until = $2 \
-            WHERE id IN (SELECT id FROM deliveries WHERE next_attempt_at <= $3 \
+        const CLAIM_SQLITE: &str = concat!(
+            "UPDATE deliveries SET ",
+            claim_outcome!(
+                "deliveries",
+                "(SELECT w.disabled FROM webhooks w WHERE w.id = deliveries.webhook_id)"
+            ),
+            " WHERE id IN (SELECT id FROM deliveries WHERE next_attempt_at <= $3 \
                 AND (lease_until IS NULL OR lease_until <= $3) \
-                ORDER BY next_attempt_at LIMIT $4)";
+                ORDER BY next_attempt_at LIMIT $4)"
+        );
         const CLAIMED_SQLITE: &str = concat!(
             "SELECT ",
             delivery_columns!(),
@@ -232,6 +306,9 @@ impl DeliveryStore for SqlxStore {
                     .bind(until)
                     .bind(now.unix())
                     .bind(i64::from(limit))
+                    .bind(i64::from(MAX_UNRECORDED_CLAIMS))
+                    .bind(TEST_EVENT_TYPE)
+                    .bind(UNRECORDED_BODY)
             };
         }
         let rows: Vec<ClaimedRow> = match &self.backend {
@@ -307,14 +384,18 @@ impl DeliveryStore for SqlxStore {
         &self,
         attempts: &[(DeliveryId, String, Attempt)],
     ) -> Result<Vec<bool>, StoreError> {
-        with_pool!(self, pool => transaction(|| async {
-            let mut tx = pool.begin().await?;
-            let recorded = tx.record(attempts).await?;
-            let changes = health_changes(attempts.iter().map(|(_, _, a)| a).zip(&recorded));
-            tx.health(&changes).await?;
-            tx.commit().await.map(|()| recorded.iter().map(Option::is_some).collect())
-        }).await)
-        .map_err(store_error)
+        match self.record_together(attempts).await {
+            Err(e) if is_data_error(&e) => {
+                // One attempt the database refuses must not sink the others: each alone.
+                tracing::warn!(error = %e, "recording delivery attempts one by one");
+                let mut recorded = Vec::with_capacity(attempts.len());
+                for attempt in attempts {
+                    recorded.push(self.record_alone(attempt).await?);
+                }
+                Ok(recorded)
+            }
+            other => other.map_err(store_error),
+        }
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
@@ -402,8 +483,10 @@ impl DeliveryStore for SqlxStore {
         lease: &str,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
+        // The claim is given back: a deferral is not an attempt that went unrecorded.
         const SQL: &str = "UPDATE deliveries SET next_attempt_at = $3, lease_id = NULL, \
-            lease_until = NULL WHERE id = $1 AND lease_id = $2";
+            lease_until = NULL, unrecorded_claims = unrecorded_claims - 1 \
+            WHERE id = $1 AND lease_id = $2";
         let done = with_pool!(self, pool => sqlx::query(SQL)
             .bind(id.as_str())
             .bind(lease)
@@ -461,6 +544,55 @@ impl DeliveryStore for SqlxStore {
     async fn flush_announcements(&self) {
         self.announcer.flush().await;
     }
+}
+
+impl SqlxStore {
+    /// Records `attempts` and their health changes in one transaction.
+    async fn record_together(&self, attempts: &[Finished]) -> Result<Vec<bool>, sqlx::Error> {
+        with_pool!(self, pool => transaction(|| async {
+            let mut tx = pool.begin().await?;
+            let recorded = tx.record(attempts).await?;
+            let changes = health_changes(attempts.iter().map(|(_, _, a)| a).zip(&recorded));
+            tx.health(&changes).await?;
+            tx.commit().await.map(|()| recorded.iter().map(Option::is_some).collect())
+        }).await)
+    }
+
+    /// Records one attempt of a batch the database refused: as it is, or else with
+    /// [`UNSTORABLE_BODY`] in place of the answer it could not store. When even that is refused
+    /// it stays unrecorded, and its claims run out (see [`MAX_UNRECORDED_CLAIMS`]).
+    async fn record_alone(&self, finished: &Finished) -> Result<bool, StoreError> {
+        let one = std::slice::from_ref(finished);
+        match self.record_together(one).await {
+            Ok(recorded) => Ok(recorded[0]),
+            Err(e) if is_data_error(&e) => {
+                let (id, lease, attempt) = finished;
+                tracing::warn!(error = %e, delivery = %id, "a delivery attempt's answer cannot be stored");
+                let plain = Attempt {
+                    response_body: Some(UNSTORABLE_BODY.to_owned()),
+                    ..attempt.clone()
+                };
+                match self
+                    .record_together(&[(id.clone(), lease.clone(), plain)])
+                    .await
+                {
+                    Ok(recorded) => Ok(recorded[0]),
+                    Err(e) if is_data_error(&e) => Ok(false),
+                    Err(e) => Err(store_error(e)),
+                }
+            }
+            Err(e) => Err(store_error(e)),
+        }
+    }
+}
+
+/// What the history shows for an answer the database refused to store.
+const UNSTORABLE_BODY: &str = "knogin: the receiver's answer could not be stored";
+
+/// Whether the database refused the data itself (SQLSTATE class 22, a data exception such as a
+/// NUL in text), rather than failing: the same statement fails the same way every time.
+fn is_data_error(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("22")))
 }
 
 /// A claimed delivery with its tenant and event, read in one query.

@@ -180,7 +180,7 @@ impl BatchWrites for sqlx::PgConnection {
             next_attempt_at = a.next_attempt_at, attempts = d.attempts + 1, \
             attempted_at = a.attempted_at, response_status = a.response_status, \
             duration_ms = a.duration_ms, response_body = a.response_body, lease_id = NULL, \
-            lease_until = NULL \
+            lease_until = NULL, unrecorded_claims = 0 \
             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], \
                 $7::int8[], $8::text[]) \
                 AS a(id, lease, status, next_attempt_at, attempted_at, response_status, \
@@ -329,7 +329,7 @@ impl BatchWrites for sqlx::SqliteConnection {
     async fn record(&mut self, attempts: &[Finished]) -> Result<Vec<RecordedFor>, sqlx::Error> {
         const RECORD: &str = "UPDATE deliveries SET status = $3, next_attempt_at = $4, \
             attempts = attempts + 1, attempted_at = $5, response_status = $6, duration_ms = $7, \
-            response_body = $8, lease_id = NULL, lease_until = NULL \
+            response_body = $8, lease_id = NULL, lease_until = NULL, unrecorded_claims = 0 \
             WHERE id = $1 AND lease_id = $2 RETURNING webhook_id, tenant_id";
         let mut recorded = Vec::with_capacity(attempts.len());
         for (id, lease, attempt) in attempts {

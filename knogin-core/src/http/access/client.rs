@@ -61,6 +61,14 @@ pub enum ClientRejection {
 }
 
 impl ClientRejection {
+    /// The HTTP status: 401, or 429 when the caller was rate-limited.
+    pub fn status(&self) -> http::StatusCode {
+        match self {
+            Self::Limited { .. } => http::StatusCode::TOO_MANY_REQUESTS,
+            _ => http::StatusCode::UNAUTHORIZED,
+        }
+    }
+
     /// Whether the client tried HTTP Basic, so the 401 must carry `WWW-Authenticate: Basic`.
     pub fn used_basic(&self) -> bool {
         matches!(
@@ -141,7 +149,12 @@ pub(super) async fn authenticate(mut ctx: Ctx) -> Result<(Ctx, AuthenticatedClie
         (None, None) => return Err(ClientRejection::Missing.into()),
     };
     let basic = method == ClientAuthMethod::ClientSecretBasic;
-    match ctx.knogin.authenticate_app(&id, &secret).await {
+    let from = ctx
+        .parts
+        .extensions
+        .get::<crate::http::ClientAddr>()
+        .map(|a| a.0);
+    match ctx.knogin.authenticate_app(&id, &secret, from).await {
         Ok(app) => Ok((ctx, AuthenticatedClient { app, method })),
         Err(ClientAuthError::Failed) => Err(ClientRejection::Failed { basic }.into()),
         Err(ClientAuthError::Limited { retry_after }) => {

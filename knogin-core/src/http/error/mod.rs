@@ -195,7 +195,7 @@ impl ApiError {
         use StatusCode as S;
         match self {
             Self::Bearer(r) => r.status(),
-            Self::Client(_) => S::UNAUTHORIZED,
+            Self::Client(e) => e.status(),
             Self::MethodNotAllowed(_) => S::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType(_) => S::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => S::PAYLOAD_TOO_LARGE,

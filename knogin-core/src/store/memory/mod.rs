@@ -15,7 +15,7 @@ use super::{
 };
 use crate::apps::{App, Governance, GovernancePatch};
 use crate::clock::Timestamp;
-use crate::id::{AppId, EventId, TenantId, WebhookId};
+use crate::id::{AppId, DeliveryId, EventId, TenantId, WebhookId};
 use crate::scope::ScopeSet;
 use crate::secret::SecretHash;
 use crate::webhooks::StoredWebhook;
@@ -47,6 +47,8 @@ struct Inner {
     events: HashMap<EventId, Event>,
     /// Deliveries in creation order with their sequence number, tenant and lease.
     deliveries: Vec<DeliveryRow>,
+    /// Claims in a row without a recorded attempt, per delivery.
+    unrecorded: HashMap<DeliveryId, u32>,
     /// Sends per subscription in the current second.
     send_windows: HashMap<WebhookId, (Timestamp, u32)>,
     sign_in_failures: HashMap<String, AuthFailures>,
@@ -242,11 +244,7 @@ impl ClientAuthStore for MemoryStore {
                     .collect()
             })
             .unwrap_or_default();
-        Ok(ClientLookup {
-            app,
-            secrets,
-            failures: inner.failures.get(client_id).copied(),
-        })
+        Ok(ClientLookup { app, secrets })
     }
 
     async fn record_auth_failure(

@@ -1,5 +1,6 @@
 //! The in-memory store's webhook subscriptions, events and deliveries.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -9,9 +10,9 @@ use crate::clock::Timestamp;
 use crate::id::{DeliveryId, TenantId, WebhookId};
 use crate::store::{
     Attempt, ClaimedDelivery, Cursor, Delivery, DeliveryPage, DeliveryStatus, DeliveryStore, Event,
-    NextStep, StoreError, WebhookPage, WebhookStore,
+    MAX_UNRECORDED_CLAIMS, NextStep, StoreError, UNRECORDED_BODY, WebhookPage, WebhookStore,
 };
-use crate::webhooks::StoredWebhook;
+use crate::webhooks::{StoredWebhook, TEST_EVENT_TYPE};
 
 #[async_trait]
 impl WebhookStore for MemoryStore {
@@ -73,7 +74,21 @@ impl WebhookStore for MemoryStore {
                 && w.webhook.tenant == webhook.webhook.tenant
                 && w.webhook.id == webhook.webhook.id
         });
-        Ok(found.map(|(_, w, _)| *w = webhook.clone()).is_some())
+        let Some((_, w, _)) = found else {
+            return Ok(false);
+        };
+        *w = webhook.clone();
+        if !webhook.webhook.disabled {
+            for (_, _, delivery, _) in &mut inner.deliveries {
+                if delivery.webhook_id == webhook.webhook.id
+                    && is_pending(delivery.status)
+                    && delivery.next_attempt_at.is_none()
+                {
+                    delivery.next_attempt_at = Some(webhook.webhook.updated_at);
+                }
+            }
+        }
+        Ok(true)
     }
 
     async fn delete_webhook(
@@ -91,7 +106,7 @@ impl WebhookStore for MemoryStore {
         };
         *deleted = Some(now);
         for (_, _, delivery, lease) in &mut inner.deliveries {
-            if delivery.webhook_id == *id && delivery.next_attempt_at.is_some() {
+            if delivery.webhook_id == *id && is_pending(delivery.status) {
                 delivery.status = DeliveryStatus::Cancelled;
                 delivery.next_attempt_at = None;
                 *lease = None;
@@ -101,12 +116,18 @@ impl WebhookStore for MemoryStore {
     }
 }
 
+/// Whether a delivery in `status` is still to be attempted (due, leased or parked).
+fn is_pending(status: DeliveryStatus) -> bool {
+    matches!(status, DeliveryStatus::Queued | DeliveryStatus::Retrying)
+}
+
 /// Makes a delivery due again at `now`.
-fn requeue(row: &mut DeliveryRow, now: Timestamp) {
+fn requeue(unrecorded: &mut HashMap<DeliveryId, u32>, row: &mut DeliveryRow, now: Timestamp) {
     let (_, _, delivery, lease) = row;
     delivery.status = DeliveryStatus::Queued;
     delivery.next_attempt_at = Some(now);
     *lease = None;
+    unrecorded.remove(&delivery.id);
 }
 
 impl Inner {
@@ -200,8 +221,6 @@ impl DeliveryStore for MemoryStore {
         due.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         let mut claimed = Vec::new();
         for i in due {
-            let token = crate::random::hex(16);
-            inner.deliveries[i].3 = Some((token.clone(), now.plus(lease)));
             let (_, tenant, delivery, _) = inner.deliveries[i].clone();
             let webhook = inner
                 .webhooks
@@ -209,6 +228,23 @@ impl DeliveryStore for MemoryStore {
                 .find(|(_, w, _)| w.webhook.tenant == tenant && w.webhook.id == delivery.webhook_id)
                 .map(|(_, w, _)| w.clone())
                 .ok_or_else(|| StoreError::Corrupt("a delivery without its webhook".into()))?;
+            let unrecorded = inner.unrecorded.get(&delivery.id).copied().unwrap_or(0);
+            let row = &mut inner.deliveries[i];
+            if unrecorded >= MAX_UNRECORDED_CLAIMS {
+                row.2.status = DeliveryStatus::Failed;
+                row.2.response_body = Some(UNRECORDED_BODY.to_owned());
+                row.2.next_attempt_at = None;
+                row.3 = None;
+                continue;
+            }
+            if webhook.webhook.disabled && delivery.event_type != TEST_EVENT_TYPE {
+                row.2.next_attempt_at = None;
+                row.3 = None;
+                continue;
+            }
+            let token = crate::random::hex(16);
+            row.3 = Some((token.clone(), now.plus(lease)));
+            inner.unrecorded.insert(delivery.id.clone(), unrecorded + 1);
             let event = inner
                 .events
                 .get(&delivery.event_id)
@@ -239,6 +275,7 @@ impl DeliveryStore for MemoryStore {
             return Ok(false);
         };
         *held = None;
+        let id = delivery.id.clone();
         delivery.attempts += 1;
         delivery.attempted_at = Some(attempt.attempted_at);
         delivery.response_status = attempt.response_status;
@@ -250,6 +287,7 @@ impl DeliveryStore for MemoryStore {
             NextStep::Failed | NextStep::FailedAndDisable => (DeliveryStatus::Failed, None),
         };
         let (tenant, webhook) = (tenant.clone(), delivery.webhook_id.clone());
+        inner.unrecorded.remove(&id);
         for (_, w, _) in &mut inner.webhooks {
             if w.webhook.tenant == tenant && w.webhook.id == webhook {
                 if attempt.next == NextStep::Succeeded {
@@ -277,11 +315,15 @@ impl DeliveryStore for MemoryStore {
         if inner.live_webhook(tenant, webhook).is_none() {
             return Ok(false);
         }
-        let found = inner
-            .deliveries
+        let Inner {
+            deliveries,
+            unrecorded,
+            ..
+        } = &mut *inner;
+        let found = deliveries
             .iter_mut()
             .find(|(_, t, d, _)| t == tenant && d.webhook_id == *webhook && d.id == *id);
-        Ok(found.map(|row| requeue(row, now)).is_some())
+        Ok(found.map(|row| requeue(unrecorded, row, now)).is_some())
     }
 
     async fn recover_deliveries(
@@ -296,14 +338,19 @@ impl DeliveryStore for MemoryStore {
             return Ok(0);
         }
         let mut count = 0;
-        for row in &mut inner.deliveries {
+        let Inner {
+            deliveries,
+            unrecorded,
+            ..
+        } = &mut *inner;
+        for row in deliveries {
             let (_, t, d, _) = &*row;
             if t == tenant
                 && d.webhook_id == *webhook
                 && d.status == DeliveryStatus::Failed
                 && d.created_at >= since
             {
-                requeue(row, now);
+                requeue(unrecorded, row, now);
                 count += 1;
             }
         }
@@ -339,12 +386,16 @@ impl DeliveryStore for MemoryStore {
             .deliveries
             .iter_mut()
             .find(|(_, _, d, held)| d.id == *id && held.as_ref().is_some_and(|(l, _)| l == lease));
-        Ok(held
-            .map(|(_, _, delivery, held)| {
-                *held = None;
-                delivery.next_attempt_at = Some(at);
-            })
-            .is_some())
+        let Some((_, _, delivery, held)) = held else {
+            return Ok(false);
+        };
+        *held = None;
+        delivery.next_attempt_at = Some(at);
+        // The claim is given back: a deferral is not an attempt that went unrecorded.
+        if let Some(n) = inner.unrecorded.get_mut(id) {
+            *n = n.saturating_sub(1);
+        }
+        Ok(true)
     }
 
     async fn deliveries(
