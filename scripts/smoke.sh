@@ -16,7 +16,14 @@ cd "$work"
 export KNOGIN_ISSUER="http://127.0.0.1:$port"
 "$bin" migrate 2>/dev/null || { echo "smoke: migrate failed" >&2; exit 1; }
 token=$("$bin" admin-token --tenant acme --skip-migrations 2>/dev/null)
-"$bin" serve --bind "127.0.0.1:$port" --key-refresh 1 --user alice:wonderland \
+# The old --user NAME:PASSWORD form is refused, and the message shows the new one.
+if "$bin" serve --user alice:wonderland >old-user.txt 2>&1; then
+  echo "smoke: serve accepted --user NAME:PASSWORD" >&2; exit 1
+fi
+grep -q 'TENANT/NAME:PASSWORD' old-user.txt || { echo "smoke: $(cat old-user.txt)" >&2; exit 1; }
+# Users come from a file here (passwords stay out of the process list).
+(umask 077; printf '# the smoke run'"'"'s users\nacme/alice:wonderland\n' >users.txt)
+"$bin" serve --bind "127.0.0.1:$port" --key-refresh 1 --users-file users.txt \
   --allow-private-webhook-targets --webhook-retry-delays 200ms,1s 2>server.log &
 pid=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/.well-known/jwks.json" >/dev/null && break; sleep 0.2; done

@@ -120,13 +120,20 @@ struct ServeArgs {
     /// every instance sharing it agrees.
     #[arg(long, env = "KNOGIN_KEY_REFRESH", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     key_refresh: u64,
-    /// A user of the built-in login page of the authorization endpoint, as NAME:PASSWORD
-    /// (repeatable; the password is hashed with argon2id at start and never stored). The name
-    /// is the `sub` of the tokens issued for the user. Without any, the authorization endpoint
-    /// refuses everyone. Anyone who can list this machine's processes can read the password:
-    /// use it for demos and tests.
-    #[arg(long = "user", value_name = "NAME:PASSWORD", value_parser = parse_user)]
-    users: Vec<(String, String)>,
+    /// A user of the built-in login page of the authorization endpoint, as
+    /// TENANT/NAME:PASSWORD: NAME signs in only to apps of TENANT (repeatable; give the same
+    /// name for several tenants, with one password, to make it a member of each). The password
+    /// is hashed with argon2id at start and never stored; the name is the `sub` of the tokens
+    /// issued for the user. Without any user, the authorization endpoint refuses everyone.
+    /// Anyone who can list this machine's processes can read the password: use --users-file
+    /// beyond demos and tests.
+    #[arg(long = "user", value_name = "TENANT/NAME:PASSWORD", value_parser = parse_user)]
+    users: Vec<String>,
+    /// A file of users for the built-in login, one TENANT/NAME:PASSWORD a line (empty lines
+    /// and lines starting with # are skipped), read at start along with any --user. Keep it
+    /// readable by the server's user only.
+    #[arg(long, env = "KNOGIN_USERS_FILE", value_name = "PATH")]
+    users_file: Option<std::path::PathBuf>,
     /// Let webhook targets be plain http and loopback or private addresses, for local testing.
     /// Without it they are refused.
     #[arg(long, env = "KNOGIN_ALLOW_PRIVATE_WEBHOOK_TARGETS")]
@@ -147,13 +154,20 @@ struct ServeArgs {
     common: Common,
 }
 
-/// `NAME:PASSWORD`, split at the first colon (the password may contain colons).
-fn parse_user(spec: &str) -> Result<(String, String), String> {
-    match spec.split_once(':') {
-        Some((name, password)) if !name.is_empty() && !password.is_empty() => {
-            Ok((name.to_owned(), password.to_owned()))
+/// `TENANT/NAME:PASSWORD`, checked for its shape (the password may contain colons and
+/// slashes); the old `NAME:PASSWORD` form is refused with the new one shown.
+fn parse_user(spec: &str) -> Result<String, String> {
+    let Some((user, password)) = spec.split_once(':') else {
+        return Err("expected TENANT/NAME:PASSWORD, e.g. acme/alice:wonderland".to_owned());
+    };
+    match user.split_once('/') {
+        Some((tenant, name)) if !tenant.is_empty() && !name.is_empty() && !password.is_empty() => {
+            Ok(spec.to_owned())
         }
-        _ => Err("expected NAME:PASSWORD, both non-empty".to_owned()),
+        Some(_) => Err("expected TENANT/NAME:PASSWORD, none of them empty".to_owned()),
+        None => Err(format!(
+            "users belong to tenants now: write TENANT/NAME:PASSWORD, e.g. --user acme/{user}:…"
+        )),
     }
 }
 
@@ -272,17 +286,42 @@ async fn open(common: &Common, key_refresh: Duration) -> Result<Knogin, BoxError
     Ok(builder(common, key_refresh).await?.build().await?)
 }
 
-/// The `--user` accounts, their passwords hashed now (argon2id: tens of milliseconds each).
-fn password_users(specs: &[(String, String)]) -> Result<Option<PasswordUsers>, BoxError> {
-    if specs.is_empty() {
+/// The users of `--user` and `--users-file`, their passwords hashed now (argon2id: tens of
+/// milliseconds each).
+fn password_users(args: &ServeArgs) -> Result<Option<PasswordUsers>, BoxError> {
+    let mut lines: Vec<(String, String)> = args
+        .users
+        .iter()
+        .map(|spec| {
+            (
+                format!("--user {}", spec.split(':').next().unwrap_or("")),
+                spec.clone(),
+            )
+        })
+        .collect();
+    if let Some(path) = &args.users_file {
+        let shown = path.display();
+        master_key::warn_if_readable_by_others(path, "--users-file");
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("--users-file {shown}: {e}"))?;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            lines.push((
+                format!("--users-file {shown}, line {}", n + 1),
+                line.to_owned(),
+            ));
+        }
+    }
+    if lines.is_empty() {
         return Ok(None);
     }
-    tracing::info!("hashing the passwords of {} --user accounts", specs.len());
+    tracing::info!("hashing the passwords of {} users", lines.len());
     let mut users = PasswordUsers::new();
-    for (name, password) in specs {
-        users
-            .add(name, password)
-            .map_err(|e| format!("--user {name}: {e}"))?;
+    for (place, line) in &lines {
+        users.add_line(line).map_err(|e| format!("{place}: {e}"))?;
     }
     Ok(Some(users))
 }
@@ -293,7 +332,8 @@ fn signing_algorithm(knogin: &Knogin) -> SigningAlgorithm {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), BoxError> {
-    let users = password_users(&args.users)?;
+    let users = password_users(&args)?;
+    let user_count = users.as_ref().map_or(0, PasswordUsers::len);
     let mut builder = builder(&args.common, Duration::from_secs(args.key_refresh))
         .await?
         .allow_private_webhook_targets(args.allow_private_webhook_targets)
@@ -335,7 +375,7 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         issuer = knogin.issuer(),
         database = %knogin::store::redact(&args.common.db.database),
         keys = %kids.join(" "),
-        users = args.users.len(),
+        users = user_count,
         graphql_bundles = %bundle_names.join(" "),
         "serving the Knogin contract"
     );

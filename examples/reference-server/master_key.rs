@@ -16,6 +16,7 @@ pub(crate) fn master_key(database: &str) -> Result<MasterKey, BoxError> {
         return MasterKey::from_base64(&text).map_err(|e| format!("KNOGIN_MASTER_KEY: {e}").into());
     }
     if let Ok(path) = std::env::var("KNOGIN_MASTER_KEY_FILE") {
+        warn_if_readable_by_others(Path::new(&path), "KNOGIN_MASTER_KEY_FILE");
         let text =
             fs::read_to_string(&path).map_err(|e| format!("KNOGIN_MASTER_KEY_FILE {path}: {e}"))?;
         return MasterKey::from_base64(&text).map_err(|e| format!("{path}: {e}").into());
@@ -30,10 +31,26 @@ pub(crate) fn master_key(database: &str) -> Result<MasterKey, BoxError> {
     let key_path = PathBuf::from(format!("{}.master-key", path.display()));
     match fs::read_to_string(&key_path) {
         Ok(text) => {
+            warn_if_readable_by_others(&key_path, "the master key file");
             MasterKey::from_base64(&text).map_err(|e| format!("{}: {e}", key_path.display()).into())
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(&key_path),
         Err(e) => Err(format!("cannot read {}: {e}", key_path.display()).into()),
+    }
+}
+
+/// Warns when the secret file at `path` (named `what` in the message) can be read or written by
+/// anyone but its owner: mode bits beyond 0600.
+pub(crate) fn warn_if_readable_by_others(path: &Path, what: &str) {
+    use std::os::unix::fs::PermissionsExt as _;
+    if let Ok(meta) = fs::metadata(path) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                "{what} {} has mode {mode:04o}: others on this machine can read it; run chmod 600",
+                path.display()
+            );
+        }
     }
 }
 

@@ -80,6 +80,29 @@ impl FlowStore for SqlxStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn release_sign_in_attempt(
+        &self,
+        key: &str,
+        now: Timestamp,
+        window: Duration,
+    ) -> Result<(), StoreError> {
+        // A window counts at least one attempt: the last one given back ends it.
+        const END: &str =
+            "DELETE FROM sign_in_failures WHERE key = $1 AND window_start > $2 AND failures = 1";
+        const RELEASE: &str = "UPDATE sign_in_failures SET failures = failures - 1 \
+            WHERE key = $1 AND window_start > $2 AND failures > 1";
+        let stale = now.unix() - i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
+        with_pool!(self, pool => async {
+            let ended = sqlx::query(END).bind(key).bind(stale).execute(pool).await?;
+            if ended.rows_affected() == 0 {
+                sqlx::query(RELEASE).bind(key).bind(stale).execute(pool).await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        }.await)
+        .map_err(store_error)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn sign_in_failures(
         &self,
         key: &str,

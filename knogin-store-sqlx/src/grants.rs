@@ -348,15 +348,17 @@ impl GrantStore for SqlxStore {
     async fn remember_consent(
         &self,
         client_id: &AppId,
+        tenant: &TenantId,
         subject: &str,
         scopes: &ScopeSet,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        const SQL: &str = "INSERT INTO consents (client_id, subject, scopes, granted_at) \
-            VALUES ($1, $2, $3, $4) ON CONFLICT (client_id, subject) \
+        const SQL: &str = "INSERT INTO consents (client_id, tenant_id, subject, scopes, \
+            granted_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id, tenant_id, subject) \
             DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at";
         with_pool!(self, pool => sqlx::query(SQL)
             .bind(client_id.as_str())
+            .bind(tenant.as_str())
             .bind(subject)
             .bind(scopes.to_string())
             .bind(now.unix())
@@ -370,11 +372,14 @@ impl GrantStore for SqlxStore {
     async fn consented_scopes(
         &self,
         client_id: &AppId,
+        tenant: &TenantId,
         subject: &str,
     ) -> Result<Option<ScopeSet>, StoreError> {
-        const SQL: &str = "SELECT scopes FROM consents WHERE client_id = $1 AND subject = $2";
+        const SQL: &str = "SELECT scopes FROM consents \
+            WHERE client_id = $1 AND tenant_id = $2 AND subject = $3";
         let scopes: Option<String> = with_pool!(self, pool => sqlx::query_scalar(SQL)
             .bind(client_id.as_str())
+            .bind(tenant.as_str())
             .bind(subject)
             .fetch_optional(pool)
             .await)
@@ -382,5 +387,25 @@ impl GrantStore for SqlxStore {
         scopes
             .map(|s| ScopeSet::parse(&s).map_err(|e| corrupt("scope", &e.0)))
             .transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn forget_consent(
+        &self,
+        client_id: &AppId,
+        tenant: &TenantId,
+        subject: &str,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str =
+            "DELETE FROM consents WHERE client_id = $1 AND tenant_id = $2 AND subject = $3";
+        let done = with_pool!(self, pool => sqlx::query(SQL)
+            .bind(client_id.as_str())
+            .bind(tenant.as_str())
+            .bind(subject)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(store_error)?;
+        Ok(done > 0)
     }
 }

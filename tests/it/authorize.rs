@@ -19,6 +19,8 @@ matrix!(
     consent_is_remembered_and_a_denial_answers_access_denied,
     forms_are_bound_to_their_browser_and_user_and_used_once,
     failed_sign_ins_are_limited_per_user_and_per_address,
+    a_user_of_another_tenant_is_denied_even_with_a_remembered_consent,
+    parallel_guesses_cost_at_most_the_limit_in_password_checks,
 );
 
 /// The authorize path for `app` with `extra` parameters after the usual ones.
@@ -372,5 +374,71 @@ async fn failed_sign_ins_are_limited_per_user_and_per_address(server: &TestServe
         );
     }
     let locked = fail_sign_in(server, &path, "someone-else").await;
+    assert_page(&locked, StatusCode::TOO_MANY_REQUESTS);
+}
+
+async fn a_user_of_another_tenant_is_denied_even_with_a_remembered_consent(server: &TestServer) {
+    let app = delegated_app(server).await;
+    let path = authorize_pkce(&app, "&scope=webhooks:read");
+    // A consent remembered for the name mallory within acme (say, before mallory left acme).
+    let query = path.split_once('?').unwrap().1;
+    let request = server.knogin.authorization_request(query).await.unwrap();
+    let acme = knogin::core::TenantId::parse("acme").unwrap();
+    let member = knogin::core::http::SignedInUser::new("mallory", [acme]);
+    server.knogin.approve(&request, &member).await.unwrap();
+
+    // mallory is a member of globex only: signed in, they are sent back with access_denied.
+    let mut browser = UserAgent::default();
+    let login = browser.get(server, &path).await;
+    let answer = browser.sign_in(server, &login, "mallory", "not acme").await;
+    assert_error_redirect(&answer, "access_denied");
+    assert!(!redirect_params(&answer).contains_key("code"));
+    // A consent form for an acme member cannot be answered by mallory either.
+    let mut alice = UserAgent::default();
+    let consent = consent_page(server, &mut alice, &path, "alice", "wonderland").await;
+    let body = format!("csrf_token={}&decision=approve", csrf_token(&consent));
+    let stolen = browser.post(server, "/v1/oauth/authorize", &body).await;
+    assert_page(&stolen, StatusCode::BAD_REQUEST);
+}
+
+async fn parallel_guesses_cost_at_most_the_limit_in_password_checks(server: &TestServer) {
+    let app = delegated_app(server).await;
+    let path = authorize_pkce(&app, "");
+    // Eight forms, fetched first; then wrong guesses for alice four at a time (as many as
+    // password checks may run at once on two cores).
+    let mut posts = Vec::new();
+    for _ in 0..8 {
+        let mut browser = UserAgent::default();
+        let login = browser.get(server, &path).await;
+        let body = format!(
+            "csrf_token={}&username=alice&password=guess",
+            csrf_token(&login)
+        );
+        posts.push((browser, body));
+    }
+    let mut statuses = Vec::new();
+    for round in posts.chunks_mut(4) {
+        let answers = futures_util::future::join_all(
+            round
+                .iter_mut()
+                .map(|(browser, body)| browser.post(server, "/v1/oauth/login", body)),
+        )
+        .await;
+        statuses.extend(answers.iter().map(|a| a.status));
+    }
+    let checked = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, limited), (5, 3), "{statuses:?}");
+    // The right password is refused too until the window ends.
+    let mut browser = UserAgent::default();
+    let login = browser.get(server, &path).await;
+    let body = format!(
+        "csrf_token={}&username=alice&password=wonderland",
+        csrf_token(&login)
+    );
+    let locked = browser.post(server, "/v1/oauth/login", &body).await;
     assert_page(&locked, StatusCode::TOO_MANY_REQUESTS);
 }

@@ -273,6 +273,17 @@ async fn failed_deliveries_are_recovered_and_one_is_resent(db: Db) {
         recovered.text()
     );
     assert_eq!(recovered.json()["recovered"], 2);
+    // They wait while the subscription is disabled, and go out once it is enabled again.
+    assert_eq!(worker.run_once().await.unwrap(), 0);
+    let enabled = server
+        .json(
+            Method::PUT,
+            &format!("/v1/webhooks/{id}"),
+            &token,
+            &json!({"disabled": false}),
+        )
+        .await;
+    assert_eq!(enabled.status, StatusCode::OK, "{}", enabled.text());
     assert_eq!(worker.run_once().await.unwrap(), 2);
     let recorded = server
         .get(&format!("/v1/webhooks/{id}/deliveries"), &token)

@@ -274,14 +274,19 @@ impl TestServer {
     }
 }
 
-/// The built-in login's users on every test server, hashed once per test binary.
-pub const USERS: [(&str, &str); 2] = [("alice", "wonderland"), ("bob", "the builder")];
+/// The built-in login's users on every test server (`TENANT/NAME:PASSWORD`), hashed once per
+/// test binary: alice and bob are members of `acme`, mallory of `globex` only.
+const USERS: [&str; 3] = [
+    "acme/alice:wonderland",
+    "acme/bob:the builder",
+    "globex/mallory:not acme",
+];
 
 fn users() -> Arc<PasswordUsers> {
     static USERS_HASHED: LazyLock<Arc<PasswordUsers>> = LazyLock::new(|| {
         let mut users = PasswordUsers::new();
-        for (name, password) in USERS {
-            users.add(name, password).expect("a valid test user");
+        for line in USERS {
+            users.add_line(line).expect("a valid test user");
         }
         Arc::new(users)
     });

@@ -48,12 +48,11 @@ async fn authorize(ctx: Ctx, visitor: Visitor) -> Reply {
         Err(e) => return Err(refusal(&ctx, e)),
     };
     let user = visitor.sign_in(&ctx.parts).await?;
-    if ctx
-        .knogin
-        .consent_remembered(&request, &user.subject)
-        .await?
-    {
-        let location = ctx.knogin.approve(&request, &user.subject).await?;
+    if !user.is_member_of(&request.tenant) {
+        return redirect(StatusCode::FOUND, &ctx.knogin.refuse_outsider(&request));
+    }
+    if ctx.knogin.consent_remembered(&request, &user).await? {
+        let location = ctx.knogin.approve(&request, &user).await?;
         return redirect(StatusCode::FOUND, &location);
     }
     let token = ctx.knogin.await_consent(&request, &user.subject).await?;
@@ -86,7 +85,7 @@ async fn decide(mut ctx: Ctx, visitor: Visitor) -> Reply {
         ));
     };
     let location = if approve {
-        ctx.knogin.approve(&request, &user.subject).await?
+        ctx.knogin.approve(&request, &user).await?
     } else {
         ctx.knogin.deny(&request)
     };

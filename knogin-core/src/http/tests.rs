@@ -389,9 +389,7 @@ impl UserAuthenticator for Cookie {
             .get("cookie")
             .is_some_and(|c| c == "session=alice")
         {
-            return Ok(SignedInUser {
-                subject: "alice".into(),
-            });
+            return Ok(SignedInUser::new("alice", [tenant("acme")]));
         }
         let mut login = http::Response::new(ResponseBody::default());
         *login.status_mut() = StatusCode::SEE_OTHER;

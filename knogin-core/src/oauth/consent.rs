@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::http::SignedInUser;
 use crate::id::{AppId, TenantId};
 use crate::knogin::Knogin;
 use crate::oauth::authorize::redirect_location;
@@ -59,19 +60,38 @@ impl Pending {
 }
 
 impl Knogin {
-    /// Whether `subject` already consented to every scope of `request` for its client, so the
-    /// consent page can be skipped.
+    /// Whether `user` already consented to every scope of `request` for its client within its
+    /// tenant, so the consent page can be skipped. Never for a user who is not a member of the
+    /// request's tenant.
     pub async fn consent_remembered(
         &self,
         request: &AuthorizationRequest,
-        subject: &str,
+        user: &SignedInUser,
     ) -> Result<bool, StoreError> {
+        if !user.is_member_of(&request.tenant) {
+            return Ok(false);
+        }
         let remembered = self
             .0
             .store
-            .consented_scopes(&request.client_id, subject)
+            .consented_scopes(&request.client_id, &request.tenant, &user.subject)
             .await?;
         Ok(remembered.is_some_and(|r| request.scopes.iter().all(|s| r.contains(s.as_str()))))
+    }
+
+    /// Withdraws what `subject` of `tenant` consented to for `client_id`: the next
+    /// authorization request of that client shows the consent page again. Returns whether
+    /// there was a consent. Tokens already issued stay valid until they expire or are revoked.
+    pub async fn withdraw_consent(
+        &self,
+        client_id: &AppId,
+        tenant: &TenantId,
+        subject: &str,
+    ) -> Result<bool, StoreError> {
+        self.0
+            .store
+            .forget_consent(client_id, tenant, subject)
+            .await
     }
 
     /// Stores `request` to wait for `subject`'s decision for [`CONSENT_TTL`], and returns the
@@ -120,25 +140,36 @@ impl Knogin {
         pending.request().map(Some)
     }
 
-    /// `subject` approves `request`: the consent is remembered (added to what was), a code is
+    /// `user` approves `request`: the consent is remembered (added to what was), a code is
     /// issued, and the answer is the `Location` that hands it to the client with `state` and
-    /// `iss`.
+    /// `iss`. A user who is not a member of the request's tenant gets no code: the answer is
+    /// `access_denied` (see [`Knogin::refuse_outsider`]).
     pub async fn approve(
         &self,
         request: &AuthorizationRequest,
-        subject: &str,
+        user: &SignedInUser,
     ) -> Result<String, StoreError> {
+        if !user.is_member_of(&request.tenant) {
+            return Ok(self.refuse_outsider(request));
+        }
+        let subject = user.subject.as_str();
         let now = self.0.clock.now();
         let store = &self.0.store;
         let mut remembered = store
-            .consented_scopes(&request.client_id, subject)
+            .consented_scopes(&request.client_id, &request.tenant, subject)
             .await?
             .unwrap_or_default();
         for scope in &request.scopes {
             remembered.insert(scope.clone());
         }
         store
-            .remember_consent(&request.client_id, subject, &remembered, now)
+            .remember_consent(
+                &request.client_id,
+                &request.tenant,
+                subject,
+                &remembered,
+                now,
+            )
             .await?;
         let code = self
             .issue_code(CodeRequest {
@@ -158,6 +189,17 @@ impl Knogin {
             request.state.as_deref(),
             &self.0.issuer,
         ))
+    }
+
+    /// The `Location` answering `request` with `access_denied` because the signed-in user is
+    /// not a member of the app's tenant.
+    pub fn refuse_outsider(&self, request: &AuthorizationRequest) -> String {
+        ErrorRedirect::to(
+            request,
+            "access_denied",
+            "the signed-in user is not a member of the tenant of this application",
+        )
+        .location(&self.0.issuer)
     }
 
     /// The `Location` answering `request` with `access_denied`: the user said no.
@@ -265,6 +307,10 @@ mod tests {
         );
     }
 
+    fn member(name: &str) -> SignedInUser {
+        SignedInUser::new(name, [TenantId::parse("t1").unwrap()])
+    }
+
     #[tokio::test]
     async fn consent_is_remembered_per_user_and_grows_with_approvals() {
         let (_, knogin, query) = setup().await;
@@ -273,25 +319,62 @@ mod tests {
             .await
             .unwrap();
         let both = knogin.authorization_request(&query).await.unwrap();
-        assert!(!knogin.consent_remembered(&read, "alice").await.unwrap());
-        let location = knogin.approve(&read, "alice").await.unwrap();
+        let (alice, bob) = (member("alice"), member("bob"));
+        assert!(!knogin.consent_remembered(&read, &alice).await.unwrap());
+        let location = knogin.approve(&read, &alice).await.unwrap();
         assert!(
             location.starts_with(&format!("{CALLBACK}?code=kc_")),
             "{location}"
         );
         assert!(location.ends_with("&state=st&iss=https%3A%2F%2Fauth.knogin.test"));
-        assert!(knogin.consent_remembered(&read, "alice").await.unwrap());
-        assert!(!knogin.consent_remembered(&read, "bob").await.unwrap());
-        assert!(!knogin.consent_remembered(&both, "alice").await.unwrap());
-        knogin.approve(&both, "alice").await.unwrap();
-        assert!(knogin.consent_remembered(&read, "alice").await.unwrap());
-        assert!(knogin.consent_remembered(&both, "alice").await.unwrap());
+        assert!(knogin.consent_remembered(&read, &alice).await.unwrap());
+        assert!(!knogin.consent_remembered(&read, &bob).await.unwrap());
+        assert!(!knogin.consent_remembered(&both, &alice).await.unwrap());
+        knogin.approve(&both, &alice).await.unwrap();
+        assert!(knogin.consent_remembered(&read, &alice).await.unwrap());
+        assert!(knogin.consent_remembered(&both, &alice).await.unwrap());
         assert_eq!(
             knogin.deny(&both),
             format!(
                 "{CALLBACK}?error=access_denied&error_description=the+user+denied+the+\
                  authorization+request&state=st&iss=https%3A%2F%2Fauth.knogin.test"
             )
+        );
+        assert!(
+            knogin
+                .withdraw_consent(&both.client_id, &both.tenant, "alice")
+                .await
+                .unwrap()
+        );
+        assert!(!knogin.consent_remembered(&read, &alice).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_user_of_another_tenant_gets_no_code_even_with_a_remembered_consent() {
+        let (_, knogin, query) = setup().await;
+        let request = knogin.authorization_request(&query).await.unwrap();
+        let alice = member("alice");
+        knogin.approve(&request, &alice).await.unwrap();
+        let outsider = SignedInUser::new("alice", [TenantId::parse("t2").unwrap()]);
+        assert!(
+            !knogin
+                .consent_remembered(&request, &outsider)
+                .await
+                .unwrap()
+        );
+        let location = knogin.approve(&request, &outsider).await.unwrap();
+        assert!(
+            location.starts_with(&format!("{CALLBACK}?error=access_denied&")),
+            "{location}"
+        );
+        assert!(!location.contains("code="));
+        let nobody = SignedInUser::new("mallory", []);
+        assert!(
+            knogin
+                .approve(&request, &nobody)
+                .await
+                .unwrap()
+                .contains("error=access_denied")
         );
     }
 }

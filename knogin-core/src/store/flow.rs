@@ -18,7 +18,7 @@ use crate::secret::SecretHash;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FlowKind {
-    /// A signed-in browser session of the built-in password login; the value is the subject.
+    /// A signed-in browser session of the built-in password login; the value names the user.
     Session,
     /// A login form shown and not yet submitted; the value is the request it returns to.
     LoginForm,
@@ -74,15 +74,27 @@ pub trait FlowStore: Send + Sync {
         now: Timestamp,
     ) -> Result<Option<String>, StoreError>;
 
-    /// Counts a failed sign-in under `key` (a user name or a client address, as the caller
-    /// spells it): in a new window starting at `now` when there is none or it began `window` or
-    /// longer ago (such stale windows may be deleted), else one more in the current window.
+    /// Counts a sign-in attempt under `key` (a user name or a client address, as the caller
+    /// spells it) as failed, atomically, before its password is checked: in a new window
+    /// starting at `now` when there is none or it began `window` or longer ago (such stale
+    /// windows may be deleted), else one more in the current window. Of concurrent calls, each
+    /// sees its own count. A sign-in that then succeeds gives it back
+    /// ([`FlowStore::release_sign_in_attempt`]).
     async fn record_sign_in_failure(
         &self,
         key: &str,
         now: Timestamp,
         window: Duration,
     ) -> Result<AuthFailures, StoreError>;
+
+    /// Gives back one attempt counted under `key` in its current window (one that began less
+    /// than `window` before `now`), if there is one: the sign-in succeeded.
+    async fn release_sign_in_attempt(
+        &self,
+        key: &str,
+        now: Timestamp,
+        window: Duration,
+    ) -> Result<(), StoreError>;
 
     /// The failed sign-ins under `key` in its window, if one began less than `window` before
     /// `now`.

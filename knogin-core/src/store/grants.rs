@@ -148,20 +148,31 @@ pub trait GrantStore: Send + Sync {
         now: Timestamp,
     ) -> Result<Vec<(String, Timestamp)>, StoreError>;
 
-    /// Remembers that `subject` consented to `scopes` for `client_id` (replacing what was
-    /// remembered).
+    /// Remembers that `subject` of `tenant` consented to `scopes` for `client_id` (replacing
+    /// what was remembered).
     async fn remember_consent(
         &self,
         client_id: &AppId,
+        tenant: &TenantId,
         subject: &str,
         scopes: &ScopeSet,
         now: Timestamp,
     ) -> Result<(), StoreError>;
 
-    /// The scopes `subject` last consented to for `client_id`, if any.
+    /// The scopes `subject` of `tenant` last consented to for `client_id`, if any.
     async fn consented_scopes(
         &self,
         client_id: &AppId,
+        tenant: &TenantId,
         subject: &str,
     ) -> Result<Option<ScopeSet>, StoreError>;
+
+    /// Forgets the consent of `subject` of `tenant` to `client_id` (the user withdrew it).
+    /// Returns whether there was one.
+    async fn forget_consent(
+        &self,
+        client_id: &AppId,
+        tenant: &TenantId,
+        subject: &str,
+    ) -> Result<bool, StoreError>;
 }

@@ -19,6 +19,7 @@ use http::header::{RETRY_AFTER, SET_COOKIE};
 use http::request::Parts;
 use http::{HeaderValue, StatusCode};
 use subtle::ConstantTimeEq as _;
+use tokio::sync::Semaphore;
 
 use self::cookies::CookieJar;
 pub use self::users::{MAX_USERNAME_LEN, PasswordUserError, PasswordUsers};
@@ -73,6 +74,8 @@ pub(crate) struct PasswordLogin {
     cookies: CookieJar,
     limits: SignInLimits,
     session_ttl: Duration,
+    /// Password checks that may run at once.
+    verifications: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for PasswordLogin {
@@ -83,6 +86,12 @@ impl std::fmt::Debug for PasswordLogin {
             .field("session_ttl", &self.session_ttl)
             .finish_non_exhaustive()
     }
+}
+
+/// How many password checks run at once: two per core. Each holds 19 MiB, and more at once
+/// would only queue for the cores anyway.
+fn concurrent_verifications() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
 }
 
 impl PasswordLogin {
@@ -101,6 +110,7 @@ impl PasswordLogin {
             cookies: CookieJar::for_issuer(issuer),
             limits,
             session_ttl,
+            verifications: Arc::new(Semaphore::new(concurrent_verifications())),
         }
     }
 
@@ -132,19 +142,20 @@ impl PasswordLogin {
         Ok(response)
     }
 
-    /// How long until every limit over `keys` lets a sign-in through, if one is reached.
-    async fn locked_out(
+    /// Counts this attempt under each of `keys` before the password is checked (atomically, in
+    /// the store: parallel guesses each see their own count) and says how long until every
+    /// limit lets a sign-in through, when this attempt is beyond one.
+    async fn reserve(
         &self,
         keys: &[(String, u32)],
         now: Timestamp,
     ) -> Result<Option<Duration>, ApiError> {
+        let window = self.limits.window;
         let mut wait = None;
         for (key, limit) in keys {
-            let window = self.limits.window;
-            if let Some(failures) = self.store.sign_in_failures(key, now, window).await?
-                && failures.count >= *limit
-            {
-                let ends = failures.window_start.plus(window).unix() - now.unix();
+            let counted = self.store.record_sign_in_failure(key, now, window).await?;
+            if counted.count > *limit {
+                let ends = counted.window_start.plus(window).unix() - now.unix();
                 let ends = Duration::from_secs(u64::try_from(ends).unwrap_or(1).max(1));
                 wait = Some(wait.map_or(ends, |w: Duration| w.max(ends)));
             }
@@ -152,9 +163,29 @@ impl PasswordLogin {
         Ok(wait)
     }
 
+    /// The login form again, with `message` and `status`, and `Retry-After: wait`.
+    async fn refuse(
+        &self,
+        return_to: &str,
+        username: &str,
+        message: &str,
+        status: StatusCode,
+        wait: Duration,
+    ) -> Reply {
+        let mut response = self
+            .form(return_to, username, Some(message), status)
+            .await?;
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+        Ok(response)
+    }
+
     /// Handles a posted login form: the form token must be live and match the browser's cookie;
-    /// then the limits, then the password (off the async threads). Success starts a session
-    /// and returns the browser to its authorization request.
+    /// then a password check must be free (at most a few run at once: each takes 19 MiB), then
+    /// the attempt is counted against the limits, then the password is checked (off the async
+    /// threads). Success gives the attempt back, starts a session and returns the browser to its
+    /// authorization request.
     pub(crate) async fn submit(&self, parts: &Parts, form: &Form) -> Reply {
         let now = self.clock.now();
         let field = form.get("csrf_token").unwrap_or_default();
@@ -176,48 +207,44 @@ impl PasswordLogin {
         };
         let username = form.get("username").unwrap_or_default();
         let password = form.get("password").unwrap_or_default();
-        let mut keys = Vec::new();
-        if !username.is_empty() && username.len() <= MAX_USERNAME_LEN {
-            keys.push((format!("user:{username}"), self.limits.per_user));
-        }
+        let Ok(permit) = Arc::clone(&self.verifications).try_acquire_owned() else {
+            let message = "Many people are signing in right now. Try again in a moment.";
+            let busy = StatusCode::SERVICE_UNAVAILABLE;
+            return self
+                .refuse(&return_to, username, message, busy, Duration::from_secs(1))
+                .await;
+        };
+        let mut keys = vec![(user_key(username), self.limits.per_user)];
         if let Some(ClientAddr(addr)) = parts.extensions.get::<ClientAddr>() {
             keys.push((address_key(*addr), self.limits.per_address));
         }
-        if let Some(wait) = self.locked_out(&keys, now).await? {
+        if let Some(wait) = self.reserve(&keys, now).await? {
             let minutes = wait.as_secs().div_ceil(60);
             let message = format!(
                 "Too many failed sign-ins. Try again in {minutes} minute{}.",
                 if minutes == 1 { "" } else { "s" }
             );
-            let mut response = self
-                .form(
-                    &return_to,
-                    username,
-                    Some(&message),
-                    StatusCode::TOO_MANY_REQUESTS,
-                )
-                .await?;
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(wait.as_secs()));
-            return Ok(response);
+            let limited = StatusCode::TOO_MANY_REQUESTS;
+            return self
+                .refuse(&return_to, username, &message, limited, wait)
+                .await;
         }
         let users = Arc::clone(&self.users);
         let (name, secret) = (
             username.to_owned(),
             zeroize::Zeroizing::new(password.to_owned()),
         );
-        let verified = tokio::task::spawn_blocking(move || users.verify(&name, &secret))
-            .await
-            .map_err(|e| ApiError::Internal(Box::new(e)))?;
+        let verified = tokio::task::spawn_blocking(move || {
+            let verified = users.verify(&name, &secret);
+            drop(permit);
+            verified
+        })
+        .await
+        .map_err(|e| ApiError::Internal(Box::new(e)))?;
         if !verified {
-            for (key, _) in &keys {
-                self.store
-                    .record_sign_in_failure(key, now, self.limits.window)
-                    .await?;
-            }
-            // Debug-formatted: a name is the visitor's text and may hold line breaks.
-            tracing::info!(username = ?username, "a sign-in failed");
+            // The name only at DEBUG: people type their password into it by mistake.
+            tracing::info!("a sign-in failed");
+            tracing::debug!(username = ?username, "a sign-in failed");
             return self
                 .form(
                     &return_to,
@@ -227,11 +254,17 @@ impl PasswordLogin {
                 )
                 .await;
         }
+        for (key, _) in &keys {
+            self.store
+                .release_sign_in_attempt(key, now, self.limits.window)
+                .await?;
+        }
         let session = FlowToken::generate();
+        let fingerprint = self.users.fingerprint(username).unwrap_or_default();
         let state = FlowState {
             kind: FlowKind::Session,
             key: session.hash(),
-            value: username.to_owned(),
+            value: format!("{fingerprint} {username}"),
             expires_at: now.plus(self.session_ttl),
         };
         self.store.put_state(&state, now).await?;
@@ -252,6 +285,17 @@ impl PasswordLogin {
     }
 }
 
+/// The rate-limit key of a user name: a digest, so a name of any length or bytes makes a
+/// short, plain key (and the store never holds what someone typed).
+fn user_key(name: &str) -> String {
+    let digest = SecretHash::of(name);
+    let hex: String = digest.as_bytes()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("user:{hex}")
+}
+
 #[async_trait]
 impl UserAuthenticator for PasswordLogin {
     async fn authenticate(&self, request: &Parts) -> Result<SignedInUser, LoginStep> {
@@ -262,7 +306,14 @@ impl UserAuthenticator for PasswordLogin {
                 .state(FlowKind::Session, &SecretHash::of(&session), now)
                 .await
             {
-                Ok(Some(subject)) => return Ok(SignedInUser { subject }),
+                // A session ends when its user's password or memberships change.
+                Ok(Some(value)) => {
+                    if let Some((fingerprint, name)) = value.split_once(' ')
+                        && let Some(tenants) = self.users.member(name, fingerprint)
+                    {
+                        return Ok(SignedInUser::new(name, tenants.iter().cloned()));
+                    }
+                }
                 Ok(None) => {}
                 Err(e) => return Err(LoginStep(ApiError::from(e).render(ErrorFormat::Html))),
             }

@@ -92,7 +92,8 @@ pub async fn racing_takes_have_one_winner(store: &dyn Store) {
     assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
 }
 
-/// Sign-in failures count per key in fixed windows, read back while the window lasts.
+/// Sign-in failures count per key in fixed windows, read back while the window lasts; a
+/// released attempt is given back.
 pub async fn sign_in_failures_count_in_fixed_windows(store: &dyn Store) {
     let window = Duration::from_secs(900);
     let at = |s| T0.plus(Duration::from_secs(s));
@@ -120,11 +121,40 @@ pub async fn sign_in_failures_count_in_fixed_windows(store: &dyn Store) {
         .record_sign_in_failure("addr:192.0.2.7", at(2), window)
         .await
         .unwrap();
+    // A success gives one attempt back, within the window only.
+    store
+        .release_sign_in_attempt("user:alice", at(5), window)
+        .await
+        .unwrap();
+    store
+        .release_sign_in_attempt("user:nobody", at(5), window)
+        .await
+        .unwrap();
+    store
+        .record_sign_in_failure("user:bob", at(5), window)
+        .await
+        .unwrap();
+    store
+        .release_sign_in_attempt("user:bob", at(6), window)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .sign_in_failures("user:bob", at(6), window)
+            .await
+            .unwrap()
+            .map_or(0, |f| f.count),
+        0
+    );
     let read = store
         .sign_in_failures("user:alice", at(900), window)
         .await
         .unwrap();
-    assert_eq!(read.map(|f| f.count), Some(3));
+    assert_eq!(read.map(|f| f.count), Some(2));
+    store
+        .release_sign_in_attempt("user:alice", at(901), window)
+        .await
+        .unwrap();
     assert_eq!(
         store
             .sign_in_failures("user:alice", at(901), window)

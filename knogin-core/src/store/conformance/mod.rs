@@ -670,29 +670,44 @@ pub async fn revoking_a_family_revokes_its_tokens(store: &dyn Store) {
     );
 }
 
-/// Consent is remembered per client and user, the last answer replacing the one before.
-pub async fn consents_are_remembered_per_client_and_user(store: &dyn Store) {
+/// Consent is remembered per client, tenant and user, the last answer replacing the one
+/// before, until it is withdrawn.
+pub async fn consents_are_remembered_per_client_tenant_and_user(store: &dyn Store) {
     let (app, _) = registered(store, &tenant("t1"), "consent").await;
     let id = &app.client_id;
-    assert_eq!(store.consented_scopes(id, "alice").await.unwrap(), None);
+    let (t1, t2) = (tenant("t1"), tenant("t2"));
+    assert_eq!(
+        store.consented_scopes(id, &t1, "alice").await.unwrap(),
+        None
+    );
     let read = ScopeSet::new(["webhooks:read"]).unwrap();
     store
-        .remember_consent(id, "alice", &read, T0)
+        .remember_consent(id, &t1, "alice", &read, T0)
         .await
         .unwrap();
     assert_eq!(
-        store.consented_scopes(id, "alice").await.unwrap(),
+        store.consented_scopes(id, &t1, "alice").await.unwrap(),
         Some(read)
     );
-    assert_eq!(store.consented_scopes(id, "bob").await.unwrap(), None);
+    assert_eq!(store.consented_scopes(id, &t1, "bob").await.unwrap(), None);
+    assert_eq!(
+        store.consented_scopes(id, &t2, "alice").await.unwrap(),
+        None
+    );
     let both = ScopeSet::new(["webhooks:read", "webhooks:write"]).unwrap();
     store
-        .remember_consent(id, "alice", &both, T0)
+        .remember_consent(id, &t1, "alice", &both, T0)
         .await
         .unwrap();
     assert_eq!(
-        store.consented_scopes(id, "alice").await.unwrap(),
+        store.consented_scopes(id, &t1, "alice").await.unwrap(),
         Some(both)
+    );
+    assert!(store.forget_consent(id, &t1, "alice").await.unwrap());
+    assert!(!store.forget_consent(id, &t1, "alice").await.unwrap());
+    assert_eq!(
+        store.consented_scopes(id, &t1, "alice").await.unwrap(),
+        None
     );
 }
 
@@ -723,7 +738,7 @@ macro_rules! store_conformance_tests {
             racing_redemptions_have_one_winner,
             refresh_tokens_rotate_once,
             revoking_a_family_revokes_its_tokens,
-            consents_are_remembered_per_client_and_user,
+            consents_are_remembered_per_client_tenant_and_user,
             flow_states_are_kept_until_they_end_and_taken_once,
             racing_takes_have_one_winner,
             sign_in_failures_count_in_fixed_windows,

@@ -40,7 +40,7 @@ struct Inner {
     families: HashMap<String, Option<Timestamp>>,
     /// Refresh tokens with when each was rotated out.
     refresh: Vec<(StoredRefresh, Option<Timestamp>)>,
-    consents: HashMap<(AppId, String), ScopeSet>,
+    consents: HashMap<(AppId, TenantId, String), ScopeSet>,
     states: HashMap<(FlowKind, SecretHash), (String, Timestamp)>,
     /// Subscriptions in insertion order with their sequence number and deletion time.
     webhooks: Vec<(i64, StoredWebhook, Option<Timestamp>)>,
@@ -443,26 +443,42 @@ impl GrantStore for MemoryStore {
     async fn remember_consent(
         &self,
         client_id: &AppId,
+        tenant: &TenantId,
         subject: &str,
         scopes: &ScopeSet,
         _now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.lock()
-            .consents
-            .insert((client_id.clone(), subject.to_owned()), scopes.clone());
+        self.lock().consents.insert(
+            (client_id.clone(), tenant.clone(), subject.to_owned()),
+            scopes.clone(),
+        );
         Ok(())
     }
 
     async fn consented_scopes(
         &self,
         client_id: &AppId,
+        tenant: &TenantId,
         subject: &str,
     ) -> Result<Option<ScopeSet>, StoreError> {
         Ok(self
             .lock()
             .consents
-            .get(&(client_id.clone(), subject.to_owned()))
+            .get(&(client_id.clone(), tenant.clone(), subject.to_owned()))
             .cloned())
+    }
+
+    async fn forget_consent(
+        &self,
+        client_id: &AppId,
+        tenant: &TenantId,
+        subject: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .lock()
+            .consents
+            .remove(&(client_id.clone(), tenant.clone(), subject.to_owned()))
+            .is_some())
     }
 }
 
@@ -521,6 +537,20 @@ impl FlowStore for MemoryStore {
             now,
             window,
         ))
+    }
+
+    async fn release_sign_in_attempt(
+        &self,
+        key: &str,
+        now: Timestamp,
+        window: Duration,
+    ) -> Result<(), StoreError> {
+        if let Some(failures) = self.lock().sign_in_failures.get_mut(key)
+            && failures.window_start.plus(window) > now
+        {
+            failures.count = failures.count.saturating_sub(1);
+        }
+        Ok(())
     }
 
     async fn sign_in_failures(
