@@ -20,6 +20,8 @@ pub use self::deliveries::{publish_in_postgres, publish_in_sqlite};
 mod flow;
 mod grants;
 mod keys;
+mod migrations;
+pub use self::migrations::MIGRATIONS_TABLE;
 mod reads;
 mod tenants;
 #[cfg(feature = "test-util")]
@@ -137,6 +139,17 @@ pub fn transport(url: &str) -> Transport {
     }
 }
 
+/// Whether `url` (parsed as `options`) names an in-memory SQLite database: `sqlite::memory:`
+/// (which sqlx names `file:sqlx-in-memory-N`), `sqlite://:memory:`, or `mode=memory`.
+fn is_in_memory(url: &str, options: &SqliteConnectOptions) -> bool {
+    let name = options.get_filename().to_string_lossy();
+    name == ":memory:"
+        || name.starts_with("file:sqlx-in-memory-")
+        || url
+            .split_once('?')
+            .is_some_and(|(_, query)| query.split('&').any(|p| p == "mode=memory"))
+}
+
 /// Settings for [`SqlxStore::connect_with`].
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
@@ -210,7 +223,7 @@ impl SqlxStore {
     pub async fn connect_with(url: &str, options: &ConnectOptions) -> Result<Self, ConnectError> {
         if url.starts_with("sqlite:") {
             let sqlite = SqliteConnectOptions::from_str(url).map_err(ConnectError::Connect)?;
-            let in_memory = sqlite.get_filename().to_str() == Some(":memory:");
+            let in_memory = is_in_memory(url, &sqlite);
             let reads = (!in_memory)
                 .then(|| std::sync::Arc::new(reads::Reader::new(sqlite.get_filename())));
             let sqlite = sqlite
@@ -219,7 +232,8 @@ impl SqlxStore {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            // An in-memory database exists once per connection: keep exactly one, forever.
+            // An in-memory database lives as long as a connection to it: keep exactly one, for
+            // the pool's whole life (and create no file for it).
             let pool_options = if in_memory {
                 SqlitePoolOptions::new()
                     .max_connections(1)
@@ -280,11 +294,14 @@ impl SqlxStore {
     }
 
     /// Runs the embedded migrations that have not run yet (the PostgreSQL migrator takes an
-    /// advisory lock, so instances may do it at once).
+    /// advisory lock, so instances may do it at once). knogin records them in its own table,
+    /// [`MIGRATIONS_TABLE`], so they never mix with your application's sqlx migrations on a
+    /// shared database; a database migrated by an earlier version, which used sqlx's default
+    /// `_sqlx_migrations`, has knogin's rows moved over first.
     pub async fn migrate(&self) -> Result<(), ConnectError> {
         match &self.backend {
-            Backend::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await,
-            Backend::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
+            Backend::Sqlite(pool) => migrations::run_sqlite(pool).await,
+            Backend::Postgres(pool) => migrations::run_postgres(pool).await,
         }
         .map_err(ConnectError::Migrate)
     }

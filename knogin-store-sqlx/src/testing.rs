@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::Executor as _;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use tempfile::TempDir;
 
 use crate::SqlxStore;
@@ -51,9 +51,9 @@ pub async fn postgres() -> Option<TestDatabase> {
     postgres_with(&[]).await
 }
 
-/// Like [`postgres`], with these session settings on every connection (e.g.
-/// `("default_transaction_isolation", "serializable")`).
-pub async fn postgres_with(settings: &[(&str, &str)]) -> Option<TestDatabase> {
+/// A pool on a new, empty schema of the test database (nothing migrated), with these session
+/// settings on every connection; `None` when [`POSTGRES_URL_VAR`] is not set.
+pub async fn empty_postgres_schema(settings: &[(&str, &str)]) -> Option<PgPool> {
     let url = std::env::var(POSTGRES_URL_VAR).ok()?;
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let nanos = SystemTime::now()
@@ -84,6 +84,13 @@ pub async fn postgres_with(settings: &[(&str, &str)]) -> Option<TestDatabase> {
         .connect_with(options)
         .await
         .expect("connect to the test schema");
+    Some(pool)
+}
+
+/// Like [`postgres`], with these session settings on every connection (e.g.
+/// `("default_transaction_isolation", "serializable")`).
+pub async fn postgres_with(settings: &[(&str, &str)]) -> Option<TestDatabase> {
+    let pool = empty_postgres_schema(settings).await?;
     let store = SqlxStore::from_postgres_pool(pool)
         .await
         .expect("migrate the test schema");

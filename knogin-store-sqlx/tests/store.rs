@@ -197,3 +197,123 @@ async fn a_store_can_connect_without_migrating_and_migrate_later() {
     store.migrate().await.unwrap();
     assert!(!store.tenant_exists(&tenant).await.unwrap());
 }
+
+#[tokio::test]
+async fn in_memory_sqlite_serves_client_authentication_and_leaves_no_file() {
+    use std::sync::Arc;
+
+    let before = stray_files();
+    let store = SqlxStore::connect("sqlite::memory:").await.unwrap();
+    let clock = Arc::new(knogin_core::ManualClock::new(Timestamp::from_unix(
+        1_800_000_000,
+    )));
+    let knogin = knogin_core::testing::builder(Arc::new(store), MasterKey::generate(), clock)
+        .build()
+        .await
+        .unwrap();
+    let tenant = knogin_core::TenantId::parse("demo").unwrap();
+    let (app, secret) = knogin
+        .register_app(&tenant, knogin_core::testing::registration())
+        .await
+        .unwrap();
+    let found = knogin
+        .authenticate_app(app.client_id.as_str(), secret.expose(), None)
+        .await
+        .unwrap();
+    assert_eq!(found, app);
+    assert_eq!(stray_files(), before, "no file for an in-memory database");
+}
+
+/// The files sqlx's in-memory names would leave in the working directory.
+fn stray_files() -> Vec<String> {
+    std::fs::read_dir(".")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.contains("sqlx-in-memory"))
+        .collect()
+}
+
+/// An application's own sqlx migrations, as an embedder's app would have them.
+fn app_migrations(count: i64) -> sqlx::migrate::Migrator {
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    let all = [
+        "CREATE TABLE incidents (id TEXT PRIMARY KEY, status TEXT NOT NULL)",
+        "ALTER TABLE incidents ADD COLUMN title TEXT",
+    ];
+    let migrations = (1..=count)
+        .map(|version| {
+            let sql = all[usize::try_from(version - 1).unwrap()];
+            Migration::new(
+                version,
+                format!("app {version}").into(),
+                MigrationType::Simple,
+                sqlx::SqlStr::from_static(sql),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+}
+
+#[tokio::test]
+async fn knogins_migrations_and_an_apps_share_a_sqlite_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("shared.db").display());
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .connect_with(
+            url.parse::<sqlx::sqlite::SqliteConnectOptions>()
+                .unwrap()
+                .create_if_missing(true),
+        )
+        .await
+        .unwrap();
+    // The app migrates first, knogin next, then the app's next migration.
+    app_migrations(1).run(&pool).await.unwrap();
+    let store = SqlxStore::connect(&url).await.unwrap();
+    app_migrations(2).run(&pool).await.unwrap();
+    store.migrate().await.unwrap();
+    let app_versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(app_versions, [1, 2]);
+    let ours: i64 = sqlx::query_scalar("SELECT count(*) FROM _knogin_migrations")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(ours >= 11, "{ours}");
+}
+
+#[tokio::test]
+async fn knogins_migrations_and_an_apps_share_a_postgres_schema_and_old_history_moves() {
+    for legacy in [false, true] {
+        let Some(pool) = testing::empty_postgres_schema(&[]).await else {
+            return eprintln!("skipped: {} is not set", testing::POSTGRES_URL_VAR);
+        };
+        if legacy {
+            // An earlier knogin recorded its migrations in sqlx's default table (so no app's
+            // migrations could run beside it).
+            sqlx::migrate!("./migrations/postgres")
+                .run(&pool)
+                .await
+                .unwrap();
+        } else {
+            app_migrations(1).run(&pool).await.unwrap();
+        }
+        let store = SqlxStore::from_postgres_pool(pool.clone()).await.unwrap();
+        app_migrations(2).run(&pool).await.unwrap();
+        store.migrate().await.unwrap();
+        let app_versions: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert_eq!(app_versions, [1, 2], "legacy: {legacy}");
+        let ours: i64 = sqlx::query_scalar("SELECT count(*) FROM _knogin_migrations")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert!(ours >= 11, "{ours}");
+    }
+}
