@@ -14,6 +14,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::get;
 use knogin::core::keys::MasterKey;
+use knogin::core::webhooks::EventCatalog;
 use knogin::core::{Knogin, ScopeCatalog, TenantId};
 use knogin::store::SqlxStore;
 
@@ -27,6 +28,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         MasterKey::generate(),
     )
     .scopes(ScopeCatalog::reference())
+    .events(EventCatalog::reference())
     .build()
     .await?;
 

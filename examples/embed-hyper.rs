@@ -19,6 +19,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use knogin::core::keys::MasterKey;
+use knogin::core::webhooks::EventCatalog;
 use knogin::core::{Knogin, ScopeCatalog, TenantId};
 use knogin::hyper::KnoginService;
 use knogin::store::SqlxStore;
@@ -45,6 +46,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         MasterKey::generate(),
     )
     .scopes(ScopeCatalog::reference())
+    .events(EventCatalog::reference())
     .build()
     .await?;
 
