@@ -75,8 +75,9 @@ struct Database {
         default_value = "sqlite://knogin.db"
     )]
     database: String,
-    /// Allow a PostgreSQL server on another host without TLS required in its URL. Without this,
-    /// such a URL is refused: add `sslmode=verify-full` (or `require`) to it instead.
+    /// Allow a PostgreSQL server on another host without verified TLS in its URL. Without
+    /// this, such a URL is refused: add `sslmode=verify-full` to it instead (`require`
+    /// encrypts but verifies nothing; `verify-ca` is accepted with a warning).
     #[arg(long, env = "KNOGIN_ALLOW_PLAINTEXT_DATABASE")]
     allow_plaintext_database: bool,
 }

@@ -32,7 +32,7 @@ use std::str::FromStr as _;
 use std::time::Duration;
 
 use knogin_core::store::StoreError;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -45,10 +45,13 @@ pub enum ConnectError {
     /// password replaced).
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
-    /// A PostgreSQL server across a network would be reached without verified TLS.
+    /// A PostgreSQL server across a network would be reached without verified TLS (no
+    /// `sslmode`, or one that does not verify the server: `disable`, `allow`, `prefer`,
+    /// `require`).
     #[error(
-        "the database {0} is not on this host and its URL does not require TLS: add \
-         sslmode=verify-full (or at least sslmode=require), or allow plaintext explicitly"
+        "the database {0} is not on this host and its URL does not require verified TLS: add \
+         sslmode=verify-full (sslmode=require verifies nothing, so anyone on the path could \
+         pose as the server), or allow plaintext explicitly"
     )]
     Plaintext(String),
     /// The database could not be opened or reached.
@@ -59,83 +62,114 @@ pub enum ConnectError {
     Migrate(#[source] sqlx::migrate::MigrateError),
 }
 
-/// `url` with its password, if any, replaced by `***`: safe to log or show.
+/// `url` with its passwords, if any, replaced by `***`: the user-info password and a
+/// `password` query parameter (which sqlx honours too). Safe to log or show.
 ///
 /// ```
 /// assert_eq!(
 ///     knogin_store_sqlx::redact("postgres://knogin:s3cret@db.internal/knogin"),
 ///     "postgres://knogin:***@db.internal/knogin"
 /// );
+/// assert_eq!(
+///     knogin_store_sqlx::redact("postgres://db.internal/knogin?user=k&password=s3cret&sslmode=verify-full"),
+///     "postgres://db.internal/knogin?user=k&password=***&sslmode=verify-full"
+/// );
 /// ```
 pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        Ok(_) => url.to_owned(),
+    let Ok(mut parsed) = url::Url::parse(url) else {
         // Not a URL we can take apart: show only its scheme.
-        Err(_) => url.split(':').next().unwrap_or("").to_owned() + ":…",
+        return url.split(':').next().unwrap_or("").to_owned() + ":…";
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
     }
+    if parsed.query_pairs().any(|(name, _)| name == "password") {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(name, value)| {
+                let value = if name == "password" {
+                    "***".into()
+                } else {
+                    value
+                };
+                (name.into_owned(), value.into_owned())
+            })
+            .collect();
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&pairs)
+            .finish();
+        parsed.set_query(Some(&query));
+    }
+    if parsed.as_str() == url {
+        return url.to_owned();
+    }
+    parsed.to_string()
 }
 
-/// How a PostgreSQL URL reaches its server.
+/// How a PostgreSQL URL reaches its server, judged from the options sqlx will really use
+/// (`PgConnectOptions`: the last of repeated parameters, `hostaddr` over `host`, a Unix socket,
+/// and the `PG*` environment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Transport {
     /// Not PostgreSQL, or a server on this host (loopback or a Unix socket).
     Local,
-    /// A server across a network, with TLS required (`sslmode=require`, `verify-ca` or
-    /// `verify-full`).
+    /// A server across a network over TLS whose certificate and host name are verified
+    /// (`sslmode=verify-full`).
     Tls,
-    /// A server across a network that may be reached in plaintext (no `sslmode`, or `disable`,
-    /// `allow`, `prefer`).
+    /// A server across a network over TLS whose certificate chain is verified but not its host
+    /// name (`sslmode=verify-ca`): accepted, with a warning.
+    TlsWithoutHostname,
+    /// A server across a network over TLS that verifies nothing (`sslmode=require`): an
+    /// on-path attacker can present any certificate.
+    UnverifiedTls,
+    /// A server across a network that may be reached in plaintext (no `sslmode`, or
+    /// `disable`, `allow`, `prefer`), or a URL sqlx cannot parse.
     Plaintext,
 }
 
-/// How the database at `url` is reached: the reference server refuses [`Transport::Plaintext`]
-/// unless the operator allows it.
+/// How the database at `url` is reached: [`SqlxStore::connect`] refuses
+/// [`Transport::UnverifiedTls`] and [`Transport::Plaintext`] unless told otherwise.
 ///
 /// ```
 /// use knogin_store_sqlx::{Transport, transport};
 ///
 /// assert_eq!(transport("postgres://db.internal/knogin"), Transport::Plaintext);
 /// assert_eq!(transport("postgres://db.internal/knogin?sslmode=verify-full"), Transport::Tls);
+/// assert_eq!(transport("postgres://db.internal/knogin?sslmode=require"), Transport::UnverifiedTls);
 /// assert_eq!(transport("postgres://127.0.0.1/knogin"), Transport::Local);
+/// // sqlx connects to hostaddr, and applies the last of repeated parameters.
+/// assert_eq!(transport("postgres://localhost/knogin?hostaddr=203.0.113.9"), Transport::Plaintext);
+/// assert_eq!(
+///     transport("postgres://db.internal/knogin?sslmode=verify-full&sslmode=disable"),
+///     Transport::Plaintext
+/// );
 /// assert_eq!(transport("sqlite://knogin.db"), Transport::Local);
 /// ```
 pub fn transport(url: &str) -> Transport {
+    use sqlx::postgres::PgSslMode;
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         return Transport::Local;
     }
-    let Ok(parsed) = url::Url::parse(url) else {
+    let Ok(options) = PgConnectOptions::from_str(url) else {
         return Transport::Plaintext;
     };
-    let query = |name: &str| {
-        parsed
-            .query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    };
-    let host = query("host").or_else(|| parsed.host_str().map(str::to_owned));
-    let local = match host.as_deref() {
-        None | Some("") => true,
-        Some(h) if h.starts_with('/') => true,
-        Some(h) => {
-            h.eq_ignore_ascii_case("localhost")
-                || h.trim_matches(['[', ']'])
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback())
-        }
-    };
-    let tls = matches!(
-        query("sslmode").as_deref(),
-        Some("require" | "verify-ca" | "verify-full")
-    );
-    match (local, tls) {
-        (_, true) => Transport::Tls,
-        (true, false) => Transport::Local,
-        (false, false) => Transport::Plaintext,
+    let host = options.get_host();
+    let local = options.get_socket().is_some()
+        || host.starts_with('/')
+        || host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if local {
+        return Transport::Local;
+    }
+    match options.get_ssl_mode() {
+        PgSslMode::VerifyFull => Transport::Tls,
+        PgSslMode::VerifyCa => Transport::TlsWithoutHostname,
+        PgSslMode::Require => Transport::UnverifiedTls,
+        _ => Transport::Plaintext,
     }
 }
 
@@ -158,8 +192,8 @@ pub struct ConnectOptions {
     /// How long a request waits for a free connection before failing (default: 5 s), so an
     /// outage answers quickly instead of hanging.
     pub acquire_timeout: Duration,
-    /// Whether to refuse a PostgreSQL server across a network without required TLS (default:
-    /// `true`).
+    /// Whether to refuse a PostgreSQL server across a network without verified TLS
+    /// (`sslmode=verify-full`, or `verify-ca` with a warning) (default: `true`).
     pub require_tls_for_remote: bool,
     /// Whether to run the embedded migrations on connect (default: `true`). Turn it off to run
     /// the server with a role that has no DDL rights, and migrate with [`SqlxStore::migrate`] (as
@@ -213,8 +247,9 @@ impl SqlxStore {
     ///   with `synchronous=FULL` (an answered write survives a power cut) and foreign keys on;
     ///   `sqlite::memory:` for a database that lives as long as the store.
     /// * `postgres://…` or `postgresql://…`, over TLS when the URL asks for it
-    ///   (`sslmode=require`, `verify-ca`, `verify-full`; rustls with the system's web PKI roots,
-    ///   or `sslrootcert=PATH`). A server across a network must be reached with TLS required.
+    ///   (`sslmode=verify-full`; rustls with the system's web PKI roots, or
+    ///   `sslrootcert=PATH`). A server across a network must be reached with verified TLS
+    ///   (see [`transport`]).
     pub async fn connect(url: &str) -> Result<Self, ConnectError> {
         Self::connect_with(url, &ConnectOptions::default()).await
     }
@@ -254,8 +289,18 @@ impl SqlxStore {
             store.reads = reads;
             Ok(store)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            if options.require_tls_for_remote && transport(url) == Transport::Plaintext {
-                return Err(ConnectError::Plaintext(redact(url)));
+            match transport(url) {
+                Transport::Plaintext | Transport::UnverifiedTls
+                    if options.require_tls_for_remote =>
+                {
+                    return Err(ConnectError::Plaintext(redact(url)));
+                }
+                Transport::TlsWithoutHostname => tracing::warn!(
+                    database = %redact(url),
+                    "sslmode=verify-ca checks the server's certificate chain but not its name: \
+                     prefer sslmode=verify-full"
+                ),
+                _ => {}
             }
             let pool = PgPoolOptions::new()
                 .max_connections(options_max(options, 16))

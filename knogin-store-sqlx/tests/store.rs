@@ -77,11 +77,22 @@ async fn other_urls_are_refused_clearly() {
 }
 
 #[tokio::test]
-async fn a_remote_postgres_without_required_tls_is_refused_unless_allowed() {
+async fn a_remote_postgres_without_verified_tls_is_refused_unless_allowed() {
     let url = "postgres://knogin:s3cret@db.example.invalid/knogin";
-    let err = SqlxStore::connect(url).await.unwrap_err();
-    assert!(matches!(err, ConnectError::Plaintext(_)), "{err}");
-    assert!(err.to_string().contains("sslmode=verify-full") && !err.to_string().contains("s3cret"));
+    for refused in [
+        url.to_owned(),
+        format!("{url}?sslmode=require"),
+        format!("{url}?sslmode=verify-full&sslmode=prefer"),
+        "postgres://knogin@localhost/knogin?hostaddr=203.0.113.9".to_owned(),
+    ] {
+        let err = SqlxStore::connect(&refused).await.unwrap_err();
+        assert!(
+            matches!(err, ConnectError::Plaintext(_)),
+            "{refused}: {err}"
+        );
+        let message = err.to_string();
+        assert!(message.contains("sslmode=verify-full") && !message.contains("s3cret"));
+    }
     // Allowed explicitly, it tries (and here fails to resolve the host) instead.
     let options = ConnectOptions {
         require_tls_for_remote: false,
