@@ -155,7 +155,7 @@ pub struct ScopeSet(Vec<ScopeToken>);
 /// A string that is not a scope token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{0:?} is not a scope token (RFC 6749 §3.3: no spaces, quotes, backslashes or control characters)"
+    "'{0}' is not a scope token (RFC 6749 section 3.3: no spaces, quotes, backslashes or control characters)"
 )]
 pub struct InvalidScope(pub String);
 

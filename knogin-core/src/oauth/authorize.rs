@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use crate::apps::{App, GrantType};
 use crate::id::{AppId, TenantId};
 use crate::knogin::Knogin;
-use crate::oauth::{CodeChallenge, GrantError, granted_scopes};
+use crate::oauth::{CodeChallenge, GrantError, error_description, granted_scopes};
 use crate::scope::ScopeSet;
 use crate::store::StoreError;
 
@@ -79,14 +79,14 @@ impl ErrorRedirect {
         }
     }
 
-    /// The `Location` to send the browser to, with `error`, `error_description`, `state` and
-    /// `iss`.
+    /// The `Location` to send the browser to, with `error`, `error_description` (in the
+    /// characters RFC 6749 §4.1.2.1 allows), `state` and `iss`.
     pub fn location(&self, issuer: &str) -> String {
         redirect_location(
             &self.redirect_uri,
             &[
                 ("error", self.error),
-                ("error_description", &self.description),
+                ("error_description", &error_description(&self.description)),
             ],
             self.state.as_deref(),
             issuer,
@@ -189,7 +189,7 @@ fn check_request(
         Some(other) => {
             return Err(refuse(
                 "unsupported_response_type",
-                format!("the response type {other:?} is not supported: use code"),
+                format!("the response type '{other}' is not supported: use code"),
             ));
         }
     }
@@ -312,6 +312,25 @@ mod tests {
             knogin.authorization_request(&query).await,
             Err(AuthorizeError::Page(_))
         ));
+    }
+
+    #[test]
+    fn an_error_redirect_s_description_is_in_the_characters_rfc_6749_allows() {
+        let to = ErrorRedirect {
+            redirect_uri: "https://client.example/cb".into(),
+            error: "invalid_scope",
+            description: "'\"§x\\' is not a scope token é".into(),
+            state: None,
+        };
+        let location = url::Url::parse(&to.location("https://a.example")).unwrap();
+        let (_, description) = location
+            .query_pairs()
+            .find(|(name, _)| name == "error_description")
+            .unwrap();
+        assert!(
+            crate::oauth::is_valid_error_description(&description),
+            "{description}"
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub enum GrantError {
     #[error("{0}")]
     InvalidRequest(String),
     /// The `grant_type` is not one this server supports.
-    #[error("the grant type {0:?} is not supported")]
+    #[error("the grant type '{0}' is not supported")]
     UnsupportedGrantType(String),
     /// The client was not registered for this grant.
     #[error("this client is not registered for the {0} grant")]

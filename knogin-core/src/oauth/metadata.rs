@@ -1,9 +1,11 @@
 //! The authorization server metadata (RFC 8414): what this server really supports, built once.
+//! Only names a specification registers (IANA's OAuth Authorization Server Metadata registry),
+//! each true of the running server: the signing algorithms of access tokens are in the JWKS,
+//! key by key, not here (no specification defines a metadata name for them).
 
 use bytes::Bytes;
 use serde::Serialize;
 
-use crate::keys::SigningAlgorithm;
 use crate::scope::ScopeCatalog;
 
 /// The client authentication methods every client-authenticated endpoint accepts.
@@ -27,8 +29,6 @@ struct Metadata<'a> {
     revocation_endpoint: String,
     revocation_endpoint_auth_methods_supported: [&'static str; 2],
     scopes_supported: Vec<&'a str>,
-    /// RFC 9068 §2.1: the algorithms access tokens are signed with.
-    access_token_signing_alg_values_supported: Vec<&'static str>,
 }
 
 /// The RFC 8414 metadata document of `issuer`, serialized.
@@ -49,10 +49,6 @@ pub(crate) fn metadata(issuer: &str, scopes: &ScopeCatalog) -> Bytes {
         revocation_endpoint: format!("{base}/v1/oauth/revoke"),
         revocation_endpoint_auth_methods_supported: AUTH_METHODS,
         scopes_supported: scopes.scopes().iter().map(|s| s.name.as_str()).collect(),
-        access_token_signing_alg_values_supported: SigningAlgorithm::ALL
-            .iter()
-            .map(|a| a.as_str())
-            .collect(),
     };
     Bytes::from(serde_json::to_vec(&document).expect("metadata serializes"))
 }
@@ -60,6 +56,33 @@ pub(crate) fn metadata(issuer: &str, scopes: &ScopeCatalog) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_name_is_one_a_specification_registers() {
+        // IANA's OAuth Authorization Server Metadata registry (RFC 8414, 7636, 9207).
+        const REGISTERED: [&str; 14] = [
+            "issuer",
+            "authorization_endpoint",
+            "token_endpoint",
+            "jwks_uri",
+            "grant_types_supported",
+            "response_types_supported",
+            "code_challenge_methods_supported",
+            "authorization_response_iss_parameter_supported",
+            "token_endpoint_auth_methods_supported",
+            "introspection_endpoint",
+            "introspection_endpoint_auth_methods_supported",
+            "revocation_endpoint",
+            "revocation_endpoint_auth_methods_supported",
+            "scopes_supported",
+        ];
+        let doc: serde_json::Value =
+            serde_json::from_slice(&metadata("https://a.example", &ScopeCatalog::reference()))
+                .unwrap();
+        for name in doc.as_object().unwrap().keys() {
+            assert!(REGISTERED.contains(&name.as_str()), "{name}");
+        }
+    }
 
     #[test]
     fn endpoints_hang_off_the_issuer() {

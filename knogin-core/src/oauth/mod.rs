@@ -11,6 +11,7 @@ mod authorize;
 mod client_auth;
 mod code;
 mod consent;
+mod description;
 mod grant;
 mod introspect;
 mod metadata;
@@ -24,6 +25,9 @@ pub use self::authorize::{
 pub use self::client_auth::ClientAuthError;
 pub use self::code::{CodeRequest, FlowError};
 pub use self::consent::CONSENT_TTL;
+pub(crate) use self::description::error_description;
+#[cfg(test)]
+pub(crate) use self::description::is_valid as is_valid_error_description;
 pub use self::grant::{GrantError, IssuedToken, granted_scopes};
 pub(crate) use self::grant::{requested_within, required};
 pub use self::introspect::Introspection;

@@ -7,7 +7,6 @@ use crate::http::ctx::Ctx;
 use crate::http::error::ApiError;
 use crate::id::TenantId;
 use crate::knogin::Knogin;
-use crate::scope::ADMIN_SCOPE;
 use crate::token::{AccessClaims, TokenError, TokenKind};
 
 /// The header that names the tenant a GraphQL request acts in.
@@ -46,9 +45,13 @@ pub enum Rejection {
     /// The header is not a bearer token this issuer accepts.
     #[error(transparent)]
     Invalid(#[from] TokenError),
-    /// The token is valid but lacks the scope (or, on admin routes, admin rights).
+    /// The token is valid but lacks the scope.
     #[error("the token lacks the {0} scope")]
     InsufficientScope(String),
+    /// An access or service token on a route that needs an admin token: admin rights are a
+    /// kind of token, not a scope any token can be granted.
+    #[error("this route needs an admin token")]
+    NotAdmin,
     /// An admin token where an access or service token is needed.
     #[error("an admin token is for the platform routes only")]
     AdminToken,
@@ -62,9 +65,10 @@ impl Rejection {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Missing | Self::Invalid(_) => StatusCode::UNAUTHORIZED,
-            Self::InsufficientScope(_) | Self::AdminToken | Self::TenantMismatch => {
-                StatusCode::FORBIDDEN
-            }
+            Self::InsufficientScope(_)
+            | Self::NotAdmin
+            | Self::AdminToken
+            | Self::TenantMismatch => StatusCode::FORBIDDEN,
         }
     }
 
@@ -134,7 +138,7 @@ impl Knogin {
     pub async fn authorize_admin(&self, headers: &HeaderMap) -> Result<Admin, Rejection> {
         let (claims, kind) = self.verify_token(bearer_token(headers)?).await?;
         if kind != TokenKind::Admin {
-            return Err(Rejection::InsufficientScope(ADMIN_SCOPE.to_owned()));
+            return Err(Rejection::NotAdmin);
         }
         Ok(Admin {
             tenant: tenant_of(&claims)?,

@@ -218,7 +218,9 @@ impl ApiError {
         match self {
             Self::Bearer(Rejection::Missing) => "unauthorized",
             Self::Bearer(Rejection::Invalid(_)) => "invalid-token",
-            Self::Bearer(Rejection::InsufficientScope(_)) => "insufficient-scope",
+            Self::Bearer(Rejection::InsufficientScope(_) | Rejection::NotAdmin) => {
+                "insufficient-scope"
+            }
             Self::Bearer(Rejection::TenantMismatch) => "tenant-mismatch",
             Self::Bearer(Rejection::AdminToken) => "admin-token",
             Self::Client(_) => "invalid-client",
@@ -254,6 +256,10 @@ impl ApiError {
             Self::Bearer(Rejection::InsufficientScope(scope)) => {
                 format!("This route needs a token with the {scope} scope.").into()
             }
+            Self::Bearer(Rejection::NotAdmin) => "This route needs an admin token: a token of \
+                 its own type and audience that the operator mints for one tenant. An access or \
+                 service token never passes, whatever its scopes."
+                .into(),
             Self::Bearer(Rejection::TenantMismatch) => {
                 "The X-Tenant-ID header must name the tenant of the bearer token.".into()
             }
@@ -311,6 +317,10 @@ impl ApiError {
             Self::Bearer(Rejection::InsufficientScope(scope)) => vec![(
                 WWW_AUTHENTICATE,
                 bearer_challenge("insufficient_scope", "scope", scope),
+            )],
+            Self::Bearer(Rejection::NotAdmin) => vec![(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer realm="knogin", error="insufficient_scope""#),
             )],
             Self::Client(e) => {
                 let mut headers = Vec::new();
