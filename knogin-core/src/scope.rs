@@ -74,7 +74,8 @@ impl ScopeCatalog {
         Ok(Self(out))
     }
 
-    /// The catalog of the reference server: `webhooks:read`, `webhooks:write`, `incidents:read`.
+    /// The catalog of the reference server: `webhooks:read`, `webhooks:write`,
+    /// `webhooks:admin`, `incidents:read`.
     pub fn reference() -> Self {
         Self::new([
             (
@@ -84,6 +85,10 @@ impl ScopeCatalog {
             (
                 "webhooks:write",
                 "Create and update outbound webhook subscriptions",
+            ),
+            (
+                "webhooks:admin",
+                "Manage every webhook subscription of the tenant, whichever app created it",
             ),
             ("incidents:read", "Read incidents in the tenant"),
         ])
@@ -239,7 +244,15 @@ mod tests {
             .iter()
             .map(|s| s.name.clone())
             .collect();
-        assert_eq!(names, ["webhooks:read", "webhooks:write", "incidents:read"]);
+        assert_eq!(
+            names,
+            [
+                "webhooks:read",
+                "webhooks:write",
+                "webhooks:admin",
+                "incidents:read"
+            ]
+        );
     }
 
     #[test]

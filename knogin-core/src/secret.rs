@@ -144,6 +144,18 @@ impl SecretHash {
         Self(out)
     }
 
+    /// The first 16 bytes as 32 lowercase hex digits: a short, plain name for what was hashed
+    /// (a rate-limit key, a fingerprint), never the secret itself.
+    pub(crate) fn short_hex(&self) -> String {
+        self.0[..16]
+            .iter()
+            .fold(String::with_capacity(32), |mut out, b| {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{b:02x}");
+                out
+            })
+    }
+
     /// Whether `presented` hashes to this value, compared in constant time.
     pub fn matches(&self, presented: &str) -> bool {
         self.0.ct_eq(&Self::of(presented).0).into()

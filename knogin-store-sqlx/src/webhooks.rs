@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use knogin_core::store::{Cursor, DeliveryStore as _, StoreError, WebhookPage, WebhookStore};
 use knogin_core::webhooks::{StoredWebhook, Webhook};
-use knogin_core::{TenantId, Timestamp, WebhookId};
+use knogin_core::{AppId, TenantId, Timestamp, WebhookId};
 
 use crate::apps::{corrupt, json_list, to_json};
 use crate::{SqlxStore, page_of, store_error, transaction, with_pool};
@@ -11,8 +11,9 @@ use crate::{SqlxStore, page_of, store_error, transaction, with_pool};
 /// The columns a [`WebhookRow`] reads, for `concat!` into literal SQL.
 macro_rules! webhook_columns {
     () => {
-        "seq, id, tenant_id, url, events, description, disabled, disabled_reason, rate_limit, \
-         secret, previous_secret, previous_until, failing_since, created_at, updated_at"
+        "seq, id, tenant_id, owner_client_id, url, events, description, disabled, \
+         disabled_reason, rate_limit, secret, previous_secret, previous_until, failing_since, \
+         created_at, updated_at, version"
     };
 }
 
@@ -23,6 +24,7 @@ pub(crate) struct WebhookRow {
     seq: i64,
     id: String,
     tenant_id: String,
+    owner_client_id: Option<String>,
     url: String,
     events: String,
     description: Option<String>,
@@ -35,6 +37,7 @@ pub(crate) struct WebhookRow {
     failing_since: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    version: i64,
 }
 
 impl TryFrom<WebhookRow> for StoredWebhook {
@@ -45,6 +48,10 @@ impl TryFrom<WebhookRow> for StoredWebhook {
             id: WebhookId::parse(&row.id).ok_or_else(|| corrupt("webhook id", &row.id))?,
             tenant: TenantId::parse(&row.tenant_id)
                 .ok_or_else(|| corrupt("tenant_id", &row.tenant_id))?,
+            owner: row
+                .owner_client_id
+                .map(|o| AppId::parse(&o).ok_or_else(|| corrupt("owner_client_id", &o)))
+                .transpose()?,
             url: row.url,
             events: json_list("events", &row.events)?,
             description: row.description,
@@ -66,6 +73,8 @@ impl TryFrom<WebhookRow> for StoredWebhook {
             secret: row.secret,
             previous_secret,
             failing_since: row.failing_since.map(Timestamp::from_unix),
+            version: u64::try_from(row.version)
+                .map_err(|_| corrupt("webhook version", &row.version.to_string()))?,
         })
     }
 }
@@ -76,8 +85,8 @@ impl WebhookStore for SqlxStore {
     async fn insert_webhook(&self, stored: &StoredWebhook) -> Result<(), StoreError> {
         const SQL: &str = "INSERT INTO webhooks (id, tenant_id, url, events, description, \
             disabled, rate_limit, secret, previous_secret, previous_until, created_at, updated_at, \
-            disabled_reason, failing_since) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+            disabled_reason, failing_since, owner_client_id, version) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 0)";
         let w = &stored.webhook;
         let events = to_json(&w.events);
         with_pool!(self, pool => sqlx::query(SQL)
@@ -95,6 +104,7 @@ impl WebhookStore for SqlxStore {
             .bind(w.updated_at.unix())
             .bind(w.disabled_reason.as_deref())
             .bind(stored.failing_since.map(Timestamp::unix))
+            .bind(w.owner.as_ref().map(AppId::as_str))
             .execute(pool)
             .await
             .map(|_| ()))
@@ -125,6 +135,7 @@ impl WebhookStore for SqlxStore {
     async fn list_webhooks(
         &self,
         tenant: &TenantId,
+        owner: Option<&AppId>,
         after: Option<Cursor>,
         limit: u32,
     ) -> Result<WebhookPage, StoreError> {
@@ -132,13 +143,14 @@ impl WebhookStore for SqlxStore {
             "SELECT ",
             webhook_columns!(),
             " FROM webhooks WHERE tenant_id = $1 AND seq < $2 AND deleted_at IS NULL \
-             ORDER BY seq DESC LIMIT $3"
+             AND ($4 IS NULL OR owner_client_id = $4) ORDER BY seq DESC LIMIT $3"
         );
         let before = after.map_or(i64::MAX, |c| c.0);
         let rows: Vec<WebhookRow> = with_pool!(self, pool => sqlx::query_as(SQL)
             .bind(tenant.as_str())
             .bind(before)
             .bind(i64::from(limit) + 1)
+            .bind(owner.map(AppId::as_str))
             .fetch_all(pool)
             .await)
         .map_err(store_error)?;
@@ -152,11 +164,24 @@ impl WebhookStore for SqlxStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn count_webhooks(&self, tenant: &TenantId) -> Result<u64, StoreError> {
+        const SQL: &str =
+            "SELECT count(*) FROM webhooks WHERE tenant_id = $1 AND deleted_at IS NULL";
+        let count: i64 = with_pool!(self, pool => sqlx::query_scalar(SQL)
+            .bind(tenant.as_str())
+            .fetch_one(pool)
+            .await)
+        .map_err(store_error)?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn replace_webhook(&self, stored: &StoredWebhook) -> Result<bool, StoreError> {
         const SQL: &str = "UPDATE webhooks SET url = $3, events = $4, description = $5, \
             disabled = $6, rate_limit = $7, secret = $8, previous_secret = $9, \
-            previous_until = $10, updated_at = $11, disabled_reason = $12, failing_since = $13 \
-            WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL";
+            previous_until = $10, updated_at = $11, disabled_reason = $12, failing_since = $13, \
+            version = version + 1 \
+            WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL AND version = $14";
         // Deliveries a claim parked while the subscription was disabled are due again.
         const UNPARK: &str = "UPDATE deliveries SET next_attempt_at = $2 WHERE webhook_id = $1 \
             AND status IN ('queued', 'retrying') AND next_attempt_at IS NULL";
@@ -178,6 +203,7 @@ impl WebhookStore for SqlxStore {
                 .bind(w.updated_at.unix())
                 .bind(w.disabled_reason.as_deref())
                 .bind(stored.failing_since.map(Timestamp::unix))
+                .bind(i64::try_from(stored.version).unwrap_or(i64::MAX))
                 .execute(&mut *tx)
                 .await?
                 .rows_affected()

@@ -14,6 +14,7 @@ async fn prepare(store: &SqlxStore) -> (TenantId, WebhookId) {
     store.ensure_tenant(&tenant, T0).await.unwrap();
     let webhook = StoredWebhook {
         webhook: Webhook {
+            owner: None,
             id: WebhookId::generate(),
             tenant: tenant.clone(),
             url: "https://integrator.example/hooks".into(),
@@ -28,6 +29,7 @@ async fn prepare(store: &SqlxStore) -> (TenantId, WebhookId) {
         secret: vec![1; 8],
         previous_secret: None,
         failing_since: None,
+        version: 0,
     };
     store.insert_webhook(&webhook).await.unwrap();
     (tenant, webhook.webhook.id)

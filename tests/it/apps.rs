@@ -30,7 +30,15 @@ async fn scopes_list_the_catalog(server: &TestServer) {
             s["name"].clone()
         })
         .collect();
-    assert_eq!(names, ["webhooks:read", "webhooks:write", "incidents:read"]);
+    assert_eq!(
+        names,
+        [
+            "webhooks:read",
+            "webhooks:write",
+            "webhooks:admin",
+            "incidents:read"
+        ]
+    );
 }
 
 async fn registering_returns_the_app_and_a_write_once_secret(server: &TestServer) {

@@ -638,3 +638,43 @@ async fn a_nul_in_an_answer_sinks_nothing_on_sqlite() {
 async fn a_nul_in_an_answer_sinks_nothing_on_postgres() {
     a_nul_in_an_answer_sinks_nothing(Db::Postgres).await;
 }
+
+async fn a_test_send_is_tried_once(db: Db) {
+    let (url, received) = receiver(vec![500, 500]).await;
+    let Some((server, token, id)) = setup(db, &url).await else {
+        return eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set");
+    };
+    let sent = server
+        .json(
+            Method::POST,
+            &format!("/v1/webhooks/{id}/test"),
+            &token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.text());
+    let worker = DeliveryWorker::new(server.knogin.clone());
+    assert_eq!(worker.run_once().await.unwrap(), 1);
+    server.clock.advance(Duration::from_secs(600));
+    assert_eq!(
+        worker.run_once().await.unwrap(),
+        0,
+        "no retry of a test send"
+    );
+    let page = server
+        .get(&format!("/v1/webhooks/{id}/deliveries"), &token)
+        .await
+        .json();
+    assert_eq!(history(&page), [("failed".to_owned(), 1, Some(500))]);
+    assert_eq!(received.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_test_send_is_tried_once_on_sqlite() {
+    a_test_send_is_tried_once(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_test_send_is_tried_once_on_postgres() {
+    a_test_send_is_tried_once(Db::Postgres).await;
+}

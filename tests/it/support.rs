@@ -172,10 +172,16 @@ impl TestServer {
 
     /// An access token for `tenant` with `scopes` (what an OAuth client or service token holds).
     pub async fn access_token(&self, tenant: &str, scopes: &[&str]) -> String {
+        self.app_token(tenant, "app_00000000000000000000000000000000", scopes)
+            .await
+    }
+
+    /// An access token of the app `client_id` for `tenant` with `scopes`.
+    pub async fn app_token(&self, tenant: &str, client_id: &str, scopes: &[&str]) -> String {
         let grant = TokenGrant {
             tenant: TenantId::parse(tenant).expect("a valid tenant id"),
-            subject: "app_00000000000000000000000000000000".into(),
-            client_id: "app_00000000000000000000000000000000".into(),
+            subject: client_id.into(),
+            client_id: client_id.into(),
             scopes: ScopeSet::new(scopes).expect("scope tokens"),
             ttl: Duration::from_secs(600),
         };

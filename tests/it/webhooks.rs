@@ -11,6 +11,8 @@ matrix!(
     subscriptions_are_created_read_listed_changed_and_deleted,
     bad_input_is_refused_naming_each_field,
     webhooks_stay_in_their_tenant_and_need_their_scopes,
+    a_subscription_belongs_to_the_app_that_made_it,
+    the_quota_and_a_lost_race_answer_409,
 );
 
 const TARGET: &str = "https://integrator.example/webhooks/argus";
@@ -263,4 +265,153 @@ async fn webhooks_stay_in_their_tenant_and_need_their_scopes(server: &TestServer
         .problem(StatusCode::FORBIDDEN);
     let anonymous = server.send(Method::GET, "/v1/webhooks", &[], "").await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn a_subscription_belongs_to_the_app_that_made_it(server: &TestServer) {
+    const X: &str = "app_1111111111111111111111111111111a";
+    const Y: &str = "app_2222222222222222222222222222222b";
+    let both = ["webhooks:read", "webhooks:write"];
+    let x = server.app_token("acme", X, &both).await;
+    let y = server.app_token("acme", Y, &both).await;
+    let admin = server
+        .app_token(
+            "acme",
+            Y,
+            &["webhooks:read", "webhooks:write", "webhooks:admin"],
+        )
+        .await;
+    let made = create(
+        server,
+        &x,
+        &json!({"url": TARGET, "events": ["incident.updated"]}),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let made = made.json();
+    assert_eq!(made["owner_client_id"], X);
+    let id = made["id"].as_str().unwrap().to_owned();
+
+    // Another app of the tenant sees nothing, and every route on it is a 404.
+    let listed = server.get("/v1/webhooks", &y).await.json();
+    assert_eq!(listed["webhooks"], json!([]), "{listed}");
+    let path = format!("/v1/webhooks/{id}");
+    let attempts = [
+        (Method::GET, path.clone(), ""),
+        (
+            Method::PUT,
+            path.clone(),
+            r#"{"url":"https://evil.example/steal"}"#,
+        ),
+        (Method::DELETE, path.clone(), ""),
+        (Method::GET, format!("{path}/deliveries"), ""),
+        (Method::POST, format!("{path}/test"), ""),
+        (
+            Method::POST,
+            format!("{path}/recover"),
+            r#"{"since":"2000-01-01T00:00:00Z"}"#,
+        ),
+        (
+            Method::POST,
+            format!("{path}/deliveries/dlv_00000000000000000000000000000000/retry"),
+            "",
+        ),
+    ];
+    for (method, route, body) in &attempts {
+        let auth = format!("Bearer {y}");
+        let answer = server
+            .send(
+                method.clone(),
+                route,
+                &[
+                    ("authorization", &auth),
+                    ("content-type", "application/json"),
+                ],
+                body.to_string(),
+            )
+            .await;
+        answer.problem(StatusCode::NOT_FOUND);
+    }
+    // Untouched: the owner still reads its own URL.
+    let read = server.get(&path, &x).await.json();
+    assert_eq!(read["url"], TARGET);
+
+    // A webhooks:admin token of the tenant manages every subscription of it.
+    let listed = server.get("/v1/webhooks", &admin).await.json();
+    assert!(
+        listed["webhooks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["id"] == id.as_str() && w["owner_client_id"] == X),
+        "{listed}"
+    );
+    let paused = server
+        .json(Method::PUT, &path, &admin, &json!({"disabled": true}))
+        .await;
+    assert_eq!(paused.status, StatusCode::OK, "{}", paused.text());
+    // …but not another tenant's.
+    let elsewhere = server
+        .app_token("globex", Y, &["webhooks:read", "webhooks:admin"])
+        .await;
+    server
+        .get(&path, &elsewhere)
+        .await
+        .problem(StatusCode::NOT_FOUND);
+}
+
+async fn the_quota_and_a_lost_race_answer_409(server: &TestServer) {
+    let token = both(server, "quota-tenant").await;
+    let body = json!({"url": TARGET, "events": ["incident.updated"]});
+    let mut first = None;
+    for _ in 0..knogin::core::webhooks::DEFAULT_MAX_SUBSCRIPTIONS {
+        let made = create(server, &token, &body).await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+        first.get_or_insert_with(|| made.json()["id"].as_str().unwrap().to_owned());
+    }
+    let refused = create(server, &token, &body).await;
+    let problem = refused.problem(StatusCode::CONFLICT);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("100"),
+        "{problem}"
+    );
+    let path = format!("/v1/webhooks/{}", first.unwrap());
+    assert_eq!(
+        server
+            .send(
+                Method::DELETE,
+                &path,
+                &[("authorization", &format!("Bearer {token}"))],
+                ""
+            )
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        create(server, &token, &body).await.status,
+        StatusCode::CREATED
+    );
+
+    // Two changes at once on one subscription: each lands whole, or is refused with 409.
+    let id = create(server, &both(server, "race-tenant").await, &body).await;
+    let race_token = both(server, "race-tenant").await;
+    let path = format!("/v1/webhooks/{}", id.json()["id"].as_str().unwrap());
+    let changes = (0..8).map(|n| {
+        let description = json!({ "description": format!("change {n}") });
+        let (path, race_token) = (path.clone(), race_token.clone());
+        async move {
+            server
+                .json(Method::PUT, &path, &race_token, &description)
+                .await
+                .status
+        }
+    });
+    let statuses = futures_util::future::join_all(changes).await;
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&StatusCode::OK), "{statuses:?}");
 }

@@ -1,5 +1,6 @@
 //! The webhook subscription routes: create, list, read, change and delete, with a bearer token
-//! carrying `webhooks:read` or `webhooks:write`, always within the token's tenant.
+//! carrying `webhooks:read` or `webhooks:write`, always within the token's tenant and on the
+//! token's app's own subscriptions (all of the tenant's with `webhooks:admin`).
 
 use http::{Response, StatusCode};
 use serde::Serialize;
@@ -12,10 +13,13 @@ use super::page::{Cursors, Page};
 use super::table::{Route, route};
 use super::{Reply, ResponseBody, json, json_no_store};
 use crate::clock::Timestamp;
-use crate::id::{DeliveryId, WebhookId};
+use crate::id::{AppId, DeliveryId, WebhookId};
 use crate::store::{Delivery, DeliveryStatus};
 use crate::validation::ValidationErrors;
-use crate::webhooks::{NewWebhook, Webhook, WebhookError, WebhookPatch, WebhookSecret};
+use crate::webhooks::{
+    NewWebhook, WEBHOOKS_ADMIN_SCOPE, Webhook, WebhookCaller, WebhookError, WebhookPatch,
+    WebhookSecret,
+};
 
 const READ: &str = "webhooks:read";
 const WRITE: &str = "webhooks:write";
@@ -33,6 +37,20 @@ pub(super) fn routes() -> Vec<Route> {
         route!(POST   "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry" => bearer(WRITE, retry), Problem, "Resend one delivery"),
         route!(POST   "/v1/webhooks/{webhook_id}/recover"    => bearer(WRITE, recover),   Problem, "Resend failed deliveries since a time"),
     ]
+}
+
+/// The caller of a subscription route: the token's tenant and app, and whether it carries
+/// `webhooks:admin`.
+fn caller(bearer: &Bearer) -> Result<WebhookCaller, ApiError> {
+    let app = AppId::parse(&bearer.claims.client_id).ok_or_else(|| {
+        ApiError::Forbidden("This token names no app, so it owns no webhooks.".into())
+    })?;
+    let tenant = bearer.tenant.clone();
+    Ok(if bearer.claims.has_scope(WEBHOOKS_ADMIN_SCOPE) {
+        WebhookCaller::tenant_admin(tenant, app)
+    } else {
+        WebhookCaller::app(tenant, app)
+    })
 }
 
 impl FromParam for WebhookId {
@@ -103,6 +121,9 @@ struct WebhookView<'a> {
     disabled_reason: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rate_limit: Option<u32>,
+    /// The app whose token created it (absent for subscriptions older than owners).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner_client_id: Option<&'a str>,
     created_at: String,
     updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -119,6 +140,7 @@ impl<'a> From<&'a Webhook> for WebhookView<'a> {
             disabled: w.disabled,
             disabled_reason: w.disabled_reason.as_deref(),
             rate_limit: w.rate_limit,
+            owner_client_id: w.owner.as_ref().map(AppId::as_str),
             created_at: w.created_at.to_rfc3339(),
             updated_at: w.updated_at.to_rfc3339(),
             secret: None,
@@ -126,9 +148,12 @@ impl<'a> From<&'a Webhook> for WebhookView<'a> {
     }
 }
 
-async fn create(mut ctx: Ctx, caller: Bearer) -> Reply {
+async fn create(mut ctx: Ctx, bearer: Bearer) -> Reply {
     let request = ctx.json::<NewWebhook>().await?.into_inner()?;
-    let (webhook, generated) = ctx.knogin.create_webhook(&caller.tenant, request).await?;
+    let (webhook, generated) = ctx
+        .knogin
+        .create_webhook(&caller(&bearer)?, request)
+        .await?;
     let secret = generated.as_ref().map(WebhookSecret::expose);
     let view = WebhookView {
         secret: secret.as_ref().map(|s| s.as_str()),
@@ -137,16 +162,16 @@ async fn create(mut ctx: Ctx, caller: Bearer) -> Reply {
     Ok(json_no_store(StatusCode::CREATED, &view))
 }
 
-async fn list(ctx: Ctx, caller: Bearer) -> Reply {
+async fn list(ctx: Ctx, bearer: Bearer) -> Reply {
     let cursors = Cursors {
         key: ctx.knogin.master_key(),
-        tenant: &caller.tenant,
+        tenant: &bearer.tenant,
         collection: "webhooks",
     };
     let page = Page::from_query(&ctx.query()?, &cursors)?;
     let found = ctx
         .knogin
-        .list_webhooks(&caller.tenant, page.after, page.limit)
+        .list_webhooks(&caller(&bearer)?, page.after, page.limit)
         .await?;
 
     #[derive(Serialize)]
@@ -163,25 +188,25 @@ async fn list(ctx: Ctx, caller: Bearer) -> Reply {
     ))
 }
 
-async fn get(ctx: Ctx, caller: Bearer) -> Reply {
+async fn get(ctx: Ctx, bearer: Bearer) -> Reply {
     let id: WebhookId = ctx.param("webhook_id")?;
-    let webhook = ctx.knogin.webhook(&caller.tenant, &id).await?;
+    let webhook = ctx.knogin.webhook(&caller(&bearer)?, &id).await?;
     Ok(json(StatusCode::OK, &WebhookView::from(&webhook)))
 }
 
-async fn update(mut ctx: Ctx, caller: Bearer) -> Reply {
+async fn update(mut ctx: Ctx, bearer: Bearer) -> Reply {
     let id: WebhookId = ctx.param("webhook_id")?;
     let patch = ctx.json::<WebhookPatch>().await?.into_inner()?;
     let webhook = ctx
         .knogin
-        .update_webhook(&caller.tenant, &id, patch)
+        .update_webhook(&caller(&bearer)?, &id, patch)
         .await?;
     Ok(json(StatusCode::OK, &WebhookView::from(&webhook)))
 }
 
-async fn delete(ctx: Ctx, caller: Bearer) -> Reply {
+async fn delete(ctx: Ctx, bearer: Bearer) -> Reply {
     let id: WebhookId = ctx.param("webhook_id")?;
-    ctx.knogin.delete_webhook(&caller.tenant, &id).await?;
+    ctx.knogin.delete_webhook(&caller(&bearer)?, &id).await?;
     let mut response = Response::new(ResponseBody::default());
     *response.status_mut() = StatusCode::NO_CONTENT;
     Ok(response)
@@ -221,7 +246,7 @@ impl<'a> From<&'a Delivery> for DeliveryView<'a> {
     }
 }
 
-async fn deliveries(ctx: Ctx, caller: Bearer) -> Reply {
+async fn deliveries(ctx: Ctx, bearer: Bearer) -> Reply {
     let id: WebhookId = ctx.param("webhook_id")?;
     let query = ctx.query()?;
     let status = match query.get("status") {
@@ -237,13 +262,13 @@ async fn deliveries(ctx: Ctx, caller: Bearer) -> Reply {
     };
     let cursors = Cursors {
         key: ctx.knogin.master_key(),
-        tenant: &caller.tenant,
+        tenant: &bearer.tenant,
         collection: "deliveries",
     };
     let page = Page::from_query(&query, &cursors)?;
     let found = ctx
         .knogin
-        .delivery_history(&caller.tenant, &id, status, page.after, page.limit)
+        .delivery_history(&caller(&bearer)?, &id, status, page.after, page.limit)
         .await?;
 
     #[derive(Serialize)]
@@ -276,16 +301,16 @@ fn queued(delivery: &DeliveryId) -> Response<ResponseBody> {
     )
 }
 
-async fn test(ctx: Ctx, caller: Bearer) -> Reply {
+async fn test(ctx: Ctx, bearer: Bearer) -> Reply {
     let id: WebhookId = ctx.param("webhook_id")?;
-    Ok(queued(&ctx.knogin.send_test(&caller.tenant, &id).await?))
+    Ok(queued(&ctx.knogin.send_test(&caller(&bearer)?, &id).await?))
 }
 
-async fn retry(ctx: Ctx, caller: Bearer) -> Reply {
+async fn retry(ctx: Ctx, bearer: Bearer) -> Reply {
     let id: WebhookId = ctx.param("webhook_id")?;
     let delivery: DeliveryId = ctx.param("delivery_id")?;
     ctx.knogin
-        .retry_delivery(&caller.tenant, &id, &delivery)
+        .retry_delivery(&caller(&bearer)?, &id, &delivery)
         .await
         .map_err(|e| match e {
             WebhookError::NotFound => ApiError::NotFound(UNKNOWN_DELIVERY),
@@ -294,7 +319,7 @@ async fn retry(ctx: Ctx, caller: Bearer) -> Reply {
     Ok(queued(&delivery))
 }
 
-async fn recover(mut ctx: Ctx, caller: Bearer) -> Reply {
+async fn recover(mut ctx: Ctx, bearer: Bearer) -> Reply {
     let id: WebhookId = ctx.param("webhook_id")?;
     let since = ctx.json::<Recovery>().await?.check(|r| {
         r.since.ok_or_else(|| {
@@ -308,7 +333,7 @@ async fn recover(mut ctx: Ctx, caller: Bearer) -> Reply {
     })?;
     let recovered = ctx
         .knogin
-        .recover_deliveries(&caller.tenant, &id, since)
+        .recover_deliveries(&caller(&bearer)?, &id, since)
         .await?;
 
     #[derive(Serialize)]

@@ -199,6 +199,14 @@ impl Builder {
         self
     }
 
+    /// How many live webhook subscriptions a tenant may have (default
+    /// [`DEFAULT_MAX_SUBSCRIPTIONS`](crate::webhooks::DEFAULT_MAX_SUBSCRIPTIONS)); creating
+    /// one more is refused (409).
+    pub fn webhook_quota(mut self, max_subscriptions: u64) -> Self {
+        self.webhooks.max_subscriptions = max_subscriptions;
+        self
+    }
+
     /// How long every delivery to a subscription may fail before it is disabled, its owner
     /// told why (default [`DEFAULT_DISABLE_AFTER`](crate::webhooks::DEFAULT_DISABLE_AFTER)).
     pub fn webhook_disable_after(mut self, span: Duration) -> Self {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::{Cursor, StoreError};
 use crate::clock::Timestamp;
-use crate::id::{TenantId, WebhookId};
+use crate::id::{AppId, TenantId, WebhookId};
 use crate::webhooks::{StoredWebhook, Webhook};
 
 /// One page of subscriptions, newest first.
@@ -31,16 +31,22 @@ pub trait WebhookStore: Send + Sync {
         id: &WebhookId,
     ) -> Result<Option<StoredWebhook>, StoreError>;
 
-    /// Up to `limit` of `tenant`'s subscriptions, newest first, starting after `after`.
+    /// Up to `limit` of `tenant`'s subscriptions (only those `owner` created, when given),
+    /// newest first, starting after `after`.
     async fn list_webhooks(
         &self,
         tenant: &TenantId,
+        owner: Option<&AppId>,
         after: Option<Cursor>,
         limit: u32,
     ) -> Result<WebhookPage, StoreError>;
 
-    /// Replaces the subscription with `webhook`'s tenant and id by `webhook`. Returns `false`
-    /// when there is none (or it was deleted). When it is enabled, the deliveries a claim
+    /// How many live subscriptions `tenant` has (for its quota).
+    async fn count_webhooks(&self, tenant: &TenantId) -> Result<u64, StoreError>;
+
+    /// Replaces the subscription with `webhook`'s tenant and id by `webhook`, if it is still at
+    /// `webhook.version` (what the caller read), and counts one more version. Returns `false`
+    /// when there is none (or it was deleted) or another change came first. When it is enabled, the deliveries a claim
     /// parked while it was disabled (queued or retrying, with no due time) are due again at its
     /// `updated_at`, in the same transaction.
     async fn replace_webhook(&self, webhook: &StoredWebhook) -> Result<bool, StoreError>;

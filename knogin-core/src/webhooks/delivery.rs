@@ -317,11 +317,16 @@ impl Knogin {
         let now = self.0.clock.now();
         let attempts = claimed.delivery.attempts + 1;
         let jitter = f64::from(crate::random::bytes::<1>()[0]) / 256.0;
-        let next = self
+        let next = match self
             .0
             .webhooks
             .retry
-            .next_step(outcome, attempts, now, jitter);
+            .next_step(outcome, attempts, now, jitter)
+        {
+            // A test send is tried once: retries would make it a way to send requests at will.
+            NextStep::RetryAt(_) if claimed.event.event_type == TEST_EVENT_TYPE => NextStep::Failed,
+            next => next,
+        };
         let failing_since = claimed.webhook.failing_since.unwrap_or(now);
         let disable_reason = match next {
             NextStep::Succeeded => None,

@@ -2,6 +2,7 @@
 //! Standard Webhooks secrets (stored sealed under the operator's key), and the SSRF guard on
 //! their targets.
 
+mod caller;
 mod catalog;
 mod delivery;
 mod model;
@@ -14,6 +15,7 @@ mod target;
 
 use std::time::Duration;
 
+pub use self::caller::{WEBHOOKS_ADMIN_SCOPE, WebhookCaller};
 pub use self::catalog::EventCatalog;
 pub use self::delivery::{
     DEFAULT_MAX_EVENT_BYTES, Message, PublishError, Published, TEST_EVENT_TYPE,
@@ -42,7 +44,11 @@ pub(crate) struct WebhookSettings {
     pub(crate) attempt_timeout: Duration,
     pub(crate) max_event_bytes: usize,
     pub(crate) disable_after: Duration,
+    pub(crate) max_subscriptions: u64,
 }
+
+/// How many live subscriptions a tenant may have unless the embedder says otherwise.
+pub const DEFAULT_MAX_SUBSCRIPTIONS: u64 = 100;
 
 /// How long a subscription's deliveries may all fail before it is disabled, unless the
 /// embedder says otherwise.
@@ -61,6 +67,7 @@ impl Default for WebhookSettings {
             attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             disable_after: DEFAULT_DISABLE_AFTER,
+            max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS,
         }
     }
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::apps::is_visible_text;
 use crate::clock::Timestamp;
-use crate::id::{TenantId, WebhookId};
+use crate::id::{AppId, TenantId, WebhookId};
 use crate::validation::ValidationErrors;
 use crate::webhooks::{EventCatalog, WebhookSecret, check_target};
 
@@ -21,6 +21,9 @@ pub struct Webhook {
     pub id: WebhookId,
     /// The tenant whose events it receives.
     pub tenant: TenantId,
+    /// The app whose token created it: only that app (and tokens with `webhooks:admin`) sees
+    /// it. `None` for a subscription made before owners were recorded.
+    pub owner: Option<AppId>,
     /// Where deliveries go.
     pub url: String,
     /// The event types it receives, in the order given.
@@ -52,12 +55,16 @@ pub struct StoredWebhook {
     pub previous_secret: Option<(Vec<u8>, Timestamp)>,
     /// Since when every attempt to it has failed (reset by a success or by re-enabling it).
     pub failing_since: Option<Timestamp>,
+    /// How many times it was changed: a replacement must name the version it read (see
+    /// [`WebhookStore::replace_webhook`](crate::store::WebhookStore::replace_webhook)).
+    pub version: u64,
 }
 
 impl std::fmt::Debug for StoredWebhook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoredWebhook")
             .field("webhook", &self.webhook)
+            .field("version", &self.version)
             .field(
                 "previous_until",
                 &self.previous_secret.as_ref().map(|p| p.1),
@@ -174,6 +181,7 @@ impl Rules<'_> {
         &self,
         request: NewWebhook,
         tenant: &TenantId,
+        owner: &AppId,
         now: Timestamp,
     ) -> Result<(Webhook, WebhookSecret), ValidationErrors> {
         let mut errors = ValidationErrors::default();
@@ -186,6 +194,7 @@ impl Rules<'_> {
         let webhook = Webhook {
             id: WebhookId::generate(),
             tenant: tenant.clone(),
+            owner: Some(owner.clone()),
             url: request.url,
             events: request.events,
             description: request.description,

@@ -1,16 +1,19 @@
 //! The subscription operations on [`Knogin`]: each checks its input, seals secrets, and makes
-//! one store call, always within the caller's tenant.
+//! one store call, always within the caller's tenant and on subscriptions the caller manages
+//! (its app's own, or with `webhooks:admin` the tenant's).
 
 use crate::clock::Timestamp;
 use crate::id::DeliveryId;
-use crate::id::{TenantId, WebhookId};
+use crate::id::WebhookId;
 use crate::keys::Purpose;
 use crate::knogin::Knogin;
 use crate::store::{Cursor, DeliveryPage, DeliveryStatus, StoreError, WebhookPage};
 use crate::validation::ValidationErrors;
 use crate::webhooks::TEST_EVENT_TYPE;
 use crate::webhooks::model::Rules;
-use crate::webhooks::{NewWebhook, StoredWebhook, Webhook, WebhookPatch, WebhookSecret};
+use crate::webhooks::{
+    NewWebhook, StoredWebhook, Webhook, WebhookCaller, WebhookPatch, WebhookSecret,
+};
 
 /// Why a subscription operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -19,9 +22,16 @@ pub enum WebhookError {
     /// Fields break the rules; each is named.
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
-    /// No such subscription in the caller's tenant.
+    /// No such subscription among those the caller manages.
     #[error("no such webhook")]
     NotFound,
+    /// The tenant has as many subscriptions as it may.
+    #[error("this tenant has {0} webhook subscriptions, the most it may have")]
+    QuotaReached(u64),
+    /// Another change to the subscription landed between this one's read and its write: read
+    /// it again and retry.
+    #[error("the webhook was changed by another request meanwhile")]
+    Conflict,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -52,20 +62,28 @@ impl Knogin {
             .seal(Purpose::WebhookSecret, &context(webhook), secret.bytes())
     }
 
-    /// Creates a subscription for `tenant`. Returns it, and its secret when this call generated
-    /// it (the only time it is shown); a secret the request gave is not echoed.
+    /// Creates a subscription owned by `caller`'s app. Returns it, and its secret when this call
+    /// generated it (the only time it is shown); a secret the request gave is not echoed.
     pub async fn create_webhook(
         &self,
-        tenant: &TenantId,
+        caller: &WebhookCaller,
         request: NewWebhook,
     ) -> Result<(Webhook, Option<WebhookSecret>), WebhookError> {
+        let tenant = caller.tenant();
         let generated = request.secret.is_none();
         let now = self.0.clock.now();
-        let (webhook, secret) = self.webhook_rules().create(request, tenant, now)?;
+        let (webhook, secret) =
+            self.webhook_rules()
+                .create(request, tenant, caller.owner(), now)?;
+        let quota = self.0.webhooks.max_subscriptions;
+        if self.0.store.count_webhooks(tenant).await? >= quota {
+            return Err(WebhookError::QuotaReached(quota));
+        }
         let stored = StoredWebhook {
             secret: self.seal_secret(&webhook, &secret),
             previous_secret: None,
             failing_since: None,
+            version: 0,
             webhook,
         };
         self.0.store.ensure_tenant(tenant, now).await?;
@@ -73,44 +91,54 @@ impl Knogin {
         Ok((stored.webhook, generated.then_some(secret)))
     }
 
-    /// `tenant`'s subscription `id`.
-    pub async fn webhook(
+    /// Subscription `id` as stored, if `caller` manages it.
+    async fn managed(
         &self,
-        tenant: &TenantId,
+        caller: &WebhookCaller,
         id: &WebhookId,
-    ) -> Result<Webhook, WebhookError> {
+    ) -> Result<StoredWebhook, WebhookError> {
         self.0
             .store
-            .webhook(tenant, id)
+            .webhook(caller.tenant(), id)
             .await?
-            .map(|stored| stored.webhook)
+            .filter(|stored| caller.manages(&stored.webhook))
             .ok_or(WebhookError::NotFound)
     }
 
-    /// Up to `limit` of `tenant`'s subscriptions, newest first, after `after`.
+    /// Subscription `id`, if `caller` manages it.
+    pub async fn webhook(
+        &self,
+        caller: &WebhookCaller,
+        id: &WebhookId,
+    ) -> Result<Webhook, WebhookError> {
+        Ok(self.managed(caller, id).await?.webhook)
+    }
+
+    /// Up to `limit` of the subscriptions `caller` manages, newest first, after `after`.
     pub async fn list_webhooks(
         &self,
-        tenant: &TenantId,
+        caller: &WebhookCaller,
         after: Option<Cursor>,
         limit: u32,
     ) -> Result<WebhookPage, WebhookError> {
-        Ok(self.0.store.list_webhooks(tenant, after, limit).await?)
+        Ok(self
+            .0
+            .store
+            .list_webhooks(caller.tenant(), caller.listing_owner(), after, limit)
+            .await?)
     }
 
-    /// Applies `patch` to `tenant`'s subscription `id`. A new secret signs from now on, and the
-    /// one it replaces keeps signing beside it for the configured overlap.
+    /// Applies `patch` to subscription `id`, which `caller` manages. A new secret signs from
+    /// now on, and the one it replaces keeps signing beside it for the configured overlap. When
+    /// another change lands between this one's read and its write, nothing is written:
+    /// [`WebhookError::Conflict`].
     pub async fn update_webhook(
         &self,
-        tenant: &TenantId,
+        caller: &WebhookCaller,
         id: &WebhookId,
         patch: WebhookPatch,
     ) -> Result<Webhook, WebhookError> {
-        let current = self
-            .0
-            .store
-            .webhook(tenant, id)
-            .await?
-            .ok_or(WebhookError::NotFound)?;
+        let current = self.managed(caller, id).await?;
         let now = self.0.clock.now();
         let reenabled = patch.disabled == Some(false);
         let (webhook, secret) = self.webhook_rules().apply(&current.webhook, patch, now)?;
@@ -127,38 +155,51 @@ impl Knogin {
                 secret: self.seal_secret(&webhook, &secret),
                 previous_secret: Some((current.secret, now.plus(self.0.webhooks.secret_overlap))),
                 failing_since: current.failing_since,
+                version: current.version,
                 webhook,
             },
             None => StoredWebhook { webhook, ..current },
         };
         if !self.0.store.replace_webhook(&stored).await? {
-            return Err(WebhookError::NotFound);
+            // Gone meanwhile, or changed by someone else first.
+            return match self.0.store.webhook(caller.tenant(), id).await? {
+                Some(_) => Err(WebhookError::Conflict),
+                None => Err(WebhookError::NotFound),
+            };
         }
         Ok(stored.webhook)
     }
 
-    /// Deletes `tenant`'s subscription `id`: it receives nothing more; its delivery history
-    /// stays readable until purged.
+    /// Deletes subscription `id`, which `caller` manages: it receives nothing more; its
+    /// delivery history stays readable (to `webhooks:admin` tokens) until purged.
     pub async fn delete_webhook(
         &self,
-        tenant: &TenantId,
+        caller: &WebhookCaller,
         id: &WebhookId,
     ) -> Result<(), WebhookError> {
+        self.managed(caller, id).await?;
         let now = self.0.clock.now();
-        if self.0.store.delete_webhook(tenant, id, now).await? {
+        if self
+            .0
+            .store
+            .delete_webhook(caller.tenant(), id, now)
+            .await?
+        {
             Ok(())
         } else {
             Err(WebhookError::NotFound)
         }
     }
 
-    /// Queues a synthetic `webhook.test` event to `tenant`'s subscription `id` alone (enabled
-    /// or not), delivered like any other and kept in its history.
+    /// Queues a synthetic `webhook.test` event to subscription `id` alone (enabled or not),
+    /// which `caller` manages: delivered once (never retried) and kept in its history.
     pub async fn send_test(
         &self,
-        tenant: &TenantId,
+        caller: &WebhookCaller,
         id: &WebhookId,
     ) -> Result<DeliveryId, WebhookError> {
+        self.managed(caller, id).await?;
+        let tenant = caller.tenant();
         let data = format!(r#"{{"webhook_id":"{id}"}}"#);
         let event = self
             .event(tenant, TEST_EVENT_TYPE, &data)
@@ -173,36 +214,44 @@ impl Knogin {
         Ok(made)
     }
 
-    /// Up to `limit` deliveries of `tenant`'s subscription `id`, newest first, with `status`
-    /// when given, after `after`. A subscription that does not exist in the tenant and has no
-    /// history is [`WebhookError::NotFound`]; a deleted one's history stays readable.
+    /// Up to `limit` deliveries of subscription `id`, which `caller` manages, newest first,
+    /// with `status` when given, after `after`. A deleted subscription's history stays readable
+    /// to `webhooks:admin` tokens (its owner no longer sees it).
     pub async fn delivery_history(
         &self,
-        tenant: &TenantId,
+        caller: &WebhookCaller,
         id: &WebhookId,
         status: Option<DeliveryStatus>,
         after: Option<Cursor>,
         limit: u32,
     ) -> Result<DeliveryPage, WebhookError> {
+        let tenant = caller.tenant();
+        let live = match self.managed(caller, id).await {
+            Ok(_) => true,
+            Err(WebhookError::NotFound) if caller.is_admin() => false,
+            Err(e) => return Err(e),
+        };
         let page = self
             .0
             .store
             .deliveries(tenant, id, status, after, limit)
             .await?;
-        if page.deliveries.is_empty() && self.0.store.webhook(tenant, id).await?.is_none() {
+        if !live && page.deliveries.is_empty() {
             return Err(WebhookError::NotFound);
         }
         Ok(page)
     }
 
-    /// Resends delivery `delivery` of `tenant`'s subscription `id`: it is due again now,
-    /// whatever its status.
+    /// Resends delivery `delivery` of subscription `id`, which `caller` manages: it is due
+    /// again now, whatever its status.
     pub async fn retry_delivery(
         &self,
-        tenant: &TenantId,
+        caller: &WebhookCaller,
         id: &WebhookId,
         delivery: &DeliveryId,
     ) -> Result<(), WebhookError> {
+        self.managed(caller, id).await?;
+        let tenant = caller.tenant();
         let now = self.0.clock.now();
         if self
             .0
@@ -217,17 +266,16 @@ impl Knogin {
         }
     }
 
-    /// Resends every failed delivery of `tenant`'s subscription `id` created at or after
-    /// `since` (after an integrator's outage). Returns how many.
+    /// Resends every failed delivery of subscription `id`, which `caller` manages, created at
+    /// or after `since` (after an integrator's outage). Returns how many.
     pub async fn recover_deliveries(
         &self,
-        tenant: &TenantId,
+        caller: &WebhookCaller,
         id: &WebhookId,
         since: Timestamp,
     ) -> Result<u64, WebhookError> {
-        if self.0.store.webhook(tenant, id).await?.is_none() {
-            return Err(WebhookError::NotFound);
-        }
+        self.managed(caller, id).await?;
+        let tenant = caller.tenant();
         let now = self.0.clock.now();
         let resent = self
             .0

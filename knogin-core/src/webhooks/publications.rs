@@ -119,7 +119,7 @@ mod tests {
         );
         knogin
             .create_webhook(
-                &tenant,
+                &crate::webhooks::WebhookCaller::app(tenant.clone(), crate::AppId::generate()),
                 NewWebhook {
                     url: "https://integrator.example/hooks".into(),
                     events: vec!["incident.updated".into()],

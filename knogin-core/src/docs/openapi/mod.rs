@@ -198,7 +198,10 @@ fn errors(route: &Route, spec: &Spec) -> Vec<(StatusCode, &'static str, &'static
     let mut out = vec![(StatusCode::BAD_REQUEST, media, schema)];
     match route.access() {
         Access::Public | Access::User => {}
-        Access::Client => out.push((StatusCode::UNAUTHORIZED, media, schema)),
+        Access::Client => {
+            out.push((StatusCode::UNAUTHORIZED, media, schema));
+            out.push((StatusCode::TOO_MANY_REQUESTS, media, schema));
+        }
         _ => {
             out.push((StatusCode::UNAUTHORIZED, media, schema));
             out.push((StatusCode::FORBIDDEN, media, schema));
@@ -206,6 +209,19 @@ fn errors(route: &Route, spec: &Spec) -> Vec<(StatusCode, &'static str, &'static
     }
     if route.path().contains('{') {
         out.push((StatusCode::NOT_FOUND, "application/problem+json", "Problem"));
+    }
+    // A subscription's quota, and a change that raced another.
+    if route.path().starts_with("/v1/webhooks")
+        && matches!(
+            (route.method().as_str(), route.path()),
+            ("POST", "/v1/webhooks") | ("PUT", _)
+        )
+    {
+        out.push((StatusCode::CONFLICT, media, schema));
+    }
+    if route.path() == "/v1/oauth/login" {
+        out.push((StatusCode::TOO_MANY_REQUESTS, media, schema));
+        out.push((StatusCode::SERVICE_UNAVAILABLE, media, schema));
     }
     if spec.request.is_some() {
         out.push((StatusCode::PAYLOAD_TOO_LARGE, media, schema));

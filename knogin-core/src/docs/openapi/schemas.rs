@@ -420,6 +420,11 @@ pub(super) fn components(builder: ComponentsBuilder) -> ComponentsBuilder {
                     ("disabled", boolean(), true),
                     ("disabled_reason", string(), false),
                     ("rate_limit", integer(), false),
+                    (
+                        "owner_client_id",
+                        text("the app whose token created it"),
+                        false,
+                    ),
                     ("created_at", string(), true),
                     ("updated_at", string(), true),
                     ("secret", string(), false),

@@ -74,6 +74,9 @@ pub(crate) enum ApiError {
     NotFound(&'static str),
     /// The caller may not do this (beyond token scope: a policy refusal).
     Forbidden(String),
+    /// The request conflicts with the object's current state: a change raced another, or a
+    /// quota is reached.
+    Conflict(String),
     /// The request cannot go on, said in words for whoever sent it: an authorization request
     /// from an unknown client, an expired form, a body that is not a GraphQL request.
     BadRequest(Cow<'static, str>),
@@ -135,6 +138,15 @@ impl From<WebhookError> for ApiError {
         match e {
             WebhookError::Invalid(errors) => Self::Invalid(errors),
             WebhookError::NotFound => Self::NotFound(UNKNOWN_WEBHOOK),
+            WebhookError::QuotaReached(max) => Self::Conflict(format!(
+                "This tenant has {max} webhook subscriptions, the most it may have: delete one \
+                 before creating another."
+            )),
+            WebhookError::Conflict => Self::Conflict(
+                "The webhook was changed by another request meanwhile: read it again and retry \
+                 your change."
+                    .into(),
+            ),
             e => Self::Internal(Box::new(e)),
         }
     }
@@ -208,6 +220,7 @@ impl ApiError {
             | Self::Invalid(_) => S::BAD_REQUEST,
             Self::NotFound(_) => S::NOT_FOUND,
             Self::Forbidden(_) => S::FORBIDDEN,
+            Self::Conflict(_) => S::CONFLICT,
             Self::Internal(_) => S::INTERNAL_SERVER_ERROR,
             Self::Answer(answer) => answer.status(),
         }
@@ -240,6 +253,7 @@ impl ApiError {
             Self::RepeatedParameter(_) | Self::Invalid(_) => "validation",
             Self::NotFound(_) => "not-found",
             Self::Forbidden(_) => "forbidden",
+            Self::Conflict(_) => "conflict",
             Self::BadRequest(_) => "bad-request",
             Self::Internal(_) => "internal",
             Self::Answer(_) => "answer",
@@ -295,7 +309,7 @@ impl ApiError {
             }
             Self::Invalid(_) => "The request has invalid fields; see `errors`.".into(),
             Self::NotFound(detail) => Cow::Borrowed(detail),
-            Self::Forbidden(detail) => detail.clone().into(),
+            Self::Forbidden(detail) | Self::Conflict(detail) => detail.clone().into(),
             Self::BadRequest(detail) => detail.clone(),
             Self::Internal(_) => "The server failed to handle the request; quote the \
                  correlation_id when reporting it."

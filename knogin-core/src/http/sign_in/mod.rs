@@ -288,12 +288,7 @@ impl PasswordLogin {
 /// The rate-limit key of a user name: a digest, so a name of any length or bytes makes a
 /// short, plain key (and the store never holds what someone typed).
 fn user_key(name: &str) -> String {
-    let digest = SecretHash::of(name);
-    let hex: String = digest.as_bytes()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("user:{hex}")
+    format!("user:{}", SecretHash::of(name).short_hex())
 }
 
 #[async_trait]

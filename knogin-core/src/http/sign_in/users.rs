@@ -54,11 +54,7 @@ impl User {
     /// memberships change: a digest of the hash and the tenants.
     fn fingerprint(&self) -> String {
         let tenants: Vec<&str> = self.tenants.iter().map(TenantId::as_str).collect();
-        let digest = SecretHash::of(&format!("{}\n{}", self.hash, tenants.join(",")));
-        digest.as_bytes()[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        SecretHash::of(&format!("{}\n{}", self.hash, tenants.join(","))).short_hex()
     }
 }
 

@@ -23,6 +23,7 @@ async fn subscribe(
         webhook: Webhook {
             id: WebhookId::generate(),
             tenant: tenant(tenant_id),
+            owner: None,
             url: "https://integrator.example/hooks".into(),
             events: events.iter().map(|e| (*e).to_owned()).collect(),
             description: None,
@@ -35,6 +36,7 @@ async fn subscribe(
         secret: vec![7; 8],
         previous_secret: None,
         failing_since: None,
+        version: 0,
     };
     store.insert_webhook(&stored).await.unwrap();
     stored.webhook.id
@@ -863,6 +865,7 @@ pub async fn a_disabled_subscription_s_deliveries_wait_until_it_is_enabled(store
     assert_eq!(parked.len(), 1);
     assert_eq!(parked[0].next_attempt_at, None);
 
+    stored.version += 1;
     stored.webhook.disabled = false;
     stored.webhook.updated_at = later;
     assert!(store.replace_webhook(&stored).await.unwrap());

@@ -3,15 +3,21 @@
 use std::time::Duration;
 
 use super::{T0, tenant};
-use crate::id::WebhookId;
+use crate::id::{AppId, WebhookId};
 use crate::store::{Cursor, Store, StoreError};
 use crate::webhooks::{StoredWebhook, Webhook};
+
+/// The app that owns the even-numbered subscriptions; the odd ones predate owners.
+fn owner() -> AppId {
+    AppId::parse("app_0123456789abcdef0123456789abcdef").unwrap()
+}
 
 fn subscription(tenant_id: &str, n: u64) -> StoredWebhook {
     StoredWebhook {
         webhook: Webhook {
             id: WebhookId::generate(),
             tenant: tenant(tenant_id),
+            owner: n.is_multiple_of(2).then(owner),
             url: format!("https://integrator.example/hooks/{n}"),
             events: vec!["incident.updated".into(), "case.updated".into()],
             description: n.is_multiple_of(2).then(|| format!("hook {n}")),
@@ -24,6 +30,7 @@ fn subscription(tenant_id: &str, n: u64) -> StoredWebhook {
         secret: vec![1, 2, 3, u8::try_from(n).unwrap_or(0)],
         previous_secret: None,
         failing_since: None,
+        version: 0,
     }
 }
 
@@ -63,10 +70,22 @@ pub async fn webhooks_round_trip_within_their_tenant(store: &dyn Store) {
     };
     assert!(!store.replace_webhook(&foreign).await.unwrap());
     assert!(store.replace_webhook(&changed).await.unwrap());
+    let read = store.webhook(&tenant("t1"), id).await.unwrap().unwrap();
+    assert_eq!(read.version, 1, "each change counts a version");
     assert_eq!(
-        store.webhook(&tenant("t1"), id).await.unwrap(),
-        Some(changed.clone())
+        read,
+        StoredWebhook {
+            version: 1,
+            ..changed.clone()
+        }
     );
+    // A change made on what was read before that one is refused, and changes nothing.
+    let stale = StoredWebhook {
+        secret: stored.secret.clone(),
+        ..changed.clone()
+    };
+    assert!(!store.replace_webhook(&stale).await.unwrap());
+    let changed = read;
 
     let later = T0.plus(Duration::from_secs(10));
     assert!(
@@ -91,7 +110,8 @@ pub async fn webhooks_round_trip_within_their_tenant(store: &dyn Store) {
     assert!(!store.replace_webhook(&changed).await.unwrap());
 }
 
-/// Listing is newest first, in pages, within the tenant, without deleted subscriptions.
+/// Listing is newest first, in pages, within the tenant (and its owner's, when asked), without
+/// deleted subscriptions; the tenant's live subscriptions are counted.
 pub async fn webhooks_list_newest_first_in_pages(store: &dyn Store) {
     store.ensure_tenant(&tenant("t1"), T0).await.unwrap();
     store.ensure_tenant(&tenant("t2"), T0).await.unwrap();
@@ -106,11 +126,14 @@ pub async fn webhooks_list_newest_first_in_pages(store: &dyn Store) {
         .delete_webhook(&tenant("t1"), &ids[2], T0)
         .await
         .unwrap();
-    let first = store.list_webhooks(&tenant("t1"), None, 2).await.unwrap();
+    let first = store
+        .list_webhooks(&tenant("t1"), None, None, 2)
+        .await
+        .unwrap();
     let listed: Vec<&WebhookId> = first.webhooks.iter().map(|w| &w.id).collect();
     assert_eq!(listed, [&ids[4], &ids[3]]);
     let second = store
-        .list_webhooks(&tenant("t1"), first.next, 2)
+        .list_webhooks(&tenant("t1"), None, first.next, 2)
         .await
         .unwrap();
     let listed: Vec<&WebhookId> = second.webhooks.iter().map(|w| &w.id).collect();
@@ -118,11 +141,27 @@ pub async fn webhooks_list_newest_first_in_pages(store: &dyn Store) {
     assert_eq!(second.next, None, "the second page is the last");
     assert!(
         store
-            .list_webhooks(&tenant("t1"), Some(Cursor(i64::MAX)), 10)
+            .list_webhooks(&tenant("t1"), None, Some(Cursor(i64::MAX)), 10)
             .await
             .unwrap()
             .webhooks
             .len()
             == 4
     );
+    let owned = store
+        .list_webhooks(&tenant("t1"), Some(&owner()), None, 10)
+        .await
+        .unwrap();
+    let listed: Vec<&WebhookId> = owned.webhooks.iter().map(|w| &w.id).collect();
+    assert_eq!(listed, [&ids[4], &ids[0]]);
+    assert!(
+        store
+            .list_webhooks(&tenant("t2"), Some(&owner()), None, 10)
+            .await
+            .unwrap()
+            .webhooks
+            .is_empty()
+    );
+    assert_eq!(store.count_webhooks(&tenant("t1")).await.unwrap(), 4);
+    assert_eq!(store.count_webhooks(&tenant("t3")).await.unwrap(), 0);
 }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::{DeliveryRow, Inner, MemoryStore, page};
 use crate::clock::Timestamp;
-use crate::id::{DeliveryId, TenantId, WebhookId};
+use crate::id::{AppId, DeliveryId, TenantId, WebhookId};
 use crate::store::{
     Attempt, ClaimedDelivery, Cursor, Delivery, DeliveryPage, DeliveryStatus, DeliveryStore, Event,
     MAX_UNRECORDED_CLAIMS, NextStep, StoreError, UNRECORDED_BODY, WebhookPage, WebhookStore,
@@ -30,7 +30,11 @@ impl WebhookStore for MemoryStore {
         }
         inner.next_seq += 1;
         let seq = inner.next_seq;
-        inner.webhooks.push((seq, webhook.clone(), None));
+        let stored = StoredWebhook {
+            version: 0,
+            ..webhook.clone()
+        };
+        inner.webhooks.push((seq, stored, None));
         Ok(())
     }
 
@@ -52,19 +56,30 @@ impl WebhookStore for MemoryStore {
     async fn list_webhooks(
         &self,
         tenant: &TenantId,
+        owner: Option<&AppId>,
         after: Option<Cursor>,
         limit: u32,
     ) -> Result<WebhookPage, StoreError> {
         let inner = self.lock();
-        let live = inner
-            .webhooks
-            .iter()
-            .filter(|(_, w, deleted)| deleted.is_none() && w.webhook.tenant == *tenant);
+        let live = inner.webhooks.iter().filter(|(_, w, deleted)| {
+            deleted.is_none()
+                && w.webhook.tenant == *tenant
+                && owner.is_none_or(|o| w.webhook.owner.as_ref() == Some(o))
+        });
         let (webhooks, next) = page(live.map(|(seq, w, _)| (*seq, w)), after, limit);
         Ok(WebhookPage {
             webhooks: webhooks.into_iter().map(|w| w.webhook.clone()).collect(),
             next,
         })
+    }
+
+    async fn count_webhooks(&self, tenant: &TenantId) -> Result<u64, StoreError> {
+        let inner = self.lock();
+        let live = inner
+            .webhooks
+            .iter()
+            .filter(|(_, w, deleted)| deleted.is_none() && w.webhook.tenant == *tenant);
+        Ok(u64::try_from(live.count()).unwrap_or(u64::MAX))
     }
 
     async fn replace_webhook(&self, webhook: &StoredWebhook) -> Result<bool, StoreError> {
@@ -73,11 +88,15 @@ impl WebhookStore for MemoryStore {
             deleted.is_none()
                 && w.webhook.tenant == webhook.webhook.tenant
                 && w.webhook.id == webhook.webhook.id
+                && w.version == webhook.version
         });
         let Some((_, w, _)) = found else {
             return Ok(false);
         };
-        *w = webhook.clone();
+        *w = StoredWebhook {
+            version: webhook.version + 1,
+            ..webhook.clone()
+        };
         if !webhook.webhook.disabled {
             for (_, _, delivery, _) in &mut inner.deliveries {
                 if delivery.webhook_id == webhook.webhook.id
