@@ -11,7 +11,8 @@ use crate::{SqlxStore, page_of, store_error, transaction, with_pool};
 macro_rules! app_columns {
     () => {
         "seq, client_id, tenant_id, name, grant_types, redirect_uris, requested_scopes, \
-         allow_service_tokens, enforce_pkce, access_token_ttl, created_at"
+         allow_service_tokens, enforce_pkce, access_token_ttl, created_at, \
+         allow_token_introspection"
     };
 }
 
@@ -26,6 +27,7 @@ pub(crate) struct AppRow {
     pub(crate) requested_scopes: String,
     pub(crate) allow_service_tokens: bool,
     pub(crate) enforce_pkce: bool,
+    pub(crate) allow_token_introspection: bool,
     pub(crate) access_token_ttl: Option<i64>,
     pub(crate) created_at: i64,
 }
@@ -62,6 +64,7 @@ impl TryFrom<AppRow> for App {
             governance: Governance {
                 allow_service_tokens: row.allow_service_tokens,
                 enforce_pkce: row.enforce_pkce,
+                allow_token_introspection: row.allow_token_introspection,
                 access_token_ttl: row
                     .access_token_ttl
                     .map(|t| {
@@ -83,7 +86,8 @@ impl AppStore for SqlxStore {
     async fn insert_app(&self, app: &App, secret: &SecretHash) -> Result<(), StoreError> {
         const INSERT_APP: &str = "INSERT INTO apps (client_id, tenant_id, name, grant_types, \
             redirect_uris, requested_scopes, allow_service_tokens, enforce_pkce, access_token_ttl, \
-            created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+            created_at, allow_token_introspection) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
         const INSERT_SECRET: &str =
             "INSERT INTO app_secrets (client_id, secret_hash, created_at) VALUES ($1, $2, $3)";
         let grants: Vec<&str> = app.grant_types.iter().map(|g| g.as_str()).collect();
@@ -107,6 +111,7 @@ impl AppStore for SqlxStore {
                 .bind(app.governance.enforce_pkce)
                 .bind(app.governance.access_token_ttl.map(i64::from))
                 .bind(app.created_at.unix())
+                .bind(app.governance.allow_token_introspection)
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(INSERT_SECRET)
@@ -171,7 +176,8 @@ impl AppStore for SqlxStore {
             "UPDATE apps SET \
             allow_service_tokens = COALESCE($1, allow_service_tokens), \
             enforce_pkce = COALESCE($2, enforce_pkce), \
-            access_token_ttl = CASE WHEN $3 THEN $4 ELSE access_token_ttl END \
+            access_token_ttl = CASE WHEN $3 THEN $4 ELSE access_token_ttl END, \
+            allow_token_introspection = COALESCE($7, allow_token_introspection) \
             WHERE client_id = $5 AND tenant_id = $6 RETURNING ",
             app_columns!()
         );
@@ -183,6 +189,7 @@ impl AppStore for SqlxStore {
             .bind(ttl.and_then(Override::value).map(i64::from))
             .bind(id.as_str())
             .bind(tenant.as_str())
+            .bind(patch.allow_token_introspection)
             .fetch_optional(pool)
             .await)
         .map_err(store_error)?;

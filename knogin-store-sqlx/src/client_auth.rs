@@ -25,6 +25,7 @@ struct LookupRow {
     access_token_ttl: Option<i64>,
     created_at: Option<i64>,
     secret_hash: Option<Vec<u8>>,
+    allow_token_introspection: Option<bool>,
 }
 
 impl LookupRow {
@@ -43,6 +44,7 @@ impl LookupRow {
             access_token_ttl: row.get(9)?,
             created_at: row.get(10)?,
             secret_hash: row.get(11)?,
+            allow_token_introspection: row.get(12)?,
         })
     }
 
@@ -61,6 +63,7 @@ impl LookupRow {
             requested_scopes: self.requested_scopes.clone().unwrap_or_default(),
             allow_service_tokens: self.allow_service_tokens.unwrap_or_default(),
             enforce_pkce: self.enforce_pkce.unwrap_or_default(),
+            allow_token_introspection: self.allow_token_introspection.unwrap_or_default(),
             access_token_ttl: self.access_token_ttl,
             created_at: self.created_at.unwrap_or_default(),
         };
@@ -127,7 +130,7 @@ impl ClientAuthStore for SqlxStore {
         // `$1` comes first in the text: rusqlite numbers `$n` parameters in order of appearance.
         const SQL: &str = "SELECT a.seq, a.client_id, a.tenant_id, a.name, a.grant_types, \
             a.redirect_uris, a.requested_scopes, a.allow_service_tokens, a.enforce_pkce, \
-            a.access_token_ttl, a.created_at, s.secret_hash \
+            a.access_token_ttl, a.created_at, s.secret_hash, a.allow_token_introspection \
             FROM (SELECT * FROM apps WHERE client_id = $1) a \
             LEFT JOIN app_secrets s ON s.client_id = a.client_id \
                 AND (s.expires_at IS NULL OR s.expires_at > $2)";

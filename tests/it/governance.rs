@@ -31,6 +31,16 @@ async fn governance_changes_only_the_given_flags(server: &TestServer) {
     let both = json!({"allow_service_tokens": false, "enforce_pkce": false});
     let response = server.json(Method::PATCH, &path, &token, &both).await;
     assert_eq!(response.json()["governance"], both);
+    // A resource server may introspect its tenant's tokens; the flag shows only when set.
+    let resource = json!({"allow_token_introspection": true});
+    let response = server.json(Method::PATCH, &path, &token, &resource).await;
+    assert_eq!(
+        response.json()["governance"],
+        json!({"allow_service_tokens": false, "enforce_pkce": false, "allow_token_introspection": true})
+    );
+    let off = json!({"allow_token_introspection": false});
+    let response = server.json(Method::PATCH, &path, &token, &off).await;
+    assert_eq!(response.json()["governance"], both);
     let read = server
         .get(&format!("/v1/platform/apps/{id}"), &token)
         .await

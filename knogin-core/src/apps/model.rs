@@ -126,6 +126,11 @@ pub struct Governance {
     /// (and never above the embedder's maximum). Default `None`: the embedder's default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_token_ttl: Option<u32>,
+    /// Whether the app is a resource server that may introspect every access token of its
+    /// tenant (RFC 7662 §4); otherwise it introspects only its own. Default `false`, and then
+    /// left out of the JSON (the contract's governance shape is unchanged for other apps).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub allow_token_introspection: bool,
 }
 
 impl Default for Governance {
@@ -134,6 +139,7 @@ impl Default for Governance {
             allow_service_tokens: false,
             enforce_pkce: true,
             access_token_ttl: None,
+            allow_token_introspection: false,
         }
     }
 }
@@ -166,6 +172,8 @@ pub struct GovernancePatch {
     pub enforce_pkce: Option<bool>,
     /// New value of [`Governance::access_token_ttl`].
     pub access_token_ttl: Option<Override<u32>>,
+    /// New value of [`Governance::allow_token_introspection`].
+    pub allow_token_introspection: Option<bool>,
 }
 
 impl GovernancePatch {
@@ -174,6 +182,7 @@ impl GovernancePatch {
         self.allow_service_tokens.is_none()
             && self.enforce_pkce.is_none()
             && self.access_token_ttl.is_none()
+            && self.allow_token_introspection.is_none()
     }
 
     /// The patch, or every rule it breaks: it must change something, and an `access_token_ttl`
@@ -183,7 +192,8 @@ impl GovernancePatch {
         if self.is_empty() {
             errors.push(
                 "body",
-                "must set allow_service_tokens, enforce_pkce or access_token_ttl",
+                "must set allow_service_tokens, enforce_pkce, access_token_ttl or \
+                 allow_token_introspection",
             );
         }
         if let Some(Override::Value(ttl)) = self.access_token_ttl {
@@ -209,6 +219,9 @@ impl GovernancePatch {
             access_token_ttl: self
                 .access_token_ttl
                 .map_or(current.access_token_ttl, Override::value),
+            allow_token_introspection: self
+                .allow_token_introspection
+                .unwrap_or(current.allow_token_introspection),
         }
     }
 }
@@ -309,6 +322,7 @@ mod tests {
                 allow_service_tokens: true,
                 enforce_pkce: true,
                 access_token_ttl: Some(600),
+                allow_token_introspection: false,
             }
         );
         let reset = GovernancePatch {

@@ -50,6 +50,7 @@ impl FromFields for GovernancePatch {
             allow_service_tokens: fields.bool("allow_service_tokens"),
             enforce_pkce: fields.bool("enforce_pkce"),
             access_token_ttl: fields.seconds_or_default("access_token_ttl"),
+            allow_token_introspection: fields.bool("allow_token_introspection"),
         }
     }
 }

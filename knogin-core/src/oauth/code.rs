@@ -148,7 +148,7 @@ impl Knogin {
                     "the refresh token was issued to another client",
                 ));
             }
-            Some(current) => Some(narrowed(&current, scope)?),
+            Some(current) => Some(self.narrowed(app, &current, scope)?),
             None => None,
         };
         let current = match self.0.store.use_refresh(&hash, now).await? {
@@ -169,7 +169,7 @@ impl Knogin {
         // A token found current above is the one just rotated: its scopes were checked then.
         let scopes = match checked {
             Some(scopes) => scopes,
-            None => narrowed(&current, scope)?,
+            None => self.narrowed(app, &current, scope)?,
         };
         let grant = UserGrant {
             scopes,
@@ -236,16 +236,36 @@ impl Knogin {
     }
 }
 
-/// The scopes a refresh of `current` asks for: `scope` if given (each one of the token's), else
-/// the token's own.
-fn narrowed(current: &StoredRefresh, scope: Option<&str>) -> Result<ScopeSet, GrantError> {
-    match scope {
-        Some(scope) => requested_within(
-            scope,
-            |s| current.grant.scopes.contains(s),
-            "was not granted to this refresh token",
-        ),
-        None => Ok(current.grant.scopes.clone()),
+impl Knogin {
+    /// The scopes a refresh of `current` by `app` gets: `scope` if given (each one of the
+    /// token's), else the token's own; of those, only scopes still approved for the app and in
+    /// the catalog (one removed since the consent is not issued again). Nothing left is
+    /// `invalid_scope`.
+    fn narrowed(
+        &self,
+        app: &App,
+        current: &StoredRefresh,
+        scope: Option<&str>,
+    ) -> Result<ScopeSet, GrantError> {
+        let offered = |s: &str| app.requested_scopes.contains(s) && self.0.scopes.contains(s);
+        match scope {
+            Some(scope) => requested_within(
+                scope,
+                |s| current.grant.scopes.contains(s) && offered(s),
+                "was not granted to this refresh token, or is no longer offered",
+            ),
+            None => {
+                let left =
+                    ScopeSet::new(current.grant.scopes.iter().filter(|s| offered(s.as_str())))
+                        .expect("granted scopes are scope tokens");
+                if left.is_empty() {
+                    return Err(GrantError::InvalidScope(
+                        "none of the scopes granted to this refresh token is still offered".into(),
+                    ));
+                }
+                Ok(left)
+            }
+        }
     }
 }
 
@@ -453,6 +473,44 @@ mod tests {
         flow.refresh(&narrow, None)
             .await
             .expect("a refused scope leaves the refresh token usable");
+    }
+
+    #[tokio::test]
+    async fn a_refresh_issues_only_scopes_still_offered() {
+        let flow = flow().await;
+        let first = flow
+            .redeem(&flow.code(Some(CHALLENGE)).await, Some(VERIFIER))
+            .await
+            .unwrap();
+        // webhooks:write is no longer approved for the app.
+        let narrowed = App {
+            requested_scopes: ScopeSet::new(["webhooks:read"]).unwrap(),
+            ..flow.app.clone()
+        };
+        let refresh = first.refresh_token.as_ref().unwrap().expose();
+        let refreshed = flow
+            .knogin
+            .refresh_grant(&narrowed, Some(refresh), None)
+            .await
+            .unwrap();
+        assert_eq!(refreshed.scopes, ScopeSet::new(["webhooks:read"]).unwrap());
+        let refresh = refreshed.refresh_token.as_ref().unwrap().expose();
+        let asked = flow
+            .knogin
+            .refresh_grant(&narrowed, Some(refresh), Some("webhooks:write"))
+            .await
+            .unwrap_err();
+        assert_eq!(code_of(asked), "invalid_scope");
+        let nothing = App {
+            requested_scopes: ScopeSet::new(["incidents:read"]).unwrap(),
+            ..flow.app.clone()
+        };
+        let none_left = flow
+            .knogin
+            .refresh_grant(&nothing, Some(refresh), None)
+            .await
+            .unwrap_err();
+        assert_eq!(code_of(none_left), "invalid_scope");
     }
 
     #[tokio::test]

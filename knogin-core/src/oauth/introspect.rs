@@ -1,5 +1,6 @@
-//! Token introspection (RFC 7662) and revocation (RFC 7009) for authenticated clients, each
-//! limited to the client's own tenant.
+//! Token introspection (RFC 7662) and revocation (RFC 7009) for authenticated clients: a client
+//! revokes only its own tokens (RFC 7009 §2.1), and introspects its own, or every access token
+//! of its tenant when its governance makes it a resource server (`allow_token_introspection`).
 
 use serde::Serialize;
 
@@ -13,10 +14,11 @@ use crate::token::{AccessClaims, TokenKind};
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Introspection {
-    /// Not a token this client may know about: invalid, expired, revoked, an admin token, or
-    /// another tenant's. All look the same.
+    /// Not a token this client may know about: invalid, expired, revoked, an admin token,
+    /// another tenant's, or (unless the client is a resource server) another client's. All look
+    /// the same.
     Inactive,
-    /// An active access or service token of the client's tenant, with its claims.
+    /// An active access or service token the client may know about, with its claims.
     Active(Box<AccessClaims>),
 }
 
@@ -45,10 +47,19 @@ impl Serialize for Introspection {
 }
 
 impl Knogin {
-    /// The claims of `token` if it is an active access or service token of `client`'s tenant.
-    async fn own_tenants_token(&self, client: &App, token: &str) -> Option<AccessClaims> {
+    /// The claims of `token` if it is an active access or service token of `client`'s tenant,
+    /// issued to `client` unless `any_client`.
+    async fn visible_token(
+        &self,
+        client: &App,
+        token: &str,
+        any_client: bool,
+    ) -> Option<AccessClaims> {
         match self.verify_token(token).await {
-            Ok((claims, TokenKind::Access)) if claims.tenant == client.tenant_id.as_str() => {
+            Ok((claims, TokenKind::Access))
+                if claims.tenant == client.tenant_id.as_str()
+                    && (any_client || claims.client_id == client.client_id.as_str()) =>
+            {
                 Some(claims)
             }
             _ => None,
@@ -56,16 +67,19 @@ impl Knogin {
     }
 
     /// Introspects `token` for `client` (RFC 7662): active only if it is an access or service
-    /// token of this issuer for the client's tenant that is valid now and not revoked.
+    /// token of this issuer, valid now and not revoked, of the client's tenant, and issued to
+    /// the client unless the client's governance allows it to introspect the tenant's tokens
+    /// (a resource server).
     pub async fn introspect(&self, client: &App, token: &str) -> Introspection {
-        match self.own_tenants_token(client, token).await {
+        let any_client = client.governance.allow_token_introspection;
+        match self.visible_token(client, token, any_client).await {
             Some(claims) => Introspection::Active(Box::new(claims)),
             None => Introspection::Inactive,
         }
     }
 
-    /// Revokes `token` for `client` (RFC 7009) if it is an active access or service token of the
-    /// client's tenant, or a current refresh token issued to the client (which revokes its whole
+    /// Revokes `token` for `client` (RFC 7009) if it is an active access or service token issued
+    /// to the client (§2.1), or a current refresh token issued to the client (which revokes its whole
     /// family, access tokens included); anything else is left alone, and the answer is the same
     /// (§2.2). Returns whether a token was revoked.
     pub async fn revoke_for(&self, client: &App, token: &str) -> Result<bool, StoreError> {
@@ -80,7 +94,7 @@ impl Knogin {
                 _ => Ok(false),
             };
         }
-        let Some(claims) = self.own_tenants_token(client, token).await else {
+        let Some(claims) = self.visible_token(client, token, false).await else {
             return Ok(false);
         };
         self.revoke_token(&claims).await?;
@@ -100,7 +114,7 @@ mod tests {
     use crate::testing::{registration, test_knogin_with};
 
     #[tokio::test]
-    async fn clients_see_and_revoke_only_their_own_tenants_tokens() {
+    async fn clients_see_and_revoke_only_their_own_tokens() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
         let knogin = test_knogin_with(clock.clone(), Duration::ZERO).await;
         let (t1, t2) = (
@@ -154,6 +168,33 @@ mod tests {
         );
 
         clock.advance(Duration::from_secs(3601));
+        // Another client of the tenant neither revokes nor introspects this client's tokens,
+        // unless its governance makes it a resource server (which still cannot revoke them).
+        let (sibling, _) = knogin.register_app(&t1, registration()).await.unwrap();
+        let fresh = knogin.client_credentials(&mine, None).await.unwrap().token;
+        assert_eq!(
+            knogin.introspect(&sibling, fresh.expose()).await,
+            Introspection::Inactive
+        );
+        assert!(!knogin.revoke_for(&sibling, fresh.expose()).await.unwrap());
+        let resource_server = crate::apps::App {
+            governance: crate::apps::Governance {
+                allow_token_introspection: true,
+                ..sibling.governance
+            },
+            ..sibling.clone()
+        };
+        assert!(matches!(
+            knogin.introspect(&resource_server, fresh.expose()).await,
+            Introspection::Active(_)
+        ));
+        assert!(
+            !knogin
+                .revoke_for(&resource_server, fresh.expose())
+                .await
+                .unwrap()
+        );
+        assert!(knogin.verify_token(fresh.expose()).await.is_ok());
         let expired = knogin.client_credentials(&mine, None).await.unwrap().token;
         clock.advance(Duration::from_secs(
             3600 + crate::token::LEEWAY.unsigned_abs(),

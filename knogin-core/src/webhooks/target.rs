@@ -39,15 +39,21 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || a == 0
         || (a == 100 && (64..128).contains(&b)) // shared address space, RFC 6598
         || (a == 192 && b == 0 && ip.octets()[2] == 0) // IETF protocol assignments
+        || (a == 192 && b == 88 && ip.octets()[2] == 99) // 6to4 relay anycast, RFC 7526
         || (a == 198 && (b == 18 || b == 19)) // benchmarking, RFC 2544
         || a >= 240) // reserved
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let s = ip.segments();
+    let first = s[0];
     !(ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
+        || s[..3] == [0x64, 0xff9b, 1] // local-use NAT64, 64:ff9b:1::/48 (RFC 8215)
+        || s[..4] == [0x100, 0, 0, 0] // discard-only, 100::/64 (RFC 6666)
+        || first == 0x2002 // 6to4, 2002::/16: embeds an IPv4 address
+        || (first == 0x2001 && s[1] == 0) // Teredo, 2001::/32: embeds an IPv4 address
         || (first & 0xfe00) == 0xfc00 // unique local, fc00::/7
         || (first & 0xffc0) == 0xfe80 // link-local, fe80::/10
         || (first & 0xffc0) == 0xfec0 // site-local (deprecated), fec0::/10
@@ -143,6 +149,12 @@ mod tests {
             "https://[::ffff:10.0.0.1]/",
             "https://[::127.0.0.1]/",
             "https://[64:ff9b::a00:1]/",
+            // Local-use NAT64 reaching 169.254.169.254; 6to4 and Teredo embed IPv4 addresses.
+            "https://[64:ff9b:1::a9fe:a9fe]/",
+            "https://[2002:a9fe:a9fe::1]/",
+            "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+            "https://[100::1]/",
+            "https://192.88.99.1/",
             "https://localhost/",
             "https://api.localhost./",
             "https://2130706433/",

@@ -224,11 +224,13 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
         allow_service_tokens: true,
         enforce_pkce: true,
         access_token_ttl: Some(600),
+        allow_token_introspection: false,
     };
     assert_eq!(updated, Some(expected));
     let off = GovernancePatch {
         enforce_pkce: Some(false),
         access_token_ttl: Some(Override::Default),
+        allow_token_introspection: Some(true),
         ..GovernancePatch::default()
     };
     store
@@ -242,6 +244,7 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
             allow_service_tokens: true,
             enforce_pkce: false,
             access_token_ttl: None,
+            allow_token_introspection: true,
         }
     );
     assert_eq!(
