@@ -89,8 +89,12 @@ fn mint_and_route(c: &mut Criterion) {
     let mut group = c.benchmark_group("mint");
     for (algorithm, (knogin, app, _)) in &issuers {
         group.bench_function(algorithm.as_str(), |b| {
-            b.to_async(&runtime)
-                .iter(|| async { knogin.client_credentials(app, None).await.expect("a token") });
+            b.to_async(&runtime).iter(|| async {
+                knogin
+                    .client_credentials(app, None, None)
+                    .await
+                    .expect("a token")
+            });
         });
     }
     group.finish();

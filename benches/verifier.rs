@@ -53,6 +53,7 @@ async fn setup(algorithm: SigningAlgorithm) -> (String, Verifier, jsonwebtoken::
         client_id: "app_0123456789abcdef0123456789abcdef".into(),
         scopes: ScopeSet::new(["incidents:read", "webhooks:read"]).expect("scopes"),
         ttl: Duration::from_secs(3600),
+        resource: None,
     };
     let token = knogin
         .mint_access_token(&grant)

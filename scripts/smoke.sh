@@ -49,6 +49,10 @@ expect 200 POST "/v1/platform/apps/$client_id/rotate-secret" -H "Authorization: 
 expect 200 POST "/v1/platform/apps/$client_id/rotate-secret" -H "Authorization: Bearer $token" \
   -H 'Content-Type: application/json' -d '{"revoke_previous":true}'
 secret=$(sed -E 's/.*"client_secret":"([^"]+)".*/\1/' body.json)
+# A resource the server issues no tokens for is refused (RFC 8707).
+expect 400 POST /v1/oauth/token \
+  -d "grant_type=client_credentials&client_id=$client_id&client_secret=$secret&resource=https://elsewhere.example"
+grep -q '"error":"invalid_target"' body.json || fail "resource: $(cat body.json)"
 # An off-the-shelf OAuth client gets, checks, introspects and revokes tokens with both methods.
 python3 "$scripts/authlib_client.py" "http://127.0.0.1:$port" "$client_id" "$secret" >authlib.txt 2>&1 \
   || fail "authlib: $(cat authlib.txt)"

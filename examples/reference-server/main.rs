@@ -147,6 +147,12 @@ struct ServeArgs {
     /// process that dies is delivered again after four times this.
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=300))]
     webhook_timeout: u64,
+    /// A resource server access tokens may be issued for (RFC 8707 `resource`), repeatable:
+    /// each token carries the one audience it was asked for, so a token for one resource
+    /// server is refused by another. The first is the default audience and this server's own
+    /// (its routes accept only tokens for it). Without any, the issuer is the only audience.
+    #[arg(long = "audience", value_name = "URL")]
+    audiences: Vec<String>,
     /// The GraphQL operation bundles to admit, from a JSON manifest (see docs/graphql.md), in
     /// place of the demo `incident-sync` bundle. The demo schema answers them.
     #[arg(long, env = "KNOGIN_GRAPHQL_BUNDLES", value_name = "PATH")]
@@ -347,6 +353,9 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     }
     if let Some(users) = users {
         builder = builder.password_login(users);
+    }
+    if !args.audiences.is_empty() {
+        builder = builder.audiences(args.audiences.clone());
     }
     let bundles = match &args.graphql_bundles {
         Some(path) => Bundles::load(path).map_err(|e| format!("--graphql-bundles: {e}"))?,

@@ -180,6 +180,7 @@ mod tests {
             client_id: "app_00000000000000000000000000000000".into(),
             scopes: knogin_core::ScopeSet::new(scopes).unwrap(),
             ttl: Duration::from_secs(60),
+            resource: None,
         };
         let token = knogin
             .mint_access_token(&grant(&["webhooks:read"]))

@@ -25,6 +25,7 @@ struct GrantColumns {
     tenant_id: String,
     subject: String,
     scopes: String,
+    resource: Option<String>,
 }
 
 impl GrantColumns {
@@ -36,6 +37,7 @@ impl GrantColumns {
                 .ok_or_else(|| corrupt("tenant_id", &self.tenant_id))?,
             subject: self.subject,
             scopes: ScopeSet::parse(&self.scopes).map_err(|e| corrupt("scope", &e.0))?,
+            resource: self.resource,
         })
     }
 }
@@ -106,7 +108,7 @@ impl TryFrom<RefreshRow> for StoredRefresh {
 macro_rules! code_columns {
     () => {
         "code_hash, family, client_id, tenant_id, subject, scopes, redirect_uri, code_challenge, \
-         expires_at, family_expires_at"
+         expires_at, family_expires_at, resource"
     };
 }
 
@@ -114,7 +116,7 @@ macro_rules! code_columns {
 macro_rules! refresh_columns {
     () => {
         "token_hash, family, client_id, tenant_id, subject, scopes, access_jti, access_expires_at, \
-         created_at, expires_at, family_expires_at"
+         created_at, expires_at, family_expires_at, resource"
     };
 }
 
@@ -136,7 +138,7 @@ impl GrantStore for SqlxStore {
         const INSERT: &str = concat!(
             "INSERT INTO authorization_codes (",
             code_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         );
         let stale = now.unix() - KEEP_AFTER_END;
         let grant = &code.grant;
@@ -162,6 +164,7 @@ impl GrantStore for SqlxStore {
                 .bind(code.code_challenge.as_deref())
                 .bind(code.expires_at.unix())
                 .bind(code.family_expires_at.unix())
+                .bind(grant.resource.as_deref())
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await
@@ -216,7 +219,7 @@ impl GrantStore for SqlxStore {
         const INSERT: &str = concat!(
             "INSERT INTO refresh_tokens (",
             refresh_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         );
         let grant = &token.grant;
         with_pool!(self, pool => transaction(|| async {
@@ -238,6 +241,7 @@ impl GrantStore for SqlxStore {
                 .bind(token.created_at.unix())
                 .bind(token.expires_at.unix())
                 .bind(token.family_expires_at.unix())
+                .bind(grant.resource.as_deref())
                 .execute(&mut *tx)
                 .await?;
             if !live {

@@ -160,6 +160,7 @@ async fn no_scope_string_smuggles_admin_rights(server: &TestServer) {
         client_id: "x".into(),
         scopes: ScopeSet::parse("webhooks:read platform:admin").unwrap(),
         ttl: Duration::from_secs(60),
+        resource: None,
     };
     let refused = server.knogin.mint_access_token(&grant).await.unwrap_err();
     assert!(matches!(refused, MintError::UnknownScope(s) if s == "platform:admin"));

@@ -56,6 +56,7 @@ async fn code(server: &TestServer, app: &App) -> String {
             tenant: TenantId::parse(&app.tenant).unwrap(),
             subject: "alice".into(),
             scopes: ScopeSet::new(["webhooks:read", "webhooks:write"]).unwrap(),
+            resource: None,
         },
         redirect_uri: CALLBACK.into(),
         challenge: Some(CodeChallenge::parse(CHALLENGE, Some("S256")).unwrap()),

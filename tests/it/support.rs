@@ -184,6 +184,7 @@ impl TestServer {
             client_id: client_id.into(),
             scopes: ScopeSet::new(scopes).expect("scope tokens"),
             ttl: Duration::from_secs(600),
+            resource: None,
         };
         self.knogin
             .mint_access_token(&grant)

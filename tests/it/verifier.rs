@@ -221,6 +221,7 @@ async fn good_tokens_pass_and_bad_ones_get_the_rfc_6750_answer() {
         client_id: "app_1".into(),
         scopes: knogin::core::ScopeSet::new(["incidents:read"]).unwrap(),
         ttl: Duration::from_secs(600),
+        resource: None,
     };
     let foreign = elsewhere
         .mint_access_token(&grant)

@@ -44,7 +44,7 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
     let issued = match required(&form, "grant_type")? {
         "client_credentials" => {
             ctx.knogin
-                .client_credentials(&client.app, form.get("scope"))
+                .client_credentials(&client.app, form.get("scope"), form.get("resource"))
                 .await?
         }
         "authorization_code" => {
@@ -54,12 +54,18 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
                     form.get("code"),
                     form.get("redirect_uri"),
                     form.get("code_verifier"),
+                    form.get("resource"),
                 )
                 .await?
         }
         "refresh_token" => {
             ctx.knogin
-                .refresh_grant(&client.app, form.get("refresh_token"), form.get("scope"))
+                .refresh_grant(
+                    &client.app,
+                    form.get("refresh_token"),
+                    form.get("scope"),
+                    form.get("resource"),
+                )
                 .await?
         }
         other => return Err(GrantError::UnsupportedGrantType(other.to_owned()).into()),

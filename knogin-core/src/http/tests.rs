@@ -59,6 +59,7 @@ async fn access(knogin: &Knogin, scopes: &[&str]) -> String {
         client_id: "app_00000000000000000000000000000000".into(),
         scopes: crate::ScopeSet::new(scopes).unwrap(),
         ttl: Duration::from_secs(60),
+        resource: None,
     };
     let token = knogin.mint_access_token(&grant).await.unwrap();
     format!("Bearer {}", token.expose())

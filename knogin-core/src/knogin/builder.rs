@@ -233,8 +233,10 @@ impl Builder {
         self
     }
 
-    /// The resource servers access tokens are for: their `aud`, and what the core's own bearer
-    /// routes accept (default: the issuer alone).
+    /// The resource servers access tokens may be issued for (default: the issuer alone). A
+    /// token carries one of them as its `aud`: the one its request named with `resource`
+    /// (RFC 8707; any other is `invalid_target`), else the first. The first is this server's
+    /// own audience: the core's bearer routes accept only tokens for it.
     pub fn audiences<S: Into<String>>(mut self, audiences: impl IntoIterator<Item = S>) -> Self {
         self.audiences = Some(audiences.into_iter().map(Into::into).collect());
         self

@@ -30,7 +30,8 @@ pub struct Knogin(pub(crate) Arc<Inner>);
 
 pub(crate) struct Inner {
     pub(crate) issuer: String,
-    /// The audiences access tokens carry and the core's own routes accept.
+    /// The audiences access tokens may be issued for; the first is the default, and the only
+    /// one the core's own routes accept.
     pub(crate) audiences: Vec<String>,
     /// The audience of admin tokens: the issuer's platform API.
     pub(crate) admin_audience: String,
@@ -87,7 +88,8 @@ impl Knogin {
         &self.0.issuer
     }
 
-    /// The audiences access tokens carry.
+    /// The audiences access tokens may be issued for (RFC 8707 `resource`); the first is the
+    /// default and this server's own.
     pub fn audiences(&self) -> &[String] {
         &self.0.audiences
     }

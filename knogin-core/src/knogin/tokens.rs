@@ -22,8 +22,11 @@ pub const MAX_ADMIN_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
 #[non_exhaustive]
 pub enum MintError {
     /// A scope is not in the catalog (the reserved admin scope never is).
-    #[error("the scope {0:?} is not in the scope catalog")]
+    #[error("the scope '{0}' is not in the scope catalog")]
     UnknownScope(String),
+    /// The resource is not one of the issuer's audiences.
+    #[error("the resource '{0}' is not one of this issuer's audiences")]
+    UnknownResource(String),
     /// The lifetime is longer than the kind of token allows.
     #[error("the token lifetime may be at most {} seconds", .0.as_secs())]
     TtlTooLong(Duration),
@@ -73,6 +76,7 @@ impl Knogin {
             client_id: "operator".to_owned(),
             scopes: ScopeSet::new([ADMIN_SCOPE]).expect("the admin scope is a scope token"),
             ttl,
+            resource: None,
         };
         let audience = Audience::One(self.0.admin_audience.clone());
         self.mint(&grant, audience, TokenKind::Admin).await
@@ -91,7 +95,11 @@ impl Knogin {
         if grant.ttl > self.0.keys.token_lifetime {
             return Err(MintError::TtlTooLong(self.0.keys.token_lifetime));
         }
-        let audience = Audience::of(&self.0.audiences);
+        let audience = self
+            .audience_for(grant.resource.as_deref())
+            .ok_or_else(|| {
+                MintError::UnknownResource(grant.resource.clone().unwrap_or_default())
+            })?;
         self.mint(grant, audience, TokenKind::Access).await
     }
 
@@ -108,11 +116,27 @@ impl Knogin {
         Ok(self.sign(grant, audience, kind).await)
     }
 
-    /// Signs an access token for `grant`, whose tenant exists and whose scopes a policy checked:
-    /// no store call, so issuing a token writes nothing.
+    /// Signs an access token for `grant`, whose tenant exists and whose scopes and resource a
+    /// policy checked: no store call, so issuing a token writes nothing.
     pub(crate) async fn sign_access_token(&self, grant: &TokenGrant) -> AccessToken {
-        let audience = Audience::of(&self.0.audiences);
+        let audience = self
+            .audience_for(grant.resource.as_deref())
+            .unwrap_or_else(|| Audience::One(self.0.audiences[0].clone()));
         self.sign(grant, audience, TokenKind::Access).await
+    }
+
+    /// The one audience of a token for `resource` (RFC 8707): that resource if it is one of
+    /// the configured audiences, the default (first) audience without one, `None` otherwise.
+    pub(crate) fn audience_for(&self, resource: Option<&str>) -> Option<Audience> {
+        match resource {
+            None => Some(Audience::One(self.0.audiences[0].clone())),
+            Some(r) => self
+                .0
+                .audiences
+                .iter()
+                .any(|a| a == r)
+                .then(|| Audience::One(r.to_owned())),
+        }
     }
 
     async fn sign(&self, grant: &TokenGrant, audience: Audience, kind: TokenKind) -> AccessToken {
@@ -121,29 +145,49 @@ impl Knogin {
         token::mint(ring.signer(now), &self.0.issuer, audience, now, grant, kind)
     }
 
-    /// Verifies a bearer token this issuer minted: size, signature by a published key, pinned
-    /// algorithm, type, issuer, audience, time (with [`token::LEEWAY`] of skew) and revocation.
-    /// Returns its claims and kind.
+    /// Verifies a bearer token this issuer minted for its own routes: size, signature by a
+    /// published key, pinned algorithm, type, issuer, audience (this server's own, the first
+    /// configured: a token for another resource server is refused here), time (with
+    /// [`token::LEEWAY`] of skew) and revocation. Returns its claims and kind.
     pub async fn verify_token(&self, token: &str) -> Result<(AccessClaims, TokenKind), TokenError> {
+        self.verify_for(&self.0.audiences[..1], token).await
+    }
+
+    /// Like [`Knogin::verify_token`], accepting a token for any of the configured audiences
+    /// (introspection and revocation speak for every resource server of the issuer).
+    pub(crate) async fn verify_any_audience(
+        &self,
+        token: &str,
+    ) -> Result<(AccessClaims, TokenKind), TokenError> {
+        self.verify_for(&self.0.audiences, token).await
+    }
+
+    async fn verify_for(
+        &self,
+        audiences: &[String],
+        token: &str,
+    ) -> Result<(AccessClaims, TokenKind), TokenError> {
         let ring = self.live_keys().await;
-        let verified = self.check(&ring, self.0.clock.now(), token)?;
+        let verified = self.check(&ring, self.0.clock.now(), token, audiences)?;
         if self.0.live.is_revoked(&verified.0.jti) {
             return Err(TokenError::Revoked);
         }
         Ok(verified)
     }
 
-    /// The signature, type, issuer, audience and time checks of `token` against `ring` at `now`.
+    /// The signature, type, issuer, audience (one of `audiences`) and time checks of `token`
+    /// against `ring` at `now`.
     fn check(
         &self,
         ring: &KeyRing,
         now: Timestamp,
         token: &str,
+        audiences: &[String],
     ) -> Result<(AccessClaims, TokenKind), TokenError> {
         token::verify(
             ring,
             &self.0.issuer,
-            &self.0.audiences,
+            audiences,
             &self.0.admin_audience,
             now,
             token,
@@ -174,8 +218,9 @@ impl Knogin {
             client_id: "self-test".into(),
             scopes: ScopeSet::default(),
             ttl: Duration::from_secs(60),
+            resource: None,
         };
-        let audience = Audience::of(&self.0.audiences);
+        let audience = Audience::One(self.0.audiences[0].clone());
         let token = token::mint(
             ring.signer(now),
             &self.0.issuer,
@@ -184,7 +229,7 @@ impl Knogin {
             &grant,
             TokenKind::Access,
         );
-        self.check(&ring, now, token.expose())
+        self.check(&ring, now, token.expose(), &self.0.audiences[..1])
             .map(|_| ())
             .map_err(BuildError::SelfTest)
     }

@@ -37,6 +37,9 @@ pub struct AuthorizationRequest {
     pub state: Option<String>,
     /// The PKCE challenge (S256), if sent.
     pub challenge: Option<CodeChallenge>,
+    /// The resource server the tokens are for (RFC 8707), one of the issuer's audiences, if
+    /// the request named one.
+    pub resource: Option<String>,
 }
 
 /// Why an authorization request is refused.
@@ -162,6 +165,7 @@ fn check_request(
     params: &Params,
     redirect_uri: &str,
     catalog: &crate::ScopeCatalog,
+    audiences: &[String],
 ) -> Result<AuthorizationRequest, ErrorRedirect> {
     // `state` goes back with every error, so it is read first (repeated, it is not trusted).
     let state = params.get("state").ok().flatten().map(str::to_owned);
@@ -221,6 +225,16 @@ fn check_request(
         }
         (None, None) => None,
     };
+    let resource = match get("resource") {
+        Some(r) if audiences.iter().any(|a| a == r) => Some(r.to_owned()),
+        Some(r) => {
+            return Err(refuse(
+                "invalid_target",
+                format!("the resource {r} is not one this server issues tokens for"),
+            ));
+        }
+        None => None,
+    };
     Ok(AuthorizationRequest {
         client_id: app.client_id.clone(),
         tenant: app.tenant_id.clone(),
@@ -229,6 +243,7 @@ fn check_request(
         scopes,
         state,
         challenge,
+        resource,
     })
 }
 
@@ -270,7 +285,14 @@ impl Knogin {
                  server will not send you there.",
             ));
         }
-        check_request(&app, &params, redirect_uri, &self.0.scopes).map_err(AuthorizeError::Redirect)
+        check_request(
+            &app,
+            &params,
+            redirect_uri,
+            &self.0.scopes,
+            &self.0.audiences,
+        )
+        .map_err(AuthorizeError::Redirect)
     }
 }
 

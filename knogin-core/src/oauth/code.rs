@@ -69,7 +69,9 @@ impl Knogin {
         code: Option<&str>,
         redirect_uri: Option<&str>,
         code_verifier: Option<&str>,
+        resource: Option<&str>,
     ) -> Result<IssuedToken, FlowError> {
+        let resource = self.resource(resource)?;
         if !app.grant_types.contains(&GrantType::AuthorizationCode) {
             return Err(GrantError::UnauthorizedClient(GrantType::AuthorizationCode).into());
         }
@@ -122,7 +124,11 @@ impl Knogin {
             }
             (None, None) => {}
         }
-        self.issue_with_refresh(app, stored.grant, &stored.family, stored.family_expires_at)
+        let grant = UserGrant {
+            resource: target(stored.grant.resource.as_deref(), resource)?,
+            ..stored.grant
+        };
+        self.issue_with_refresh(app, grant, &stored.family, stored.family_expires_at)
             .await
     }
 
@@ -134,7 +140,9 @@ impl Knogin {
         app: &App,
         refresh_token: Option<&str>,
         scope: Option<&str>,
+        resource: Option<&str>,
     ) -> Result<IssuedToken, FlowError> {
+        let resource = self.resource(resource)?;
         if !app.grant_types.contains(&GrantType::AuthorizationCode) {
             return Err(GrantError::UnauthorizedClient(GrantType::AuthorizationCode).into());
         }
@@ -148,7 +156,10 @@ impl Knogin {
                     "the refresh token was issued to another client",
                 ));
             }
-            Some(current) => Some(self.narrowed(app, &current, scope)?),
+            Some(current) => Some((
+                self.narrowed(app, &current, scope)?,
+                target(current.grant.resource.as_deref(), resource.clone())?,
+            )),
             None => None,
         };
         let current = match self.0.store.use_refresh(&hash, now).await? {
@@ -167,12 +178,16 @@ impl Knogin {
             }
         };
         // A token found current above is the one just rotated: its scopes were checked then.
-        let scopes = match checked {
-            Some(scopes) => scopes,
-            None => self.narrowed(app, &current, scope)?,
+        let (scopes, resource) = match checked {
+            Some(checked) => checked,
+            None => (
+                self.narrowed(app, &current, scope)?,
+                target(current.grant.resource.as_deref(), resource)?,
+            ),
         };
         let grant = UserGrant {
             scopes,
+            resource,
             ..current.grant
         };
         self.issue_with_refresh(app, grant, &current.family, current.family_expires_at)
@@ -196,6 +211,7 @@ impl Knogin {
             client_id: grant.client_id.as_str().to_owned(),
             scopes: grant.scopes.clone(),
             ttl: expires_in,
+            resource: grant.resource.clone(),
         };
         let token = self.sign_access_token(&token_grant).await;
         let refresh = RefreshToken::generate();
@@ -233,6 +249,19 @@ impl Knogin {
         }
         tracing::info!(family, tokens = revoked.len(), "revoked a token family");
         Ok(())
+    }
+}
+
+/// The resource the tokens of a grant made for `granted` are for, when the token request asks
+/// for `requested` (already one of the issuer's audiences): the grant's, which a request may
+/// repeat but not change, else the requested one (RFC 8707 §2.2).
+fn target(granted: Option<&str>, requested: Option<String>) -> Result<Option<String>, GrantError> {
+    match (granted, requested) {
+        (Some(granted), Some(requested)) if granted != requested => Err(GrantError::InvalidTarget(
+            format!("this grant is for the resource {granted}, not {requested}"),
+        )),
+        (Some(granted), _) => Ok(Some(granted.to_owned())),
+        (None, requested) => Ok(requested),
     }
 }
 
@@ -310,6 +339,7 @@ mod tests {
                         tenant: self.app.tenant_id.clone(),
                         subject: "alice".into(),
                         scopes: self.app.requested_scopes.clone(),
+                        resource: None,
                     },
                     redirect_uri: CALLBACK.into(),
                     challenge: challenge.map(|c| CodeChallenge::parse(c, Some("S256")).unwrap()),
@@ -324,7 +354,13 @@ mod tests {
             verifier: Option<&str>,
         ) -> Result<IssuedToken, FlowError> {
             self.knogin
-                .redeem_code(&self.app, Some(code.expose()), Some(CALLBACK), verifier)
+                .redeem_code(
+                    &self.app,
+                    Some(code.expose()),
+                    Some(CALLBACK),
+                    verifier,
+                    None,
+                )
                 .await
         }
 
@@ -335,7 +371,7 @@ mod tests {
         ) -> Result<IssuedToken, FlowError> {
             let refresh = token.refresh_token.as_ref().unwrap().expose();
             self.knogin
-                .refresh_grant(&self.app, Some(refresh), scope)
+                .refresh_grant(&self.app, Some(refresh), scope, None)
                 .await
         }
 
@@ -414,6 +450,7 @@ mod tests {
                 Some(code.expose()),
                 Some("https://integrator.example/other"),
                 Some(VERIFIER),
+                None,
             )
             .await;
         assert_eq!(code_of(other_uri.unwrap_err()), "invalid_grant");
@@ -475,6 +512,25 @@ mod tests {
             .expect("a refused scope leaves the refresh token usable");
     }
 
+    #[test]
+    fn a_token_request_may_repeat_the_grant_s_resource_but_not_change_it() {
+        let files = "https://files.example";
+        assert_eq!(target(None, None).unwrap(), None);
+        assert_eq!(
+            target(None, Some(files.into())).unwrap().as_deref(),
+            Some(files)
+        );
+        assert_eq!(target(Some(files), None).unwrap().as_deref(), Some(files));
+        assert_eq!(
+            target(Some(files), Some(files.into())).unwrap().as_deref(),
+            Some(files)
+        );
+        assert!(matches!(
+            target(Some(files), Some("https://api.example".into())),
+            Err(GrantError::InvalidTarget(_))
+        ));
+    }
+
     #[tokio::test]
     async fn a_refresh_issues_only_scopes_still_offered() {
         let flow = flow().await;
@@ -490,14 +546,14 @@ mod tests {
         let refresh = first.refresh_token.as_ref().unwrap().expose();
         let refreshed = flow
             .knogin
-            .refresh_grant(&narrowed, Some(refresh), None)
+            .refresh_grant(&narrowed, Some(refresh), None, None)
             .await
             .unwrap();
         assert_eq!(refreshed.scopes, ScopeSet::new(["webhooks:read"]).unwrap());
         let refresh = refreshed.refresh_token.as_ref().unwrap().expose();
         let asked = flow
             .knogin
-            .refresh_grant(&narrowed, Some(refresh), Some("webhooks:write"))
+            .refresh_grant(&narrowed, Some(refresh), Some("webhooks:write"), None)
             .await
             .unwrap_err();
         assert_eq!(code_of(asked), "invalid_scope");
@@ -507,7 +563,7 @@ mod tests {
         };
         let none_left = flow
             .knogin
-            .refresh_grant(&nothing, Some(refresh), None)
+            .refresh_grant(&nothing, Some(refresh), None, None)
             .await
             .unwrap_err();
         assert_eq!(code_of(none_left), "invalid_scope");

@@ -29,6 +29,8 @@ struct Pending {
     scopes: String,
     state: Option<String>,
     code_challenge: Option<String>,
+    #[serde(default)]
+    resource: Option<String>,
 }
 
 impl Pending {
@@ -42,6 +44,7 @@ impl Pending {
             scopes: request.scopes.to_string(),
             state: request.state.clone(),
             code_challenge: request.challenge.as_ref().map(|c| c.as_str().to_owned()),
+            resource: request.resource.clone(),
         }
     }
 
@@ -55,6 +58,7 @@ impl Pending {
             scopes: ScopeSet::parse(&self.scopes).map_err(|_| corrupt("scopes"))?,
             state: self.state,
             challenge: self.code_challenge.map(CodeChallenge::from_stored),
+            resource: self.resource,
         })
     }
 }
@@ -178,6 +182,7 @@ impl Knogin {
                     tenant: request.tenant.clone(),
                     subject: subject.to_owned(),
                     scopes: request.scopes.clone(),
+                    resource: request.resource.clone(),
                 },
                 redirect_uri: request.redirect_uri.clone(),
                 challenge: request.challenge.clone(),

@@ -27,6 +27,10 @@ pub enum GrantError {
     /// The grant (e.g. an authorization code) is invalid, expired, revoked or not this client's.
     #[error("{0}")]
     InvalidGrant(String),
+    /// The `resource` (RFC 8707) is not one of this issuer's audiences, or not the one the grant
+    /// was made for.
+    #[error("{0}")]
+    InvalidTarget(String),
 }
 
 impl GrantError {
@@ -38,6 +42,7 @@ impl GrantError {
             Self::UnauthorizedClient(_) => "unauthorized_client",
             Self::InvalidScope(_) => "invalid_scope",
             Self::InvalidGrant(_) => "invalid_grant",
+            Self::InvalidTarget(_) => "invalid_target",
         }
     }
 }
@@ -119,18 +124,34 @@ pub(crate) fn required<'a>(value: Option<&'a str>, name: &str) -> Result<&'a str
 }
 
 impl Knogin {
+    /// `resource` (RFC 8707) checked against the issuer's audiences: `invalid_target` unless it
+    /// is one of them.
+    pub(crate) fn resource(&self, resource: Option<&str>) -> Result<Option<String>, GrantError> {
+        match resource {
+            None => Ok(None),
+            Some(r) if self.0.audiences.iter().any(|a| a == r) => Ok(Some(r.to_owned())),
+            Some(r) => Err(GrantError::InvalidTarget(format!(
+                "the resource {r} is not one this server issues tokens for"
+            ))),
+        }
+    }
+
     /// Issues a client-credentials access token (RFC 6749 §4.4) to `app`, an authenticated
-    /// client, for the `scope` it asked for (see [`granted_scopes`]). Its lifetime is the app's
-    /// governance `access_token_ttl` or the embedder's default. Reads and writes nothing.
+    /// client, for the `scope` it asked for (see [`granted_scopes`]) and the `resource` server
+    /// it named (RFC 8707; one of the issuer's audiences, else the default one). Its lifetime
+    /// is the app's governance `access_token_ttl` or the embedder's default. Reads and writes
+    /// nothing.
     pub async fn client_credentials(
         &self,
         app: &App,
         scope: Option<&str>,
+        resource: Option<&str>,
     ) -> Result<IssuedToken, GrantError> {
         if !app.grant_types.contains(&GrantType::ClientCredentials) {
             return Err(GrantError::UnauthorizedClient(GrantType::ClientCredentials));
         }
         let scopes = granted_scopes(app, scope, &self.0.scopes)?;
+        let resource = self.resource(resource)?;
         let expires_in = self.0.lifetimes.access_for(&app.governance);
         let grant = TokenGrant {
             tenant: app.tenant_id.clone(),
@@ -138,6 +159,7 @@ impl Knogin {
             client_id: app.client_id.as_str().to_owned(),
             scopes,
             ttl: expires_in,
+            resource,
         };
         let token = self.sign_access_token(&grant).await;
         Ok(IssuedToken {
@@ -161,6 +183,52 @@ mod tests {
 
     fn catalog() -> ScopeCatalog {
         ScopeCatalog::reference()
+    }
+
+    #[tokio::test]
+    async fn a_token_carries_the_one_audience_it_was_issued_for() {
+        const FILES: &str = "https://files.knogin.test";
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
+        let knogin = crate::testing::builder(
+            Arc::new(crate::store::memory::MemoryStore::new()),
+            crate::keys::MasterKey::generate(),
+            clock,
+        )
+        .audiences([crate::testing::TEST_ISSUER, FILES])
+        .build()
+        .await
+        .unwrap();
+        let (app, _) = knogin
+            .register_app(
+                &crate::TenantId::parse("t1").unwrap(),
+                crate::testing::registration(),
+            )
+            .await
+            .unwrap();
+        let default = knogin.client_credentials(&app, None, None).await.unwrap();
+        let files = knogin
+            .client_credentials(&app, None, Some(FILES))
+            .await
+            .unwrap();
+        // The issuer's own routes take only tokens for it.
+        let (claims, _) = knogin.verify_token(default.token.expose()).await.unwrap();
+        assert_eq!(
+            claims.aud,
+            crate::token::Audience::One(crate::testing::TEST_ISSUER.into())
+        );
+        assert!(knogin.verify_token(files.token.expose()).await.is_err());
+        // Introspection speaks for every resource server of the issuer.
+        let crate::oauth::Introspection::Active(claims) =
+            knogin.introspect(&app, files.token.expose()).await
+        else {
+            panic!("a token for another audience of the issuer introspects active");
+        };
+        assert_eq!(claims.aud, crate::token::Audience::One(FILES.into()));
+        let unknown = knogin
+            .client_credentials(&app, None, Some("https://evil.example"))
+            .await;
+        assert!(matches!(unknown, Err(GrantError::InvalidTarget(_))));
+        assert_eq!(unknown.unwrap_err().code(), "invalid_target");
     }
 
     #[test]
@@ -219,7 +287,7 @@ mod tests {
             .register_app(&tenant, crate::testing::registration())
             .await
             .unwrap();
-        let issued = knogin.client_credentials(&app, None).await.unwrap();
+        let issued = knogin.client_credentials(&app, None, None).await.unwrap();
         assert_eq!(issued.expires_in, Duration::from_secs(3600));
         let (claims, kind) = knogin.verify_token(issued.token.expose()).await.unwrap();
         assert_eq!(kind, TokenKind::Access);
@@ -244,7 +312,7 @@ mod tests {
         let app = App { governance, ..app };
         assert_eq!(
             knogin
-                .client_credentials(&app, None)
+                .client_credentials(&app, None, None)
                 .await
                 .unwrap()
                 .expires_in,
@@ -264,7 +332,10 @@ mod tests {
             ..app_with_scopes(["webhooks:read"])
         };
         assert_eq!(
-            knogin.client_credentials(&app, None).await.unwrap_err(),
+            knogin
+                .client_credentials(&app, None, None)
+                .await
+                .unwrap_err(),
             GrantError::UnauthorizedClient(GrantType::ClientCredentials)
         );
     }

@@ -55,7 +55,7 @@ impl Knogin {
         token: &str,
         any_client: bool,
     ) -> Option<AccessClaims> {
-        match self.verify_token(token).await {
+        match self.verify_any_audience(token).await {
             Ok((claims, TokenKind::Access))
                 if claims.tenant == client.tenant_id.as_str()
                     && (any_client || claims.client_id == client.client_id.as_str()) =>
@@ -123,7 +123,11 @@ mod tests {
         );
         let (mine, _) = knogin.register_app(&t1, registration()).await.unwrap();
         let (theirs, _) = knogin.register_app(&t2, registration()).await.unwrap();
-        let token = knogin.client_credentials(&mine, None).await.unwrap().token;
+        let token = knogin
+            .client_credentials(&mine, None, None)
+            .await
+            .unwrap()
+            .token;
         let admin = knogin
             .mint_admin_token(&t1, Duration::from_secs(60))
             .await
@@ -171,7 +175,11 @@ mod tests {
         // Another client of the tenant neither revokes nor introspects this client's tokens,
         // unless its governance makes it a resource server (which still cannot revoke them).
         let (sibling, _) = knogin.register_app(&t1, registration()).await.unwrap();
-        let fresh = knogin.client_credentials(&mine, None).await.unwrap().token;
+        let fresh = knogin
+            .client_credentials(&mine, None, None)
+            .await
+            .unwrap()
+            .token;
         assert_eq!(
             knogin.introspect(&sibling, fresh.expose()).await,
             Introspection::Inactive
@@ -195,7 +203,11 @@ mod tests {
                 .unwrap()
         );
         assert!(knogin.verify_token(fresh.expose()).await.is_ok());
-        let expired = knogin.client_credentials(&mine, None).await.unwrap().token;
+        let expired = knogin
+            .client_credentials(&mine, None, None)
+            .await
+            .unwrap()
+            .token;
         clock.advance(Duration::from_secs(
             3600 + crate::token::LEEWAY.unsigned_abs(),
         ));

@@ -127,6 +127,7 @@ impl Knogin {
             client_id: app.client_id.as_str().to_owned(),
             scopes,
             ttl,
+            resource: None,
         };
         let token = self.sign_access_token(&grant).await;
         tracing::info!(tenant = %tenant, client_id = %id, scope = %grant.scopes, "minted a service token");

@@ -26,6 +26,8 @@ pub struct UserGrant {
     pub subject: String,
     /// The scopes granted.
     pub scopes: ScopeSet,
+    /// The resource server the tokens are for (RFC 8707), when the request named one.
+    pub resource: Option<String>,
 }
 
 /// An authorization code as stored: its hash and what redeeming it yields.

@@ -51,14 +51,6 @@ pub enum Audience {
 }
 
 impl Audience {
-    /// The audience of a token for `audiences`: a string for one, an array for several.
-    pub(crate) fn of(audiences: &[String]) -> Self {
-        match audiences {
-            [one] => Self::One(one.clone()),
-            many => Self::Many(many.to_vec()),
-        }
-    }
-
     /// Whether the token is meant for `audience`.
     pub fn contains(&self, audience: &str) -> bool {
         match self {
@@ -114,6 +106,9 @@ pub struct TokenGrant {
     pub scopes: ScopeSet,
     /// How long it lives.
     pub ttl: Duration,
+    /// The resource server it is for (RFC 8707), one of the issuer's audiences; `None` for the
+    /// default audience (the first configured, the issuer when none is).
+    pub resource: Option<String>,
 }
 
 /// A signed token and when it expires. `Debug` and `Display` do not show the token.

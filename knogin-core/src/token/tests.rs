@@ -24,6 +24,7 @@ fn grant(ttl: u64) -> TokenGrant {
         client_id: "app_1".into(),
         scopes: ScopeSet::new(["webhooks:read", "webhooks:write"]).unwrap(),
         ttl: Duration::from_secs(ttl),
+        resource: None,
     }
 }
 
@@ -35,7 +36,7 @@ fn access(ring: &KeyRing, ttl: u64) -> AccessToken {
     mint(
         ring.signer(T0),
         ISSUER,
-        Audience::of(&audiences()),
+        Audience::One(ISSUER.to_owned()),
         T0,
         &grant(ttl),
         TokenKind::Access,
@@ -72,7 +73,7 @@ fn several_audiences_are_an_array_and_each_is_accepted() {
     let token = mint(
         ring.signer(T0),
         ISSUER,
-        Audience::of(&both),
+        Audience::Many(both.clone()),
         T0,
         &grant(60),
         TokenKind::Access,

@@ -71,6 +71,7 @@ async fn token(knogin: &Knogin, scopes: &[&str]) -> String {
         client_id: "app_1".into(),
         scopes: ScopeSet::new(scopes).unwrap(),
         ttl: Duration::from_secs(600),
+        resource: None,
     };
     knogin
         .mint_access_token(&grant)

@@ -515,6 +515,7 @@ fn user_grant(app: &App) -> UserGrant {
         tenant: app.tenant_id.clone(),
         subject: "alice".into(),
         scopes: app.requested_scopes.clone(),
+        resource: Some("https://files.example".into()),
     }
 }
 
