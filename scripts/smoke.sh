@@ -182,6 +182,20 @@ for _ in $(seq 1 50); do
 done
 [ "$(grep -o '"status":"succeeded"' body.json | wc -l)" = 4 ] || fail "delivery history: $(cat body.json)"
 kill "$receiver_pid"
+# Emergency commands: an admin token revoked by its jti, and the signing key withdrawn, are
+# refused by the running server after its refresh (1 s here); the replacement key signs.
+jti=$(python3 -c 'import base64,json,sys; p=sys.argv[1].split(".")[1]; print(json.loads(base64.urlsafe_b64decode(p+"==="))["jti"])' "$token")
+"$bin" revoke-token --jti "$jti" 2>revoke.log || fail "revoke-token: $(cat revoke.log)"
+signing=$(python3 -c 'import base64,json,sys; h=sys.argv[1].split(".")[0]; print(json.loads(base64.urlsafe_b64decode(h+"==="))["kid"])' "$hooks_token")
+replacement=$("$bin" withdraw-key "$signing" 2>withdraw.log) || fail "withdraw-key: $(cat withdraw.log)"
+[ -n "$replacement" ] && [ "$replacement" != "$signing" ] || fail "withdraw-key printed $replacement"
+sleep 1.5
+expect 401 GET /v1/platform/scopes -H "Authorization: Bearer $token"
+expect 401 GET /v1/webhooks -H "Authorization: Bearer $hooks_token"
+expect 200 GET /.well-known/jwks.json
+! grep -q "\"kid\":\"$signing\"" body.json || fail "the withdrawn key $signing is still published"
+fresh=$("$bin" admin-token --tenant acme 2>/dev/null)
+expect 200 GET /v1/platform/scopes -H "Authorization: Bearer $fresh"
 kill -INT "$pid"
 wait "$pid" || fail "the server did not shut down cleanly on SIGINT"
 grep -q 'served' server.log || fail "no request log line"

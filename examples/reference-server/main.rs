@@ -8,6 +8,7 @@
 
 mod log;
 mod master_key;
+mod revoke;
 mod serve;
 
 use std::error::Error;
@@ -59,6 +60,14 @@ enum Command {
     /// keys it replaces stay published until every token they signed has expired. Running
     /// servers on the same database follow without a restart.
     RotateKeys(RotateKeysArgs),
+    /// Withdraw a signing key at once, after a leak: it leaves the JWKS and no token it signed
+    /// verifies any more (running servers follow within their --key-refresh). If it was
+    /// signing, a new key replaces it and signs immediately. Prints the kid that signs now.
+    WithdrawKey(revoke::WithdrawKeyArgs),
+    /// Revoke tokens at once: one by its jti (admin tokens included, --jti), or every token
+    /// issued so far to an app (--app CLIENT_ID) or in a tenant (--tenant ID). Running servers
+    /// follow within their --key-refresh.
+    RevokeToken(revoke::RevokeTokenArgs),
     /// Publish webhook events for a tenant into the database: every enabled subscription of the
     /// tenant naming the type gets a delivery, which a running `serve` on the same database
     /// delivers. Prints each event's id.
@@ -251,6 +260,8 @@ async fn main() -> ExitCode {
         Command::Migrate(args) => migrate(args).await,
         Command::RotateKeys(args) => rotate_keys(args).await,
         Command::Publish(args) => publish(args).await,
+        Command::WithdrawKey(args) => revoke::withdraw_key(args).await,
+        Command::RevokeToken(args) => revoke::revoke_token(args).await,
     };
     stderr.flush();
     match result {

@@ -201,7 +201,7 @@ impl GrantStore for SqlxStore {
         }.await)
         .map_err(store_error)?;
         Ok(match (won, replayed) {
-            (Some(row), _) => CodeRedemption::Redeemed(row.try_into()?),
+            (Some(row), _) => CodeRedemption::Redeemed(Box::new(row.try_into()?)),
             (None, Some(family)) => CodeRedemption::Replayed { family },
             (None, None) => CodeRedemption::Invalid,
         })
@@ -293,7 +293,7 @@ impl GrantStore for SqlxStore {
         }.await)
             .map_err(store_error)?;
         Ok(match (current, reused) {
-            (Some(row), _) => RefreshUse::Current(row.try_into()?),
+            (Some(row), _) => RefreshUse::Current(Box::new(row.try_into()?)),
             (None, Some(family)) => RefreshUse::Reused { family },
             (None, None) => RefreshUse::Invalid,
         })

@@ -99,6 +99,22 @@ impl KeyStore for SqlxStore {
             })
             .collect())
     }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn withdraw_signing_key(&self, kid: &KeyId, now: Timestamp) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE signing_keys SET removed_at = $2, \
+            retires_at = CASE WHEN retires_at IS NULL OR retires_at > $2 THEN $2 \
+                ELSE retires_at END \
+            WHERE kid = $1 AND (removed_at IS NULL OR removed_at > $2)";
+        let done = with_pool!(self, pool => sqlx::query(SQL)
+            .bind(kid.as_str())
+            .bind(now.unix())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(store_error)?;
+        Ok(done == 1)
+    }
 }
 
 #[async_trait]
@@ -125,5 +141,32 @@ impl RevocationStore for SqlxStore {
         const SQL: &str = "SELECT jti FROM revoked_tokens WHERE expires_at > $1";
         with_pool!(self, pool => sqlx::query_scalar(SQL).bind(now.unix()).fetch_all(pool).await)
             .map_err(store_error)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn cut_off_tokens(&self, key: &str, not_before: Timestamp) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO token_cutoffs (key, not_before) VALUES ($1, $2) \
+            ON CONFLICT (key) DO UPDATE SET not_before = \
+            CASE WHEN excluded.not_before > token_cutoffs.not_before \
+                THEN excluded.not_before ELSE token_cutoffs.not_before END";
+        with_pool!(self, pool => sqlx::query(SQL)
+            .bind(key)
+            .bind(not_before.unix())
+            .execute(pool)
+            .await
+            .map(|_| ()))
+        .map_err(store_error)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn token_cutoffs(&self) -> Result<Vec<(String, Timestamp)>, StoreError> {
+        const SQL: &str = "SELECT key, not_before FROM token_cutoffs";
+        let rows: Vec<(String, i64)> =
+            with_pool!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await)
+                .map_err(store_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(key, at)| (key, Timestamp::from_unix(at)))
+            .collect())
     }
 }

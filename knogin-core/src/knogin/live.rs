@@ -1,11 +1,12 @@
-//! What every instance must agree on, reloaded from the store on an interval: the key ring and
-//! the revoked tokens. Reads on the request path are lock-free; the reload is lazy (the first
+//! What every instance must agree on, reloaded from the store on an interval: the key ring, the
+//! revoked tokens and the cut-offs. Reads on the request path are lock-free; the reload is lazy (the first
 //! request after the interval makes it, once, while the others keep using what is loaded), so an
 //! embedder runs no background task.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
@@ -13,11 +14,14 @@ use super::Knogin;
 use crate::clock::Timestamp;
 use crate::id::KeyId;
 use crate::keys::{KeyRing, KeyRingError, NewKey, Schedule, SigningAlgorithm};
+use crate::token::AccessClaims;
 
 /// The reloadable state.
 pub(crate) struct Live {
     ring: ArcSwap<KeyRing>,
     revoked: ArcSwap<HashSet<String>>,
+    /// Not-before times by `app:CLIENT_ID` and `tenant:ID`, in unix seconds.
+    cutoffs: ArcSwap<HashMap<String, i64>>,
     /// Unix second from which the next request reloads.
     next_refresh: AtomicI64,
     /// Whether a reload is under way (the others do not wait for it).
@@ -29,6 +33,7 @@ impl Live {
         Self {
             ring: ArcSwap::from_pointee(ring),
             revoked: ArcSwap::from_pointee(revoked),
+            cutoffs: ArcSwap::from_pointee(HashMap::new()),
             next_refresh: AtomicI64::new(next_refresh.unix()),
             refreshing: AtomicBool::new(false),
         }
@@ -40,6 +45,26 @@ impl Live {
 
     pub(crate) fn is_revoked(&self, jti: &str) -> bool {
         self.revoked.load().contains(jti)
+    }
+
+    /// Whether a token with `claims` was issued at or before a cut-off of its app or tenant.
+    pub(crate) fn is_cut_off(&self, claims: &AccessClaims) -> bool {
+        let cutoffs = self.cutoffs.load();
+        [
+            cutoff_key("app", &claims.client_id),
+            cutoff_key("tenant", &claims.tenant),
+        ]
+        .iter()
+        .any(|key| cutoffs.get(key).is_some_and(|at| claims.iat <= *at))
+    }
+
+    pub(crate) fn add_cutoff(&self, key: &str, at: Timestamp) {
+        self.cutoffs.rcu(|map| {
+            let mut map = HashMap::clone(map);
+            let entry = map.entry(key.to_owned()).or_insert(at.unix());
+            *entry = (*entry).max(at.unix());
+            map
+        });
     }
 
     pub(crate) fn add_revoked(&self, jti: &str) {
@@ -71,14 +96,33 @@ impl Knogin {
             .live
             .next_refresh
             .store(now.plus(inner.keys.refresh).unix(), Ordering::Release);
+        // What was known before the reads: a revocation or cut-off made here while they run
+        // is not in what they return, and must not be lost.
+        let (revoked_before, cutoffs_before) = (
+            inner.live.revoked.load_full(),
+            inner.live.cutoffs.load_full(),
+        );
         let stored = inner.store.signing_keys().await?;
-        let revoked = inner.store.revoked_tokens(now).await?;
+        let revoked: HashSet<String> = inner.store.revoked_tokens(now).await?.into_iter().collect();
+        let cutoffs = inner.store.token_cutoffs().await?;
         let ring = KeyRing::open(&stored, &inner.master_key, now)?;
         inner.live.ring.store(Arc::new(ring));
-        inner
-            .live
-            .revoked
-            .store(Arc::new(revoked.into_iter().collect()));
+        inner.live.revoked.rcu(|current| {
+            let mut merged = revoked.clone();
+            merged.extend(current.difference(&revoked_before).cloned());
+            merged
+        });
+        inner.live.cutoffs.rcu(|current| {
+            let mut merged: HashMap<String, i64> =
+                cutoffs.iter().map(|(k, t)| (k.clone(), t.unix())).collect();
+            for (key, at) in current.iter() {
+                if cutoffs_before.get(key) != Some(at) {
+                    let entry = merged.entry(key.clone()).or_insert(*at);
+                    *entry = (*entry).max(*at);
+                }
+            }
+            merged
+        });
         Ok(())
     }
 
@@ -116,6 +160,42 @@ impl Knogin {
             .await
     }
 
+    /// Withdraws signing key `kid` at once, after a leak: it leaves the JWKS, and no token it
+    /// signed verifies here any more; every other instance on the store follows within its
+    /// key-refresh interval. If it was signing, a new key of the handle's algorithm replaces it
+    /// and signs immediately (verifiers that cached the JWKS fetch it on the unknown `kid`).
+    /// Returns the `kid` that signs from now on, or `None` for an unknown or already withdrawn
+    /// `kid` (nothing changes then).
+    pub async fn withdraw_signing_key(&self, kid: &KeyId) -> Result<Option<KeyId>, KeyRingError> {
+        let inner = &self.0;
+        let now = inner.clock.now();
+        let known = inner
+            .store
+            .signing_keys()
+            .await?
+            .into_iter()
+            .any(|k| k.kid == *kid && k.removed_at.is_none_or(|t| t > now));
+        if !known {
+            return Ok(None);
+        }
+        let ring = self.live_keys().await;
+        let signing = ring.signer(now).kid() == kid;
+        let replacement = if signing {
+            let immediate = Schedule {
+                lead: Duration::ZERO,
+                token_lifetime: inner.keys.token_lifetime,
+            };
+            let new_key = NewKey::Generate(inner.keys.algorithm);
+            Some(KeyRing::rotate(&*inner.store, &inner.master_key, now, immediate, new_key).await?)
+        } else {
+            None
+        };
+        inner.store.withdraw_signing_key(kid, now).await?;
+        tracing::warn!(%kid, replacement = ?replacement, "withdrew a signing key");
+        self.refresh().await?;
+        Ok(replacement.or_else(|| Some(ring.signer(now).kid().clone())))
+    }
+
     pub(crate) async fn rotate_signing_key_with(
         &self,
         new_key: NewKey<'_>,
@@ -136,4 +216,9 @@ impl Knogin {
         self.refresh().await?;
         Ok(kid)
     }
+}
+
+/// The key of a cut-off for `kind` (`app` or `tenant`) `id`.
+pub(crate) fn cutoff_key(kind: &str, id: &str) -> String {
+    format!("{kind}:{id}")
 }

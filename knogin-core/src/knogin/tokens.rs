@@ -5,8 +5,9 @@ use std::time::Duration;
 use super::Knogin;
 use super::builder::{BuildError, Builder};
 use crate::clock::Timestamp;
-use crate::id::TenantId;
+use crate::id::{AppId, TenantId};
 use crate::keys::{KeyRing, MasterKey};
+use crate::knogin::live::cutoff_key;
 use crate::scope::{ADMIN_SCOPE, ScopeSet};
 use crate::store::{Store, StoreError};
 use crate::token::{self, AccessClaims, AccessToken, Audience, TokenError, TokenGrant, TokenKind};
@@ -169,7 +170,7 @@ impl Knogin {
     ) -> Result<(AccessClaims, TokenKind), TokenError> {
         let ring = self.live_keys().await;
         let verified = self.check(&ring, self.0.clock.now(), token, audiences)?;
-        if self.0.live.is_revoked(&verified.0.jti) {
+        if self.0.live.is_revoked(&verified.0.jti) || self.0.live.is_cut_off(&verified.0) {
             return Err(TokenError::Revoked);
         }
         Ok(verified)
@@ -207,6 +208,40 @@ impl Knogin {
         Ok(())
     }
 
+    /// Revokes the token whose `jti` is `jti`, whatever its kind (admin tokens included), without
+    /// its claims in hand: refused at once here, and on every other instance within its
+    /// key-refresh interval. The denylist keeps it for the longest lifetime any token may have.
+    pub async fn revoke_jti(&self, jti: &str) -> Result<(), StoreError> {
+        let now = self.0.clock.now();
+        let longest = self.0.keys.token_lifetime.max(MAX_ADMIN_TOKEN_TTL);
+        let kept_until = now.plus(longest + Duration::from_secs(token::LEEWAY.unsigned_abs()));
+        self.0.store.revoke_token(jti, kept_until, now).await?;
+        self.0.live.add_revoked(jti);
+        tracing::warn!(jti, "revoked a token by its jti");
+        Ok(())
+    }
+
+    /// Cuts off every token issued so far to app `client_id` (access, service and refresh-born
+    /// tokens): each issued at or before this second is refused from now on, here at once and
+    /// on every other instance within its key-refresh interval. Tokens issued later pass.
+    pub async fn revoke_app_tokens(&self, client_id: &AppId) -> Result<(), StoreError> {
+        self.cut_off(&cutoff_key("app", client_id.as_str())).await
+    }
+
+    /// Cuts off every token issued so far in `tenant`, admin tokens included (see
+    /// [`Knogin::revoke_app_tokens`]).
+    pub async fn revoke_tenant_tokens(&self, tenant: &TenantId) -> Result<(), StoreError> {
+        self.cut_off(&cutoff_key("tenant", tenant.as_str())).await
+    }
+
+    async fn cut_off(&self, key: &str) -> Result<(), StoreError> {
+        let now = self.0.clock.now();
+        self.0.store.cut_off_tokens(key, now).await?;
+        self.0.live.add_cutoff(key, now);
+        tracing::warn!(key, "cut off every token issued so far");
+        Ok(())
+    }
+
     /// Mints a token with the current signer and verifies it, so a misconfigured JWT library
     /// fails the build instead of every request.
     pub(super) fn self_test(&self) -> Result<(), BuildError> {
@@ -232,5 +267,141 @@ impl Knogin {
         self.check(&ring, now, token.expose(), &self.0.audiences[..1])
             .map(|_| ())
             .map_err(BuildError::SelfTest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::{Clock as _, ManualClock};
+    use crate::id::KeyId;
+    use crate::keys::MasterKey;
+    use crate::store::memory::MemoryStore;
+    use crate::testing::{builder, registration};
+
+    struct Fixture {
+        clock: Arc<ManualClock>,
+        store: Arc<MemoryStore>,
+        master: String,
+        knogin: Knogin,
+    }
+
+    async fn fixture() -> Fixture {
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
+        let store = Arc::new(MemoryStore::new());
+        let master = MasterKey::generate().to_base64();
+        let knogin = builder(
+            store.clone(),
+            MasterKey::from_base64(&master).unwrap(),
+            clock.clone(),
+        )
+        .build()
+        .await
+        .unwrap();
+        Fixture {
+            clock,
+            store,
+            master,
+            knogin,
+        }
+    }
+
+    impl Fixture {
+        /// Another instance on the same store.
+        async fn other(&self) -> Knogin {
+            builder(
+                self.store.clone(),
+                MasterKey::from_base64(&self.master).unwrap(),
+                self.clock.clone(),
+            )
+            .build()
+            .await
+            .unwrap()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_withdrawn_key_verifies_nothing_and_a_replacement_signs_at_once() {
+        let f = fixture().await;
+        let other = f.other().await;
+        let t1 = TenantId::parse("t1").unwrap();
+        let (app, _) = f.knogin.register_app(&t1, registration()).await.unwrap();
+        let before = f.knogin.client_credentials(&app, None, None).await.unwrap();
+        let leaked = f.knogin.keys().signer(f.clock.now()).kid().clone();
+        assert_eq!(
+            f.knogin
+                .withdraw_signing_key(&KeyId::new("no-such-key"))
+                .await
+                .unwrap(),
+            None
+        );
+        let replacement = f
+            .knogin
+            .withdraw_signing_key(&leaked)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(replacement, leaked);
+        assert!(f.knogin.verify_token(before.token.expose()).await.is_err());
+        assert!(!f.knogin.keys().kids().any(|k| *k == leaked));
+        let jwks = String::from_utf8(f.knogin.keys().jwks().to_vec()).unwrap();
+        assert!(!jwks.contains(&format!(r#""kid":"{leaked}""#)), "{jwks}");
+        let after = f.knogin.client_credentials(&app, None, None).await.unwrap();
+        f.knogin.verify_token(after.token.expose()).await.unwrap();
+        // Another instance follows at its next reload.
+        other.refresh().await.unwrap();
+        assert!(other.verify_token(before.token.expose()).await.is_err());
+        other.verify_token(after.token.expose()).await.unwrap();
+        assert_eq!(f.knogin.withdraw_signing_key(&leaked).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn any_token_is_revoked_by_jti_and_an_app_or_tenant_is_cut_off() {
+        let f = fixture().await;
+        let other = f.other().await;
+        let t1 = TenantId::parse("t1").unwrap();
+        let (app, _) = f.knogin.register_app(&t1, registration()).await.unwrap();
+        let (sibling, _) = f.knogin.register_app(&t1, registration()).await.unwrap();
+        let admin = f
+            .knogin
+            .mint_admin_token(&t1, Duration::from_secs(600))
+            .await
+            .unwrap();
+        let (claims, _) = f.knogin.verify_token(admin.expose()).await.unwrap();
+        f.knogin.revoke_jti(&claims.jti).await.unwrap();
+        assert!(matches!(
+            f.knogin.verify_token(admin.expose()).await,
+            Err(TokenError::Revoked)
+        ));
+        other.refresh().await.unwrap();
+        assert!(other.verify_token(admin.expose()).await.is_err());
+
+        let old = f.knogin.client_credentials(&app, None, None).await.unwrap();
+        let kept = f
+            .knogin
+            .client_credentials(&sibling, None, None)
+            .await
+            .unwrap();
+        f.knogin.revoke_app_tokens(&app.client_id).await.unwrap();
+        assert!(f.knogin.verify_token(old.token.expose()).await.is_err());
+        f.knogin.verify_token(kept.token.expose()).await.unwrap();
+        f.clock.advance(Duration::from_secs(1));
+        let new = f.knogin.client_credentials(&app, None, None).await.unwrap();
+        f.knogin.verify_token(new.token.expose()).await.unwrap();
+        other.refresh().await.unwrap();
+        assert!(other.verify_token(old.token.expose()).await.is_err());
+        other.verify_token(new.token.expose()).await.unwrap();
+
+        let admin = f
+            .knogin
+            .mint_admin_token(&t1, Duration::from_secs(600))
+            .await
+            .unwrap();
+        f.knogin.revoke_tenant_tokens(&t1).await.unwrap();
+        for token in [&admin, &new.token, &kept.token] {
+            assert!(f.knogin.verify_token(token.expose()).await.is_err());
+        }
     }
 }

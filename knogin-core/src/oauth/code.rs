@@ -79,7 +79,7 @@ impl Knogin {
         let redirect_uri = required(redirect_uri, "redirect_uri")?;
         let now = self.0.clock.now();
         let stored = match self.0.store.redeem_code(&SecretHash::of(code), now).await? {
-            CodeRedemption::Redeemed(stored) => stored,
+            CodeRedemption::Redeemed(stored) => *stored,
             CodeRedemption::Replayed { family } => {
                 tracing::warn!(client_id = %app.client_id, family, "an authorization code was redeemed twice");
                 self.revoke_family(&family).await?;
@@ -163,7 +163,7 @@ impl Knogin {
             None => None,
         };
         let current = match self.0.store.use_refresh(&hash, now).await? {
-            RefreshUse::Current(current) => current,
+            RefreshUse::Current(current) => *current,
             RefreshUse::Reused { family } => {
                 tracing::warn!(client_id = %app.client_id, family, "a rotated-out refresh token was presented");
                 self.revoke_family(&family).await?;

@@ -54,7 +54,7 @@ pub struct StoredCode {
 #[non_exhaustive]
 pub enum CodeRedemption {
     /// The code was unused and unexpired; it is now used up.
-    Redeemed(StoredCode),
+    Redeemed(Box<StoredCode>),
     /// The code was redeemed before: the family should be revoked.
     Replayed {
         /// The code's family.
@@ -91,7 +91,7 @@ pub struct StoredRefresh {
 #[non_exhaustive]
 pub enum RefreshUse {
     /// The token was current; it is now rotated out (its successor must be stored next).
-    Current(StoredRefresh),
+    Current(Box<StoredRefresh>),
     /// The token was rotated out before, and its family is live: the family should be revoked.
     Reused {
         /// The token's family.

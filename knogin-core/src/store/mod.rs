@@ -221,6 +221,11 @@ pub trait KeyStore: Send + Sync {
 
     /// Every stored key, removed ones included, oldest first.
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
+
+    /// Withdraws key `kid` at `now` (it leaked): it stops signing and leaves the JWKS, and no
+    /// token it signed verifies any more (`retires_at` and `removed_at` become `now` unless
+    /// earlier). Returns whether there was such a key not yet removed.
+    async fn withdraw_signing_key(&self, kid: &KeyId, now: Timestamp) -> Result<bool, StoreError>;
 }
 
 /// Revoked tokens: a `jti` denylist every instance reloads.
@@ -236,6 +241,14 @@ pub trait RevocationStore: Send + Sync {
 
     /// The `jti`s revoked and not yet expired at `now` (expired ones need no denylist).
     async fn revoked_tokens(&self, now: Timestamp) -> Result<Vec<String>, StoreError>;
+
+    /// Cuts off every token of `key` (`app:CLIENT_ID` or `tenant:ID`, as the core spells it)
+    /// issued at or before `not_before`; a later cut-off replaces an earlier one, never the
+    /// other way round.
+    async fn cut_off_tokens(&self, key: &str, not_before: Timestamp) -> Result<(), StoreError>;
+
+    /// Every cut-off: its key and time.
+    async fn token_cutoffs(&self) -> Result<Vec<(String, Timestamp)>, StoreError>;
 }
 
 /// Everything the core stores. Implemented for any type that implements each part.

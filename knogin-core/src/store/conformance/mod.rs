@@ -509,6 +509,40 @@ pub async fn revocations_last_until_the_token_expires(store: &dyn Store) {
     assert!(store.revoked_tokens(exp).await.unwrap().is_empty());
 }
 
+/// A withdrawn key stops signing and is removed at once; withdrawing it again changes nothing.
+pub async fn a_withdrawn_key_is_removed_at_once(store: &dyn Store) {
+    let first = key("2026-03-signing-key", T0);
+    assert!(store.insert_first_signing_key(&first).await.unwrap());
+    let later = T0.plus(Duration::from_secs(60));
+    assert!(
+        !store
+            .withdraw_signing_key(&KeyId::new("no-such-key"), later)
+            .await
+            .unwrap()
+    );
+    assert!(store.withdraw_signing_key(&first.kid, later).await.unwrap());
+    assert!(!store.withdraw_signing_key(&first.kid, later).await.unwrap());
+    let read = store.signing_keys().await.unwrap();
+    assert_eq!(
+        (read[0].retires_at, read[0].removed_at),
+        (Some(later), Some(later))
+    );
+}
+
+/// A cut-off is kept per key, and only ever moves later.
+pub async fn token_cutoffs_only_move_later(store: &dyn Store) {
+    let later = T0.plus(Duration::from_secs(60));
+    store.cut_off_tokens("app:a", later).await.unwrap();
+    store.cut_off_tokens("app:a", T0).await.unwrap();
+    store.cut_off_tokens("tenant:t1", T0).await.unwrap();
+    let mut read = store.token_cutoffs().await.unwrap();
+    read.sort();
+    assert_eq!(
+        read,
+        [("app:a".to_owned(), later), ("tenant:t1".to_owned(), T0)]
+    );
+}
+
 fn user_grant(app: &App) -> UserGrant {
     UserGrant {
         client_id: app.client_id.clone(),
@@ -558,7 +592,7 @@ pub async fn codes_are_single_use_and_expire(store: &dyn Store) {
     store.insert_code(&stored, T0).await.unwrap();
     assert_eq!(
         store.redeem_code(&used.hash(), T0).await.unwrap(),
-        CodeRedemption::Redeemed(stored.clone())
+        CodeRedemption::Redeemed(Box::new(stored.clone()))
     );
     assert_eq!(
         store.redeem_code(&used.hash(), T0).await.unwrap(),
@@ -616,7 +650,7 @@ pub async fn refresh_tokens_rotate_once(store: &dyn Store) {
     );
     assert_eq!(
         store.use_refresh(&first.hash(), T0).await.unwrap(),
-        RefreshUse::Current(stored)
+        RefreshUse::Current(Box::new(stored))
     );
     assert_eq!(store.find_refresh(&first.hash(), T0).await.unwrap(), None);
     assert_eq!(
@@ -738,6 +772,8 @@ macro_rules! store_conformance_tests {
             signing_keys_round_trip_with_their_lifecycle,
             racing_first_keys_have_one_winner,
             revocations_last_until_the_token_expires,
+            a_withdrawn_key_is_removed_at_once,
+            token_cutoffs_only_move_later,
             codes_are_single_use_and_expire,
             racing_redemptions_have_one_winner,
             refresh_tokens_rotate_once,

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::apps::{App, Governance, GovernancePatch};
 use crate::clock::Timestamp;
-use crate::id::{AppId, DeliveryId, EventId, TenantId, WebhookId};
+use crate::id::{AppId, DeliveryId, EventId, KeyId, TenantId, WebhookId};
 use crate::scope::ScopeSet;
 use crate::secret::SecretHash;
 use crate::webhooks::StoredWebhook;
@@ -32,6 +32,7 @@ struct Inner {
     keys: Vec<StoredKey>,
     first_key_stored: bool,
     revoked: HashMap<String, Timestamp>,
+    cutoffs: HashMap<String, Timestamp>,
     failures: HashMap<String, AuthFailures>,
     next_seq: i64,
     /// Codes with when each was redeemed.
@@ -294,6 +295,20 @@ impl KeyStore for MemoryStore {
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
         Ok(self.lock().keys.clone())
     }
+
+    async fn withdraw_signing_key(&self, kid: &KeyId, now: Timestamp) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let Some(key) = inner
+            .keys
+            .iter_mut()
+            .find(|k| k.kid == *kid && k.removed_at.is_none_or(|t| t > now))
+        else {
+            return Ok(false);
+        };
+        key.retires_at = Some(key.retires_at.map_or(now, |t| t.min(now)));
+        key.removed_at = Some(now);
+        Ok(true)
+    }
 }
 
 #[async_trait]
@@ -312,6 +327,22 @@ impl RevocationStore for MemoryStore {
         let mut inner = self.lock();
         inner.revoked.retain(|_, expires| *expires > now);
         Ok(inner.revoked.keys().cloned().collect())
+    }
+
+    async fn cut_off_tokens(&self, key: &str, not_before: Timestamp) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let at = inner.cutoffs.entry(key.to_owned()).or_insert(not_before);
+        *at = (*at).max(not_before);
+        Ok(())
+    }
+
+    async fn token_cutoffs(&self) -> Result<Vec<(String, Timestamp)>, StoreError> {
+        Ok(self
+            .lock()
+            .cutoffs
+            .iter()
+            .map(|(k, t)| (k.clone(), *t))
+            .collect())
     }
 }
 
@@ -352,7 +383,7 @@ impl GrantStore for MemoryStore {
             None if code.expires_at <= now => CodeRedemption::Invalid,
             None => {
                 *redeemed = Some(now);
-                CodeRedemption::Redeemed(code.clone())
+                CodeRedemption::Redeemed(Box::new(code.clone()))
             }
         })
     }
@@ -396,7 +427,7 @@ impl GrantStore for MemoryStore {
             None if token.expires_at <= now => RefreshUse::Invalid,
             None => {
                 *rotated = Some(now);
-                RefreshUse::Current(token.clone())
+                RefreshUse::Current(Box::new(token.clone()))
             }
         })
     }
