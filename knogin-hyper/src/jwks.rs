@@ -80,7 +80,7 @@ pub struct HttpJwksFetcher {
 }
 
 /// `url` parsed, if it is https or http to a loopback host.
-fn secure_url(url: &str) -> Result<Uri, FetchError> {
+pub(crate) fn secure_url(url: &str) -> Result<Uri, FetchError> {
     let insecure = || FetchError::InsecureUrl(url.to_owned());
     let uri: Uri = url.parse().map_err(|_| insecure())?;
     let host = uri.host().ok_or_else(insecure)?;

@@ -331,3 +331,75 @@ fn rand_kid() -> [u8; 16] {
     aws_lc_rs::rand::fill(&mut bytes).unwrap();
     bytes
 }
+
+#[tokio::test]
+async fn with_an_introspection_check_a_revoked_token_is_refused() {
+    let s = setup().await;
+    let admin = s.issuer.admin_token("acme").await;
+    // A resource-server app, allowed to introspect its tenant's tokens.
+    let body = json!({"name": "Resource server", "grant_types": ["client_credentials"],
+        "redirect_uris": [], "requested_scopes": ["incidents:read"]});
+    let rs = s
+        .issuer
+        .json(Method::POST, "/v1/platform/apps", &admin, &body)
+        .await
+        .json();
+    let (rs_id, rs_secret) = (
+        rs["client_id"].as_str().unwrap(),
+        rs["client_secret"].as_str().unwrap(),
+    );
+    let made = s
+        .issuer
+        .json(
+            Method::PATCH,
+            &format!("/v1/platform/apps/{rs_id}/governance"),
+            &admin,
+            &json!({"allow_token_introspection": true}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.text());
+    let check = knogin::hyper::IntrospectionCheck::new(
+        &format!("{}/v1/oauth/introspect", s.issuer.issuer),
+        rs_id,
+        rs_secret,
+    )
+    .unwrap()
+    .cache_for(Duration::ZERO);
+    let fetcher = HttpJwksFetcher::discover(&s.issuer.issuer).await.unwrap();
+    let cache = JwksCache::new(
+        Arc::new(fetcher),
+        s.issuer.clock.clone(),
+        CacheSettings::default(),
+    );
+    let verifier = Verifier::new(&s.issuer.issuer, Arc::new(cache))
+        .clock(s.issuer.clock.clone())
+        .revocation_check(Arc::new(check));
+    let token = s.token("incidents:read").await;
+    verifier
+        .verify(&token, Some("incidents:read"))
+        .await
+        .unwrap();
+    let (claims, _) = s.issuer.knogin.verify_token(&token).await.unwrap();
+    s.issuer.knogin.revoke_jti(&claims.jti).await.unwrap();
+    assert_eq!(
+        verifier.verify(&token, Some("incidents:read")).await,
+        Err(knogin::core::verifier::VerifyError::Revoked)
+    );
+    // An issuer that cannot be asked refuses rather than lets the token through.
+    let nowhere =
+        knogin::hyper::IntrospectionCheck::new("http://127.0.0.1:9/introspect", rs_id, rs_secret)
+            .unwrap();
+    let cache = JwksCache::new(
+        Arc::new(HttpJwksFetcher::discover(&s.issuer.issuer).await.unwrap()),
+        s.issuer.clock.clone(),
+        CacheSettings::default(),
+    );
+    let blind = Verifier::new(&s.issuer.issuer, Arc::new(cache))
+        .clock(s.issuer.clock.clone())
+        .revocation_check(Arc::new(nowhere));
+    let fresh = s.token("incidents:read").await;
+    assert_eq!(
+        blind.verify(&fresh, None).await,
+        Err(knogin::core::verifier::VerifyError::StatusUnknown)
+    );
+}

@@ -42,6 +42,10 @@ pub struct CacheSettings {
     pub max_ttl: Duration,
     /// How long a JWKS without `max-age` is kept fresh (default 5 minutes).
     pub default_ttl: Duration,
+    /// How long past its freshness a JWKS is still used while refreshes fail (default 1 day);
+    /// after that its keys are dropped and every token is refused until a fetch succeeds, so a
+    /// key the issuer withdrew cannot keep verifying behind a blocked fetch.
+    pub max_stale: Duration,
 }
 
 impl Default for CacheSettings {
@@ -51,6 +55,7 @@ impl Default for CacheSettings {
             min_ttl: Duration::from_secs(60),
             max_ttl: Duration::from_secs(86_400),
             default_ttl: Duration::from_secs(300),
+            max_stale: Duration::from_secs(86_400),
         }
     }
 }
@@ -137,6 +142,14 @@ impl JwksCache {
         !self.current.load().keys.is_empty()
     }
 
+    /// Whether `snapshot`'s keys may still be used at `now`: fresh, or stale for at most
+    /// [`CacheSettings::max_stale`].
+    fn usable(&self, snapshot: &Snapshot, now: Timestamp) -> bool {
+        snapshot
+            .fresh_until
+            .is_some_and(|until| now < until.plus(self.settings.max_stale))
+    }
+
     /// Whether a fetch may run at `now`.
     fn due(&self, snapshot: &Snapshot, now: Timestamp) -> bool {
         snapshot
@@ -196,8 +209,12 @@ impl KeySource for JwksCache {
             let seen = snapshot.generation;
             drop(snapshot);
             self.refresh_after(seen).await;
-            return self.current.load().keys.get(kid).cloned();
+            let refreshed = self.current.load();
+            return self
+                .usable(&refreshed, now)
+                .then(|| refreshed.keys.get(kid).cloned())?;
         }
-        snapshot.keys.get(kid).cloned()
+        self.usable(&snapshot, now)
+            .then(|| snapshot.keys.get(kid).cloned())?
     }
 }

@@ -51,6 +51,13 @@ pub enum VerifyError {
     /// The token is valid but lacks the scope the resource needs.
     #[error("the token lacks the {0} scope")]
     InsufficientScope(String),
+    /// The issuer says the token is no longer active (revoked, its app or tenant cut off, or
+    /// its key withdrawn): only with a [`RevocationCheck`](super::RevocationCheck).
+    #[error("the token has been revoked")]
+    Revoked,
+    /// The issuer could not be asked whether the token is still active, so it is refused.
+    #[error("the token's status could not be checked with its issuer")]
+    StatusUnknown,
 }
 
 impl VerifyError {

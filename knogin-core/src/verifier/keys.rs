@@ -58,13 +58,41 @@ fn algorithm_of(jwk: &Jwk) -> Option<Algorithm> {
     (declared == by_type).then_some(by_type)
 }
 
+/// Whether `jwk` may verify signatures: not an encryption key, and `verify` among its
+/// `key_ops` when it has any (RFC 7517 §4.2, §4.3).
+fn for_signatures(jwk: &jsonwebtoken::jwk::Jwk) -> bool {
+    use jsonwebtoken::jwk::{KeyOperations, PublicKeyUse};
+    let usable = !matches!(
+        jwk.common.public_key_use,
+        Some(PublicKeyUse::Encryption | PublicKeyUse::Other(_))
+    );
+    let operations = jwk
+        .common
+        .key_operations
+        .as_ref()
+        .is_none_or(|ops| ops.contains(&KeyOperations::Verify));
+    usable && operations
+}
+
 impl PublicKeys {
-    /// The usable keys of a JWKS document; `None` if it is not one.
+    /// The usable keys of a JWKS document: signature keys only (not `use: enc`, nor with
+    /// `key_ops` that leave out `verify`). `None` if it is not a JWKS, or if two keys share a
+    /// `kid` (which of them a token meant cannot be told).
     pub fn from_jwks(body: &[u8]) -> Option<Self> {
         let set: JwkSet = serde_json::from_slice(body).ok()?;
+        let mut kids = std::collections::HashSet::new();
+        if !set
+            .keys
+            .iter()
+            .filter_map(|jwk| jwk.common.key_id.as_deref())
+            .all(|kid| kids.insert(kid))
+        {
+            return None;
+        }
         let keys = set
             .keys
             .iter()
+            .filter(|jwk| for_signatures(jwk))
             .filter_map(|jwk| {
                 let kid = jwk.common.key_id.clone()?;
                 let algorithm = algorithm_of(jwk)?;

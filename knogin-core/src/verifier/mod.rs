@@ -45,6 +45,22 @@ pub trait KeySource: Send + Sync {
     async fn key(&self, kid: &str) -> Option<VerifyingKey>;
 }
 
+/// Asks the issuer whether a token that passed every local check is still active: what local
+/// verification cannot see. A verifier checks signatures, times and claims against the JWKS it
+/// holds; it cannot know that the issuer revoked a `jti`, cut off an app or a tenant, or (until
+/// its next fetch) withdrew a key. With a check, [`Verifier::verify`] asks it too (knogin-hyper's
+/// `IntrospectionCheck` asks the issuer's introspection endpoint, with a short, bounded cache).
+#[async_trait]
+pub trait RevocationCheck: Send + Sync {
+    /// Whether `token`, whose `claims` verified locally, is still active at its issuer; `Err`
+    /// when the issuer could not be asked (the token is then refused).
+    async fn is_active(
+        &self,
+        token: &str,
+        claims: &AccessClaims,
+    ) -> Result<bool, Box<dyn std::error::Error + Send + Sync>>;
+}
+
 /// The default longest token looked at, in bytes.
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
 
@@ -60,6 +76,7 @@ pub struct Verifier {
     max_token_bytes: usize,
     clock: Arc<dyn Clock>,
     resource_metadata: Option<String>,
+    revocations: Option<Arc<dyn RevocationCheck>>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -93,7 +110,17 @@ impl Verifier {
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             clock: Arc::new(SystemClock),
             resource_metadata: None,
+            revocations: None,
         }
+    }
+
+    /// Asks `check` about every token that passes the local checks, so revocations show here
+    /// too (at the cost of a request to the issuer per token the check does not cache). Without
+    /// one, a revoked token keeps verifying until it expires: keep access tokens short.
+    #[must_use]
+    pub fn revocation_check(mut self, check: Arc<dyn RevocationCheck>) -> Self {
+        self.revocations = Some(check);
+        self
     }
 
     /// The URL of the resource's RFC 9728 metadata
@@ -157,6 +184,11 @@ impl Verifier {
         if !is_access_token_type(header.typ.as_deref()) {
             return Err(VerifyError::WrongType);
         }
+        // No extension is understood here, so a token that needs one is refused (RFC 7515
+        // §4.1.11).
+        if header.crit.is_some() {
+            return Err(VerifyError::Malformed);
+        }
         let kid = header.kid.as_deref().ok_or(VerifyError::UnknownKey)?;
         let key = self.keys.key(kid).await.ok_or(VerifyError::UnknownKey)?;
         if header.alg != key.algorithm {
@@ -192,6 +224,16 @@ impl Verifier {
             && !claims.scope.split(' ').any(|s| s == scope)
         {
             return Err(VerifyError::InsufficientScope(scope.to_owned()));
+        }
+        if let Some(check) = &self.revocations {
+            match check.is_active(token, &claims).await {
+                Ok(true) => {}
+                Ok(false) => return Err(VerifyError::Revoked),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot ask the issuer whether a token is active");
+                    return Err(VerifyError::StatusUnknown);
+                }
+            }
         }
         Ok(claims)
     }

@@ -235,3 +235,59 @@ fn cache_control_is_honoured_within_bounds() {
     assert_eq!(settings.ttl(Some("no-store")), Duration::from_secs(60));
     assert_eq!(settings.ttl(Some("public")), Duration::from_secs(300));
 }
+
+#[tokio::test]
+async fn a_crit_header_is_refused() {
+    let s = setup().await;
+    let good = token(&s.knogin, &[]).await;
+    // Re-signing is not possible here, but the header is refused before the signature anyway.
+    let header =
+        serde_json::json!({"alg": "RS256", "typ": "at+jwt", "kid": kid(&good), "crit": ["exp"]});
+    let forged = with_header(&good, &header);
+    assert!(matches!(
+        s.verifier.verify(&forged, None).await,
+        Err(VerifyError::Malformed)
+    ));
+}
+
+#[tokio::test]
+async fn keys_stale_beyond_max_stale_are_dropped() {
+    let s = setup().await;
+    let good = token(&s.knogin, &[]).await;
+    s.verifier.verify(&good, None).await.unwrap();
+    *s.fetcher.body.lock().unwrap() = None;
+    // Fresh for 300 s, then stale but kept for a day while fetches fail…
+    s.clock.advance(Duration::from_secs(300 + 86_000));
+    let later = token(&s.knogin, &[]).await;
+    s.verifier.verify(&later, None).await.unwrap();
+    // …and no longer after that.
+    s.clock.advance(Duration::from_secs(500));
+    let last = token(&s.knogin, &[]).await;
+    assert!(matches!(
+        s.verifier.verify(&last, None).await,
+        Err(VerifyError::UnknownKey)
+    ));
+}
+
+#[test]
+fn encryption_keys_are_skipped_and_duplicate_kids_refused() {
+    let jwk = |kid: &str, extra: &str| {
+        format!(
+            r#"{{"kty":"EC","crv":"P-256","kid":"{kid}","alg":"ES256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"{extra}}}"#
+        )
+    };
+    let set = |keys: &[String]| format!(r#"{{"keys":[{}]}}"#, keys.join(","));
+    let keys = PublicKeys::from_jwks(
+        set(&[
+            jwk("sig", ""),
+            jwk("enc", r#","use":"enc""#),
+            jwk("ops", r#","key_ops":["encrypt"]"#),
+            jwk("verify", r#","key_ops":["verify"]"#),
+        ])
+        .as_bytes(),
+    )
+    .unwrap();
+    assert!(keys.get("sig").is_some() && keys.get("verify").is_some());
+    assert!(keys.get("enc").is_none() && keys.get("ops").is_none());
+    assert!(PublicKeys::from_jwks(set(&[jwk("a", ""), jwk("a", "")]).as_bytes()).is_none());
+}
