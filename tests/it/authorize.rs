@@ -21,6 +21,7 @@ matrix!(
     failed_sign_ins_are_limited_per_user_and_per_address,
     a_user_of_another_tenant_is_denied_even_with_a_remembered_consent,
     parallel_guesses_cost_at_most_the_limit_in_password_checks,
+    signing_out_ends_the_session_everywhere,
 );
 
 /// The authorize path for `app` with `extra` parameters after the usual ones.
@@ -319,7 +320,7 @@ async fn forms_are_bound_to_their_browser_and_user_and_used_once(server: &TestSe
         StatusCode::BAD_REQUEST,
     );
     // Without a session, the consent answer gets the login page.
-    bob.drop_cookie("knogin_session");
+    bob.drop_cookie("__Secure-knogin_session");
     let login = bob.post(server, "/v1/oauth/authorize", &decided).await;
     assert_page(&login, StatusCode::OK);
     assert!(login.text().contains(r#"name="password""#));
@@ -441,4 +442,25 @@ async fn parallel_guesses_cost_at_most_the_limit_in_password_checks(server: &Tes
     );
     let locked = browser.post(server, "/v1/oauth/login", &body).await;
     assert_page(&locked, StatusCode::TOO_MANY_REQUESTS);
+}
+
+async fn signing_out_ends_the_session_everywhere(server: &TestServer) {
+    let app = delegated_app(server).await;
+    let path = authorize_pkce(&app, "");
+    let mut browser = UserAgent::default();
+    consent_page(server, &mut browser, &path, "alice", "wonderland").await;
+    // A copy of the session cookie, as another tab or a thief would hold it.
+    let mut copy = browser.clone();
+    let out = browser.post(server, "/v1/oauth/logout", "").await;
+    assert_page(&out, StatusCode::OK);
+    assert!(out.text().contains("signed out"), "{}", out.text());
+    assert!(out.header("set-cookie").contains("Max-Age=0"));
+    for agent in [&mut browser, &mut copy] {
+        let again = agent.get(server, &path).await;
+        assert_page(&again, StatusCode::OK);
+        assert!(
+            again.text().contains(r#"name="password""#),
+            "asked to sign in again"
+        );
+    }
 }

@@ -9,7 +9,7 @@ use http::{Method, StatusCode};
 use crate::support::{TestResponse, TestServer};
 
 /// One browser: its cookies by name.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct UserAgent {
     cookies: HashMap<String, String>,
 }

@@ -194,7 +194,7 @@ const IDENTITY: [Section; 4] = [
     },
 ];
 
-const OAUTH: [Section; 9] = [
+const OAUTH: [Section; 10] = [
     Section {
         id: "oauth-authorize",
         methods: &["GET"],
@@ -325,6 +325,24 @@ const OAUTH: [Section; 9] = [
             "text",
             "303 redirect back to the authorization request, now signed in; the login page again after a failure.",
         ),
+    },
+    Section {
+        id: "oauth-logout",
+        methods: &["POST"],
+        path: "/v1/oauth/logout",
+        title: "Sign out of the built-in login",
+        host: Host::Auth,
+        auth: "The browser's session cookie",
+        audience: Audience::Integrators,
+        description: "Ends the browser's session of the built-in login, on every instance; the next authorization request asks the user to sign in again.",
+        notes: &[
+            "Served only when the server signs users in itself; tokens already issued stay valid until they expire or are revoked.",
+        ],
+        request: (
+            "text",
+            "POST {auth}/v1/oauth/logout, sent by the user's browser",
+        ),
+        response: ("text", "200 with a page saying the user is signed out."),
     },
     Section {
         id: "oauth-introspect",

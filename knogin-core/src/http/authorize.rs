@@ -22,6 +22,10 @@ pub(super) fn routes() -> Vec<Route> {
     ];
     #[cfg(feature = "password-login")]
     rows.push(route!(POST "/v1/oauth/login" => public(login), Html, "The built-in login form's submission"));
+    #[cfg(feature = "password-login")]
+    rows.push(
+        route!(POST "/v1/oauth/logout" => public(logout), Html, "Sign out of the built-in login"),
+    );
     rows
 }
 
@@ -101,5 +105,16 @@ async fn login(mut ctx: Ctx) -> Reply {
     }
     Err(ApiError::NotFound(
         "This server signs users in elsewhere: go back to the application and start again.",
+    ))
+}
+
+/// Signs the browser out of the built-in login; a server without it has no such page.
+#[cfg(feature = "password-login")]
+async fn logout(ctx: Ctx) -> Reply {
+    if let Some(login) = ctx.knogin.password_login() {
+        return login.sign_out(&ctx.parts).await;
+    }
+    Err(ApiError::NotFound(
+        "This server signs users in elsewhere: sign out there.",
     ))
 }

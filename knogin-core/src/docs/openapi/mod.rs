@@ -90,6 +90,7 @@ fn spec(method: &Method, path: &str) -> Option<Spec> {
         ("POST", "/v1/oauth/authorize" | "/v1/oauth/login") => {
             plain(None, (StatusCode::SEE_OTHER, None))
         }
+        ("POST", "/v1/oauth/logout") => plain(None, (StatusCode::OK, None)),
         ("POST", "/v1/oauth/token") => plain(Some((FORM, "TokenRequest")), ok("TokenResponse")),
         ("POST", "/v1/oauth/introspect") => plain(Some((FORM, "TokenAction")), ok("Introspection")),
         ("POST", "/v1/oauth/revoke") => plain(Some((FORM, "TokenAction")), (StatusCode::OK, None)),

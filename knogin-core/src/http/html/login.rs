@@ -33,3 +33,13 @@ pub(crate) fn page(csrf_token: &str, username: &str, error: Option<&str>) -> Mar
         },
     )
 }
+
+/// The page after signing out.
+pub(crate) fn signed_out() -> Markup {
+    layout(
+        "Signed out",
+        html! {
+            p { "You are signed out. Close this window, or go back to the application to sign in again." }
+        },
+    )
+}

@@ -1,5 +1,7 @@
 //! The cookies of the browser flow: `HttpOnly`, `SameSite=Lax`, scoped to the OAuth routes, and
-//! `Secure` unless the issuer is plain http on a loopback host (a developer's machine).
+//! `Secure` with the `__Secure-` name prefix unless the issuer is plain http on a loopback host
+//! (a developer's machine). A request carrying one of them twice (a sibling domain planting its
+//! own) is treated as carrying none.
 
 use cookie::{Cookie, SameSite};
 use http::header::{COOKIE, HeaderValue};
@@ -12,6 +14,9 @@ pub(crate) struct CookieJar {
     path: String,
 }
 
+/// The name prefix browsers keep for cookies set over https with `Secure` (RFC 6265bis §4.1.3.1).
+const SECURE_PREFIX: &str = "__Secure-";
+
 impl CookieJar {
     /// The cookies of `issuer`'s OAuth routes: `{issuer path}/v1/oauth/`.
     pub(crate) fn for_issuer(issuer: &str) -> Self {
@@ -22,15 +27,46 @@ impl CookieJar {
         }
     }
 
+    /// The cookie's name as set: `name`, with the `__Secure-` prefix when secure.
+    fn name(&self, name: &str) -> String {
+        if self.secure {
+            format!("{SECURE_PREFIX}{name}")
+        } else {
+            name.to_owned()
+        }
+    }
+
     /// A `Set-Cookie` value setting `name` to `value` for `max_age`.
     pub(crate) fn set(&self, name: &str, value: &str, max_age: std::time::Duration) -> HeaderValue {
         let seconds = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
-        self.header(Cookie::build((name, value)).max_age(cookie::time::Duration::seconds(seconds)))
+        self.header(
+            Cookie::build((self.name(name), value.to_owned()))
+                .max_age(cookie::time::Duration::seconds(seconds)),
+        )
     }
 
     /// A `Set-Cookie` value deleting `name`.
     pub(crate) fn clear(&self, name: &str) -> HeaderValue {
-        self.header(Cookie::build((name, "")).max_age(cookie::time::Duration::ZERO))
+        self.header(
+            Cookie::build((self.name(name), String::new())).max_age(cookie::time::Duration::ZERO),
+        )
+    }
+
+    /// The value of the cookie `name` the request carries: `None` without one, and when it
+    /// carries several (which one is this server's cannot be told).
+    pub(crate) fn read(&self, parts: &Parts, name: &str) -> Option<String> {
+        let name = self.name(name);
+        let mut found = parts
+            .headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|header| header.to_str().ok())
+            .flat_map(Cookie::split_parse)
+            .filter_map(Result::ok)
+            .filter(|cookie| cookie.name() == name)
+            .map(|cookie| cookie.value().to_owned());
+        let first = found.next()?;
+        found.next().is_none().then_some(first)
     }
 
     fn header(&self, cookie: cookie::CookieBuilder<'_>) -> HeaderValue {
@@ -43,19 +79,6 @@ impl CookieJar {
         HeaderValue::from_str(&cookie.to_string())
             .expect("cookie names and values here are header-safe")
     }
-}
-
-/// The value of the cookie `name` the request carries, if any.
-pub(crate) fn read(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|header| header.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|cookie| cookie.name() == name)
-        .map(|cookie| cookie.value().to_owned())
 }
 
 #[cfg(test)]
@@ -74,7 +97,7 @@ mod tests {
         let set = public.set("knogin_session", "kf_1", std::time::Duration::from_secs(60));
         assert_eq!(
             set,
-            "knogin_session=kf_1; HttpOnly; SameSite=Lax; Secure; Path=/knogin/v1/oauth/; Max-Age=60"
+            "__Secure-knogin_session=kf_1; HttpOnly; SameSite=Lax; Secure; Path=/knogin/v1/oauth/; Max-Age=60"
         );
         assert!(
             public
@@ -86,15 +109,28 @@ mod tests {
     }
 
     #[test]
-    fn reads_a_cookie_among_others() {
-        let (parts, ()) = http::Request::get("/")
-            .header(COOKIE, "a=1; knogin_login=kf_x")
-            .header(COOKIE, "b=2")
-            .body(())
-            .unwrap()
-            .into_parts();
-        assert_eq!(read(&parts, "knogin_login").as_deref(), Some("kf_x"));
-        assert_eq!(read(&parts, "b").as_deref(), Some("2"));
-        assert_eq!(read(&parts, "c"), None);
+    fn reads_a_cookie_among_others_but_not_a_doubled_one() {
+        let request = |cookies: &[&str]| {
+            let mut builder = http::Request::get("/");
+            for c in cookies {
+                builder = builder.header(COOKIE, *c);
+            }
+            builder.body(()).unwrap().into_parts().0
+        };
+        let local = CookieJar::for_issuer("http://127.0.0.1:8080");
+        let parts = request(&["a=1; knogin_login=kf_x", "b=2"]);
+        assert_eq!(local.read(&parts, "knogin_login").as_deref(), Some("kf_x"));
+        assert_eq!(local.read(&parts, "b").as_deref(), Some("2"));
+        assert_eq!(local.read(&parts, "c"), None);
+        // A second cookie of the name (planted by a sibling domain) makes it unreadable.
+        let planted = request(&["knogin_session=kf_mine", "knogin_session=kf_theirs"]);
+        assert_eq!(local.read(&planted, "knogin_session"), None);
+        // Over https only the prefixed name counts.
+        let public = CookieJar::for_issuer("https://auth.example");
+        let parts = request(&["knogin_session=kf_plain; __Secure-knogin_session=kf_secure"]);
+        assert_eq!(
+            public.read(&parts, "knogin_session").as_deref(),
+            Some("kf_secure")
+        );
     }
 }

@@ -189,7 +189,9 @@ impl PasswordLogin {
     pub(crate) async fn submit(&self, parts: &Parts, form: &Form) -> Reply {
         let now = self.clock.now();
         let field = form.get("csrf_token").unwrap_or_default();
-        let bound = cookies::read(parts, LOGIN_COOKIE)
+        let bound = self
+            .cookies
+            .read(parts, LOGIN_COOKIE)
             .is_some_and(|c| !field.is_empty() && bool::from(c.as_bytes().ct_eq(field.as_bytes())));
         let return_to = if bound {
             self.store
@@ -285,6 +287,24 @@ impl PasswordLogin {
     }
 }
 
+impl PasswordLogin {
+    /// Signs the browser out: its session ends in the store (on every instance) and its cookie
+    /// is cleared. Answers a page saying so, whether or not it was signed in.
+    pub(crate) async fn sign_out(&self, parts: &Parts) -> Reply {
+        if let Some(session) = self.cookies.read(parts, SESSION_COOKIE) {
+            let now = self.clock.now();
+            self.store
+                .take_state(FlowKind::Session, &SecretHash::of(&session), now)
+                .await?;
+        }
+        let mut response = html::response(StatusCode::OK, html::login::signed_out());
+        response
+            .headers_mut()
+            .append(SET_COOKIE, self.cookies.clear(SESSION_COOKIE));
+        Ok(response)
+    }
+}
+
 /// The rate-limit key of a user name: a digest, so a name of any length or bytes makes a
 /// short, plain key (and the store never holds what someone typed).
 fn user_key(name: &str) -> String {
@@ -295,7 +315,7 @@ fn user_key(name: &str) -> String {
 impl UserAuthenticator for PasswordLogin {
     async fn authenticate(&self, request: &Parts) -> Result<SignedInUser, LoginStep> {
         let now = self.clock.now();
-        if let Some(session) = cookies::read(request, SESSION_COOKIE) {
+        if let Some(session) = self.cookies.read(request, SESSION_COOKIE) {
             match self
                 .store
                 .state(FlowKind::Session, &SecretHash::of(&session), now)
