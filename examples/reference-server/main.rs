@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use knogin::core::graphql::{self, Bundles, GraphQlGate};
-use knogin::core::http::PasswordUsers;
+use knogin::core::http::{PasswordUsers, TrustedProxies};
 use knogin::core::webhooks::{EventCatalog, RetryPolicy};
 use knogin::core::{
     Builder, Clock as _, Knogin, ScopeCatalog, SigningAlgorithm, SystemClock, TenantId,
@@ -162,6 +162,16 @@ struct ServeArgs {
     /// (its routes accept only tokens for it). Without any, the issuer is the only audience.
     #[arg(long = "audience", value_name = "URL")]
     audiences: Vec<String>,
+    /// A reverse proxy in front of the server (an address or ADDRESS/PREFIX, repeatable):
+    /// behind it, requests count under the client address its X-Forwarded-For names for the
+    /// per-address limits, not the proxy's. Name only proxies that set the header themselves.
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "CIDR",
+        env = "KNOGIN_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<String>,
     /// The GraphQL operation bundles to admit, from a JSON manifest (see docs/graphql.md), in
     /// place of the demo `incident-sync` bundle. The demo schema answers them.
     #[arg(long, env = "KNOGIN_GRAPHQL_BUNDLES", value_name = "PATH")]
@@ -368,6 +378,9 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     if !args.audiences.is_empty() {
         builder = builder.audiences(args.audiences.clone());
     }
+    let proxies = TrustedProxies::parse(&args.trusted_proxies)
+        .map_err(|e| format!("--trusted-proxy: {e}"))?;
+    builder = builder.trusted_proxies(proxies);
     let bundles = match &args.graphql_bundles {
         Some(path) => Bundles::load(path).map_err(|e| format!("--graphql-bundles: {e}"))?,
         None => graphql::reference::bundles(),

@@ -30,6 +30,7 @@ mod html;
 mod jwks;
 mod oauth;
 mod page;
+mod proxies;
 mod scopes;
 #[cfg(feature = "password-login")]
 mod sign_in;
@@ -62,6 +63,7 @@ pub use self::access::{
 pub use self::body::BoxError;
 use self::error::ApiError;
 pub use self::error::{ErrorFormat, PROBLEM_JSON, not_found};
+pub use self::proxies::{InvalidProxyRange, TrustedProxies};
 #[cfg(feature = "password-login")]
 pub(crate) use self::sign_in::PasswordLogin;
 #[cfg(feature = "password-login")]
@@ -117,10 +119,12 @@ impl Knogin {
     }
 }
 
-/// The address of the client that sent a request, as a request extension. The per-address
-/// sign-in limit of the built-in login reads it: `knogin-axum` inserts it from axum's
-/// `ConnectInfo`, and an embedder serving the core itself (or behind a proxy it trusts) inserts
-/// it. Without it, only the per-user limit applies.
+/// The address of the peer that sent a request, as a request extension. The per-address limits
+/// (the built-in login's, client authentication failures) read it: `knogin-axum` inserts it from
+/// axum's `ConnectInfo`, `knogin-hyper` from the connection, and an embedder serving the core
+/// itself inserts it. Behind a reverse proxy named in
+/// [`Builder::trusted_proxies`](crate::Builder::trusted_proxies), the core replaces it with the
+/// client address the proxy forwards. Without it, only the per-user limits apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub std::net::IpAddr);
 
@@ -176,7 +180,11 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    if let Some(ClientAddr(peer)) = parts.extensions.get::<ClientAddr>().copied() {
+        let client = knogin.0.trusted_proxies.client_of(peer, &parts.headers);
+        parts.extensions.insert(ClientAddr(client));
+    }
     let head = parts.method == http::Method::HEAD;
     let (route, params) = match table.find(knogin, &parts.method, parts.uri.path()) {
         Lookup::Found(route, params) => (route, params),

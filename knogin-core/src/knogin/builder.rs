@@ -94,6 +94,7 @@ pub struct Builder {
     scopes: ScopeCatalog,
     secret_grace: Duration,
     body_limit: usize,
+    trusted_proxies: crate::http::TrustedProxies,
     jwks_max_age: Duration,
     key_refresh: Duration,
     key_lead: Option<Duration>,
@@ -134,6 +135,7 @@ impl Builder {
             scopes: ScopeCatalog::default(),
             secret_grace: Duration::ZERO,
             body_limit: DEFAULT_BODY_LIMIT,
+            trusted_proxies: crate::http::TrustedProxies::default(),
             jwks_max_age: Duration::from_secs(300),
             key_refresh: DEFAULT_KEY_REFRESH,
             key_lead: None,
@@ -246,6 +248,15 @@ impl Builder {
     /// most [`MAX_SECRET_ROTATION_GRACE`]). An admin can always cut the old secret off at once.
     pub fn secret_rotation_grace(mut self, grace: Duration) -> Self {
         self.secret_grace = grace;
+        self
+    }
+
+    /// The reverse proxies in front of the server (default: none): behind one of them, a
+    /// request counts under the client address its `X-Forwarded-For` names (see
+    /// [`TrustedProxies`](crate::http::TrustedProxies)), not the proxy's, for the per-address
+    /// limits. Name only proxies that set the header themselves.
+    pub fn trusted_proxies(mut self, proxies: crate::http::TrustedProxies) -> Self {
+        self.trusted_proxies = proxies;
         self
     }
 
@@ -464,6 +475,7 @@ impl Builder {
             scopes: self.scopes,
             secret_grace: self.secret_grace,
             body_limit: self.body_limit,
+            trusted_proxies: self.trusted_proxies,
             jwks_cache_control: http::HeaderValue::from_str(&format!(
                 "public, max-age={}",
                 self.jwks_max_age.as_secs()

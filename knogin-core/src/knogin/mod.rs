@@ -41,6 +41,8 @@ pub(crate) struct Inner {
     pub(crate) scopes: ScopeCatalog,
     pub(crate) secret_grace: Duration,
     pub(crate) body_limit: usize,
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    pub(crate) trusted_proxies: crate::http::TrustedProxies,
     /// `Cache-Control` of the JWKS answers, built once.
     pub(crate) jwks_cache_control: http::HeaderValue,
     pub(crate) users: Option<Arc<dyn UserAuthenticator>>,
