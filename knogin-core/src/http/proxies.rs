@@ -61,7 +61,7 @@ impl TrustedProxies {
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = match ip {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            v4 => v4,
+            v4 @ IpAddr::V4(_) => v4,
         };
         self.0.iter().any(|(net, prefix)| match (net, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {

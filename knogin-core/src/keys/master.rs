@@ -3,7 +3,7 @@
 use std::fmt;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use aws_lc_rs::digest;
+use aws_lc_rs::{digest, hkdf};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use secrecy::{ExposeSecret as _, SecretBox};
@@ -102,11 +102,24 @@ impl MasterKey {
         digest::digest(&digest::SHA256, self.0.expose_secret()).as_ref()[0]
     }
 
-    fn aead(&self) -> LessSafeKey {
-        LessSafeKey::new(
-            UnboundKey::new(&AES_256_GCM, self.0.expose_secret())
+    /// The AES key of `purpose`: the master key itself for the material it protects (signing
+    /// keys, webhook secrets), and for page cursors, which any caller can have sealed at will, a
+    /// subkey derived with HKDF-SHA256, so that use never touches the key-encryption key.
+    fn aead(&self, purpose: Purpose) -> LessSafeKey {
+        let key = match purpose {
+            Purpose::PageCursor => {
+                let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"knogin/v2/subkey")
+                    .extract(self.0.expose_secret());
+                let info = [purpose.label()];
+                let okm = prk
+                    .expand(&info, &AES_256_GCM)
+                    .expect("AES-256 fits HKDF-SHA256's output");
+                UnboundKey::from(okm)
+            }
+            _ => UnboundKey::new(&AES_256_GCM, self.0.expose_secret())
                 .expect("32 bytes is an AES-256 key"),
-        )
+        };
+        LessSafeKey::new(key)
     }
 
     fn aad(purpose: Purpose, context: &[u8]) -> Vec<u8> {
@@ -118,7 +131,7 @@ impl MasterKey {
     pub fn seal(&self, purpose: Purpose, context: &[u8], plaintext: &[u8]) -> Vec<u8> {
         let nonce_bytes: [u8; NONCE_LEN] = random::bytes();
         let mut buf = plaintext.to_vec();
-        self.aead()
+        self.aead(purpose)
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce_bytes),
                 Aad::from(Self::aad(purpose, context)),
@@ -161,7 +174,7 @@ impl MasterKey {
         let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
         let mut buf = Zeroizing::new(ciphertext.to_vec());
         let len = self
-            .aead()
+            .aead(purpose)
             .open_in_place(nonce, Aad::from(aad), &mut buf)
             .ok()?
             .len();
@@ -178,6 +191,31 @@ impl fmt::Debug for MasterKey {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn page_cursors_are_sealed_under_a_subkey_not_the_master_key() {
+        let key = MasterKey::generate();
+        let sealed = key.seal(Purpose::PageCursor, b"t1\0apps", b"position");
+        assert_eq!(
+            key.open(Purpose::PageCursor, b"t1\0apps", &sealed)
+                .unwrap()
+                .as_slice(),
+            b"position"
+        );
+        // The master key itself does not open it.
+        let (_, rest) = sealed.split_at(2);
+        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
+        let mut buf = ciphertext.to_vec();
+        let raw = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key.0.expose_secret()).unwrap());
+        assert!(
+            raw.open_in_place(
+                Nonce::try_assume_unique_for_key(nonce).unwrap(),
+                Aad::from(MasterKey::aad(Purpose::PageCursor, b"t1\0apps")),
+                &mut buf,
+            )
+            .is_err()
+        );
+    }
+
     use super::*;
 
     #[test]
@@ -201,7 +239,7 @@ mod tests {
         let key = MasterKey::generate();
         let nonce = [7u8; NONCE_LEN];
         let mut buf = b"legacy".to_vec();
-        key.aead()
+        key.aead(Purpose::SigningKey)
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(b"kid-1"),
