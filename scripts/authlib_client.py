@@ -11,6 +11,7 @@ Usage: python3 scripts/authlib_client.py BASE_URL CLIENT_ID CLIENT_SECRET
        python3 scripts/authlib_client.py code-flow BASE_URL CLIENT_ID CLIENT_SECRET REDIRECT_URI USER PASSWORD
 """
 
+import html
 import re
 import sys
 from urllib.parse import parse_qs, urljoin, urlparse
@@ -63,6 +64,13 @@ def csrf_token(page):
     return found.group(1)
 
 
+def return_to(page):
+    """The authorization request a login page returns to (its hidden field, unescaped)."""
+    found = re.search(r'name="return_to" value="([^"]*)"', page.text)
+    assert found, page.text
+    return html.unescape(found.group(1))
+
+
 def code_flow(base, client_id, secret, redirect_uri, user, password):
     metadata, verified = discover(base)
     assert "S256" in metadata["code_challenge_methods_supported"], metadata
@@ -79,7 +87,12 @@ def code_flow(base, client_id, secret, redirect_uri, user, password):
     assert login.status_code == 200 and 'name="password"' in login.text, login.text
     back = person.post(
         urljoin(url, "login"),
-        data={"csrf_token": csrf_token(login), "username": user, "password": password},
+        data={
+            "csrf_token": csrf_token(login),
+            "return_to": return_to(login),
+            "username": user,
+            "password": password,
+        },
         allow_redirects=False,
         timeout=10,
     )

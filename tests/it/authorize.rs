@@ -10,7 +10,7 @@ use http::StatusCode;
 use crate::code_flow::{App, CALLBACK, CHALLENGE, active, delegated_app, form_encode, redeem};
 use crate::oauth::verify_with_jwks;
 use crate::support::{ISSUER, TestResponse, TestServer, matrix};
-use crate::user_agent::{UserAgent, csrf_token, redirect_params};
+use crate::user_agent::{UserAgent, csrf_token, login_fields, redirect_params};
 
 matrix!(
     untrusted_requests_get_an_error_page_and_no_redirect,
@@ -22,6 +22,7 @@ matrix!(
     a_user_of_another_tenant_is_denied_even_with_a_remembered_consent,
     parallel_guesses_cost_at_most_the_limit_in_password_checks,
     signing_out_ends_the_session_everywhere,
+    anonymous_visitors_write_nothing,
 );
 
 /// The authorize path for `app` with `extra` parameters after the usual ones.
@@ -189,10 +190,7 @@ async fn a_user_signs_in_consents_and_the_code_becomes_a_verified_token(server: 
     let path = authorize_pkce(&app, "&scope=webhooks:read");
     let login = browser.get(server, &path).await;
     // A wrong password shows the form again, with the error announced and the name kept.
-    let body = format!(
-        "csrf_token={}&username=alice&password=wrong",
-        csrf_token(&login)
-    );
+    let body = format!("{}&username=alice&password=wrong", login_fields(&login));
     let again = browser.post(server, "/v1/oauth/login", &body).await;
     assert_page(&again, StatusCode::OK);
     assert!(again.text().contains(r#"role="alert""#));
@@ -271,8 +269,8 @@ async fn forms_are_bound_to_their_browser_and_user_and_used_once(server: &TestSe
     let mut browser = UserAgent::default();
     let login = browser.get(server, &path).await;
     let body = format!(
-        "csrf_token={}&username=alice&password=wonderland",
-        csrf_token(&login)
+        "{}&username=alice&password=wonderland",
+        login_fields(&login)
     );
     let mut elsewhere = UserAgent::default();
     assert_page(
@@ -330,10 +328,7 @@ async fn forms_are_bound_to_their_browser_and_user_and_used_once(server: &TestSe
 async fn fail_sign_in(server: &TestServer, path: &str, user: &str) -> TestResponse {
     let mut browser = UserAgent::default();
     let login = browser.get(server, path).await;
-    let body = format!(
-        "csrf_token={}&username={user}&password=nope",
-        csrf_token(&login)
-    );
+    let body = format!("{}&username={user}&password=nope", login_fields(&login));
     browser.post(server, "/v1/oauth/login", &body).await
 }
 
@@ -350,8 +345,8 @@ async fn failed_sign_ins_are_limited_per_user_and_per_address(server: &TestServe
     let mut browser = UserAgent::default();
     let login = browser.get(server, &path).await;
     let body = format!(
-        "csrf_token={}&username=alice&password=wonderland",
-        csrf_token(&login)
+        "{}&username=alice&password=wonderland",
+        login_fields(&login)
     );
     let locked = browser.post(server, "/v1/oauth/login", &body).await;
     assert_page(&locked, StatusCode::TOO_MANY_REQUESTS);
@@ -411,10 +406,7 @@ async fn parallel_guesses_cost_at_most_the_limit_in_password_checks(server: &Tes
     for _ in 0..8 {
         let mut browser = UserAgent::default();
         let login = browser.get(server, &path).await;
-        let body = format!(
-            "csrf_token={}&username=alice&password=guess",
-            csrf_token(&login)
-        );
+        let body = format!("{}&username=alice&password=guess", login_fields(&login));
         posts.push((browser, body));
     }
     let mut statuses = Vec::new();
@@ -437,8 +429,8 @@ async fn parallel_guesses_cost_at_most_the_limit_in_password_checks(server: &Tes
     let mut browser = UserAgent::default();
     let login = browser.get(server, &path).await;
     let body = format!(
-        "csrf_token={}&username=alice&password=wonderland",
-        csrf_token(&login)
+        "{}&username=alice&password=wonderland",
+        login_fields(&login)
     );
     let locked = browser.post(server, "/v1/oauth/login", &body).await;
     assert_page(&locked, StatusCode::TOO_MANY_REQUESTS);
@@ -463,4 +455,28 @@ async fn signing_out_ends_the_session_everywhere(server: &TestServer) {
             "asked to sign in again"
         );
     }
+}
+
+async fn anonymous_visitors_write_nothing(server: &TestServer) {
+    let app = delegated_app(server).await;
+    let path = authorize_pkce(&app, "");
+    let before = server.flow_states().await;
+    for _ in 0..20 {
+        let login = UserAgent::default().get(server, &path).await;
+        assert_page(&login, StatusCode::OK);
+    }
+    assert_eq!(
+        server.flow_states().await,
+        before,
+        "showing a login form stores nothing"
+    );
+    // A form whose return request was changed does not verify.
+    let mut browser = UserAgent::default();
+    let login = browser.get(server, &path).await;
+    let tampered = login_fields(&login).replace("client_id", "client_x");
+    let body = format!("{tampered}&username=alice&password=wonderland");
+    assert_page(
+        &browser.post(server, "/v1/oauth/login", &body).await,
+        StatusCode::BAD_REQUEST,
+    );
 }

@@ -159,6 +159,17 @@ impl TestServer {
         self.db.close().await;
     }
 
+    /// How many pieces of browser-flow state the database holds.
+    pub async fn flow_states(&self) -> i64 {
+        const SQL: &str = "SELECT count(*) FROM flow_states";
+        match (self.db.sqlite_pool(), self.db.postgres_pool()) {
+            (Some(pool), _) => sqlx::query_scalar(SQL).fetch_one(pool).await,
+            (_, Some(pool)) => sqlx::query_scalar(SQL).fetch_one(pool).await,
+            _ => unreachable!("a test database is SQLite or PostgreSQL"),
+        }
+        .expect("count the flow states")
+    }
+
     /// An admin token for `tenant`.
     pub async fn admin_token(&self, tenant: &str) -> String {
         let tenant = TenantId::parse(tenant).expect("a valid tenant id");

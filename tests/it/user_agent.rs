@@ -86,8 +86,8 @@ impl UserAgent {
         password: &str,
     ) -> TestResponse {
         let body = format!(
-            "csrf_token={}&username={user}&password={}",
-            csrf_token(login_page),
+            "{}&username={user}&password={}",
+            login_fields(login_page),
             crate::code_flow::form_encode(password)
         );
         let answer = self.post(server, "/v1/oauth/login", &body).await;
@@ -105,6 +105,26 @@ pub fn csrf_token(page: &TestResponse) -> String {
         .split_once(r#"name="csrf_token" value=""#)
         .unwrap_or_else(|| panic!("no form token on the page: {text}"));
     rest.split('"').next().unwrap().to_owned()
+}
+
+/// The hidden fields of a login page, form-encoded: its token and the authorization request it
+/// returns to (for a body that adds `username` and `password`).
+pub fn login_fields(page: &TestResponse) -> String {
+    let text = page.text();
+    let (_, rest) = text
+        .split_once(r#"name="return_to" value=""#)
+        .unwrap_or_else(|| panic!("no return_to on the page: {text}"));
+    let escaped = rest.split('"').next().unwrap();
+    let return_to = escaped
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("csrf_token", &csrf_token(page))
+        .append_pair("return_to", &return_to)
+        .finish()
 }
 
 /// The query parameters of a redirect's `Location`.

@@ -102,6 +102,26 @@ impl MasterKey {
         digest::digest(&digest::SHA256, self.0.expose_secret()).as_ref()[0]
     }
 
+    /// A 256-bit key for `label`'s own use (an HMAC key, say), derived from this one with
+    /// HKDF-SHA256: the same on every instance with the same master key, and never the master
+    /// key itself.
+    pub(crate) fn derive(&self, label: &[u8]) -> zeroize::Zeroizing<[u8; 32]> {
+        struct Len32;
+        impl hkdf::KeyType for Len32 {
+            fn len(&self) -> usize {
+                32
+            }
+        }
+        let prk =
+            hkdf::Salt::new(hkdf::HKDF_SHA256, b"knogin/v2/subkey").extract(self.0.expose_secret());
+        let info = [label];
+        let mut out = zeroize::Zeroizing::new([0u8; 32]);
+        prk.expand(&info, Len32)
+            .and_then(|okm| okm.fill(&mut out[..]))
+            .expect("32 bytes fit HKDF-SHA256's output");
+        out
+    }
+
     /// The AES key of `purpose`: the master key itself for the material it protects (signing
     /// keys, webhook secrets), and for page cursors, which any caller can have sealed at will, a
     /// subkey derived with HKDF-SHA256, so that use never touches the key-encryption key.

@@ -451,6 +451,7 @@ impl Builder {
                 users,
                 Arc::clone(&self.store),
                 Arc::clone(&self.clock),
+                &self.master_key,
                 &self.issuer,
                 self.sign_in_limits,
                 self.session_ttl,

@@ -4,9 +4,15 @@ use maud::{Markup, html};
 
 use super::layout;
 
-/// The login form: `username` and `password`, with the form's CSRF token. `error`, when set, is
-/// announced and tied to both fields; `username` refills the name after a failed attempt.
-pub(crate) fn page(csrf_token: &str, username: &str, error: Option<&str>) -> Markup {
+/// The login form: `username` and `password`, with the form's CSRF token and the authorization
+/// request it returns to. `error`, when set, is announced and tied to both fields; `username`
+/// refills the name after a failed attempt.
+pub(crate) fn page(
+    csrf_token: &str,
+    return_to: &str,
+    username: &str,
+    error: Option<&str>,
+) -> Markup {
     let invalid = error.map(|_| "true");
     let described = error.map(|_| "login-error");
     layout(
@@ -18,6 +24,7 @@ pub(crate) fn page(csrf_token: &str, username: &str, error: Option<&str>) -> Mar
             }
             form method="post" action="login" {
                 input type="hidden" name="csrf_token" value=(csrf_token);
+                input type="hidden" name="return_to" value=(return_to);
                 label for="username" { "Username" }
                 input #username type="text" name="username" value=(username)
                     autocomplete="username" autocapitalize="none" spellcheck="false" required

@@ -3,10 +3,13 @@
 //! and per client address in the store, so every instance enforces the same limit.
 //!
 //! Enable it with [`Builder::password_login`](crate::Builder::password_login). The login form
-//! posts to `POST /v1/oauth/login`; a form token, stored and also set as a cookie, protects it
-//! against cross-site request forgery (a form is accepted once, from the browser it was shown
-//! to); a successful sign-in sets the session cookie and returns the browser to the
-//! authorization request it came from.
+//! posts to `POST /v1/oauth/login`; a form token protects it against cross-site request forgery:
+//! an HMAC (under a key derived from the master key, so any instance checks it) over its expiry,
+//! a nonce also set as a cookie, and the authorization request it returns to. Showing the form
+//! writes nothing, so anonymous visitors cannot grow the store; its one use is recorded when it
+//! is submitted (a form is accepted once, from the browser it was shown to). A successful
+//! sign-in sets the session cookie and returns the browser to the authorization request it came
+//! from.
 
 mod cookies;
 mod users;
@@ -15,9 +18,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_lc_rs::hmac;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::header::{RETRY_AFTER, SET_COOKIE};
 use http::request::Parts;
-use http::{HeaderValue, StatusCode};
+use http::{HeaderValue, Response, StatusCode};
 use subtle::ConstantTimeEq as _;
 use tokio::sync::Semaphore;
 
@@ -26,11 +32,12 @@ pub use self::users::{MAX_USERNAME_LEN, PasswordUserError, PasswordUsers};
 use super::access::{LoginStep, SignedInUser, UserAuthenticator};
 use super::body::Form;
 use super::error::{ApiError, ErrorFormat};
-use super::{ClientAddr, Reply, html};
+use super::{ClientAddr, Reply, ResponseBody, html};
 use crate::address::address_key;
 use crate::clock::{Clock, Timestamp};
+use crate::keys::MasterKey;
 use crate::secret::{FlowToken, SecretHash};
-use crate::store::{FlowKind, FlowState, Store};
+use crate::store::{FlowKind, FlowState, Store, StoreError};
 
 /// The session cookie.
 const SESSION_COOKIE: &str = "knogin_session";
@@ -76,6 +83,8 @@ pub(crate) struct PasswordLogin {
     session_ttl: Duration,
     /// Password checks that may run at once.
     verifications: Arc<Semaphore>,
+    /// The key login-form tokens are signed with.
+    form_key: hmac::Key,
 }
 
 impl std::fmt::Debug for PasswordLogin {
@@ -99,6 +108,7 @@ impl PasswordLogin {
         users: Arc<PasswordUsers>,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
+        master_key: &MasterKey,
         issuer: &str,
         limits: SignInLimits,
         session_ttl: Duration,
@@ -111,35 +121,91 @@ impl PasswordLogin {
             limits,
             session_ttl,
             verifications: Arc::new(Semaphore::new(concurrent_verifications())),
+            form_key: hmac::Key::new(
+                hmac::HMAC_SHA256,
+                &master_key.derive(b"knogin/v2/login-form\0")[..],
+            ),
         }
     }
 
+    /// The MAC of a login form expiring at `expires` (unix seconds), with `nonce`, returning to
+    /// `return_to`.
+    fn form_mac(&self, expires: i64, nonce: &str, return_to: &str) -> String {
+        let data = format!("{expires}\0{nonce}\0{return_to}");
+        URL_SAFE_NO_PAD.encode(hmac::sign(&self.form_key, data.as_bytes()))
+    }
+
+    /// The return query of a login form, if `token` (from the form) is one this server made for
+    /// the browser holding `nonce` (its cookie), returning to `return_to`, and not expired.
+    fn check_form(&self, token: &str, nonce: &str, return_to: &str) -> bool {
+        let mut parts = token.splitn(3, '.');
+        let (Some(expires), Some(token_nonce), Some(mac)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return false;
+        };
+        let Ok(expires) = expires.parse::<i64>() else {
+            return false;
+        };
+        let expected = self.form_mac(expires, token_nonce, return_to);
+        let bound = bool::from(token_nonce.as_bytes().ct_eq(nonce.as_bytes()));
+        let genuine = bool::from(expected.as_bytes().ct_eq(mac.as_bytes()));
+        bound && genuine && expires > self.clock.now().unix()
+    }
+
     /// A login form returning to the authorization request `return_to` (its query string): a
-    /// new form token, stored and set as a cookie.
-    async fn form(
+    /// new signed form token, its nonce set as a cookie. Nothing is stored.
+    fn form(
         &self,
         return_to: &str,
         username: &str,
         error: Option<&str>,
         status: StatusCode,
-    ) -> Reply {
-        let now = self.clock.now();
-        let token = FlowToken::generate();
-        let state = FlowState {
-            kind: FlowKind::LoginForm,
-            key: token.hash(),
-            value: return_to.to_owned(),
-            expires_at: now.plus(LOGIN_FORM_TTL),
-        };
-        self.store.put_state(&state, now).await?;
-        let page = html::login::page(token.expose(), username, error);
+    ) -> Response<ResponseBody> {
+        let expires = self.clock.now().plus(LOGIN_FORM_TTL).unix();
+        let nonce = crate::random::hex(16);
+        let token = format!(
+            "{expires}.{nonce}.{}",
+            self.form_mac(expires, &nonce, return_to)
+        );
+        let page = html::login::page(&token, return_to, username, error);
         let mut response = html::response(status, page);
         response.headers_mut().append(
             SET_COOKIE,
-            self.cookies
-                .set(LOGIN_COOKIE, token.expose(), LOGIN_FORM_TTL),
+            self.cookies.set(LOGIN_COOKIE, &nonce, LOGIN_FORM_TTL),
         );
-        Ok(response)
+        response
+    }
+
+    /// The authorization request a posted login form returns to, if the form is genuine (made
+    /// here, for the browser posting it, unexpired) and this is its first use, which is recorded
+    /// now: a second submission of the same form finds it taken.
+    async fn take_form(
+        &self,
+        parts: &Parts,
+        form: &Form,
+        now: Timestamp,
+    ) -> Result<Option<String>, ApiError> {
+        let field = form.get("csrf_token").unwrap_or_default();
+        let return_to = form.get("return_to").unwrap_or_default();
+        let genuine = self
+            .cookies
+            .read(parts, LOGIN_COOKIE)
+            .is_some_and(|nonce| self.check_form(field, &nonce, return_to));
+        if !genuine {
+            return Ok(None);
+        }
+        let used = FlowState {
+            kind: FlowKind::LoginForm,
+            key: SecretHash::of(field),
+            value: String::new(),
+            expires_at: now.plus(LOGIN_FORM_TTL),
+        };
+        match self.store.put_state(&used, now).await {
+            Ok(()) => Ok(Some(return_to.to_owned())),
+            Err(StoreError::Conflict) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Counts this attempt under each of `keys` before the password is checked (atomically, in
@@ -164,21 +230,19 @@ impl PasswordLogin {
     }
 
     /// The login form again, with `message` and `status`, and `Retry-After: wait`.
-    async fn refuse(
+    fn refuse(
         &self,
         return_to: &str,
         username: &str,
         message: &str,
         status: StatusCode,
         wait: Duration,
-    ) -> Reply {
-        let mut response = self
-            .form(return_to, username, Some(message), status)
-            .await?;
+    ) -> Response<ResponseBody> {
+        let mut response = self.form(return_to, username, Some(message), status);
         response
             .headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
-        Ok(response)
+        response
     }
 
     /// Handles a posted login form: the form token must be live and match the browser's cookie;
@@ -188,18 +252,7 @@ impl PasswordLogin {
     /// authorization request.
     pub(crate) async fn submit(&self, parts: &Parts, form: &Form) -> Reply {
         let now = self.clock.now();
-        let field = form.get("csrf_token").unwrap_or_default();
-        let bound = self
-            .cookies
-            .read(parts, LOGIN_COOKIE)
-            .is_some_and(|c| !field.is_empty() && bool::from(c.as_bytes().ct_eq(field.as_bytes())));
-        let return_to = if bound {
-            self.store
-                .take_state(FlowKind::LoginForm, &SecretHash::of(field), now)
-                .await?
-        } else {
-            None
-        };
+        let return_to = self.take_form(parts, form, now).await?;
         let Some(return_to) = return_to else {
             return Err(ApiError::BadRequest(
                 "This sign-in form has expired or was already used. Go back to the application \
@@ -212,9 +265,7 @@ impl PasswordLogin {
         let Ok(permit) = Arc::clone(&self.verifications).try_acquire_owned() else {
             let message = "Many people are signing in right now. Try again in a moment.";
             let busy = StatusCode::SERVICE_UNAVAILABLE;
-            return self
-                .refuse(&return_to, username, message, busy, Duration::from_secs(1))
-                .await;
+            return Ok(self.refuse(&return_to, username, message, busy, Duration::from_secs(1)));
         };
         let mut keys = vec![(user_key(username), self.limits.per_user)];
         if let Some(ClientAddr(addr)) = parts.extensions.get::<ClientAddr>() {
@@ -227,9 +278,7 @@ impl PasswordLogin {
                 if minutes == 1 { "" } else { "s" }
             );
             let limited = StatusCode::TOO_MANY_REQUESTS;
-            return self
-                .refuse(&return_to, username, &message, limited, wait)
-                .await;
+            return Ok(self.refuse(&return_to, username, &message, limited, wait));
         }
         let users = Arc::clone(&self.users);
         let (name, secret) = (
@@ -247,14 +296,12 @@ impl PasswordLogin {
             // The name only at DEBUG: people type their password into it by mistake.
             tracing::info!("a sign-in failed");
             tracing::debug!(username = ?username, "a sign-in failed");
-            return self
-                .form(
-                    &return_to,
-                    username,
-                    Some("The username or password is not right."),
-                    StatusCode::OK,
-                )
-                .await;
+            return Ok(self.form(
+                &return_to,
+                username,
+                Some("The username or password is not right."),
+                StatusCode::OK,
+            ));
         }
         for (key, _) in &keys {
             self.store
@@ -333,11 +380,7 @@ impl UserAuthenticator for PasswordLogin {
                 Err(e) => return Err(LoginStep(ApiError::from(e).render(ErrorFormat::Html))),
             }
         }
-        let step = self
-            .form(request.uri.query().unwrap_or(""), "", None, StatusCode::OK)
-            .await;
-        Err(LoginStep(
-            step.unwrap_or_else(|e| e.render(ErrorFormat::Html)),
-        ))
+        let query = request.uri.query().unwrap_or("");
+        Err(LoginStep(self.form(query, "", None, StatusCode::OK)))
     }
 }
