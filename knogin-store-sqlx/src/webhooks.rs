@@ -164,6 +164,16 @@ impl WebhookStore for SqlxStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn count_use(
+        &self,
+        key: &str,
+        now: Timestamp,
+        window: std::time::Duration,
+    ) -> Result<knogin_core::store::AuthFailures, StoreError> {
+        crate::client_auth::record_failure!(self, "rate_counters", "key", key, now, window)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn count_webhooks(&self, tenant: &TenantId) -> Result<u64, StoreError> {
         const SQL: &str =
             "SELECT count(*) FROM webhooks WHERE tenant_id = $1 AND deleted_at IS NULL";

@@ -13,6 +13,7 @@ matrix!(
     webhooks_stay_in_their_tenant_and_need_their_scopes,
     a_subscription_belongs_to_the_app_that_made_it,
     the_quota_and_a_lost_race_answer_409,
+    test_sends_and_recoveries_are_rate_limited,
 );
 
 const TARGET: &str = "https://integrator.example/webhooks/argus";
@@ -414,4 +415,61 @@ async fn the_quota_and_a_lost_race_answer_409(server: &TestServer) {
         "{statuses:?}"
     );
     assert!(statuses.contains(&StatusCode::OK), "{statuses:?}");
+}
+
+async fn test_sends_and_recoveries_are_rate_limited(server: &TestServer) {
+    let token = both(server, "acme").await;
+    let made = create(
+        server,
+        &token,
+        &json!({"url": TARGET, "events": ["incident.updated"]}),
+    )
+    .await;
+    let id = made.json()["id"].as_str().unwrap().to_owned();
+    let auth = format!("Bearer {token}");
+    let post = |path: String, body: &'static str| {
+        let auth = auth.clone();
+        async move {
+            server
+                .send(
+                    Method::POST,
+                    &path,
+                    &[
+                        ("authorization", &auth),
+                        ("content-type", "application/json"),
+                    ],
+                    body,
+                )
+                .await
+        }
+    };
+    for _ in 0..knogin::core::webhooks::TEST_SENDS_PER_MINUTE {
+        let sent = post(format!("/v1/webhooks/{id}/test"), "").await;
+        assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.text());
+    }
+    let limited = post(format!("/v1/webhooks/{id}/test"), "").await;
+    limited.problem(StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.header("retry-after").parse::<u64>().unwrap() > 0);
+    let recover = || {
+        post(
+            format!("/v1/webhooks/{id}/recover"),
+            r#"{"since":"2000-01-01T00:00:00Z"}"#,
+        )
+    };
+    for _ in 0..knogin::core::webhooks::RECOVERIES_PER_MINUTE {
+        assert_eq!(recover().await.status, StatusCode::ACCEPTED);
+    }
+    recover().await.problem(StatusCode::TOO_MANY_REQUESTS);
+    // A new minute, new sends.
+    server.clock.advance(std::time::Duration::from_secs(60));
+    let token = both(server, "acme").await;
+    let again = server
+        .json(
+            Method::POST,
+            &format!("/v1/webhooks/{id}/test"),
+            &token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::ACCEPTED, "{}", again.text());
 }

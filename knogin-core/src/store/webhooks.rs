@@ -41,6 +41,16 @@ pub trait WebhookStore: Send + Sync {
         limit: u32,
     ) -> Result<WebhookPage, StoreError>;
 
+    /// Counts one use under `key` (a rate limit's, as the core spells it) in a fixed window of
+    /// `window`: a new window starting at `now` when there is none or it began `window` or
+    /// longer ago, else one more in the current one. Returns the window and its count.
+    async fn count_use(
+        &self,
+        key: &str,
+        now: Timestamp,
+        window: std::time::Duration,
+    ) -> Result<super::AuthFailures, StoreError>;
+
     /// How many live subscriptions `tenant` has (for its quota).
     async fn count_webhooks(&self, tenant: &TenantId) -> Result<u64, StoreError>;
 

@@ -32,10 +32,22 @@ pub enum WebhookError {
     /// it again and retry.
     #[error("the webhook was changed by another request meanwhile")]
     Conflict,
+    /// The subscription had as many test sends (or recoveries) as it may in the current minute.
+    #[error("too many requests of this kind for this webhook; try again in {} seconds", .retry_after.as_secs())]
+    RateLimited {
+        /// How long until the window ends.
+        retry_after: std::time::Duration,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// How many test sends a subscription may have per minute, across instances.
+pub const TEST_SENDS_PER_MINUTE: u32 = 10;
+
+/// How many recoveries a subscription may have per minute, across instances.
+pub const RECOVERIES_PER_MINUTE: u32 = 5;
 
 /// The sealing context of a subscription's secret: its tenant and id, so a sealed secret moved
 /// to another row does not open.
@@ -89,6 +101,31 @@ impl Knogin {
         self.0.store.ensure_tenant(tenant, now).await?;
         self.0.store.insert_webhook(&stored).await?;
         Ok((stored.webhook, generated.then_some(secret)))
+    }
+
+    /// Counts one `what` (`test` or `recover`) of subscription `id` against `per_minute`, across
+    /// instances: [`WebhookError::RateLimited`] beyond it. Sends and recoveries make outbound
+    /// requests, which nobody may have at will.
+    async fn within_limit(
+        &self,
+        what: &str,
+        id: &WebhookId,
+        per_minute: u32,
+    ) -> Result<(), WebhookError> {
+        let window = std::time::Duration::from_secs(60);
+        let now = self.0.clock.now();
+        let used = self
+            .0
+            .store
+            .count_use(&format!("webhook-{what}:{id}"), now, window)
+            .await?;
+        if used.count > per_minute {
+            let ends = used.window_start.plus(window).unix() - now.unix();
+            let retry_after =
+                std::time::Duration::from_secs(u64::try_from(ends).unwrap_or(1).max(1));
+            return Err(WebhookError::RateLimited { retry_after });
+        }
+        Ok(())
     }
 
     /// Subscription `id` as stored, if `caller` manages it.
@@ -199,6 +236,7 @@ impl Knogin {
         id: &WebhookId,
     ) -> Result<DeliveryId, WebhookError> {
         self.managed(caller, id).await?;
+        self.within_limit("test", id, TEST_SENDS_PER_MINUTE).await?;
         let tenant = caller.tenant();
         let data = format!(r#"{{"webhook_id":"{id}"}}"#);
         let event = self
@@ -275,6 +313,8 @@ impl Knogin {
         since: Timestamp,
     ) -> Result<u64, WebhookError> {
         self.managed(caller, id).await?;
+        self.within_limit("recover", id, RECOVERIES_PER_MINUTE)
+            .await?;
         let tenant = caller.tenant();
         let now = self.0.clock.now();
         let resent = self

@@ -220,6 +220,9 @@ fn errors(route: &Route, spec: &Spec) -> Vec<(StatusCode, &'static str, &'static
     {
         out.push((StatusCode::CONFLICT, media, schema));
     }
+    if route.path().ends_with("/test") || route.path().ends_with("/recover") {
+        out.push((StatusCode::TOO_MANY_REQUESTS, media, schema));
+    }
     if route.path() == "/v1/oauth/login" {
         out.push((StatusCode::TOO_MANY_REQUESTS, media, schema));
         out.push((StatusCode::SERVICE_UNAVAILABLE, media, schema));

@@ -77,6 +77,8 @@ pub(crate) enum ApiError {
     /// The request conflicts with the object's current state: a change raced another, or a
     /// quota is reached.
     Conflict(String),
+    /// Too many requests of this kind: try again after the wait.
+    TooManyRequests(String, std::time::Duration),
     /// The request cannot go on, said in words for whoever sent it: an authorization request
     /// from an unknown client, an expired form, a body that is not a GraphQL request.
     BadRequest(Cow<'static, str>),
@@ -142,6 +144,14 @@ impl From<WebhookError> for ApiError {
                 "This tenant has {max} webhook subscriptions, the most it may have: delete one \
                  before creating another."
             )),
+            WebhookError::RateLimited { retry_after } => Self::TooManyRequests(
+                format!(
+                    "This webhook had as many of these requests as it may this minute: try again \
+                     in {} seconds.",
+                    retry_after.as_secs()
+                ),
+                retry_after,
+            ),
             WebhookError::Conflict => Self::Conflict(
                 "The webhook was changed by another request meanwhile: read it again and retry \
                  your change."
@@ -221,6 +231,7 @@ impl ApiError {
             Self::NotFound(_) => S::NOT_FOUND,
             Self::Forbidden(_) => S::FORBIDDEN,
             Self::Conflict(_) => S::CONFLICT,
+            Self::TooManyRequests(..) => S::TOO_MANY_REQUESTS,
             Self::Internal(_) => S::INTERNAL_SERVER_ERROR,
             Self::Answer(answer) => answer.status(),
         }
@@ -254,6 +265,7 @@ impl ApiError {
             Self::NotFound(_) => "not-found",
             Self::Forbidden(_) => "forbidden",
             Self::Conflict(_) => "conflict",
+            Self::TooManyRequests(..) => "too-many-requests",
             Self::BadRequest(_) => "bad-request",
             Self::Internal(_) => "internal",
             Self::Answer(_) => "answer",
@@ -309,7 +321,9 @@ impl ApiError {
             }
             Self::Invalid(_) => "The request has invalid fields; see `errors`.".into(),
             Self::NotFound(detail) => Cow::Borrowed(detail),
-            Self::Forbidden(detail) | Self::Conflict(detail) => detail.clone().into(),
+            Self::Forbidden(detail) | Self::Conflict(detail) | Self::TooManyRequests(detail, _) => {
+                detail.clone().into()
+            }
             Self::BadRequest(detail) => detail.clone(),
             Self::Internal(_) => "The server failed to handle the request; quote the \
                  correlation_id when reporting it."
@@ -348,6 +362,9 @@ impl ApiError {
                     headers.push((RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1))));
                 }
                 headers
+            }
+            Self::TooManyRequests(_, wait) => {
+                vec![(RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)))]
             }
             Self::MethodNotAllowed(allow) => vec![(
                 ALLOW,

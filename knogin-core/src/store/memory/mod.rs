@@ -53,6 +53,7 @@ struct Inner {
     /// Sends per subscription in the current second.
     send_windows: HashMap<WebhookId, (Timestamp, u32)>,
     sign_in_failures: HashMap<String, AuthFailures>,
+    rate_counters: HashMap<String, AuthFailures>,
 }
 
 impl Inner {

@@ -73,6 +73,20 @@ impl WebhookStore for MemoryStore {
         })
     }
 
+    async fn count_use(
+        &self,
+        key: &str,
+        now: Timestamp,
+        window: Duration,
+    ) -> Result<crate::store::AuthFailures, StoreError> {
+        Ok(super::count_failure(
+            &mut self.lock().rate_counters,
+            key,
+            now,
+            window,
+        ))
+    }
+
     async fn count_webhooks(&self, tenant: &TenantId) -> Result<u64, StoreError> {
         let inner = self.lock();
         let live = inner
