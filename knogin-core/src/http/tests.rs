@@ -613,3 +613,55 @@ fn the_test_table_covers_every_access_kind() {
         assert!(kinds.contains(&kind), "{kind:?}");
     }
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_failures_count_under_the_forwarded_address() {
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
+    let knogin =
+        crate::testing::builder(Arc::new(MemoryStore::new()), MasterKey::generate(), clock)
+            .client_auth_limit(3, Duration::from_secs(60))
+            .trusted_proxies(super::TrustedProxies::parse(["10.0.0.0/8"]).unwrap())
+            .build()
+            .await
+            .unwrap();
+    let (id, _) = registered(&knogin).await;
+    let wrong = format!("client_id={id}&client_secret=ks_wrong");
+    let attempt = |forwarded: &'static str, peer: [u8; 4]| {
+        let mut request = post(
+            "/t/token",
+            &[("content-type", FORM), ("x-forwarded-for", forwarded)],
+            &wrong,
+        );
+        request
+            .extensions_mut()
+            .insert(super::ClientAddr(std::net::IpAddr::from(peer)));
+        send(&knogin, request)
+    };
+    // Through the proxy, one visitor's failures are its own…
+    for _ in 0..2 {
+        assert_eq!(
+            attempt("192.0.2.1", [10, 0, 0, 1]).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        attempt("192.0.2.1", [10, 0, 0, 1]).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // …and do not limit another visitor behind the same proxy.
+    assert_eq!(
+        attempt("192.0.2.2", [10, 0, 0, 1]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // A peer that is no trusted proxy is not believed: it counts as itself.
+    for _ in 0..2 {
+        assert_eq!(
+            attempt("192.0.2.1", [203, 0, 113, 9]).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        attempt("192.0.2.77", [203, 0, 113, 9]).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
