@@ -107,11 +107,10 @@ impl Knogin {
         let cutoffs = inner.store.token_cutoffs().await?;
         let ring = KeyRing::open(&stored, &inner.master_key, now)?;
         inner.live.ring.store(Arc::new(ring));
-        inner.live.revoked.rcu(|current| {
-            let mut merged = revoked.clone();
-            merged.extend(current.difference(&revoked_before).cloned());
-            merged
-        });
+        inner
+            .live
+            .revoked
+            .rcu(|current| with_local_revocations(&revoked, &revoked_before, current));
         inner.live.cutoffs.rcu(|current| {
             let mut merged: HashMap<String, i64> =
                 cutoffs.iter().map(|(k, t)| (k.clone(), t.unix())).collect();
@@ -221,4 +220,35 @@ impl Knogin {
 /// The key of a cut-off for `kind` (`app` or `tenant`) `id`.
 pub(crate) fn cutoff_key(kind: &str, id: &str) -> String {
     format!("{kind}:{id}")
+}
+
+/// The revoked set after a reload that read `loaded` from the store: that, and every `jti` this
+/// instance revoked while the reload ran (in `current` but not in `before`, what was known when
+/// it started), which the store's read may have missed.
+fn with_local_revocations(
+    loaded: &HashSet<String>,
+    before: &HashSet<String>,
+    current: &HashSet<String>,
+) -> HashSet<String> {
+    let mut merged = loaded.clone();
+    merged.extend(current.difference(before).cloned());
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(items: &[&str]) -> HashSet<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_reload_keeps_a_revocation_made_while_it_ran() {
+        // Known before: a and b. The store's read saw b and c (a expired). Meanwhile this
+        // instance revoked d, which the read missed.
+        let merged =
+            with_local_revocations(&set(&["b", "c"]), &set(&["a", "b"]), &set(&["a", "b", "d"]));
+        assert_eq!(merged, set(&["b", "c", "d"]));
+    }
 }
