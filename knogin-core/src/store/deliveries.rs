@@ -194,8 +194,9 @@ pub trait DeliveryStore: Send + Sync {
     ///
     /// Among the due deliveries it looks at, it also:
     /// - parks those of a disabled subscription (test sends excepted): they stay queued or
-    ///   retrying with no `next_attempt_at` until [`WebhookStore::replace_webhook`] enables the
-    ///   subscription again (see [`crate::store::WebhookStore`]);
+    ///   retrying with no `next_attempt_at` until
+    ///   [`WebhookStore::replace_webhook`](crate::store::WebhookStore::replace_webhook) enables
+    ///   the subscription again;
     /// - fails those already claimed [`MAX_UNRECORDED_CLAIMS`] times in a row without a recorded
     ///   attempt, with [`UNRECORDED_BODY`] as their answer.
     ///

@@ -4,6 +4,7 @@
 //! a time) and record a batch's attempts in one transaction. [`writes`] holds the writes each
 //! database does its own way.
 
+mod record;
 mod wake;
 mod writes;
 
@@ -24,7 +25,7 @@ use knogin_core::{DeliveryId, EventId, TenantId, Timestamp, WebhookId};
 use crate::apps::corrupt;
 use crate::webhooks::{WebhookRow, webhook_columns};
 use crate::{Backend, SqlxStore, page_of, store_error, transaction, with_pool};
-use writes::{BatchWrites as _, Finished, Targets, health_changes};
+use writes::{BatchWrites as _, Targets};
 
 /// The columns a [`DeliveryRow`] reads.
 macro_rules! delivery_columns {
@@ -384,18 +385,7 @@ impl DeliveryStore for SqlxStore {
         &self,
         attempts: &[(DeliveryId, String, Attempt)],
     ) -> Result<Vec<bool>, StoreError> {
-        match self.record_together(attempts).await {
-            Err(e) if is_data_error(&e) => {
-                // One attempt the database refuses must not sink the others: each alone.
-                tracing::warn!(error = %e, "recording delivery attempts one by one");
-                let mut recorded = Vec::with_capacity(attempts.len());
-                for attempt in attempts {
-                    recorded.push(self.record_alone(attempt).await?);
-                }
-                Ok(recorded)
-            }
-            other => other.map_err(store_error),
-        }
+        self.record_batch(attempts).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
@@ -544,55 +534,6 @@ impl DeliveryStore for SqlxStore {
     async fn flush_announcements(&self) {
         self.announcer.flush().await;
     }
-}
-
-impl SqlxStore {
-    /// Records `attempts` and their health changes in one transaction.
-    async fn record_together(&self, attempts: &[Finished]) -> Result<Vec<bool>, sqlx::Error> {
-        with_pool!(self, pool => transaction(|| async {
-            let mut tx = pool.begin().await?;
-            let recorded = tx.record(attempts).await?;
-            let changes = health_changes(attempts.iter().map(|(_, _, a)| a).zip(&recorded));
-            tx.health(&changes).await?;
-            tx.commit().await.map(|()| recorded.iter().map(Option::is_some).collect())
-        }).await)
-    }
-
-    /// Records one attempt of a batch the database refused: as it is, or else with
-    /// [`UNSTORABLE_BODY`] in place of the answer it could not store. When even that is refused
-    /// it stays unrecorded, and its claims run out (see [`MAX_UNRECORDED_CLAIMS`]).
-    async fn record_alone(&self, finished: &Finished) -> Result<bool, StoreError> {
-        let one = std::slice::from_ref(finished);
-        match self.record_together(one).await {
-            Ok(recorded) => Ok(recorded[0]),
-            Err(e) if is_data_error(&e) => {
-                let (id, lease, attempt) = finished;
-                tracing::warn!(error = %e, delivery = %id, "a delivery attempt's answer cannot be stored");
-                let plain = Attempt {
-                    response_body: Some(UNSTORABLE_BODY.to_owned()),
-                    ..attempt.clone()
-                };
-                match self
-                    .record_together(&[(id.clone(), lease.clone(), plain)])
-                    .await
-                {
-                    Ok(recorded) => Ok(recorded[0]),
-                    Err(e) if is_data_error(&e) => Ok(false),
-                    Err(e) => Err(store_error(e)),
-                }
-            }
-            Err(e) => Err(store_error(e)),
-        }
-    }
-}
-
-/// What the history shows for an answer the database refused to store.
-const UNSTORABLE_BODY: &str = "knogin: the receiver's answer could not be stored";
-
-/// Whether the database refused the data itself (SQLSTATE class 22, a data exception such as a
-/// NUL in text), rather than failing: the same statement fails the same way every time.
-fn is_data_error(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("22")))
 }
 
 /// A claimed delivery with its tenant and event, read in one query.

@@ -25,14 +25,12 @@ use crate::store::{
 };
 
 mod deliveries;
+mod delivery_faults;
 mod flow;
 mod webhooks;
 
 pub use self::deliveries::{
-    a_batch_changes_health_as_its_attempts_would_one_by_one,
-    a_delivery_never_recorded_fails_after_its_claims_run_out,
-    a_disabled_subscription_s_deliveries_wait_until_it_is_enabled,
-    an_unstorable_answer_does_not_sink_its_batch, attempts_are_recorded_in_batches,
+    a_batch_changes_health_as_its_attempts_would_one_by_one, attempts_are_recorded_in_batches,
     attempts_are_recorded_under_their_lease,
     deleting_a_subscription_cancels_its_pending_deliveries,
     deliveries_are_claimed_once_until_their_lease_ends, deliveries_can_be_sent_again,
@@ -41,6 +39,11 @@ pub use self::deliveries::{
     publishing_fans_out_to_matching_enabled_subscriptions,
     publishing_for_an_unknown_tenant_is_refused, racing_claimers_never_share_a_delivery,
     send_slots_are_counted_per_second_and_deferred_deliveries_wait,
+};
+pub use self::delivery_faults::{
+    a_delivery_never_recorded_fails_after_its_claims_run_out,
+    a_disabled_subscription_s_deliveries_wait_until_it_is_enabled,
+    an_unstorable_answer_does_not_sink_its_batch,
 };
 pub use self::flow::{
     flow_states_are_kept_until_they_end_and_taken_once, racing_takes_have_one_winner,
@@ -826,7 +829,8 @@ mod tests {
             "{checks}{}{}",
             include_str!("flow.rs"),
             include_str!("webhooks.rs"),
-        ) + include_str!("deliveries.rs");
+        ) + include_str!("deliveries.rs")
+            + include_str!("delivery_faults.rs");
         let names: Vec<&str> = checks
             .split("pub async fn ")
             .skip(1)
