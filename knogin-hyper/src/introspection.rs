@@ -13,11 +13,10 @@ use http_body_util::{BodyExt as _, Full, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use knogin_core::token::AccessClaims;
 use knogin_core::verifier::RevocationCheck;
 
-use crate::jwks::{DEFAULT_FETCH_TIMEOUT, FetchError, secure_url};
+use crate::jwks::{DEFAULT_FETCH_TIMEOUT, FetchError, client, secure_url};
 
 /// How long an answer is reused unless told otherwise: a revocation shows within this.
 pub const DEFAULT_INTROSPECTION_CACHE: Duration = Duration::from_secs(30);
@@ -77,14 +76,8 @@ impl IntrospectionCheck {
         let mut authorization = HeaderValue::from_str(&format!("Basic {credentials}"))
             .map_err(|_| FetchError::InsecureUrl(url.to_owned()))?;
         authorization.set_sensitive(true);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::aws_lc_rs::default_provider())
-            .expect("aws-lc-rs supports rustls' default protocol versions")
-            .https_or_http()
-            .enable_http1()
-            .build();
         Ok(Self {
-            client: Client::builder(TokioExecutor::new()).build(connector),
+            client: client(),
             url: secure_url(url)?,
             authorization,
             timeout: DEFAULT_FETCH_TIMEOUT,

@@ -97,7 +97,12 @@ pub(crate) fn secure_url(url: &str) -> Result<Uri, FetchError> {
     }
 }
 
-fn client() -> Client<HttpsConnector<HttpConnector>, Empty<Bytes>> {
+/// A client for https (web PKI roots, aws-lc-rs) and loopback http, sending bodies of type `B`.
+pub(crate) fn client<B>() -> Client<HttpsConnector<HttpConnector>, B>
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+{
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_provider_and_webpki_roots(rustls::crypto::aws_lc_rs::default_provider())
         .expect("aws-lc-rs supports rustls' default protocol versions")

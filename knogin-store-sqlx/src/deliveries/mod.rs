@@ -93,55 +93,22 @@ impl TryFrom<DeliveryRow> for Delivery {
 /// Only the leased ones keep `lease_id = $1`, which is how the claim reads them back.
 macro_rules! claim_outcome {
     ($d:literal, $disabled:literal) => {
+        claim_outcome!(
+            @set $d,
+            concat!($d, ".unrecorded_claims >= $5"),
+            concat!($d, ".unrecorded_claims >= $5 OR (", $disabled, " AND ", $d, ".event_type <> $6)")
+        )
+    };
+    // `$give_up`: the delivery fails; `$stop`: it is not leased (failed, or parked).
+    (@set $d:literal, $give_up:expr, $stop:expr) => {
         concat!(
-            "status = CASE WHEN ",
-            $d,
-            ".unrecorded_claims >= $5 THEN 'failed' ELSE ",
-            $d,
-            ".status END, \
-             response_body = CASE WHEN ",
-            $d,
-            ".unrecorded_claims >= $5 THEN $7 ELSE ",
-            $d,
-            ".response_body END, \
-             next_attempt_at = CASE WHEN ",
-            $d,
-            ".unrecorded_claims >= $5 \
-                OR (",
-            $disabled,
-            " AND ",
-            $d,
-            ".event_type <> $6) THEN NULL ELSE ",
-            $d,
-            ".next_attempt_at END, \
-             lease_id = CASE WHEN ",
-            $d,
-            ".unrecorded_claims >= $5 \
-                OR (",
-            $disabled,
-            " AND ",
-            $d,
-            ".event_type <> $6) THEN NULL ELSE $1 END, \
-             lease_until = CASE WHEN ",
-            $d,
-            ".unrecorded_claims >= $5 \
-                OR (",
-            $disabled,
-            " AND ",
-            $d,
-            ".event_type <> $6) THEN NULL ELSE $2 END, \
-             unrecorded_claims = CASE WHEN ",
-            $d,
-            ".unrecorded_claims >= $5 \
-                OR (",
-            $disabled,
-            " AND ",
-            $d,
-            ".event_type <> $6) THEN ",
-            $d,
-            ".unrecorded_claims ELSE ",
-            $d,
-            ".unrecorded_claims + 1 END"
+            "status = CASE WHEN ", $give_up, " THEN 'failed' ELSE ", $d, ".status END, ",
+            "response_body = CASE WHEN ", $give_up, " THEN $7 ELSE ", $d, ".response_body END, ",
+            "next_attempt_at = CASE WHEN ", $stop, " THEN NULL ELSE ", $d, ".next_attempt_at END, ",
+            "lease_id = CASE WHEN ", $stop, " THEN NULL ELSE $1 END, ",
+            "lease_until = CASE WHEN ", $stop, " THEN NULL ELSE $2 END, ",
+            "unrecorded_claims = CASE WHEN ", $stop, " THEN ", $d, ".unrecorded_claims ELSE ",
+            $d, ".unrecorded_claims + 1 END"
         )
     };
 }

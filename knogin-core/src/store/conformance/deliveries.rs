@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::{T0, tenant};
 use crate::clock::Timestamp;
 use crate::id::{DeliveryId, EventId, WebhookId};
-use crate::store::{Attempt, DeliveryStatus, Event, NextStep, Store, StoreError};
+use crate::store::{Attempt, ClaimedDelivery, DeliveryStatus, Event, NextStep, Store, StoreError};
 use crate::webhooks::{StoredWebhook, Webhook};
 
 pub(super) async fn subscribe(
@@ -47,6 +47,23 @@ pub(super) fn event(tenant_id: &str, event_type: &str) -> Event {
         data: r#"{"id":"inc_1"}"#.into(),
         created_at: T0,
     }
+}
+
+/// A subscription of `t1` to `incident.updated`, three events published to it, and their
+/// deliveries claimed at `T0` for a minute.
+pub(super) async fn three_claimed(store: &dyn Store) -> (WebhookId, Vec<ClaimedDelivery>) {
+    let webhook = subscribe(store, "t1", &["incident.updated"], false).await;
+    for _ in 0..3 {
+        store
+            .publish(&event("t1", "incident.updated"))
+            .await
+            .unwrap();
+    }
+    let claimed = store
+        .claim_due(T0, Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+    (webhook, claimed)
 }
 
 /// Since when every attempt to `t1`'s subscription `webhook` has failed.
@@ -607,17 +624,7 @@ pub async fn send_slots_are_counted_per_second_and_deferred_deliveries_wait(stor
 
 /// A batch of attempts is recorded together; one whose lease is not held is skipped.
 pub async fn attempts_are_recorded_in_batches(store: &dyn Store) {
-    subscribe(store, "t1", &["incident.updated"], false).await;
-    for _ in 0..3 {
-        store
-            .publish(&event("t1", "incident.updated"))
-            .await
-            .unwrap();
-    }
-    let claimed = store
-        .claim_due(T0, Duration::from_secs(60), 10)
-        .await
-        .unwrap();
+    let (_, claimed) = three_claimed(store).await;
     let batch: Vec<_> = claimed
         .iter()
         .enumerate()

@@ -3,24 +3,14 @@
 
 use std::time::Duration;
 
-use super::deliveries::{attempt, event, subscribe};
+use super::deliveries::{attempt, event, subscribe, three_claimed};
 use super::{T0, tenant};
 use crate::store::{DeliveryStatus, MAX_UNRECORDED_CLAIMS, NextStep, Store, UNRECORDED_BODY};
 
 /// An answer the database cannot store as text (a NUL, which PostgreSQL refuses) does not keep
 /// the other attempts of its batch from being recorded, and its own attempt is recorded too.
 pub async fn an_unstorable_answer_does_not_sink_its_batch(store: &dyn Store) {
-    let webhook = subscribe(store, "t1", &["incident.updated"], false).await;
-    for _ in 0..3 {
-        store
-            .publish(&event("t1", "incident.updated"))
-            .await
-            .unwrap();
-    }
-    let claimed = store
-        .claim_due(T0, Duration::from_secs(60), 10)
-        .await
-        .unwrap();
+    let (webhook, claimed) = three_claimed(store).await;
     let batch: Vec<_> = claimed
         .iter()
         .enumerate()
