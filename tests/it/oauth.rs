@@ -26,6 +26,7 @@ matrix!(
     an_apps_access_token_ttl_sets_the_lifetime,
     introspection_and_revocation_stay_within_the_tenant,
     metadata_describes_what_is_served,
+    a_nul_anywhere_is_a_4xx_never_a_500,
 );
 
 /// A registered app's credentials.
@@ -794,4 +795,37 @@ async fn metadata_describes_what_is_served(server: &TestServer) {
         let answer = server.send(method, path, &[], Bytes::new()).await;
         assert_ne!(answer.status, StatusCode::NOT_FOUND, "{member} is served");
     }
+}
+
+async fn a_nul_anywhere_is_a_4xx_never_a_500(server: &TestServer) {
+    let nul = "grant_type=client_credentials&client_id=%00&client_secret=x";
+    for path in [
+        "/v1/oauth/token",
+        "/v1/oauth/introspect",
+        "/v1/oauth/revoke",
+    ] {
+        let answer = form(server, path, &[], &format!("{nul}&token=x")).await;
+        assert_eq!(
+            oauth_error(&answer, StatusCode::BAD_REQUEST),
+            "invalid_request"
+        );
+    }
+    // In HTTP Basic the id is no app id: a failed authentication, like any unknown client.
+    let basic = format!("Basic {}", STANDARD.encode("%00:x"));
+    let answer = token(
+        server,
+        &[("authorization", &basic)],
+        "grant_type=client_credentials",
+    )
+    .await;
+    assert_eq!(
+        oauth_error(&answer, StatusCode::UNAUTHORIZED),
+        "invalid_client"
+    );
+    // A sign-in name and a path id.
+    let login = form(server, "/v1/oauth/login", &[], "username=%00&password=x").await;
+    assert_eq!(login.status, StatusCode::BAD_REQUEST, "{}", login.text());
+    let token = server.access_token("acme", &["webhooks:read"]).await;
+    let path = server.get("/v1/webhooks/wh_%00", &token).await;
+    assert_eq!(path.status, StatusCode::NOT_FOUND);
 }
