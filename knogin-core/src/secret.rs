@@ -146,6 +146,7 @@ impl SecretHash {
 
     /// The first 16 bytes as 32 lowercase hex digits: a short, plain name for what was hashed
     /// (a rate-limit key, a fingerprint), never the secret itself.
+    #[cfg(feature = "password-login")]
     pub(crate) fn short_hex(&self) -> String {
         self.0[..16]
             .iter()

@@ -23,6 +23,7 @@ matrix!(
     parallel_guesses_cost_at_most_the_limit_in_password_checks,
     signing_out_ends_the_session_everywhere,
     anonymous_visitors_write_nothing,
+    a_burst_of_sign_ins_beyond_the_bound_is_told_to_come_back,
 );
 
 /// The authorize path for `app` with `extra` parameters after the usual ones.
@@ -479,4 +480,43 @@ async fn anonymous_visitors_write_nothing(server: &TestServer) {
         &browser.post(server, "/v1/oauth/login", &body).await,
         StatusCode::BAD_REQUEST,
     );
+}
+
+async fn a_burst_of_sign_ins_beyond_the_bound_is_told_to_come_back(server: &TestServer) {
+    let app = delegated_app(server).await;
+    let path = authorize_pkce(&app, "");
+    // Sixteen forms for sixteen names (no per-user limit in the way), posted at once: at most
+    // four password checks run, the others are answered 503 with Retry-After and not checked.
+    let mut posts = Vec::new();
+    for n in 0..16 {
+        let mut browser = UserAgent::default();
+        let login = browser.get(server, &path).await;
+        let body = format!("{}&username=guest{n}&password=guess", login_fields(&login));
+        posts.push((browser, body));
+    }
+    let answers = futures_util::future::join_all(
+        posts
+            .iter_mut()
+            .map(|(browser, body)| browser.post(server, "/v1/oauth/login", body)),
+    )
+    .await;
+    let busy: Vec<&TestResponse> = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    assert!(
+        answers
+            .iter()
+            .all(|a| a.status == StatusCode::OK || a.status == StatusCode::SERVICE_UNAVAILABLE),
+        "{:?}",
+        answers.iter().map(|a| a.status).collect::<Vec<_>>()
+    );
+    assert!(
+        !busy.is_empty(),
+        "sixteen argon2 checks at once were all let through"
+    );
+    for answer in busy {
+        assert_page(answer, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(answer.header("retry-after"), "1");
+    }
 }

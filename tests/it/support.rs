@@ -321,6 +321,8 @@ fn instance(
     let master_key = MasterKey::from_base64(master_key).expect("a master key");
     knogin::core::testing::builder_for(issuer, Arc::new((**db).clone()), master_key, clock.clone())
         .password_login(users())
+        // A fixed bound, so concurrent sign-ins behave alike on any machine.
+        .sign_in_concurrency(4)
         .graphql(GraphQlGate::new(reference::executor()).bundles(reference::bundles()))
         // A loopback issuer is a local test setup: its webhooks may go to loopback receivers.
         .allow_private_webhook_targets(issuer != ISSUER)

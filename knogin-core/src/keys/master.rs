@@ -105,6 +105,7 @@ impl MasterKey {
     /// A 256-bit key for `label`'s own use (an HMAC key, say), derived from this one with
     /// HKDF-SHA256: the same on every instance with the same master key, and never the master
     /// key itself.
+    #[cfg(feature = "password-login")]
     pub(crate) fn derive(&self, label: &[u8]) -> zeroize::Zeroizing<[u8; 32]> {
         struct Len32;
         impl hkdf::KeyType for Len32 {

@@ -112,6 +112,8 @@ pub struct Builder {
     #[cfg(feature = "password-login")]
     sign_in_limits: SignInLimits,
     #[cfg(feature = "password-login")]
+    sign_in_concurrency: usize,
+    #[cfg(feature = "password-login")]
     session_ttl: Duration,
 }
 
@@ -152,6 +154,8 @@ impl Builder {
             password_login: None,
             #[cfg(feature = "password-login")]
             sign_in_limits: SignInLimits::default(),
+            #[cfg(feature = "password-login")]
+            sign_in_concurrency: crate::http::default_sign_in_concurrency(),
             #[cfg(feature = "password-login")]
             session_ttl: DEFAULT_SESSION_TTL,
         }
@@ -349,6 +353,16 @@ impl Builder {
         self
     }
 
+    /// How many password checks of the built-in login run at once (default:
+    /// [`default_sign_in_concurrency`](crate::http::default_sign_in_concurrency), two per
+    /// core). Each takes 19 MiB; a sign-in beyond the bound is answered 503 with `Retry-After`,
+    /// so a burst of logins cannot exhaust memory.
+    #[cfg(feature = "password-login")]
+    pub fn sign_in_concurrency(mut self, checks: usize) -> Self {
+        self.sign_in_concurrency = checks.max(1);
+        self
+    }
+
     /// How long a session of the built-in login lasts (default: [`DEFAULT_SESSION_TTL`]).
     #[cfg(feature = "password-login")]
     pub fn session_ttl(mut self, ttl: Duration) -> Self {
@@ -453,8 +467,11 @@ impl Builder {
                 Arc::clone(&self.clock),
                 &self.master_key,
                 &self.issuer,
-                self.sign_in_limits,
-                self.session_ttl,
+                crate::http::LoginSettings {
+                    limits: self.sign_in_limits,
+                    session_ttl: self.session_ttl,
+                    concurrency: self.sign_in_concurrency,
+                },
             ))
         });
         #[cfg(feature = "password-login")]

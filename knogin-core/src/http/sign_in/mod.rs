@@ -97,10 +97,18 @@ impl std::fmt::Debug for PasswordLogin {
     }
 }
 
-/// How many password checks run at once: two per core. Each holds 19 MiB, and more at once
-/// would only queue for the cores anyway.
-fn concurrent_verifications() -> usize {
+/// How many password checks run at once unless the embedder says otherwise: two per core. Each
+/// holds 19 MiB, and more at once would only queue for the cores anyway.
+pub fn default_sign_in_concurrency() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
+}
+
+/// How the built-in login limits and keeps sign-ins: the builder's settings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LoginSettings {
+    pub(crate) limits: SignInLimits,
+    pub(crate) session_ttl: Duration,
+    pub(crate) concurrency: usize,
 }
 
 impl PasswordLogin {
@@ -110,17 +118,16 @@ impl PasswordLogin {
         clock: Arc<dyn Clock>,
         master_key: &MasterKey,
         issuer: &str,
-        limits: SignInLimits,
-        session_ttl: Duration,
+        settings: LoginSettings,
     ) -> Self {
         Self {
             users,
             store,
             clock,
             cookies: CookieJar::for_issuer(issuer),
-            limits,
-            session_ttl,
-            verifications: Arc::new(Semaphore::new(concurrent_verifications())),
+            limits: settings.limits,
+            session_ttl: settings.session_ttl,
+            verifications: Arc::new(Semaphore::new(settings.concurrency.max(1))),
             form_key: hmac::Key::new(
                 hmac::HMAC_SHA256,
                 &master_key.derive(b"knogin/v2/login-form\0")[..],
