@@ -24,6 +24,7 @@ matrix!(
     signing_out_ends_the_session_everywhere,
     anonymous_visitors_write_nothing,
     a_burst_of_sign_ins_beyond_the_bound_is_told_to_come_back,
+    behind_a_trusted_proxy_each_visitor_has_its_own_address_limit,
 );
 
 /// The authorize path for `app` with `extra` parameters after the usual ones.
@@ -519,4 +520,33 @@ async fn a_burst_of_sign_ins_beyond_the_bound_is_told_to_come_back(server: &Test
         assert_page(answer, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(answer.header("retry-after"), "1");
     }
+}
+
+async fn behind_a_trusted_proxy_each_visitor_has_its_own_address_limit(server: &TestServer) {
+    let app = delegated_app(server).await;
+    let path = authorize_pkce(&app, "");
+    // The test server trusts loopback as its proxy: X-Forwarded-For names the visitor.
+    let guess = |from: &'static str, n: usize| {
+        let path = path.clone();
+        async move {
+            let mut browser = UserAgent::default();
+            let login = browser.get(server, &path).await;
+            let body = format!("{}&username=name{n}&password=guess", login_fields(&login));
+            browser
+                .post_with(
+                    server,
+                    "/v1/oauth/login",
+                    &[("x-forwarded-for", from)],
+                    &body,
+                )
+                .await
+                .status
+        }
+    };
+    for n in 0..20 {
+        assert_eq!(guess("192.0.2.1", n).await, StatusCode::OK);
+    }
+    assert_eq!(guess("192.0.2.1", 20).await, StatusCode::TOO_MANY_REQUESTS);
+    // Another visitor behind the same proxy is not locked out by the first one's failures.
+    assert_eq!(guess("192.0.2.2", 21).await, StatusCode::OK);
 }

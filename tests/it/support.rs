@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use knogin::core::clock::{Clock, ManualClock, SystemClock, Timestamp};
 use knogin::core::graphql::{GraphQlGate, reference};
-use knogin::core::http::PasswordUsers;
+use knogin::core::http::{PasswordUsers, TrustedProxies};
 use knogin::core::keys::MasterKey;
 use knogin::core::token::TokenGrant;
 use knogin::core::{Knogin, ScopeSet, TenantId};
@@ -323,6 +323,8 @@ fn instance(
         .password_login(users())
         // A fixed bound, so concurrent sign-ins behave alike on any machine.
         .sign_in_concurrency(4)
+        // Tests connect from loopback, as a reverse proxy on the same host would.
+        .trusted_proxies(TrustedProxies::parse(["127.0.0.1", "::1"]).expect("loopback ranges"))
         .graphql(GraphQlGate::new(reference::executor()).bundles(reference::bundles()))
         // A loopback issuer is a local test setup: its webhooks may go to loopback receivers.
         .allow_private_webhook_targets(issuer != ISSUER)

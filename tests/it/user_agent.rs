@@ -64,11 +64,23 @@ impl UserAgent {
 
     /// Posts the form `body` to `path`.
     pub async fn post(&mut self, server: &TestServer, path: &str, body: &str) -> TestResponse {
+        self.post_with(server, path, &[], body).await
+    }
+
+    /// Posts the form `body` to `path` with `extra` headers (as a proxy in between adds them).
+    pub async fn post_with(
+        &mut self,
+        server: &TestServer,
+        path: &str,
+        extra: &[(&str, &str)],
+        body: &str,
+    ) -> TestResponse {
         let cookie = self.cookie_header();
-        let headers = [
+        let mut headers = vec![
             ("cookie", cookie.as_str()),
             ("content-type", "application/x-www-form-urlencoded"),
         ];
+        headers.extend_from_slice(extra);
         let answer = server
             .send(Method::POST, path, &headers, Bytes::from(body.to_owned()))
             .await;
