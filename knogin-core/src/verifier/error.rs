@@ -69,6 +69,16 @@ impl VerifyError {
         }
     }
 
+    /// A short, stable name for the kind of refusal: the problem `type` is
+    /// `urn:knogin:problem:{slug}`, as on the issuer's own routes.
+    pub fn slug(&self) -> &'static str {
+        match self {
+            Self::Missing => "unauthorized",
+            Self::InsufficientScope(_) => "insufficient-scope",
+            _ => "invalid-token",
+        }
+    }
+
     /// The RFC 6750 `WWW-Authenticate` challenge, with RFC 9728's `resource_metadata` when the
     /// resource publishes its metadata at that URL.
     pub fn challenge(&self, resource_metadata: Option<&str>) -> HeaderValue {
@@ -99,7 +109,7 @@ impl VerifyError {
     /// The whole answer: the status, the challenge, and an RFC 9457 problem body saying why.
     pub fn into_response(self, resource_metadata: Option<&str>) -> Response<ResponseBody> {
         let body = serde_json::json!({
-            "type": "about:blank",
+            "type": format!("urn:knogin:problem:{}", self.slug()),
             "title": self.status().canonical_reason().unwrap_or("Unauthorized"),
             "status": self.status().as_u16(),
             "detail": self.to_string(),
@@ -119,6 +129,30 @@ impl VerifyError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn problem_types_are_the_issuer_s() {
+        use http_body_util::BodyExt as _;
+        let cases = [
+            (VerifyError::Missing, "urn:knogin:problem:unauthorized"),
+            (VerifyError::Expired, "urn:knogin:problem:invalid-token"),
+            (
+                VerifyError::InsufficientScope("incidents:read".into()),
+                "urn:knogin:problem:insufficient-scope",
+            ),
+        ];
+        for (error, expected) in cases {
+            let body = error
+                .into_response(None)
+                .into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes();
+            let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(problem["type"], expected);
+        }
+    }
 
     #[test]
     fn challenges_follow_rfc_6750_and_9728() {
