@@ -54,10 +54,15 @@ macro_rules! random_id {
 
             /// Parses an id, or `None` when `s` does not have the shape of one.
             pub fn parse(s: &str) -> Option<Self> {
-                let rest = s.strip_prefix(Self::PREFIX)?;
-                let ok = rest.len() == RANDOM_HEX_LEN
-                    && rest.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-                ok.then(|| Self(s.to_owned()))
+                Self::is_well_formed(s).then(|| Self(s.to_owned()))
+            }
+
+            /// Whether `s` has the shape of an id of this kind (checked without allocating).
+            pub fn is_well_formed(s: &str) -> bool {
+                s.strip_prefix(Self::PREFIX).is_some_and(|rest| {
+                    rest.len() == RANDOM_HEX_LEN
+                        && rest.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                })
             }
         }
 

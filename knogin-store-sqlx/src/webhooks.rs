@@ -79,31 +79,42 @@ impl TryFrom<WebhookRow> for StoredWebhook {
     }
 }
 
-#[async_trait]
-impl WebhookStore for SqlxStore {
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    async fn insert_webhook(&self, stored: &StoredWebhook) -> Result<(), StoreError> {
-        const SQL: &str = "INSERT INTO webhooks (id, tenant_id, url, events, description, \
-            disabled, rate_limit, secret, previous_secret, previous_until, created_at, updated_at, \
-            disabled_reason, failing_since, owner_client_id, version) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 0)";
+/// Binds `$1`–`$13` of a statement that writes a subscription's columns: id, tenant, url,
+/// events, description, disabled, rate limit, secret, previous secret and its end, updated_at,
+/// disabled reason and failing_since. `$events` is the events as JSON.
+macro_rules! bind_webhook {
+    ($query:expr, $stored:expr, $events:expr) => {{
+        let stored = $stored;
         let w = &stored.webhook;
-        let events = to_json(&w.events);
-        with_pool!(self, pool => sqlx::query(SQL)
+        $query
             .bind(w.id.as_str())
             .bind(w.tenant.as_str())
             .bind(&w.url)
-            .bind(&events)
+            .bind($events)
             .bind(w.description.as_deref())
             .bind(w.disabled)
             .bind(w.rate_limit.map(i64::from))
             .bind(&stored.secret)
             .bind(stored.previous_secret.as_ref().map(|p| p.0.as_slice()))
             .bind(stored.previous_secret.as_ref().map(|p| p.1.unix()))
-            .bind(w.created_at.unix())
             .bind(w.updated_at.unix())
             .bind(w.disabled_reason.as_deref())
             .bind(stored.failing_since.map(Timestamp::unix))
+    }};
+}
+
+#[async_trait]
+impl WebhookStore for SqlxStore {
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn insert_webhook(&self, stored: &StoredWebhook) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO webhooks (id, tenant_id, url, events, description, \
+            disabled, rate_limit, secret, previous_secret, previous_until, updated_at, \
+            disabled_reason, failing_since, created_at, owner_client_id, version) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 0)";
+        let w = &stored.webhook;
+        let events = to_json(&w.events);
+        with_pool!(self, pool => bind_webhook!(sqlx::query(SQL), stored, &events)
+            .bind(w.created_at.unix())
             .bind(w.owner.as_ref().map(AppId::as_str))
             .execute(pool)
             .await
@@ -197,28 +208,15 @@ impl WebhookStore for SqlxStore {
             AND status IN ('queued', 'retrying') AND next_attempt_at IS NULL";
         let w = &stored.webhook;
         let events = to_json(&w.events);
-        let done = with_pool!(self, pool => transaction(|| async {
+        let (replaced, unparked) = with_pool!(self, pool => transaction(|| async {
             let mut tx = pool.begin().await?;
-            let done = sqlx::query(SQL)
-                .bind(w.id.as_str())
-                .bind(w.tenant.as_str())
-                .bind(&w.url)
-                .bind(&events)
-                .bind(w.description.as_deref())
-                .bind(w.disabled)
-                .bind(w.rate_limit.map(i64::from))
-                .bind(&stored.secret)
-                .bind(stored.previous_secret.as_ref().map(|p| p.0.as_slice()))
-                .bind(stored.previous_secret.as_ref().map(|p| p.1.unix()))
-                .bind(w.updated_at.unix())
-                .bind(w.disabled_reason.as_deref())
-                .bind(stored.failing_since.map(Timestamp::unix))
+            let replaced = bind_webhook!(sqlx::query(SQL), stored, &events)
                 .bind(i64::try_from(stored.version).unwrap_or(i64::MAX))
                 .execute(&mut *tx)
                 .await?
                 .rows_affected()
                 == 1;
-            let unparked = if done && !w.disabled {
+            let unparked = if replaced && !w.disabled {
                 sqlx::query(UNPARK)
                     .bind(w.id.as_str())
                     .bind(w.updated_at.unix())
@@ -228,13 +226,13 @@ impl WebhookStore for SqlxStore {
             } else {
                 0
             };
-            tx.commit().await.map(|()| (done, unparked))
+            tx.commit().await.map(|()| (replaced, unparked))
         }).await)
         .map_err(store_error)?;
-        if done.1 > 0 {
+        if unparked > 0 {
             self.announce_publications();
         }
-        Ok(done.0)
+        Ok(replaced)
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]

@@ -20,8 +20,8 @@ use crate::token::AccessClaims;
 pub(crate) struct Live {
     ring: ArcSwap<KeyRing>,
     revoked: ArcSwap<HashSet<String>>,
-    /// Not-before times by `app:CLIENT_ID` and `tenant:ID`, in unix seconds.
-    cutoffs: ArcSwap<HashMap<String, i64>>,
+    /// Not-before times of apps and tenants.
+    cutoffs: ArcSwap<Cutoffs>,
     /// Unix second from which the next request reloads.
     next_refresh: AtomicI64,
     /// Whether a reload is under way (the others do not wait for it).
@@ -33,7 +33,7 @@ impl Live {
         Self {
             ring: ArcSwap::from_pointee(ring),
             revoked: ArcSwap::from_pointee(revoked),
-            cutoffs: ArcSwap::from_pointee(HashMap::new()),
+            cutoffs: ArcSwap::from_pointee(Cutoffs::default()),
             next_refresh: AtomicI64::new(next_refresh.unix()),
             refreshing: AtomicBool::new(false),
         }
@@ -48,22 +48,19 @@ impl Live {
     }
 
     /// Whether a token with `claims` was issued at or before a cut-off of its app or tenant.
+    /// No allocation: it runs on every bearer check.
     pub(crate) fn is_cut_off(&self, claims: &AccessClaims) -> bool {
         let cutoffs = self.cutoffs.load();
-        [
-            cutoff_key("app", &claims.client_id),
-            cutoff_key("tenant", &claims.tenant),
-        ]
-        .iter()
-        .any(|key| cutoffs.get(key).is_some_and(|at| claims.iat <= *at))
+        let cut =
+            |map: &HashMap<String, i64>, id: &str| map.get(id).is_some_and(|at| claims.iat <= *at);
+        cut(&cutoffs.apps, &claims.client_id) || cut(&cutoffs.tenants, &claims.tenant)
     }
 
     pub(crate) fn add_cutoff(&self, key: &str, at: Timestamp) {
-        self.cutoffs.rcu(|map| {
-            let mut map = HashMap::clone(map);
-            let entry = map.entry(key.to_owned()).or_insert(at.unix());
-            *entry = (*entry).max(at.unix());
-            map
+        self.cutoffs.rcu(|cutoffs| {
+            let mut cutoffs = Cutoffs::clone(cutoffs);
+            cutoffs.raise(key, at.unix());
+            cutoffs
         });
     }
 
@@ -112,12 +109,13 @@ impl Knogin {
             .revoked
             .rcu(|current| with_local_revocations(&revoked, &revoked_before, current));
         inner.live.cutoffs.rcu(|current| {
-            let mut merged: HashMap<String, i64> =
-                cutoffs.iter().map(|(k, t)| (k.clone(), t.unix())).collect();
-            for (key, at) in current.iter() {
-                if cutoffs_before.get(key) != Some(at) {
-                    let entry = merged.entry(key.clone()).or_insert(*at);
-                    *entry = (*entry).max(*at);
+            let mut merged = Cutoffs::default();
+            for (key, at) in &cutoffs {
+                merged.raise(key, at.unix());
+            }
+            for (key, at) in current.entries() {
+                if cutoffs_before.at(&key) != Some(at) {
+                    merged.raise(&key, at);
                 }
             }
             merged
@@ -217,9 +215,57 @@ impl Knogin {
     }
 }
 
-/// The key of a cut-off for `kind` (`app` or `tenant`) `id`.
+/// The key of a cut-off for `kind` (`app` or `tenant`) `id`, as the store keeps it.
 pub(crate) fn cutoff_key(kind: &str, id: &str) -> String {
     format!("{kind}:{id}")
+}
+
+/// Not-before times in unix seconds: of apps by client id, and of tenants by id.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Cutoffs {
+    apps: HashMap<String, i64>,
+    tenants: HashMap<String, i64>,
+}
+
+impl Cutoffs {
+    /// The map and id a stored key (see [`cutoff_key`]) names; `None` for another kind.
+    fn place(&mut self, key: &str) -> Option<(&mut HashMap<String, i64>, String)> {
+        match key.split_once(':')? {
+            ("app", id) => Some((&mut self.apps, id.to_owned())),
+            ("tenant", id) => Some((&mut self.tenants, id.to_owned())),
+            _ => None,
+        }
+    }
+
+    /// Moves the cut-off of `key` to `at`, if that is later.
+    fn raise(&mut self, key: &str, at: i64) {
+        if let Some((map, id)) = self.place(key) {
+            let entry = map.entry(id).or_insert(at);
+            *entry = (*entry).max(at);
+        }
+    }
+
+    /// The cut-off of `key`, if there is one.
+    fn at(&self, key: &str) -> Option<i64> {
+        match key.split_once(':')? {
+            ("app", id) => self.apps.get(id).copied(),
+            ("tenant", id) => self.tenants.get(id).copied(),
+            _ => None,
+        }
+    }
+
+    /// Every cut-off with its stored key.
+    fn entries(&self) -> impl Iterator<Item = (String, i64)> + '_ {
+        let apps = self
+            .apps
+            .iter()
+            .map(|(id, at)| (cutoff_key("app", id), *at));
+        let tenants = self
+            .tenants
+            .iter()
+            .map(|(id, at)| (cutoff_key("tenant", id), *at));
+        apps.chain(tenants)
+    }
 }
 
 /// The revoked set after a reload that read `loaded` from the store: that, and every `jti` this

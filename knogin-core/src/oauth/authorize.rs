@@ -270,7 +270,7 @@ impl Knogin {
             .ok_or_else(|| page("The request names no client (client_id is missing)."))?;
         let unknown =
             || page("The application that sent you here is not registered with this server.");
-        if AppId::parse(client_id).is_none() {
+        if !AppId::is_well_formed(client_id) {
             return Err(unknown());
         }
         let now = self.0.clock.now();

@@ -66,7 +66,7 @@ impl Knogin {
     ) -> Result<App, ClientAuthError> {
         let presented = ClientSecret::from_presented(secret);
         // No app has an id of another form (nor a NUL, which a database would refuse).
-        if AppId::parse(id).is_none() {
+        if !AppId::is_well_formed(id) {
             return Err(ClientAuthError::Failed);
         }
         let now = self.0.clock.now();
