@@ -21,8 +21,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use knogin::core::keys::MasterKey;
 use knogin::core::store::memory::MemoryStore;
 use knogin::core::token::{AccessClaims, TokenGrant};
-use knogin::core::verifier::{CacheSettings, FetchedJwks, JwksCache, JwksFetcher, Verifier};
 use knogin::core::{Knogin, ScopeCatalog, ScopeSet, SigningAlgorithm, SystemClock, TenantId};
+use knogin_verifier::{CacheSettings, FetchedJwks, JwksCache, JwksFetcher, Verifier};
 
 const ISSUER: &str = "https://auth.example.com";
 

@@ -1,6 +1,7 @@
 //! A resource server that is not the issuer: it checks knogin access tokens against the
 //! issuer's JWKS (cached, refreshed on an unknown `kid`) and serves the token's tenant its
-//! incidents.
+//! incidents. It uses `knogin-verifier` alone, as your resource server would
+//! (`knogin-verifier = { version = "0.1", features = ["axum"] }`): no store, login or docs.
 //!
 //! ```text
 //! cargo run --example resource-server -- --issuer http://127.0.0.1:8080
@@ -14,10 +15,11 @@ use std::sync::Arc;
 use axum::Json;
 use axum::routing::get;
 use clap::Parser;
-use knogin::axum::{RequiredScope, Verified};
-use knogin::core::SystemClock;
-use knogin::core::verifier::{CacheSettings, JwksCache, ProtectedResource, Verifier};
-use knogin::hyper::HttpJwksFetcher;
+use knogin_verifier::axum::Verified;
+use knogin_verifier::time::SystemClock;
+use knogin_verifier::{
+    CacheSettings, HttpJwksFetcher, JwksCache, ProtectedResource, RequiredScope, Verifier,
+};
 use serde_json::{Value, json};
 
 /// Serves `GET /v1/incidents` (scope `incidents:read`) for knogin tokens, and its RFC 9728
@@ -84,7 +86,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
     let app = axum::Router::new()
         .route("/v1/incidents", get(incidents))
         .with_state(Arc::new(verifier))
-        .merge(knogin::axum::protected_resource(metadata))
+        .merge(knogin_verifier::axum::protected_resource(metadata))
         .fallback(knogin::axum::not_found);
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await

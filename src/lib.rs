@@ -5,7 +5,11 @@
 //!
 //! * [`core`] (`knogin-core`): the domain, policies and routes over `http` types;
 //! * [`store`] (`knogin-store-sqlx`): SQLite (embedded default) and PostgreSQL storage;
-//! * [`axum`] (`knogin-axum`) and [`hyper`] (`knogin-hyper`): the adapters.
+//! * [`axum`] (`knogin-axum`) and [`hyper`] (`knogin-hyper`): the adapters;
+//! * [`verifier`] (`knogin-verifier`): token and webhook verification for the integrator's side.
+//!   A resource server that needs only this should depend on `knogin-verifier` alone: it brings
+//!   no store, login, GraphQL or docs;
+//! * [`time`] (`knogin-time`): the injected clock both sides share.
 //!
 //! Mount the contract next to your own routes:
 //!
@@ -37,3 +41,5 @@ pub use knogin_axum as axum;
 pub use knogin_core as core;
 pub use knogin_hyper as hyper;
 pub use knogin_store_sqlx as store;
+pub use knogin_time as time;
+pub use knogin_verifier as verifier;

@@ -20,9 +20,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
-mod verifier;
-
-pub use self::verifier::{Verified, VerifyLayer, VerifyService, protected_resource};
+pub use knogin_verifier::axum::{Verified, protected_resource};
+pub use knogin_verifier::{RequiredScope, VerifyLayer, VerifyService};
 
 use std::marker::PhantomData;
 use std::net::SocketAddr;
@@ -67,19 +66,6 @@ fn with_client_addr(mut request: axum::extract::Request) -> axum::extract::Reque
 #[allow(clippy::unused_async, reason = "axum handlers are async functions")]
 pub async fn not_found() -> Response {
     knogin_core::http::not_found().into_response()
-}
-
-/// The scope a [`Bearer`] or [`Verified`] extractor requires. Implement it on a marker type per scope.
-///
-/// ```
-/// struct IncidentsRead;
-/// impl knogin_axum::RequiredScope for IncidentsRead {
-///     const SCOPE: &'static str = "incidents:read";
-/// }
-/// ```
-pub trait RequiredScope {
-    /// The scope a token must carry.
-    const SCOPE: &'static str;
 }
 
 /// Guards your own handlers with this issuer's access and service tokens: extracts the verified

@@ -13,8 +13,9 @@
 //! * `password-login` (default): the built-in login form, with argon2id password hashes.
 //! * `async-graphql` (default): [`graphql::AsyncGraphQl`], the executor that runs the GraphQL
 //!   gate's admitted operations on an async-graphql schema, and the demo of [`graphql::reference`](mod@graphql::reference).
-//! * `test-util`: the in-memory store ([`store::memory`]), the store conformance suite
-//!   ([`store::conformance`]) and fixture keys ([`testing`]).
+//! * `test-util`: the in-memory store (`store::memory`), the store conformance suite
+//!   (`store::conformance`) and fixture keys (`testing`); the facade forwards it as
+//!   `knogin/test-util`.
 #![forbid(unsafe_code)]
 
 mod address;
@@ -35,7 +36,6 @@ pub mod store;
 pub mod testing;
 pub mod token;
 pub mod validation;
-pub mod verifier;
 pub mod webhooks;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};

@@ -23,16 +23,8 @@
 #![forbid(unsafe_code)]
 
 mod delivery;
-mod introspection;
-mod jwks;
 
 pub use self::delivery::DeliveryWorker;
-pub use self::introspection::{
-    DEFAULT_INTROSPECTION_CACHE, DEFAULT_INTROSPECTION_CAPACITY, IntrospectionCheck,
-};
-pub use self::jwks::{
-    DEFAULT_FETCH_TIMEOUT, DEFAULT_MAX_DOCUMENT_BYTES, FetchError, HttpJwksFetcher,
-};
 
 use std::convert::Infallible;
 use std::future::{Future, Ready, ready};

@@ -16,8 +16,8 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use knogin::axum::{RequiredScope, Verified, VerifyLayer};
 use knogin::core::token::AccessClaims;
-use knogin::core::verifier::{CacheSettings, FetchedJwks, JwksCache, JwksFetcher, Verifier};
-use knogin::hyper::HttpJwksFetcher;
+use knogin_verifier::HttpJwksFetcher;
+use knogin_verifier::{CacheSettings, FetchedJwks, JwksCache, JwksFetcher, Verifier};
 use serde_json::{Value, json};
 
 use crate::oauth::form;
@@ -274,7 +274,7 @@ async fn a_wrong_audience_is_refused() {
     let token = s.token("incidents:read").await;
     assert_eq!(
         verifier.verify(&token, None).await.unwrap_err(),
-        knogin::core::verifier::VerifyError::WrongAudience
+        knogin_verifier::VerifyError::WrongAudience
     );
 }
 
@@ -358,7 +358,7 @@ async fn with_an_introspection_check_a_revoked_token_is_refused() {
         )
         .await;
     assert_eq!(made.status, StatusCode::OK, "{}", made.text());
-    let check = knogin::hyper::IntrospectionCheck::new(
+    let check = knogin_verifier::IntrospectionCheck::new(
         &format!("{}/v1/oauth/introspect", s.issuer.issuer),
         rs_id,
         rs_secret,
@@ -383,11 +383,11 @@ async fn with_an_introspection_check_a_revoked_token_is_refused() {
     s.issuer.knogin.revoke_jti(&claims.jti).await.unwrap();
     assert_eq!(
         verifier.verify(&token, Some("incidents:read")).await,
-        Err(knogin::core::verifier::VerifyError::Revoked)
+        Err(knogin_verifier::VerifyError::Revoked)
     );
     // An issuer that cannot be asked refuses rather than lets the token through.
     let nowhere =
-        knogin::hyper::IntrospectionCheck::new("http://127.0.0.1:9/introspect", rs_id, rs_secret)
+        knogin_verifier::IntrospectionCheck::new("http://127.0.0.1:9/introspect", rs_id, rs_secret)
             .unwrap();
     let cache = JwksCache::new(
         Arc::new(HttpJwksFetcher::discover(&s.issuer.issuer).await.unwrap()),
@@ -400,6 +400,6 @@ async fn with_an_introspection_check_a_revoked_token_is_refused() {
     let fresh = s.token("incidents:read").await;
     assert_eq!(
         blind.verify(&fresh, None).await,
-        Err(knogin::core::verifier::VerifyError::StatusUnknown)
+        Err(knogin_verifier::VerifyError::StatusUnknown)
     );
 }

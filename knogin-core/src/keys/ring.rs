@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use bytes::Bytes;
-use jsonwebtoken::DecodingKey;
+use knogin_verifier::VerifyingKey;
 use serde::Serialize;
 
 use super::master::{MasterKey, Purpose};
@@ -69,7 +69,7 @@ pub fn kid_for(now: Timestamp) -> KeyId {
 #[derive(Debug)]
 struct Entry {
     key: SigningKey,
-    verifier: DecodingKey,
+    verifier: VerifyingKey,
     activates_at: Timestamp,
     retires_at: Option<Timestamp>,
     removed_at: Option<Timestamp>,
@@ -239,17 +239,11 @@ impl KeyRing {
             .map_or(&self.entries[self.fallback].key, |e| &e.key)
     }
 
-    /// The verification key for `kid` at `now` and the one algorithm it verifies, if it is in
-    /// the ring and not removed.
-    pub(crate) fn verifier(
-        &self,
-        kid: &str,
-        now: Timestamp,
-    ) -> Option<(&DecodingKey, SigningAlgorithm)> {
+    /// The verification key for `kid` at `now` (with the one algorithm it verifies), if it is
+    /// in the ring and not removed.
+    pub(crate) fn verifier(&self, kid: &str, now: Timestamp) -> Option<&VerifyingKey> {
         let entry = &self.entries[*self.by_kid.get(kid)?];
-        entry
-            .published(now)
-            .then(|| (&entry.verifier, entry.key.algorithm()))
+        entry.published(now).then_some(&entry.verifier)
     }
 
     /// The kids in the ring (published, pending and retired).

@@ -13,6 +13,7 @@ use aws_lc_rs::signature::{
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::DecodingKey;
+use knogin_verifier::VerifyingKey;
 use serde::Serialize;
 
 use crate::id::KeyId;
@@ -265,7 +266,7 @@ impl SigningKey {
     }
 
     /// The public half as the JWT library's verification key.
-    pub(crate) fn verifier(&self) -> Result<DecodingKey, SigningKeyError> {
+    pub(crate) fn verifier(&self) -> Result<VerifyingKey, SigningKeyError> {
         let jwk = &self.jwk;
         let part = |m: &Option<String>| m.clone().unwrap_or_default();
         match self.pair {
@@ -273,6 +274,7 @@ impl SigningKey {
             Pair::Ec(_) => DecodingKey::from_ec_components(&part(&jwk.x), &part(&jwk.y)),
             Pair::Ed(_) => DecodingKey::from_ed_components(&part(&jwk.x)),
         }
+        .map(|key| VerifyingKey::new(key, self.algorithm().jwt()))
         .map_err(|_| SigningKeyError::Rejected)
     }
 

@@ -214,7 +214,7 @@ impl Knogin {
     pub async fn revoke_jti(&self, jti: &str) -> Result<(), StoreError> {
         let now = self.0.clock.now();
         let longest = self.0.keys.token_lifetime.max(MAX_ADMIN_TOKEN_TTL);
-        let kept_until = now.plus(longest + Duration::from_secs(token::LEEWAY.unsigned_abs()));
+        let kept_until = now.plus(longest + token::LEEWAY);
         self.0.store.revoke_token(jti, kept_until, now).await?;
         self.0.live.add_revoked(jti);
         tracing::warn!(jti, "revoked a token by its jti");

@@ -208,9 +208,7 @@ mod tests {
             .await
             .unwrap()
             .token;
-        clock.advance(Duration::from_secs(
-            3600 + crate::token::LEEWAY.unsigned_abs(),
-        ));
+        clock.advance(Duration::from_secs(3600 + crate::token::LEEWAY.as_secs()));
         assert_eq!(
             knogin.introspect(&mine, expired.expose()).await,
             Introspection::Inactive

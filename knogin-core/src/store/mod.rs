@@ -2,8 +2,8 @@
 //!
 //! Each capability has its own trait; [`Store`] is all of them together and is what
 //! [`crate::Knogin`] holds (as `Arc<dyn Store>`). `knogin-store-sqlx` implements them for SQLite
-//! and PostgreSQL; [`memory::MemoryStore`] (feature `test-util`) for unit tests. Every
-//! implementation runs the same [`conformance`] suite.
+//! and PostgreSQL; `memory::MemoryStore` (feature `test-util`) for unit tests. Every
+//! implementation runs the same `conformance` suite (feature `test-util`).
 
 use std::error::Error as StdError;
 use std::time::Duration;

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use knogin_verifier::{AccessClaims, Audience};
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::clock::Timestamp;
 use crate::id::TenantId;
@@ -37,59 +38,6 @@ impl TokenKind {
             Self::Access => ACCESS_TOKEN_TYPE,
             Self::Admin => ADMIN_TOKEN_TYPE,
         }
-    }
-}
-
-/// The `aud` claim: one audience (a string) or several (an array), RFC 7519 §4.1.3.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Audience {
-    /// One audience.
-    One(String),
-    /// Several audiences.
-    Many(Vec<String>),
-}
-
-impl Audience {
-    /// Whether the token is meant for `audience`.
-    pub fn contains(&self, audience: &str) -> bool {
-        match self {
-            Self::One(a) => a == audience,
-            Self::Many(all) => all.iter().any(|a| a == audience),
-        }
-    }
-}
-
-/// The claims of an access token, in the RFC 9068 shape plus the `tenant` it acts in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccessClaims {
-    /// The issuer URL, verbatim.
-    pub iss: String,
-    /// Who the token acts for: a user, or the client itself for machine tokens.
-    pub sub: String,
-    /// The resource servers the token is for: the embedder's configured audiences (default the
-    /// issuer); for admin tokens, the issuer's platform API.
-    pub aud: Audience,
-    /// Expiry, seconds since the epoch.
-    pub exp: i64,
-    /// Not before, seconds since the epoch.
-    pub nbf: i64,
-    /// Issued at, seconds since the epoch.
-    pub iat: i64,
-    /// A unique id for this token.
-    pub jti: String,
-    /// The client the token was issued to.
-    pub client_id: String,
-    /// Space-separated scopes.
-    pub scope: String,
-    /// The tenant the token acts in.
-    pub tenant: String,
-}
-
-impl AccessClaims {
-    /// Whether the token carries `scope`.
-    pub fn has_scope(&self, scope: &str) -> bool {
-        self.scope.split(' ').any(|s| s == scope)
     }
 }
 

@@ -3,7 +3,8 @@
 mod claims;
 mod verify;
 
-pub use claims::{AccessClaims, AccessToken, Audience, TokenGrant, TokenKind};
+pub use claims::{AccessToken, TokenGrant, TokenKind};
+pub use knogin_verifier::{AccessClaims, Audience};
 pub use verify::{LEEWAY, MAX_TOKEN_BYTES, TokenError};
 
 pub(crate) use claims::mint;
@@ -11,3 +12,5 @@ pub(crate) use verify::verify;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod verifier_tests;

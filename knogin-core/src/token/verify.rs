@@ -1,14 +1,18 @@
 //! Checking a bearer token: signature by a key in the ring, pinned algorithm, type, issuer,
-//! audience and time, against the injected clock.
+//! audience and time, against the injected clock. The header, the signature and the times are
+//! read by `knogin-verifier`'s [`UnverifiedToken`] and [`check_times`], the very checks a
+//! resource server's verifier makes.
 
-use jsonwebtoken::Validation;
+use std::time::Duration;
 
-use super::claims::{ACCESS_TOKEN_TYPE, ADMIN_TOKEN_TYPE, AccessClaims, TokenKind};
+use knogin_verifier::{AccessClaims, UnverifiedToken, VerifyError, check_times};
+
+use super::claims::{ACCESS_TOKEN_TYPE, ADMIN_TOKEN_TYPE, TokenKind};
 use crate::clock::Timestamp;
 use crate::keys::KeyRing;
 
-/// The clock skew tolerated on `exp` and `nbf`, in seconds.
-pub const LEEWAY: i64 = 5;
+/// The clock skew tolerated on `exp`, `nbf` and `iat`.
+pub const LEEWAY: Duration = Duration::from_secs(5);
 
 /// The longest bearer token looked at, in bytes; longer ones are refused before any parsing.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -41,7 +45,7 @@ pub enum TokenError {
     /// `exp` has passed.
     #[error("the token has expired")]
     Expired,
-    /// `nbf` is still in the future.
+    /// `nbf` or `iat` is still in the future.
     #[error("the token is not valid yet")]
     NotYetValid,
 }
@@ -56,37 +60,17 @@ pub(crate) fn verify(
     now: Timestamp,
     token: &str,
 ) -> Result<(AccessClaims, TokenKind), TokenError> {
-    if token.len() > MAX_TOKEN_BYTES {
-        return Err(TokenError::TooLarge);
-    }
-    let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
-    let kind = match header.typ.as_deref() {
+    let unverified = UnverifiedToken::parse(token, MAX_TOKEN_BYTES)?;
+    let kind = match unverified.typ() {
         Some(ACCESS_TOKEN_TYPE) => TokenKind::Access,
         Some(ADMIN_TOKEN_TYPE) => TokenKind::Admin,
         _ => return Err(TokenError::WrongType),
     };
-    // The key's own algorithm is the only one accepted (RFC 8725 §3.1): the header names it, it
-    // does not choose it.
-    let (key, algorithm) = header
-        .kid
-        .as_deref()
+    let key = unverified
+        .kid()
         .and_then(|kid| ring.verifier(kid, now))
-        .filter(|(_, algorithm)| header.alg == algorithm.jwt())
         .ok_or(TokenError::UnknownKey)?;
-
-    // Time is checked below against the injected clock, not jsonwebtoken's system clock.
-    let mut validation = Validation::new(algorithm.jwt());
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
-    validation.validate_aud = false;
-    validation.required_spec_claims.clear();
-    let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
-        .map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenError::BadSignature,
-            _ => TokenError::Malformed,
-        })?
-        .claims;
-
+    let claims = unverified.verify(key)?;
     let for_us = match kind {
         TokenKind::Access => audiences.iter().any(|a| claims.aud.contains(a)),
         TokenKind::Admin => claims.aud.contains(admin_audience),
@@ -94,12 +78,22 @@ pub(crate) fn verify(
     if claims.iss != issuer || !for_us {
         return Err(TokenError::WrongIssuer);
     }
-    let now = now.unix();
-    if claims.exp <= now - LEEWAY {
-        return Err(TokenError::Expired);
-    }
-    if claims.nbf > now + LEEWAY {
-        return Err(TokenError::NotYetValid);
-    }
+    check_times(&claims, now, LEEWAY)?;
     Ok((claims, kind))
+}
+
+impl From<VerifyError> for TokenError {
+    fn from(refusal: VerifyError) -> Self {
+        match refusal {
+            VerifyError::TooLarge(_) => Self::TooLarge,
+            VerifyError::AlgorithmMismatch | VerifyError::UnknownKey => Self::UnknownKey,
+            VerifyError::BadSignature => Self::BadSignature,
+            VerifyError::WrongType => Self::WrongType,
+            VerifyError::WrongIssuer | VerifyError::WrongAudience => Self::WrongIssuer,
+            VerifyError::Expired => Self::Expired,
+            VerifyError::NotYetValid => Self::NotYetValid,
+            VerifyError::Revoked => Self::Revoked,
+            _ => Self::Malformed,
+        }
+    }
 }

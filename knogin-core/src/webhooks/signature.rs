@@ -58,4 +58,34 @@ mod tests {
         assert!(first.starts_with("v1,") && first != second);
         assert_eq!(second, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
     }
+
+    #[test]
+    fn a_receiver_holding_either_secret_verifies_what_is_sent() {
+        use std::sync::Arc;
+
+        use knogin_verifier::webhooks::Receiver;
+
+        use crate::clock::{ManualClock, Timestamp};
+
+        let (old, new) = (WebhookSecret::generate(), WebhookSecret::generate());
+        let body = br#"{"type":"case.updated"}"#;
+        let header = signature(&[&new, &old], "msg_1", 1_800_000_000, body);
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_010)));
+        for secret in [&old, &new] {
+            let receiver = Receiver::new(&secret.expose())
+                .unwrap()
+                .clock(clock.clone());
+            assert_eq!(
+                receiver.verify_parts("msg_1", "1800000000", &header, body),
+                Ok(())
+            );
+        }
+        let stranger = Receiver::new(&WebhookSecret::generate().expose()).unwrap();
+        assert!(
+            stranger
+                .clock(clock)
+                .verify_parts("msg_1", "1800000000", &header, body)
+                .is_err()
+        );
+    }
 }

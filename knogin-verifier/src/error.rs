@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use http::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use http::{Response, StatusCode};
 
-use crate::http::ResponseBody;
-use crate::http::error::quotable;
+use crate::ResponseBody;
+use crate::{PROBLEM_JSON, quotable};
 
 /// Why a bearer token was refused. Every variant but [`VerifyError::InsufficientScope`] is an
 /// RFC 6750 `invalid_token` (401); that one is `insufficient_scope` (403). Messages are safe to
@@ -118,10 +118,7 @@ impl VerifyError {
         *response.status_mut() = self.status();
         let headers = response.headers_mut();
         headers.insert(WWW_AUTHENTICATE, self.challenge(resource_metadata));
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static(crate::http::PROBLEM_JSON),
-        );
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         response
     }
 }

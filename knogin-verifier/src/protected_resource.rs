@@ -5,7 +5,7 @@ use http::Response;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use serde::Serialize;
 
-use crate::http::ResponseBody;
+use crate::ResponseBody;
 
 /// The well-known path of the metadata of a resource whose identifier has no path.
 pub const PROTECTED_RESOURCE_PATH: &str = "/.well-known/oauth-protected-resource";
@@ -13,7 +13,7 @@ pub const PROTECTED_RESOURCE_PATH: &str = "/.well-known/oauth-protected-resource
 /// A resource server's metadata (RFC 9728 §2).
 ///
 /// ```
-/// use knogin_core::verifier::ProtectedResource;
+/// use knogin_verifier::ProtectedResource;
 ///
 /// let resource = ProtectedResource::new("https://api.example.com", "https://auth.example.com")
 ///     .scopes(["incidents:read"]);
@@ -53,13 +53,16 @@ impl ProtectedResource {
     /// Where the metadata is served (RFC 9728 §3.1): the well-known path inserted between the
     /// resource's host and its path.
     pub fn metadata_url(&self) -> String {
-        match url::Url::parse(&self.resource) {
-            Ok(url) => {
-                let path = url.path().trim_end_matches('/');
-                let origin = url.origin().ascii_serialization();
-                format!("{origin}{PROTECTED_RESOURCE_PATH}{path}")
+        let parsed = self.resource.parse::<http::Uri>().ok();
+        match parsed
+            .as_ref()
+            .and_then(|u| Some((u.scheme_str()?, u.authority()?, u.path())))
+        {
+            Some((scheme, authority, path)) => {
+                let path = path.trim_end_matches('/');
+                format!("{scheme}://{authority}{PROTECTED_RESOURCE_PATH}{path}")
             }
-            Err(_) => format!(
+            None => format!(
                 "{}{PROTECTED_RESOURCE_PATH}",
                 self.resource.trim_end_matches('/')
             ),

@@ -1,5 +1,5 @@
-//! The verifier's policy and the JWKS cache's refresh rules, with a manual clock and a fetcher
-//! that counts its calls.
+//! The issuer's tokens through the integrators' verifier (`knogin-verifier`): its policy and
+//! the JWKS cache's refresh rules, with a manual clock and a fetcher that counts its calls.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,7 +10,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 
-use super::*;
+use knogin_verifier::{
+    CacheSettings, DEFAULT_MAX_TOKEN_BYTES, FetchedJwks, JwksCache, JwksFetcher, Verifier,
+    VerifyError,
+};
+
 use crate::clock::{ManualClock, Timestamp};
 use crate::testing::{TEST_ISSUER, test_knogin_with};
 use crate::token::TokenGrant;
@@ -219,23 +223,6 @@ async fn a_rotated_key_is_found_by_one_refresh_and_a_failed_refresh_keeps_the_ke
     assert_eq!(s.fetcher.fetches.load(Ordering::SeqCst), fetches + 1);
 }
 
-#[test]
-fn cache_control_is_honoured_within_bounds() {
-    let settings = CacheSettings::default();
-    assert_eq!(settings.ttl(None), Duration::from_secs(300));
-    assert_eq!(
-        settings.ttl(Some("public, max-age=600")),
-        Duration::from_secs(600)
-    );
-    assert_eq!(settings.ttl(Some("max-age=5")), Duration::from_secs(60));
-    assert_eq!(
-        settings.ttl(Some("max-age=99999999")),
-        Duration::from_secs(86_400)
-    );
-    assert_eq!(settings.ttl(Some("no-store")), Duration::from_secs(60));
-    assert_eq!(settings.ttl(Some("public")), Duration::from_secs(300));
-}
-
 #[tokio::test]
 async fn a_crit_header_is_refused() {
     let s = setup().await;
@@ -267,27 +254,4 @@ async fn keys_stale_beyond_max_stale_are_dropped() {
         s.verifier.verify(&last, None).await,
         Err(VerifyError::UnknownKey)
     ));
-}
-
-#[test]
-fn encryption_keys_are_skipped_and_duplicate_kids_refused() {
-    let jwk = |kid: &str, extra: &str| {
-        format!(
-            r#"{{"kty":"EC","crv":"P-256","kid":"{kid}","alg":"ES256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"{extra}}}"#
-        )
-    };
-    let set = |keys: &[String]| format!(r#"{{"keys":[{}]}}"#, keys.join(","));
-    let keys = PublicKeys::from_jwks(
-        set(&[
-            jwk("sig", ""),
-            jwk("enc", r#","use":"enc""#),
-            jwk("ops", r#","key_ops":["encrypt"]"#),
-            jwk("verify", r#","key_ops":["verify"]"#),
-        ])
-        .as_bytes(),
-    )
-    .unwrap();
-    assert!(keys.get("sig").is_some() && keys.get("verify").is_some());
-    assert!(keys.get("enc").is_none() && keys.get("ops").is_none());
-    assert!(PublicKeys::from_jwks(set(&[jwk("a", ""), jwk("a", "")]).as_bytes()).is_none());
 }

@@ -4,6 +4,7 @@
 use std::error::Error as StdError;
 use std::time::Duration;
 
+use crate::{FetchedJwks, JwksFetcher};
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::header::{ACCEPT, CACHE_CONTROL};
@@ -13,7 +14,6 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use knogin_core::verifier::{FetchedJwks, JwksFetcher};
 
 /// The default limit on one fetch, connection included.
 pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -57,17 +57,16 @@ pub enum FetchError {
     },
 }
 
-/// Fetches a JWKS over HTTP(S) for a [`JwksCache`](knogin_core::verifier::JwksCache).
+/// Fetches a JWKS over HTTP(S) for a [`JwksCache`](crate::JwksCache).
 ///
 /// ```no_run
 /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::sync::Arc;
-/// use knogin_core::verifier::{CacheSettings, JwksCache, Verifier};
-/// use knogin_hyper::HttpJwksFetcher;
+/// use knogin_verifier::{CacheSettings, HttpJwksFetcher, JwksCache, Verifier};
 ///
 /// let issuer = "https://auth.example.com";
 /// let fetcher = HttpJwksFetcher::discover(issuer).await?;
-/// let cache = JwksCache::new(Arc::new(fetcher), Arc::new(knogin_core::SystemClock), CacheSettings::default());
+/// let cache = JwksCache::new(Arc::new(fetcher), Arc::new(knogin_time::SystemClock), CacheSettings::default());
 /// let verifier = Verifier::new(issuer, Arc::new(cache));
 /// # Ok(()) }
 /// ```

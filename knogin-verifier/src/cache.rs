@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::lock::Mutex;
 
-use super::{KeySource, PublicKeys, VerifyingKey};
-use crate::clock::{Clock, Timestamp};
+use crate::{KeySource, PublicKeys, VerifyingKey};
+use knogin_time::{Clock, Timestamp};
 
 /// A JWKS document as fetched: its body and its `Cache-Control` header, if any.
 #[derive(Debug, Clone)]
@@ -216,5 +216,27 @@ impl KeySource for JwksCache {
         }
         self.usable(&snapshot, now)
             .then(|| snapshot.keys.get(kid).cloned())?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_control_is_honoured_within_bounds() {
+        let settings = CacheSettings::default();
+        assert_eq!(settings.ttl(None), Duration::from_secs(300));
+        assert_eq!(
+            settings.ttl(Some("public, max-age=600")),
+            Duration::from_secs(600)
+        );
+        assert_eq!(settings.ttl(Some("max-age=5")), Duration::from_secs(60));
+        assert_eq!(
+            settings.ttl(Some("max-age=99999999")),
+            Duration::from_secs(86_400)
+        );
+        assert_eq!(settings.ttl(Some("no-store")), Duration::from_secs(60));
+        assert_eq!(settings.ttl(Some("public")), Duration::from_secs(300));
     }
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::{AccessClaims, RevocationCheck};
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -13,10 +14,8 @@ use http_body_util::{BodyExt as _, Full, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use knogin_core::token::AccessClaims;
-use knogin_core::verifier::RevocationCheck;
 
-use crate::jwks::{DEFAULT_FETCH_TIMEOUT, FetchError, client, secure_url};
+use super::jwks::{DEFAULT_FETCH_TIMEOUT, FetchError, client, secure_url};
 
 /// How long an answer is reused unless told otherwise: a revocation shows within this.
 pub const DEFAULT_INTROSPECTION_CACHE: Duration = Duration::from_secs(30);
@@ -34,9 +33,9 @@ const MAX_ANSWER_BYTES: usize = 64 * 1024;
 /// issuer sees at most one request per token per interval.
 ///
 /// ```no_run
-/// # fn example(verifier: knogin_core::verifier::Verifier) -> Result<(), knogin_hyper::FetchError> {
+/// # fn example(verifier: knogin_verifier::Verifier) -> Result<(), knogin_verifier::FetchError> {
 /// use std::sync::Arc;
-/// let check = knogin_hyper::IntrospectionCheck::new(
+/// let check = knogin_verifier::IntrospectionCheck::new(
 ///     "https://auth.example.com/v1/oauth/introspect",
 ///     "app_0123456789abcdef0123456789abcdef",
 ///     "ks_…",

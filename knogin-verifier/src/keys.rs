@@ -15,6 +15,14 @@ pub struct VerifyingKey {
 }
 
 impl VerifyingKey {
+    /// `key`, verifying `algorithm` only.
+    pub fn new(key: DecodingKey, algorithm: Algorithm) -> Self {
+        Self {
+            key: Arc::new(key),
+            algorithm,
+        }
+    }
+
     /// The algorithm this key verifies.
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
@@ -142,5 +150,28 @@ mod tests {
         assert_eq!(keys.get("ed").unwrap().algorithm(), Algorithm::EdDSA);
         assert!(keys.get("hmac").is_none() && keys.get("ed-as-rs").is_none());
         assert!(PublicKeys::from_jwks(b"not json").is_none());
+    }
+
+    #[test]
+    fn encryption_keys_are_skipped_and_duplicate_kids_refused() {
+        let jwk = |kid: &str, extra: &str| {
+            format!(
+                r#"{{"kty":"EC","crv":"P-256","kid":"{kid}","alg":"ES256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"{extra}}}"#
+            )
+        };
+        let set = |keys: &[String]| format!(r#"{{"keys":[{}]}}"#, keys.join(","));
+        let keys = PublicKeys::from_jwks(
+            set(&[
+                jwk("sig", ""),
+                jwk("enc", r#","use":"enc""#),
+                jwk("ops", r#","key_ops":["encrypt"]"#),
+                jwk("verify", r#","key_ops":["verify"]"#),
+            ])
+            .as_bytes(),
+        )
+        .unwrap();
+        assert!(keys.get("sig").is_some() && keys.get("verify").is_some());
+        assert!(keys.get("enc").is_none() && keys.get("ops").is_none());
+        assert!(PublicKeys::from_jwks(set(&[jwk("a", ""), jwk("a", "")]).as_bytes()).is_none());
     }
 }

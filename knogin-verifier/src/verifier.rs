@@ -1,42 +1,14 @@
-//! The integrators' verifier: checks knogin access tokens in a resource server that is not the
-//! issuer, against the issuer's published JWKS.
-//!
-//! The logic here is I/O-free: a [`KeySource`] gives the key a `kid` names (a [`JwksCache`]
-//! over a [`JwksFetcher`]; `knogin-hyper` has the HTTP fetcher), and [`Verifier`] applies the
-//! policy: the size cap before parsing, `typ: at+jwt`, the key's own algorithm only (never
-//! `none`, never HMAC), the signature, `iss`, `aud`, `exp`/`nbf`/`iat` with a leeway, and the
-//! scope a resource needs. Each refusal is a [`VerifyError`] that renders as RFC 6750.
-//!
-//! ```
-//! # async fn example(keys: std::sync::Arc<dyn knogin_core::verifier::KeySource>, token: &str) {
-//! use knogin_core::verifier::Verifier;
-//!
-//! let verifier = Verifier::new("https://auth.example.com", keys);
-//! match verifier.verify(token, Some("incidents:read")).await {
-//!     Ok(claims) => println!("{} acts in tenant {}", claims.sub, claims.tenant),
-//!     Err(refusal) => println!("{} {}", refusal.status(), refusal),
-//! }
-//! # }
-//! ```
-
-mod cache;
-mod error;
-mod keys;
-mod protected_resource;
+//! [`Verifier`]: the policy a resource server applies to each token.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use http::HeaderMap;
-use jsonwebtoken::Validation;
+use knogin_time::{Clock, SystemClock};
 
-pub use self::cache::{CacheSettings, FetchedJwks, JwksCache, JwksFetcher};
-pub use self::error::VerifyError;
-pub use self::keys::{PublicKeys, VerifyingKey};
-pub use self::protected_resource::{PROTECTED_RESOURCE_PATH, ProtectedResource};
-use crate::clock::{Clock, SystemClock};
-use crate::token::AccessClaims;
+use crate::claims::{UnverifiedToken, check_times, is_access_token_type};
+use crate::{AccessClaims, ResponseBody, VerifyError, VerifyingKey};
 
 /// Where a [`Verifier`] gets the key a token's `kid` names.
 #[async_trait]
@@ -89,14 +61,6 @@ impl std::fmt::Debug for Verifier {
     }
 }
 
-/// The `typ` values an access token may carry (RFC 9068 §2.1; the media-type form too, RFC 8725
-/// §3.11).
-fn is_access_token_type(typ: Option<&str>) -> bool {
-    typ.is_some_and(|t| {
-        t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")
-    })
-}
-
 impl Verifier {
     /// A verifier for tokens of `issuer` whose audience is the issuer (knogin's default), with
     /// keys from `keys`, a leeway of [`DEFAULT_LEEWAY`] and a cap of [`DEFAULT_MAX_TOKEN_BYTES`].
@@ -124,7 +88,7 @@ impl Verifier {
     }
 
     /// The URL of the resource's RFC 9728 metadata
-    /// ([`ProtectedResource::metadata_url`]), named in every refusal's challenge.
+    /// ([`ProtectedResource::metadata_url`](crate::ProtectedResource::metadata_url)), named in every refusal's challenge.
     #[must_use]
     pub fn resource_metadata(mut self, url: impl Into<String>) -> Self {
         self.resource_metadata = Some(url.into());
@@ -133,7 +97,7 @@ impl Verifier {
 
     /// The RFC 6750 answer to `refusal`: 401 or 403 with its `WWW-Authenticate` challenge
     /// (naming the resource metadata when set) and a problem body.
-    pub fn refusal(&self, refusal: VerifyError) -> http::Response<crate::http::ResponseBody> {
+    pub fn refusal(&self, refusal: VerifyError) -> http::Response<ResponseBody> {
         refusal.into_response(self.resource_metadata.as_deref())
     }
 
@@ -177,51 +141,22 @@ impl Verifier {
         token: &str,
         scope: Option<&str>,
     ) -> Result<AccessClaims, VerifyError> {
-        if token.len() > self.max_token_bytes {
-            return Err(VerifyError::TooLarge(self.max_token_bytes));
-        }
-        let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
-        if !is_access_token_type(header.typ.as_deref()) {
+        let token_header = UnverifiedToken::parse(token, self.max_token_bytes)?;
+        if !is_access_token_type(token_header.typ()) {
             return Err(VerifyError::WrongType);
         }
-        // No extension is understood here, so a token that needs one is refused (RFC 7515
-        // §4.1.11).
-        if header.crit.is_some() {
-            return Err(VerifyError::Malformed);
-        }
-        let kid = header.kid.as_deref().ok_or(VerifyError::UnknownKey)?;
+        let kid = token_header.kid().ok_or(VerifyError::UnknownKey)?;
         let key = self.keys.key(kid).await.ok_or(VerifyError::UnknownKey)?;
-        if header.alg != key.algorithm {
-            return Err(VerifyError::AlgorithmMismatch);
-        }
-        // Time and audience are checked below against the injected clock and settings.
-        let mut validation = Validation::new(key.algorithm);
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.validate_aud = false;
-        validation.required_spec_claims.clear();
-        let claims = jsonwebtoken::decode::<AccessClaims>(token, &key.key, &validation)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::InvalidSignature => VerifyError::BadSignature,
-                _ => VerifyError::Malformed,
-            })?
-            .claims;
+        let claims = token_header.verify(&key)?;
         if claims.iss != self.issuer {
             return Err(VerifyError::WrongIssuer);
         }
         if !claims.aud.contains(&self.audience) {
             return Err(VerifyError::WrongAudience);
         }
-        let now = self.clock.now().unix();
-        let leeway = i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX);
-        if claims.exp <= now.saturating_sub(leeway) {
-            return Err(VerifyError::Expired);
-        }
-        if claims.nbf > now.saturating_add(leeway) || claims.iat > now.saturating_add(leeway) {
-            return Err(VerifyError::NotYetValid);
-        }
+        check_times(&claims, self.clock.now(), self.leeway)?;
         if let Some(scope) = scope
-            && !claims.scope.split(' ').any(|s| s == scope)
+            && !claims.has_scope(scope)
         {
             return Err(VerifyError::InsufficientScope(scope.to_owned()));
         }
@@ -256,6 +191,3 @@ impl Verifier {
         self.verify(token, scope).await
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,0 +1,12 @@
+//! The HTTP half of the verifier (feature `fetch`): the JWKS fetch and the introspection check,
+//! on hyper's client with rustls.
+
+mod introspection;
+mod jwks;
+
+pub use self::introspection::{
+    DEFAULT_INTROSPECTION_CACHE, DEFAULT_INTROSPECTION_CAPACITY, IntrospectionCheck,
+};
+pub use self::jwks::{
+    DEFAULT_FETCH_TIMEOUT, DEFAULT_MAX_DOCUMENT_BYTES, FetchError, HttpJwksFetcher,
+};
