@@ -21,11 +21,12 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use knogin::core::graphql::{self, Bundles, GraphQlGate};
 use knogin::core::http::{PasswordUsers, TrustedProxies};
-use knogin::core::webhooks::{EventCatalog, RetryPolicy};
+use knogin::core::webhooks::{EventCatalog, PublishError, RetryPolicy};
 use knogin::core::{
     Builder, Clock as _, Knogin, ScopeCatalog, SigningAlgorithm, SystemClock, TenantId,
 };
 use knogin::store::{ConnectOptions, SqlxStore};
+use serde_json::value::RawValue;
 
 /// The Knogin reference server: app registration, scopes, governance, client secrets, JWKS,
 /// OAuth, webhooks and the GraphQL gate (with a demo schema), served over HTTP from one SQLite
@@ -356,7 +357,7 @@ fn password_users(args: &ServeArgs) -> Result<Option<PasswordUsers>, BoxError> {
 
 /// The algorithm of the key signing now.
 fn signing_algorithm(knogin: &Knogin) -> SigningAlgorithm {
-    knogin.keys().signer(SystemClock.now()).algorithm()
+    knogin.keys().signing_key(SystemClock.now()).1
 }
 
 async fn serve(args: ServeArgs) -> Result<(), BoxError> {
@@ -445,8 +446,14 @@ async fn publish(args: PublishArgs) -> Result<(), BoxError> {
     let tenant = TenantId::parse(&args.tenant)
         .ok_or_else(|| format!("--tenant {:?} is not a tenant id", args.tenant))?;
     let knogin = open(&args.common, knogin::core::DEFAULT_KEY_REFRESH).await?;
-    let lines: Vec<String> = match (&args.data, &args.data_file) {
-        (Some(data), _) => vec![data.clone()],
+    // Each event's data is JSON text, published as it is written.
+    let json = |text: &str| {
+        serde_json::from_str::<Box<RawValue>>(text)
+            .map_err(|e| PublishError::NotJson(e.to_string()))
+            .and_then(|raw| knogin.event(&tenant, &args.event, &raw).map(|_| raw))
+    };
+    let lines: Vec<Box<RawValue>> = match (&args.data, &args.data_file) {
+        (Some(data), _) => vec![json(data).map_err(|e| format!("--data: {e}"))?],
         (None, Some(path)) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -455,10 +462,9 @@ async fn publish(args: PublishArgs) -> Result<(), BoxError> {
                 if line.trim().is_empty() {
                     continue;
                 }
-                knogin
-                    .event(&tenant, &args.event, line)
-                    .map_err(|e| format!("{} line {}: {e}", path.display(), n + 1))?;
-                lines.push(line.to_owned());
+                lines.push(
+                    json(line).map_err(|e| format!("{} line {}: {e}", path.display(), n + 1))?,
+                );
             }
             lines
         }
@@ -471,9 +477,8 @@ async fn publish(args: PublishArgs) -> Result<(), BoxError> {
     let size = usize::try_from(args.batch).unwrap_or(1);
     for (n, batch) in lines.chunks(size).enumerate() {
         let one = std::time::Instant::now();
-        let data: Vec<&str> = batch.iter().map(String::as_str).collect();
         let published = knogin
-            .publish_many(&tenant, &args.event, &data)
+            .publish_many(&tenant, &args.event, batch)
             .await
             .map_err(|e| format!("events {} to {}: {e}", n * size + 1, n * size + batch.len()))?;
         took.push(one.elapsed());

@@ -76,7 +76,7 @@ async fn publish(server: &TestServer) {
     let tenant = TenantId::parse("acme").unwrap();
     server
         .knogin
-        .publish(&tenant, "incident.updated", "{}")
+        .publish(&tenant, "incident.updated", &json!({}))
         .await
         .unwrap();
 }
@@ -107,7 +107,7 @@ async fn signed_retried_and_recorded(db: Db) {
         .publish(
             &tenant,
             "incident.updated",
-            r#"{"id":"inc_1","status":"open"}"#,
+            &json!({"id": "inc_1", "status": "open"}),
         )
         .await
         .unwrap();
@@ -493,7 +493,7 @@ async fn an_unknown_tenant_is_named(db: Db) {
     let nobody = TenantId::parse("nobody").unwrap();
     let refused = server
         .knogin
-        .publish(&nobody, "incident.updated", "{}")
+        .publish(&nobody, "incident.updated", &json!({}))
         .await
         .unwrap_err();
     assert_eq!(
@@ -502,7 +502,7 @@ async fn an_unknown_tenant_is_named(db: Db) {
     );
     let refused = server
         .knogin
-        .publish_many(&nobody, "incident.updated", &["{}", "{}"])
+        .publish_many(&nobody, "incident.updated", &[json!({}), json!({})])
         .await
         .unwrap_err();
     assert!(matches!(refused, PublishError::UnknownTenant(t) if t == nobody));

@@ -13,8 +13,8 @@ use crate::store::memory::MemoryStore;
 use crate::testing::EmptyExecutor;
 use crate::{Clock as _, Knogin};
 
-const INDEX: &str = include_str!("../../../docs/contract/docs-index.json");
-const IDENTITY: &str = include_str!("../../../docs/contract/topic-identity-app-registration.json");
+const INDEX: &str = include_str!("../../fixtures/contract/docs-index.json");
+const IDENTITY: &str = include_str!("../../fixtures/contract/topic-identity-app-registration.json");
 
 /// The contract's hosts and date, so its documents compare byte for byte.
 fn contract_settings() -> DocsSettings {

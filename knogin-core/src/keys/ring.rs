@@ -225,9 +225,16 @@ impl KeyRing {
         }
     }
 
+    /// The `kid` and algorithm of the key that signs at `now`. The key itself stays inside the
+    /// core: tokens are signed only through [`Knogin`](crate::Knogin)'s policies.
+    pub fn signing_key(&self, now: Timestamp) -> (&KeyId, SigningAlgorithm) {
+        let key = self.signer(now);
+        (key.kid(), key.algorithm())
+    }
+
     /// The key that signs at `now`: the most recently activated key that is neither retired nor
     /// removed. If clocks disagree and none qualifies, the most recently activated published key.
-    pub fn signer(&self, now: Timestamp) -> &SigningKey {
+    pub(crate) fn signer(&self, now: Timestamp) -> &SigningKey {
         let newest = |keep: &dyn Fn(&Entry) -> bool| {
             self.entries
                 .iter()

@@ -329,7 +329,7 @@ mod tests {
         let t1 = TenantId::parse("t1").unwrap();
         let (app, _) = f.knogin.register_app(&t1, registration()).await.unwrap();
         let before = f.knogin.client_credentials(&app, None, None).await.unwrap();
-        let leaked = f.knogin.keys().signer(f.clock.now()).kid().clone();
+        let leaked = f.knogin.keys().signing_key(f.clock.now()).0.clone();
         assert_eq!(
             f.knogin
                 .withdraw_signing_key(&KeyId::new("no-such-key"))

@@ -106,7 +106,9 @@ impl Knogin {
     }
 
     /// Whether `secret` is a currently valid client secret of app `id`. A check only: nothing is
-    /// counted and no limit applies (the OAuth endpoints use [`Knogin::authenticate_app`]).
+    /// counted and no limit applies, so it exists only for tests (feature `test-util`); the
+    /// OAuth endpoints use [`Knogin::authenticate_app`].
+    #[cfg(any(test, feature = "test-util"))]
     pub async fn authenticate_client(
         &self,
         id: &AppId,

@@ -43,7 +43,20 @@ impl Knogin {
     /// configured code lifetime (see
     /// [`Builder::authorization_code_ttl`](crate::Builder::authorization_code_ttl)) and starts a
     /// new family of tokens.
+    ///
+    /// Codes come from an approved request ([`Knogin::approve`]); this direct entry, which
+    /// checks neither the catalog nor the app's grants, exists only for tests (feature
+    /// `test-util`).
+    #[cfg(any(test, feature = "test-util"))]
     pub async fn issue_code(&self, request: CodeRequest) -> Result<AuthorizationCode, StoreError> {
+        self.issue_approved_code(request).await
+    }
+
+    /// Issues the code of a request a policy approved.
+    pub(crate) async fn issue_approved_code(
+        &self,
+        request: CodeRequest,
+    ) -> Result<AuthorizationCode, StoreError> {
         let now = self.0.clock.now();
         let code = AuthorizationCode::generate();
         let stored = StoredCode {
@@ -333,7 +346,7 @@ mod tests {
     impl Flow {
         async fn code(&self, challenge: Option<&str>) -> AuthorizationCode {
             self.knogin
-                .issue_code(CodeRequest {
+                .issue_approved_code(CodeRequest {
                     grant: UserGrant {
                         client_id: self.app.client_id.clone(),
                         tenant: self.app.tenant_id.clone(),

@@ -176,7 +176,7 @@ impl Knogin {
             )
             .await?;
         let code = self
-            .issue_code(CodeRequest {
+            .issue_approved_code(CodeRequest {
                 grant: UserGrant {
                     client_id: request.client_id.clone(),
                     tenant: request.tenant.clone(),

@@ -25,7 +25,8 @@ pub enum PublishError {
     /// The type is not in the embedder's event catalog.
     #[error("{0:?} is not an event type of this server")]
     UnknownEventType(String),
-    /// The data is not JSON.
+    /// The data does not serialize to JSON (a map with non-string keys, a NaN, or a failing
+    /// `Serialize` impl).
     #[error("the event data is not JSON: {0}")]
     NotJson(String),
     /// The data is larger than the limit.
@@ -97,13 +98,26 @@ struct Body<'a> {
 
 impl Knogin {
     /// Publishes an event of `event_type` (from the catalog, or [`TEST_EVENT_TYPE`] for a test
-    /// send) with `data` (JSON text) for `tenant`: the event and one delivery per enabled
-    /// subscription naming its type are stored in one transaction before this returns.
+    /// send) with `data` for `tenant`: the event and one delivery per enabled subscription
+    /// naming its type are stored in one transaction before this returns.
+    ///
+    /// `data` is any `Serialize` value; JSON text you already hold goes in as a
+    /// [`RawValue`] (a `&str` would be published as a JSON string).
+    ///
+    /// ```no_run
+    /// # async fn example(knogin: knogin_core::Knogin) -> Result<(), Box<dyn std::error::Error>> {
+    /// let tenant = knogin_core::TenantId::parse("acme").unwrap();
+    /// let data = serde_json::json!({"id": "inc_1", "status": "closed"});
+    /// knogin.publish(&tenant, "incident.updated", &data).await?;
+    /// let text: &serde_json::value::RawValue = serde_json::from_str(r#"{"id":"inc_2"}"#)?;
+    /// knogin.publish(&tenant, "incident.updated", text).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn publish(
         &self,
         tenant: &TenantId,
         event_type: &str,
-        data: &str,
+        data: &(impl Serialize + ?Sized),
     ) -> Result<Published, PublishError> {
         let event = self.event(tenant, event_type, data)?;
         let deliveries = self
@@ -123,11 +137,11 @@ impl Knogin {
 
     /// Publishes one event of `event_type` per item of `data` for `tenant`, all in one
     /// transaction (a batch load): every event is checked first, and all are stored or none.
-    pub async fn publish_many(
+    pub async fn publish_many<T: Serialize>(
         &self,
         tenant: &TenantId,
         event_type: &str,
-        data: &[&str],
+        data: &[T],
     ) -> Result<Vec<Published>, PublishError> {
         let events = data
             .iter()
@@ -159,21 +173,20 @@ impl Knogin {
         &self,
         tenant: &TenantId,
         event_type: &str,
-        data: &str,
+        data: &(impl Serialize + ?Sized),
     ) -> Result<Event, PublishError> {
         if event_type != TEST_EVENT_TYPE && !self.0.webhooks.catalog.contains(event_type) {
             return Err(PublishError::UnknownEventType(event_type.to_owned()));
         }
+        let data = serde_json::to_string(data).map_err(|e| PublishError::NotJson(e.to_string()))?;
         if data.len() > self.0.webhooks.max_event_bytes {
             return Err(PublishError::TooLarge(self.0.webhooks.max_event_bytes));
         }
-        serde_json::from_str::<serde::de::IgnoredAny>(data)
-            .map_err(|e| PublishError::NotJson(e.to_string()))?;
         Ok(Event {
             id: EventId::generate(),
             tenant: tenant.clone(),
             event_type: event_type.to_owned(),
-            data: data.to_owned(),
+            data,
             created_at: self.0.clock.now(),
         })
     }
@@ -382,7 +395,66 @@ impl Knogin {
 
 #[cfg(test)]
 mod tests {
-    use super::printable;
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use serde_json::value::RawValue;
+
+    use super::{PublishError, printable};
+    use crate::TenantId;
+    use crate::clock::{ManualClock, Timestamp};
+    use crate::keys::MasterKey;
+    use crate::store::memory::MemoryStore;
+
+    #[tokio::test]
+    async fn event_data_is_any_serialize_value_and_json_text_goes_in_as_a_raw_value() {
+        #[derive(serde::Serialize)]
+        struct Incident<'a> {
+            id: &'a str,
+            open: bool,
+        }
+        let knogin = crate::testing::builder(
+            Arc::new(MemoryStore::new()),
+            MasterKey::generate(),
+            Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000))),
+        )
+        .build()
+        .await
+        .unwrap();
+        let tenant = TenantId::parse("acme").unwrap();
+        let data = |result: Result<super::Event, PublishError>| result.map(|e| e.data);
+        let event = |value| knogin.event(&tenant, "incident.updated", value);
+        assert_eq!(
+            data(knogin.event(
+                &tenant,
+                "incident.updated",
+                &Incident {
+                    id: "inc_1",
+                    open: true
+                }
+            ))
+            .unwrap(),
+            r#"{"id":"inc_1","open":true}"#
+        );
+        let raw: &RawValue = serde_json::from_str(r#"{ "kept": "as written" }"#).unwrap();
+        assert_eq!(
+            data(knogin.event(&tenant, "incident.updated", raw)).unwrap(),
+            r#"{ "kept": "as written" }"#
+        );
+        assert_eq!(
+            data(event("{}")).unwrap(),
+            r#""{}""#,
+            "a &str is a JSON string"
+        );
+        let mut numbered = HashMap::new();
+        numbered.insert(vec![1u8], 1);
+        assert!(matches!(
+            knogin.event(&tenant, "incident.updated", &numbered),
+            Err(PublishError::NotJson(_))
+        ));
+        let big = "x".repeat(knogin.0.webhooks.max_event_bytes);
+        assert!(matches!(event(&big), Err(PublishError::TooLarge(_))));
+    }
 
     #[test]
     fn control_characters_of_an_answer_are_replaced_but_line_breaks_and_tabs_stay() {

@@ -238,7 +238,7 @@ impl Knogin {
         self.managed(caller, id).await?;
         self.within_limit("test", id, TEST_SENDS_PER_MINUTE).await?;
         let tenant = caller.tenant();
-        let data = format!(r#"{{"webhook_id":"{id}"}}"#);
+        let data = serde_json::json!({ "webhook_id": id.as_str() });
         let event = self
             .event(tenant, TEST_EVENT_TYPE, &data)
             .map_err(|e| WebhookError::Store(StoreError::Corrupt(e.to_string())))?;

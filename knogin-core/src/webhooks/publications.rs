@@ -110,7 +110,7 @@ mod tests {
         .unwrap();
         let mut next = knogin.next_publication();
         knogin
-            .publish(&tenant, "incident.updated", "{}")
+            .publish(&tenant, "incident.updated", &serde_json::json!({}))
             .await
             .unwrap();
         assert!(
@@ -131,7 +131,7 @@ mod tests {
             .await
             .unwrap();
         knogin
-            .publish(&tenant, "incident.updated", "{}")
+            .publish(&tenant, "incident.updated", &serde_json::json!({}))
             .await
             .unwrap();
         assert!(ready(&mut next));

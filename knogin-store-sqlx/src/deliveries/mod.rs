@@ -131,7 +131,7 @@ macro_rules! requeue {
 /// ```no_run
 /// # async fn example(pool: sqlx::PgPool, knogin: knogin_core::Knogin) -> Result<(), Box<dyn std::error::Error>> {
 /// let tenant = knogin_core::TenantId::parse("acme").unwrap();
-/// let event = knogin.event(&tenant, "incident.updated", r#"{"id":"inc_1"}"#)?;
+/// let event = knogin.event(&tenant, "incident.updated", &serde_json::json!({"id": "inc_1"}))?;
 /// let mut tx = pool.begin().await?;
 /// sqlx::query("UPDATE incidents SET status = 'closed' WHERE id = 'inc_1'").execute(&mut *tx).await?;
 /// knogin_store_sqlx::publish_in_postgres(&mut tx, &event).await?;
