@@ -16,7 +16,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use knogin::core::Knogin;
 use knogin::core::http::ClientAddr;
-use knogin::hyper::DeliveryWorker;
+use knogin::hyper::delivery_worker;
 use tower::util::MapRequest;
 use tower::{Layer, Service, ServiceBuilder};
 
@@ -39,7 +39,7 @@ pub(crate) async fn serve(
 ) -> Result<(), BoxError> {
     // Webhook deliveries go out from here; a delivery cut off by shutdown is due again when its
     // lease ends.
-    let worker = tokio::spawn(DeliveryWorker::new(knogin.clone()).run(std::future::pending()));
+    let worker = tokio::spawn(delivery_worker(knogin.clone()).run(std::future::pending()));
     let app = knogin::axum::router(knogin).fallback(knogin::axum::not_found);
     let service = ServiceBuilder::new()
         .option_layer(log_requests.then_some(RequestLogLayer))

@@ -4,4 +4,4 @@
 //! [`Clock`]. Production code uses [`SystemClock`]; tests use [`ManualClock`] and move time by
 //! hand. These are `knogin-time`'s types, shared with the verifier.
 
-pub use knogin_time::{Clock, ManualClock, SystemClock, Timestamp};
+pub use knogin_time::{Clock, ManualClock, Sleep, SystemClock, Timestamp};

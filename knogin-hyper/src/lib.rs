@@ -22,9 +22,9 @@
 //! ```
 #![forbid(unsafe_code)]
 
-mod delivery;
+mod transport;
 
-pub use self::delivery::DeliveryWorker;
+pub use self::transport::{DeliveryWorker, HttpTransport, delivery_worker};
 
 use std::convert::Infallible;
 use std::future::{Future, Ready, ready};

@@ -7,8 +7,11 @@
 #![forbid(unsafe_code)]
 
 use std::fmt;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::watch;
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -71,12 +74,25 @@ impl fmt::Display for Timestamp {
     }
 }
 
-/// A source of the current time.
+/// A wait on a [`Clock`]: resolves once the clock has moved far enough.
+pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// A source of the current time, and of waits on it.
 ///
 /// Implement it to control time in your own tests, or use [`ManualClock`].
 pub trait Clock: Send + Sync + fmt::Debug {
     /// The current time.
     fn now(&self) -> Timestamp;
+
+    /// A wait that resolves once `duration` has passed on this clock: on tokio's timer for
+    /// [`SystemClock`] (so within a tokio runtime), when advanced that far for [`ManualClock`].
+    fn sleep(&self, duration: Duration) -> Sleep;
+
+    /// A wait that resolves once this clock reads `at` or later (at once if it already does).
+    fn sleep_until(&self, at: Timestamp) -> Sleep {
+        let ahead = at.unix().saturating_sub(self.now().unix());
+        self.sleep(Duration::from_secs(u64::try_from(ahead).unwrap_or(0)))
+    }
 }
 
 /// The operating system's wall clock.
@@ -90,42 +106,75 @@ impl Clock for SystemClock {
             .unwrap_or(Duration::ZERO);
         Timestamp(i64::try_from(since.as_secs()).unwrap_or(i64::MAX))
     }
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Box::pin(tokio::time::sleep(duration))
+    }
 }
 
-/// A clock that only moves when told to: for tests of expiry and grace periods.
+/// A clock that only moves when told to: for tests of expiry, grace periods and anything that
+/// waits. Its waits ([`Clock::sleep`]) resolve when [`advance`](Self::advance) or
+/// [`set`](Self::set) moves it past their deadlines, never on their own, so a test steps
+/// through time without real waiting.
 ///
 /// ```
 /// use std::time::Duration;
 /// use knogin_time::{Clock, ManualClock, Timestamp};
 ///
+/// # tokio_test();
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn tokio_test() {
 /// let clock = ManualClock::new(Timestamp::from_unix(1_800_000_000));
+/// let wait = clock.sleep(Duration::from_secs(60));
 /// clock.advance(Duration::from_secs(600));
 /// assert_eq!(clock.now().unix(), 1_800_000_600);
+/// wait.await; // already past its deadline
+/// # }
 /// ```
 #[derive(Debug)]
-pub struct ManualClock(AtomicI64);
+pub struct ManualClock {
+    /// Nanoseconds since the epoch; waits watch it.
+    nanos: watch::Sender<i128>,
+}
+
+const NANOS: i128 = 1_000_000_000;
 
 impl ManualClock {
     /// A clock standing at `at`.
     pub fn new(at: Timestamp) -> Self {
-        Self(AtomicI64::new(at.0))
+        Self {
+            nanos: watch::Sender::new(i128::from(at.0) * NANOS),
+        }
     }
 
-    /// Moves the clock forward by `by`.
+    /// Moves the clock forward by `by` (sub-second steps add up), waking the waits it passes.
     pub fn advance(&self, by: Duration) {
-        let secs = i64::try_from(by.as_secs()).unwrap_or(i64::MAX);
-        self.0.fetch_add(secs, Ordering::SeqCst);
+        let by = i128::try_from(by.as_nanos()).unwrap_or(i128::MAX);
+        self.nanos.send_modify(|n| *n = n.saturating_add(by));
     }
 
-    /// Sets the clock to `at`, forwards or backwards.
+    /// Sets the clock to `at`, forwards or backwards, waking the waits it passes.
     pub fn set(&self, at: Timestamp) {
-        self.0.store(at.0, Ordering::SeqCst);
+        self.nanos.send_replace(i128::from(at.0) * NANOS);
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
-        Timestamp(self.0.load(Ordering::SeqCst))
+        let seconds = self.nanos.borrow().div_euclid(NANOS);
+        Timestamp(i64::try_from(seconds).unwrap_or(i64::MAX))
+    }
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        let mut moves = self.nanos.subscribe();
+        let by = i128::try_from(duration.as_nanos()).unwrap_or(i128::MAX);
+        let deadline = moves.borrow().saturating_add(by);
+        Box::pin(async move {
+            // The sender lives as long as the clock; a clock dropped never wakes its waits.
+            if moves.wait_for(|now| *now >= deadline).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
     }
 }
 
@@ -139,6 +188,38 @@ mod tests {
             Timestamp::from_unix(1_774_346_400).to_rfc3339(),
             "2026-03-24T10:00:00Z"
         );
+    }
+
+    #[tokio::test]
+    async fn manual_waits_resolve_only_when_the_clock_passes_their_deadlines() {
+        use std::task::Poll;
+
+        let clock = ManualClock::new(Timestamp::from_unix(100));
+        let mut short = clock.sleep(Duration::from_millis(10));
+        let mut long = clock.sleep_until(Timestamp::from_unix(160));
+        let pending = |wait: &mut Sleep| futures_poll(wait).is_pending();
+        assert!(pending(&mut short) && pending(&mut long));
+        clock.advance(Duration::from_millis(9));
+        assert!(pending(&mut short));
+        clock.advance(Duration::from_millis(1));
+        assert_eq!(futures_poll(&mut short), Poll::Ready(()));
+        assert_eq!(clock.now().unix(), 100, "sub-second steps keep the second");
+        clock.set(Timestamp::from_unix(159));
+        assert!(pending(&mut long));
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(futures_poll(&mut long), Poll::Ready(()));
+        // A wait whose deadline has passed resolves at once.
+        assert_eq!(
+            futures_poll(&mut clock.sleep_until(Timestamp::from_unix(7))),
+            Poll::Ready(())
+        );
+    }
+
+    /// Polls `wait` once.
+    fn futures_poll(wait: &mut Sleep) -> std::task::Poll<()> {
+        let waker = std::task::Waker::noop();
+        wait.as_mut()
+            .poll(&mut std::task::Context::from_waker(waker))
     }
 
     #[test]

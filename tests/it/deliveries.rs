@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use http::Method;
 use knogin::core::TenantId;
 use knogin::core::webhooks::{PublishError, WebhookSecret, signature};
-use knogin::hyper::DeliveryWorker;
+use knogin::hyper::delivery_worker;
 use serde_json::{Value, json};
 
 use crate::support::{Adapter, Db, TestServer};
@@ -112,7 +112,7 @@ async fn signed_retried_and_recorded(db: Db) {
         .await
         .unwrap();
     assert_eq!(published.deliveries.len(), 1);
-    let worker = DeliveryWorker::new(server.knogin.clone());
+    let worker = delivery_worker(server.knogin.clone());
     assert_eq!(worker.run_once().await.unwrap(), 1);
     let path = format!("/v1/webhooks/{id}/deliveries");
     let after_first = server.get(&path, &token).await.json();
@@ -154,7 +154,7 @@ async fn gone_disables_and_test_sends_arrive(db: Db) {
         return eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set");
     };
     publish(&server).await;
-    let worker = DeliveryWorker::new(server.knogin.clone());
+    let worker = delivery_worker(server.knogin.clone());
     worker.run_once().await.unwrap();
     let webhook = server
         .get(&format!("/v1/webhooks/{id}"), &token)
@@ -243,7 +243,7 @@ async fn failed_deliveries_are_recovered_and_one_is_resent(db: Db) {
     let Some((server, token, id)) = setup(db, &url).await else {
         return eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set");
     };
-    let worker = DeliveryWorker::new(server.knogin.clone());
+    let worker = delivery_worker(server.knogin.clone());
     let auth = format!("Bearer {token}");
     let post = |path: String, body: &'static str| {
         let server = &server;
@@ -342,7 +342,7 @@ async fn failing_for_the_span_disables_with_its_reason(db: Db) {
     let Some((server, _, id)) = setup(db, &url).await else {
         return eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set");
     };
-    let worker = DeliveryWorker::new(server.knogin.clone());
+    let worker = delivery_worker(server.knogin.clone());
     let path = format!("/v1/webhooks/{id}");
     // Days pass in this test: each request gets a fresh token.
     let read = || async {
@@ -410,8 +410,8 @@ async fn a_rate_limit_spreads_a_burst_over_seconds(db: Db) {
     }
     // Two workers, as two instances would be, share the limit of 2 per second.
     let workers = [
-        DeliveryWorker::new(server.knogin.clone()).batch(3),
-        DeliveryWorker::new(server.another_instance().await).batch(3),
+        delivery_worker(server.knogin.clone()).batch(3),
+        delivery_worker(server.another_instance().await).batch(3),
     ];
     for expected in [2, 4, 5] {
         for worker in &workers {
@@ -458,7 +458,7 @@ async fn a_new_secret_signs_beside_the_old_one_for_the_overlap(db: Db) {
         )
         .await;
     assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text());
-    let worker = DeliveryWorker::new(server.knogin.clone());
+    let worker = delivery_worker(server.knogin.clone());
     publish(&server).await;
     worker.run_once().await.unwrap();
     // The overlap (24 h) ends: only the new secret signs.
@@ -525,7 +525,7 @@ async fn a_publication_wakes_an_idle_worker(db: Db) {
     let Some((server, token, id)) = setup(db, &url).await else {
         return eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set");
     };
-    let worker = DeliveryWorker::new(server.knogin.clone()).idle_poll(Duration::from_secs(3600));
+    let worker = delivery_worker(server.knogin.clone()).idle_poll(Duration::from_secs(3600));
     let running = tokio::spawn(worker.run(std::future::pending()));
     let arrived = |n: usize| {
         let received = received.clone();
@@ -602,7 +602,7 @@ async fn a_nul_in_an_answer_sinks_nothing(db: Db) {
     for _ in 0..5 {
         publish(&server).await;
     }
-    let worker = DeliveryWorker::new(server.knogin.clone());
+    let worker = delivery_worker(server.knogin.clone());
     assert_eq!(worker.run_once().await.unwrap(), 10);
     // Long after every lease would have ended, nothing is due again.
     server.clock.advance(Duration::from_secs(600));
@@ -653,7 +653,7 @@ async fn a_test_send_is_tried_once(db: Db) {
         )
         .await;
     assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.text());
-    let worker = DeliveryWorker::new(server.knogin.clone());
+    let worker = delivery_worker(server.knogin.clone());
     assert_eq!(worker.run_once().await.unwrap(), 1);
     server.clock.advance(Duration::from_secs(600));
     assert_eq!(

@@ -13,7 +13,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use knogin::core::clock::{Clock, ManualClock, SystemClock, Timestamp};
+use knogin::core::clock::{Clock, ManualClock, Sleep, SystemClock, Timestamp};
 use knogin::core::graphql::{GraphQlGate, reference};
 use knogin::core::http::{PasswordUsers, TrustedProxies};
 use knogin::core::keys::MasterKey;
@@ -66,6 +66,12 @@ impl Clock for TestClock {
             "the test clock was told to panic"
         );
         self.time.now()
+    }
+
+    /// Waits in real time: the servers' delivery workers pace themselves on it (linger, idle
+    /// interval, attempt timeout) while the test moves the readings by hand.
+    fn sleep(&self, duration: Duration) -> Sleep {
+        SystemClock.sleep(duration)
     }
 }
 

@@ -52,17 +52,17 @@ pub struct Published {
 
 /// A signed request, ready to send.
 #[derive(Debug, Clone)]
-pub struct Message {
+pub(crate) struct Message {
     /// The target.
-    pub url: url::Url,
+    pub(crate) url: url::Url,
     /// `webhook-id`: the delivery's id, the same on every retry.
-    pub id: String,
+    pub(crate) id: String,
     /// `webhook-timestamp`: this attempt's time, in unix seconds.
-    pub timestamp: i64,
+    pub(crate) timestamp: i64,
     /// `webhook-signature`: one `v1,…` per secret signing now.
-    pub signature: String,
+    pub(crate) signature: String,
     /// The JSON body: `{"type","timestamp","data"}`.
-    pub body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 /// `text` (a receiver's answer, or why there was none) as the history keeps it: control
@@ -199,7 +199,7 @@ impl Knogin {
     ///
     /// Must be called from within the async runtime: the first call starts the store's
     /// listening, if it has any.
-    pub fn next_publication(&self) -> NextPublication {
+    pub(crate) fn next_publication(&self) -> NextPublication {
         let publications = &self.0.publications;
         publications.watched.get_or_init(|| {
             self.0.store.watch_publications(publications.signal.clone());
@@ -228,7 +228,10 @@ impl Knogin {
     /// Claims up to `limit` due deliveries for a worker, leased for four times the attempt
     /// timeout (a minute by default): a worker that dies leaves them due again when the lease
     /// ends, and a live one has time to record even a timed-out attempt.
-    pub async fn claim_deliveries(&self, limit: u32) -> Result<Vec<ClaimedDelivery>, StoreError> {
+    pub(crate) async fn claim_deliveries(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         let lease = self.0.webhooks.attempt_timeout * 4;
         self.0
             .store
@@ -239,7 +242,7 @@ impl Knogin {
     /// The signed request for `claimed`, at this attempt's time. `Err` with the reason when it
     /// must not be sent: the target no longer passes the target check, or the secrets cannot be
     /// opened with this master key.
-    pub fn message(&self, claimed: &ClaimedDelivery) -> Result<Message, String> {
+    pub(crate) fn message(&self, claimed: &ClaimedDelivery) -> Result<Message, String> {
         let webhook = &claimed.webhook.webhook;
         let url = check_target(&webhook.url, self.0.webhooks.allow_private_targets)
             .map_err(|e| format!("the target {e}"))?;
@@ -285,26 +288,11 @@ impl Knogin {
         })
     }
 
-    /// Records how the attempt of `claimed` ended, deciding what follows by the retry policy.
-    /// Returns `false` when the lease had run out (another worker owns the delivery now).
-    /// `response_body` may hold any text: control characters are replaced before it is stored.
-    pub async fn record_delivery(
-        &self,
-        claimed: &ClaimedDelivery,
-        outcome: Outcome,
-        duration: Duration,
-        response_body: Option<String>,
-    ) -> Result<bool, StoreError> {
-        let attempt = self.attempt(claimed, outcome, duration, response_body);
-        self.0
-            .store
-            .record_attempt(&claimed.delivery.id, &claimed.lease, &attempt)
-            .await
-    }
-
-    /// Records several finished attempts at once (one transaction, one commit), as
-    /// [`Knogin::record_delivery`] does each. Returns, in order, whether each was recorded.
-    pub async fn record_deliveries(
+    /// Records finished attempts (one transaction, one commit), deciding what follows each by
+    /// the retry policy. Returns, in order, whether each was recorded: `false` when its lease
+    /// had run out (another worker owns the delivery now). A response body may hold any text:
+    /// control characters are replaced before it is stored.
+    pub(crate) async fn record_deliveries(
         &self,
         finished: Vec<(&ClaimedDelivery, Outcome, Duration, Option<String>)>,
     ) -> Result<Vec<bool>, StoreError> {
@@ -365,7 +353,10 @@ impl Knogin {
 
     /// Whether `claimed` may be sent now under its subscription's `rate_limit` (a send slot of
     /// this second, counted across instances); if not, it is put back, due next second.
-    pub async fn within_rate_limit(&self, claimed: &ClaimedDelivery) -> Result<bool, StoreError> {
+    pub(crate) async fn within_rate_limit(
+        &self,
+        claimed: &ClaimedDelivery,
+    ) -> Result<bool, StoreError> {
         let Some(limit) = claimed.webhook.webhook.rate_limit else {
             return Ok(true);
         };
@@ -388,7 +379,7 @@ impl Knogin {
     }
 
     /// How long one attempt may take.
-    pub fn delivery_timeout(&self) -> Duration {
+    pub(crate) fn delivery_timeout(&self) -> Duration {
         self.0.webhooks.attempt_timeout
     }
 }

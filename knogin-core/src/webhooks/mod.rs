@@ -12,14 +12,15 @@ mod retry;
 mod secret;
 mod signature;
 mod target;
+mod worker;
+#[cfg(test)]
+mod worker_tests;
 
 use std::time::Duration;
 
 pub use self::caller::{WEBHOOKS_ADMIN_SCOPE, WebhookCaller};
 pub use self::catalog::EventCatalog;
-pub use self::delivery::{
-    DEFAULT_MAX_EVENT_BYTES, Message, PublishError, Published, TEST_EVENT_TYPE,
-};
+pub use self::delivery::{DEFAULT_MAX_EVENT_BYTES, PublishError, Published, TEST_EVENT_TYPE};
 pub use self::model::{
     DEFAULT_SECRET_OVERLAP, MAX_DESCRIPTION_CHARS, MAX_RATE_LIMIT, NewWebhook, StoredWebhook,
     Webhook, WebhookPatch,
@@ -33,6 +34,7 @@ pub use self::retry::{
 pub use self::secret::WebhookSecret;
 pub use self::signature::signature;
 pub use self::target::{TargetError, check_target, is_public};
+pub use self::worker::{DeliveryWorker, KEPT_ANSWER_BYTES, Transport, TransportError};
 
 /// How the handle treats subscriptions.
 #[derive(Debug, Clone)]

@@ -1,0 +1,260 @@
+//! The delivery worker: claims due deliveries, signs them, sends them through a [`Transport`]
+//! within the attempt timeout, and records each attempt. Lanes, linger, backlog, idle wait and
+//! wake-ups are decided here; the transport only carries a request and brings back the answer.
+//! Every wait is on the handle's [`Clock`](crate::Clock), so a test drives the worker with a
+//! `ManualClock` and a fake transport, without sockets or real time.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use event_listener::Event;
+use futures_util::future::{Either, join_all, select};
+use http::header::{CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use http::{Request, Response};
+
+use super::{Outcome, parse_retry_after};
+use crate::Knogin;
+use crate::store::{ClaimedDelivery, StoreError};
+
+/// How much of a receiver's answer is kept in the history.
+pub const KEPT_ANSWER_BYTES: usize = 1024;
+
+/// Why a transport brought back no answer.
+pub type TransportError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Carries a signed webhook request to its receiver: `knogin-hyper`'s `HttpTransport` (HTTPS,
+/// with the SSRF guard on every resolved address), or a fake in tests.
+#[async_trait]
+pub trait Transport: Send + Sync + 'static {
+    /// Sends `request` (a Standard Webhooks POST the worker built and signed) and returns the
+    /// receiver's answer with at most `max_body` bytes of its body, or why there was none. It
+    /// must not follow redirects. The worker bounds the whole exchange with the attempt timeout.
+    async fn send(
+        &self,
+        request: Request<Bytes>,
+        max_body: usize,
+    ) -> Result<Response<Bytes>, TransportError>;
+}
+
+/// Delivers webhooks for one handle over a [`Transport`]. Run one per process; several
+/// processes on one PostgreSQL database share the work, each delivery attempted by one of them
+/// at a time. A publication wakes it at once; the idle interval only bounds how late it sees
+/// what nothing announced, such as a retry coming due.
+///
+/// ```no_run
+/// # async fn example(knogin: knogin_core::Knogin, transport: impl knogin_core::webhooks::Transport) {
+/// use knogin_core::webhooks::DeliveryWorker;
+///
+/// let worker = DeliveryWorker::new(knogin, transport);
+/// tokio::spawn(worker.run(std::future::pending()));
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct DeliveryWorker<T> {
+    knogin: Knogin,
+    transport: Arc<T>,
+    batch: u32,
+    lanes: usize,
+    idle_poll: Duration,
+    linger: Duration,
+}
+
+impl<T> Clone for DeliveryWorker<T> {
+    fn clone(&self) -> Self {
+        Self {
+            knogin: self.knogin.clone(),
+            transport: Arc::clone(&self.transport),
+            batch: self.batch,
+            lanes: self.lanes,
+            idle_poll: self.idle_poll,
+            linger: self.linger,
+        }
+    }
+}
+
+impl<T: Transport> DeliveryWorker<T> {
+    /// A worker delivering `knogin`'s webhooks through `transport`.
+    pub fn new(knogin: Knogin, transport: T) -> Self {
+        Self {
+            knogin,
+            transport: Arc::new(transport),
+            batch: 64,
+            lanes: 4,
+            idle_poll: Duration::from_millis(250),
+            linger: Duration::from_millis(10),
+        }
+    }
+
+    /// How long to wait before looking again when nothing was due (default 250 ms), unless a
+    /// publication wakes the worker first: this bounds how late a retry coming due, or an event
+    /// another process published to SQLite, is seen.
+    #[must_use]
+    pub fn idle_poll(mut self, interval: Duration) -> Self {
+        self.idle_poll = interval;
+        self
+    }
+
+    /// How long the first lane waits after a batch that was not full before it claims again
+    /// (default 10 ms). Under a trickle of events it then claims several at once, with one
+    /// commit for their records, instead of one commit per delivery; a delivery waits at most
+    /// this long longer. Zero claims again at once.
+    #[must_use]
+    pub fn linger(mut self, linger: Duration) -> Self {
+        self.linger = linger;
+        self
+    }
+
+    /// How many deliveries to claim at once, sent concurrently (default 64).
+    #[must_use]
+    pub fn batch(mut self, batch: u32) -> Self {
+        self.batch = batch.max(1);
+        self
+    }
+
+    /// How many batches are in flight at once (default 4). A batch waits for its slowest
+    /// receiver and then for its records' commit; meanwhile the other lanes claim and send, so
+    /// throughput is not bound by one batch's round trip. Each lane claims its own deliveries,
+    /// as separate processes do.
+    #[must_use]
+    pub fn lanes(mut self, lanes: usize) -> Self {
+        self.lanes = lanes.max(1);
+        self
+    }
+
+    /// Claims one batch of due deliveries, attempts each (concurrently), and records the
+    /// attempts together. Returns how many were claimed.
+    pub async fn run_once(&self) -> Result<usize, StoreError> {
+        let claimed = self.knogin.claim_deliveries(self.batch).await?;
+        let attempts = claimed.iter().map(|c| self.attempt(c));
+        let mut finished = Vec::with_capacity(claimed.len());
+        for (c, result) in claimed.iter().zip(join_all(attempts).await) {
+            if let Some((outcome, duration, body)) = result? {
+                finished.push((c, outcome, duration, body));
+            }
+        }
+        let recorded = self.knogin.record_deliveries(finished).await?;
+        if !claimed.is_empty() {
+            tracing::info!("attempted {} webhook deliveries", claimed.len());
+        }
+        let lost = recorded.iter().filter(|r| !**r).count();
+        if lost > 0 {
+            tracing::warn!("{lost} deliveries' leases ran out before their attempts were recorded");
+        }
+        Ok(claimed.len())
+    }
+
+    /// Delivers until `shutdown` resolves, in [`lanes`](Self::lanes) lanes. A store failure is
+    /// logged and retried after the idle interval. Deliveries cut off by the shutdown are due
+    /// again when their leases end.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
+        let backlog = Event::new();
+        let lanes = join_all((0..self.lanes).map(|lane| self.lane(lane, &backlog)));
+        select(Box::pin(lanes), Box::pin(shutdown)).await;
+    }
+
+    /// One lane: claim, send and record batches while there are due deliveries. The first lane
+    /// goes on while it finds any (after the linger, when a batch was not full), then waits for
+    /// the next publication or the idle interval, whichever comes first. The other lanes go on
+    /// only after full batches (a backlog), and wait for a lane to find one: under a trickle of
+    /// events one lane delivers, and the others do not wake the database with small claims.
+    async fn lane(&self, lane: usize, backlog: &Event) {
+        let full = usize::try_from(self.batch).unwrap_or(usize::MAX);
+        let clock = &self.knogin.0.clock;
+        loop {
+            // Both made before the claim, so neither a publication nor a backlog found while
+            // it runs is missed.
+            let published = (lane == 0).then(|| self.knogin.next_publication());
+            let behind = backlog.listen();
+            match self.run_once().await {
+                Ok(n) if n >= full => {
+                    backlog.notify(usize::MAX);
+                    continue;
+                }
+                Ok(n) if n > 0 && lane == 0 => {
+                    clock.sleep(self.linger).await;
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot claim webhook deliveries"),
+            }
+            let idle = clock.sleep(self.idle_poll);
+            match published {
+                Some(published) => drop(select(idle, published).await),
+                None => drop(select(idle, behind).await),
+            }
+        }
+    }
+
+    /// Sends one claimed delivery: how the attempt ended, or `None` when its subscription's
+    /// rate limit put it back for later.
+    async fn attempt(
+        &self,
+        claimed: &ClaimedDelivery,
+    ) -> Result<Option<(Outcome, Duration, Option<String>)>, StoreError> {
+        if !self.knogin.within_rate_limit(claimed).await? {
+            return Ok(None);
+        }
+        let started = Instant::now();
+        let (outcome, body) = match self.knogin.message(claimed) {
+            Ok(message) => {
+                let request = Request::post(message.url.as_str())
+                    .header(CONTENT_TYPE, "application/json")
+                    .header(
+                        USER_AGENT,
+                        concat!("knogin-webhooks/", env!("CARGO_PKG_VERSION")),
+                    )
+                    .header("webhook-id", &message.id)
+                    .header("webhook-timestamp", message.timestamp)
+                    .header("webhook-signature", &message.signature)
+                    .body(Bytes::from(message.body));
+                match request {
+                    Ok(request) => self.send(request).await,
+                    Err(e) => (Outcome::NoAnswer, Some(e.to_string())),
+                }
+            }
+            Err(why) => (Outcome::NoAnswer, Some(why)),
+        };
+        Ok(Some((outcome, started.elapsed(), body)))
+    }
+
+    /// Sends `request` within the attempt timeout: the outcome and the first KiB of the
+    /// answer, or why there was none.
+    async fn send(&self, request: Request<Bytes>) -> (Outcome, Option<String>) {
+        let timeout = self.knogin.0.clock.sleep(self.knogin.delivery_timeout());
+        let exchange = self.transport.send(request, KEPT_ANSWER_BYTES);
+        let response = match select(exchange, timeout).await {
+            Either::Left((Ok(response), _)) => response,
+            Either::Left((Err(e), _)) => return (Outcome::NoAnswer, Some(error_chain(&*e))),
+            Either::Right(((), _)) => return (Outcome::NoAnswer, Some("timed out".to_owned())),
+        };
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let status = response.status().as_u16();
+        let body = response.into_body();
+        let kept = &body[..body.len().min(KEPT_ANSWER_BYTES)];
+        (
+            Outcome::Answered {
+                status,
+                retry_after,
+            },
+            Some(String::from_utf8_lossy(kept).into_owned()),
+        )
+    }
+}
+
+/// `error` and each of its sources, joined with `: `.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut why = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        why = format!("{why}: {cause}");
+        source = cause.source();
+    }
+    why
+}
