@@ -2,7 +2,7 @@
 //!
 //! - `sign/ALG`: the key's `sign` over a token-sized input, the key parsed once (the reference
 //!   the load run's ratios use);
-//! - `mint/ALG`: [`Knogin::client_credentials`] for an authenticated app: the scope policy, the
+//! - `mint/ALG`: the client-credentials grant for an authenticated app: the scope policy, the
 //!   claims, their JSON and base64, the `jti` and the signature;
 //! - `route/token/ALG`: `POST /v1/oauth/token` through the core's `tower::Service` on a SQLite file,
 //!   client authentication included but no socket, beside `route/jwks`, the cheapest route, as
@@ -64,7 +64,8 @@ async fn issuer(
     };
     let tenant = TenantId::parse("bench").expect("a tenant id");
     let (app, secret) = knogin
-        .register_app(&tenant, registration)
+        .apps()
+        .register(&tenant, registration)
         .await
         .expect("an app");
     let form = format!(
@@ -90,8 +91,7 @@ fn mint_and_route(c: &mut Criterion) {
     for (algorithm, (knogin, app, _)) in &issuers {
         group.bench_function(algorithm.as_str(), |b| {
             b.to_async(&runtime).iter(|| async {
-                knogin
-                    .client_credentials(app, None, None)
+                knogin::core::testing::client_credentials(knogin, app)
                     .await
                     .expect("a token")
             });

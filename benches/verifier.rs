@@ -56,7 +56,8 @@ async fn setup(algorithm: SigningAlgorithm) -> (String, Verifier, jsonwebtoken::
         resource: None,
     };
     let token = knogin
-        .mint_access_token(&grant)
+        .tokens()
+        .mint_access(&grant)
         .await
         .expect("a token")
         .expose()

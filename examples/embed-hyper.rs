@@ -52,7 +52,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let tenant = TenantId::parse("demo").ok_or("invalid tenant")?;
     let token = knogin
-        .mint_admin_token(&tenant, Duration::from_secs(3600))
+        .tokens()
+        .mint_admin(&tenant, Duration::from_secs(3600))
         .await?;
     println!("admin token for tenant demo:\n{}", token.expose());
 

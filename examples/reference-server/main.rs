@@ -22,9 +22,7 @@ use clap::{Args, Parser, Subcommand};
 use knogin::core::graphql::{self, Bundles, GraphQlGate};
 use knogin::core::http::{PasswordUsers, TrustedProxies};
 use knogin::core::webhooks::{EventCatalog, PublishError, RetryPolicy};
-use knogin::core::{
-    Builder, Clock as _, Knogin, ScopeCatalog, SigningAlgorithm, SystemClock, TenantId,
-};
+use knogin::core::{Builder, Knogin, ScopeCatalog, SigningAlgorithm, TenantId};
 use knogin::store::{ConnectOptions, SqlxStore};
 use serde_json::value::RawValue;
 
@@ -355,11 +353,6 @@ fn password_users(args: &ServeArgs) -> Result<Option<PasswordUsers>, BoxError> {
     Ok(Some(users))
 }
 
-/// The algorithm of the key signing now.
-fn signing_algorithm(knogin: &Knogin) -> SigningAlgorithm {
-    knogin.keys().signing_key(SystemClock.now()).1
-}
-
 async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     let users = password_users(&args)?;
     let user_count = users.as_ref().map_or(0, PasswordUsers::len);
@@ -396,8 +389,13 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         .build()
         .await?;
     let listener = serve::bind(args.bind).await?;
-    let kids: Vec<String> = knogin.keys().kids().map(ToString::to_string).collect();
-    let signing = signing_algorithm(&knogin);
+    let kids: Vec<String> = knogin
+        .keys()
+        .kids()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let signing = knogin.keys().signing_key().1;
     if signing != args.common.signing_alg {
         tracing::warn!(
             "--signing-alg is {} but the database's key signs with {signing}: run `rotate-keys --signing-alg {}` to switch",
@@ -436,8 +434,8 @@ async fn rotate_keys(args: RotateKeysArgs) -> Result<(), BoxError> {
     let knogin = open(&common, knogin::core::DEFAULT_KEY_REFRESH).await?;
     let algorithm = args
         .signing_alg
-        .unwrap_or_else(|| signing_algorithm(&knogin));
-    let kid = knogin.rotate_signing_key_to(algorithm).await?;
+        .unwrap_or_else(|| knogin.keys().signing_key().1);
+    let kid = knogin.keys().rotate_to(algorithm).await?;
     println!("{kid}");
     Ok(())
 }
@@ -450,7 +448,12 @@ async fn publish(args: PublishArgs) -> Result<(), BoxError> {
     let json = |text: &str| {
         serde_json::from_str::<Box<RawValue>>(text)
             .map_err(|e| PublishError::NotJson(e.to_string()))
-            .and_then(|raw| knogin.event(&tenant, &args.event, &raw).map(|_| raw))
+            .and_then(|raw| {
+                knogin
+                    .webhooks()
+                    .event(&tenant, &args.event, &raw)
+                    .map(|_| raw)
+            })
     };
     let lines: Vec<Box<RawValue>> = match (&args.data, &args.data_file) {
         (Some(data), _) => vec![json(data).map_err(|e| format!("--data: {e}"))?],
@@ -478,6 +481,7 @@ async fn publish(args: PublishArgs) -> Result<(), BoxError> {
     for (n, batch) in lines.chunks(size).enumerate() {
         let one = std::time::Instant::now();
         let published = knogin
+            .webhooks()
             .publish_many(&tenant, &args.event, batch)
             .await
             .map_err(|e| format!("events {} to {}: {e}", n * size + 1, n * size + batch.len()))?;
@@ -488,7 +492,7 @@ async fn publish(args: PublishArgs) -> Result<(), BoxError> {
         }
     }
     // The serving processes hear of the last publications before this one exits.
-    knogin.flush_announcements().await;
+    knogin.webhooks().flush_announcements().await;
     took.sort_unstable();
     // The `percent`th percentile, nearest rank.
     let quantile = |percent: usize| {
@@ -515,7 +519,8 @@ async fn admin_token(args: AdminTokenArgs) -> Result<(), BoxError> {
     })?;
     let knogin = open(&args.common, knogin::core::DEFAULT_KEY_REFRESH).await?;
     let token = knogin
-        .mint_admin_token(&tenant, Duration::from_secs(args.ttl))
+        .tokens()
+        .mint_admin(&tenant, Duration::from_secs(args.ttl))
         .await?;
     println!("{}", token.expose());
     Ok(())

@@ -42,7 +42,7 @@ fn common(db: Database) -> Common {
 pub(crate) async fn withdraw_key(args: WithdrawKeyArgs) -> Result<(), BoxError> {
     let knogin = open(&common(args.db), knogin::core::DEFAULT_KEY_REFRESH).await?;
     let kid = KeyId::new(args.kid.clone());
-    match knogin.withdraw_signing_key(&kid).await? {
+    match knogin.keys().withdraw(&kid).await? {
         Some(signing) => {
             eprintln!(
                 "withdrew {kid}: running servers refuse its tokens within their --key-refresh; {signing} signs now"
@@ -59,16 +59,16 @@ pub(crate) async fn withdraw_key(args: WithdrawKeyArgs) -> Result<(), BoxError> 
 pub(crate) async fn revoke_token(args: RevokeTokenArgs) -> Result<(), BoxError> {
     let knogin = open(&common(args.db), knogin::core::DEFAULT_KEY_REFRESH).await?;
     if let Some(jti) = &args.jti {
-        knogin.revoke_jti(jti).await?;
+        knogin.tokens().revoke_jti(jti).await?;
         eprintln!("revoked the token {jti}");
     } else if let Some(app) = &args.app {
         let app = AppId::parse(app).ok_or_else(|| format!("--app {app:?} is not a client id"))?;
-        knogin.revoke_app_tokens(&app).await?;
+        knogin.tokens().revoke_app(&app).await?;
         eprintln!("revoked every token issued so far to {app}");
     } else if let Some(tenant) = &args.tenant {
         let tenant = TenantId::parse(tenant)
             .ok_or_else(|| format!("--tenant {tenant:?} is not a tenant id"))?;
-        knogin.revoke_tenant_tokens(&tenant).await?;
+        knogin.tokens().revoke_tenant(&tenant).await?;
         eprintln!("revoked every token issued so far in the tenant {tenant}");
     }
     eprintln!("running servers refuse them within their --key-refresh interval");

@@ -102,7 +102,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Response> {
         Knogin::from_ref(state)
-            .authorize(&parts.headers, S::SCOPE)
+            .tokens()
+            .check_bearer(&parts.headers, S::SCOPE)
             .await
             .map(|bearer| Self(bearer, PhantomData))
             .map_err(|rejection| rejection.into_response().into_response())
@@ -169,15 +170,18 @@ mod tests {
             resource: None,
         };
         let token = knogin
-            .mint_access_token(&grant(&["webhooks:read"]))
+            .tokens()
+            .mint_access(&grant(&["webhooks:read"]))
             .await
             .unwrap();
         let other = knogin
-            .mint_access_token(&grant(&["webhooks:write"]))
+            .tokens()
+            .mint_access(&grant(&["webhooks:write"]))
             .await
             .unwrap();
         let admin = knogin
-            .mint_admin_token(&tenant, Duration::from_secs(60))
+            .tokens()
+            .mint_admin(&tenant, Duration::from_secs(60))
             .await
             .unwrap();
         let app = Router::new()

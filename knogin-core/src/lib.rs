@@ -42,8 +42,8 @@ pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use id::{AppId, DeliveryId, EventId, KeyId, TenantId, WebhookId};
 pub use keys::SigningAlgorithm;
 pub use knogin::{
-    BuildError, Builder, DEFAULT_ADMIN_TOKEN_TTL, DEFAULT_BODY_LIMIT, DEFAULT_KEY_REFRESH, Knogin,
-    MAX_ADMIN_TOKEN_TTL, MAX_SECRET_ROTATION_GRACE, MAX_TOKEN_LIFETIME, MintError,
+    BuildError, Builder, DEFAULT_ADMIN_TOKEN_TTL, DEFAULT_BODY_LIMIT, DEFAULT_KEY_REFRESH, Keys,
+    Knogin, MAX_ADMIN_TOKEN_TTL, MAX_SECRET_ROTATION_GRACE, MAX_TOKEN_LIFETIME, MintError, Tokens,
 };
 pub use scope::{ADMIN_SCOPE, Scope, ScopeCatalog, ScopeSet, ScopeToken};
 pub use secret::{AuthorizationCode, ClientSecret, FlowToken, RefreshToken, SecretHash};

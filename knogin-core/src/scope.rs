@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// The reserved scope that makes a bearer token an admin token. It is never in a catalog and only
-/// the operator can mint a token carrying it ([`crate::Knogin::mint_admin_token`]).
+/// the operator can mint a token carrying it ([`Tokens::mint_admin`](crate::Tokens::mint_admin)).
 pub const ADMIN_SCOPE: &str = "platform:admin";
 
 /// One scope apps may request: a name such as `webhooks:write` and a sentence saying what it grants.

@@ -128,3 +128,28 @@ impl crate::graphql::Executor for EmptyExecutor {
         Ok(crate::graphql::ExecutionResponse::default())
     }
 }
+
+/// Runs the client-credentials grant for `app` as the token endpoint does once the app is
+/// authenticated: for benchmarks and tests of the grant itself.
+pub async fn client_credentials(
+    knogin: &Knogin,
+    app: &App,
+) -> Result<crate::oauth::IssuedToken, crate::oauth::GrantError> {
+    knogin.client_credentials(app, None, None).await
+}
+
+/// Remembers `user`'s consent to the authorization request `query` (the query string of a
+/// `GET /v1/oauth/authorize`), as approving its consent page would: to set up a consent given
+/// in the past, such as one from a tenant the user has since left.
+pub async fn remember_consent(
+    knogin: &Knogin,
+    query: &str,
+    user: &crate::http::SignedInUser,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let request = knogin
+        .authorization_request(query)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    knogin.approve(&request, user).await?;
+    Ok(())
+}

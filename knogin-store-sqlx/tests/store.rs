@@ -224,11 +224,13 @@ async fn in_memory_sqlite_serves_client_authentication_and_leaves_no_file() {
         .unwrap();
     let tenant = knogin_core::TenantId::parse("demo").unwrap();
     let (app, secret) = knogin
-        .register_app(&tenant, knogin_core::testing::registration())
+        .apps()
+        .register(&tenant, knogin_core::testing::registration())
         .await
         .unwrap();
     let found = knogin
-        .authenticate_app(app.client_id.as_str(), secret.expose(), None)
+        .apps()
+        .authenticate(app.client_id.as_str(), secret.expose(), None)
         .await
         .unwrap();
     assert_eq!(found, app);

@@ -77,7 +77,8 @@ async fn registering_returns_the_app_and_a_write_once_secret(server: &TestServer
     assert!(
         server
             .knogin
-            .authenticate_client(&id, &ClientSecret::from_presented(secret))
+            .apps()
+            .check_secret(&id, &ClientSecret::from_presented(secret))
             .await
             .unwrap()
     );
@@ -262,8 +263,8 @@ async fn rotating_a_secret_retires_the_old_one_at_once(server: &TestServer) {
     assert_ne!(new.expose(), old.expose());
     assert_eq!(body.as_object().unwrap().len(), 2);
 
-    assert!(!server.knogin.authenticate_client(&id, &old).await.unwrap());
-    assert!(server.knogin.authenticate_client(&id, &new).await.unwrap());
+    assert!(!server.knogin.apps().check_secret(&id, &old).await.unwrap());
+    assert!(server.knogin.apps().check_secret(&id, &new).await.unwrap());
 }
 
 matrix!(grace = 300; rotation_with_grace_keeps_the_old_secret_until_it_ends);
@@ -286,11 +287,11 @@ async fn rotation_with_grace_keeps_the_old_secret_until_it_ends(server: &TestSer
     let new = ClientSecret::from_presented(rotated["client_secret"].as_str().unwrap());
 
     server.clock.advance(Duration::from_secs(299));
-    assert!(server.knogin.authenticate_client(&id, &old).await.unwrap());
-    assert!(server.knogin.authenticate_client(&id, &new).await.unwrap());
+    assert!(server.knogin.apps().check_secret(&id, &old).await.unwrap());
+    assert!(server.knogin.apps().check_secret(&id, &new).await.unwrap());
     server.clock.advance(Duration::from_secs(1));
-    assert!(!server.knogin.authenticate_client(&id, &old).await.unwrap());
-    assert!(server.knogin.authenticate_client(&id, &new).await.unwrap());
+    assert!(!server.knogin.apps().check_secret(&id, &old).await.unwrap());
+    assert!(server.knogin.apps().check_secret(&id, &new).await.unwrap());
 
     // After a leak, an admin cuts every earlier secret off at once, grace or not.
     let path = format!("/v1/platform/apps/{id}/rotate-secret");
@@ -312,11 +313,12 @@ async fn rotation_with_grace_keeps_the_old_secret_until_it_ends(server: &TestSer
         )
         .await;
     let newest = ClientSecret::from_presented(rotated.json()["client_secret"].as_str().unwrap());
-    assert!(!server.knogin.authenticate_client(&id, &new).await.unwrap());
+    assert!(!server.knogin.apps().check_secret(&id, &new).await.unwrap());
     assert!(
         server
             .knogin
-            .authenticate_client(&id, &newest)
+            .apps()
+            .check_secret(&id, &newest)
             .await
             .unwrap()
     );

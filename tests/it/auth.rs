@@ -162,14 +162,19 @@ async fn no_scope_string_smuggles_admin_rights(server: &TestServer) {
         ttl: Duration::from_secs(60),
         resource: None,
     };
-    let refused = server.knogin.mint_access_token(&grant).await.unwrap_err();
+    let refused = server
+        .knogin
+        .tokens()
+        .mint_access(&grant)
+        .await
+        .unwrap_err();
     assert!(matches!(refused, MintError::UnknownScope(s) if s == "platform:admin"));
 }
 
 async fn a_revoked_admin_token_is_a_401(server: &TestServer) {
     let token = server.admin_token("acme").await;
-    let (claims, _) = server.knogin.verify_token(&token).await.unwrap();
-    server.knogin.revoke_token(&claims).await.unwrap();
+    let (claims, _) = server.knogin.tokens().verify(&token).await.unwrap();
+    server.knogin.tokens().revoke(&claims).await.unwrap();
     let response = server.get("/v1/platform/apps", &token).await;
     let problem = response.problem(StatusCode::UNAUTHORIZED);
     assert_eq!(problem["detail"], "the token has been revoked");

@@ -380,10 +380,11 @@ async fn a_user_of_another_tenant_is_denied_even_with_a_remembered_consent(serve
     let path = authorize_pkce(&app, "&scope=webhooks:read");
     // A consent remembered for the name mallory within acme (say, before mallory left acme).
     let query = path.split_once('?').unwrap().1;
-    let request = server.knogin.authorization_request(query).await.unwrap();
     let acme = knogin::core::TenantId::parse("acme").unwrap();
     let member = knogin::core::http::SignedInUser::new("mallory", [acme]);
-    server.knogin.approve(&request, &member).await.unwrap();
+    knogin::core::testing::remember_consent(&server.knogin, query, &member)
+        .await
+        .unwrap();
 
     // mallory is a member of globex only: signed in, they are sent back with access_denied.
     let mut browser = UserAgent::default();

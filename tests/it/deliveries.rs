@@ -76,6 +76,7 @@ async fn publish(server: &TestServer) {
     let tenant = TenantId::parse("acme").unwrap();
     server
         .knogin
+        .webhooks()
         .publish(&tenant, "incident.updated", &json!({}))
         .await
         .unwrap();
@@ -104,6 +105,7 @@ async fn signed_retried_and_recorded(db: Db) {
     let tenant = TenantId::parse("acme").unwrap();
     let published = server
         .knogin
+        .webhooks()
         .publish(
             &tenant,
             "incident.updated",
@@ -493,6 +495,7 @@ async fn an_unknown_tenant_is_named(db: Db) {
     let nobody = TenantId::parse("nobody").unwrap();
     let refused = server
         .knogin
+        .webhooks()
         .publish(&nobody, "incident.updated", &json!({}))
         .await
         .unwrap_err();
@@ -502,6 +505,7 @@ async fn an_unknown_tenant_is_named(db: Db) {
     );
     let refused = server
         .knogin
+        .webhooks()
         .publish_many(&nobody, "incident.updated", &[json!({}), json!({})])
         .await
         .unwrap_err();

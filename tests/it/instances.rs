@@ -36,16 +36,16 @@ async fn instances_on_one_database_agree_on_keys_and_revocations(server: &TestSe
     };
     assert_eq!(
         published().await,
-        *other.keys().jwks(),
+        other.keys().jwks(),
         "one first key for both"
     );
     let first = kids(&published().await);
 
     // The other instance rotates; the server publishes the new key within its refresh interval
     // and only then, after the JWKS max-age as well, signs with it.
-    let new = other.rotate_signing_key().await.unwrap();
+    let new = other.keys().rotate().await.unwrap();
     assert_eq!(
-        kids(other.keys().jwks()),
+        kids(&other.keys().jwks()),
         [first[0].clone(), new.to_string()]
     );
     server.clock.advance(Duration::from_secs(30));
@@ -59,7 +59,8 @@ async fn instances_on_one_database_agree_on_keys_and_revocations(server: &TestSe
     let token = server.admin_token("acme").await;
     assert_eq!(kid_of(&token), new.as_str());
     let theirs = other
-        .mint_admin_token(&TenantId::parse("acme").unwrap(), Duration::from_secs(600))
+        .tokens()
+        .mint_admin(&TenantId::parse("acme").unwrap(), Duration::from_secs(600))
         .await
         .unwrap();
     assert_eq!(kid_of(theirs.expose()), new.as_str());
@@ -71,8 +72,8 @@ async fn instances_on_one_database_agree_on_keys_and_revocations(server: &TestSe
     );
 
     // A revocation on the other instance reaches the server within its refresh interval.
-    let (claims, _) = other.verify_token(&token).await.unwrap();
-    other.revoke_token(&claims).await.unwrap();
+    let (claims, _) = other.tokens().verify(&token).await.unwrap();
+    other.tokens().revoke(&claims).await.unwrap();
     assert_eq!(
         server.get("/v1/platform/apps", &token).await.status,
         StatusCode::OK

@@ -388,19 +388,22 @@ async fn failed_authentications_are_limited_on_every_instance(server: &TestServe
     let elsewhere = Some(std::net::IpAddr::from([192, 0, 2, 1]));
     assert!(matches!(
         other
-            .authenticate_app(&client.id, "ks_wrong", loopback)
+            .apps()
+            .authenticate(&client.id, "ks_wrong", loopback)
             .await,
         Err(knogin::core::oauth::ClientAuthError::Limited { .. })
     ));
     assert!(matches!(
         other
-            .authenticate_app(&client.id, "ks_wrong", elsewhere)
+            .apps()
+            .authenticate(&client.id, "ks_wrong", elsewhere)
             .await,
         Err(knogin::core::oauth::ClientAuthError::Failed)
     ));
     assert!(
         other
-            .authenticate_app(&client.id, &client.secret, loopback)
+            .apps()
+            .authenticate(&client.id, &client.secret, loopback)
             .await
             .is_ok()
     );
@@ -421,11 +424,7 @@ async fn tokens_of_three_algorithms_verify_against_the_published_jwks(server: &T
         SigningAlgorithm::EdDsa,
         SigningAlgorithm::Rs256,
     ] {
-        server
-            .knogin
-            .rotate_signing_key_to(algorithm)
-            .await
-            .unwrap();
+        server.knogin.keys().rotate_to(algorithm).await.unwrap();
         server.clock.advance(Duration::from_secs(330));
         let jwt = access_token(server, &client).await;
         let (claims, alg) = verify_with_jwks(server, &jwt).await;
@@ -447,7 +446,7 @@ async fn tokens_of_three_algorithms_verify_against_the_published_jwks(server: &T
     assert_eq!(algs, ["RS256", "ES256", "EdDSA", "RS256"]);
     for jwt in &seen {
         verify_with_jwks(server, jwt).await;
-        assert!(server.knogin.verify_token(jwt).await.is_ok());
+        assert!(server.knogin.tokens().verify(jwt).await.is_ok());
     }
 }
 
@@ -457,7 +456,8 @@ async fn instances_accept_each_others_tokens_after_rotate_keys_and_share_revocat
     let client = client(server, "acme", &["webhooks:write"]).await;
     let other = server.another_instance().await;
     let kid = other
-        .rotate_signing_key_to(SigningAlgorithm::Es256)
+        .keys()
+        .rotate_to(SigningAlgorithm::Es256)
         .await
         .unwrap();
     server.clock.advance(Duration::from_secs(330));
@@ -467,7 +467,7 @@ async fn instances_accept_each_others_tokens_after_rotate_keys_and_share_revocat
         Some(kid.as_str())
     );
     assert!(
-        other.verify_token(&jwt).await.is_ok(),
+        other.tokens().verify(&jwt).await.is_ok(),
         "minted here, accepted there"
     );
 
@@ -480,16 +480,16 @@ async fn instances_accept_each_others_tokens_after_rotate_keys_and_share_revocat
     .await;
     assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.text());
     assert!(
-        server.knogin.verify_token(&jwt).await.is_err(),
+        server.knogin.tokens().verify(&jwt).await.is_err(),
         "refused here at once"
     );
     assert!(
-        other.verify_token(&jwt).await.is_ok(),
+        other.tokens().verify(&jwt).await.is_ok(),
         "until the other instance reloads"
     );
     server.clock.advance(Duration::from_secs(30));
     assert!(
-        other.verify_token(&jwt).await.is_err(),
+        other.tokens().verify(&jwt).await.is_err(),
         "and there after its refresh"
     );
 }
@@ -499,7 +499,8 @@ async fn a_rotated_out_secret_stops_at_once_on_every_instance(server: &TestServe
     let other = server.another_instance().await;
     assert!(
         other
-            .authenticate_app(&client.id, &client.secret, None)
+            .apps()
+            .authenticate(&client.id, &client.secret, None)
             .await
             .is_ok()
     );
@@ -511,7 +512,8 @@ async fn a_rotated_out_secret_stops_at_once_on_every_instance(server: &TestServe
         .json();
     assert!(
         other
-            .authenticate_app(&client.id, &client.secret, None)
+            .apps()
+            .authenticate(&client.id, &client.secret, None)
             .await
             .is_err()
     );
@@ -740,7 +742,8 @@ async fn introspection_and_revocation_stay_within_the_tenant(server: &TestServer
     assert!(
         server
             .knogin
-            .authorize(&bearer(&jwt), "webhooks:write")
+            .tokens()
+            .check_bearer(&bearer(&jwt), "webhooks:write")
             .await
             .is_err()
     );

@@ -180,7 +180,8 @@ impl TestServer {
     pub async fn admin_token(&self, tenant: &str) -> String {
         let tenant = TenantId::parse(tenant).expect("a valid tenant id");
         self.knogin
-            .mint_admin_token(&tenant, Duration::from_secs(600))
+            .tokens()
+            .mint_admin(&tenant, Duration::from_secs(600))
             .await
             .expect("mint an admin token")
             .expose()
@@ -204,7 +205,8 @@ impl TestServer {
             resource: None,
         };
         self.knogin
-            .mint_access_token(&grant)
+            .tokens()
+            .mint_access(&grant)
             .await
             .expect("mint an access token")
             .expose()

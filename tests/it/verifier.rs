@@ -224,7 +224,8 @@ async fn good_tokens_pass_and_bad_ones_get_the_rfc_6750_answer() {
         resource: None,
     };
     let foreign = elsewhere
-        .mint_access_token(&grant)
+        .tokens()
+        .mint_access(&grant)
         .await
         .unwrap()
         .expose()
@@ -307,7 +308,7 @@ async fn a_rotated_key_is_found_by_one_refresh_and_unknown_kids_cannot_flood_the
     assert_eq!(s.fetches(), 1, "unknown kids fetched within the interval");
 
     // Rotate; once the new key signs, its first token costs exactly one refresh.
-    s.issuer.knogin.rotate_signing_key().await.unwrap();
+    s.issuer.knogin.keys().rotate().await.unwrap();
     s.issuer.clock.advance(Duration::from_secs(30));
     let old_kid_again = s.token("incidents:read").await;
     assert_eq!(
@@ -316,7 +317,7 @@ async fn a_rotated_key_is_found_by_one_refresh_and_unknown_kids_cannot_flood_the
         "the new key is not signing yet"
     );
     s.issuer.clock.advance(Duration::from_secs(600));
-    s.issuer.knogin.refresh().await.unwrap();
+    s.issuer.knogin.keys().reload().await.unwrap();
     let after = s.token("incidents:read").await;
     assert_ne!(kid(&after), kid(&before));
     let fetches = s.fetches();
@@ -379,8 +380,13 @@ async fn with_an_introspection_check_a_revoked_token_is_refused() {
         .verify(&token, Some("incidents:read"))
         .await
         .unwrap();
-    let (claims, _) = s.issuer.knogin.verify_token(&token).await.unwrap();
-    s.issuer.knogin.revoke_jti(&claims.jti).await.unwrap();
+    let (claims, _) = s.issuer.knogin.tokens().verify(&token).await.unwrap();
+    s.issuer
+        .knogin
+        .tokens()
+        .revoke_jti(&claims.jti)
+        .await
+        .unwrap();
     assert_eq!(
         verifier.verify(&token, Some("incidents:read")).await,
         Err(knogin_verifier::VerifyError::Revoked)

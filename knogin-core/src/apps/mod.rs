@@ -10,5 +10,6 @@ pub(crate) use model::is_loopback;
 pub use model::{
     App, Governance, GovernancePatch, GrantType, Override, PreviousSecrets, RedirectUri,
 };
+pub use operations::Apps;
 pub(crate) use registration::is_visible_text;
 pub use registration::{MAX_NAME_CHARS, MAX_REDIRECT_URIS, Registration};

@@ -1,4 +1,4 @@
-//! App operations on [`Knogin`]: each runs one policy and one store call.
+//! App operations ([`Knogin::apps`]): each runs one policy and one store call.
 
 use crate::apps::{App, AppError, Governance, GovernancePatch, PreviousSecrets, Registration};
 use crate::id::{AppId, TenantId};
@@ -7,19 +7,14 @@ use crate::secret::ClientSecret;
 use crate::store::{AppPage, Cursor};
 use crate::validation::ValidationErrors;
 
-impl Knogin {
-    /// Registers an app for `tenant` and returns it with its client secret, the only time the
-    /// secret exists in clear.
-    pub async fn register_app(
-        &self,
-        tenant: &TenantId,
-        registration: Registration,
-    ) -> Result<(App, ClientSecret), AppError> {
-        let app = self.check_registration(tenant, registration)?;
-        let secret = self.store_app(&app).await?;
-        Ok((app, secret))
-    }
+/// Registering apps, reading them, governing them and rotating their client secrets, for one
+/// handle: [`Knogin::apps`].
+#[derive(Debug, Clone, Copy)]
+pub struct Apps<'a> {
+    pub(crate) knogin: &'a Knogin,
+}
 
+impl Knogin {
     /// Runs the registration policy for `tenant` at the current time: the app to store, or
     /// every broken rule.
     pub(crate) fn check_registration(
@@ -46,10 +41,25 @@ impl Knogin {
         self.0.store.insert_app(app, &secret.hash()).await?;
         Ok(secret)
     }
+}
+
+impl Apps<'_> {
+    /// Registers an app for `tenant` and returns it with its client secret, the only time the
+    /// secret exists in clear.
+    pub async fn register(
+        &self,
+        tenant: &TenantId,
+        registration: Registration,
+    ) -> Result<(App, ClientSecret), AppError> {
+        let app = self.knogin.check_registration(tenant, registration)?;
+        let secret = self.knogin.store_app(&app).await?;
+        Ok((app, secret))
+    }
 
     /// `tenant`'s app `id`.
-    pub async fn app(&self, tenant: &TenantId, id: &AppId) -> Result<App, AppError> {
-        self.0
+    pub async fn get(&self, tenant: &TenantId, id: &AppId) -> Result<App, AppError> {
+        self.knogin
+            .0
             .store
             .get_app(tenant, id)
             .await?
@@ -57,13 +67,13 @@ impl Knogin {
     }
 
     /// A page of `tenant`'s apps, newest first.
-    pub async fn list_apps(
+    pub async fn list(
         &self,
         tenant: &TenantId,
         after: Option<Cursor>,
         limit: u32,
     ) -> Result<AppPage, AppError> {
-        Ok(self.0.store.list_apps(tenant, after, limit).await?)
+        Ok(self.knogin.0.store.list_apps(tenant, after, limit).await?)
     }
 
     /// Applies `patch` to the governance of `tenant`'s app `id`.
@@ -73,7 +83,8 @@ impl Knogin {
         id: &AppId,
         patch: GovernancePatch,
     ) -> Result<Governance, AppError> {
-        self.0
+        self.knogin
+            .0
             .store
             .update_governance(tenant, id, patch)
             .await?
@@ -88,13 +99,14 @@ impl Knogin {
         id: &AppId,
         previous: PreviousSecrets,
     ) -> Result<ClientSecret, AppError> {
-        let now = self.0.clock.now();
+        let now = self.knogin.0.clock.now();
         let grace = match previous {
-            PreviousSecrets::KeepForGrace => self.0.secret_grace,
+            PreviousSecrets::KeepForGrace => self.knogin.0.secret_grace,
             PreviousSecrets::RevokeNow => std::time::Duration::ZERO,
         };
         let secret = ClientSecret::generate();
         let rotated = self
+            .knogin
             .0
             .store
             .rotate_secret(tenant, id, &secret.hash(), now, now.plus(grace))
@@ -129,7 +141,8 @@ mod tests {
             let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
             let knogin = test_knogin_with(clock.clone(), grace).await;
             let (app, secret) = knogin
-                .register_app(&tenant("t1"), crate::testing::registration())
+                .apps()
+                .register(&tenant("t1"), crate::testing::registration())
                 .await
                 .unwrap();
             Self {
@@ -142,6 +155,7 @@ mod tests {
 
         async fn rotate(&self) -> ClientSecret {
             self.knogin
+                .apps()
                 .rotate_secret(
                     &tenant("t1"),
                     &self.app.client_id,
@@ -153,7 +167,8 @@ mod tests {
 
         async fn accepts(&self, secret: &ClientSecret) -> bool {
             self.knogin
-                .authenticate_client(&self.app.client_id, secret)
+                .apps()
+                .check_secret(&self.app.client_id, secret)
                 .await
                 .unwrap()
         }
@@ -188,6 +203,7 @@ mod tests {
         let f = Fixture::new(Duration::from_secs(600)).await;
         let new = f
             .knogin
+            .apps()
             .rotate_secret(&tenant("t1"), &f.app.client_id, PreviousSecrets::RevokeNow)
             .await
             .unwrap();
@@ -200,11 +216,12 @@ mod tests {
         let f = Fixture::new(Duration::ZERO).await;
         let (other, id) = (tenant("t2"), &f.app.client_id);
         assert!(matches!(
-            f.knogin.app(&other, id).await,
+            f.knogin.apps().get(&other, id).await,
             Err(AppError::NotFound)
         ));
         assert!(matches!(
             f.knogin
+                .apps()
                 .rotate_secret(&other, id, PreviousSecrets::KeepForGrace)
                 .await,
             Err(AppError::NotFound)
@@ -213,7 +230,7 @@ mod tests {
             allow_service_tokens: Some(true),
             ..GovernancePatch::default()
         };
-        let updated = f.knogin.update_governance(&other, id, patch).await;
+        let updated = f.knogin.apps().update_governance(&other, id, patch).await;
         assert!(matches!(updated, Err(AppError::NotFound)));
         assert!(f.accepts(&f.secret).await, "nothing changed");
     }
@@ -225,7 +242,8 @@ mod tests {
         assert!(!f.accepts(&guess).await);
         let unknown = f
             .knogin
-            .authenticate_client(&AppId::generate(), &f.secret)
+            .apps()
+            .check_secret(&AppId::generate(), &f.secret)
             .await;
         assert!(!unknown.unwrap());
     }

@@ -129,7 +129,8 @@ async fn list(ctx: Ctx, caller: Admin) -> Reply {
     let page = Page::from_query(&ctx.query()?, &cursors)?;
     let apps = ctx
         .knogin
-        .list_apps(&caller.tenant, page.after, page.limit)
+        .apps()
+        .list(&caller.tenant, page.after, page.limit)
         .await?;
 
     #[derive(Serialize)]
@@ -148,7 +149,7 @@ async fn list(ctx: Ctx, caller: Admin) -> Reply {
 
 async fn get(ctx: Ctx, caller: Admin) -> Reply {
     let id: AppId = ctx.param("client_id")?;
-    let app = ctx.knogin.app(&caller.tenant, &id).await?;
+    let app = ctx.knogin.apps().get(&caller.tenant, &id).await?;
     Ok(json(StatusCode::OK, &AppView::from(&app)))
 }
 
@@ -162,6 +163,7 @@ async fn governance(mut ctx: Ctx, caller: Admin) -> Reply {
         .validate(ctx.knogin.lifetimes().max_access)?;
     let governance = ctx
         .knogin
+        .apps()
         .update_governance(&caller.tenant, &id, patch)
         .await?;
 
@@ -184,7 +186,8 @@ async fn service_token(mut ctx: Ctx, caller: Admin) -> Reply {
     let request = ctx.json::<ServiceTokenRequest>().await?.into_inner()?;
     let token = ctx
         .knogin
-        .mint_service_token(&caller.tenant, &id, &request)
+        .tokens()
+        .mint_service(&caller.tenant, &id, &request)
         .await?;
 
     #[derive(Serialize)]
@@ -211,6 +214,7 @@ async fn rotate(mut ctx: Ctx, caller: Admin) -> Reply {
     };
     let secret = ctx
         .knogin
+        .apps()
         .rotate_secret(&caller.tenant, &id, previous)
         .await?;
 

@@ -46,7 +46,8 @@ fn tenant(s: &str) -> TenantId {
 
 async fn admin(knogin: &Knogin) -> String {
     let token = knogin
-        .mint_admin_token(&tenant("acme"), Duration::from_secs(60))
+        .tokens()
+        .mint_admin(&tenant("acme"), Duration::from_secs(60))
         .await
         .unwrap();
     format!("Bearer {}", token.expose())
@@ -61,7 +62,7 @@ async fn access(knogin: &Knogin, scopes: &[&str]) -> String {
         ttl: Duration::from_secs(60),
         resource: None,
     };
-    let token = knogin.mint_access_token(&grant).await.unwrap();
+    let token = knogin.tokens().mint_access(&grant).await.unwrap();
     format!("Bearer {}", token.expose())
 }
 
@@ -244,7 +245,8 @@ async fn a_panicking_handler_answers_an_opaque_500() {
 /// A registered client-credentials app in tenant `acme`: its id and secret.
 async fn registered(knogin: &Knogin) -> (String, ClientSecret) {
     let (app, secret) = knogin
-        .register_app(&tenant("acme"), crate::testing::registration())
+        .apps()
+        .register(&tenant("acme"), crate::testing::registration())
         .await
         .unwrap();
     (app.client_id.as_str().to_owned(), secret)
@@ -539,18 +541,26 @@ async fn authorize_guards_an_embedders_route_by_scope() {
     let knogin = knogin(1024).await;
     let mut headers = http::HeaderMap::new();
     assert_eq!(
-        knogin.authorize(&headers, "incidents:read").await,
+        knogin
+            .tokens()
+            .check_bearer(&headers, "incidents:read")
+            .await,
         Err(crate::http::Rejection::Missing)
     );
     headers.insert(
         "authorization",
         access(&knogin, &["incidents:read"]).await.parse().unwrap(),
     );
-    let bearer = knogin.authorize(&headers, "incidents:read").await.unwrap();
+    let bearer = knogin
+        .tokens()
+        .check_bearer(&headers, "incidents:read")
+        .await
+        .unwrap();
     assert_eq!(bearer.tenant.as_str(), "acme");
 
     let refused = knogin
-        .authorize(&headers, "webhooks:read")
+        .tokens()
+        .check_bearer(&headers, "webhooks:read")
         .await
         .unwrap_err();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
@@ -561,7 +571,11 @@ async fn authorize_guards_an_embedders_route_by_scope() {
     );
 
     // A scope that cannot be quoted in a header is left out of the challenge, not a panic.
-    let odd = knogin.authorize(&headers, "a\"b\n").await.unwrap_err();
+    let odd = knogin
+        .tokens()
+        .check_bearer(&headers, "a\"b\n")
+        .await
+        .unwrap_err();
     let response = odd.into_response();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(

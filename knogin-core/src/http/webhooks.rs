@@ -152,7 +152,8 @@ async fn create(mut ctx: Ctx, bearer: Bearer) -> Reply {
     let request = ctx.json::<NewWebhook>().await?.into_inner()?;
     let (webhook, generated) = ctx
         .knogin
-        .create_webhook(&caller(&bearer)?, request)
+        .webhooks()
+        .create(&caller(&bearer)?, request)
         .await?;
     let secret = generated.as_ref().map(WebhookSecret::expose);
     let view = WebhookView {
@@ -171,7 +172,8 @@ async fn list(ctx: Ctx, bearer: Bearer) -> Reply {
     let page = Page::from_query(&ctx.query()?, &cursors)?;
     let found = ctx
         .knogin
-        .list_webhooks(&caller(&bearer)?, page.after, page.limit)
+        .webhooks()
+        .list(&caller(&bearer)?, page.after, page.limit)
         .await?;
 
     #[derive(Serialize)]
@@ -190,7 +192,7 @@ async fn list(ctx: Ctx, bearer: Bearer) -> Reply {
 
 async fn get(ctx: Ctx, bearer: Bearer) -> Reply {
     let id: WebhookId = ctx.param("webhook_id")?;
-    let webhook = ctx.knogin.webhook(&caller(&bearer)?, &id).await?;
+    let webhook = ctx.knogin.webhooks().get(&caller(&bearer)?, &id).await?;
     Ok(json(StatusCode::OK, &WebhookView::from(&webhook)))
 }
 
@@ -199,14 +201,15 @@ async fn update(mut ctx: Ctx, bearer: Bearer) -> Reply {
     let patch = ctx.json::<WebhookPatch>().await?.into_inner()?;
     let webhook = ctx
         .knogin
-        .update_webhook(&caller(&bearer)?, &id, patch)
+        .webhooks()
+        .update(&caller(&bearer)?, &id, patch)
         .await?;
     Ok(json(StatusCode::OK, &WebhookView::from(&webhook)))
 }
 
 async fn delete(ctx: Ctx, bearer: Bearer) -> Reply {
     let id: WebhookId = ctx.param("webhook_id")?;
-    ctx.knogin.delete_webhook(&caller(&bearer)?, &id).await?;
+    ctx.knogin.webhooks().delete(&caller(&bearer)?, &id).await?;
     let mut response = Response::new(ResponseBody::default());
     *response.status_mut() = StatusCode::NO_CONTENT;
     Ok(response)
@@ -268,7 +271,8 @@ async fn deliveries(ctx: Ctx, bearer: Bearer) -> Reply {
     let page = Page::from_query(&query, &cursors)?;
     let found = ctx
         .knogin
-        .delivery_history(&caller(&bearer)?, &id, status, page.after, page.limit)
+        .webhooks()
+        .deliveries(&caller(&bearer)?, &id, status, page.after, page.limit)
         .await?;
 
     #[derive(Serialize)]
@@ -303,14 +307,20 @@ fn queued(delivery: &DeliveryId) -> Response<ResponseBody> {
 
 async fn test(ctx: Ctx, bearer: Bearer) -> Reply {
     let id: WebhookId = ctx.param("webhook_id")?;
-    Ok(queued(&ctx.knogin.send_test(&caller(&bearer)?, &id).await?))
+    Ok(queued(
+        &ctx.knogin
+            .webhooks()
+            .send_test(&caller(&bearer)?, &id)
+            .await?,
+    ))
 }
 
 async fn retry(ctx: Ctx, bearer: Bearer) -> Reply {
     let id: WebhookId = ctx.param("webhook_id")?;
     let delivery: DeliveryId = ctx.param("delivery_id")?;
     ctx.knogin
-        .retry_delivery(&caller(&bearer)?, &id, &delivery)
+        .webhooks()
+        .retry(&caller(&bearer)?, &id, &delivery)
         .await
         .map_err(|e| match e {
             WebhookError::NotFound => ApiError::NotFound(UNKNOWN_DELIVERY),
@@ -333,7 +343,8 @@ async fn recover(mut ctx: Ctx, bearer: Bearer) -> Reply {
     })?;
     let recovered = ctx
         .knogin
-        .recover_deliveries(&caller(&bearer)?, &id, since)
+        .webhooks()
+        .recover(&caller(&bearer)?, &id, since)
         .await?;
 
     #[derive(Serialize)]

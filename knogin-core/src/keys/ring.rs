@@ -57,7 +57,7 @@ pub enum KeyRingError {
 
 /// The readable `kid` for a key created at `now`: `YYYY-MM-signing-key`, like the contract's
 /// `2026-03-signing-key`. A second key of the same month gets a suffix (see
-/// [`Knogin::rotate_signing_key`](crate::Knogin::rotate_signing_key)).
+/// [`Keys::rotate`](crate::Keys::rotate)).
 pub fn kid_for(now: Timestamp) -> KeyId {
     let (year, month) = now
         .to_datetime()

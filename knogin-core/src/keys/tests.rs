@@ -273,7 +273,7 @@ async fn instances(store: &Arc<MemoryStore>, clock: &Arc<ManualClock>, master: &
 }
 
 fn jwks_kids(knogin: &Knogin) -> Vec<String> {
-    let doc: serde_json::Value = serde_json::from_slice(knogin.keys().jwks()).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&knogin.keys().jwks()).unwrap();
     doc["keys"]
         .as_array()
         .unwrap()
@@ -285,7 +285,8 @@ fn jwks_kids(knogin: &Knogin) -> Vec<String> {
 async fn signing_kid(knogin: &Knogin) -> String {
     let tenant = crate::TenantId::parse("acme").unwrap();
     let token = knogin
-        .mint_admin_token(&tenant, Duration::from_secs(60))
+        .tokens()
+        .mint_admin(&tenant, Duration::from_secs(60))
         .await
         .unwrap();
     jsonwebtoken::decode_header(token.expose())
@@ -340,7 +341,8 @@ async fn a_rotated_key_is_published_everywhere_before_any_instance_signs_with_it
     let old_token = {
         clock.set(MARCH_2026);
         let t = a
-            .mint_admin_token(
+            .tokens()
+            .mint_admin(
                 &crate::TenantId::parse("acme").unwrap(),
                 Duration::from_secs(600),
             )
@@ -349,9 +351,9 @@ async fn a_rotated_key_is_published_everywhere_before_any_instance_signs_with_it
         clock.set(MARCH_2026.plus(Duration::from_secs(330)));
         t
     };
-    assert!(b.verify_token(old_token.expose()).await.is_ok());
+    assert!(b.tokens().verify(old_token.expose()).await.is_ok());
     clock.advance(Duration::from_secs(24 * 3600 + 30));
-    b.refresh().await.unwrap();
+    b.keys().reload().await.unwrap();
     assert_eq!(
         jwks_kids(&b),
         [new.to_string()],
@@ -367,25 +369,26 @@ async fn a_revoked_token_is_refused_here_at_once_and_on_other_instances_after_a_
     let a = instances(&store, &clock, &master).await;
     let b = instances(&store, &clock, &master).await;
     let token = a
-        .mint_admin_token(
+        .tokens()
+        .mint_admin(
             &crate::TenantId::parse("acme").unwrap(),
             Duration::from_secs(600),
         )
         .await
         .unwrap();
-    let (claims, _) = b.verify_token(token.expose()).await.unwrap();
-    a.revoke_token(&claims).await.unwrap();
+    let (claims, _) = b.tokens().verify(token.expose()).await.unwrap();
+    a.tokens().revoke(&claims).await.unwrap();
     assert_eq!(
-        a.verify_token(token.expose()).await.map(|_| ()),
+        a.tokens().verify(token.expose()).await.map(|_| ()),
         Err(crate::token::TokenError::Revoked)
     );
     assert!(
-        b.verify_token(token.expose()).await.is_ok(),
+        b.tokens().verify(token.expose()).await.is_ok(),
         "until b reloads"
     );
     clock.advance(Duration::from_secs(30));
     assert_eq!(
-        b.verify_token(token.expose()).await.map(|_| ()),
+        b.tokens().verify(token.expose()).await.map(|_| ()),
         Err(crate::token::TokenError::Revoked)
     );
 }

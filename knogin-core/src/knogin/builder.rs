@@ -291,7 +291,7 @@ impl Builder {
     }
 
     /// The algorithm of the signing keys the handle creates: the first key of a new store and
-    /// each [`Knogin::rotate_signing_key`] (default: [`SigningAlgorithm::Rs256`]). Keys already
+    /// each [`Keys::rotate`](crate::Keys::rotate) (default: [`SigningAlgorithm::Rs256`]). Keys already
     /// stored keep theirs: rotate to switch.
     pub fn signing_algorithm(mut self, algorithm: SigningAlgorithm) -> Self {
         self.algorithm = algorithm;

@@ -82,47 +82,15 @@ impl Drop for Refreshing<'_> {
     }
 }
 
-impl Knogin {
-    /// Reloads the signing keys and the revoked tokens from the store now. The handle does this
-    /// by itself every key-refresh interval; call it after changing keys from another process if
-    /// you cannot wait.
-    pub async fn refresh(&self) -> Result<(), KeyRingError> {
-        let inner = &self.0;
-        let now = inner.clock.now();
-        inner
-            .live
-            .next_refresh
-            .store(now.plus(inner.keys.refresh).unix(), Ordering::Release);
-        // What was known before the reads: a revocation or cut-off made here while they run
-        // is not in what they return, and must not be lost.
-        let (revoked_before, cutoffs_before) = (
-            inner.live.revoked.load_full(),
-            inner.live.cutoffs.load_full(),
-        );
-        let stored = inner.store.signing_keys().await?;
-        let revoked: HashSet<String> = inner.store.revoked_tokens(now).await?.into_iter().collect();
-        let cutoffs = inner.store.token_cutoffs().await?;
-        let ring = KeyRing::open(&stored, &inner.master_key, now)?;
-        inner.live.ring.store(Arc::new(ring));
-        inner
-            .live
-            .revoked
-            .rcu(|current| with_local_revocations(&revoked, &revoked_before, current));
-        inner.live.cutoffs.rcu(|current| {
-            let mut merged = Cutoffs::default();
-            for (key, at) in &cutoffs {
-                merged.raise(key, at.unix());
-            }
-            for (key, at) in current.entries() {
-                if cutoffs_before.at(&key) != Some(at) {
-                    merged.raise(&key, at);
-                }
-            }
-            merged
-        });
-        Ok(())
-    }
+/// The signing keys, for one handle ([`Knogin::keys`]): what is published, rotation,
+/// withdrawal, and reloading what other instances changed. The private keys never leave the
+/// core.
+#[derive(Debug, Clone, Copy)]
+pub struct Keys<'a> {
+    pub(crate) knogin: &'a Knogin,
+}
 
+impl Knogin {
     /// The key ring, reloaded first if the refresh interval has passed (by one request at a
     /// time; a failed reload keeps the loaded ring and is logged).
     pub(crate) async fn live_keys(&self) -> Arc<KeyRing> {
@@ -130,67 +98,11 @@ impl Knogin {
         let due = self.0.clock.now().unix() >= live.next_refresh.load(Ordering::Acquire);
         if due && !live.refreshing.swap(true, Ordering::AcqRel) {
             let _refreshing = Refreshing(&live.refreshing);
-            if let Err(e) = self.refresh().await {
+            if let Err(e) = self.keys().reload().await {
                 tracing::warn!(error = %e, "cannot reload signing keys and revocations; keeping the loaded ones");
             }
         }
         live.ring()
-    }
-
-    /// Adds a new signing key of the handle's algorithm (see
-    /// [`Builder::signing_algorithm`](crate::Builder::signing_algorithm)). It is published at
-    /// once and signs from the activation lead (the JWKS `max-age` plus the key-refresh interval,
-    /// or more) on, so every verifier has seen it first; the keys it replaces retire then and
-    /// leave the JWKS once every token they signed has expired. Every instance on the store
-    /// follows within its refresh interval. Returns the new key's `kid`.
-    pub async fn rotate_signing_key(&self) -> Result<KeyId, KeyRingError> {
-        self.rotate_signing_key_to(self.0.keys.algorithm).await
-    }
-
-    /// Like [`Knogin::rotate_signing_key`], with a key of `algorithm`: the way to move the issuer
-    /// from one algorithm to another without a token being refused.
-    pub async fn rotate_signing_key_to(
-        &self,
-        algorithm: SigningAlgorithm,
-    ) -> Result<KeyId, KeyRingError> {
-        self.rotate_signing_key_with(NewKey::Generate(algorithm))
-            .await
-    }
-
-    /// Withdraws signing key `kid` at once, after a leak: it leaves the JWKS, and no token it
-    /// signed verifies here any more; every other instance on the store follows within its
-    /// key-refresh interval. If it was signing, a new key of the handle's algorithm replaces it
-    /// and signs immediately (verifiers that cached the JWKS fetch it on the unknown `kid`).
-    /// Returns the `kid` that signs from now on, or `None` for an unknown or already withdrawn
-    /// `kid` (nothing changes then).
-    pub async fn withdraw_signing_key(&self, kid: &KeyId) -> Result<Option<KeyId>, KeyRingError> {
-        let inner = &self.0;
-        let now = inner.clock.now();
-        let known = inner
-            .store
-            .signing_keys()
-            .await?
-            .into_iter()
-            .any(|k| k.kid == *kid && k.removed_at.is_none_or(|t| t > now));
-        if !known {
-            return Ok(None);
-        }
-        let ring = self.live_keys().await;
-        let signing = ring.signer(now).kid() == kid;
-        let replacement = if signing {
-            let immediate = Schedule {
-                lead: Duration::ZERO,
-                token_lifetime: inner.keys.token_lifetime,
-            };
-            let new_key = NewKey::Generate(inner.keys.algorithm);
-            Some(KeyRing::rotate(&*inner.store, &inner.master_key, now, immediate, new_key).await?)
-        } else {
-            None
-        };
-        inner.store.withdraw_signing_key(kid, now).await?;
-        tracing::warn!(%kid, replacement = ?replacement, "withdrew a signing key");
-        self.refresh().await?;
-        Ok(replacement.or_else(|| Some(ring.signer(now).kid().clone())))
     }
 
     pub(crate) async fn rotate_signing_key_with(
@@ -210,7 +122,7 @@ impl Knogin {
             new_key,
         )
         .await?;
-        self.refresh().await?;
+        self.keys().reload().await?;
         Ok(kid)
     }
 }
@@ -279,6 +191,119 @@ fn with_local_revocations(
     let mut merged = loaded.clone();
     merged.extend(current.difference(before).cloned());
     merged
+}
+
+impl Keys<'_> {
+    /// The RFC 7517 JWK set of every published key, as served at `/.well-known/jwks.json`.
+    pub fn jwks(&self) -> bytes::Bytes {
+        self.knogin.0.live.ring().jwks().clone()
+    }
+
+    /// The `kid` and algorithm of the key signing now.
+    pub fn signing_key(&self) -> (KeyId, crate::keys::SigningAlgorithm) {
+        let ring = self.knogin.0.live.ring();
+        let (kid, algorithm) = ring.signing_key(self.knogin.0.clock.now());
+        (kid.clone(), algorithm)
+    }
+
+    /// Every key's `kid`: published, pending and retired.
+    pub fn kids(&self) -> Vec<KeyId> {
+        self.knogin.0.live.ring().kids().cloned().collect()
+    }
+
+    /// Reloads the signing keys and the revoked tokens from the store now. The handle does this
+    /// by itself every key-refresh interval; call it after changing keys from another process if
+    /// you cannot wait.
+    pub async fn reload(&self) -> Result<(), KeyRingError> {
+        let inner = &self.knogin.0;
+        let now = inner.clock.now();
+        inner
+            .live
+            .next_refresh
+            .store(now.plus(inner.keys.refresh).unix(), Ordering::Release);
+        // What was known before the reads: a revocation or cut-off made here while they run
+        // is not in what they return, and must not be lost.
+        let (revoked_before, cutoffs_before) = (
+            inner.live.revoked.load_full(),
+            inner.live.cutoffs.load_full(),
+        );
+        let stored = inner.store.signing_keys().await?;
+        let revoked: HashSet<String> = inner.store.revoked_tokens(now).await?.into_iter().collect();
+        let cutoffs = inner.store.token_cutoffs().await?;
+        let ring = KeyRing::open(&stored, &inner.master_key, now)?;
+        inner.live.ring.store(Arc::new(ring));
+        inner
+            .live
+            .revoked
+            .rcu(|current| with_local_revocations(&revoked, &revoked_before, current));
+        inner.live.cutoffs.rcu(|current| {
+            let mut merged = Cutoffs::default();
+            for (key, at) in &cutoffs {
+                merged.raise(key, at.unix());
+            }
+            for (key, at) in current.entries() {
+                if cutoffs_before.at(&key) != Some(at) {
+                    merged.raise(&key, at);
+                }
+            }
+            merged
+        });
+        Ok(())
+    }
+
+    /// Adds a new signing key of the handle's algorithm (see
+    /// [`Builder::signing_algorithm`](crate::Builder::signing_algorithm)). It is published at
+    /// once and signs from the activation lead (the JWKS `max-age` plus the key-refresh interval,
+    /// or more) on, so every verifier has seen it first; the keys it replaces retire then and
+    /// leave the JWKS once every token they signed has expired. Every instance on the store
+    /// follows within its refresh interval. Returns the new key's `kid`.
+    pub async fn rotate(&self) -> Result<KeyId, KeyRingError> {
+        self.rotate_to(self.knogin.0.keys.algorithm).await
+    }
+
+    /// Like [`Keys::rotate`](crate::Keys::rotate), with a key of `algorithm`: the way to move the issuer
+    /// from one algorithm to another without a token being refused.
+    pub async fn rotate_to(&self, algorithm: SigningAlgorithm) -> Result<KeyId, KeyRingError> {
+        self.knogin
+            .rotate_signing_key_with(NewKey::Generate(algorithm))
+            .await
+    }
+
+    /// Withdraws signing key `kid` at once, after a leak: it leaves the JWKS, and no token it
+    /// signed verifies here any more; every other instance on the store follows within its
+    /// key-refresh interval. If it was signing, a new key of the handle's algorithm replaces it
+    /// and signs immediately (verifiers that cached the JWKS fetch it on the unknown `kid`).
+    /// Returns the `kid` that signs from now on, or `None` for an unknown or already withdrawn
+    /// `kid` (nothing changes then).
+    pub async fn withdraw(&self, kid: &KeyId) -> Result<Option<KeyId>, KeyRingError> {
+        let inner = &self.knogin.0;
+        let now = inner.clock.now();
+        let known = inner
+            .store
+            .signing_keys()
+            .await?
+            .into_iter()
+            .any(|k| k.kid == *kid && k.removed_at.is_none_or(|t| t > now));
+        if !known {
+            return Ok(None);
+        }
+        let ring = self.knogin.live_keys().await;
+        let signing = ring.signer(now).kid() == kid;
+        let replacement = if signing {
+            let immediate = Schedule {
+                lead: Duration::ZERO,
+                token_lifetime: inner.keys.token_lifetime,
+            };
+            let new_key = NewKey::Generate(inner.keys.algorithm);
+            Some(KeyRing::rotate(&*inner.store, &inner.master_key, now, immediate, new_key).await?)
+        } else {
+            None
+        };
+        inner.store.withdraw_signing_key(kid, now).await?;
+        tracing::warn!(%kid, replacement = ?replacement, "withdrew a signing key");
+        self.reload().await?;
+        Ok(replacement.or_else(|| Some(ring.signer(now).kid().clone())))
+    }
 }
 
 #[cfg(test)]

@@ -12,11 +12,12 @@ pub use self::builder::{
     BuildError, Builder, DEFAULT_BODY_LIMIT, DEFAULT_KEY_REFRESH, MAX_SECRET_ROTATION_GRACE,
     MAX_TOKEN_LIFETIME,
 };
+pub use self::live::Keys;
 pub(crate) use self::live::Live;
-pub use self::tokens::{DEFAULT_ADMIN_TOKEN_TTL, MAX_ADMIN_TOKEN_TTL, MintError};
+pub use self::tokens::{DEFAULT_ADMIN_TOKEN_TTL, MAX_ADMIN_TOKEN_TTL, MintError, Tokens};
 use crate::clock::Clock;
 use crate::http::UserAuthenticator;
-use crate::keys::{KeyRing, MasterKey, SigningAlgorithm};
+use crate::keys::{MasterKey, SigningAlgorithm};
 use crate::oauth::{AuthLimit, Lifetimes};
 use crate::scope::ScopeCatalog;
 use crate::store::Store;
@@ -106,9 +107,24 @@ impl Knogin {
         &self.0.scopes
     }
 
-    /// The signing keys as last loaded from the store.
-    pub fn keys(&self) -> Arc<KeyRing> {
-        self.0.live.ring()
+    /// Registering and governing apps, and their client secrets.
+    pub fn apps(&self) -> crate::apps::Apps<'_> {
+        crate::apps::Apps { knogin: self }
+    }
+
+    /// Minting, verifying and revoking tokens, and checking a request's bearer token.
+    pub fn tokens(&self) -> Tokens<'_> {
+        Tokens { knogin: self }
+    }
+
+    /// The signing keys: the published JWKS, rotation, withdrawal and reloading.
+    pub fn keys(&self) -> Keys<'_> {
+        Keys { knogin: self }
+    }
+
+    /// Webhook subscriptions, their deliveries, and publishing events.
+    pub fn webhooks(&self) -> crate::webhooks::Webhooks<'_> {
+        crate::webhooks::Webhooks { knogin: self }
     }
 
     /// The GraphQL gate, if the embedder configured one ([`Builder::graphql`]).

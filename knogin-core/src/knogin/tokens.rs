@@ -36,6 +36,14 @@ pub enum MintError {
     Store(#[from] StoreError),
 }
 
+/// Tokens, for one handle ([`Knogin::tokens`]): minting admin, access and service tokens within
+/// the catalog and lifetime limits, verifying them, revoking them, and checking the bearer
+/// token of a request to the embedder's own routes.
+#[derive(Debug, Clone, Copy)]
+pub struct Tokens<'a> {
+    pub(crate) knogin: &'a Knogin,
+}
+
 impl Knogin {
     /// Starts building a handle for `issuer` (used verbatim as the tokens' `iss`), keeping its
     /// data in `store` and sealing private keys with `master_key`.
@@ -57,51 +65,6 @@ impl Knogin {
         master_key: MasterKey,
     ) -> Builder {
         Builder::new(issuer.into(), store, master_key)
-    }
-
-    /// Mints an admin token for `tenant` (creating the tenant if it does not exist), valid for
-    /// `ttl` (at most [`MAX_ADMIN_TOKEN_TTL`]). It is typed apart from access tokens (its own
-    /// `typ` and `aud`), so it passes the platform routes' admin check and nothing else. Only the
-    /// operator should call this.
-    pub async fn mint_admin_token(
-        &self,
-        tenant: &TenantId,
-        ttl: Duration,
-    ) -> Result<AccessToken, MintError> {
-        if ttl > MAX_ADMIN_TOKEN_TTL {
-            return Err(MintError::TtlTooLong(MAX_ADMIN_TOKEN_TTL));
-        }
-        let grant = TokenGrant {
-            tenant: tenant.clone(),
-            subject: "operator".to_owned(),
-            client_id: "operator".to_owned(),
-            scopes: ScopeSet::new([ADMIN_SCOPE]).expect("the admin scope is a scope token"),
-            ttl,
-            resource: None,
-        };
-        let audience = Audience::One(self.0.admin_audience.clone());
-        self.mint(&grant, audience, TokenKind::Admin).await
-    }
-
-    /// Mints an access token for `grant`, creating its tenant if needed. Every scope must be in
-    /// the catalog (so never the reserved admin scope).
-    pub async fn mint_access_token(&self, grant: &TokenGrant) -> Result<AccessToken, MintError> {
-        if let Some(unknown) = grant
-            .scopes
-            .iter()
-            .find(|s| !self.0.scopes.contains(s.as_str()))
-        {
-            return Err(MintError::UnknownScope(unknown.to_string()));
-        }
-        if grant.ttl > self.0.keys.token_lifetime {
-            return Err(MintError::TtlTooLong(self.0.keys.token_lifetime));
-        }
-        let audience = self
-            .audience_for(grant.resource.as_deref())
-            .ok_or_else(|| {
-                MintError::UnknownResource(grant.resource.clone().unwrap_or_default())
-            })?;
-        self.mint(grant, audience, TokenKind::Access).await
     }
 
     async fn mint(
@@ -146,15 +109,7 @@ impl Knogin {
         token::mint(ring.signer(now), &self.0.issuer, audience, now, grant, kind)
     }
 
-    /// Verifies a bearer token this issuer minted for its own routes: size, signature by a
-    /// published key, pinned algorithm, type, issuer, audience (this server's own, the first
-    /// configured: a token for another resource server is refused here), time (with
-    /// [`token::LEEWAY`] of skew) and revocation. Returns its claims and kind.
-    pub async fn verify_token(&self, token: &str) -> Result<(AccessClaims, TokenKind), TokenError> {
-        self.verify_for(&self.0.audiences[..1], token).await
-    }
-
-    /// Like [`Knogin::verify_token`], accepting a token for any of the configured audiences
+    /// Like [`Tokens::verify`](crate::Tokens::verify), accepting a token for any of the configured audiences
     /// (introspection and revocation speak for every resource server of the issuer).
     pub(crate) async fn verify_any_audience(
         &self,
@@ -195,45 +150,6 @@ impl Knogin {
         )
     }
 
-    /// Revokes the token with these claims: it is refused at once on this instance, and on every
-    /// other instance sharing the store within its key-refresh interval.
-    pub async fn revoke_token(&self, claims: &AccessClaims) -> Result<(), StoreError> {
-        let now = self.0.clock.now();
-        let expires_at = Timestamp::from_unix(claims.exp);
-        self.0
-            .store
-            .revoke_token(&claims.jti, expires_at, now)
-            .await?;
-        self.0.live.add_revoked(&claims.jti);
-        Ok(())
-    }
-
-    /// Revokes the token whose `jti` is `jti`, whatever its kind (admin tokens included), without
-    /// its claims in hand: refused at once here, and on every other instance within its
-    /// key-refresh interval. The denylist keeps it for the longest lifetime any token may have.
-    pub async fn revoke_jti(&self, jti: &str) -> Result<(), StoreError> {
-        let now = self.0.clock.now();
-        let longest = self.0.keys.token_lifetime.max(MAX_ADMIN_TOKEN_TTL);
-        let kept_until = now.plus(longest + token::LEEWAY);
-        self.0.store.revoke_token(jti, kept_until, now).await?;
-        self.0.live.add_revoked(jti);
-        tracing::warn!(jti, "revoked a token by its jti");
-        Ok(())
-    }
-
-    /// Cuts off every token issued so far to app `client_id` (access, service and refresh-born
-    /// tokens): each issued at or before this second is refused from now on, here at once and
-    /// on every other instance within its key-refresh interval. Tokens issued later pass.
-    pub async fn revoke_app_tokens(&self, client_id: &AppId) -> Result<(), StoreError> {
-        self.cut_off(&cutoff_key("app", client_id.as_str())).await
-    }
-
-    /// Cuts off every token issued so far in `tenant`, admin tokens included (see
-    /// [`Knogin::revoke_app_tokens`]).
-    pub async fn revoke_tenant_tokens(&self, tenant: &TenantId) -> Result<(), StoreError> {
-        self.cut_off(&cutoff_key("tenant", tenant.as_str())).await
-    }
-
     async fn cut_off(&self, key: &str) -> Result<(), StoreError> {
         let now = self.0.clock.now();
         self.0.store.cut_off_tokens(key, now).await?;
@@ -246,7 +162,7 @@ impl Knogin {
     /// fails the build instead of every request.
     pub(super) fn self_test(&self) -> Result<(), BuildError> {
         let now = self.0.clock.now();
-        let ring = self.keys();
+        let ring = self.0.live.ring();
         let grant = TokenGrant {
             tenant: TenantId::parse("self-test").expect("a valid tenant id"),
             subject: "self-test".into(),
@@ -270,12 +186,118 @@ impl Knogin {
     }
 }
 
+impl Tokens<'_> {
+    /// Mints an admin token for `tenant` (creating the tenant if it does not exist), valid for
+    /// `ttl` (at most [`MAX_ADMIN_TOKEN_TTL`]). It is typed apart from access tokens (its own
+    /// `typ` and `aud`), so it passes the platform routes' admin check and nothing else. Only the
+    /// operator should call this.
+    pub async fn mint_admin(
+        &self,
+        tenant: &TenantId,
+        ttl: Duration,
+    ) -> Result<AccessToken, MintError> {
+        if ttl > MAX_ADMIN_TOKEN_TTL {
+            return Err(MintError::TtlTooLong(MAX_ADMIN_TOKEN_TTL));
+        }
+        let grant = TokenGrant {
+            tenant: tenant.clone(),
+            subject: "operator".to_owned(),
+            client_id: "operator".to_owned(),
+            scopes: ScopeSet::new([ADMIN_SCOPE]).expect("the admin scope is a scope token"),
+            ttl,
+            resource: None,
+        };
+        let audience = Audience::One(self.knogin.0.admin_audience.clone());
+        self.knogin.mint(&grant, audience, TokenKind::Admin).await
+    }
+
+    /// Mints an access token for `grant`, creating its tenant if needed. Every scope must be in
+    /// the catalog (so never the reserved admin scope).
+    pub async fn mint_access(&self, grant: &TokenGrant) -> Result<AccessToken, MintError> {
+        if let Some(unknown) = grant
+            .scopes
+            .iter()
+            .find(|s| !self.knogin.0.scopes.contains(s.as_str()))
+        {
+            return Err(MintError::UnknownScope(unknown.to_string()));
+        }
+        if grant.ttl > self.knogin.0.keys.token_lifetime {
+            return Err(MintError::TtlTooLong(self.knogin.0.keys.token_lifetime));
+        }
+        let audience = self
+            .knogin
+            .audience_for(grant.resource.as_deref())
+            .ok_or_else(|| {
+                MintError::UnknownResource(grant.resource.clone().unwrap_or_default())
+            })?;
+        self.knogin.mint(grant, audience, TokenKind::Access).await
+    }
+
+    /// Verifies a bearer token this issuer minted for its own routes: size, signature by a
+    /// published key, pinned algorithm, type, issuer, audience (this server's own, the first
+    /// configured: a token for another resource server is refused here), time (with
+    /// [`token::LEEWAY`] of skew) and revocation. Returns its claims and kind.
+    pub async fn verify(&self, token: &str) -> Result<(AccessClaims, TokenKind), TokenError> {
+        self.knogin
+            .verify_for(&self.knogin.0.audiences[..1], token)
+            .await
+    }
+
+    /// Revokes the token with these claims: it is refused at once on this instance, and on every
+    /// other instance sharing the store within its key-refresh interval.
+    pub async fn revoke(&self, claims: &AccessClaims) -> Result<(), StoreError> {
+        let now = self.knogin.0.clock.now();
+        let expires_at = Timestamp::from_unix(claims.exp);
+        self.knogin
+            .0
+            .store
+            .revoke_token(&claims.jti, expires_at, now)
+            .await?;
+        self.knogin.0.live.add_revoked(&claims.jti);
+        Ok(())
+    }
+
+    /// Revokes the token whose `jti` is `jti`, whatever its kind (admin tokens included), without
+    /// its claims in hand: refused at once here, and on every other instance within its
+    /// key-refresh interval. The denylist keeps it for the longest lifetime any token may have.
+    pub async fn revoke_jti(&self, jti: &str) -> Result<(), StoreError> {
+        let now = self.knogin.0.clock.now();
+        let longest = self.knogin.0.keys.token_lifetime.max(MAX_ADMIN_TOKEN_TTL);
+        let kept_until = now.plus(longest + token::LEEWAY);
+        self.knogin
+            .0
+            .store
+            .revoke_token(jti, kept_until, now)
+            .await?;
+        self.knogin.0.live.add_revoked(jti);
+        tracing::warn!(jti, "revoked a token by its jti");
+        Ok(())
+    }
+
+    /// Cuts off every token issued so far to app `client_id` (access, service and refresh-born
+    /// tokens): each issued at or before this second is refused from now on, here at once and
+    /// on every other instance within its key-refresh interval. Tokens issued later pass.
+    pub async fn revoke_app(&self, client_id: &AppId) -> Result<(), StoreError> {
+        self.knogin
+            .cut_off(&cutoff_key("app", client_id.as_str()))
+            .await
+    }
+
+    /// Cuts off every token issued so far in `tenant`, admin tokens included (see
+    /// [`Tokens::revoke_app`](crate::Tokens::revoke_app)).
+    pub async fn revoke_tenant(&self, tenant: &TenantId) -> Result<(), StoreError> {
+        self.knogin
+            .cut_off(&cutoff_key("tenant", tenant.as_str()))
+            .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::clock::{Clock as _, ManualClock};
+    use crate::clock::ManualClock;
     use crate::id::KeyId;
     use crate::keys::MasterKey;
     use crate::store::memory::MemoryStore;
@@ -327,34 +349,40 @@ mod tests {
         let f = fixture().await;
         let other = f.other().await;
         let t1 = TenantId::parse("t1").unwrap();
-        let (app, _) = f.knogin.register_app(&t1, registration()).await.unwrap();
+        let (app, _) = f.knogin.apps().register(&t1, registration()).await.unwrap();
         let before = f.knogin.client_credentials(&app, None, None).await.unwrap();
-        let leaked = f.knogin.keys().signing_key(f.clock.now()).0.clone();
+        let leaked = f.knogin.keys().signing_key().0;
         assert_eq!(
             f.knogin
-                .withdraw_signing_key(&KeyId::new("no-such-key"))
+                .keys()
+                .withdraw(&KeyId::new("no-such-key"))
                 .await
                 .unwrap(),
             None
         );
-        let replacement = f
-            .knogin
-            .withdraw_signing_key(&leaked)
-            .await
-            .unwrap()
-            .unwrap();
+        let replacement = f.knogin.keys().withdraw(&leaked).await.unwrap().unwrap();
         assert_ne!(replacement, leaked);
-        assert!(f.knogin.verify_token(before.token.expose()).await.is_err());
-        assert!(!f.knogin.keys().kids().any(|k| *k == leaked));
+        assert!(
+            f.knogin
+                .tokens()
+                .verify(before.token.expose())
+                .await
+                .is_err()
+        );
+        assert!(!f.knogin.keys().kids().contains(&leaked));
         let jwks = String::from_utf8(f.knogin.keys().jwks().to_vec()).unwrap();
         assert!(!jwks.contains(&format!(r#""kid":"{leaked}""#)), "{jwks}");
         let after = f.knogin.client_credentials(&app, None, None).await.unwrap();
-        f.knogin.verify_token(after.token.expose()).await.unwrap();
+        f.knogin
+            .tokens()
+            .verify(after.token.expose())
+            .await
+            .unwrap();
         // Another instance follows at its next reload.
-        other.refresh().await.unwrap();
-        assert!(other.verify_token(before.token.expose()).await.is_err());
-        other.verify_token(after.token.expose()).await.unwrap();
-        assert_eq!(f.knogin.withdraw_signing_key(&leaked).await.unwrap(), None);
+        other.keys().reload().await.unwrap();
+        assert!(other.tokens().verify(before.token.expose()).await.is_err());
+        other.tokens().verify(after.token.expose()).await.unwrap();
+        assert_eq!(f.knogin.keys().withdraw(&leaked).await.unwrap(), None);
     }
 
     #[tokio::test]
@@ -362,21 +390,22 @@ mod tests {
         let f = fixture().await;
         let other = f.other().await;
         let t1 = TenantId::parse("t1").unwrap();
-        let (app, _) = f.knogin.register_app(&t1, registration()).await.unwrap();
-        let (sibling, _) = f.knogin.register_app(&t1, registration()).await.unwrap();
+        let (app, _) = f.knogin.apps().register(&t1, registration()).await.unwrap();
+        let (sibling, _) = f.knogin.apps().register(&t1, registration()).await.unwrap();
         let admin = f
             .knogin
-            .mint_admin_token(&t1, Duration::from_secs(600))
+            .tokens()
+            .mint_admin(&t1, Duration::from_secs(600))
             .await
             .unwrap();
-        let (claims, _) = f.knogin.verify_token(admin.expose()).await.unwrap();
-        f.knogin.revoke_jti(&claims.jti).await.unwrap();
+        let (claims, _) = f.knogin.tokens().verify(admin.expose()).await.unwrap();
+        f.knogin.tokens().revoke_jti(&claims.jti).await.unwrap();
         assert!(matches!(
-            f.knogin.verify_token(admin.expose()).await,
+            f.knogin.tokens().verify(admin.expose()).await,
             Err(TokenError::Revoked)
         ));
-        other.refresh().await.unwrap();
-        assert!(other.verify_token(admin.expose()).await.is_err());
+        other.keys().reload().await.unwrap();
+        assert!(other.tokens().verify(admin.expose()).await.is_err());
 
         let old = f.knogin.client_credentials(&app, None, None).await.unwrap();
         let kept = f
@@ -384,24 +413,25 @@ mod tests {
             .client_credentials(&sibling, None, None)
             .await
             .unwrap();
-        f.knogin.revoke_app_tokens(&app.client_id).await.unwrap();
-        assert!(f.knogin.verify_token(old.token.expose()).await.is_err());
-        f.knogin.verify_token(kept.token.expose()).await.unwrap();
+        f.knogin.tokens().revoke_app(&app.client_id).await.unwrap();
+        assert!(f.knogin.tokens().verify(old.token.expose()).await.is_err());
+        f.knogin.tokens().verify(kept.token.expose()).await.unwrap();
         f.clock.advance(Duration::from_secs(1));
         let new = f.knogin.client_credentials(&app, None, None).await.unwrap();
-        f.knogin.verify_token(new.token.expose()).await.unwrap();
-        other.refresh().await.unwrap();
-        assert!(other.verify_token(old.token.expose()).await.is_err());
-        other.verify_token(new.token.expose()).await.unwrap();
+        f.knogin.tokens().verify(new.token.expose()).await.unwrap();
+        other.keys().reload().await.unwrap();
+        assert!(other.tokens().verify(old.token.expose()).await.is_err());
+        other.tokens().verify(new.token.expose()).await.unwrap();
 
         let admin = f
             .knogin
-            .mint_admin_token(&t1, Duration::from_secs(600))
+            .tokens()
+            .mint_admin(&t1, Duration::from_secs(600))
             .await
             .unwrap();
-        f.knogin.revoke_tenant_tokens(&t1).await.unwrap();
+        f.knogin.tokens().revoke_tenant(&t1).await.unwrap();
         for token in [&admin, &new.token, &kept.token] {
-            assert!(f.knogin.verify_token(token.expose()).await.is_err());
+            assert!(f.knogin.tokens().verify(token.expose()).await.is_err());
         }
     }
 }

@@ -254,7 +254,7 @@ impl Knogin {
     /// within the app's approved scopes, and PKCE (S256 only; required when the app's
     /// governance `enforce_pkce` is on) (else [`AuthorizeError::Redirect`]). No parameter may be
     /// repeated; unknown ones are ignored.
-    pub async fn authorization_request(
+    pub(crate) async fn authorization_request(
         &self,
         query: &str,
     ) -> Result<AuthorizationRequest, AuthorizeError> {

@@ -49,36 +49,6 @@ fn matches(lookup: &ClientLookup, presented: &ClientSecret) -> bool {
 }
 
 impl Knogin {
-    /// The app whose client id is `id`, if `secret` is one of its current secrets (any tenant:
-    /// the client id alone names an app). This is what the OAuth endpoints run; `from` is the
-    /// caller's address, when known.
-    ///
-    /// The secret is always checked, and the right one always passes. A wrong one is counted
-    /// under `id` and `from` (an unknown id too, so the answer says nothing of which ids
-    /// exist); once that pair has failed the configured number of times in the window (see
-    /// [`Builder::client_auth_limit`](crate::Builder::client_auth_limit)), its failures are
-    /// answered [`ClientAuthError::Limited`] until the window ends. A success writes nothing.
-    pub async fn authenticate_app(
-        &self,
-        id: &str,
-        secret: &str,
-        from: Option<IpAddr>,
-    ) -> Result<App, ClientAuthError> {
-        let presented = ClientSecret::from_presented(secret);
-        // No app has an id of another form (nor a NUL, which a database would refuse).
-        if !AppId::is_well_formed(id) {
-            return Err(ClientAuthError::Failed);
-        }
-        let now = self.0.clock.now();
-        let lookup = self.0.store.client_lookup(id, now).await?;
-        if matches(&lookup, &presented)
-            && let Some(app) = lookup.app
-        {
-            return Ok(app);
-        }
-        self.refuse(id, from, now).await
-    }
-
     /// Counts a failure of `id` from `from` and says whether that pair has now reached the limit.
     async fn refuse(
         &self,
@@ -104,20 +74,53 @@ impl Knogin {
             None => Err(ClientAuthError::Failed),
         }
     }
+}
+
+impl crate::apps::Apps<'_> {
+    /// The app whose client id is `id`, if `secret` is one of its current secrets (any tenant:
+    /// the client id alone names an app). This is what the OAuth endpoints run; `from` is the
+    /// caller's address, when known.
+    ///
+    /// The secret is always checked, and the right one always passes. A wrong one is counted
+    /// under `id` and `from` (an unknown id too, so the answer says nothing of which ids
+    /// exist); once that pair has failed the configured number of times in the window (see
+    /// [`Builder::client_auth_limit`](crate::Builder::client_auth_limit)), its failures are
+    /// answered [`ClientAuthError::Limited`] until the window ends. A success writes nothing.
+    pub async fn authenticate(
+        &self,
+        id: &str,
+        secret: &str,
+        from: Option<IpAddr>,
+    ) -> Result<App, ClientAuthError> {
+        let presented = ClientSecret::from_presented(secret);
+        // No app has an id of another form (nor a NUL, which a database would refuse).
+        if !AppId::is_well_formed(id) {
+            return Err(ClientAuthError::Failed);
+        }
+        let now = self.knogin.0.clock.now();
+        let lookup = self.knogin.0.store.client_lookup(id, now).await?;
+        if matches(&lookup, &presented)
+            && let Some(app) = lookup.app
+        {
+            return Ok(app);
+        }
+        self.knogin.refuse(id, from, now).await
+    }
 
     /// Whether `secret` is a currently valid client secret of app `id`. A check only: nothing is
     /// counted and no limit applies, so it exists only for tests (feature `test-util`); the
-    /// OAuth endpoints use [`Knogin::authenticate_app`].
+    /// OAuth endpoints use [`Apps::authenticate`](crate::apps::Apps::authenticate).
     #[cfg(any(test, feature = "test-util"))]
-    pub async fn authenticate_client(
+    pub async fn check_secret(
         &self,
         id: &AppId,
         secret: &ClientSecret,
     ) -> Result<bool, StoreError> {
         let lookup = self
+            .knogin
             .0
             .store
-            .client_lookup(id.as_str(), self.0.clock.now())
+            .client_lookup(id.as_str(), self.knogin.0.clock.now())
             .await?;
         Ok(lookup.app.is_some() && matches(&lookup, secret))
     }
@@ -147,7 +150,8 @@ mod tests {
         .await
         .unwrap();
         let (app, secret) = knogin
-            .register_app(&TenantId::parse("t1").unwrap(), registration())
+            .apps()
+            .register(&TenantId::parse("t1").unwrap(), registration())
             .await
             .unwrap();
         (clock, knogin, app, secret)
@@ -159,25 +163,27 @@ mod tests {
         let id = app.client_id.as_str();
         assert_eq!(
             knogin
-                .authenticate_app(id, secret.expose(), None)
+                .apps()
+                .authenticate(id, secret.expose(), None)
                 .await
                 .unwrap(),
             app
         );
         assert!(matches!(
-            knogin.authenticate_app(id, "ks_wrong", None).await,
+            knogin.apps().authenticate(id, "ks_wrong", None).await,
             Err(ClientAuthError::Failed)
         ));
         let unknown = AppId::generate();
         assert!(matches!(
             knogin
-                .authenticate_app(unknown.as_str(), secret.expose(), None)
+                .apps()
+                .authenticate(unknown.as_str(), secret.expose(), None)
                 .await,
             Err(ClientAuthError::Failed)
         ));
         let long = "a".repeat(200);
         assert!(matches!(
-            knogin.authenticate_app(&long, "x", None).await,
+            knogin.apps().authenticate(&long, "x", None).await,
             Err(ClientAuthError::Failed)
         ));
     }
@@ -190,12 +196,12 @@ mod tests {
         let integration = Some("198.51.100.7".parse().unwrap());
         for _ in 0..2 {
             assert!(matches!(
-                knogin.authenticate_app(id, "ks_wrong", attacker).await,
+                knogin.apps().authenticate(id, "ks_wrong", attacker).await,
                 Err(ClientAuthError::Failed)
             ));
         }
         clock.advance(Duration::from_secs(10));
-        let third = knogin.authenticate_app(id, "ks_wrong", attacker).await;
+        let third = knogin.apps().authenticate(id, "ks_wrong", attacker).await;
         assert!(
             matches!(third, Err(ClientAuthError::Limited { retry_after }) if retry_after == Duration::from_secs(50))
         );
@@ -203,7 +209,8 @@ mod tests {
         for from in [attacker, integration, None] {
             assert_eq!(
                 knogin
-                    .authenticate_app(id, secret.expose(), from)
+                    .apps()
+                    .authenticate(id, secret.expose(), from)
                     .await
                     .unwrap(),
                 app
@@ -211,12 +218,15 @@ mod tests {
         }
         // Another address's failures are its own.
         assert!(matches!(
-            knogin.authenticate_app(id, "ks_wrong", integration).await,
+            knogin
+                .apps()
+                .authenticate(id, "ks_wrong", integration)
+                .await,
             Err(ClientAuthError::Failed)
         ));
         clock.advance(Duration::from_secs(50));
         assert!(matches!(
-            knogin.authenticate_app(id, "ks_wrong", attacker).await,
+            knogin.apps().authenticate(id, "ks_wrong", attacker).await,
             Err(ClientAuthError::Failed)
         ));
     }
@@ -227,7 +237,7 @@ mod tests {
         let with_nul = format!("{}\0", app.client_id);
         for id in [with_nul.as_str(), "\0", "app_", "APP_x"] {
             assert!(matches!(
-                knogin.authenticate_app(id, secret.expose(), None).await,
+                knogin.apps().authenticate(id, secret.expose(), None).await,
                 Err(ClientAuthError::Failed)
             ));
         }
@@ -238,10 +248,16 @@ mod tests {
         let (_, knogin, _, _) = fixture().await;
         let unknown = AppId::generate();
         for _ in 0..2 {
-            let _ = knogin.authenticate_app(unknown.as_str(), "x", None).await;
+            let _ = knogin
+                .apps()
+                .authenticate(unknown.as_str(), "x", None)
+                .await;
         }
         assert!(matches!(
-            knogin.authenticate_app(unknown.as_str(), "x", None).await,
+            knogin
+                .apps()
+                .authenticate(unknown.as_str(), "x", None)
+                .await,
             Err(ClientAuthError::Limited { .. })
         ));
     }
@@ -253,7 +269,8 @@ mod tests {
         let from = Some("192.0.2.1".parse().unwrap());
         for _ in 0..5 {
             knogin
-                .authenticate_app(id, secret.expose(), from)
+                .apps()
+                .authenticate(id, secret.expose(), from)
                 .await
                 .unwrap();
         }

@@ -44,7 +44,7 @@ impl Knogin {
     /// [`Builder::authorization_code_ttl`](crate::Builder::authorization_code_ttl)) and starts a
     /// new family of tokens.
     ///
-    /// Codes come from an approved request ([`Knogin::approve`]); this direct entry, which
+    /// Codes come from a request the user approved on the consent page; this direct entry, which
     /// checks neither the catalog nor the app's grants, exists only for tests (feature
     /// `test-util`).
     #[cfg(any(test, feature = "test-util"))]
@@ -76,7 +76,7 @@ impl Knogin {
     /// (a second redemption revokes every token issued from it), checks that `redirect_uri`
     /// repeats the authorization request's and that `code_verifier` answers its PKCE challenge,
     /// and issues an access token for the user with a refresh token.
-    pub async fn redeem_code(
+    pub(crate) async fn redeem_code(
         &self,
         app: &App,
         code: Option<&str>,
@@ -148,7 +148,7 @@ impl Knogin {
     /// The `refresh_token` grant for `app`: rotates `refresh_token` (presenting it again later
     /// revokes its whole family) and issues a new access token and refresh token, for `scope`
     /// when given (at most the token's scopes: RFC 6749 §6).
-    pub async fn refresh_grant(
+    pub(crate) async fn refresh_grant(
         &self,
         app: &App,
         refresh_token: Option<&str>,
@@ -337,7 +337,8 @@ mod tests {
         let knogin = test_knogin_with(clock.clone(), Duration::ZERO).await;
         let tenant = TenantId::parse("t1").unwrap();
         let (app, _) = knogin
-            .register_app(&tenant, delegated_registration())
+            .apps()
+            .register(&tenant, delegated_registration())
             .await
             .unwrap();
         Flow { clock, knogin, app }
@@ -390,7 +391,8 @@ mod tests {
 
         async fn accepted(&self, token: &IssuedToken) -> Result<(), TokenError> {
             self.knogin
-                .verify_token(token.token.expose())
+                .tokens()
+                .verify(token.token.expose())
                 .await
                 .map(|_| ())
         }
@@ -410,7 +412,8 @@ mod tests {
         let issued = flow.redeem(&code, Some(VERIFIER)).await.unwrap();
         let (claims, _) = flow
             .knogin
-            .verify_token(issued.token.expose())
+            .tokens()
+            .verify(issued.token.expose())
             .await
             .unwrap();
         assert_eq!(claims.sub, "alice");

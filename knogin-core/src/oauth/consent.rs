@@ -67,7 +67,7 @@ impl Knogin {
     /// Whether `user` already consented to every scope of `request` for its client within its
     /// tenant, so the consent page can be skipped. Never for a user who is not a member of the
     /// request's tenant.
-    pub async fn consent_remembered(
+    pub(crate) async fn consent_remembered(
         &self,
         request: &AuthorizationRequest,
         user: &SignedInUser,
@@ -83,25 +83,10 @@ impl Knogin {
         Ok(remembered.is_some_and(|r| request.scopes.iter().all(|s| r.contains(s.as_str()))))
     }
 
-    /// Withdraws what `subject` of `tenant` consented to for `client_id`: the next
-    /// authorization request of that client shows the consent page again. Returns whether
-    /// there was a consent. Tokens already issued stay valid until they expire or are revoked.
-    pub async fn withdraw_consent(
-        &self,
-        client_id: &AppId,
-        tenant: &TenantId,
-        subject: &str,
-    ) -> Result<bool, StoreError> {
-        self.0
-            .store
-            .forget_consent(client_id, tenant, subject)
-            .await
-    }
-
     /// Stores `request` to wait for `subject`'s decision for [`CONSENT_TTL`], and returns the
     /// token the consent form carries back: whoever posts the decision must hold it and be
     /// signed in as `subject`.
-    pub async fn await_consent(
+    pub(crate) async fn await_consent(
         &self,
         request: &AuthorizationRequest,
         subject: &str,
@@ -122,7 +107,7 @@ impl Knogin {
 
     /// Takes the request waiting under `token` (once: a second post finds nothing), if it is
     /// still waiting and was shown to `subject`.
-    pub async fn take_consent(
+    pub(crate) async fn take_consent(
         &self,
         token: &str,
         subject: &str,
@@ -148,7 +133,7 @@ impl Knogin {
     /// issued, and the answer is the `Location` that hands it to the client with `state` and
     /// `iss`. A user who is not a member of the request's tenant gets no code: the answer is
     /// `access_denied` (see [`Knogin::refuse_outsider`]).
-    pub async fn approve(
+    pub(crate) async fn approve(
         &self,
         request: &AuthorizationRequest,
         user: &SignedInUser,
@@ -198,7 +183,7 @@ impl Knogin {
 
     /// The `Location` answering `request` with `access_denied` because the signed-in user is
     /// not a member of the app's tenant.
-    pub fn refuse_outsider(&self, request: &AuthorizationRequest) -> String {
+    pub(crate) fn refuse_outsider(&self, request: &AuthorizationRequest) -> String {
         ErrorRedirect::to(
             request,
             "access_denied",
@@ -208,13 +193,31 @@ impl Knogin {
     }
 
     /// The `Location` answering `request` with `access_denied`: the user said no.
-    pub fn deny(&self, request: &AuthorizationRequest) -> String {
+    pub(crate) fn deny(&self, request: &AuthorizationRequest) -> String {
         ErrorRedirect::to(
             request,
             "access_denied",
             "the user denied the authorization request",
         )
         .location(&self.0.issuer)
+    }
+}
+
+impl crate::apps::Apps<'_> {
+    /// Withdraws what `subject` of `tenant` consented to for `client_id`: the next
+    /// authorization request of that client shows the consent page again. Returns whether
+    /// there was a consent. Tokens already issued stay valid until they expire or are revoked.
+    pub async fn withdraw_consent(
+        &self,
+        client_id: &AppId,
+        tenant: &TenantId,
+        subject: &str,
+    ) -> Result<bool, StoreError> {
+        self.knogin
+            .0
+            .store
+            .forget_consent(client_id, tenant, subject)
+            .await
     }
 }
 
@@ -235,7 +238,8 @@ mod tests {
         let knogin = test_knogin_with(clock.clone(), Duration::ZERO).await;
         let tenant = TenantId::parse("t1").unwrap();
         let (app, _) = knogin
-            .register_app(&tenant, delegated_registration())
+            .apps()
+            .register(&tenant, delegated_registration())
             .await
             .unwrap();
         let query = format!(
@@ -347,6 +351,7 @@ mod tests {
         );
         assert!(
             knogin
+                .apps()
                 .withdraw_consent(&both.client_id, &both.tenant, "alice")
                 .await
                 .unwrap()

@@ -141,7 +141,7 @@ impl Knogin {
     /// it named (RFC 8707; one of the issuer's audiences, else the default one). Its lifetime
     /// is the app's governance `access_token_ttl` or the embedder's default. Reads and writes
     /// nothing.
-    pub async fn client_credentials(
+    pub(crate) async fn client_credentials(
         &self,
         app: &App,
         scope: Option<&str>,
@@ -199,7 +199,8 @@ mod tests {
         .await
         .unwrap();
         let (app, _) = knogin
-            .register_app(
+            .apps()
+            .register(
                 &crate::TenantId::parse("t1").unwrap(),
                 crate::testing::registration(),
             )
@@ -211,12 +212,16 @@ mod tests {
             .await
             .unwrap();
         // The issuer's own routes take only tokens for it.
-        let (claims, _) = knogin.verify_token(default.token.expose()).await.unwrap();
+        let (claims, _) = knogin
+            .tokens()
+            .verify(default.token.expose())
+            .await
+            .unwrap();
         assert_eq!(
             claims.aud,
             crate::token::Audience::One(crate::testing::TEST_ISSUER.into())
         );
-        assert!(knogin.verify_token(files.token.expose()).await.is_err());
+        assert!(knogin.tokens().verify(files.token.expose()).await.is_err());
         // Introspection speaks for every resource server of the issuer.
         let crate::oauth::Introspection::Active(claims) =
             knogin.introspect(&app, files.token.expose()).await
@@ -284,12 +289,13 @@ mod tests {
         let knogin = test_knogin_with(clock, Duration::ZERO).await;
         let tenant = crate::TenantId::parse("t1").unwrap();
         let (app, _) = knogin
-            .register_app(&tenant, crate::testing::registration())
+            .apps()
+            .register(&tenant, crate::testing::registration())
             .await
             .unwrap();
         let issued = knogin.client_credentials(&app, None, None).await.unwrap();
         assert_eq!(issued.expires_in, Duration::from_secs(3600));
-        let (claims, kind) = knogin.verify_token(issued.token.expose()).await.unwrap();
+        let (claims, kind) = knogin.tokens().verify(issued.token.expose()).await.unwrap();
         assert_eq!(kind, TokenKind::Access);
         assert_eq!(
             (claims.sub.as_str(), claims.client_id.as_str()),
@@ -306,6 +312,7 @@ mod tests {
             ..GovernancePatch::default()
         };
         let governance = knogin
+            .apps()
             .update_governance(&tenant, &app.client_id, patch)
             .await
             .unwrap();

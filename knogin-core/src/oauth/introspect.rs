@@ -70,7 +70,7 @@ impl Knogin {
     /// token of this issuer, valid now and not revoked, of the client's tenant, and issued to
     /// the client unless the client's governance allows it to introspect the tenant's tokens
     /// (a resource server).
-    pub async fn introspect(&self, client: &App, token: &str) -> Introspection {
+    pub(crate) async fn introspect(&self, client: &App, token: &str) -> Introspection {
         let any_client = client.governance.allow_token_introspection;
         match self.visible_token(client, token, any_client).await {
             Some(claims) => Introspection::Active(Box::new(claims)),
@@ -82,7 +82,7 @@ impl Knogin {
     /// to the client (§2.1), or a current refresh token issued to the client (which revokes its whole
     /// family, access tokens included); anything else is left alone, and the answer is the same
     /// (§2.2). Returns whether a token was revoked.
-    pub async fn revoke_for(&self, client: &App, token: &str) -> Result<bool, StoreError> {
+    pub(crate) async fn revoke_for(&self, client: &App, token: &str) -> Result<bool, StoreError> {
         if token.starts_with(RefreshToken::PREFIX) {
             let hash = RefreshToken::from_presented(token).hash();
             let now = self.0.clock.now();
@@ -97,7 +97,7 @@ impl Knogin {
         let Some(claims) = self.visible_token(client, token, false).await else {
             return Ok(false);
         };
-        self.revoke_token(&claims).await?;
+        self.tokens().revoke(&claims).await?;
         tracing::info!(client_id = %client.client_id, jti = %claims.jti, "revoked a token");
         Ok(true)
     }
@@ -121,15 +121,16 @@ mod tests {
             TenantId::parse("t1").unwrap(),
             TenantId::parse("t2").unwrap(),
         );
-        let (mine, _) = knogin.register_app(&t1, registration()).await.unwrap();
-        let (theirs, _) = knogin.register_app(&t2, registration()).await.unwrap();
+        let (mine, _) = knogin.apps().register(&t1, registration()).await.unwrap();
+        let (theirs, _) = knogin.apps().register(&t2, registration()).await.unwrap();
         let token = knogin
             .client_credentials(&mine, None, None)
             .await
             .unwrap()
             .token;
         let admin = knogin
-            .mint_admin_token(&t1, Duration::from_secs(60))
+            .tokens()
+            .mint_admin(&t1, Duration::from_secs(60))
             .await
             .unwrap();
 
@@ -164,7 +165,7 @@ mod tests {
 
         assert!(!knogin.revoke_for(&theirs, token.expose()).await.unwrap());
         assert!(!knogin.revoke_for(&mine, admin.expose()).await.unwrap());
-        assert!(knogin.verify_token(token.expose()).await.is_ok());
+        assert!(knogin.tokens().verify(token.expose()).await.is_ok());
         assert!(knogin.revoke_for(&mine, token.expose()).await.unwrap());
         assert_eq!(
             knogin.introspect(&mine, token.expose()).await,
@@ -174,7 +175,7 @@ mod tests {
         clock.advance(Duration::from_secs(3601));
         // Another client of the tenant neither revokes nor introspects this client's tokens,
         // unless its governance makes it a resource server (which still cannot revoke them).
-        let (sibling, _) = knogin.register_app(&t1, registration()).await.unwrap();
+        let (sibling, _) = knogin.apps().register(&t1, registration()).await.unwrap();
         let fresh = knogin
             .client_credentials(&mine, None, None)
             .await
@@ -202,7 +203,7 @@ mod tests {
                 .await
                 .unwrap()
         );
-        assert!(knogin.verify_token(fresh.expose()).await.is_ok());
+        assert!(knogin.tokens().verify(fresh.expose()).await.is_ok());
         let expired = knogin
             .client_credentials(&mine, None, None)
             .await

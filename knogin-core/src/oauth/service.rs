@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use crate::apps::App;
 use crate::id::{AppId, TenantId};
-use crate::knogin::Knogin;
 use crate::scope::{ADMIN_SCOPE, ScopeCatalog, ScopeSet, ScopeToken};
 use crate::store::StoreError;
 use crate::token::{AccessToken, TokenGrant};
@@ -93,17 +92,18 @@ impl ServiceTokenRequest {
     }
 }
 
-impl Knogin {
+impl crate::knogin::Tokens<'_> {
     /// Mints a service token for `tenant`'s app `id`: an access token (same type, JWKS and
     /// checks as the token endpoint's, revocable by `jti`) whose subject is the app. Refused
     /// while the app's governance `allow_service_tokens` is false. Writes nothing.
-    pub async fn mint_service_token(
+    pub async fn mint_service(
         &self,
         tenant: &TenantId,
         id: &AppId,
         request: &ServiceTokenRequest,
     ) -> Result<AccessToken, ServiceTokenError> {
         let app = self
+            .knogin
             .0
             .store
             .get_app(tenant, id)
@@ -112,11 +112,11 @@ impl Knogin {
         if !app.governance.allow_service_tokens {
             return Err(ServiceTokenError::NotAllowed);
         }
-        let lifetimes = &self.0.lifetimes;
+        let lifetimes = &self.knogin.0.lifetimes;
         let (scopes, ttl) = request
             .validate(
                 &app,
-                &self.0.scopes,
+                &self.knogin.0.scopes,
                 lifetimes.max_service,
                 lifetimes.service,
             )
@@ -129,7 +129,7 @@ impl Knogin {
             ttl,
             resource: None,
         };
-        let token = self.sign_access_token(&grant).await;
+        let token = self.knogin.sign_access_token(&grant).await;
         tracing::info!(tenant = %tenant, client_id = %id, scope = %grant.scopes, "minted a service token");
         Ok(token)
     }
@@ -219,13 +219,18 @@ mod tests {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
         let knogin = test_knogin_with(clock, Duration::ZERO).await;
         let tenant = TenantId::parse("t1").unwrap();
-        let (app, _) = knogin.register_app(&tenant, registration()).await.unwrap();
+        let (app, _) = knogin
+            .apps()
+            .register(&tenant, registration())
+            .await
+            .unwrap();
         let request = ServiceTokenRequest {
             scopes: vec!["webhooks:write".into()],
             expires_in: None,
         };
         let refused = knogin
-            .mint_service_token(&tenant, &app.client_id, &request)
+            .tokens()
+            .mint_service(&tenant, &app.client_id, &request)
             .await;
         assert!(matches!(refused, Err(ServiceTokenError::NotAllowed)));
         let allow = GovernancePatch {
@@ -233,21 +238,24 @@ mod tests {
             ..GovernancePatch::default()
         };
         knogin
+            .apps()
             .update_governance(&tenant, &app.client_id, allow)
             .await
             .unwrap();
         let token = knogin
-            .mint_service_token(&tenant, &app.client_id, &request)
+            .tokens()
+            .mint_service(&tenant, &app.client_id, &request)
             .await
             .unwrap();
-        let (claims, _) = knogin.verify_token(token.expose()).await.unwrap();
+        let (claims, _) = knogin.tokens().verify(token.expose()).await.unwrap();
         assert_eq!(
             (claims.scope.as_str(), claims.sub.as_str()),
             ("webhooks:write", app.client_id.as_str())
         );
         let other = TenantId::parse("t2").unwrap();
         let foreign = knogin
-            .mint_service_token(&other, &app.client_id, &request)
+            .tokens()
+            .mint_service(&other, &app.client_id, &request)
             .await;
         assert!(matches!(foreign, Err(ServiceTokenError::NotFound)));
     }

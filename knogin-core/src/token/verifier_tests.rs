@@ -57,7 +57,7 @@ async fn setup() -> Setup {
     let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
     let knogin = test_knogin_with(clock.clone(), Duration::ZERO).await;
     let fetcher = Arc::new(Fetcher::default());
-    *fetcher.body.lock().unwrap() = Some(knogin.keys().jwks().clone());
+    *fetcher.body.lock().unwrap() = Some(knogin.keys().jwks());
     let cache = JwksCache::new(fetcher.clone(), clock.clone(), CacheSettings::default());
     let verifier = Verifier::new(TEST_ISSUER, Arc::new(cache)).clock(clock.clone());
     Setup {
@@ -78,7 +78,8 @@ async fn token(knogin: &Knogin, scopes: &[&str]) -> String {
         resource: None,
     };
     knogin
-        .mint_access_token(&grant)
+        .tokens()
+        .mint_access(&grant)
         .await
         .unwrap()
         .expose()
@@ -211,10 +212,10 @@ async fn a_rotated_key_is_found_by_one_refresh_and_a_failed_refresh_keeps_the_ke
     assert_eq!(s.fetcher.fetches.load(Ordering::SeqCst), 2);
 
     // A new key signs: its first token triggers exactly one refresh.
-    s.knogin.rotate_signing_key().await.unwrap();
+    s.knogin.keys().rotate().await.unwrap();
     s.clock.advance(Duration::from_secs(3600));
-    s.knogin.refresh().await.unwrap();
-    *s.fetcher.body.lock().unwrap() = Some(s.knogin.keys().jwks().clone());
+    s.knogin.keys().reload().await.unwrap();
+    *s.fetcher.body.lock().unwrap() = Some(s.knogin.keys().jwks());
     let after = token(&s.knogin, &[]).await;
     assert_ne!(kid(&after), kid(&before));
     let fetches = s.fetcher.fetches.load(Ordering::SeqCst);

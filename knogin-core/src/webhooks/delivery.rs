@@ -97,100 +97,6 @@ struct Body<'a> {
 }
 
 impl Knogin {
-    /// Publishes an event of `event_type` (from the catalog, or [`TEST_EVENT_TYPE`] for a test
-    /// send) with `data` for `tenant`: the event and one delivery per enabled subscription
-    /// naming its type are stored in one transaction before this returns.
-    ///
-    /// `data` is any `Serialize` value; JSON text you already hold goes in as a
-    /// [`RawValue`] (a `&str` would be published as a JSON string).
-    ///
-    /// ```no_run
-    /// # async fn example(knogin: knogin_core::Knogin) -> Result<(), Box<dyn std::error::Error>> {
-    /// let tenant = knogin_core::TenantId::parse("acme").unwrap();
-    /// let data = serde_json::json!({"id": "inc_1", "status": "closed"});
-    /// knogin.publish(&tenant, "incident.updated", &data).await?;
-    /// let text: &serde_json::value::RawValue = serde_json::from_str(r#"{"id":"inc_2"}"#)?;
-    /// knogin.publish(&tenant, "incident.updated", text).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn publish(
-        &self,
-        tenant: &TenantId,
-        event_type: &str,
-        data: &(impl Serialize + ?Sized),
-    ) -> Result<Published, PublishError> {
-        let event = self.event(tenant, event_type, data)?;
-        let deliveries = self
-            .0
-            .store
-            .publish(&event)
-            .await
-            .map_err(|e| publish_error(e, tenant))?;
-        if !deliveries.is_empty() {
-            self.0.publications.signal.notify();
-        }
-        Ok(Published {
-            event_id: event.id,
-            deliveries,
-        })
-    }
-
-    /// Publishes one event of `event_type` per item of `data` for `tenant`, all in one
-    /// transaction (a batch load): every event is checked first, and all are stored or none.
-    pub async fn publish_many<T: Serialize>(
-        &self,
-        tenant: &TenantId,
-        event_type: &str,
-        data: &[T],
-    ) -> Result<Vec<Published>, PublishError> {
-        let events = data
-            .iter()
-            .map(|d| self.event(tenant, event_type, d))
-            .collect::<Result<Vec<_>, _>>()?;
-        let made = self
-            .0
-            .store
-            .publish_many(&events)
-            .await
-            .map_err(|e| publish_error(e, tenant))?;
-        if made.iter().any(|m| !m.is_empty()) {
-            self.0.publications.signal.notify();
-        }
-        Ok(events
-            .into_iter()
-            .zip(made)
-            .map(|(event, deliveries)| Published {
-                event_id: event.id,
-                deliveries,
-            })
-            .collect())
-    }
-
-    /// Checks and builds an event of `event_type` with `data` for `tenant`, without storing it:
-    /// for publishing inside an embedder's own database transaction (see
-    /// `knogin_store_sqlx::publish_in_postgres`).
-    pub fn event(
-        &self,
-        tenant: &TenantId,
-        event_type: &str,
-        data: &(impl Serialize + ?Sized),
-    ) -> Result<Event, PublishError> {
-        if event_type != TEST_EVENT_TYPE && !self.0.webhooks.catalog.contains(event_type) {
-            return Err(PublishError::UnknownEventType(event_type.to_owned()));
-        }
-        let data = serde_json::to_string(data).map_err(|e| PublishError::NotJson(e.to_string()))?;
-        if data.len() > self.0.webhooks.max_event_bytes {
-            return Err(PublishError::TooLarge(self.0.webhooks.max_event_bytes));
-        }
-        Ok(Event {
-            id: EventId::generate(),
-            tenant: tenant.clone(),
-            event_type: event_type.to_owned(),
-            data,
-            created_at: self.0.clock.now(),
-        })
-    }
-
     /// A future that resolves when deliveries are next published or made due again: by this
     /// handle, or, where the store can hear it, by another process on the same database
     /// (PostgreSQL). A worker takes it *before* it claims, and awaits it (with a timeout, for
@@ -205,24 +111,6 @@ impl Knogin {
             self.0.store.watch_publications(publications.signal.clone());
         });
         publications.signal.listen()
-    }
-
-    /// Tells delivery workers, this handle's and (on PostgreSQL) every other process's on the
-    /// database, that deliveries were published outside the handle: by
-    /// `knogin_store_sqlx::publish_in_postgres` in your own transaction, say. Call it after the
-    /// transaction commits; without it, workers see the deliveries within their idle interval.
-    pub fn announce_deliveries(&self) {
-        self.0.publications.signal.notify();
-        self.0.store.announce_publications();
-    }
-
-    /// Waits until this handle's publications have been announced to the other processes on
-    /// the database (PostgreSQL sends them just after each commit, without making the publish
-    /// wait). A short-lived publishing process (a batch job, the reference server's `publish`)
-    /// calls it before it exits; otherwise workers may see its last deliveries only within
-    /// their idle interval.
-    pub async fn flush_announcements(&self) {
-        self.0.store.flush_announcements().await;
     }
 
     /// Claims up to `limit` due deliveries for a worker, leased for four times the attempt
@@ -384,6 +272,124 @@ impl Knogin {
     }
 }
 
+impl super::Webhooks<'_> {
+    /// Publishes an event of `event_type` (from the catalog, or [`TEST_EVENT_TYPE`] for a test
+    /// send) with `data` for `tenant`: the event and one delivery per enabled subscription
+    /// naming its type are stored in one transaction before this returns.
+    ///
+    /// `data` is any `Serialize` value; JSON text you already hold goes in as a
+    /// [`RawValue`] (a `&str` would be published as a JSON string).
+    ///
+    /// ```no_run
+    /// # async fn example(knogin: knogin_core::Knogin) -> Result<(), Box<dyn std::error::Error>> {
+    /// let tenant = knogin_core::TenantId::parse("acme").unwrap();
+    /// let data = serde_json::json!({"id": "inc_1", "status": "closed"});
+    /// knogin.webhooks().publish(&tenant, "incident.updated", &data).await?;
+    /// let text: &serde_json::value::RawValue = serde_json::from_str(r#"{"id":"inc_2"}"#)?;
+    /// knogin.webhooks().publish(&tenant, "incident.updated", text).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn publish(
+        &self,
+        tenant: &TenantId,
+        event_type: &str,
+        data: &(impl Serialize + ?Sized),
+    ) -> Result<Published, PublishError> {
+        let event = self.event(tenant, event_type, data)?;
+        let deliveries = self
+            .knogin
+            .0
+            .store
+            .publish(&event)
+            .await
+            .map_err(|e| publish_error(e, tenant))?;
+        if !deliveries.is_empty() {
+            self.knogin.0.publications.signal.notify();
+        }
+        Ok(Published {
+            event_id: event.id,
+            deliveries,
+        })
+    }
+
+    /// Publishes one event of `event_type` per item of `data` for `tenant`, all in one
+    /// transaction (a batch load): every event is checked first, and all are stored or none.
+    pub async fn publish_many<T: Serialize>(
+        &self,
+        tenant: &TenantId,
+        event_type: &str,
+        data: &[T],
+    ) -> Result<Vec<Published>, PublishError> {
+        let events = data
+            .iter()
+            .map(|d| self.event(tenant, event_type, d))
+            .collect::<Result<Vec<_>, _>>()?;
+        let made = self
+            .knogin
+            .0
+            .store
+            .publish_many(&events)
+            .await
+            .map_err(|e| publish_error(e, tenant))?;
+        if made.iter().any(|m| !m.is_empty()) {
+            self.knogin.0.publications.signal.notify();
+        }
+        Ok(events
+            .into_iter()
+            .zip(made)
+            .map(|(event, deliveries)| Published {
+                event_id: event.id,
+                deliveries,
+            })
+            .collect())
+    }
+
+    /// Checks and builds an event of `event_type` with `data` for `tenant`, without storing it:
+    /// for publishing inside an embedder's own database transaction (see
+    /// `knogin_store_sqlx::publish_in_postgres`).
+    pub fn event(
+        &self,
+        tenant: &TenantId,
+        event_type: &str,
+        data: &(impl Serialize + ?Sized),
+    ) -> Result<Event, PublishError> {
+        if event_type != TEST_EVENT_TYPE && !self.knogin.0.webhooks.catalog.contains(event_type) {
+            return Err(PublishError::UnknownEventType(event_type.to_owned()));
+        }
+        let data = serde_json::to_string(data).map_err(|e| PublishError::NotJson(e.to_string()))?;
+        if data.len() > self.knogin.0.webhooks.max_event_bytes {
+            return Err(PublishError::TooLarge(
+                self.knogin.0.webhooks.max_event_bytes,
+            ));
+        }
+        Ok(Event {
+            id: EventId::generate(),
+            tenant: tenant.clone(),
+            event_type: event_type.to_owned(),
+            data,
+            created_at: self.knogin.0.clock.now(),
+        })
+    }
+
+    /// Tells delivery workers, this handle's and (on PostgreSQL) every other process's on the
+    /// database, that deliveries were published outside the handle: by
+    /// `knogin_store_sqlx::publish_in_postgres` in your own transaction, say. Call it after the
+    /// transaction commits; without it, workers see the deliveries within their idle interval.
+    pub fn announce(&self) {
+        self.knogin.0.publications.signal.notify();
+        self.knogin.0.store.announce_publications();
+    }
+
+    /// Waits until this handle's publications have been announced to the other processes on
+    /// the database (PostgreSQL sends them just after each commit, without making the publish
+    /// wait). A short-lived publishing process (a batch job, the reference server's `publish`)
+    /// calls it before it exits; otherwise workers may see its last deliveries only within
+    /// their idle interval.
+    pub async fn flush_announcements(&self) {
+        self.knogin.0.store.flush_announcements().await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -414,9 +420,9 @@ mod tests {
         .unwrap();
         let tenant = TenantId::parse("acme").unwrap();
         let data = |result: Result<super::Event, PublishError>| result.map(|e| e.data);
-        let event = |value| knogin.event(&tenant, "incident.updated", value);
+        let event = |value| knogin.webhooks().event(&tenant, "incident.updated", value);
         assert_eq!(
-            data(knogin.event(
+            data(knogin.webhooks().event(
                 &tenant,
                 "incident.updated",
                 &Incident {
@@ -429,7 +435,7 @@ mod tests {
         );
         let raw: &RawValue = serde_json::from_str(r#"{ "kept": "as written" }"#).unwrap();
         assert_eq!(
-            data(knogin.event(&tenant, "incident.updated", raw)).unwrap(),
+            data(knogin.webhooks().event(&tenant, "incident.updated", raw)).unwrap(),
             r#"{ "kept": "as written" }"#
         );
         assert_eq!(
@@ -440,7 +446,9 @@ mod tests {
         let mut numbered = HashMap::new();
         numbered.insert(vec![1u8], 1);
         assert!(matches!(
-            knogin.event(&tenant, "incident.updated", &numbered),
+            knogin
+                .webhooks()
+                .event(&tenant, "incident.updated", &numbered),
             Err(PublishError::NotJson(_))
         ));
         let big = "x".repeat(knogin.0.webhooks.max_event_bytes);

@@ -25,7 +25,7 @@ pub use self::model::{
     DEFAULT_SECRET_OVERLAP, MAX_DESCRIPTION_CHARS, MAX_RATE_LIMIT, NewWebhook, StoredWebhook,
     Webhook, WebhookPatch,
 };
-pub use self::operations::{RECOVERIES_PER_MINUTE, TEST_SENDS_PER_MINUTE, WebhookError};
+pub use self::operations::{RECOVERIES_PER_MINUTE, TEST_SENDS_PER_MINUTE, WebhookError, Webhooks};
 pub(crate) use self::publications::Publications;
 pub use self::publications::{NextPublication, PublicationSignal};
 pub use self::retry::{

@@ -60,6 +60,14 @@ fn context(webhook: &Webhook) -> Vec<u8> {
     .concat()
 }
 
+/// Webhook subscriptions, their deliveries, and publishing events to them, for one handle:
+/// [`Knogin::webhooks`]. Every subscription method acts for a [`WebhookCaller`]: the app that
+/// owns the subscription, or a `webhooks:admin` caller of its tenant.
+#[derive(Debug, Clone, Copy)]
+pub struct Webhooks<'a> {
+    pub(crate) knogin: &'a Knogin,
+}
+
 impl Knogin {
     fn webhook_rules(&self) -> Rules<'_> {
         Rules {
@@ -72,35 +80,6 @@ impl Knogin {
         self.0
             .master_key
             .seal(Purpose::WebhookSecret, &context(webhook), secret.bytes())
-    }
-
-    /// Creates a subscription owned by `caller`'s app. Returns it, and its secret when this call
-    /// generated it (the only time it is shown); a secret the request gave is not echoed.
-    pub async fn create_webhook(
-        &self,
-        caller: &WebhookCaller,
-        request: NewWebhook,
-    ) -> Result<(Webhook, Option<WebhookSecret>), WebhookError> {
-        let tenant = caller.tenant();
-        let generated = request.secret.is_none();
-        let now = self.0.clock.now();
-        let (webhook, secret) =
-            self.webhook_rules()
-                .create(request, tenant, caller.owner(), now)?;
-        let quota = self.0.webhooks.max_subscriptions;
-        if self.0.store.count_webhooks(tenant).await? >= quota {
-            return Err(WebhookError::QuotaReached(quota));
-        }
-        let stored = StoredWebhook {
-            secret: self.seal_secret(&webhook, &secret),
-            previous_secret: None,
-            failing_since: None,
-            version: 0,
-            webhook,
-        };
-        self.0.store.ensure_tenant(tenant, now).await?;
-        self.0.store.insert_webhook(&stored).await?;
-        Ok((stored.webhook, generated.then_some(secret)))
     }
 
     /// Counts one `what` (`test` or `recover`) of subscription `id` against `per_minute`, across
@@ -141,24 +120,57 @@ impl Knogin {
             .filter(|stored| caller.manages(&stored.webhook))
             .ok_or(WebhookError::NotFound)
     }
+}
+
+impl Webhooks<'_> {
+    /// Creates a subscription owned by `caller`'s app. Returns it, and its secret when this call
+    /// generated it (the only time it is shown); a secret the request gave is not echoed.
+    pub async fn create(
+        &self,
+        caller: &WebhookCaller,
+        request: NewWebhook,
+    ) -> Result<(Webhook, Option<WebhookSecret>), WebhookError> {
+        let tenant = caller.tenant();
+        let generated = request.secret.is_none();
+        let now = self.knogin.0.clock.now();
+        let (webhook, secret) =
+            self.knogin
+                .webhook_rules()
+                .create(request, tenant, caller.owner(), now)?;
+        let quota = self.knogin.0.webhooks.max_subscriptions;
+        if self.knogin.0.store.count_webhooks(tenant).await? >= quota {
+            return Err(WebhookError::QuotaReached(quota));
+        }
+        let stored = StoredWebhook {
+            secret: self.knogin.seal_secret(&webhook, &secret),
+            previous_secret: None,
+            failing_since: None,
+            version: 0,
+            webhook,
+        };
+        self.knogin.0.store.ensure_tenant(tenant, now).await?;
+        self.knogin.0.store.insert_webhook(&stored).await?;
+        Ok((stored.webhook, generated.then_some(secret)))
+    }
 
     /// Subscription `id`, if `caller` manages it.
-    pub async fn webhook(
+    pub async fn get(
         &self,
         caller: &WebhookCaller,
         id: &WebhookId,
     ) -> Result<Webhook, WebhookError> {
-        Ok(self.managed(caller, id).await?.webhook)
+        Ok(self.knogin.managed(caller, id).await?.webhook)
     }
 
     /// Up to `limit` of the subscriptions `caller` manages, newest first, after `after`.
-    pub async fn list_webhooks(
+    pub async fn list(
         &self,
         caller: &WebhookCaller,
         after: Option<Cursor>,
         limit: u32,
     ) -> Result<WebhookPage, WebhookError> {
         Ok(self
+            .knogin
             .0
             .store
             .list_webhooks(caller.tenant(), caller.listing_owner(), after, limit)
@@ -169,16 +181,19 @@ impl Knogin {
     /// now on, and the one it replaces keeps signing beside it for the configured overlap. When
     /// another change lands between this one's read and its write, nothing is written:
     /// [`WebhookError::Conflict`].
-    pub async fn update_webhook(
+    pub async fn update(
         &self,
         caller: &WebhookCaller,
         id: &WebhookId,
         patch: WebhookPatch,
     ) -> Result<Webhook, WebhookError> {
-        let current = self.managed(caller, id).await?;
-        let now = self.0.clock.now();
+        let current = self.knogin.managed(caller, id).await?;
+        let now = self.knogin.0.clock.now();
         let reenabled = patch.disabled == Some(false);
-        let (webhook, secret) = self.webhook_rules().apply(&current.webhook, patch, now)?;
+        let (webhook, secret) = self
+            .knogin
+            .webhook_rules()
+            .apply(&current.webhook, patch, now)?;
         let current = StoredWebhook {
             failing_since: if reenabled {
                 None
@@ -189,17 +204,20 @@ impl Knogin {
         };
         let stored = match secret {
             Some(secret) => StoredWebhook {
-                secret: self.seal_secret(&webhook, &secret),
-                previous_secret: Some((current.secret, now.plus(self.0.webhooks.secret_overlap))),
+                secret: self.knogin.seal_secret(&webhook, &secret),
+                previous_secret: Some((
+                    current.secret,
+                    now.plus(self.knogin.0.webhooks.secret_overlap),
+                )),
                 failing_since: current.failing_since,
                 version: current.version,
                 webhook,
             },
             None => StoredWebhook { webhook, ..current },
         };
-        if !self.0.store.replace_webhook(&stored).await? {
+        if !self.knogin.0.store.replace_webhook(&stored).await? {
             // Gone meanwhile, or changed by someone else first.
-            return match self.0.store.webhook(caller.tenant(), id).await? {
+            return match self.knogin.0.store.webhook(caller.tenant(), id).await? {
                 Some(_) => Err(WebhookError::Conflict),
                 None => Err(WebhookError::NotFound),
             };
@@ -209,14 +227,11 @@ impl Knogin {
 
     /// Deletes subscription `id`, which `caller` manages: it receives nothing more; its
     /// delivery history stays readable (to `webhooks:admin` tokens) until purged.
-    pub async fn delete_webhook(
-        &self,
-        caller: &WebhookCaller,
-        id: &WebhookId,
-    ) -> Result<(), WebhookError> {
-        self.managed(caller, id).await?;
-        let now = self.0.clock.now();
+    pub async fn delete(&self, caller: &WebhookCaller, id: &WebhookId) -> Result<(), WebhookError> {
+        self.knogin.managed(caller, id).await?;
+        let now = self.knogin.0.clock.now();
         if self
+            .knogin
             .0
             .store
             .delete_webhook(caller.tenant(), id, now)
@@ -235,27 +250,32 @@ impl Knogin {
         caller: &WebhookCaller,
         id: &WebhookId,
     ) -> Result<DeliveryId, WebhookError> {
-        self.managed(caller, id).await?;
-        self.within_limit("test", id, TEST_SENDS_PER_MINUTE).await?;
+        self.knogin.managed(caller, id).await?;
+        self.knogin
+            .within_limit("test", id, TEST_SENDS_PER_MINUTE)
+            .await?;
         let tenant = caller.tenant();
         let data = serde_json::json!({ "webhook_id": id.as_str() });
         let event = self
+            .knogin
+            .webhooks()
             .event(tenant, TEST_EVENT_TYPE, &data)
             .map_err(|e| WebhookError::Store(StoreError::Corrupt(e.to_string())))?;
         let made = self
+            .knogin
             .0
             .store
             .publish_to(&event, id)
             .await?
             .ok_or(WebhookError::NotFound)?;
-        self.0.publications.signal.notify();
+        self.knogin.0.publications.signal.notify();
         Ok(made)
     }
 
     /// Up to `limit` deliveries of subscription `id`, which `caller` manages, newest first,
     /// with `status` when given, after `after`. A deleted subscription's history stays readable
     /// to `webhooks:admin` tokens (its owner no longer sees it).
-    pub async fn delivery_history(
+    pub async fn deliveries(
         &self,
         caller: &WebhookCaller,
         id: &WebhookId,
@@ -264,12 +284,13 @@ impl Knogin {
         limit: u32,
     ) -> Result<DeliveryPage, WebhookError> {
         let tenant = caller.tenant();
-        let live = match self.managed(caller, id).await {
+        let live = match self.knogin.managed(caller, id).await {
             Ok(_) => true,
             Err(WebhookError::NotFound) if caller.is_admin() => false,
             Err(e) => return Err(e),
         };
         let page = self
+            .knogin
             .0
             .store
             .deliveries(tenant, id, status, after, limit)
@@ -282,22 +303,23 @@ impl Knogin {
 
     /// Resends delivery `delivery` of subscription `id`, which `caller` manages: it is due
     /// again now, whatever its status.
-    pub async fn retry_delivery(
+    pub async fn retry(
         &self,
         caller: &WebhookCaller,
         id: &WebhookId,
         delivery: &DeliveryId,
     ) -> Result<(), WebhookError> {
-        self.managed(caller, id).await?;
+        self.knogin.managed(caller, id).await?;
         let tenant = caller.tenant();
-        let now = self.0.clock.now();
+        let now = self.knogin.0.clock.now();
         if self
+            .knogin
             .0
             .store
             .retry_delivery(tenant, id, delivery, now)
             .await?
         {
-            self.0.publications.signal.notify();
+            self.knogin.0.publications.signal.notify();
             Ok(())
         } else {
             Err(WebhookError::NotFound)
@@ -306,24 +328,26 @@ impl Knogin {
 
     /// Resends every failed delivery of subscription `id`, which `caller` manages, created at
     /// or after `since` (after an integrator's outage). Returns how many.
-    pub async fn recover_deliveries(
+    pub async fn recover(
         &self,
         caller: &WebhookCaller,
         id: &WebhookId,
         since: Timestamp,
     ) -> Result<u64, WebhookError> {
-        self.managed(caller, id).await?;
-        self.within_limit("recover", id, RECOVERIES_PER_MINUTE)
+        self.knogin.managed(caller, id).await?;
+        self.knogin
+            .within_limit("recover", id, RECOVERIES_PER_MINUTE)
             .await?;
         let tenant = caller.tenant();
-        let now = self.0.clock.now();
+        let now = self.knogin.0.clock.now();
         let resent = self
+            .knogin
             .0
             .store
             .recover_deliveries(tenant, id, since, now)
             .await?;
         if resent > 0 {
-            self.0.publications.signal.notify();
+            self.knogin.0.publications.signal.notify();
         }
         Ok(resent)
     }

@@ -110,6 +110,7 @@ mod tests {
         .unwrap();
         let mut next = knogin.next_publication();
         knogin
+            .webhooks()
             .publish(&tenant, "incident.updated", &serde_json::json!({}))
             .await
             .unwrap();
@@ -118,7 +119,8 @@ mod tests {
             "no subscription, no delivery, nothing to wake for"
         );
         knogin
-            .create_webhook(
+            .webhooks()
+            .create(
                 &crate::webhooks::WebhookCaller::app(tenant.clone(), crate::AppId::generate()),
                 NewWebhook {
                     url: "https://integrator.example/hooks".into(),
@@ -131,6 +133,7 @@ mod tests {
             .await
             .unwrap();
         knogin
+            .webhooks()
             .publish(&tenant, "incident.updated", &serde_json::json!({}))
             .await
             .unwrap();

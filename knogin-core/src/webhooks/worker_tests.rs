@@ -89,7 +89,8 @@ async fn setup() -> Setup {
         .unwrap();
     let caller = WebhookCaller::app(tenant, AppId::generate());
     let (webhook, secret) = knogin
-        .create_webhook(
+        .webhooks()
+        .create(
             &caller,
             NewWebhook {
                 url: "https://integrator.example/hooks".into(),
@@ -117,6 +118,7 @@ async fn setup() -> Setup {
 impl Setup {
     async fn publish(&self) {
         self.knogin
+            .webhooks()
             .publish(
                 self.caller.tenant(),
                 "incident.updated",
@@ -129,14 +131,19 @@ impl Setup {
     async fn delivery(&self) -> Delivery {
         let page = self
             .knogin
-            .delivery_history(&self.caller, &self.webhook, None, None, 10)
+            .webhooks()
+            .deliveries(&self.caller, &self.webhook, None, None, 10)
             .await
             .unwrap();
         page.deliveries.into_iter().next().unwrap()
     }
 
     async fn disabled(&self) -> bool {
-        let webhook = self.knogin.webhook(&self.caller, &self.webhook).await;
+        let webhook = self
+            .knogin
+            .webhooks()
+            .get(&self.caller, &self.webhook)
+            .await;
         webhook.unwrap().disabled
     }
 }

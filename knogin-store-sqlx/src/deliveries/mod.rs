@@ -121,22 +121,22 @@ macro_rules! requeue {
     };
 }
 
-/// Publishes `event` (built with [`Knogin::event`](knogin_core::Knogin::event)) inside the
+/// Publishes `event` (built with [`Webhooks::event`](knogin_core::webhooks::Webhooks::event)) inside the
 /// caller's own PostgreSQL transaction: the event and its deliveries commit, or roll back,
 /// with the caller's state change (a transactional outbox). The serving processes deliver them
 /// once the transaction commits: at once after
-/// [`Knogin::announce_deliveries`](knogin_core::Knogin::announce_deliveries), or else within
+/// [`Webhooks::announce`](knogin_core::webhooks::Webhooks::announce), or else within
 /// their idle interval.
 ///
 /// ```no_run
 /// # async fn example(pool: sqlx::PgPool, knogin: knogin_core::Knogin) -> Result<(), Box<dyn std::error::Error>> {
 /// let tenant = knogin_core::TenantId::parse("acme").unwrap();
-/// let event = knogin.event(&tenant, "incident.updated", &serde_json::json!({"id": "inc_1"}))?;
+/// let event = knogin.webhooks().event(&tenant, "incident.updated", &serde_json::json!({"id": "inc_1"}))?;
 /// let mut tx = pool.begin().await?;
 /// sqlx::query("UPDATE incidents SET status = 'closed' WHERE id = 'inc_1'").execute(&mut *tx).await?;
 /// knogin_store_sqlx::publish_in_postgres(&mut tx, &event).await?;
 /// tx.commit().await?;
-/// knogin.announce_deliveries();
+/// knogin.webhooks().announce();
 /// # Ok(()) }
 /// ```
 pub async fn publish_in_postgres(

@@ -6,7 +6,6 @@ use http::{HeaderMap, HeaderName, StatusCode};
 use crate::http::ctx::Ctx;
 use crate::http::error::ApiError;
 use crate::id::TenantId;
-use crate::knogin::Knogin;
 use crate::token::{AccessClaims, TokenError, TokenKind};
 
 /// The header that names the tenant a GraphQL request acts in.
@@ -95,20 +94,56 @@ fn tenant_of(claims: &AccessClaims) -> Result<TenantId, Rejection> {
     TenantId::parse(&claims.tenant).ok_or(Rejection::Invalid(TokenError::Malformed))
 }
 
-impl Knogin {
+pub(super) async fn admin(ctx: Ctx) -> Result<(Ctx, Admin), ApiError> {
+    let admin = ctx.knogin.tokens().check_admin(&ctx.parts.headers).await?;
+    Ok((ctx, admin))
+}
+
+pub(super) async fn scoped(ctx: Ctx, scope: &'static str) -> Result<(Ctx, Bearer), ApiError> {
+    let bearer = ctx
+        .knogin
+        .tokens()
+        .check_bearer(&ctx.parts.headers, scope)
+        .await?;
+    Ok((ctx, bearer))
+}
+
+pub(super) async fn tenant(ctx: Ctx) -> Result<(Ctx, TenantBearer), ApiError> {
+    let bearer = ctx
+        .knogin
+        .tokens()
+        .check_any_bearer(&ctx.parts.headers)
+        .await?;
+    let named = ctx
+        .parts
+        .headers
+        .get(TENANT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(TenantId::parse);
+    if named.as_ref() != Some(&bearer.tenant) {
+        return Err(Rejection::TenantMismatch.into());
+    }
+    Ok((ctx, TenantBearer(bearer)))
+}
+
+impl crate::knogin::Tokens<'_> {
     /// Verifies the `Authorization: Bearer …` header of a request and that the token carries
     /// `scope`. Use it to guard your own routes with this issuer's tokens.
     ///
     /// ```
     /// # async fn example(knogin: &knogin_core::Knogin, request: &http::Request<()>) -> http::Response<knogin_core::http::ResponseBody> {
-    /// match knogin.authorize(request.headers(), "incidents:read").await {
+    /// match knogin.tokens().check_bearer(request.headers(), "incidents:read").await {
     ///     Ok(bearer) => http::Response::new(format!("hello, tenant {}", bearer.tenant).into()),
     ///     Err(rejection) => rejection.into_response(),
     /// }
     /// # }
     /// ```
-    pub async fn authorize(&self, headers: &HeaderMap, scope: &str) -> Result<Bearer, Rejection> {
-        let bearer = self.authenticate(headers).await.map_err(|r| match r {
+    pub async fn check_bearer(
+        &self,
+        headers: &HeaderMap,
+        scope: &str,
+    ) -> Result<Bearer, Rejection> {
+        let bearer = self.check_any_bearer(headers).await.map_err(|r| match r {
             Rejection::AdminToken => Rejection::InsufficientScope(scope.to_owned()),
             r => r,
         })?;
@@ -121,8 +156,8 @@ impl Knogin {
     /// Verifies the `Authorization: Bearer …` header of a request: an access or service token
     /// of this issuer, whatever its scopes (check them with [`AccessClaims::has_scope`]). An
     /// admin token is refused (403): it is for the platform routes only.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Bearer, Rejection> {
-        let (claims, kind) = self.verify_token(bearer_token(headers)?).await?;
+    pub async fn check_any_bearer(&self, headers: &HeaderMap) -> Result<Bearer, Rejection> {
+        let (claims, kind) = self.knogin.tokens().verify(bearer_token(headers)?).await?;
         if kind != TokenKind::Access {
             return Err(Rejection::AdminToken);
         }
@@ -135,8 +170,8 @@ impl Knogin {
     /// Verifies that the request carries an admin token of this issuer. An access or service
     /// token is refused (403) whatever its scopes: admin rights are a kind of token, not a scope
     /// string.
-    pub async fn authorize_admin(&self, headers: &HeaderMap) -> Result<Admin, Rejection> {
-        let (claims, kind) = self.verify_token(bearer_token(headers)?).await?;
+    pub async fn check_admin(&self, headers: &HeaderMap) -> Result<Admin, Rejection> {
+        let (claims, kind) = self.knogin.tokens().verify(bearer_token(headers)?).await?;
         if kind != TokenKind::Admin {
             return Err(Rejection::NotAdmin);
         }
@@ -145,28 +180,4 @@ impl Knogin {
             claims,
         })
     }
-}
-
-pub(super) async fn admin(ctx: Ctx) -> Result<(Ctx, Admin), ApiError> {
-    let admin = ctx.knogin.authorize_admin(&ctx.parts.headers).await?;
-    Ok((ctx, admin))
-}
-
-pub(super) async fn scoped(ctx: Ctx, scope: &'static str) -> Result<(Ctx, Bearer), ApiError> {
-    let bearer = ctx.knogin.authorize(&ctx.parts.headers, scope).await?;
-    Ok((ctx, bearer))
-}
-
-pub(super) async fn tenant(ctx: Ctx) -> Result<(Ctx, TenantBearer), ApiError> {
-    let bearer = ctx.knogin.authenticate(&ctx.parts.headers).await?;
-    let named = ctx
-        .parts
-        .headers
-        .get(TENANT_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(TenantId::parse);
-    if named.as_ref() != Some(&bearer.tenant) {
-        return Err(Rejection::TenantMismatch.into());
-    }
-    Ok((ctx, TenantBearer(bearer)))
 }

@@ -154,7 +154,7 @@ pub(super) async fn authenticate(mut ctx: Ctx) -> Result<(Ctx, AuthenticatedClie
         .extensions
         .get::<crate::http::ClientAddr>()
         .map(|a| a.0);
-    match ctx.knogin.authenticate_app(&id, &secret, from).await {
+    match ctx.knogin.apps().authenticate(&id, &secret, from).await {
         Ok(app) => Ok((ctx, AuthenticatedClient { app, method })),
         Err(ClientAuthError::Failed) => Err(ClientRejection::Failed { basic }.into()),
         Err(ClientAuthError::Limited { retry_after }) => {
