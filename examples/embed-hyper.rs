@@ -38,7 +38,8 @@ async fn own_routes(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // A real deployment reads the master key from its secret store and uses a file or PostgreSQL.
+    // A real deployment uses a file or PostgreSQL, and `knogin::store::load_master_key(url)`
+    // (KNOGIN_MASTER_KEY, KNOGIN_MASTER_KEY_FILE, or a key file beside a SQLite database).
     let store = SqlxStore::connect("sqlite::memory:").await?;
     let knogin = Knogin::builder(
         "http://127.0.0.1:3001",

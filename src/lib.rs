@@ -16,16 +16,22 @@
 //! ```no_run
 //! use std::sync::Arc;
 //!
-//! use knogin::core::{Knogin, ScopeCatalog, keys::MasterKey};
-//! use knogin::store::SqlxStore;
+//! use knogin::core::webhooks::EventCatalog;
+//! use knogin::core::{Knogin, ScopeCatalog};
+//! use knogin::store::{SqlxStore, load_master_key};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let store = SqlxStore::connect("sqlite://knogin.db").await?;
-//! let master_key = MasterKey::from_base64(&std::env::var("KNOGIN_MASTER_KEY")?)?;
+//! let url = "sqlite://knogin.db";
+//! // KNOGIN_MASTER_KEY, else KNOGIN_MASTER_KEY_FILE, else knogin.db.master-key (made once).
+//! let master_key = load_master_key(url)?;
+//! let store = SqlxStore::connect(url).await?;
 //! let knogin = Knogin::builder("https://auth.example.com", Arc::new(store), master_key)
 //!     .scopes(ScopeCatalog::reference())
+//!     .events(EventCatalog::reference())
 //!     .build()
 //!     .await?;
+//! // Webhook deliveries, in the background, until the process ends.
+//! tokio::spawn(knogin::hyper::delivery_worker(knogin.clone()).run(std::future::pending()));
 //!
 //! let app = ::axum::Router::new()
 //!     .route("/healthz", ::axum::routing::get(|| async { "ok" }))

@@ -7,7 +7,6 @@
 //! ```
 
 mod log;
-mod master_key;
 mod revoke;
 mod serve;
 
@@ -298,7 +297,7 @@ impl ServeArgs {
 /// The handle's settings on the database `common` names: the reference scope and event
 /// catalogs, `key_refresh`, the signing algorithm.
 async fn builder(common: &Common, key_refresh: Duration) -> Result<Builder, BoxError> {
-    let master_key = master_key::master_key(&common.db.database)?;
+    let master_key = knogin::store::load_master_key(&common.db.database)?;
     let store = common.db.connect(!common.skip_migrations).await?;
     Ok(
         Knogin::builder(common.issuer.clone(), Arc::new(store), master_key)
@@ -328,7 +327,7 @@ fn password_users(args: &ServeArgs) -> Result<Option<PasswordUsers>, BoxError> {
         .collect();
     if let Some(path) = &args.users_file {
         let shown = path.display();
-        master_key::warn_if_readable_by_others(path, "--users-file");
+        knogin::store::warn_if_readable_by_others(path, "--users-file");
         let text =
             std::fs::read_to_string(path).map_err(|e| format!("--users-file {shown}: {e}"))?;
         for (n, line) in text.lines().enumerate() {

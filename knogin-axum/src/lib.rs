@@ -31,17 +31,52 @@ use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use knogin_core::Knogin;
-use knogin_core::http::{ClientAddr, Route};
+use knogin_core::http::{ClientAddr, Route, Surfaces};
 use tower::util::MapRequestLayer;
 
 /// A router serving every route of the contract through `knogin`. When axum knows the peer
 /// address (`into_make_service_with_connect_info::<SocketAddr>()`), it reaches the core as
 /// [`ClientAddr`].
+///
+/// It claims `/v1/…`, `/graphql` (with a gate), `/.well-known/jwks.json`,
+/// `/.well-known/oauth-authorization-server`, `/api/docs…` and `/llms.txt`; axum panics on
+/// `merge` if your router has one of them too. Use [`router_for`] to leave a surface to your
+/// own routes.
 pub fn router<S>(knogin: Knogin) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    let mut paths: Vec<&'static str> = knogin.routes().map(Route::path).collect();
+    router_for(knogin, Surfaces::ALL)
+}
+
+/// A router serving the routes of `surfaces` only, leaving the others' paths to your router:
+/// say your app has its own `/api/docs`.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use knogin_core::http::{Surface, Surfaces};
+///
+/// fn app(knogin: knogin_core::Knogin) -> Router {
+///     Router::new()
+///         .route("/api/docs", get(|| async { "our own API docs" }))
+///         .merge(knogin_axum::router_for(knogin, Surfaces::ALL.without(Surface::Docs)))
+/// }
+/// ```
+///
+/// Nesting the router under a prefix (`nest("/auth", …)`) needs the issuer to end in that
+/// prefix, and RFC 8414 then puts the metadata at the host's root, as
+/// `/.well-known/oauth-authorization-server/auth`: serve the
+/// [`Surface::WellKnown`](knogin_core::http::Surface::WellKnown) routes there yourself, or
+/// mount them at the root.
+pub fn router_for<S>(knogin: Knogin, surfaces: Surfaces) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let mut paths: Vec<&'static str> = knogin
+        .routes()
+        .filter(|r| surfaces.contains(r.surface()))
+        .map(Route::path)
+        .collect();
     paths.sort_unstable();
     paths.dedup();
     paths
@@ -148,6 +183,34 @@ mod tests {
         );
         assert_eq!(
             status(app, "/.well-known/jwks.json").await,
+            StatusCode::NOT_FOUND
+        );
+    }
+
+    #[tokio::test]
+    async fn a_surface_left_out_is_the_embedders_and_merging_does_not_panic() {
+        use axum::routing::get;
+        use knogin_core::http::Surface;
+
+        let app = Router::new()
+            .route("/api/docs", get(|| async { "ours" }))
+            .route("/llms.txt", get(|| async { "ours too" }))
+            .merge(router_for(
+                knogin().await,
+                Surfaces::ALL.without(Surface::Docs),
+            ));
+        let request = Request::get("/api/docs").body(Body::empty()).unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        assert_eq!(&body[..], b"ours");
+        assert_eq!(
+            status(app.clone(), "/.well-known/jwks.json").await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            status(app, "/api/docs/openapi.json").await,
             StatusCode::NOT_FOUND
         );
     }

@@ -36,7 +36,7 @@ use http_body::Body;
 use http_body_util::Either;
 use hyper::service::Service;
 use knogin_core::Knogin;
-use knogin_core::http::{BoxError, ClientAddr, ResponseBody};
+use knogin_core::http::{BoxError, ClientAddr, ResponseBody, Surfaces};
 
 /// Answers the contract's paths with `knogin` and passes every other request to `fallback`.
 #[derive(Debug, Clone)]
@@ -44,6 +44,7 @@ pub struct KnoginService<F> {
     knogin: Knogin,
     fallback: F,
     client_addr: Option<IpAddr>,
+    surfaces: Surfaces,
 }
 
 impl<F> KnoginService<F> {
@@ -54,7 +55,16 @@ impl<F> KnoginService<F> {
             knogin,
             fallback,
             client_addr: None,
+            surfaces: Surfaces::ALL,
         }
+    }
+
+    /// Serves only the contract's routes of `surfaces`; the others' paths go to the fallback
+    /// (say your service has its own `/api/docs`: `Surfaces::ALL.without(Surface::Docs)`).
+    #[must_use]
+    pub fn surfaces(mut self, surfaces: Surfaces) -> Self {
+        self.surfaces = surfaces;
+        self
     }
 
     /// The same service for one connection from `addr`: each request reaches the core with it
@@ -79,7 +89,7 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, F::Error>> + Send>>;
 
     fn call(&self, mut request: Request<B>) -> Self::Future {
-        if self.knogin.serves_path(request.uri().path()) {
+        if self.knogin.serves_path(request.uri().path(), self.surfaces) {
             if let Some(addr) = self.client_addr {
                 request.extensions_mut().insert(ClientAddr(addr));
             }
@@ -104,5 +114,61 @@ impl<B> Service<Request<B>> for NotFound {
 
     fn call(&self, _request: Request<B>) -> Self::Future {
         ready(Ok(knogin_core::http::not_found()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use http::StatusCode;
+    use http_body_util::{BodyExt as _, Empty};
+    use knogin_core::clock::{ManualClock, Timestamp};
+    use knogin_core::http::Surface;
+
+    use super::*;
+
+    /// The embedder's own service: answers 200 "ours" to everything.
+    #[derive(Clone, Copy)]
+    struct Ours;
+
+    impl<B> Service<Request<B>> for Ours {
+        type Response = Response<ResponseBody>;
+        type Error = Infallible;
+        type Future = Ready<Result<Self::Response, Infallible>>;
+
+        fn call(&self, _request: Request<B>) -> Self::Future {
+            ready(Ok(Response::new(ResponseBody::from("ours"))))
+        }
+    }
+
+    async fn answer(service: &KnoginService<Ours>, path: &str) -> (StatusCode, String) {
+        let request = Request::get(path)
+            .body(Empty::<bytes::Bytes>::new())
+            .unwrap();
+        let response = service.call(request).await.unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn the_contracts_paths_go_to_the_core_and_a_surface_left_out_to_the_fallback() {
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
+        let knogin = knogin_core::testing::test_knogin_with(clock, Duration::ZERO).await;
+        let all = KnoginService::new(knogin.clone(), Ours);
+        assert_eq!(answer(&all, "/api/docs").await.0, StatusCode::OK);
+        assert_ne!(answer(&all, "/api/docs").await.1, "ours");
+        assert_eq!(answer(&all, "/elsewhere").await.1, "ours");
+
+        let ours = KnoginService::new(knogin, Ours).surfaces(Surfaces::ALL.without(Surface::Docs));
+        assert_eq!(answer(&ours, "/api/docs").await.1, "ours");
+        assert_eq!(answer(&ours, "/llms.txt").await.1, "ours");
+        assert_eq!(
+            answer(&ours, "/.well-known/jwks.json").await.0,
+            StatusCode::OK
+        );
+        assert_ne!(answer(&ours, "/.well-known/jwks.json").await.1, "ours");
     }
 }

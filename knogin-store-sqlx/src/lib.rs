@@ -20,6 +20,11 @@ pub use self::deliveries::{publish_in_postgres, publish_in_sqlite};
 mod flow;
 mod grants;
 mod keys;
+mod master_key;
+pub use self::master_key::{
+    LoadKeyError, MASTER_KEY_FILE_VAR, MASTER_KEY_VAR, load_master_key, master_key_file,
+    warn_if_readable_by_others,
+};
 mod migrations;
 pub use self::migrations::MIGRATIONS_TABLE;
 mod reads;

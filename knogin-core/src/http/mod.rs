@@ -71,8 +71,8 @@ pub use self::sign_in::{
 };
 #[cfg(feature = "password-login")]
 pub(crate) use self::sign_in::{LoginSettings, PasswordLogin};
-pub use self::table::Route;
 use self::table::{Lookup, Table};
+pub use self::table::{Route, Surface, Surfaces};
 use crate::knogin::Knogin;
 
 /// The body of every response the core writes.
@@ -113,10 +113,11 @@ impl Knogin {
         TABLE.routes().iter().filter(|r| r.is_served_by(self))
     }
 
-    /// Whether this handle serves any route with this path, whatever the method: the hyper
-    /// adapter uses it to decide between the contract and the embedder's own service.
-    pub fn serves_path(&self, path: &str) -> bool {
-        TABLE.serves_path(self, path)
+    /// Whether this handle serves any route of `surfaces` with this path, whatever the
+    /// method: the hyper adapter uses it to decide between the contract and the embedder's own
+    /// service.
+    pub fn serves_path(&self, path: &str, surfaces: Surfaces) -> bool {
+        TABLE.serves_path(self, path, surfaces)
     }
 }
 

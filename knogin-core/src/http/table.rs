@@ -9,6 +9,71 @@ use super::access::{Access, Guarded, Run};
 use super::error::ErrorFormat;
 use crate::knogin::Knogin;
 
+/// A part of the contract an adapter may mount or leave to the embedder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Surface {
+    /// The API: `/v1/…` and `POST /graphql`.
+    Api,
+    /// The documents at the host's root: the JWKS and the RFC 8414 metadata
+    /// (`/.well-known/…`). RFC 8414 §3 puts the metadata at
+    /// `/.well-known/oauth-authorization-server` followed by the issuer's path, so it stays at
+    /// the root even when the API is nested under a prefix.
+    WellKnown,
+    /// The machine-readable docs: `/api/docs…` and `/llms.txt`.
+    Docs,
+}
+
+/// The surfaces an adapter mounts: all of them by default.
+///
+/// ```
+/// use knogin_core::http::{Surface, Surfaces};
+///
+/// let mounted = Surfaces::ALL.without(Surface::Docs);
+/// assert!(mounted.contains(Surface::Api) && !mounted.contains(Surface::Docs));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Surfaces {
+    api: bool,
+    well_known: bool,
+    docs: bool,
+}
+
+impl Surfaces {
+    /// Every surface.
+    pub const ALL: Self = Self {
+        api: true,
+        well_known: true,
+        docs: true,
+    };
+
+    /// These surfaces but `surface`.
+    #[must_use]
+    pub const fn without(mut self, surface: Surface) -> Self {
+        match surface {
+            Surface::Api => self.api = false,
+            Surface::WellKnown => self.well_known = false,
+            Surface::Docs => self.docs = false,
+        }
+        self
+    }
+
+    /// Whether `surface` is among them.
+    pub const fn contains(self, surface: Surface) -> bool {
+        match surface {
+            Surface::Api => self.api,
+            Surface::WellKnown => self.well_known,
+            Surface::Docs => self.docs,
+        }
+    }
+}
+
+impl Default for Surfaces {
+    fn default() -> Self {
+        Self::ALL
+    }
+}
+
 /// One row of the route table: method, path, who may call it, how it answers errors, and what it
 /// does. Routing, the adapters, the tests and the docs all read these rows.
 pub struct Route {
@@ -103,6 +168,17 @@ impl Route {
     /// One line saying what it does, for docs.
     pub fn summary(&self) -> &'static str {
         self.summary
+    }
+
+    /// The part of the contract it belongs to, by its path.
+    pub fn surface(&self) -> Surface {
+        if self.path.starts_with("/.well-known/") {
+            Surface::WellKnown
+        } else if self.path.starts_with("/api/docs") || self.path == "/llms.txt" {
+            Surface::Docs
+        } else {
+            Surface::Api
+        }
     }
 
     /// The route's own body limit, if it has one.
@@ -228,12 +304,12 @@ impl Table {
     }
 
     /// Whether any route `knogin` serves has this path, whatever the method.
-    pub(crate) fn serves_path(&self, knogin: &Knogin, path: &str) -> bool {
+    pub(crate) fn serves_path(&self, knogin: &Knogin, path: &str, surfaces: Surfaces) -> bool {
         self.paths.at(path).is_ok_and(|matched| {
-            matched
-                .value
-                .iter()
-                .any(|&i| self.routes[i].is_served_by(knogin))
+            matched.value.iter().any(|&i| {
+                let route = &self.routes[i];
+                surfaces.contains(route.surface()) && route.is_served_by(knogin)
+            })
         })
     }
 }

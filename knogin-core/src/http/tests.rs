@@ -18,6 +18,7 @@ use super::access::{
 use super::ctx::Ctx;
 use super::table::{Lookup, Table, route};
 use super::{Reply, ResponseBody, TABLE, dispatch, json};
+use super::{Surface, Surfaces};
 use crate::clock::{ManualClock, Timestamp};
 use crate::keys::MasterKey;
 use crate::store::memory::MemoryStore;
@@ -217,10 +218,16 @@ async fn lookup_tells_missing_paths_from_wrong_methods() {
             "{missing}"
         );
     }
-    assert!(knogin.serves_path("/.well-known/jwks.json"));
-    assert!(!knogin.serves_path("/"));
+    assert!(knogin.serves_path("/.well-known/jwks.json", Surfaces::ALL));
+    assert!(!knogin.serves_path(
+        "/.well-known/jwks.json",
+        Surfaces::ALL.without(Surface::WellKnown)
+    ));
+    assert!(knogin.serves_path("/api/docs", Surfaces::ALL));
+    assert!(!knogin.serves_path("/llms.txt", Surfaces::ALL.without(Surface::Docs)));
+    assert!(!knogin.serves_path("/", Surfaces::ALL));
     // A handle without a GraphQL gate does not serve its path: the embedder's own may.
-    assert!(!knogin.serves_path("/graphql"));
+    assert!(!knogin.serves_path("/graphql", Surfaces::ALL));
     assert!(knogin.routes().all(|r| r.path() != "/graphql"));
 }
 
