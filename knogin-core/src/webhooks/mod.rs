@@ -5,6 +5,7 @@
 mod caller;
 mod catalog;
 mod delivery;
+pub mod health;
 mod model;
 mod operations;
 mod publications;

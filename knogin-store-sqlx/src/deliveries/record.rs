@@ -2,8 +2,10 @@
 //! the others (a receiver's answer with a NUL, which PostgreSQL refuses in text, say).
 
 use knogin_core::store::{Attempt, StoreError};
+use knogin_core::webhooks::health;
+use knogin_core::{TenantId, WebhookId};
 
-use super::writes::{BatchWrites as _, Finished, health_changes};
+use super::writes::{BatchWrites as _, Finished};
 use crate::{SqlxStore, store_error, transaction, with_pool};
 
 impl SqlxStore {
@@ -31,7 +33,19 @@ impl SqlxStore {
         with_pool!(self, pool => transaction(|| async {
             let mut tx = pool.begin().await?;
             let recorded = tx.record(attempts).await?;
-            let changes = health_changes(attempts.iter().map(|(_, _, a)| a).zip(&recorded));
+            let owners: Vec<Option<(TenantId, WebhookId)>> = recorded
+                .iter()
+                .map(|owner| {
+                    let (webhook, tenant) = owner.as_ref()?;
+                    Some((TenantId::parse(tenant)?, WebhookId::parse(webhook)?))
+                })
+                .collect();
+            let changes = health::fold(
+                attempts
+                    .iter()
+                    .map(|(_, _, a)| a)
+                    .zip(owners.iter().map(|o| o.as_ref().map(|(t, w)| (t, w)))),
+            );
             tx.health(&changes).await?;
             tx.commit().await.map(|()| recorded.iter().map(Option::is_some).collect())
         }).await)

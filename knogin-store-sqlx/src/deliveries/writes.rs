@@ -4,10 +4,9 @@
 //! event and its deliveries together, and a batch's attempts go in as arrays (`UNNEST`). SQLite
 //! runs in this process, where a statement costs no round trip: one statement per row.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use knogin_core::store::{Attempt, DeliveryStatus, Event, NextStep};
+use knogin_core::webhooks::health::{FailingSince, HealthChange};
 use knogin_core::{DeliveryId, WebhookId};
 
 use crate::apps::json_list;
@@ -28,56 +27,16 @@ pub(super) type Finished = (DeliveryId, String, Attempt);
 /// The subscription a recorded attempt belongs to: its id and tenant.
 pub(super) type RecordedFor = Option<(String, String)>;
 
-/// What a batch of recorded attempts does to one subscription's health, as if each had been
-/// recorded alone, in order: a success clears `failing_since`, a failure sets it when unset,
-/// and a disable reason disables.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct HealthChange {
-    pub(super) webhook: String,
-    pub(super) tenant: String,
-    /// The last attempt succeeded: `failing_since` becomes null.
-    pub(super) clear: bool,
-    /// Otherwise, the first failure since the last success (or since the batch began).
-    pub(super) since: Option<i64>,
-    /// No attempt in the batch succeeded: a `failing_since` already set is kept.
-    pub(super) keep: bool,
-    /// The last disable reason, if any attempt disables the subscription.
-    pub(super) reason: Option<String>,
-}
-
-/// The health changes of `recorded` attempts (each with the subscription it belongs to), one per
-/// subscription, in subscription id order: concurrent recorders lock rows in one order, so
-/// they cannot deadlock.
-pub(super) fn health_changes<'a>(
-    recorded: impl IntoIterator<Item = (&'a Attempt, &'a RecordedFor)>,
-) -> Vec<HealthChange> {
-    let mut changes: BTreeMap<&str, HealthChange> = BTreeMap::new();
-    for (attempt, owner) in recorded {
-        let Some((webhook, tenant)) = owner else {
-            continue;
-        };
-        let change = changes.entry(webhook).or_insert_with(|| HealthChange {
-            webhook: webhook.clone(),
-            tenant: tenant.clone(),
-            clear: false,
-            since: None,
-            keep: true,
-            reason: None,
-        });
-        if attempt.next == NextStep::Succeeded {
-            change.clear = true;
-            change.since = None;
-            change.keep = false;
-        } else if change.clear || change.since.is_none() {
-            change.keep &= !change.clear;
-            change.clear = false;
-            change.since = Some(attempt.attempted_at.unix());
-        }
-        if attempt.disable_reason.is_some() {
-            change.reason.clone_from(&attempt.disable_reason);
-        }
+/// A health change as the `failing_since` SQL below takes it: whether it clears, the time it
+/// sets, and whether an earlier time stored wins.
+fn failing_columns(change: &HealthChange) -> (bool, Option<i64>, bool) {
+    match change.failing_since {
+        FailingSince::Cleared => (true, None, false),
+        FailingSince::Since {
+            since,
+            keep_earlier,
+        } => (false, Some(since.unix()), keep_earlier),
     }
-    changes.into_values().collect()
 }
 
 /// The status an attempt leaves its delivery in, and when it is due again.
@@ -90,7 +49,7 @@ fn status_of(attempt: &Attempt) -> (&'static str, Option<i64>) {
 }
 
 /// The SQL for the value `failing_since` takes under a [`HealthChange`] whose `clear`, `since`
-/// and `keep` are the expressions given, from its `current` value.
+/// and `keep` (see [`failing_columns`]) are the expressions given, from its `current` value.
 macro_rules! new_failing_since {
     ($clear:literal, $since:literal, $keep:literal, $current:literal) => {
         concat!(
@@ -242,16 +201,17 @@ impl BatchWrites for sqlx::PgConnection {
             return Ok(());
         }
         let column = |f: fn(&HealthChange) -> &str| changes.iter().map(f).collect::<Vec<_>>();
+        let failing: Vec<_> = changes.iter().map(failing_columns).collect();
         sqlx::query(HEALTH)
-            .bind(column(|c| &c.webhook))
-            .bind(column(|c| &c.tenant))
-            .bind(changes.iter().map(|c| c.clear).collect::<Vec<_>>())
-            .bind(changes.iter().map(|c| c.since).collect::<Vec<_>>())
-            .bind(changes.iter().map(|c| c.keep).collect::<Vec<_>>())
+            .bind(column(|c| c.webhook.as_str()))
+            .bind(column(|c| c.tenant.as_str()))
+            .bind(failing.iter().map(|f| f.0).collect::<Vec<_>>())
+            .bind(failing.iter().map(|f| f.1).collect::<Vec<_>>())
+            .bind(failing.iter().map(|f| f.2).collect::<Vec<_>>())
             .bind(
                 changes
                     .iter()
-                    .map(|c| c.reason.as_deref())
+                    .map(|c| c.disable_reason.as_deref())
                     .collect::<Vec<_>>(),
             )
             .execute(&mut *self)
@@ -362,84 +322,17 @@ impl BatchWrites for sqlx::SqliteConnection {
             ")"
         );
         for change in changes {
+            let (clear, since, keep) = failing_columns(change);
             sqlx::query(HEALTH)
-                .bind(&change.webhook)
-                .bind(&change.tenant)
-                .bind(change.clear)
-                .bind(change.since)
-                .bind(change.keep)
-                .bind(change.reason.as_deref())
+                .bind(change.webhook.as_str())
+                .bind(change.tenant.as_str())
+                .bind(clear)
+                .bind(since)
+                .bind(keep)
+                .bind(change.disable_reason.as_deref())
                 .execute(&mut *self)
                 .await?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use knogin_core::Timestamp;
-
-    use super::*;
-
-    fn attempt(at: i64, next: NextStep, reason: Option<&str>) -> Attempt {
-        Attempt {
-            attempted_at: Timestamp::from_unix(at),
-            response_status: Some(200),
-            duration_ms: 1,
-            response_body: None,
-            next,
-            disable_reason: reason.map(str::to_owned),
-        }
-    }
-
-    fn owner(webhook: &str) -> (String, String) {
-        (webhook.to_owned(), "acme".to_owned())
-    }
-
-    #[test]
-    fn a_batch_changes_each_subscription_as_its_attempts_would_one_by_one() {
-        let retry = NextStep::RetryAt(Timestamp::from_unix(0).plus(Duration::from_secs(60)));
-        let attempts = [
-            (attempt(1, NextStep::Succeeded, None), Some(owner("wh_b"))),
-            (attempt(2, retry, None), Some(owner("wh_a"))),
-            (attempt(3, retry, None), Some(owner("wh_a"))),
-            (attempt(4, retry, None), Some(owner("wh_b"))),
-            (attempt(5, NextStep::Succeeded, None), Some(owner("wh_c"))),
-            (attempt(6, retry, None), Some(owner("wh_c"))),
-            (attempt(7, NextStep::Succeeded, None), Some(owner("wh_c"))),
-            (
-                attempt(8, NextStep::FailedAndDisable, Some("gone")),
-                Some(owner("wh_d")),
-            ),
-            (attempt(9, NextStep::Succeeded, None), None),
-        ];
-        let changes = health_changes(attempts.iter().map(|(a, o)| (a, o)));
-        let summary: Vec<_> = changes
-            .iter()
-            .map(|c| {
-                (
-                    c.webhook.as_str(),
-                    c.clear,
-                    c.since,
-                    c.keep,
-                    c.reason.as_deref(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            summary,
-            [
-                // Failures only: the first failure, unless the subscription was failing already.
-                ("wh_a", false, Some(2), true, None),
-                // A success, then a failure: failing since that failure, whatever was before.
-                ("wh_b", false, Some(4), false, None),
-                // Ending on a success: healthy.
-                ("wh_c", true, None, false, None),
-                ("wh_d", false, Some(8), true, Some("gone")),
-            ]
-        );
     }
 }

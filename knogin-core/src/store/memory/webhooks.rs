@@ -12,7 +12,7 @@ use crate::store::{
     Attempt, ClaimedDelivery, Cursor, Delivery, DeliveryPage, DeliveryStatus, DeliveryStore, Event,
     MAX_UNRECORDED_CLAIMS, NextStep, StoreError, UNRECORDED_BODY, WebhookPage, WebhookStore,
 };
-use crate::webhooks::{StoredWebhook, TEST_EVENT_TYPE};
+use crate::webhooks::{StoredWebhook, TEST_EVENT_TYPE, health};
 
 #[async_trait]
 impl WebhookStore for MemoryStore {
@@ -321,16 +321,14 @@ impl DeliveryStore for MemoryStore {
         };
         let (tenant, webhook) = (tenant.clone(), delivery.webhook_id.clone());
         inner.unrecorded.remove(&id);
-        for (_, w, _) in &mut inner.webhooks {
-            if w.webhook.tenant == tenant && w.webhook.id == webhook {
-                if attempt.next == NextStep::Succeeded {
-                    w.failing_since = None;
-                } else {
-                    w.failing_since.get_or_insert(attempt.attempted_at);
-                }
-                if let Some(reason) = &attempt.disable_reason {
-                    w.webhook.disabled = true;
-                    w.webhook.disabled_reason = Some(reason.clone());
+        for change in health::fold([(attempt, Some((&tenant, &webhook)))]) {
+            for (_, w, _) in &mut inner.webhooks {
+                if w.webhook.tenant == change.tenant && w.webhook.id == change.webhook {
+                    w.failing_since = change.failing_since.apply(w.failing_since);
+                    if let Some(reason) = &change.disable_reason {
+                        w.webhook.disabled = true;
+                        w.webhook.disabled_reason = Some(reason.clone());
+                    }
                 }
             }
         }
