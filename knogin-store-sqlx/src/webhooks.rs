@@ -1,7 +1,7 @@
 //! Webhook subscriptions, always read and written within their tenant.
 
 use async_trait::async_trait;
-use knogin_core::store::{Cursor, DeliveryStore as _, StoreError, WebhookPage, WebhookStore};
+use knogin_core::store::{Cursor, PublicationBus, StoreError, WebhookPage, WebhookStore};
 use knogin_core::webhooks::{StoredWebhook, Webhook};
 use knogin_core::{AppId, TenantId, Timestamp, WebhookId};
 
@@ -230,7 +230,7 @@ impl WebhookStore for SqlxStore {
         }).await)
         .map_err(store_error)?;
         if unparked > 0 {
-            self.announce_publications();
+            PublicationBus::announce(self);
         }
         Ok(replaced)
     }

@@ -148,7 +148,7 @@ async fn postgres_publications_wake_the_workers_of_other_processes_on_the_schema
 
     let signal = PublicationSignal::default();
     let listening = signal.listen();
-    db.watch_publications(signal.clone());
+    db.publication_bus().unwrap().watch(signal.clone());
     timeout(Duration::from_secs(10), listening)
         .await
         .expect("the store says when it listens");
@@ -169,7 +169,7 @@ async fn postgres_publications_wake_the_workers_of_other_processes_on_the_schema
 
     // An embedder that published in its own transaction announces it after the commit.
     let woken = signal.listen();
-    other_process.announce_publications();
+    other_process.publication_bus().unwrap().announce();
     timeout(Duration::from_secs(10), woken)
         .await
         .expect("an announcement wakes the workers");
@@ -191,7 +191,7 @@ async fn postgres_publications_wake_the_workers_of_other_processes_on_the_schema
                 .unwrap();
             let store = SqlxStore::from_postgres_pool(pool).await.unwrap();
             store.publish(&event).await.unwrap();
-            store.flush_announcements().await;
+            store.publication_bus().unwrap().flush().await;
         });
     })
     .join()

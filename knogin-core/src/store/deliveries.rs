@@ -286,21 +286,30 @@ pub trait DeliveryStore: Send + Sync {
         at: Timestamp,
     ) -> Result<bool, StoreError>;
 
-    /// Has `signal` notified whenever another process publishes deliveries to this store, if
-    /// the store can hear it (PostgreSQL does, with `LISTEN`). Called once per handle, from
-    /// within the async runtime, when its first delivery worker starts. The default hears
-    /// nothing: workers find what other processes publish when they next look.
-    fn watch_publications(&self, signal: PublicationSignal) {
-        drop(signal);
+    /// How this store tells delivery workers in other processes on the same database that
+    /// deliveries were published or made due, if it can (PostgreSQL does, with
+    /// `LISTEN`/`NOTIFY`). The default has none: workers find what other processes publish
+    /// when they next look.
+    fn publication_bus(&self) -> Option<&dyn PublicationBus> {
+        None
     }
+}
 
-    /// Tells the delivery workers of other processes on this database that deliveries were
-    /// published or made due, if the store can (PostgreSQL: `NOTIFY`). It does not wait for
-    /// it. Called from within the async runtime. The default does nothing.
-    fn announce_publications(&self) {}
+/// Cross-process wake-ups for delivery workers: one process announces that deliveries were
+/// published or made due, and the workers of every process on the database hear it. Not
+/// storage: a store that has one returns it from [`DeliveryStore::publication_bus`], and it
+/// announces its own publications, retries and recoveries after they commit.
+#[async_trait]
+pub trait PublicationBus: Send + Sync {
+    /// Has `signal` notified whenever another process announces. Called once per handle, from
+    /// within the async runtime, when its first delivery worker starts.
+    fn watch(&self, signal: PublicationSignal);
 
-    /// Waits until the announcements of this store's publications have been sent, so a
-    /// short-lived publishing process can exit without its last ones being lost (workers would
-    /// then see those deliveries only at their next look). The default has nothing to wait for.
-    async fn flush_announcements(&self) {}
+    /// Tells the workers of other processes that deliveries were published or made due. It
+    /// does not wait for it. Called from within the async runtime.
+    fn announce(&self);
+
+    /// Waits until the announcements made so far have been sent, so a short-lived publishing
+    /// process can exit without its last ones being lost.
+    async fn flush(&self);
 }

@@ -17,7 +17,7 @@ use crate::secret::SecretHash;
 
 pub use self::deliveries::{
     Attempt, ClaimedDelivery, Delivery, DeliveryPage, DeliveryStatus, DeliveryStore, Event,
-    MAX_UNRECORDED_CLAIMS, NextStep, UNRECORDED_BODY,
+    MAX_UNRECORDED_CLAIMS, NextStep, PublicationBus, UNRECORDED_BODY,
 };
 pub use self::flow::{FlowKind, FlowState, FlowStore};
 pub use self::grants::{

@@ -108,7 +108,9 @@ impl Knogin {
     pub(crate) fn next_publication(&self) -> NextPublication {
         let publications = &self.0.publications;
         publications.watched.get_or_init(|| {
-            self.0.store.watch_publications(publications.signal.clone());
+            if let Some(bus) = self.0.store.publication_bus() {
+                bus.watch(publications.signal.clone());
+            }
         });
         publications.signal.listen()
     }
@@ -377,7 +379,9 @@ impl super::Webhooks<'_> {
     /// transaction commits; without it, workers see the deliveries within their idle interval.
     pub fn announce(&self) {
         self.knogin.0.publications.signal.notify();
-        self.knogin.0.store.announce_publications();
+        if let Some(bus) = self.knogin.0.store.publication_bus() {
+            bus.announce();
+        }
     }
 
     /// Waits until this handle's publications have been announced to the other processes on
@@ -386,7 +390,9 @@ impl super::Webhooks<'_> {
     /// calls it before it exits; otherwise workers may see its last deliveries only within
     /// their idle interval.
     pub async fn flush_announcements(&self) {
-        self.knogin.0.store.flush_announcements().await;
+        if let Some(bus) = self.knogin.0.store.publication_bus() {
+            bus.flush().await;
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use event_listener::{Event, EventListener};
 
 /// Tells delivery workers that deliveries were published (or made due again). A handle
 /// notifies it after its own publishes; a store that can hear other processes publish
-/// notifies it too (see [`DeliveryStore::watch_publications`](crate::store::DeliveryStore::watch_publications)).
+/// notifies it too (see [`PublicationBus::watch`](crate::store::PublicationBus::watch)).
 /// Cheap to clone: clones notify the same workers.
 #[derive(Debug, Clone, Default)]
 pub struct PublicationSignal(Arc<Event>);

@@ -16,7 +16,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use knogin_core::store::{
     Attempt, ClaimedDelivery, Cursor, Delivery, DeliveryPage, DeliveryStatus, DeliveryStore, Event,
-    MAX_UNRECORDED_CLAIMS, StoreError, UNRECORDED_BODY,
+    MAX_UNRECORDED_CLAIMS, PublicationBus, StoreError, UNRECORDED_BODY,
 };
 use knogin_core::webhooks::TEST_EVENT_TYPE;
 use knogin_core::webhooks::{PublicationSignal, StoredWebhook};
@@ -189,7 +189,7 @@ impl DeliveryStore for SqlxStore {
         }
         .map_err(store_error)?;
         if made.iter().any(|m| !m.is_empty()) {
-            self.announce_publications();
+            PublicationBus::announce(self);
         }
         Ok(made)
     }
@@ -212,7 +212,7 @@ impl DeliveryStore for SqlxStore {
             tx.commit().await.map(|()| Some(id))
         }).await)
         .map_err(store_error)
-        .inspect(|_| self.announce_publications())
+        .inspect(|_| PublicationBus::announce(self))
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
@@ -378,7 +378,7 @@ impl DeliveryStore for SqlxStore {
             .map(|r| r.rows_affected()))
         .map_err(store_error)?;
         if done == 1 {
-            self.announce_publications();
+            PublicationBus::announce(self);
         }
         Ok(done == 1)
     }
@@ -406,7 +406,7 @@ impl DeliveryStore for SqlxStore {
             .map(|r| r.rows_affected()))
         .map_err(store_error)?;
         if resent > 0 {
-            self.announce_publications();
+            PublicationBus::announce(self);
         }
         Ok(resent)
     }
@@ -484,21 +484,29 @@ impl DeliveryStore for SqlxStore {
         Ok(DeliveryPage { deliveries, next })
     }
 
-    fn watch_publications(&self, signal: PublicationSignal) {
+    /// PostgreSQL's `LISTEN`/`NOTIFY`; SQLite has none (other processes find deliveries at
+    /// their next look).
+    fn publication_bus(&self) -> Option<&dyn PublicationBus> {
+        matches!(self.backend, Backend::Postgres(_)).then_some(self as &dyn PublicationBus)
+    }
+}
+
+#[async_trait]
+impl PublicationBus for SqlxStore {
+    fn watch(&self, signal: PublicationSignal) {
         if let Backend::Postgres(pool) = &self.backend {
             wake::watch(pool, signal);
         }
     }
 
-    /// On PostgreSQL, a `NOTIFY` after the caller's commit (coalesced; see `wake.rs`). On
-    /// SQLite other processes find deliveries at their next look.
-    fn announce_publications(&self) {
+    /// A `NOTIFY` after the caller's commit (coalesced; see `wake.rs`).
+    fn announce(&self) {
         if let Backend::Postgres(pool) = &self.backend {
             self.announcer.announce(pool);
         }
     }
 
-    async fn flush_announcements(&self) {
+    async fn flush(&self) {
         self.announcer.flush().await;
     }
 }
