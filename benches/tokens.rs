@@ -52,7 +52,7 @@ async fn issuer(
         MasterKey::generate(),
     )
     .scopes(ScopeCatalog::reference())
-    .signing_algorithm(algorithm)
+    .signing_keys(knogin::core::keys::SigningKeySettings::default().algorithm(algorithm))
     .build()
     .await
     .expect("a handle");

@@ -43,7 +43,7 @@ impl JwksFetcher for Fixed {
 async fn setup(algorithm: SigningAlgorithm) -> (String, Verifier, jsonwebtoken::DecodingKey) {
     let knogin = Knogin::builder(ISSUER, Arc::new(MemoryStore::new()), MasterKey::generate())
         .scopes(ScopeCatalog::reference())
-        .signing_algorithm(algorithm)
+        .signing_keys(knogin::core::keys::SigningKeySettings::default().algorithm(algorithm))
         .build()
         .await
         .expect("a handle");

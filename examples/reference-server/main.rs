@@ -20,7 +20,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use knogin::core::graphql::{self, Bundles, GraphQlGate};
 use knogin::core::http::{PasswordUsers, TrustedProxies};
-use knogin::core::webhooks::{EventCatalog, PublishError, RetryPolicy};
+use knogin::core::keys::SigningKeySettings;
+use knogin::core::webhooks::{EventCatalog, PublishError, RetryPolicy, WebhookSettings};
 use knogin::core::{Builder, Knogin, ScopeCatalog, SigningAlgorithm, TenantId};
 use knogin::store::{ConnectOptions, SqlxStore};
 use serde_json::value::RawValue;
@@ -303,8 +304,11 @@ async fn builder(common: &Common, key_refresh: Duration) -> Result<Builder, BoxE
         Knogin::builder(common.issuer.clone(), Arc::new(store), master_key)
             .scopes(ScopeCatalog::reference())
             .events(EventCatalog::reference())
-            .key_refresh(key_refresh)
-            .signing_algorithm(common.signing_alg),
+            .signing_keys(
+                SigningKeySettings::default()
+                    .refresh(key_refresh)
+                    .algorithm(common.signing_alg),
+            ),
     )
 }
 
@@ -355,16 +359,18 @@ fn password_users(args: &ServeArgs) -> Result<Option<PasswordUsers>, BoxError> {
 async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     let users = password_users(&args)?;
     let user_count = users.as_ref().map_or(0, PasswordUsers::len);
-    let mut builder = builder(&args.common, Duration::from_secs(args.key_refresh))
-        .await?
-        .allow_private_webhook_targets(args.allow_private_webhook_targets)
-        .webhook_timeout(Duration::from_secs(args.webhook_timeout));
+    let mut webhooks = WebhookSettings::default()
+        .allow_private_targets(args.allow_private_webhook_targets)
+        .attempt_timeout(Duration::from_secs(args.webhook_timeout));
     if let Some(delays) = args.webhook_retry_delays.clone() {
-        builder = builder.webhook_retry(RetryPolicy {
+        webhooks = webhooks.retry(RetryPolicy {
             delays,
             ..RetryPolicy::default()
         });
     }
+    let mut builder = builder(&args.common, Duration::from_secs(args.key_refresh))
+        .await?
+        .webhooks(webhooks);
     if let Some(users) = users {
         builder = builder.password_login(users);
     }

@@ -330,12 +330,15 @@ fn instance(
     knogin::core::testing::builder_for(issuer, Arc::new((**db).clone()), master_key, clock.clone())
         .password_login(users())
         // A fixed bound, so concurrent sign-ins behave alike on any machine.
-        .sign_in_concurrency(4)
+        .sign_in(knogin::core::http::SignInSettings::default().concurrency(4))
         // Tests connect from loopback, as a reverse proxy on the same host would.
         .trusted_proxies(TrustedProxies::parse(["127.0.0.1", "::1"]).expect("loopback ranges"))
         .graphql(GraphQlGate::new(reference::executor()).bundles(reference::bundles()))
         // A loopback issuer is a local test setup: its webhooks may go to loopback receivers.
-        .allow_private_webhook_targets(issuer != ISSUER)
+        .webhooks(
+            knogin::core::webhooks::WebhookSettings::default()
+                .allow_private_targets(issuer != ISSUER),
+        )
 }
 
 /// What the server answered.

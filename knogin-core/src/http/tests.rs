@@ -30,7 +30,9 @@ async fn knogin_with(body_limit: usize, users: Option<Arc<dyn UserAuthenticator>
     let mut builder =
         crate::testing::builder(Arc::new(MemoryStore::new()), MasterKey::generate(), clock)
             .body_limit(body_limit)
-            .jwks_max_age(Duration::from_secs(60));
+            .signing_keys(
+                crate::keys::SigningKeySettings::default().jwks_max_age(Duration::from_secs(60)),
+            );
     if let Some(users) = users {
         builder = builder.users(users);
     }

@@ -265,8 +265,11 @@ async fn a_ring_publishes_keys_of_several_algorithms_and_verifies_each_only_with
 async fn instances(store: &Arc<MemoryStore>, clock: &Arc<ManualClock>, master: &str) -> Knogin {
     let master = MasterKey::from_base64(master).unwrap();
     crate::testing::builder(store.clone(), master, clock.clone())
-        .jwks_max_age(Duration::from_secs(300))
-        .key_refresh(Duration::from_secs(30))
+        .signing_keys(
+            crate::keys::SigningKeySettings::default()
+                .jwks_max_age(Duration::from_secs(300))
+                .refresh(Duration::from_secs(30)),
+        )
         .build()
         .await
         .unwrap()

@@ -10,19 +10,18 @@ use crate::docs::DocsSettings;
 use crate::graphql::GraphQlGate;
 use crate::http::UserAuthenticator;
 #[cfg(feature = "password-login")]
-use crate::http::{DEFAULT_SESSION_TTL, PasswordLogin, PasswordUsers, SignInLimits};
-use crate::keys::{KeyRing, KeyRingError, MasterKey, SigningAlgorithm};
-use crate::oauth::{AuthLimit, FlowLifetimes, Lifetimes};
+use crate::http::{PasswordLogin, PasswordUsers, SignInSettings};
+use crate::keys::{KeyRing, KeyRingError, MasterKey, SigningKeySettings};
+use crate::oauth::{AuthLimit, TokenLifetimes};
 use crate::scope::ScopeCatalog;
 use crate::store::{Store, StoreError};
 use crate::token::TokenError;
-use crate::webhooks::{EventCatalog, RetryPolicy, WebhookSettings};
+use crate::webhooks::{EventCatalog, WebhookSettings};
 
 /// The default limit on request bodies: 64 KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
-/// How often, by default, an instance reloads signing keys and revocations from the store.
-pub const DEFAULT_KEY_REFRESH: Duration = Duration::from_secs(30);
+pub use crate::keys::DEFAULT_KEY_REFRESH;
 
 /// The longest a rotated-out client secret may keep working: 7 days.
 pub const MAX_SECRET_ROTATION_GRACE: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -95,12 +94,8 @@ pub struct Builder {
     secret_grace: Duration,
     body_limit: usize,
     trusted_proxies: crate::http::TrustedProxies,
-    jwks_max_age: Duration,
-    key_refresh: Duration,
-    key_lead: Option<Duration>,
-    algorithm: SigningAlgorithm,
-    lifetimes: Lifetimes,
-    flow: FlowLifetimes,
+    keys: SigningKeySettings,
+    lifetimes: TokenLifetimes,
     auth_limit: AuthLimit,
     webhooks: WebhookSettings,
     initial_signing_key: Option<Vec<u8>>,
@@ -110,11 +105,7 @@ pub struct Builder {
     #[cfg(feature = "password-login")]
     password_login: Option<Arc<PasswordUsers>>,
     #[cfg(feature = "password-login")]
-    sign_in_limits: SignInLimits,
-    #[cfg(feature = "password-login")]
-    sign_in_concurrency: usize,
-    #[cfg(feature = "password-login")]
-    session_ttl: Duration,
+    sign_in: SignInSettings,
 }
 
 /// Whether `issuer` is usable as `iss` and in RFC 8414 metadata.
@@ -138,12 +129,8 @@ impl Builder {
             secret_grace: Duration::ZERO,
             body_limit: DEFAULT_BODY_LIMIT,
             trusted_proxies: crate::http::TrustedProxies::default(),
-            jwks_max_age: Duration::from_secs(300),
-            key_refresh: DEFAULT_KEY_REFRESH,
-            key_lead: None,
-            algorithm: SigningAlgorithm::default(),
-            lifetimes: Lifetimes::default(),
-            flow: FlowLifetimes::default(),
+            keys: SigningKeySettings::default(),
+            lifetimes: TokenLifetimes::default(),
             auth_limit: AuthLimit::default(),
             webhooks: WebhookSettings::default(),
             initial_signing_key: None,
@@ -153,28 +140,33 @@ impl Builder {
             #[cfg(feature = "password-login")]
             password_login: None,
             #[cfg(feature = "password-login")]
-            sign_in_limits: SignInLimits::default(),
-            #[cfg(feature = "password-login")]
-            sign_in_concurrency: crate::http::default_sign_in_concurrency(),
-            #[cfg(feature = "password-login")]
-            session_ttl: DEFAULT_SESSION_TTL,
+            sign_in: SignInSettings::default(),
         }
     }
 
-    /// How long an authorization code may wait to be redeemed (default
-    /// [`DEFAULT_CODE_TTL`](crate::oauth::DEFAULT_CODE_TTL), at most
-    /// [`MAX_CODE_TTL`](crate::oauth::MAX_CODE_TTL)).
-    pub fn authorization_code_ttl(mut self, ttl: Duration) -> Self {
-        self.flow.code = ttl;
+    /// How subscriptions are checked and deliveries retried, timed out and disabled (default:
+    /// [`WebhookSettings::default`]). The event catalog is set with [`Builder::events`].
+    pub fn webhooks(mut self, settings: WebhookSettings) -> Self {
+        let catalog = std::mem::take(&mut self.webhooks.catalog);
+        self.webhooks = WebhookSettings {
+            catalog,
+            ..settings
+        };
         self
     }
 
-    /// How long a refresh token lives unused (`idle`, default 14 days) and how long a family of
-    /// refresh tokens lives from its authorization however often it is used (`absolute`, default
-    /// 90 days).
-    pub fn refresh_token_lifetimes(mut self, idle: Duration, absolute: Duration) -> Self {
-        self.flow.refresh_idle = idle;
-        self.flow.refresh_absolute = absolute;
+    /// How often signing keys are reloaded, how long a new one waits before it signs, the
+    /// JWKS `max-age`, and the algorithm of the keys the handle creates (default:
+    /// [`SigningKeySettings::default`]).
+    pub fn signing_keys(mut self, settings: SigningKeySettings) -> Self {
+        self.keys = settings;
+        self
+    }
+
+    /// How long access and service tokens, authorization codes and refresh tokens live
+    /// (default: [`TokenLifetimes::default`]).
+    pub fn lifetimes(mut self, lifetimes: TokenLifetimes) -> Self {
+        self.lifetimes = lifetimes;
         self
     }
 
@@ -182,48 +174,6 @@ impl Builder {
     /// be created).
     pub fn events(mut self, catalog: EventCatalog) -> Self {
         self.webhooks.catalog = catalog;
-        self
-    }
-
-    /// Lets webhook targets be plain http and non-public addresses (loopback, private
-    /// networks): for local testing only (default: off, and such targets are refused).
-    pub fn allow_private_webhook_targets(mut self, allow: bool) -> Self {
-        self.webhooks.allow_private_targets = allow;
-        self
-    }
-
-    /// How long a replaced webhook secret keeps signing beside the new one (default
-    /// [`DEFAULT_SECRET_OVERLAP`](crate::webhooks::DEFAULT_SECRET_OVERLAP)).
-    pub fn webhook_secret_overlap(mut self, overlap: Duration) -> Self {
-        self.webhooks.secret_overlap = overlap;
-        self
-    }
-
-    /// How failed webhook deliveries are retried (default: [`RetryPolicy::default`]).
-    pub fn webhook_retry(mut self, policy: RetryPolicy) -> Self {
-        self.webhooks.retry = policy;
-        self
-    }
-
-    /// How many live webhook subscriptions a tenant may have (default
-    /// [`DEFAULT_MAX_SUBSCRIPTIONS`](crate::webhooks::DEFAULT_MAX_SUBSCRIPTIONS)); creating
-    /// one more is refused (409).
-    pub fn webhook_quota(mut self, max_subscriptions: u64) -> Self {
-        self.webhooks.max_subscriptions = max_subscriptions;
-        self
-    }
-
-    /// How long every delivery to a subscription may fail before it is disabled, its owner
-    /// told why (default [`DEFAULT_DISABLE_AFTER`](crate::webhooks::DEFAULT_DISABLE_AFTER)).
-    pub fn webhook_disable_after(mut self, span: Duration) -> Self {
-        self.webhooks.disable_after = span;
-        self
-    }
-
-    /// How long one webhook delivery attempt may take (default
-    /// [`DEFAULT_ATTEMPT_TIMEOUT`](crate::webhooks::DEFAULT_ATTEMPT_TIMEOUT)).
-    pub fn webhook_timeout(mut self, timeout: Duration) -> Self {
-        self.webhooks.attempt_timeout = timeout;
         self
     }
 
@@ -270,50 +220,6 @@ impl Builder {
         self
     }
 
-    /// The `max-age` of the JWKS `Cache-Control` header (default: 5 minutes).
-    pub fn jwks_max_age(mut self, max_age: Duration) -> Self {
-        self.jwks_max_age = max_age;
-        self
-    }
-
-    /// How often keys and revocations are reloaded from the store, so instances sharing it agree
-    /// (default: [`DEFAULT_KEY_REFRESH`]).
-    pub fn key_refresh(mut self, interval: Duration) -> Self {
-        self.key_refresh = interval;
-        self
-    }
-
-    /// How long a rotated-in key is published before it signs (default and minimum: the JWKS
-    /// `max-age` plus the key-refresh interval).
-    pub fn key_activation_lead(mut self, lead: Duration) -> Self {
-        self.key_lead = Some(lead);
-        self
-    }
-
-    /// The algorithm of the signing keys the handle creates: the first key of a new store and
-    /// each [`Keys::rotate`](crate::Keys::rotate) (default: [`SigningAlgorithm::Rs256`]). Keys already
-    /// stored keep theirs: rotate to switch.
-    pub fn signing_algorithm(mut self, algorithm: SigningAlgorithm) -> Self {
-        self.algorithm = algorithm;
-        self
-    }
-
-    /// The lifetime of access tokens from the token endpoint (default: 1 hour), and the longest
-    /// an app's governance `access_token_ttl` may ask for (default: 24 hours).
-    pub fn access_token_ttl(mut self, default: Duration, max: Duration) -> Self {
-        self.lifetimes.access = default;
-        self.lifetimes.max_access = max;
-        self
-    }
-
-    /// The lifetime of service tokens (default: 1 hour), and the longest a request's
-    /// `expires_in` may ask for (default: 24 hours).
-    pub fn service_token_ttl(mut self, default: Duration, max: Duration) -> Self {
-        self.lifetimes.service = default;
-        self.lifetimes.max_service = max;
-        self
-    }
-
     /// How many failed client authentications one `client_id` may have in `window` before the
     /// OAuth endpoints refuse it with `Retry-After` until the window ends (default: 10 a minute).
     /// The count lives in the store, so it holds across instances.
@@ -346,27 +252,11 @@ impl Builder {
         self
     }
 
-    /// The built-in login's limits on failed sign-ins (default: [`SignInLimits::default`]).
+    /// The built-in login's limits on failed sign-ins, its session lifetime and how many
+    /// password checks run at once (default: [`SignInSettings::default`]).
     #[cfg(feature = "password-login")]
-    pub fn sign_in_limits(mut self, limits: SignInLimits) -> Self {
-        self.sign_in_limits = limits;
-        self
-    }
-
-    /// How many password checks of the built-in login run at once (default:
-    /// [`default_sign_in_concurrency`](crate::http::default_sign_in_concurrency), two per
-    /// core). Each takes 19 MiB; a sign-in beyond the bound is answered 503 with `Retry-After`,
-    /// so a burst of logins cannot exhaust memory.
-    #[cfg(feature = "password-login")]
-    pub fn sign_in_concurrency(mut self, checks: usize) -> Self {
-        self.sign_in_concurrency = checks.max(1);
-        self
-    }
-
-    /// How long a session of the built-in login lasts (default: [`DEFAULT_SESSION_TTL`]).
-    #[cfg(feature = "password-login")]
-    pub fn session_ttl(mut self, ttl: Duration) -> Self {
-        self.session_ttl = ttl;
+    pub fn sign_in(mut self, settings: SignInSettings) -> Self {
+        self.sign_in = settings;
         self
     }
 
@@ -415,10 +305,10 @@ impl Builder {
         if self.secret_grace > MAX_SECRET_ROTATION_GRACE {
             return Err(BuildError::GraceTooLong);
         }
-        if !self.lifetimes.valid(MAX_TOKEN_LIFETIME) {
+        if !self.lifetimes.tokens.valid(MAX_TOKEN_LIFETIME) {
             return Err(BuildError::InvalidLifetime);
         }
-        if !self.flow.valid() {
+        if !self.lifetimes.flow.valid() {
             return Err(BuildError::InvalidFlowLifetime);
         }
         if self.auth_limit.failures == 0 || self.auth_limit.window.is_zero() {
@@ -427,9 +317,9 @@ impl Builder {
         if let Some(gate) = &self.graphql {
             gate.check(&gate.current_bundles(), &self.scopes)?;
         }
-        let min_lead = self.jwks_max_age + self.key_refresh;
-        let lead = self.key_lead.unwrap_or(min_lead);
-        if self.key_refresh.is_zero() || lead < min_lead {
+        let min_lead = self.keys.jwks_max_age + self.keys.refresh;
+        let lead = self.keys.activation_lead.unwrap_or(min_lead);
+        if self.keys.refresh.is_zero() || lead < min_lead {
             return Err(BuildError::LeadTooShort);
         }
         Ok(lead)
@@ -454,7 +344,7 @@ impl Builder {
             &self.master_key,
             now,
             self.initial_signing_key.as_deref(),
-            self.algorithm,
+            self.keys.algorithm,
         )
         .await?;
         let revoked = self.store.revoked_tokens(now).await?;
@@ -467,11 +357,7 @@ impl Builder {
                 Arc::clone(&self.clock),
                 &self.master_key,
                 &self.issuer,
-                crate::http::LoginSettings {
-                    limits: self.sign_in_limits,
-                    session_ttl: self.session_ttl,
-                    concurrency: self.sign_in_concurrency,
-                },
+                self.sign_in,
             ))
         });
         #[cfg(feature = "password-login")]
@@ -496,20 +382,24 @@ impl Builder {
             trusted_proxies: self.trusted_proxies,
             jwks_cache_control: http::HeaderValue::from_str(&format!(
                 "public, max-age={}",
-                self.jwks_max_age.as_secs()
+                self.keys.jwks_max_age.as_secs()
             ))
             .expect("a number is a valid header value"),
             users,
             #[cfg(feature = "password-login")]
             password_login,
             keys: KeySettings {
-                refresh: self.key_refresh,
+                refresh: self.keys.refresh,
                 lead,
-                token_lifetime: self.lifetimes.longest().max(super::MAX_ADMIN_TOKEN_TTL),
-                algorithm: self.algorithm,
+                token_lifetime: self
+                    .lifetimes
+                    .tokens
+                    .longest()
+                    .max(super::MAX_ADMIN_TOKEN_TTL),
+                algorithm: self.keys.algorithm,
             },
-            lifetimes: self.lifetimes,
-            flow: self.flow,
+            lifetimes: self.lifetimes.tokens,
+            flow: self.lifetimes.flow,
             auth_limit: self.auth_limit,
             webhooks: self.webhooks,
             publications: crate::webhooks::Publications::default(),
@@ -519,7 +409,7 @@ impl Builder {
             live: Live::new(
                 ring,
                 revoked.into_iter().collect(),
-                now.plus(self.key_refresh),
+                now.plus(self.keys.refresh),
             ),
         }));
         knogin.self_test()?;

@@ -252,7 +252,7 @@ impl Keys<'_> {
     }
 
     /// Adds a new signing key of the handle's algorithm (see
-    /// [`Builder::signing_algorithm`](crate::Builder::signing_algorithm)). It is published at
+    /// [`SigningKeySettings::algorithm`](crate::keys::SigningKeySettings::algorithm)). It is published at
     /// once and signs from the activation lead (the JWKS `max-age` plus the key-refresh interval,
     /// or more) on, so every verifier has seen it first; the keys it replaces retire then and
     /// leave the JWKS once every token they signed has expired. Every instance on the store

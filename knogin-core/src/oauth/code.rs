@@ -41,7 +41,7 @@ fn invalid_grant(message: &str) -> FlowError {
 impl Knogin {
     /// Issues an authorization code for an approved request. It is single-use, lives the
     /// configured code lifetime (see
-    /// [`Builder::authorization_code_ttl`](crate::Builder::authorization_code_ttl)) and starts a
+    /// [`TokenLifetimes::authorization_code`](crate::oauth::TokenLifetimes::authorization_code)) and starts a
     /// new family of tokens.
     ///
     /// Codes come from a request the user approved on the consent page; this direct entry, which

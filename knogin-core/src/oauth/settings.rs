@@ -212,3 +212,59 @@ mod tests {
         );
     }
 }
+
+/// How long tokens and codes live, for [`Builder::lifetimes`](crate::Builder::lifetimes).
+///
+/// ```
+/// use std::time::Duration;
+/// use knogin_core::oauth::TokenLifetimes;
+///
+/// let hour = Duration::from_secs(3600);
+/// let lifetimes = TokenLifetimes::default()
+///     .access(hour / 4, hour)
+///     .refresh(Duration::from_secs(7 * 86_400), Duration::from_secs(30 * 86_400));
+/// # let _ = lifetimes;
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokenLifetimes {
+    pub(crate) tokens: Lifetimes,
+    pub(crate) flow: FlowLifetimes,
+}
+
+impl TokenLifetimes {
+    /// The lifetime of access tokens from the token endpoint (default: 1 hour), and the longest
+    /// an app's governance `access_token_ttl` may ask for (default: 24 hours).
+    #[must_use]
+    pub fn access(mut self, default: Duration, max: Duration) -> Self {
+        self.tokens.access = default;
+        self.tokens.max_access = max;
+        self
+    }
+
+    /// The lifetime of service tokens (default: 1 hour), and the longest a request's
+    /// `expires_in` may ask for (default: 24 hours).
+    #[must_use]
+    pub fn service(mut self, default: Duration, max: Duration) -> Self {
+        self.tokens.service = default;
+        self.tokens.max_service = max;
+        self
+    }
+
+    /// How long an authorization code may wait to be redeemed (default [`DEFAULT_CODE_TTL`],
+    /// at most [`MAX_CODE_TTL`]).
+    #[must_use]
+    pub fn authorization_code(mut self, ttl: Duration) -> Self {
+        self.flow.code = ttl;
+        self
+    }
+
+    /// How long a refresh token lives unused (`idle`, default 14 days) and how long a family of
+    /// refresh tokens lives from its authorization however often it is used (`absolute`,
+    /// default 90 days).
+    #[must_use]
+    pub fn refresh(mut self, idle: Duration, absolute: Duration) -> Self {
+        self.flow.refresh_idle = idle;
+        self.flow.refresh_absolute = absolute;
+        self
+    }
+}

@@ -37,9 +37,21 @@ pub use self::signature::signature;
 pub use self::target::{TargetError, check_target, is_public};
 pub use self::worker::{DeliveryWorker, KEPT_ANSWER_BYTES, Transport, TransportError};
 
-/// How the handle treats subscriptions.
+/// How the handle treats subscriptions and their deliveries, for
+/// [`Builder::webhooks`](crate::Builder::webhooks). The event catalog is set apart, with
+/// [`Builder::events`](crate::Builder::events).
+///
+/// ```
+/// use std::time::Duration;
+/// use knogin_core::webhooks::WebhookSettings;
+///
+/// let settings = WebhookSettings::default()
+///     .attempt_timeout(Duration::from_secs(5))
+///     .quota(20);
+/// # let _ = settings;
+/// ```
 #[derive(Debug, Clone)]
-pub(crate) struct WebhookSettings {
+pub struct WebhookSettings {
     pub(crate) catalog: EventCatalog,
     pub(crate) allow_private_targets: bool,
     pub(crate) secret_overlap: Duration,
@@ -72,5 +84,53 @@ impl Default for WebhookSettings {
             disable_after: DEFAULT_DISABLE_AFTER,
             max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS,
         }
+    }
+}
+
+impl WebhookSettings {
+    /// Lets targets be plain http and non-public addresses (loopback, private networks): for
+    /// local testing only (default: off, and such targets are refused).
+    #[must_use]
+    pub fn allow_private_targets(mut self, allow: bool) -> Self {
+        self.allow_private_targets = allow;
+        self
+    }
+
+    /// How long a replaced secret keeps signing beside the new one (default
+    /// [`DEFAULT_SECRET_OVERLAP`]).
+    #[must_use]
+    pub fn secret_overlap(mut self, overlap: Duration) -> Self {
+        self.secret_overlap = overlap;
+        self
+    }
+
+    /// How failed deliveries are retried (default: [`RetryPolicy::default`]).
+    #[must_use]
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// How long one delivery attempt may take (default [`DEFAULT_ATTEMPT_TIMEOUT`]).
+    #[must_use]
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
+        self
+    }
+
+    /// How long every delivery to a subscription may fail before it is disabled, its owner
+    /// told why (default [`DEFAULT_DISABLE_AFTER`]).
+    #[must_use]
+    pub fn disable_after(mut self, span: Duration) -> Self {
+        self.disable_after = span;
+        self
+    }
+
+    /// How many live subscriptions a tenant may have (default [`DEFAULT_MAX_SUBSCRIPTIONS`]);
+    /// creating one more is refused (409).
+    #[must_use]
+    pub fn quota(mut self, max_subscriptions: u64) -> Self {
+        self.max_subscriptions = max_subscriptions;
+        self
     }
 }

@@ -83,7 +83,7 @@ async fn setup() -> Setup {
     let tenant = TenantId::parse("acme").unwrap();
     store.ensure_tenant(&tenant, T0).await.unwrap();
     let knogin = crate::testing::builder(store, MasterKey::generate(), clock.clone())
-        .webhook_timeout(Duration::from_secs(15))
+        .webhooks(super::WebhookSettings::default().attempt_timeout(Duration::from_secs(15)))
         .build()
         .await
         .unwrap();

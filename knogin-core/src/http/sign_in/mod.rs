@@ -103,12 +103,58 @@ pub fn default_sign_in_concurrency() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
 }
 
-/// How the built-in login limits and keeps sign-ins: the builder's settings.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct LoginSettings {
+/// How the built-in login limits and keeps sign-ins, for
+/// [`Builder::sign_in`](crate::Builder::sign_in).
+///
+/// ```
+/// use std::time::Duration;
+/// use knogin_core::http::SignInSettings;
+///
+/// let settings = SignInSettings::default()
+///     .session_ttl(Duration::from_secs(3600))
+///     .concurrency(4);
+/// # let _ = settings;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInSettings {
     pub(crate) limits: SignInLimits,
     pub(crate) session_ttl: Duration,
     pub(crate) concurrency: usize,
+}
+
+impl Default for SignInSettings {
+    fn default() -> Self {
+        Self {
+            limits: SignInLimits::default(),
+            session_ttl: DEFAULT_SESSION_TTL,
+            concurrency: default_sign_in_concurrency(),
+        }
+    }
+}
+
+impl SignInSettings {
+    /// The limits on failed sign-ins (default: [`SignInLimits::default`]).
+    #[must_use]
+    pub fn limits(mut self, limits: SignInLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// How long a session lasts (default [`DEFAULT_SESSION_TTL`]).
+    #[must_use]
+    pub fn session_ttl(mut self, ttl: Duration) -> Self {
+        self.session_ttl = ttl;
+        self
+    }
+
+    /// How many password checks run at once (default [`default_sign_in_concurrency`], two per
+    /// core). Each takes 19 MiB; a sign-in beyond the bound is answered 503 with
+    /// `Retry-After`, so a burst of logins cannot exhaust memory.
+    #[must_use]
+    pub fn concurrency(mut self, checks: usize) -> Self {
+        self.concurrency = checks.max(1);
+        self
+    }
 }
 
 impl PasswordLogin {
@@ -118,7 +164,7 @@ impl PasswordLogin {
         clock: Arc<dyn Clock>,
         master_key: &MasterKey,
         issuer: &str,
-        settings: LoginSettings,
+        settings: SignInSettings,
     ) -> Self {
         Self {
             users,
