@@ -18,6 +18,7 @@ mod graphql;
 mod instances;
 mod jwks;
 mod oauth;
+mod readme;
 mod routing;
 mod support;
 mod user_agent;
