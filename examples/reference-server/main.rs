@@ -19,8 +19,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use knogin::core::graphql::{self, Bundles, GraphQlGate};
-use knogin::core::http::{PasswordUsers, TrustedProxies};
+use knogin::core::http::TrustedProxies;
 use knogin::core::keys::SigningKeySettings;
+use knogin::core::login::PasswordUsers;
 use knogin::core::webhooks::{EventCatalog, PublishError, RetryPolicy, WebhookSettings};
 use knogin::core::{Builder, Knogin, ScopeCatalog, SigningAlgorithm, TenantId};
 use knogin::store::{ConnectOptions, SqlxStore};

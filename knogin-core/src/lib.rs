@@ -27,6 +27,8 @@ pub mod http;
 mod id;
 pub mod keys;
 mod knogin;
+#[cfg(feature = "password-login")]
+pub mod login;
 pub mod oauth;
 mod random;
 pub mod scope;

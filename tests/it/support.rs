@@ -15,8 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use knogin::core::clock::{Clock, ManualClock, Sleep, SystemClock, Timestamp};
 use knogin::core::graphql::{GraphQlGate, reference};
-use knogin::core::http::{PasswordUsers, TrustedProxies};
+use knogin::core::http::TrustedProxies;
 use knogin::core::keys::MasterKey;
+use knogin::core::login::PasswordUsers;
 use knogin::core::token::TokenGrant;
 use knogin::core::{Knogin, ScopeSet, TenantId};
 use knogin::store::testing::TestDatabase;
@@ -330,7 +331,7 @@ fn instance(
     knogin::core::testing::builder_for(issuer, Arc::new((**db).clone()), master_key, clock.clone())
         .password_login(users())
         // A fixed bound, so concurrent sign-ins behave alike on any machine.
-        .sign_in(knogin::core::http::SignInSettings::default().concurrency(4))
+        .sign_in(knogin::core::login::SignInSettings::default().concurrency(4))
         // Tests connect from loopback, as a reverse proxy on the same host would.
         .trusted_proxies(TrustedProxies::parse(["127.0.0.1", "::1"]).expect("loopback ranges"))
         .graphql(GraphQlGate::new(reference::executor()).bundles(reference::bundles()))

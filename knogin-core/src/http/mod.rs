@@ -66,11 +66,6 @@ pub use self::error::{ErrorFormat, PROBLEM_JSON, not_found};
 pub use self::proxies::{InvalidProxyRange, TrustedProxies};
 #[cfg(feature = "password-login")]
 pub(crate) use self::sign_in::PasswordLogin;
-#[cfg(feature = "password-login")]
-pub use self::sign_in::{
-    DEFAULT_SESSION_TTL, MAX_USERNAME_LEN, PasswordUserError, PasswordUsers, SignInLimits,
-    SignInSettings, default_sign_in_concurrency,
-};
 use self::table::{Lookup, Table};
 pub use self::table::{Route, Surface, Surfaces};
 use crate::knogin::Knogin;

@@ -8,10 +8,12 @@ use crate::apps::is_loopback;
 use crate::clock::{Clock, SystemClock};
 use crate::docs::DocsSettings;
 use crate::graphql::GraphQlGate;
-use crate::http::UserAuthenticator;
 #[cfg(feature = "password-login")]
-use crate::http::{PasswordLogin, PasswordUsers, SignInSettings};
+use crate::http::PasswordLogin;
+use crate::http::UserAuthenticator;
 use crate::keys::{KeyRing, KeyRingError, MasterKey, SigningKeySettings};
+#[cfg(feature = "password-login")]
+use crate::login::{PasswordUsers, SignInSettings};
 use crate::oauth::{AuthLimit, TokenLifetimes};
 use crate::scope::ScopeCatalog;
 use crate::store::{Store, StoreError};

@@ -65,7 +65,7 @@ impl User {
 ///
 /// ```
 /// use knogin_core::TenantId;
-/// use knogin_core::http::PasswordUsers;
+/// use knogin_core::login::PasswordUsers;
 ///
 /// let acme = TenantId::parse("acme").unwrap();
 /// let mut users = PasswordUsers::new();
