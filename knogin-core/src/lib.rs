@@ -9,6 +9,40 @@
 //!
 //! Mount it with `knogin-axum` or `knogin-hyper`, or call [`Knogin::handle`] yourself.
 //!
+//! # Example
+//!
+//! A handle on any store, its capabilities through [`Knogin::apps`], [`Knogin::tokens`],
+//! [`Knogin::keys`] and [`Knogin::webhooks`], and a request answered with no server at all:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//!
+//! use knogin_core::keys::MasterKey;
+//! use knogin_core::store::Store;
+//! use knogin_core::webhooks::EventCatalog;
+//! use knogin_core::{Knogin, ScopeCatalog, TenantId};
+//!
+//! # async fn example(store: Arc<dyn Store>) -> Result<(), Box<dyn std::error::Error>> {
+//! let knogin = Knogin::builder("https://auth.example.com", store, MasterKey::generate())
+//!     .scopes(ScopeCatalog::reference())
+//!     .events(EventCatalog::reference())
+//!     .build()
+//!     .await?;
+//!
+//! let acme = TenantId::parse("acme").ok_or("not a tenant id")?;
+//! let admin = knogin.tokens().mint_admin(&acme, Duration::from_secs(600)).await?;
+//! let (_signing_kid, algorithm) = knogin.keys().signing_key();
+//! println!("{algorithm} keys: {}", String::from_utf8_lossy(&knogin.keys().jwks()));
+//!
+//! let request = http::Request::get("/v1/platform/scopes")
+//!     .header("authorization", format!("Bearer {}", admin.expose()))
+//!     .body(http_body_util::Empty::<bytes::Bytes>::new())?;
+//! let response = knogin.handle(request).await;
+//! assert_eq!(response.status(), http::StatusCode::OK);
+//! # Ok(()) }
+//! ```
+//!
 //! # Features
 //! * `password-login` (default): the built-in login form, with argon2id password hashes.
 //! * `async-graphql` (default): [`graphql::AsyncGraphQl`], the executor that runs the GraphQL

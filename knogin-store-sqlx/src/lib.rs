@@ -6,8 +6,22 @@
 //! several processes can share a PostgreSQL database safely.
 //!
 //! ```no_run
-//! # async fn example() -> Result<(), knogin_store_sqlx::ConnectError> {
-//! let store = knogin_store_sqlx::SqlxStore::connect("sqlite://knogin.db").await?;
+//! use std::sync::Arc;
+//!
+//! use knogin_core::webhooks::EventCatalog;
+//! use knogin_core::{Knogin, ScopeCatalog};
+//! use knogin_store_sqlx::{SqlxStore, load_master_key};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let url = "sqlite://knogin.db"; // or postgres://…?sslmode=verify-full
+//! let master_key = load_master_key(url)?;
+//! let store = SqlxStore::connect(url).await?;
+//! let knogin = Knogin::builder("https://auth.example.com", Arc::new(store), master_key)
+//!     .scopes(ScopeCatalog::reference())
+//!     .events(EventCatalog::reference())
+//!     .build()
+//!     .await?;
+//! # let _ = knogin;
 //! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
