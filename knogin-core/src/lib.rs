@@ -55,7 +55,7 @@
 mod address;
 pub mod apps;
 pub mod clock;
-pub mod docs;
+mod error;
 pub mod graphql;
 pub mod http;
 mod id;
@@ -67,6 +67,7 @@ pub mod oauth;
 mod random;
 pub mod scope;
 mod secret;
+mod shared;
 pub mod store;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
@@ -75,11 +76,13 @@ pub mod validation;
 pub mod webhooks;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use error::BoxError;
 pub use id::{AppId, DeliveryId, EventId, KeyId, TenantId, WebhookId};
 pub use keys::SigningAlgorithm;
 pub use knogin::{
-    BuildError, Builder, DEFAULT_ADMIN_TOKEN_TTL, DEFAULT_BODY_LIMIT, DEFAULT_KEY_REFRESH, Keys,
-    Knogin, MAX_ADMIN_TOKEN_TTL, MAX_SECRET_ROTATION_GRACE, MAX_TOKEN_LIFETIME, MintError, Tokens,
+    BuildError, Builder, DEFAULT_BODY_LIMIT, DEFAULT_KEY_REFRESH, Knogin,
+    MAX_SECRET_ROTATION_GRACE, MAX_TOKEN_LIFETIME,
 };
 pub use scope::{ADMIN_SCOPE, Scope, ScopeCatalog, ScopeSet, ScopeToken};
 pub use secret::{AuthorizationCode, ClientSecret, FlowToken, RefreshToken, SecretHash};
+pub use shared::{DEFAULT_ADMIN_TOKEN_TTL, Keys, MAX_ADMIN_TOKEN_TTL, MintError, Tokens};

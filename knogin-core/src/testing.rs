@@ -92,11 +92,17 @@ pub async fn test_knogin_with(clock: Arc<dyn Clock>, grace: Duration) -> Knogin 
         .expect("a test handle builds")
 }
 
+/// The shared core of [`test_knogin_with`]'s handle, for the crate's own policy tests.
+#[cfg(test)]
+pub(crate) async fn test_core_with(clock: Arc<dyn Clock>, grace: Duration) -> crate::shared::Core {
+    test_knogin_with(clock, grace).await.core().clone()
+}
+
 /// A caller as the routes hand it on after verifying its token: an access token of [`TEST_ISSUER`]
 /// for `tenant` with the space-separated `scope`. For executors' and handlers' own tests.
-pub fn bearer(tenant: &str, scope: &str) -> crate::http::Bearer {
+pub fn bearer(tenant: &str, scope: &str) -> crate::token::Bearer {
     const CLIENT: &str = "app_0123456789abcdef0123456789abcdef";
-    crate::http::Bearer {
+    crate::token::Bearer {
         tenant: TenantId::parse(tenant).expect("a valid tenant id"),
         claims: crate::token::AccessClaims {
             iss: TEST_ISSUER.into(),
@@ -123,8 +129,8 @@ impl crate::graphql::Executor for EmptyExecutor {
     async fn execute(
         &self,
         _: crate::graphql::Operation,
-        _: &crate::http::Bearer,
-    ) -> Result<crate::graphql::ExecutionResponse, crate::http::BoxError> {
+        _: &crate::token::Bearer,
+    ) -> Result<crate::graphql::ExecutionResponse, crate::BoxError> {
         Ok(crate::graphql::ExecutionResponse::default())
     }
 }
@@ -135,7 +141,18 @@ pub async fn client_credentials(
     knogin: &Knogin,
     app: &App,
 ) -> Result<crate::oauth::IssuedToken, crate::oauth::GrantError> {
-    knogin.client_credentials(app, None, None).await
+    knogin.core().client_credentials(app, None, None).await
+}
+
+/// Issues an authorization code for an approved request, as approving a consent page does. It
+/// is single-use, lives the configured code lifetime and starts a new family of tokens.
+///
+/// This direct entry checks neither the catalog nor the app's grants: it exists only for tests.
+pub async fn issue_code(
+    knogin: &Knogin,
+    request: crate::oauth::CodeRequest,
+) -> Result<crate::AuthorizationCode, crate::store::StoreError> {
+    knogin.core().issue_approved_code(request).await
 }
 
 /// Remembers `user`'s consent to the authorization request `query` (the query string of a
@@ -144,12 +161,13 @@ pub async fn client_credentials(
 pub async fn remember_consent(
     knogin: &Knogin,
     query: &str,
-    user: &crate::http::SignedInUser,
+    user: &crate::oauth::SignedInUser,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let request = knogin
+    let core = knogin.core();
+    let request = core
         .authorization_request(query)
         .await
         .map_err(|e| format!("{e:?}"))?;
-    knogin.approve(&request, user).await?;
+    core.approve(&request, user).await?;
     Ok(())
 }

@@ -34,7 +34,7 @@ pub type DeliveryWorker = knogin_core::webhooks::DeliveryWorker<HttpTransport>;
 /// ```
 pub fn delivery_worker(knogin: Knogin) -> DeliveryWorker {
     let transport = HttpTransport::new(knogin.allows_private_webhook_targets());
-    DeliveryWorker::new(knogin, transport)
+    knogin.webhooks().worker(transport)
 }
 
 /// Resolves names with the system resolver, keeping only public addresses unless private

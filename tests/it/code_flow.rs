@@ -61,10 +61,8 @@ async fn code(server: &TestServer, app: &App) -> String {
         redirect_uri: CALLBACK.into(),
         challenge: Some(CodeChallenge::parse(CHALLENGE, Some("S256")).unwrap()),
     };
-    let code = server
-        .another_instance()
-        .await
-        .issue_code(request)
+    let instance = server.another_instance().await;
+    let code = knogin::core::testing::issue_code(&instance, request)
         .await
         .unwrap();
     code.expose().to_owned()

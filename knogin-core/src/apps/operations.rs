@@ -2,19 +2,19 @@
 
 use crate::apps::{App, AppError, Governance, GovernancePatch, PreviousSecrets, Registration};
 use crate::id::{AppId, TenantId};
-use crate::knogin::Knogin;
 use crate::secret::ClientSecret;
+use crate::shared::Core;
 use crate::store::{AppPage, Cursor};
 use crate::validation::ValidationErrors;
 
 /// Registering apps, reading them, governing them and rotating their client secrets, for one
-/// handle: [`Knogin::apps`].
+/// handle: [`Knogin::apps`](crate::Knogin::apps).
 #[derive(Debug, Clone, Copy)]
 pub struct Apps<'a> {
-    pub(crate) knogin: &'a Knogin,
+    pub(crate) knogin: &'a Core,
 }
 
-impl Knogin {
+impl Core {
     /// Runs the registration policy for `tenant` at the current time: the app to store, or
     /// every broken rule.
     pub(crate) fn check_registration(
@@ -126,12 +126,12 @@ mod tests {
 
     use super::*;
     use crate::clock::{ManualClock, Timestamp};
-    use crate::testing::test_knogin_with;
+    use crate::testing::test_core_with;
 
     /// A handle with the given grace, one registered app in tenant `t1`, and its first secret.
     struct Fixture {
         clock: Arc<ManualClock>,
-        knogin: Knogin,
+        knogin: Core,
         app: App,
         secret: ClientSecret,
     }
@@ -139,7 +139,7 @@ mod tests {
     impl Fixture {
         async fn new(grace: Duration) -> Self {
             let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
-            let knogin = test_knogin_with(clock.clone(), grace).await;
+            let knogin = test_core_with(clock.clone(), grace).await;
             let (app, secret) = knogin
                 .apps()
                 .register(&tenant("t1"), crate::testing::registration())

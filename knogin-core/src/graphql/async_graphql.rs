@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::executor::{ExecutionResponse, Executor, Operation};
-use crate::http::{Bearer, BoxError};
+use crate::error::BoxError;
+use crate::token::Bearer;
 
 /// Runs admitted operations on an async-graphql [`Schema`]. Each request carries the caller's
 /// [`Bearer`] in its context data: resolvers read it with `ctx.data::<Bearer>()` and scope every

@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::http::{Bearer, BoxError};
+use crate::error::BoxError;
+use crate::token::Bearer;
 
 /// An operation the gate admitted: a trusted document as registered, never the client's text.
 #[derive(Debug, Clone)]

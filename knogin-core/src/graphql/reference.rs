@@ -5,7 +5,7 @@
 use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Schema, SimpleObject};
 
 use super::{AsyncGraphQl, Bundle, Bundles};
-use crate::http::Bearer;
+use crate::token::Bearer;
 
 /// The name of the demo bundle.
 pub const INCIDENT_SYNC: &str = "incident-sync";

@@ -9,14 +9,14 @@ use super::ctx::{Ctx, FromParam};
 use super::error::{ApiError, UNKNOWN_APP};
 use super::fields::{Fields, FromFields};
 use super::page::{Cursors, Page};
-use super::table::{Route, route};
+use super::table::{Row, route};
 use super::{Reply, json, json_no_store};
 use crate::apps::{App, GovernancePatch, GrantType, PreviousSecrets, RedirectUri, Registration};
 use crate::id::AppId;
 use crate::oauth::ServiceTokenRequest;
 
 /// The app routes.
-pub(super) fn routes() -> Vec<Route> {
+pub(super) fn routes() -> Vec<Row> {
     vec![
         route!(GET   "/v1/platform/apps"                            => admin(list),       Problem, "List platform apps"),
         route!(POST  "/v1/platform/apps"                            => admin(create),     Problem, "Create a platform app"),
@@ -111,8 +111,8 @@ impl<'a> From<&'a App> for AppView<'a> {
 
 async fn create(mut ctx: Ctx, caller: Admin) -> Reply {
     let body = ctx.json::<Registration>().await?;
-    let app = body.check(|r| ctx.knogin.check_registration(&caller.tenant, r))?;
-    let secret = ctx.knogin.store_app(&app).await?;
+    let app = body.check(|r| ctx.core.check_registration(&caller.tenant, r))?;
+    let secret = ctx.core.store_app(&app).await?;
     let view = AppView {
         client_secret: Some(secret.expose()),
         ..AppView::from(&app)
@@ -122,13 +122,13 @@ async fn create(mut ctx: Ctx, caller: Admin) -> Reply {
 
 async fn list(ctx: Ctx, caller: Admin) -> Reply {
     let cursors = Cursors {
-        key: ctx.knogin.master_key(),
+        key: ctx.core.master_key(),
         tenant: &caller.tenant,
         collection: "apps",
     };
     let page = Page::from_query(&ctx.query()?, &cursors)?;
     let apps = ctx
-        .knogin
+        .core
         .apps()
         .list(&caller.tenant, page.after, page.limit)
         .await?;
@@ -149,7 +149,7 @@ async fn list(ctx: Ctx, caller: Admin) -> Reply {
 
 async fn get(ctx: Ctx, caller: Admin) -> Reply {
     let id: AppId = ctx.param("client_id")?;
-    let app = ctx.knogin.apps().get(&caller.tenant, &id).await?;
+    let app = ctx.core.apps().get(&caller.tenant, &id).await?;
     Ok(json(StatusCode::OK, &AppView::from(&app)))
 }
 
@@ -160,9 +160,9 @@ async fn governance(mut ctx: Ctx, caller: Admin) -> Reply {
         .json::<GovernancePatch>()
         .await?
         .into_inner()?
-        .validate(ctx.knogin.lifetimes().max_access)?;
+        .validate(ctx.core.lifetimes().max_access)?;
     let governance = ctx
-        .knogin
+        .core
         .apps()
         .update_governance(&caller.tenant, &id, patch)
         .await?;
@@ -185,7 +185,7 @@ async fn service_token(mut ctx: Ctx, caller: Admin) -> Reply {
     let id: AppId = ctx.param("client_id")?;
     let request = ctx.json::<ServiceTokenRequest>().await?.into_inner()?;
     let token = ctx
-        .knogin
+        .core
         .tokens()
         .mint_service(&caller.tenant, &id, &request)
         .await?;
@@ -213,7 +213,7 @@ async fn rotate(mut ctx: Ctx, caller: Admin) -> Reply {
         PreviousSecrets::KeepForGrace
     };
     let secret = ctx
-        .knogin
+        .core
         .apps()
         .rotate_secret(&caller.tenant, &id, previous)
         .await?;

@@ -9,12 +9,12 @@ use super::access::public;
 use super::access::{Visitor, user};
 use super::ctx::Ctx;
 use super::error::ApiError;
-use super::table::{Route, route};
+use super::table::{Row, route};
 use super::{Reply, html, redirect};
 use crate::oauth::AuthorizeError;
 
 /// The authorization endpoint's routes.
-pub(super) fn routes() -> Vec<Route> {
+pub(super) fn routes() -> Vec<Row> {
     #[cfg_attr(not(feature = "password-login"), expect(unused_mut))]
     let mut rows = vec![
         route!(GET  "/v1/oauth/authorize" => user(authorize), Html, "Authorization endpoint: sign in and consent (RFC 6749 §4.1)"),
@@ -34,7 +34,7 @@ fn refusal(ctx: &Ctx, error: AuthorizeError) -> ApiError {
     match error {
         AuthorizeError::Page(message) => ApiError::BadRequest(message.into()),
         AuthorizeError::Redirect(to) => {
-            match redirect(StatusCode::FOUND, &to.location(ctx.knogin.issuer())) {
+            match redirect(StatusCode::FOUND, &to.location(ctx.core.issuer())) {
                 Ok(answer) => ApiError::Answer(Box::new(answer)),
                 Err(e) => e,
             }
@@ -47,20 +47,20 @@ fn refusal(ctx: &Ctx, error: AuthorizeError) -> ApiError {
 /// once (a remembered consent) or shows the consent page.
 async fn authorize(ctx: Ctx, visitor: Visitor) -> Reply {
     let query = ctx.parts.uri.query().unwrap_or("");
-    let request = match ctx.knogin.authorization_request(query).await {
+    let request = match ctx.core.authorization_request(query).await {
         Ok(request) => request,
         Err(e) => return Err(refusal(&ctx, e)),
     };
     let user = visitor.sign_in(&ctx.parts).await?;
     if !user.is_member_of(&request.tenant) {
-        return redirect(StatusCode::FOUND, &ctx.knogin.refuse_outsider(&request));
+        return redirect(StatusCode::FOUND, &ctx.core.refuse_outsider(&request));
     }
-    if ctx.knogin.consent_remembered(&request, &user).await? {
-        let location = ctx.knogin.approve(&request, &user).await?;
+    if ctx.core.consent_remembered(&request, &user).await? {
+        let location = ctx.core.approve(&request, &user).await?;
         return redirect(StatusCode::FOUND, &location);
     }
-    let token = ctx.knogin.await_consent(&request, &user.subject).await?;
-    let page = html::consent::page(&request, ctx.knogin.scopes(), &user.subject, token.expose());
+    let token = ctx.core.await_consent(&request, &user.subject).await?;
+    let page = html::consent::page(&request, ctx.core.scopes(), &user.subject, token.expose());
     Ok(html::response(StatusCode::OK, page))
 }
 
@@ -78,7 +78,7 @@ async fn decide(mut ctx: Ctx, visitor: Visitor) -> Reply {
         }
     };
     let pending = match form.get("csrf_token") {
-        Some(token) => ctx.knogin.take_consent(token, &user.subject).await?,
+        Some(token) => ctx.core.take_consent(token, &user.subject).await?,
         None => None,
     };
     let Some(request) = pending else {
@@ -89,9 +89,9 @@ async fn decide(mut ctx: Ctx, visitor: Visitor) -> Reply {
         ));
     };
     let location = if approve {
-        ctx.knogin.approve(&request, &user).await?
+        ctx.core.approve(&request, &user).await?
     } else {
-        ctx.knogin.deny(&request)
+        ctx.core.deny(&request)
     };
     redirect(StatusCode::SEE_OTHER, &location)
 }
@@ -99,7 +99,7 @@ async fn decide(mut ctx: Ctx, visitor: Visitor) -> Reply {
 /// The built-in login form's submission; a server without the built-in login has no such page.
 #[cfg(feature = "password-login")]
 async fn login(mut ctx: Ctx) -> Reply {
-    if let Some(login) = ctx.knogin.password_login() {
+    if let Some(login) = ctx.http.password_login.clone() {
         let form = ctx.form().await?;
         return login.submit(&ctx.parts, &form).await;
     }
@@ -111,7 +111,7 @@ async fn login(mut ctx: Ctx) -> Reply {
 /// Signs the browser out of the built-in login; a server without it has no such page.
 #[cfg(feature = "password-login")]
 async fn logout(ctx: Ctx) -> Reply {
-    if let Some(login) = ctx.knogin.password_login() {
+    if let Some(login) = ctx.http.password_login.clone() {
         return login.sign_out(&ctx.parts).await;
     }
     Err(ApiError::NotFound(

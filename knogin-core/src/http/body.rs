@@ -16,8 +16,7 @@ use serde_json::{Map, Value};
 
 use super::error::{ApiError, BodyKind};
 
-/// The boxed error type request bodies may fail with.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use crate::error::BoxError;
 
 /// A request body of any type, boxed so handlers are not generic over it.
 pub(crate) type AnyBody = UnsyncBoxBody<Bytes, BoxError>;

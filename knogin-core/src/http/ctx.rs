@@ -1,5 +1,7 @@
-//! What a handler gets besides its principal: the handle, the request head, the path
-//! parameters, and the body, read on demand through typed extractors.
+//! What a handler gets besides its principal: the shared core, the HTTP layer's state, the
+//! request head, the path parameters, and the body, read on demand through typed extractors.
+
+use std::sync::Arc;
 
 use http::request::Parts;
 use sync_wrapper::SyncWrapper;
@@ -7,11 +9,15 @@ use sync_wrapper::SyncWrapper;
 use super::body::{self, AnyBody, Form};
 use super::error::{ApiError, BodyKind};
 use super::fields::{FromFields, Parsed};
-use crate::knogin::Knogin;
+use super::state::State;
+use crate::shared::Core;
 
 /// One request, as a handler sees it.
 pub(crate) struct Ctx {
-    pub(crate) knogin: Knogin,
+    /// The shared core: every capability.
+    pub(crate) core: Core,
+    /// The HTTP layer's own state.
+    pub(crate) http: Arc<State>,
     pub(crate) parts: Parts,
     params: Vec<(String, String)>,
     body: BodyState,
@@ -37,7 +43,8 @@ pub(crate) trait FromParam: Sized {
 
 impl Ctx {
     pub(crate) fn new(
-        knogin: Knogin,
+        core: Core,
+        http: Arc<State>,
         parts: Parts,
         params: Vec<(String, String)>,
         body: Option<AnyBody>,
@@ -48,7 +55,8 @@ impl Ctx {
             None => BodyState::Empty,
         };
         Self {
-            knogin,
+            core,
+            http,
             parts,
             params,
             body,

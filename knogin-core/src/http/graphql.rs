@@ -14,7 +14,7 @@ use serde_json::json;
 use super::access::{Admin, TenantBearer, admin, tenant_bearer};
 use super::ctx::Ctx;
 use super::error::ApiError;
-use super::table::{Route, route};
+use super::table::{Row, route};
 use super::{Reply, ResponseBody, json};
 use crate::graphql::{ExecutionResponse, GraphQlGate, Refusal};
 
@@ -26,7 +26,7 @@ const NOT_ALLOWED: &str = "OPERATION_NOT_ALLOWED";
 const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
 
 /// The GraphQL gate's routes.
-pub(super) fn routes() -> Vec<Route> {
+pub(super) fn routes() -> Vec<Row> {
     vec![
         route!(POST "/graphql" => tenant_bearer(run), GraphQl, "Run a curated GraphQL operation")
             .hide_other_methods()
@@ -50,7 +50,7 @@ impl Media {
     /// or unsatisfiable `Accept` (as the GraphQL-over-HTTP draft allows).
     pub(crate) fn negotiate(headers: &HeaderMap) -> Self {
         let (mut graphql, mut plain) = (0.0_f32, 0.0_f32);
-        for (media, q) in super::weighted(headers, &ACCEPT) {
+        for (media, q) in super::weighted::weighted(headers, &ACCEPT) {
             match media.to_ascii_lowercase().as_str() {
                 "application/graphql-response+json" => graphql = graphql.max(q),
                 "application/json" | "application/*" | "*/*" => plain = plain.max(q),
@@ -87,7 +87,7 @@ impl Media {
 }
 
 async fn run(mut ctx: Ctx, caller: TenantBearer) -> Reply {
-    let knogin = ctx.knogin.clone();
+    let knogin = ctx.core.clone();
     let gate = knogin
         .graphql()
         .expect("the route is served only by handles with a gate");
@@ -139,7 +139,7 @@ async fn list(ctx: Ctx, _admin: Admin) -> Reply {
         name: &'a str,
         operations: Vec<&'a str>,
     }
-    let bundles = ctx.knogin.graphql().map(GraphQlGate::current_bundles);
+    let bundles = ctx.core.graphql().map(GraphQlGate::current_bundles);
     let listed: Vec<Listed<'_>> = bundles
         .iter()
         .flat_map(|b| b.bundles())

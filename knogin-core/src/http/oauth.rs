@@ -9,13 +9,13 @@ use super::access::{AuthenticatedClient, client, public};
 use super::body::Form;
 use super::ctx::Ctx;
 use super::error::ApiError;
-use super::table::{Route, route};
+use super::table::{Row, route};
 use super::{Reply, ResponseBody, json_no_store};
 use crate::oauth::{self, GrantError};
 use crate::secret::RefreshToken;
 
 /// The OAuth routes.
-pub(super) fn routes() -> Vec<Route> {
+pub(super) fn routes() -> Vec<Row> {
     vec![
         route!(POST "/v1/oauth/token"                         => client(token),      OAuth,   "Exchange or mint access tokens"),
         route!(POST "/v1/oauth/introspect"                    => client(introspect), OAuth,   "Introspect a token (RFC 7662)"),
@@ -43,12 +43,12 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
     let form = ctx.form().await?;
     let issued = match required(&form, "grant_type")? {
         "client_credentials" => {
-            ctx.knogin
+            ctx.core
                 .client_credentials(&client.app, form.get("scope"), form.get("resource"))
                 .await?
         }
         "authorization_code" => {
-            ctx.knogin
+            ctx.core
                 .redeem_code(
                     &client.app,
                     form.get("code"),
@@ -59,7 +59,7 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
                 .await?
         }
         "refresh_token" => {
-            ctx.knogin
+            ctx.core
                 .refresh_grant(
                     &client.app,
                     form.get("refresh_token"),
@@ -85,7 +85,7 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
 async fn introspect(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
     let form = ctx.form().await?;
     let token = required(&form, "token")?;
-    let answer = ctx.knogin.introspect(&client.app, token).await;
+    let answer = ctx.core.introspect(&client.app, token).await;
     Ok(json_no_store(StatusCode::OK, &answer))
 }
 
@@ -93,7 +93,7 @@ async fn revoke(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
     let form = ctx.form().await?;
     let token = required(&form, "token")?;
     // An unknown `token_type_hint` is ignored (RFC 7009 §2.1): the token is looked up anyway.
-    ctx.knogin.revoke_for(&client.app, token).await?;
+    ctx.core.revoke_for(&client.app, token).await?;
     let mut response = Response::new(ResponseBody::default());
     response
         .headers_mut()
@@ -102,7 +102,7 @@ async fn revoke(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
 }
 
 async fn metadata(ctx: Ctx) -> Reply {
-    let mut response = Response::new(ResponseBody::new(ctx.knogin.metadata().clone()));
+    let mut response = Response::new(ResponseBody::new(ctx.http.metadata.clone()));
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(

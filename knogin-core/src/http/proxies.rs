@@ -144,3 +144,12 @@ mod tests {
         assert!(TrustedProxies::parse(["::/129"]).is_err());
     }
 }
+
+/// The address of the peer that sent a request, as a request extension. The per-address limits
+/// (the built-in login's, client authentication failures) read it: `knogin-axum` inserts it from
+/// axum's `ConnectInfo`, `knogin-hyper` from the connection, and an embedder serving the core
+/// itself inserts it. Behind a reverse proxy named in
+/// [`Builder::trusted_proxies`](crate::Builder::trusted_proxies), the core replaces it with the
+/// client address the proxy forwards. Without it, only the per-user limits apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);

@@ -5,12 +5,12 @@ use serde::Serialize;
 
 use super::access::{Admin, admin};
 use super::ctx::Ctx;
-use super::table::{Route, route};
+use super::table::{Row, route};
 use super::{Reply, json};
 use crate::scope::Scope;
 
 /// The scope routes.
-pub(super) fn routes() -> Vec<Route> {
+pub(super) fn routes() -> Vec<Row> {
     vec![route!(GET "/v1/platform/scopes" => admin(list), Problem, "List available scopes")]
 }
 
@@ -22,7 +22,7 @@ async fn list(ctx: Ctx, _caller: Admin) -> Reply {
     Ok(json(
         StatusCode::OK,
         &Body {
-            scopes: ctx.knogin.scopes().scopes(),
+            scopes: ctx.core.scopes().scopes(),
         },
     ))
 }

@@ -12,12 +12,14 @@ use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt as _, Empty, Full};
 
 use super::access::{
-    AuthenticatedClient, Bearer, LoginStep, SignedInUser, TenantBearer, UserAuthenticator, Visitor,
-    bearer, client, public, tenant_bearer, user,
+    AuthenticatedClient, Bearer, SignedInUser, TenantBearer, Visitor, bearer, client, public,
+    tenant_bearer, user,
 };
 use super::ctx::Ctx;
+use super::router::{TABLE, dispatch_through};
 use super::table::{Lookup, Table, route};
-use super::{Reply, ResponseBody, TABLE, dispatch, json};
+use super::users::{LoginStep, UserAuthenticator};
+use super::{Reply, ResponseBody, json};
 use super::{Surface, Surfaces};
 use crate::clock::{ManualClock, Timestamp};
 use crate::keys::MasterKey;
@@ -147,7 +149,7 @@ impl super::ctx::FromParam for String {
 }
 
 async fn send(knogin: &Knogin, request: Request<Full<Bytes>>) -> Answer {
-    answer(dispatch(&TEST_TABLE, knogin, request).await).await
+    answer(dispatch_through(&TEST_TABLE, knogin.core(), knogin.http_state(), request).await).await
 }
 
 fn post(path: &str, headers: &[(&str, &str)], body: &str) -> Request<Full<Bytes>> {
@@ -191,8 +193,8 @@ fn a_duplicate_route_does_not_build() {
 #[tokio::test]
 async fn lookup_tells_missing_paths_from_wrong_methods() {
     let knogin = knogin(1024).await;
-    let found = |m: &Method, p: &str| match TABLE.find(&knogin, m, p) {
-        Lookup::Found(route, _) => Some((route.method().clone(), route.path())),
+    let found = |m: &Method, p: &str| match TABLE.find(knogin.core(), m, p) {
+        Lookup::Found(found) => Some((found.route.method().clone(), found.route.path())),
         _ => None,
     };
     assert_eq!(
@@ -203,7 +205,7 @@ async fn lookup_tells_missing_paths_from_wrong_methods() {
         found(&Method::HEAD, "/v1/auth/jwks.json"),
         Some((Method::GET, "/v1/auth/jwks.json"))
     );
-    match TABLE.find(&knogin, &Method::DELETE, "/v1/platform/apps") {
+    match TABLE.find(knogin.core(), &Method::DELETE, "/v1/platform/apps") {
         Lookup::MethodNotAllowed(allow, _) => {
             assert_eq!(allow, [Method::GET, Method::HEAD, Method::POST]);
         }
@@ -216,7 +218,10 @@ async fn lookup_tells_missing_paths_from_wrong_methods() {
         "/v1/platform/apps/a/b",
     ] {
         assert!(
-            matches!(TABLE.find(&knogin, &Method::GET, missing), Lookup::NotFound),
+            matches!(
+                TABLE.find(knogin.core(), &Method::GET, missing),
+                Lookup::NotFound
+            ),
             "{missing}"
         );
     }
@@ -622,7 +627,7 @@ async fn send_real(knogin: &Knogin, request: Request<Full<Bytes>>) -> Answer {
 /// The route rows this test table uses are all kinds a later capability needs.
 #[test]
 fn the_test_table_covers_every_access_kind() {
-    use super::access::Access;
+    use super::route::Access;
     let kinds: Vec<Access> = TEST_TABLE.routes().iter().map(|r| *r.access()).collect();
     for kind in [
         Access::Public,

@@ -10,7 +10,7 @@ use super::ctx::{Ctx, FromParam};
 use super::error::{ApiError, UNKNOWN_WEBHOOK};
 use super::fields::{Fields, FromFields};
 use super::page::{Cursors, Page};
-use super::table::{Route, route};
+use super::table::{Row, route};
 use super::{Reply, ResponseBody, json, json_no_store};
 use crate::clock::Timestamp;
 use crate::id::{AppId, DeliveryId, WebhookId};
@@ -25,7 +25,7 @@ const READ: &str = "webhooks:read";
 const WRITE: &str = "webhooks:write";
 
 /// The webhook subscription routes.
-pub(super) fn routes() -> Vec<Route> {
+pub(super) fn routes() -> Vec<Row> {
     vec![
         route!(GET    "/v1/webhooks"              => bearer(READ, list),    Problem, "List webhooks"),
         route!(POST   "/v1/webhooks"              => bearer(WRITE, create), Problem, "Create a webhook"),
@@ -151,7 +151,7 @@ impl<'a> From<&'a Webhook> for WebhookView<'a> {
 async fn create(mut ctx: Ctx, bearer: Bearer) -> Reply {
     let request = ctx.json::<NewWebhook>().await?.into_inner()?;
     let (webhook, generated) = ctx
-        .knogin
+        .core
         .webhooks()
         .create(&caller(&bearer)?, request)
         .await?;
@@ -165,13 +165,13 @@ async fn create(mut ctx: Ctx, bearer: Bearer) -> Reply {
 
 async fn list(ctx: Ctx, bearer: Bearer) -> Reply {
     let cursors = Cursors {
-        key: ctx.knogin.master_key(),
+        key: ctx.core.master_key(),
         tenant: &bearer.tenant,
         collection: "webhooks",
     };
     let page = Page::from_query(&ctx.query()?, &cursors)?;
     let found = ctx
-        .knogin
+        .core
         .webhooks()
         .list(&caller(&bearer)?, page.after, page.limit)
         .await?;
@@ -192,7 +192,7 @@ async fn list(ctx: Ctx, bearer: Bearer) -> Reply {
 
 async fn get(ctx: Ctx, bearer: Bearer) -> Reply {
     let id: WebhookId = ctx.param("webhook_id")?;
-    let webhook = ctx.knogin.webhooks().get(&caller(&bearer)?, &id).await?;
+    let webhook = ctx.core.webhooks().get(&caller(&bearer)?, &id).await?;
     Ok(json(StatusCode::OK, &WebhookView::from(&webhook)))
 }
 
@@ -200,7 +200,7 @@ async fn update(mut ctx: Ctx, bearer: Bearer) -> Reply {
     let id: WebhookId = ctx.param("webhook_id")?;
     let patch = ctx.json::<WebhookPatch>().await?.into_inner()?;
     let webhook = ctx
-        .knogin
+        .core
         .webhooks()
         .update(&caller(&bearer)?, &id, patch)
         .await?;
@@ -209,7 +209,7 @@ async fn update(mut ctx: Ctx, bearer: Bearer) -> Reply {
 
 async fn delete(ctx: Ctx, bearer: Bearer) -> Reply {
     let id: WebhookId = ctx.param("webhook_id")?;
-    ctx.knogin.webhooks().delete(&caller(&bearer)?, &id).await?;
+    ctx.core.webhooks().delete(&caller(&bearer)?, &id).await?;
     let mut response = Response::new(ResponseBody::default());
     *response.status_mut() = StatusCode::NO_CONTENT;
     Ok(response)
@@ -264,13 +264,13 @@ async fn deliveries(ctx: Ctx, bearer: Bearer) -> Reply {
         })?),
     };
     let cursors = Cursors {
-        key: ctx.knogin.master_key(),
+        key: ctx.core.master_key(),
         tenant: &bearer.tenant,
         collection: "deliveries",
     };
     let page = Page::from_query(&query, &cursors)?;
     let found = ctx
-        .knogin
+        .core
         .webhooks()
         .deliveries(&caller(&bearer)?, &id, status, page.after, page.limit)
         .await?;
@@ -308,7 +308,7 @@ fn queued(delivery: &DeliveryId) -> Response<ResponseBody> {
 async fn test(ctx: Ctx, bearer: Bearer) -> Reply {
     let id: WebhookId = ctx.param("webhook_id")?;
     Ok(queued(
-        &ctx.knogin
+        &ctx.core
             .webhooks()
             .send_test(&caller(&bearer)?, &id)
             .await?,
@@ -318,7 +318,7 @@ async fn test(ctx: Ctx, bearer: Bearer) -> Reply {
 async fn retry(ctx: Ctx, bearer: Bearer) -> Reply {
     let id: WebhookId = ctx.param("webhook_id")?;
     let delivery: DeliveryId = ctx.param("delivery_id")?;
-    ctx.knogin
+    ctx.core
         .webhooks()
         .retry(&caller(&bearer)?, &id, &delivery)
         .await
@@ -342,7 +342,7 @@ async fn recover(mut ctx: Ctx, bearer: Bearer) -> Reply {
         })
     })?;
     let recovered = ctx
-        .knogin
+        .core
         .webhooks()
         .recover(&caller(&bearer)?, &id, since)
         .await?;

@@ -308,6 +308,7 @@ async fn a_rotated_key_is_published_everywhere_before_any_instance_signs_with_it
     let first = signing_kid(&a).await;
 
     let new = a
+        .core()
         .rotate_signing_key_with(NewKey::Pkcs8(OTHER_FIXTURE_KEY))
         .await
         .unwrap();

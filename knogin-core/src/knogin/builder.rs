@@ -3,19 +3,20 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Inner, KeySettings, Knogin, Live};
+use super::Knogin;
 use crate::apps::is_loopback;
 use crate::clock::{Clock, SystemClock};
-use crate::docs::DocsSettings;
 use crate::graphql::GraphQlGate;
 #[cfg(feature = "password-login")]
 use crate::http::PasswordLogin;
-use crate::http::UserAuthenticator;
+use crate::http::docs::{Docs, DocsSettings};
+use crate::http::{State, TrustedProxies, UserAuthenticator};
 use crate::keys::{KeyRing, KeyRingError, MasterKey, SigningKeySettings};
 #[cfg(feature = "password-login")]
 use crate::login::{PasswordUsers, SignInSettings};
 use crate::oauth::{AuthLimit, TokenLifetimes};
 use crate::scope::ScopeCatalog;
+use crate::shared::{Core, Inner, KeySettings, Live, MAX_ADMIN_TOKEN_TTL};
 use crate::store::{Store, StoreError};
 use crate::token::TokenError;
 use crate::webhooks::{EventCatalog, WebhookSettings};
@@ -95,7 +96,7 @@ pub struct Builder {
     scopes: ScopeCatalog,
     secret_grace: Duration,
     body_limit: usize,
-    trusted_proxies: crate::http::TrustedProxies,
+    trusted_proxies: TrustedProxies,
     keys: SigningKeySettings,
     lifetimes: TokenLifetimes,
     auth_limit: AuthLimit,
@@ -130,7 +131,7 @@ impl Builder {
             scopes: ScopeCatalog::default(),
             secret_grace: Duration::ZERO,
             body_limit: DEFAULT_BODY_LIMIT,
-            trusted_proxies: crate::http::TrustedProxies::default(),
+            trusted_proxies: TrustedProxies::default(),
             keys: SigningKeySettings::default(),
             lifetimes: TokenLifetimes::default(),
             auth_limit: AuthLimit::default(),
@@ -209,9 +210,9 @@ impl Builder {
 
     /// The reverse proxies in front of the server (default: none): behind one of them, a
     /// request counts under the client address its `X-Forwarded-For` names (see
-    /// [`TrustedProxies`](crate::http::TrustedProxies)), not the proxy's, for the per-address
+    /// [`TrustedProxies`]), not the proxy's, for the per-address
     /// limits. Name only proxies that set the header themselves.
-    pub fn trusted_proxies(mut self, proxies: crate::http::TrustedProxies) -> Self {
+    pub fn trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
         self.trusted_proxies = proxies;
         self
     }
@@ -370,8 +371,7 @@ impl Builder {
         #[cfg(not(feature = "password-login"))]
         let users = self.users;
         let docs = self.docs.unwrap_or_else(|| DocsSettings::new(&self.issuer));
-        let knogin = Knogin(Arc::new(Inner {
-            metadata,
+        let core = Core(Arc::new(Inner {
             admin_audience: format!("{}/v1/platform", self.issuer),
             issuer: self.issuer,
             audiences,
@@ -380,24 +380,10 @@ impl Builder {
             master_key: self.master_key,
             scopes: self.scopes,
             secret_grace: self.secret_grace,
-            body_limit: self.body_limit,
-            trusted_proxies: self.trusted_proxies,
-            jwks_cache_control: http::HeaderValue::from_str(&format!(
-                "public, max-age={}",
-                self.keys.jwks_max_age.as_secs()
-            ))
-            .expect("a number is a valid header value"),
-            users,
-            #[cfg(feature = "password-login")]
-            password_login,
             keys: KeySettings {
                 refresh: self.keys.refresh,
                 lead,
-                token_lifetime: self
-                    .lifetimes
-                    .tokens
-                    .longest()
-                    .max(super::MAX_ADMIN_TOKEN_TTL),
+                token_lifetime: self.lifetimes.tokens.longest().max(MAX_ADMIN_TOKEN_TTL),
                 algorithm: self.keys.algorithm,
             },
             lifetimes: self.lifetimes.tokens,
@@ -406,16 +392,31 @@ impl Builder {
             webhooks: self.webhooks,
             publications: crate::webhooks::Publications::default(),
             graphql: self.graphql,
-            docs,
-            docs_cache: crate::docs::DocsCache::default(),
             live: Live::new(
                 ring,
                 revoked.into_iter().collect(),
                 now.plus(self.keys.refresh),
             ),
         }));
-        knogin.self_test()?;
-        Ok(knogin)
+        core.self_test().map_err(BuildError::SelfTest)?;
+        let http = State {
+            body_limit: self.body_limit,
+            trusted_proxies: self.trusted_proxies,
+            jwks_cache_control: http::HeaderValue::from_str(&format!(
+                "public, max-age={}",
+                self.keys.jwks_max_age.as_secs()
+            ))
+            .expect("a number is a valid header value"),
+            metadata,
+            users,
+            #[cfg(feature = "password-login")]
+            password_login,
+            docs: Docs::new(docs, crate::http::served(&core).collect()),
+        };
+        Ok(Knogin {
+            core,
+            http: Arc::new(http),
+        })
     }
 }
 

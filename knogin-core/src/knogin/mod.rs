@@ -1,181 +1,185 @@
 //! [`Knogin`]: the handle an embedder builds once and clones into every adapter.
+//!
+//! It stands above everything else: the shared core the capability handles borrow, and the
+//! HTTP layer's own state. Nothing below imports it.
 
 mod builder;
-mod live;
-mod tokens;
 
+use std::convert::Infallible;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use http_body::Body;
 
 pub use self::builder::{
     BuildError, Builder, DEFAULT_BODY_LIMIT, DEFAULT_KEY_REFRESH, MAX_SECRET_ROTATION_GRACE,
     MAX_TOKEN_LIFETIME,
 };
-pub use self::live::Keys;
-pub(crate) use self::live::Live;
-pub use self::tokens::{DEFAULT_ADMIN_TOKEN_TTL, MAX_ADMIN_TOKEN_TTL, MintError, Tokens};
-use crate::clock::Clock;
-use crate::http::UserAuthenticator;
-use crate::keys::{MasterKey, SigningAlgorithm};
-use crate::oauth::{AuthLimit, Lifetimes};
+use crate::apps::Apps;
+use crate::error::BoxError;
+use crate::graphql::{BundleError, Bundles, GraphQlGate};
+use crate::http::{ResponseBody, Route, Surfaces};
+use crate::keys::MasterKey;
 use crate::scope::ScopeCatalog;
+use crate::shared::{Core, Keys, Tokens};
 use crate::store::Store;
+use crate::webhooks::Webhooks;
 
 /// The contract, ready to serve: its store, clock, keys and settings.
 ///
-/// Cheap to clone (one `Arc`). It is a `tower::Service` over `http::Request<B>` for any body `B`
-/// (see [`crate::http`]); the adapters `knogin-axum` and `knogin-hyper` only mount it.
+/// Cheap to clone (two `Arc`s). Its capabilities are small borrowed handles:
+/// [`apps`](Knogin::apps), [`tokens`](Knogin::tokens), [`keys`](Knogin::keys),
+/// [`webhooks`](Knogin::webhooks) and [`graphql`](Knogin::graphql). It is a
+/// `tower::Service` over `http::Request<B>` for any body `B` (see [`crate::http`]); the adapters
+/// `knogin-axum` and `knogin-hyper` only mount it.
 #[derive(Clone)]
-pub struct Knogin(pub(crate) Arc<Inner>);
-
-pub(crate) struct Inner {
-    pub(crate) issuer: String,
-    /// The audiences access tokens may be issued for; the first is the default, and the only
-    /// one the core's own routes accept.
-    pub(crate) audiences: Vec<String>,
-    /// The audience of admin tokens: the issuer's platform API.
-    pub(crate) admin_audience: String,
-    pub(crate) store: Arc<dyn Store>,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) master_key: MasterKey,
-    pub(crate) scopes: ScopeCatalog,
-    pub(crate) secret_grace: Duration,
-    pub(crate) body_limit: usize,
-    /// The reverse proxies whose `X-Forwarded-For` is believed.
-    pub(crate) trusted_proxies: crate::http::TrustedProxies,
-    /// `Cache-Control` of the JWKS answers, built once.
-    pub(crate) jwks_cache_control: http::HeaderValue,
-    pub(crate) users: Option<Arc<dyn UserAuthenticator>>,
-    #[cfg(feature = "password-login")]
-    pub(crate) password_login: Option<Arc<crate::http::PasswordLogin>>,
-    pub(crate) keys: KeySettings,
-    pub(crate) lifetimes: Lifetimes,
-    pub(crate) flow: crate::oauth::FlowLifetimes,
-    /// The RFC 8414 metadata document, serialized once.
-    pub(crate) metadata: bytes::Bytes,
-    pub(crate) auth_limit: AuthLimit,
-    pub(crate) webhooks: crate::webhooks::WebhookSettings,
-    pub(crate) publications: crate::webhooks::Publications,
-    pub(crate) graphql: Option<crate::graphql::GraphQlGate>,
-    pub(crate) docs: crate::docs::DocsSettings,
-    pub(crate) docs_cache: crate::docs::DocsCache,
-    pub(crate) live: Live,
-}
-
-/// How signing keys are reloaded and rotated.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct KeySettings {
-    /// How often keys and revocations are reloaded from the store.
-    pub(crate) refresh: Duration,
-    /// How long a new key is published before it signs.
-    pub(crate) lead: Duration,
-    /// The longest any token this issuer mints lives: a retired key stays published this long.
-    pub(crate) token_lifetime: Duration,
-    /// The algorithm of the keys the handle creates.
-    pub(crate) algorithm: SigningAlgorithm,
+pub struct Knogin {
+    core: Core,
+    http: Arc<crate::http::State>,
 }
 
 impl fmt::Debug for Knogin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Knogin")
-            .field("issuer", &self.0.issuer)
-            .field("audiences", &self.0.audiences)
+            .field("issuer", &self.core.issuer())
+            .field("audiences", &self.core.audiences())
             .finish_non_exhaustive()
     }
 }
 
 impl Knogin {
+    /// Starts building a handle for `issuer` (used verbatim as the tokens' `iss`), keeping its
+    /// data in `store` and sealing private keys with `master_key`.
+    ///
+    /// ```no_run
+    /// # async fn example(store: std::sync::Arc<dyn knogin_core::store::Store>) -> Result<(), knogin_core::BuildError> {
+    /// use knogin_core::{Knogin, ScopeCatalog, keys::MasterKey};
+    ///
+    /// let knogin = Knogin::builder("https://auth.example", store, MasterKey::generate())
+    ///     .scopes(ScopeCatalog::reference())
+    ///     .build()
+    ///     .await?;
+    /// assert_eq!(knogin.issuer(), "https://auth.example");
+    /// # Ok(()) }
+    /// ```
+    pub fn builder(
+        issuer: impl Into<String>,
+        store: Arc<dyn Store>,
+        master_key: MasterKey,
+    ) -> Builder {
+        Builder::new(issuer.into(), store, master_key)
+    }
+
     /// The issuer URL.
     pub fn issuer(&self) -> &str {
-        &self.0.issuer
+        self.core.issuer()
     }
 
     /// The audiences access tokens may be issued for (RFC 8707 `resource`); the first is the
     /// default and this server's own.
     pub fn audiences(&self) -> &[String] {
-        &self.0.audiences
+        self.core.audiences()
     }
 
     /// Whether webhook targets may be plain http and non-public addresses (local testing).
     pub fn allows_private_webhook_targets(&self) -> bool {
-        self.0.webhooks.allow_private_targets
+        self.core.0.webhooks.allow_private_targets
     }
 
     /// The scope catalog.
     pub fn scopes(&self) -> &ScopeCatalog {
-        &self.0.scopes
+        self.core.scopes()
     }
 
     /// Registering and governing apps, and their client secrets.
-    pub fn apps(&self) -> crate::apps::Apps<'_> {
-        crate::apps::Apps { knogin: self }
+    pub fn apps(&self) -> Apps<'_> {
+        self.core.apps()
     }
 
     /// Minting, verifying and revoking tokens, and checking a request's bearer token.
     pub fn tokens(&self) -> Tokens<'_> {
-        Tokens { knogin: self }
+        self.core.tokens()
     }
 
     /// The signing keys: the published JWKS, rotation, withdrawal and reloading.
     pub fn keys(&self) -> Keys<'_> {
-        Keys { knogin: self }
+        self.core.keys()
     }
 
-    /// Webhook subscriptions, their deliveries, and publishing events.
-    pub fn webhooks(&self) -> crate::webhooks::Webhooks<'_> {
-        crate::webhooks::Webhooks { knogin: self }
+    /// Webhook subscriptions, their deliveries, publishing events, and the delivery worker.
+    pub fn webhooks(&self) -> Webhooks<'_> {
+        self.core.webhooks()
     }
 
     /// The GraphQL gate, if the embedder configured one ([`Builder::graphql`]).
-    pub fn graphql(&self) -> Option<&crate::graphql::GraphQlGate> {
-        self.0.graphql.as_ref()
+    pub fn graphql(&self) -> Option<&GraphQlGate> {
+        self.core.graphql()
     }
 
     /// Puts new GraphQL bundles in force on this handle (and its clones) at once, after the
     /// same checks as at build: scopes in the catalog, documents within the gate's limits.
     /// Requests already admitted finish on the old set.
-    pub fn replace_graphql_bundles(
-        &self,
-        bundles: crate::graphql::Bundles,
-    ) -> Result<(), crate::graphql::BundleError> {
-        let gate = self.graphql().ok_or(crate::graphql::BundleError::NoGate)?;
-        gate.replace(bundles, &self.0.scopes)
+    pub fn replace_graphql_bundles(&self, bundles: Bundles) -> Result<(), BundleError> {
+        let gate = self.graphql().ok_or(BundleError::NoGate)?;
+        gate.replace(bundles, self.core.scopes())
     }
 
-    /// The largest request body a route accepts unless it sets its own limit.
-    pub(crate) fn body_limit(&self) -> usize {
-        self.0.body_limit
+    /// The routes this handle serves, in table order: every route but those of capabilities
+    /// it was built without (`POST /graphql` needs [`Builder::graphql`]).
+    pub fn routes(&self) -> impl Iterator<Item = &'static Route> + '_ {
+        crate::http::served(&self.core)
     }
 
-    /// The `Cache-Control` value of the JWKS answers.
-    pub(crate) fn jwks_cache_control(&self) -> &http::HeaderValue {
-        &self.0.jwks_cache_control
+    /// Whether this handle serves any route of `surfaces` with this path, whatever the
+    /// method: the hyper adapter uses it to decide between the contract and the embedder's own
+    /// service.
+    pub fn serves_path(&self, path: &str, surfaces: Surfaces) -> bool {
+        crate::http::serves_path(&self.core, path, surfaces)
     }
 
-    /// How long each kind of token lives.
-    pub(crate) fn lifetimes(&self) -> &Lifetimes {
-        &self.0.lifetimes
+    /// Answers one request. Never fails: every error is an HTTP answer in the route's format.
+    pub async fn handle<B>(&self, request: Request<B>) -> Response<ResponseBody>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        crate::http::dispatch(&self.core, &self.http, request).await
     }
 
-    /// The RFC 8414 metadata document.
-    pub(crate) fn metadata(&self) -> &bytes::Bytes {
-        &self.0.metadata
+    /// The shared core, for the crate's own tests and test helpers.
+    #[cfg(any(test, feature = "test-util"))]
+    pub(crate) fn core(&self) -> &Core {
+        &self.core
     }
 
-    /// The operator's key-encryption key.
-    pub(crate) fn master_key(&self) -> &MasterKey {
-        &self.0.master_key
+    /// The HTTP layer's state, for its own tests.
+    #[cfg(test)]
+    pub(crate) fn http_state(&self) -> &Arc<crate::http::State> {
+        &self.http
+    }
+}
+
+impl<B> tower::Service<Request<B>> for Knogin
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<ResponseBody>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
     }
 
-    /// The embedder's sign-in, if it configured one.
-    pub(crate) fn users(&self) -> Option<&Arc<dyn UserAuthenticator>> {
-        self.0.users.as_ref()
-    }
-
-    /// The built-in password login, if the embedder enabled it.
-    #[cfg(feature = "password-login")]
-    pub(crate) fn password_login(&self) -> Option<Arc<crate::http::PasswordLogin>> {
-        self.0.password_login.clone()
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let knogin = self.clone();
+        Box::pin(async move { Ok(knogin.handle(request).await) })
     }
 }

@@ -10,9 +10,9 @@ use std::collections::HashMap;
 
 use crate::apps::{App, GrantType};
 use crate::id::{AppId, TenantId};
-use crate::knogin::Knogin;
 use crate::oauth::{CodeChallenge, GrantError, error_description, granted_scopes};
 use crate::scope::ScopeSet;
+use crate::shared::Core;
 use crate::store::StoreError;
 
 /// The longest authorization request query accepted, in bytes: far above any real one, and a
@@ -247,7 +247,7 @@ fn check_request(
     })
 }
 
-impl Knogin {
+impl Core {
     /// Checks an authorization request, given its query string: the client must exist and the
     /// `redirect_uri` must be, byte for byte, one it registered (else
     /// [`AuthorizeError::Page`]); then `response_type=code`, the client's grant, `scope`
@@ -324,7 +324,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_overlong_request_is_refused_on_a_page() {
-        let knogin = crate::testing::test_knogin_with(
+        let knogin = crate::testing::test_core_with(
             std::sync::Arc::new(crate::ManualClock::new(crate::Timestamp::from_unix(0))),
             std::time::Duration::ZERO,
         )

@@ -10,8 +10,8 @@ use crate::address::address_key;
 use crate::apps::App;
 use crate::clock::Timestamp;
 use crate::id::AppId;
-use crate::knogin::Knogin;
 use crate::secret::ClientSecret;
+use crate::shared::Core;
 use crate::store::{ClientLookup, StoreError};
 
 /// Why a client could not authenticate. An unknown client and a wrong secret are the same
@@ -48,7 +48,7 @@ fn matches(lookup: &ClientLookup, presented: &ClientSecret) -> bool {
         .fold(false, |ok, stored| (*stored == hash) | ok)
 }
 
-impl Knogin {
+impl Core {
     /// Counts a failure of `id` from `from` and says whether that pair has now reached the limit.
     async fn refuse(
         &self,
@@ -138,7 +138,7 @@ mod tests {
     use crate::store::memory::MemoryStore;
     use crate::testing::{builder, registration};
 
-    async fn fixture() -> (Arc<ManualClock>, Knogin, App, ClientSecret) {
+    async fn fixture() -> (Arc<ManualClock>, Core, App, ClientSecret) {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
         let knogin = builder(
             Arc::new(MemoryStore::new()),
@@ -148,7 +148,9 @@ mod tests {
         .client_auth_limit(3, Duration::from_secs(60))
         .build()
         .await
-        .unwrap();
+        .unwrap()
+        .core()
+        .clone();
         let (app, secret) = knogin
             .apps()
             .register(&TenantId::parse("t1").unwrap(), registration())

@@ -3,11 +3,11 @@
 //! rotating refresh tokens, with a whole family revoked on any replay.
 
 use crate::apps::{App, GrantType};
-use crate::knogin::Knogin;
 use crate::oauth::{CodeChallenge, GrantError, IssuedToken, requested_within, required};
 use crate::random;
 use crate::scope::ScopeSet;
 use crate::secret::{AuthorizationCode, RefreshToken, SecretHash};
+use crate::shared::Core;
 use crate::store::{CodeRedemption, RefreshUse, StoreError, StoredCode, StoredRefresh, UserGrant};
 use crate::token::TokenGrant;
 
@@ -38,20 +38,7 @@ fn invalid_grant(message: &str) -> FlowError {
     GrantError::InvalidGrant(message.to_owned()).into()
 }
 
-impl Knogin {
-    /// Issues an authorization code for an approved request. It is single-use, lives the
-    /// configured code lifetime (see
-    /// [`TokenLifetimes::authorization_code`](crate::oauth::TokenLifetimes::authorization_code)) and starts a
-    /// new family of tokens.
-    ///
-    /// Codes come from a request the user approved on the consent page; this direct entry, which
-    /// checks neither the catalog nor the app's grants, exists only for tests (feature
-    /// `test-util`).
-    #[cfg(any(test, feature = "test-util"))]
-    pub async fn issue_code(&self, request: CodeRequest) -> Result<AuthorizationCode, StoreError> {
-        self.issue_approved_code(request).await
-    }
-
+impl Core {
     /// Issues the code of a request a policy approved.
     pub(crate) async fn issue_approved_code(
         &self,
@@ -278,7 +265,7 @@ fn target(granted: Option<&str>, requested: Option<String>) -> Result<Option<Str
     }
 }
 
-impl Knogin {
+impl Core {
     /// The scopes a refresh of `current` by `app` gets: `scope` if given (each one of the
     /// token's), else the token's own; of those, only scopes still approved for the app and in
     /// the catalog (one removed since the consent is not issued again). Nothing left is
@@ -318,7 +305,7 @@ mod tests {
 
     use super::*;
     use crate::clock::{ManualClock, Timestamp};
-    use crate::testing::{DELEGATED_CALLBACK, delegated_registration, test_knogin_with};
+    use crate::testing::{DELEGATED_CALLBACK, delegated_registration, test_core_with};
     use crate::token::TokenError;
     use crate::{ScopeSet, TenantId};
 
@@ -328,13 +315,13 @@ mod tests {
 
     struct Flow {
         clock: Arc<ManualClock>,
-        knogin: Knogin,
+        knogin: Core,
         app: App,
     }
 
     async fn flow() -> Flow {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
-        let knogin = test_knogin_with(clock.clone(), Duration::ZERO).await;
+        let knogin = test_core_with(clock.clone(), Duration::ZERO).await;
         let tenant = TenantId::parse("t1").unwrap();
         let (app, _) = knogin
             .apps()

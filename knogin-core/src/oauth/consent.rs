@@ -6,13 +6,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::http::SignedInUser;
 use crate::id::{AppId, TenantId};
-use crate::knogin::Knogin;
 use crate::oauth::authorize::redirect_location;
-use crate::oauth::{AuthorizationRequest, CodeChallenge, CodeRequest, ErrorRedirect};
+use crate::oauth::{AuthorizationRequest, CodeChallenge, CodeRequest, ErrorRedirect, SignedInUser};
 use crate::scope::ScopeSet;
 use crate::secret::{FlowToken, SecretHash};
+use crate::shared::Core;
 use crate::store::{FlowKind, FlowState, StoreError, UserGrant};
 
 /// How long a consent page waits for the user's decision.
@@ -63,7 +62,7 @@ impl Pending {
     }
 }
 
-impl Knogin {
+impl Core {
     /// Whether `user` already consented to every scope of `request` for its client within its
     /// tenant, so the consent page can be skipped. Never for a user who is not a member of the
     /// request's tenant.
@@ -228,14 +227,14 @@ mod tests {
     use super::*;
     use crate::clock::{ManualClock, Timestamp};
     use crate::oauth::AuthorizeError;
-    use crate::testing::{DELEGATED_CALLBACK, delegated_registration, test_knogin_with};
+    use crate::testing::{DELEGATED_CALLBACK, delegated_registration, test_core_with};
 
     const CALLBACK: &str = DELEGATED_CALLBACK;
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
-    async fn setup() -> (Arc<ManualClock>, Knogin, String) {
+    async fn setup() -> (Arc<ManualClock>, Core, String) {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
-        let knogin = test_knogin_with(clock.clone(), Duration::ZERO).await;
+        let knogin = test_core_with(clock.clone(), Duration::ZERO).await;
         let tenant = TenantId::parse("t1").unwrap();
         let (app, _) = knogin
             .apps()

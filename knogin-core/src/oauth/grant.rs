@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use crate::apps::{App, GrantType};
-use crate::knogin::Knogin;
 use crate::scope::{ScopeCatalog, ScopeSet};
+use crate::shared::Core;
 use crate::token::{AccessToken, TokenGrant};
 
 /// Why the token endpoint refuses a grant: the RFC 6749 §5.2 error codes besides
@@ -123,7 +123,7 @@ pub(crate) fn required<'a>(value: Option<&'a str>, name: &str) -> Result<&'a str
     value.ok_or_else(|| GrantError::InvalidRequest(format!("the {name} parameter is required")))
 }
 
-impl Knogin {
+impl Core {
     /// `resource` (RFC 8707) checked against the issuer's audiences: `invalid_target` unless it
     /// is one of them.
     pub(crate) fn resource(&self, resource: Option<&str>) -> Result<Option<String>, GrantError> {
@@ -178,7 +178,7 @@ mod tests {
     use super::*;
     use crate::apps::{GovernancePatch, Override};
     use crate::clock::{ManualClock, Timestamp};
-    use crate::testing::{app_with_scopes, test_knogin_with};
+    use crate::testing::{app_with_scopes, test_core_with};
     use crate::token::TokenKind;
 
     fn catalog() -> ScopeCatalog {
@@ -197,7 +197,9 @@ mod tests {
         .audiences([crate::testing::TEST_ISSUER, FILES])
         .build()
         .await
-        .unwrap();
+        .unwrap()
+        .core()
+        .clone();
         let (app, _) = knogin
             .apps()
             .register(
@@ -286,7 +288,7 @@ mod tests {
     #[tokio::test]
     async fn tokens_carry_the_clients_identity_and_the_apps_lifetime() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
-        let knogin = test_knogin_with(clock, Duration::ZERO).await;
+        let knogin = test_core_with(clock, Duration::ZERO).await;
         let tenant = crate::TenantId::parse("t1").unwrap();
         let (app, _) = knogin
             .apps()
@@ -329,7 +331,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_app_must_be_registered_for_the_grant() {
-        let knogin = test_knogin_with(
+        let knogin = test_core_with(
             Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000))),
             Duration::ZERO,
         )

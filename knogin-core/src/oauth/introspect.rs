@@ -5,8 +5,8 @@
 use serde::Serialize;
 
 use crate::apps::App;
-use crate::knogin::Knogin;
 use crate::secret::RefreshToken;
+use crate::shared::Core;
 use crate::store::StoreError;
 use crate::token::{AccessClaims, TokenKind};
 
@@ -46,7 +46,7 @@ impl Serialize for Introspection {
     }
 }
 
-impl Knogin {
+impl Core {
     /// The claims of `token` if it is an active access or service token of `client`'s tenant,
     /// issued to `client` unless `any_client`.
     async fn visible_token(
@@ -111,12 +111,12 @@ mod tests {
     use super::*;
     use crate::TenantId;
     use crate::clock::{ManualClock, Timestamp};
-    use crate::testing::{registration, test_knogin_with};
+    use crate::testing::{registration, test_core_with};
 
     #[tokio::test]
     async fn clients_see_and_revoke_only_their_own_tokens() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
-        let knogin = test_knogin_with(clock.clone(), Duration::ZERO).await;
+        let knogin = test_core_with(clock.clone(), Duration::ZERO).await;
         let (t1, t2) = (
             TenantId::parse("t1").unwrap(),
             TenantId::parse("t2").unwrap(),

@@ -18,6 +18,7 @@ mod metadata;
 mod pkce;
 mod service;
 mod settings;
+mod user;
 
 pub use self::authorize::{
     AuthorizationRequest, AuthorizeError, ErrorRedirect, MAX_AUTHORIZATION_QUERY,
@@ -40,3 +41,4 @@ pub use self::settings::{
     DEFAULT_MAX_TOKEN_TTL, DEFAULT_REFRESH_ABSOLUTE, DEFAULT_REFRESH_IDLE,
     DEFAULT_SERVICE_TOKEN_TTL, MAX_CODE_TTL, TokenLifetimes,
 };
+pub use self::user::SignedInUser;

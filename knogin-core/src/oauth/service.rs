@@ -92,7 +92,7 @@ impl ServiceTokenRequest {
     }
 }
 
-impl crate::knogin::Tokens<'_> {
+impl crate::shared::Tokens<'_> {
     /// Mints a service token for `tenant`'s app `id`: an access token (same type, JWKS and
     /// checks as the token endpoint's, revocable by `jti`) whose subject is the app. Refused
     /// while the app's governance `allow_service_tokens` is false. Writes nothing.
@@ -142,7 +142,7 @@ mod tests {
     use super::*;
     use crate::apps::GovernancePatch;
     use crate::clock::{ManualClock, Timestamp};
-    use crate::testing::{app_with_scopes, registration, test_knogin_with};
+    use crate::testing::{app_with_scopes, registration, test_core_with};
 
     const MAX: Duration = Duration::from_secs(7200);
     const DEFAULT: Duration = Duration::from_secs(3600);
@@ -217,7 +217,7 @@ mod tests {
     #[tokio::test]
     async fn only_apps_whose_governance_allows_them_get_service_tokens() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
-        let knogin = test_knogin_with(clock, Duration::ZERO).await;
+        let knogin = test_core_with(clock, Duration::ZERO).await;
         let tenant = TenantId::parse("t1").unwrap();
         let (app, _) = knogin
             .apps()

@@ -1,8 +1,10 @@
 //! Access tokens: RFC 9068 JWTs signed with the issuer's current key, and their verification.
 
+mod bearer;
 mod claims;
 mod verify;
 
+pub use bearer::{Admin, Bearer, Rejection};
 pub use claims::{AccessToken, TokenGrant, TokenKind};
 pub use knogin_verifier::{AccessClaims, Audience};
 pub use verify::{LEEWAY, MAX_TOKEN_BYTES, TokenError};

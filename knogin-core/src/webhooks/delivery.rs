@@ -9,7 +9,7 @@ use super::{NextPublication, Outcome, WebhookSecret, check_target, signature};
 use crate::id::DeliveryId;
 use crate::id::{EventId, TenantId};
 use crate::keys::Purpose;
-use crate::knogin::Knogin;
+use crate::shared::Core;
 use crate::store::{Attempt, ClaimedDelivery, Event, NextStep, StoreError};
 
 /// The default largest event `data`, in bytes.
@@ -96,7 +96,7 @@ struct Body<'a> {
     data: &'a RawValue,
 }
 
-impl Knogin {
+impl Core {
     /// A future that resolves when deliveries are next published or made due again: by this
     /// handle, or, where the store can hear it, by another process on the same database
     /// (PostgreSQL). A worker takes it *before* it claims, and awaits it (with a timeout, for
@@ -457,7 +457,7 @@ mod tests {
                 .event(&tenant, "incident.updated", &numbered),
             Err(PublishError::NotJson(_))
         ));
-        let big = "x".repeat(knogin.0.webhooks.max_event_bytes);
+        let big = "x".repeat(knogin.core().0.webhooks.max_event_bytes);
         assert!(matches!(event(&big), Err(PublishError::TooLarge(_))));
     }
 

@@ -6,7 +6,7 @@ use crate::clock::Timestamp;
 use crate::id::DeliveryId;
 use crate::id::WebhookId;
 use crate::keys::Purpose;
-use crate::knogin::Knogin;
+use crate::shared::Core;
 use crate::store::{Cursor, DeliveryPage, DeliveryStatus, StoreError, WebhookPage};
 use crate::validation::ValidationErrors;
 use crate::webhooks::TEST_EVENT_TYPE;
@@ -61,14 +61,14 @@ fn context(webhook: &Webhook) -> Vec<u8> {
 }
 
 /// Webhook subscriptions, their deliveries, and publishing events to them, for one handle:
-/// [`Knogin::webhooks`]. Every subscription method acts for a [`WebhookCaller`]: the app that
+/// [`Knogin::webhooks`](crate::Knogin::webhooks). Every subscription method acts for a [`WebhookCaller`]: the app that
 /// owns the subscription, or a `webhooks:admin` caller of its tenant.
 #[derive(Debug, Clone, Copy)]
 pub struct Webhooks<'a> {
-    pub(crate) knogin: &'a Knogin,
+    pub(crate) knogin: &'a Core,
 }
 
-impl Knogin {
+impl Core {
     fn webhook_rules(&self) -> Rules<'_> {
         Rules {
             catalog: &self.0.webhooks.catalog,

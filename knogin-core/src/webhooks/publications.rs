@@ -108,7 +108,7 @@ mod tests {
         .build()
         .await
         .unwrap();
-        let mut next = knogin.next_publication();
+        let mut next = knogin.core().next_publication();
         knogin
             .webhooks()
             .publish(&tenant, "incident.updated", &serde_json::json!({}))

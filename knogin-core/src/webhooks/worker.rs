@@ -16,8 +16,9 @@ use http::header::{CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use http::{Request, Response};
 
 use super::{Outcome, parse_retry_after};
-use crate::Knogin;
+use crate::shared::Core;
 use crate::store::{ClaimedDelivery, StoreError};
+use crate::webhooks::Webhooks;
 
 /// How much of a receiver's answer is kept in the history.
 pub const KEPT_ANSWER_BYTES: usize = 1024;
@@ -46,15 +47,13 @@ pub trait Transport: Send + Sync + 'static {
 ///
 /// ```no_run
 /// # async fn example(knogin: knogin_core::Knogin, transport: impl knogin_core::webhooks::Transport) {
-/// use knogin_core::webhooks::DeliveryWorker;
-///
-/// let worker = DeliveryWorker::new(knogin, transport);
+/// let worker = knogin.webhooks().worker(transport);
 /// tokio::spawn(worker.run(std::future::pending()));
 /// # }
 /// ```
 #[derive(Debug)]
 pub struct DeliveryWorker<T> {
-    knogin: Knogin,
+    knogin: Core,
     transport: Arc<T>,
     batch: u32,
     lanes: usize,
@@ -75,9 +74,19 @@ impl<T> Clone for DeliveryWorker<T> {
     }
 }
 
+impl Webhooks<'_> {
+    /// A worker that delivers this handle's webhooks through `transport` (the HTTP one is
+    /// `knogin_hyper::HttpTransport`). Run as many as you like, in as many processes: each
+    /// delivery is leased to one of them at a time.
+    pub fn worker<T: Transport>(&self, transport: T) -> DeliveryWorker<T> {
+        DeliveryWorker::new(self.knogin.clone(), transport)
+    }
+}
+
 impl<T: Transport> DeliveryWorker<T> {
-    /// A worker delivering `knogin`'s webhooks through `transport`.
-    pub fn new(knogin: Knogin, transport: T) -> Self {
+    /// A worker delivering `knogin`'s webhooks through `transport`
+    /// ([`Webhooks::worker`](crate::webhooks::Webhooks::worker)).
+    pub(crate) fn new(knogin: Core, transport: T) -> Self {
         Self {
             knogin,
             transport: Arc::new(transport),

@@ -12,9 +12,10 @@ use http::{Request, Response};
 use super::{DeliveryWorker, NewWebhook, Transport, TransportError, WebhookCaller, WebhookSecret};
 use crate::clock::{Clock, ManualClock, Timestamp};
 use crate::keys::MasterKey;
+use crate::shared::Core;
 use crate::store::memory::MemoryStore;
 use crate::store::{Delivery, DeliveryStatus, TenantStore as _};
-use crate::{AppId, Knogin, TenantId, WebhookId};
+use crate::{AppId, TenantId, WebhookId};
 
 const T0: Timestamp = Timestamp::from_unix(1_800_000_000);
 
@@ -69,7 +70,7 @@ impl Transport for Arc<Scripted> {
 
 struct Setup {
     clock: Arc<ManualClock>,
-    knogin: Knogin,
+    knogin: Core,
     caller: WebhookCaller,
     webhook: WebhookId,
     secret: WebhookSecret,
@@ -86,7 +87,9 @@ async fn setup() -> Setup {
         .webhooks(super::WebhookSettings::default().attempt_timeout(Duration::from_secs(15)))
         .build()
         .await
-        .unwrap();
+        .unwrap()
+        .core()
+        .clone();
     let caller = WebhookCaller::app(tenant, AppId::generate());
     let (webhook, secret) = knogin
         .webhooks()

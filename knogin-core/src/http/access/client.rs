@@ -1,12 +1,11 @@
 //! OAuth client authentication (RFC 6749 §2.3.1): `client_secret_basic` or `client_secret_post`.
 
-use std::time::Duration;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
 
+use super::rejection::ClientRejection;
 use crate::apps::App;
 use crate::http::ctx::Ctx;
 use crate::http::error::ApiError;
@@ -30,60 +29,6 @@ pub struct AuthenticatedClient {
     pub app: App,
     /// How it authenticated.
     pub method: ClientAuthMethod,
-}
-
-/// Why client authentication failed. An unknown client and a wrong secret are the same failure.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ClientRejection {
-    /// The request carries no client credentials.
-    #[error(
-        "the request carries no client credentials: use HTTP Basic, or client_id and client_secret in the body"
-    )]
-    Missing,
-    /// The credentials do not name a client with that secret.
-    #[error("client authentication failed")]
-    Failed {
-        /// Whether the client used HTTP Basic (the answer then carries a `Basic` challenge).
-        basic: bool,
-    },
-    /// The client id failed too often in the current window; the credentials were not checked.
-    #[error(
-        "client authentication failed too often; try again in {} seconds",
-        retry_after.as_secs()
-    )]
-    Limited {
-        /// Whether the client used HTTP Basic.
-        basic: bool,
-        /// How long until it may try again (the answer's `Retry-After`).
-        retry_after: Duration,
-    },
-}
-
-impl ClientRejection {
-    /// The HTTP status: 401, or 429 when the caller was rate-limited.
-    pub fn status(&self) -> http::StatusCode {
-        match self {
-            Self::Limited { .. } => http::StatusCode::TOO_MANY_REQUESTS,
-            _ => http::StatusCode::UNAUTHORIZED,
-        }
-    }
-
-    /// Whether the client tried HTTP Basic, so the 401 must carry `WWW-Authenticate: Basic`.
-    pub fn used_basic(&self) -> bool {
-        matches!(
-            self,
-            Self::Failed { basic: true } | Self::Limited { basic: true, .. }
-        )
-    }
-
-    /// How long the client must wait before trying again, when it was rate-limited.
-    pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Self::Limited { retry_after, .. } => Some(*retry_after),
-            _ => None,
-        }
-    }
 }
 
 /// The client id and secret of an `Authorization: Basic` header, each URL-decoded (RFC 6749
@@ -154,7 +99,7 @@ pub(super) async fn authenticate(mut ctx: Ctx) -> Result<(Ctx, AuthenticatedClie
         .extensions
         .get::<crate::http::ClientAddr>()
         .map(|a| a.0);
-    match ctx.knogin.apps().authenticate(&id, &secret, from).await {
+    match ctx.core.apps().authenticate(&id, &secret, from).await {
         Ok(app) => Ok((ctx, AuthenticatedClient { app, method })),
         Err(ClientAuthError::Failed) => Err(ClientRejection::Failed { basic }.into()),
         Err(ClientAuthError::Limited { retry_after }) => {

@@ -8,42 +8,23 @@
 
 mod bearer;
 mod client;
+pub(super) mod rejection;
 mod user;
 
 use std::future::Future;
 
 use futures_util::future::BoxFuture;
 
-pub use self::bearer::{Admin, Bearer, Rejection, TenantBearer};
-pub use self::client::{AuthenticatedClient, ClientAuthMethod, ClientRejection};
+pub use self::bearer::TenantBearer;
+pub use self::client::{AuthenticatedClient, ClientAuthMethod};
+pub use self::rejection::ClientRejection;
 pub(crate) use self::user::Visitor;
-pub use self::user::{LoginStep, SignedInUser, UserAuthenticator};
-use super::Reply;
 use super::ctx::Ctx;
 use super::error::ApiError;
-
-/// Who may call a route. Derived from the route's guard, so it cannot disagree with what the
-/// handler receives; docs and tests read it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Access {
-    /// Anyone.
-    Public,
-    /// An admin token of this issuer (the operator's, for one tenant).
-    Admin,
-    /// An access or service token of this issuer that carries the scope.
-    Bearer {
-        /// The scope the token must carry.
-        scope: &'static str,
-    },
-    /// An access or service token of this issuer whose tenant the `X-Tenant-ID` header names.
-    /// The scopes it needs depend on what it asks for (the GraphQL gate's bundles).
-    TenantBearer,
-    /// An OAuth client authenticated with its secret (RFC 6749 §2.3.1).
-    Client,
-    /// The embedder's signed-in user (see [`UserAuthenticator`]).
-    User,
-}
+use super::error::Reply;
+use super::route::Access;
+pub use crate::oauth::SignedInUser;
+pub use crate::token::{Admin, Bearer, Rejection};
 
 /// A route's handler behind its guard, type-erased for the table.
 pub(crate) type Run = Box<dyn Fn(Ctx) -> BoxFuture<'static, Reply> + Send + Sync>;

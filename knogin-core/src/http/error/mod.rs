@@ -16,14 +16,18 @@ use http::header::{ALLOW, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderName, HeaderValue, Method, Response, StatusCode};
 
 pub use self::problem::{PROBLEM_JSON, not_found};
-use super::ResponseBody;
-use super::access::{ClientRejection, Rejection};
+use super::access::rejection::ClientRejection;
+use super::reply::ResponseBody;
 use crate::apps::AppError;
 use crate::oauth::{FlowError, GrantError, ServiceTokenError};
 use crate::random;
 use crate::store::StoreError;
+use crate::token::Rejection;
 use crate::validation::ValidationErrors;
 use crate::webhooks::WebhookError;
+
+/// What a handler returns: an answer, or the error to render in the route's error format.
+pub(crate) type Reply = Result<Response<ResponseBody>, ApiError>;
 
 /// How a route answers its errors. Part of each route's row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -26,13 +26,17 @@ use http::{HeaderValue, Response, StatusCode};
 use subtle::ConstantTimeEq as _;
 
 use self::cookies::CookieJar;
-use super::access::{LoginStep, SignedInUser, UserAuthenticator};
 use super::body::Form;
-use super::error::{ApiError, ErrorFormat};
-use super::{ClientAddr, Reply, ResponseBody, html};
+use super::error::{ApiError, ErrorFormat, Reply};
+use super::html;
+use super::proxies::ClientAddr;
+use super::redirect::redirect;
+use super::reply::ResponseBody;
+use super::users::{LoginStep, UserAuthenticator};
 use crate::clock::{Clock, Timestamp};
 use crate::keys::MasterKey;
 use crate::login::{Login, PasswordUsers, SignIn, SignInError, SignInSettings};
+use crate::oauth::SignedInUser;
 use crate::secret::SecretHash;
 use crate::store::{FlowKind, FlowState, Store, StoreError};
 
@@ -241,7 +245,7 @@ impl PasswordLogin {
         } else {
             format!("authorize?{return_to}")
         };
-        let mut response = super::redirect(StatusCode::SEE_OTHER, &location)?;
+        let mut response = redirect(StatusCode::SEE_OTHER, &location)?;
         let headers = response.headers_mut();
         headers.append(
             SET_COOKIE,

@@ -25,7 +25,7 @@ use self::schemas::{one_of, reference, string};
 use super::DocsSettings;
 use super::content::TOPICS;
 use crate::http::{Access, ErrorFormat, Route};
-use crate::knogin::Knogin;
+use crate::shared::Core;
 
 const JSON: &str = "application/json";
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -335,9 +335,9 @@ fn operation_id(route: &Route) -> String {
 }
 
 /// The OpenAPI document of every route `knogin` serves.
-pub(crate) fn document(knogin: &Knogin, settings: &DocsSettings) -> OpenApi {
-    let issuer = knogin.issuer().trim_end_matches('/');
-    let scopes: Scopes = knogin
+pub(crate) fn document(core: &Core, routes: &[&Route], settings: &DocsSettings) -> OpenApi {
+    let issuer = core.issuer().trim_end_matches('/');
+    let scopes: Scopes = core
         .scopes()
         .scopes()
         .iter()
@@ -379,7 +379,7 @@ pub(crate) fn document(knogin: &Knogin, settings: &DocsSettings) -> OpenApi {
         )
         .build();
     let mut paths = PathsBuilder::new();
-    for route in knogin.routes() {
+    for route in routes {
         let mut item = PathItem::new(http_method(route.method()), operation(route));
         // The GraphQL gate may sit on its own host.
         if route.path() == "/graphql" && settings.graphql_url != settings.auth_url {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
-use super::Knogin;
+use super::Core;
 use crate::clock::Timestamp;
 use crate::id::KeyId;
 use crate::keys::{KeyRing, KeyRingError, NewKey, Schedule, SigningAlgorithm};
@@ -82,15 +82,15 @@ impl Drop for Refreshing<'_> {
     }
 }
 
-/// The signing keys, for one handle ([`Knogin::keys`]): what is published, rotation,
+/// The signing keys, for one handle ([`Knogin::keys`](crate::Knogin::keys)): what is published, rotation,
 /// withdrawal, and reloading what other instances changed. The private keys never leave the
 /// core.
 #[derive(Debug, Clone, Copy)]
 pub struct Keys<'a> {
-    pub(crate) knogin: &'a Knogin,
+    pub(crate) knogin: &'a Core,
 }
 
-impl Knogin {
+impl Core {
     /// The key ring, reloaded first if the refresh interval has passed (by one request at a
     /// time; a failed reload keeps the loaded ring and is logged).
     pub(crate) async fn live_keys(&self) -> Arc<KeyRing> {

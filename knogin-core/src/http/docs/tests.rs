@@ -13,8 +13,9 @@ use crate::store::memory::MemoryStore;
 use crate::testing::EmptyExecutor;
 use crate::{Clock as _, Knogin};
 
-const INDEX: &str = include_str!("../../fixtures/contract/docs-index.json");
-const IDENTITY: &str = include_str!("../../fixtures/contract/topic-identity-app-registration.json");
+const INDEX: &str = include_str!("../../../fixtures/contract/docs-index.json");
+const IDENTITY: &str =
+    include_str!("../../../fixtures/contract/topic-identity-app-registration.json");
 
 /// The contract's hosts and date, so its documents compare byte for byte.
 fn contract_settings() -> DocsSettings {
@@ -72,7 +73,7 @@ async fn the_identity_topic_is_the_contracts_document() {
     let settings = contract_settings();
     let source = Source {
         settings: &settings,
-        knogin: &knogin,
+        routes: knogin.routes().collect(),
     };
     let served = source.topic(1, Locale::En);
     let contract: Value = serde_json::from_str(IDENTITY).unwrap();
@@ -85,7 +86,7 @@ async fn the_index_has_the_contracts_shape_topics_and_sections() {
     let settings = contract_settings();
     let source = Source {
         settings: &settings,
-        knogin: &knogin,
+        routes: knogin.routes().collect(),
     };
     let served = source.index(Locale::En);
     let contract: Value = serde_json::from_str(INDEX).unwrap();
@@ -152,7 +153,7 @@ async fn every_route_is_in_exactly_one_section_and_every_section_is_served() {
     let settings = DocsSettings::new(knogin.issuer());
     let source = Source {
         settings: &settings,
-        knogin: &knogin,
+        routes: knogin.routes().collect(),
     };
     let graphql = source.topic(5, Locale::En);
     let titles: Vec<&str> = graphql["sections"]
@@ -173,7 +174,7 @@ async fn dutch_translates_prose_and_keeps_routes_and_examples() {
     let settings = contract_settings();
     let source = Source {
         settings: &settings,
-        knogin: &knogin,
+        routes: knogin.routes().collect(),
     };
     let (en, nl) = (source.topic(1, Locale::En), source.topic(1, Locale::Nl));
     assert_eq!(nl["title"], "Identiteit en app-registratie");
@@ -204,7 +205,7 @@ async fn withheld_surfaces_are_prose_never_sections() {
     let settings = contract_settings();
     let source = Source {
         settings: &settings,
-        knogin: &knogin,
+        routes: knogin.routes().collect(),
     };
     let index = source.index(Locale::En);
     for topic in index["topics"].as_array().unwrap() {
@@ -227,8 +228,10 @@ async fn withheld_surfaces_are_prose_never_sections() {
 #[tokio::test]
 async fn the_openapi_document_has_every_served_route_and_nothing_else() {
     let knogin = knogin().await;
+    let routes: Vec<_> = knogin.routes().collect();
     let document = serde_json::to_value(super::openapi::document(
-        &knogin,
+        knogin.core(),
+        &routes,
         &DocsSettings::new(knogin.issuer()),
     ))
     .unwrap();

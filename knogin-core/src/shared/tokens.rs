@@ -2,14 +2,13 @@
 
 use std::time::Duration;
 
-use super::Knogin;
-use super::builder::{BuildError, Builder};
+use super::Core;
+use super::live::cutoff_key;
 use crate::clock::Timestamp;
 use crate::id::{AppId, TenantId};
-use crate::keys::{KeyRing, MasterKey};
-use crate::knogin::live::cutoff_key;
+use crate::keys::KeyRing;
 use crate::scope::{ADMIN_SCOPE, ScopeSet};
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 use crate::token::{self, AccessClaims, AccessToken, Audience, TokenError, TokenGrant, TokenKind};
 
 /// The default lifetime of an admin token: 1 hour.
@@ -36,37 +35,15 @@ pub enum MintError {
     Store(#[from] StoreError),
 }
 
-/// Tokens, for one handle ([`Knogin::tokens`]): minting admin, access and service tokens within
+/// Tokens, for one handle ([`Knogin::tokens`](crate::Knogin::tokens)): minting admin, access and service tokens within
 /// the catalog and lifetime limits, verifying them, revoking them, and checking the bearer
 /// token of a request to the embedder's own routes.
 #[derive(Debug, Clone, Copy)]
 pub struct Tokens<'a> {
-    pub(crate) knogin: &'a Knogin,
+    pub(crate) knogin: &'a Core,
 }
 
-impl Knogin {
-    /// Starts building a handle for `issuer` (used verbatim as the tokens' `iss`), keeping its
-    /// data in `store` and sealing private keys with `master_key`.
-    ///
-    /// ```no_run
-    /// # async fn example(store: std::sync::Arc<dyn knogin_core::store::Store>) -> Result<(), knogin_core::BuildError> {
-    /// use knogin_core::{Knogin, ScopeCatalog, keys::MasterKey};
-    ///
-    /// let knogin = Knogin::builder("https://auth.example", store, MasterKey::generate())
-    ///     .scopes(ScopeCatalog::reference())
-    ///     .build()
-    ///     .await?;
-    /// assert_eq!(knogin.issuer(), "https://auth.example");
-    /// # Ok(()) }
-    /// ```
-    pub fn builder(
-        issuer: impl Into<String>,
-        store: std::sync::Arc<dyn Store>,
-        master_key: MasterKey,
-    ) -> Builder {
-        Builder::new(issuer.into(), store, master_key)
-    }
-
+impl Core {
     async fn mint(
         &self,
         grant: &TokenGrant,
@@ -160,7 +137,7 @@ impl Knogin {
 
     /// Mints a token with the current signer and verifies it, so a misconfigured JWT library
     /// fails the build instead of every request.
-    pub(super) fn self_test(&self) -> Result<(), BuildError> {
+    pub(crate) fn self_test(&self) -> Result<(), TokenError> {
         let now = self.0.clock.now();
         let ring = self.0.live.ring();
         let grant = TokenGrant {
@@ -182,7 +159,6 @@ impl Knogin {
         );
         self.check(&ring, now, token.expose(), &self.0.audiences[..1])
             .map(|_| ())
-            .map_err(BuildError::SelfTest)
     }
 }
 
@@ -307,7 +283,7 @@ mod tests {
         clock: Arc<ManualClock>,
         store: Arc<MemoryStore>,
         master: String,
-        knogin: Knogin,
+        knogin: Core,
     }
 
     async fn fixture() -> Fixture {
@@ -321,7 +297,9 @@ mod tests {
         )
         .build()
         .await
-        .unwrap();
+        .unwrap()
+        .core()
+        .clone();
         Fixture {
             clock,
             store,
@@ -332,7 +310,7 @@ mod tests {
 
     impl Fixture {
         /// Another instance on the same store.
-        async fn other(&self) -> Knogin {
+        async fn other(&self) -> Core {
             builder(
                 self.store.clone(),
                 MasterKey::from_base64(&self.master).unwrap(),
@@ -341,6 +319,8 @@ mod tests {
             .build()
             .await
             .unwrap()
+            .core()
+            .clone()
         }
     }
 

@@ -35,7 +35,7 @@ impl Locale {
             return Self::parse(asked).unwrap_or(Self::En);
         }
         let mut best = (Self::En, 0.0_f32);
-        for (tag, q) in crate::http::weighted(headers, &ACCEPT_LANGUAGE) {
+        for (tag, q) in crate::http::weighted::weighted(headers, &ACCEPT_LANGUAGE) {
             if let Some(locale) = Self::parse(tag)
                 && q > best.1
             {

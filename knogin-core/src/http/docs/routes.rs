@@ -5,12 +5,13 @@ use http::header::{
 };
 use http::{HeaderMap, Response, StatusCode};
 
-use super::access::public;
-use super::ctx::{Ctx, FromParam};
-use super::error::ApiError;
-use super::table::{Route, route};
-use super::{Reply, ResponseBody};
-use crate::docs::{Locale, Page, Rendered, TOPICS};
+use super::{Locale, Page, Rendered, TOPICS};
+use crate::http::access::public;
+use crate::http::ctx::{Ctx, FromParam};
+use crate::http::error::ApiError;
+use crate::http::error::Reply;
+use crate::http::reply::ResponseBody;
+use crate::http::table::{Row, route};
 use crate::validation::ValidationErrors;
 
 /// How long a client or a cache may keep a docs answer before asking again (with its ETag).
@@ -22,7 +23,7 @@ const UNKNOWN_TOPIC: &str = "No docs topic has this id. The topics are api-refer
     event-delivery-webhooks and graphql-transport-contract.";
 
 /// The docs routes.
-pub(super) fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Row> {
     vec![
         route!(GET "/api/docs"         => public(index), Problem, "The docs index, or the whole contract as markdown"),
         route!(GET "/api/docs/{topic}" => public(topic), Problem, "One docs topic, as JSON or markdown"),
@@ -66,7 +67,7 @@ async fn index(ctx: Ctx) -> Reply {
     let (markdown, locale) = options(&ctx)?;
     Ok(answer(
         &ctx,
-        ctx.knogin.docs_page(Page::Index { markdown }, locale),
+        page(&ctx, Page::Index { markdown }, locale),
         locale,
     ))
 }
@@ -76,27 +77,27 @@ async fn topic(ctx: Ctx) -> Reply {
     let TopicIndex(index) = ctx.param("topic")?;
     Ok(answer(
         &ctx,
-        ctx.knogin
-            .docs_page(Page::Topic { index, markdown }, locale),
+        page(&ctx, Page::Topic { index, markdown }, locale),
         locale,
     ))
 }
 
 async fn llms(ctx: Ctx) -> Reply {
     let (_, locale) = options(&ctx)?;
-    Ok(answer(
-        &ctx,
-        ctx.knogin.docs_page(Page::LlmsTxt, locale),
-        locale,
-    ))
+    Ok(answer(&ctx, page(&ctx, Page::LlmsTxt, locale), locale))
 }
 
 async fn openapi(ctx: Ctx) -> Reply {
     Ok(answer(
         &ctx,
-        ctx.knogin.docs_page(Page::OpenApi, Locale::En),
+        page(&ctx, Page::OpenApi, Locale::En),
         Locale::En,
     ))
+}
+
+/// The rendered docs answer `page` in `locale`.
+fn page(ctx: &Ctx, page: Page, locale: Locale) -> &Rendered {
+    ctx.http.docs.page(&ctx.core, page, locale)
 }
 
 /// The answer, or 304 when the client's `If-None-Match` names its ETag.

@@ -10,6 +10,7 @@ mod content;
 mod locale;
 mod openapi;
 mod render;
+mod routes;
 #[cfg(test)]
 mod tests;
 
@@ -19,10 +20,12 @@ use bytes::Bytes;
 use http::HeaderValue;
 use serde_json::{Value, json};
 
-pub(crate) use self::content::TOPICS;
-pub(crate) use self::locale::Locale;
+use self::content::TOPICS;
+use self::locale::Locale;
 use self::render::Source;
-use crate::knogin::Knogin;
+pub(crate) use self::routes::routes;
+use super::route::Route;
+use crate::shared::Core;
 
 /// The contract version the docs describe.
 pub const CONTRACT_VERSION: &str = "2026.1";
@@ -33,7 +36,7 @@ pub const DOCS_LAST_UPDATED: &str = "2026-11-24";
 /// What the docs say about where things are. Every URL defaults to the issuer.
 ///
 /// ```
-/// use knogin_core::docs::DocsSettings;
+/// use knogin_core::http::docs::DocsSettings;
 ///
 /// let settings = DocsSettings::new("https://auth.example.com")
 ///     .graphql_url("https://api.example.com")
@@ -163,16 +166,22 @@ struct LocaleDocs {
 
 /// Every docs answer of a handle.
 #[derive(Debug)]
-struct Docs {
+struct Rendition {
     /// The OpenAPI document, the same in every locale.
     openapi: Rendered,
     /// The rest, in the order of [`Locale::ALL`].
     locales: Vec<LocaleDocs>,
 }
 
-/// Every docs answer of a handle, rendered once on first use.
-#[derive(Debug, Default)]
-pub(crate) struct DocsCache(OnceLock<Docs>);
+/// A handle's docs: what they say about where things are, and every answer, rendered once on
+/// first use.
+#[derive(Debug)]
+pub(crate) struct Docs {
+    settings: DocsSettings,
+    /// The routes the handle serves: the docs describe these and no others.
+    routes: Vec<&'static Route>,
+    rendition: OnceLock<Rendition>,
+}
 
 /// Which docs answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,13 +196,22 @@ pub(crate) enum Page {
     OpenApi,
 }
 
-impl Knogin {
-    /// The rendered docs answer `page` in `locale`.
-    pub(crate) fn docs_page(&self, page: Page, locale: Locale) -> &Rendered {
-        let all = self.0.docs_cache.0.get_or_init(|| {
+impl Docs {
+    /// The docs of a handle that serves `routes`, with `settings`; not rendered yet.
+    pub(crate) fn new(settings: DocsSettings, routes: Vec<&'static Route>) -> Self {
+        Self {
+            settings,
+            routes,
+            rendition: OnceLock::new(),
+        }
+    }
+
+    /// The rendered docs answer `page` in `locale`, of the handle `core`.
+    pub(crate) fn page(&self, core: &Core, page: Page, locale: Locale) -> &Rendered {
+        let all = self.rendition.get_or_init(|| {
             let source = Source {
-                settings: &self.0.docs,
-                knogin: self,
+                settings: &self.settings,
+                routes: self.routes.clone(),
             };
             let locales = Locale::ALL
                 .iter()
@@ -217,9 +235,9 @@ impl Knogin {
                     }
                 })
                 .collect();
-            Docs {
+            Rendition {
                 openapi: Rendered::new(
-                    openapi::document(self, &self.0.docs)
+                    openapi::document(core, &source.routes, &self.settings)
                         .to_pretty_json()
                         .expect("the OpenAPI document serializes"),
                     "application/json",

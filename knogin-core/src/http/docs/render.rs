@@ -7,20 +7,21 @@ use serde_json::{Value, json};
 use super::DocsSettings;
 use super::content::{Audience, Host, Section, TOPICS, Topic};
 use super::locale::{Locale, Text};
-use crate::knogin::Knogin;
+use crate::http::route::Route;
 
 /// What one handle documents: its settings, and the sections whose routes it serves.
 pub(crate) struct Source<'a> {
     pub(crate) settings: &'a DocsSettings,
-    pub(crate) knogin: &'a Knogin,
+    /// The routes the handle serves.
+    pub(crate) routes: Vec<&'a Route>,
 }
 
 impl Source<'_> {
     /// Whether the handle serves every method the section documents.
     fn serves(&self, section: &Section) -> bool {
         section.methods.iter().all(|method| {
-            self.knogin
-                .routes()
+            self.routes
+                .iter()
                 .any(|r| r.path() == section.path && r.method().as_str() == *method)
         })
     }

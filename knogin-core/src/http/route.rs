@@ -1,0 +1,175 @@
+//! What a route is, as integrators, docs and adapters see it: method, path, who may call it,
+//! how it answers errors, what it does, and the part of the contract it belongs to.
+//!
+//! The description knows nothing of handlers: the route table ([`super::table`]) pairs each with
+//! what runs it, and the docs read descriptions alone.
+
+use std::fmt;
+
+use http::Method;
+
+use super::error::ErrorFormat;
+
+/// Who may call a route. Derived from the route's guard, so it cannot disagree with what the
+/// handler receives; docs and tests read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Access {
+    /// Anyone.
+    Public,
+    /// An admin token of this issuer (the operator's, for one tenant).
+    Admin,
+    /// An access or service token of this issuer that carries the scope.
+    Bearer {
+        /// The scope the token must carry.
+        scope: &'static str,
+    },
+    /// An access or service token of this issuer whose tenant the `X-Tenant-ID` header names.
+    /// The scopes it needs depend on what it asks for (the GraphQL gate's bundles).
+    TenantBearer,
+    /// An OAuth client authenticated with its secret (RFC 6749 §2.3.1).
+    Client,
+    /// The embedder's signed-in user (see [`UserAuthenticator`](crate::http::UserAuthenticator)).
+    User,
+}
+
+/// A part of the contract an adapter may mount or leave to the embedder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Surface {
+    /// The API: `/v1/…` and `POST /graphql`.
+    Api,
+    /// The documents at the host's root: the JWKS and the RFC 8414 metadata
+    /// (`/.well-known/…`). RFC 8414 §3 puts the metadata at
+    /// `/.well-known/oauth-authorization-server` followed by the issuer's path, so it stays at
+    /// the root even when the API is nested under a prefix.
+    WellKnown,
+    /// The machine-readable docs: `/api/docs…` and `/llms.txt`.
+    Docs,
+}
+
+/// The surfaces an adapter mounts: all of them by default.
+///
+/// ```
+/// use knogin_core::http::{Surface, Surfaces};
+///
+/// let mounted = Surfaces::ALL.without(Surface::Docs);
+/// assert!(mounted.contains(Surface::Api) && !mounted.contains(Surface::Docs));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Surfaces {
+    api: bool,
+    well_known: bool,
+    docs: bool,
+}
+
+impl Surfaces {
+    /// Every surface.
+    pub const ALL: Self = Self {
+        api: true,
+        well_known: true,
+        docs: true,
+    };
+
+    /// These surfaces but `surface`.
+    #[must_use]
+    pub const fn without(mut self, surface: Surface) -> Self {
+        match surface {
+            Surface::Api => self.api = false,
+            Surface::WellKnown => self.well_known = false,
+            Surface::Docs => self.docs = false,
+        }
+        self
+    }
+
+    /// Whether `surface` is among them.
+    pub const fn contains(self, surface: Surface) -> bool {
+        match surface {
+            Surface::Api => self.api,
+            Surface::WellKnown => self.well_known,
+            Surface::Docs => self.docs,
+        }
+    }
+}
+
+impl Default for Surfaces {
+    fn default() -> Self {
+        Self::ALL
+    }
+}
+
+/// One route of the contract: method, path, who may call it, how it answers errors, and what it
+/// does. Routing, the adapters, the tests and the docs all read these.
+pub struct Route {
+    method: Method,
+    path: &'static str,
+    access: Access,
+    errors: ErrorFormat,
+    summary: &'static str,
+}
+
+impl Route {
+    /// A description.
+    pub(crate) fn new(
+        method: Method,
+        path: &'static str,
+        access: Access,
+        errors: ErrorFormat,
+        summary: &'static str,
+    ) -> Self {
+        Self {
+            method,
+            path,
+            access,
+            errors,
+            summary,
+        }
+    }
+
+    /// The HTTP method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The path template, with `{name}` for each parameter (axum's and matchit's syntax).
+    pub fn path(&self) -> &'static str {
+        self.path
+    }
+
+    /// Who may call it.
+    pub fn access(&self) -> &Access {
+        &self.access
+    }
+
+    /// The format of its error answers.
+    pub fn errors(&self) -> ErrorFormat {
+        self.errors
+    }
+
+    /// One line saying what it does, for docs.
+    pub fn summary(&self) -> &'static str {
+        self.summary
+    }
+
+    /// The part of the contract it belongs to, by its path.
+    pub fn surface(&self) -> Surface {
+        if self.path.starts_with("/.well-known/") {
+            Surface::WellKnown
+        } else if self.path.starts_with("/api/docs") || self.path == "/llms.txt" {
+            Surface::Docs
+        } else {
+            Surface::Api
+        }
+    }
+}
+
+impl fmt::Debug for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Route")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("access", &self.access)
+            .field("errors", &self.errors)
+            .finish_non_exhaustive()
+    }
+}
