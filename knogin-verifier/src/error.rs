@@ -1,12 +1,10 @@
 //! Why a resource server refuses a token, and the RFC 6750 answer each refusal maps to.
 
-use std::fmt::Write as _;
-
 use http::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use http::{Response, StatusCode};
 
+use crate::PROBLEM_JSON;
 use crate::ResponseBody;
-use crate::{PROBLEM_JSON, quotable};
 
 /// Why a bearer token was refused. Every variant but [`VerifyError::InsufficientScope`] is an
 /// RFC 6750 `invalid_token` (401); that one is `insufficient_scope` (403). Messages are safe to
@@ -82,28 +80,23 @@ impl VerifyError {
     /// The RFC 6750 `WWW-Authenticate` challenge, with RFC 9728's `resource_metadata` when the
     /// resource publishes its metadata at that URL.
     pub fn challenge(&self, resource_metadata: Option<&str>) -> HeaderValue {
-        let mut challenge = String::from("Bearer");
-        let mut params: Vec<(&str, String)> = Vec::new();
+        let description = self.to_string();
+        let mut params: Vec<(&str, &str)> = Vec::new();
         match self {
             Self::Missing => {}
             Self::InsufficientScope(scope) => {
-                params.push(("error", "insufficient_scope".into()));
-                params.push(("scope", scope.clone()));
+                params.push(("error", "insufficient_scope"));
+                params.push(("scope", scope));
             }
-            other => {
-                params.push(("error", "invalid_token".into()));
-                params.push(("error_description", other.to_string()));
+            _ => {
+                params.push(("error", "invalid_token"));
+                params.push(("error_description", &description));
             }
         }
         if let Some(url) = resource_metadata {
-            params.push(("resource_metadata", url.to_owned()));
+            params.push(("resource_metadata", url));
         }
-        // Values that cannot be a quoted-string are left out rather than break the header.
-        for (i, (name, value)) in params.iter().filter(|(_, v)| quotable(v)).enumerate() {
-            let separator = if i == 0 { " " } else { ", " };
-            let _ = write!(challenge, r#"{separator}{name}="{value}""#);
-        }
-        HeaderValue::from_str(&challenge).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+        crate::bearer_challenge(&params)
     }
 
     /// The whole answer: the status, the challenge, and an RFC 9457 problem body saying why.

@@ -95,10 +95,31 @@ pub type ResponseBody = http_body_util::Full<bytes::Bytes>;
 /// The media type of an RFC 9457 problem body.
 const PROBLEM_JSON: &str = "application/problem+json";
 
-/// Whether `value` can go in a challenge's quoted-string as it is (visible ASCII and spaces,
-/// no quote or backslash).
-fn quotable(value: &str) -> bool {
-    value
-        .bytes()
-        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+/// An RFC 6750 `WWW-Authenticate: Bearer` challenge with these auth-params, in order. A value
+/// that cannot be a quoted-string as it is (anything but visible ASCII and spaces, or a quote or
+/// backslash) is left out rather than break the header.
+///
+/// ```
+/// let challenge = knogin_verifier::bearer_challenge(&[
+///     ("error", "insufficient_scope"),
+///     ("scope", "incidents:read"),
+///     ("error_description", "not\nquotable"),
+/// ]);
+/// assert_eq!(challenge, r#"Bearer error="insufficient_scope", scope="incidents:read""#);
+/// ```
+pub fn bearer_challenge(params: &[(&str, &str)]) -> http::HeaderValue {
+    use std::fmt::Write as _;
+
+    let quotable = |value: &str| {
+        value
+            .bytes()
+            .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    };
+    let mut challenge = String::from("Bearer");
+    for (i, (name, value)) in params.iter().filter(|(_, v)| quotable(v)).enumerate() {
+        let separator = if i == 0 { " " } else { ", " };
+        let _ = write!(challenge, r#"{separator}{name}="{value}""#);
+    }
+    http::HeaderValue::from_str(&challenge)
+        .unwrap_or_else(|_| http::HeaderValue::from_static("Bearer"))
 }

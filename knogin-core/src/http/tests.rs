@@ -118,8 +118,8 @@ async fn client_id(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
     Ok(json(
         StatusCode::OK,
         &serde_json::json!({
-            "client_id": client.app.client_id.as_str(),
-            "method": format!("{:?}", client.method),
+            "client_id": client.app().client_id.as_str(),
+            "method": format!("{:?}", client.method()),
             "grant_type": form.get("grant_type"),
         }),
     ))

@@ -24,22 +24,22 @@ pub const MAX_AUTHORIZATION_QUERY: usize = 8 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizationRequest {
     /// The client.
-    pub client_id: AppId,
+    pub(crate) client_id: AppId,
     /// The client's tenant, which the tokens act in.
-    pub tenant: TenantId,
+    pub(crate) tenant: TenantId,
     /// The client's name, for the consent page.
-    pub client_name: String,
+    pub(crate) client_name: String,
     /// The redirect URI, byte for byte one the client registered.
-    pub redirect_uri: String,
+    pub(crate) redirect_uri: String,
     /// The scopes asked for (or, without `scope`, every scope the app was approved for).
-    pub scopes: ScopeSet,
+    pub(crate) scopes: ScopeSet,
     /// The client's `state`, returned unchanged.
-    pub state: Option<String>,
+    pub(crate) state: Option<String>,
     /// The PKCE challenge (S256), if sent.
-    pub challenge: Option<CodeChallenge>,
+    pub(crate) challenge: Option<CodeChallenge>,
     /// The resource server the tokens are for (RFC 8707), one of the issuer's audiences, if
     /// the request named one.
-    pub resource: Option<String>,
+    pub(crate) resource: Option<String>,
 }
 
 /// Why an authorization request is refused.

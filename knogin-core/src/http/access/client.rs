@@ -22,13 +22,24 @@ pub enum ClientAuthMethod {
     ClientSecretPost,
 }
 
-/// A client that proved it holds a current secret of its app.
+/// A client that proved it holds a current secret of its app. Only the client-authentication
+/// guard makes one, so a handler that takes it cannot run for a client that did not prove it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthenticatedClient {
+    pub(crate) app: App,
+    method: ClientAuthMethod,
+}
+
+impl AuthenticatedClient {
     /// The client's app (any tenant: the client id alone names it).
-    pub app: App,
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
     /// How it authenticated.
-    pub method: ClientAuthMethod,
+    pub fn method(&self) -> ClientAuthMethod {
+        self.method
+    }
 }
 
 /// The client id and secret of an `Authorization: Basic` header, each URL-decoded (RFC 6749

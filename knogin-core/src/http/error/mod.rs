@@ -10,7 +10,6 @@ mod oauth;
 mod problem;
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 use http::header::{ALLOW, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderName, HeaderValue, Method, Response, StatusCode};
@@ -25,6 +24,7 @@ use crate::store::StoreError;
 use crate::token::Rejection;
 use crate::validation::ValidationErrors;
 use crate::webhooks::WebhookError;
+use knogin_verifier::bearer_challenge;
 
 /// What a handler returns: an answer, or the error to render in the route's error format.
 pub(crate) type Reply = Result<Response<ResponseBody>, ApiError>;
@@ -196,24 +196,8 @@ pub(crate) fn title(status: StatusCode) -> &'static str {
     }
 }
 
-const REALM: &str = r#"Bearer realm="knogin""#;
-
-/// Whether `value` can go in a challenge's quoted-string as it is (visible ASCII and spaces,
-/// no quote or backslash).
-pub(crate) fn quotable(value: &str) -> bool {
-    value
-        .bytes()
-        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
-}
-
-/// An RFC 6750 challenge with `error` and one more parameter, left out if it cannot be quoted.
-fn bearer_challenge(error: &str, name: &str, value: &str) -> HeaderValue {
-    let mut challenge = format!(r#"{REALM}, error="{error}""#);
-    if quotable(value) {
-        let _ = write!(challenge, r#", {name}="{value}""#);
-    }
-    HeaderValue::from_str(&challenge).unwrap_or_else(|_| HeaderValue::from_static(REALM))
-}
+/// The realm of this issuer's `Bearer` challenges.
+const REALM: (&str, &str) = ("realm", "knogin");
 
 impl ApiError {
     /// The HTTP status.
@@ -340,19 +324,23 @@ impl ApiError {
     fn headers(&self) -> Vec<(HeaderName, HeaderValue)> {
         match self {
             Self::Bearer(Rejection::Missing) => {
-                vec![(WWW_AUTHENTICATE, HeaderValue::from_static(REALM))]
+                vec![(WWW_AUTHENTICATE, bearer_challenge(&[REALM]))]
             }
             Self::Bearer(Rejection::Invalid(e)) => vec![(
                 WWW_AUTHENTICATE,
-                bearer_challenge("invalid_token", "error_description", &e.to_string()),
+                bearer_challenge(&[
+                    REALM,
+                    ("error", "invalid_token"),
+                    ("error_description", &e.to_string()),
+                ]),
             )],
             Self::Bearer(Rejection::InsufficientScope(scope)) => vec![(
                 WWW_AUTHENTICATE,
-                bearer_challenge("insufficient_scope", "scope", scope),
+                bearer_challenge(&[REALM, ("error", "insufficient_scope"), ("scope", scope)]),
             )],
             Self::Bearer(Rejection::NotAdmin) => vec![(
                 WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Bearer realm="knogin", error="insufficient_scope""#),
+                bearer_challenge(&[REALM, ("error", "insufficient_scope")]),
             )],
             Self::Client(e) => {
                 let mut headers = Vec::new();
