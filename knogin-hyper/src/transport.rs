@@ -71,7 +71,8 @@ impl tower::Service<Name> for GuardedResolver {
 }
 
 /// Sends webhook requests over HTTP(S) (see the module docs): one pooled client, rustls on
-/// aws-lc-rs with the web PKI roots, a 10 s connect timeout.
+/// aws-lc-rs with the web PKI roots (the TLS configuration the verifier's fetchers share), a
+/// 10 s connect timeout.
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
     client: Client<HttpsConnector<HttpConnector<GuardedResolver>>, Full<Bytes>>,
@@ -85,14 +86,9 @@ impl HttpTransport {
         http.enforce_http(false);
         http.set_connect_timeout(Some(Duration::from_secs(10)));
         http.set_nodelay(true);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::aws_lc_rs::default_provider())
-            .expect("aws-lc-rs supports rustls' default protocol versions")
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
         Self {
-            client: Client::builder(TokioExecutor::new()).build(connector),
+            client: Client::builder(TokioExecutor::new())
+                .build(knogin_verifier::https_connector(http)),
         }
     }
 }

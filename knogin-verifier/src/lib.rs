@@ -79,7 +79,7 @@ pub use self::error::VerifyError;
 #[cfg(feature = "fetch")]
 pub use self::fetch::{
     DEFAULT_FETCH_TIMEOUT, DEFAULT_INTROSPECTION_CACHE, DEFAULT_INTROSPECTION_CAPACITY,
-    DEFAULT_MAX_DOCUMENT_BYTES, FetchError, HttpJwksFetcher, IntrospectionCheck,
+    DEFAULT_MAX_DOCUMENT_BYTES, FetchError, HttpJwksFetcher, IntrospectionCheck, https_connector,
 };
 pub use self::keys::{PublicKeys, VerifyingKey};
 pub use self::layer::{RequiredScope, VerifyLayer, VerifyService};

@@ -102,13 +102,9 @@ where
     B: http_body::Body + Send + 'static,
     B::Data: Send,
 {
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_webpki_roots(rustls::crypto::aws_lc_rs::default_provider())
-        .expect("aws-lc-rs supports rustls' default protocol versions")
-        .https_or_http()
-        .enable_http1()
-        .build();
-    Client::builder(TokioExecutor::new()).build(connector)
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    Client::builder(TokioExecutor::new()).build(super::tls::https_connector(http))
 }
 
 impl HttpJwksFetcher {

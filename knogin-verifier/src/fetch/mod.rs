@@ -3,6 +3,7 @@
 
 mod introspection;
 mod jwks;
+mod tls;
 
 pub use self::introspection::{
     DEFAULT_INTROSPECTION_CACHE, DEFAULT_INTROSPECTION_CAPACITY, IntrospectionCheck,
@@ -10,3 +11,4 @@ pub use self::introspection::{
 pub use self::jwks::{
     DEFAULT_FETCH_TIMEOUT, DEFAULT_MAX_DOCUMENT_BYTES, FetchError, HttpJwksFetcher,
 };
+pub use self::tls::https_connector;
