@@ -7,7 +7,7 @@ use serde::Serialize;
 pub const ADMIN_SCOPE: &str = "platform:admin";
 
 /// One scope apps may request: a name such as `webhooks:write` and a sentence saying what it grants.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Scope {
     /// The scope token as it appears in `scope` parameters.
     pub name: String,

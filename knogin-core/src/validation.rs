@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// One bad field of a request, named by its JSON member or query parameter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// The field's name, e.g. `redirect_uris[1]`.
     pub field: String,

@@ -12,6 +12,7 @@ use crate::{VerifyError, VerifyingKey};
 
 /// The `aud` claim: one audience (a string) or several (an array), RFC 7519 §4.1.3.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Audience {
     /// One audience.
@@ -32,6 +33,7 @@ impl Audience {
 
 /// The claims of an access token, in the RFC 9068 shape plus the `tenant` it acts in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct AccessClaims {
     /// The issuer URL, verbatim.
     pub iss: String,

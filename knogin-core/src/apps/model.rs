@@ -11,7 +11,7 @@ use crate::scope::ScopeSet;
 use crate::validation::ValidationErrors;
 
 /// An OAuth grant an app may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantType {
     /// RFC 6749 §4.1, for integrations acting for a signed-in user.
@@ -47,7 +47,7 @@ impl fmt::Display for GrantType {
 
 /// A redirect URI that passed the registration rules: absolute, `https` (or `http` to a loopback
 /// host), no fragment, no credentials. Build one with [`RedirectUri::parse`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct RedirectUri(String);
 
@@ -116,7 +116,7 @@ pub(crate) fn is_loopback(url: &url::Url) -> bool {
 }
 
 /// Tenant-approved behaviour of an app.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Governance {
     /// Whether an admin may mint service tokens for the app. Default `false`.
     pub allow_service_tokens: bool,
@@ -129,6 +129,7 @@ pub struct Governance {
     /// Whether the app is a resource server that may introspect every access token of its
     /// tenant (RFC 7662 §4); otherwise it introspects only its own. Default `false`, and then
     /// left out of the JSON (the contract's governance shape is unchanged for other apps).
+    #[schema(required = false)]
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub allow_token_introspection: bool,
 }
@@ -164,13 +165,14 @@ impl<T> Override<T> {
 }
 
 /// A change to [`Governance`]: each `Some` field replaces the current value.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, utoipa::ToSchema)]
 pub struct GovernancePatch {
     /// New value of [`Governance::allow_service_tokens`].
     pub allow_service_tokens: Option<bool>,
     /// New value of [`Governance::enforce_pkce`].
     pub enforce_pkce: Option<bool>,
-    /// New value of [`Governance::access_token_ttl`].
+    /// New value of [`Governance::access_token_ttl`]; `null` goes back to the default.
+    #[schema(value_type = Option<u32>)]
     pub access_token_ttl: Option<Override<u32>>,
     /// New value of [`Governance::allow_token_introspection`].
     pub allow_token_introspection: Option<bool>,

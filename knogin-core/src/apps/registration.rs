@@ -29,7 +29,8 @@ pub(crate) fn is_visible_text(c: char) -> bool {
 }
 
 /// An app registration as the caller sent it, before any rule is checked.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = AppRegistration)]
 pub struct Registration {
     /// Display name: 1 to 200 characters, not only whitespace.
     pub name: String,

@@ -50,13 +50,15 @@ impl Operation {
 }
 
 /// A GraphQL response (GraphQL spec §7.1).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = GraphQlResponse)]
 pub struct ExecutionResponse {
     /// The result; `None` when the request failed before execution (a request error, e.g.
     /// variables that do not coerce), which GraphQL-over-HTTP answers with 400.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Value>,
     /// The errors, each an object with at least `message`.
+    #[schema(required = false)]
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<Value>,
     /// The executor's extensions, if any.

@@ -37,3 +37,4 @@ pub use self::executor::{ExecutionResponse, Executor, Operation};
 pub use self::gate::{GraphQlGate, GraphQlLimits};
 pub use self::manifest::ManifestError;
 pub use self::request::Refusal;
+pub(crate) use self::request::Wire as GraphQlRequest;

@@ -58,16 +58,25 @@ pub(crate) struct GraphQlRequest {
 /// The request members, as a well-formed request has them: read in one typed pass (no map of
 /// members is built). A body this does not fit is read again member by member, to say what is
 /// wrong with it.
-#[derive(Deserialize)]
-struct Wire {
+///
+/// A GraphQL-over-HTTP request naming a curated operation: by `documentId`, by the
+/// `persistedQuery` extension's hash, or by a `query` whose text is a registered document.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = GraphQlRequest)]
+pub(crate) struct Wire {
+    /// The text of a registered document.
     #[serde(default)]
     query: Option<String>,
+    /// A registered document's id.
     #[serde(default, rename = "documentId")]
     document_id: Option<String>,
+    /// The operation to run, when the document has several.
     #[serde(default, rename = "operationName")]
     operation_name: Option<String>,
+    /// The operation's variables.
     #[serde(default)]
     variables: Option<Map<String, Value>>,
+    /// Extensions, e.g. `persistedQuery` with its `sha256Hash`.
     #[serde(default)]
     extensions: Option<Value>,
 }

@@ -6,9 +6,10 @@ use serde::Serialize;
 
 use super::access::{Admin, admin};
 use super::ctx::{Ctx, FromParam};
+use super::docs::{Audience, BEARER, Host, Section};
 use super::error::{ApiError, UNKNOWN_APP};
 use super::fields::{Fields, FromFields};
-use super::page::{Cursors, Page};
+use super::page::{Cursors, PAGED, Page};
 use super::table::{Row, route};
 use super::{Reply, json, json_no_store};
 use crate::apps::{App, GovernancePatch, GrantType, PreviousSecrets, RedirectUri, Registration};
@@ -18,12 +19,23 @@ use crate::oauth::ServiceTokenRequest;
 /// The app routes.
 pub(super) fn routes() -> Vec<Row> {
     vec![
-        route!(GET   "/v1/platform/apps"                            => admin(list),       Problem, "List platform apps"),
-        route!(POST  "/v1/platform/apps"                            => admin(create),     Problem, "Create a platform app"),
-        route!(GET   "/v1/platform/apps/{client_id}"                => admin(get),        Problem, "Inspect an integration app"),
-        route!(PATCH "/v1/platform/apps/{client_id}/governance"     => admin(governance), Problem, "Update app governance"),
-        route!(POST  "/v1/platform/apps/{client_id}/service-token"  => admin(service_token), Problem, "Mint a service token"),
-        route!(POST  "/v1/platform/apps/{client_id}/rotate-secret"  => admin(rotate),     Problem, "Rotate an app secret"),
+        route!(GET   "/v1/platform/apps"                            => admin(list),       Problem, "List platform apps")
+            .query(PAGED)
+            .answers::<AppList>(StatusCode::OK),
+        route!(POST  "/v1/platform/apps"                            => admin(create),     Problem, "Create a platform app")
+            .json::<Registration>()
+            .answers::<AppView>(StatusCode::CREATED),
+        route!(GET   "/v1/platform/apps/{client_id}"                => admin(get),        Problem, "Inspect an integration app")
+            .answers::<AppView>(StatusCode::OK),
+        route!(PATCH "/v1/platform/apps/{client_id}/governance"     => admin(governance), Problem, "Update app governance")
+            .json::<GovernancePatch>()
+            .answers::<GovernanceAnswer>(StatusCode::OK),
+        route!(POST  "/v1/platform/apps/{client_id}/service-token"  => admin(service_token), Problem, "Mint a service token")
+            .json::<ServiceTokenRequest>()
+            .answers::<ServiceToken>(StatusCode::OK),
+        route!(POST  "/v1/platform/apps/{client_id}/rotate-secret"  => admin(rotate),     Problem, "Rotate an app secret")
+            .optional_json::<Rotation>()
+            .answers::<RotatedSecret>(StatusCode::OK),
     ]
 }
 
@@ -64,9 +76,11 @@ impl FromFields for ServiceTokenRequest {
     }
 }
 
-/// The optional body of `rotate-secret`.
-#[derive(Default)]
+/// Optional: end every earlier secret now.
+#[derive(Default, utoipa::ToSchema)]
+#[schema(as = RotateSecretRequest)]
 struct Rotation {
+    /// `true` ends every earlier secret at once instead of after the rotation grace.
     revoke_previous: Option<bool>,
 }
 
@@ -78,19 +92,65 @@ impl FromFields for Rotation {
     }
 }
 
-/// The JSON shape of an app on the platform routes.
-#[derive(Serialize)]
+/// A registered app; `client_secret` only in the answer that created it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = App)]
 struct AppView<'a> {
+    /// The app's client id.
     client_id: &'a str,
+    /// Its first client secret: in the answer that registered the app, and never again.
     #[serde(skip_serializing_if = "Option::is_none")]
     client_secret: Option<&'a str>,
+    /// Its display name.
     name: &'a str,
+    /// The grants it may use.
     grant_types: &'a [GrantType],
+    /// Its redirect URIs.
     redirect_uris: &'a [RedirectUri],
+    /// The scopes it was approved for.
     requested_scopes: Vec<&'a str>,
+    /// Its tenant.
     tenant_id: &'a str,
+    /// When it was registered (RFC 3339).
     created_at: String,
+    /// What the tenant allows it.
     governance: crate::apps::Governance,
+}
+
+/// A page of apps.
+#[derive(Serialize, utoipa::ToSchema)]
+struct AppList<'a> {
+    /// The apps of the page.
+    apps: Vec<AppView<'a>>,
+    /// The cursor of the next page, `null` on the last.
+    next_cursor: Option<String>,
+}
+
+/// The app's governance after the change.
+#[derive(Serialize, utoipa::ToSchema)]
+struct GovernanceAnswer<'a> {
+    /// The app's client id.
+    client_id: &'a str,
+    /// What the tenant allows it now.
+    governance: crate::apps::Governance,
+}
+
+/// A service token.
+#[derive(Serialize, utoipa::ToSchema)]
+struct ServiceToken<'a> {
+    /// The token (a JWT access token whose subject is the app).
+    token: &'a str,
+    /// When it expires (RFC 3339).
+    expires_at: String,
+}
+
+/// The new secret, shown once.
+#[derive(Serialize, utoipa::ToSchema)]
+struct RotatedSecret<'a> {
+    /// The app's client id.
+    client_id: &'a str,
+    /// Its new client secret.
+    client_secret: &'a str,
 }
 
 impl<'a> From<&'a App> for AppView<'a> {
@@ -133,14 +193,9 @@ async fn list(ctx: Ctx, caller: Admin) -> Reply {
         .list(&caller.tenant, page.after, page.limit)
         .await?;
 
-    #[derive(Serialize)]
-    struct Body<'a> {
-        apps: Vec<AppView<'a>>,
-        next_cursor: Option<String>,
-    }
     Ok(json(
         StatusCode::OK,
-        &Body {
+        &AppList {
             apps: apps.apps.iter().map(AppView::from).collect(),
             next_cursor: apps.next.map(|c| cursors.seal(c)),
         },
@@ -167,14 +222,9 @@ async fn governance(mut ctx: Ctx, caller: Admin) -> Reply {
         .update_governance(&caller.tenant, &id, patch)
         .await?;
 
-    #[derive(Serialize)]
-    struct Body<'a> {
-        client_id: &'a str,
-        governance: crate::apps::Governance,
-    }
     Ok(json(
         StatusCode::OK,
-        &Body {
+        &GovernanceAnswer {
             client_id: id.as_str(),
             governance,
         },
@@ -190,14 +240,9 @@ async fn service_token(mut ctx: Ctx, caller: Admin) -> Reply {
         .mint_service(&caller.tenant, &id, &request)
         .await?;
 
-    #[derive(Serialize)]
-    struct Body<'a> {
-        token: &'a str,
-        expires_at: String,
-    }
     Ok(json_no_store(
         StatusCode::OK,
-        &Body {
+        &ServiceToken {
             token: token.expose(),
             expires_at: token.expires_at().to_rfc3339(),
         },
@@ -218,16 +263,130 @@ async fn rotate(mut ctx: Ctx, caller: Admin) -> Reply {
         .rotate_secret(&caller.tenant, &id, previous)
         .await?;
 
-    #[derive(Serialize)]
-    struct Body<'a> {
-        client_id: &'a str,
-        client_secret: &'a str,
-    }
     Ok(json_no_store(
         StatusCode::OK,
-        &Body {
+        &RotatedSecret {
             client_id: id.as_str(),
             client_secret: secret.expose(),
         },
     ))
 }
+
+/// The docs section of `platform-apps-collection`: Create and list platform apps.
+pub(crate) const PLATFORM_APPS_COLLECTION_SECTION: Section = Section {
+    id: "platform-apps-collection",
+    methods: &["GET", "POST"],
+    path: "/v1/platform/apps",
+    title: "Create and list platform apps",
+    host: Host::Auth,
+    auth: BEARER,
+    audience: Audience::Integrators,
+    description: "Creates an external integration app record or enumerates the apps already registered for the tenant.",
+    notes: &[
+        "Register a named app before attempting OAuth authorization code or client credentials flows.",
+        "The response includes client metadata, approved grants, and tenancy context.",
+    ],
+    request: (
+        "bash",
+        "curl -X POST {auth}/v1/platform/apps \\\n  -H \"Authorization: Bearer <admin-access-token>\" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{\n    \"name\": \"Case sync connector\",\n    \"grant_types\": [\"client_credentials\"],\n    \"redirect_uris\": [],\n    \"requested_scopes\": [\"webhooks:write\"]\n  }'",
+    ),
+    response: (
+        "json",
+        "{\n  \"client_id\": \"app_123\",\n  \"client_secret\": \"<write-once-secret>\",\n  \"grant_types\": [\"client_credentials\"],\n  \"requested_scopes\": [\"webhooks:write\"]\n}",
+    ),
+};
+
+/// The docs section of `platform-app-detail`: Inspect an integration app.
+pub(crate) const PLATFORM_APP_DETAIL_SECTION: Section = Section {
+    id: "platform-app-detail",
+    methods: &["GET"],
+    path: "/v1/platform/apps/{client_id}",
+    title: "Inspect an integration app",
+    host: Host::Auth,
+    auth: BEARER,
+    audience: Audience::Integrators,
+    description: "Fetches the current metadata and governance state for a registered app by client identifier.",
+    notes: &[
+        "Use this endpoint to audit redirect URIs, grants, and scope posture before rotating secrets or enabling new workflows.",
+    ],
+    request: (
+        "bash",
+        "curl {auth}/v1/platform/apps/app_123 \\\n  -H \"Authorization: Bearer <admin-access-token>\"",
+    ),
+    response: (
+        "json",
+        "{\n  \"client_id\": \"app_123\",\n  \"name\": \"Case sync connector\",\n  \"grant_types\": [\"client_credentials\"],\n  \"governance\": {\n    \"allow_service_tokens\": true\n  }\n}",
+    ),
+};
+
+/// The docs section of `platform-governance`: Update app governance.
+pub(crate) const PLATFORM_GOVERNANCE_SECTION: Section = Section {
+    id: "platform-governance",
+    methods: &["PATCH"],
+    path: "/v1/platform/apps/{client_id}/governance",
+    title: "Update app governance",
+    host: Host::Auth,
+    auth: BEARER,
+    audience: Audience::Admins,
+    description: "Adjusts governance flags for an existing app without exposing tenant-wide administrative controls.",
+    notes: &[
+        "Use governance updates to constrain redirects, service token usage, and other tenant-approved behaviors.",
+        "This surface is scoped to the app identified in the path.",
+    ],
+    request: (
+        "bash",
+        "curl -X PATCH {auth}/v1/platform/apps/app_123/governance \\\n  -H \"Authorization: Bearer <admin-access-token>\" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{\n    \"allow_service_tokens\": true,\n    \"enforce_pkce\": true\n  }'",
+    ),
+    response: (
+        "json",
+        "{\n  \"client_id\": \"app_123\",\n  \"governance\": {\n    \"allow_service_tokens\": true,\n    \"enforce_pkce\": true\n  }\n}",
+    ),
+};
+
+/// The docs section of `platform-service-token`: Mint a service token.
+pub(crate) const PLATFORM_SERVICE_TOKEN_SECTION: Section = Section {
+    id: "platform-service-token",
+    methods: &["POST"],
+    path: "/v1/platform/apps/{client_id}/service-token",
+    title: "Mint a service token",
+    host: Host::Auth,
+    auth: BEARER,
+    audience: Audience::Admins,
+    description: "Issues a service token for automation that should not depend on an end-user session.",
+    notes: &[
+        "Service tokens are appropriate for webhook management, scheduled exports, and other machine-to-machine workflows.",
+        "Keep service-token issuance behind tenant admin approval.",
+    ],
+    request: (
+        "bash",
+        "curl -X POST {auth}/v1/platform/apps/app_123/service-token \\\n  -H \"Authorization: Bearer <admin-access-token>\" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{\n    \"scopes\": [\"webhooks:write\"]\n  }'",
+    ),
+    response: (
+        "json",
+        "{\n  \"token\": \"<service-token>\",\n  \"expires_at\": \"2026-03-24T10:00:00Z\"\n}",
+    ),
+};
+
+/// The docs section of `platform-rotate-secret`: Rotate an app secret.
+pub(crate) const PLATFORM_ROTATE_SECRET_SECTION: Section = Section {
+    id: "platform-rotate-secret",
+    methods: &["POST"],
+    path: "/v1/platform/apps/{client_id}/rotate-secret",
+    title: "Rotate an app secret",
+    host: Host::Auth,
+    auth: BEARER,
+    audience: Audience::Admins,
+    description: "Rotates a confidential client secret so an external integration can recover or rotate credentials safely.",
+    notes: &[
+        "Treat the rotated secret as write-once material and replace it in your secret store immediately.",
+        "Rotate secrets before revoking old credentials from automation.",
+    ],
+    request: (
+        "bash",
+        "curl -X POST {auth}/v1/platform/apps/app_123/rotate-secret \\\n  -H \"Authorization: Bearer <admin-access-token>\"",
+    ),
+    response: (
+        "json",
+        "{\n  \"client_id\": \"app_123\",\n  \"client_secret\": \"<new-write-once-secret>\"\n}",
+    ),
+};

@@ -8,20 +8,40 @@ use http::StatusCode;
 use super::access::public;
 use super::access::{Visitor, user};
 use super::ctx::Ctx;
+use super::docs::{Audience, Host, Section};
 use super::error::ApiError;
 use super::table::{Row, route};
 use super::{Reply, html, redirect};
 use crate::oauth::AuthorizeError;
 
+/// The parameters of an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707).
+const AUTHORIZATION_QUERY: &[(&str, &[&str])] = &[
+    ("response_type", &["code"]),
+    ("client_id", &[]),
+    ("redirect_uri", &[]),
+    ("scope", &[]),
+    ("state", &[]),
+    ("code_challenge", &[]),
+    ("code_challenge_method", &["S256"]),
+    ("resource", &[]),
+];
+
 /// The authorization endpoint's routes.
 pub(super) fn routes() -> Vec<Row> {
     #[cfg_attr(not(feature = "password-login"), expect(unused_mut))]
     let mut rows = vec![
-        route!(GET  "/v1/oauth/authorize" => user(authorize), Html, "Authorization endpoint: sign in and consent (RFC 6749 §4.1)"),
-        route!(POST "/v1/oauth/authorize" => user(decide),    Html, "The user's answer on the consent page"),
+        route!(GET  "/v1/oauth/authorize" => user(authorize), Html, "Authorization endpoint: sign in and consent (RFC 6749 §4.1)")
+            .query(AUTHORIZATION_QUERY)
+            .answers_plain(StatusCode::FOUND, None),
+        route!(POST "/v1/oauth/authorize" => user(decide),    Html, "The user's answer on the consent page")
+            .answers_plain(StatusCode::SEE_OTHER, None),
     ];
     #[cfg(feature = "password-login")]
-    rows.push(route!(POST "/v1/oauth/login" => public(login), Html, "The built-in login form's submission"));
+    rows.push(
+        route!(POST "/v1/oauth/login" => public(login), Html, "The built-in login form's submission")
+            .answers_plain(StatusCode::SEE_OTHER, None)
+            .refuses(&[StatusCode::TOO_MANY_REQUESTS, StatusCode::SERVICE_UNAVAILABLE]),
+    );
     #[cfg(feature = "password-login")]
     rows.push(
         route!(POST "/v1/oauth/logout" => public(logout), Html, "Sign out of the built-in login"),
@@ -118,3 +138,94 @@ async fn logout(ctx: Ctx) -> Reply {
         "This server signs users in elsewhere: sign out there.",
     ))
 }
+
+/// The docs section of `oauth-authorize`: Start OAuth authorization code flow.
+pub(crate) const OAUTH_AUTHORIZE_SECTION: Section = Section {
+    id: "oauth-authorize",
+    methods: &["GET"],
+    path: "/v1/oauth/authorize",
+    title: "Start OAuth authorization code flow",
+    host: Host::Auth,
+    auth: "OAuth authorization code",
+    audience: Audience::Integrators,
+    description: "Initiates the authorization flow for integrations that act on behalf of a signed-in user.",
+    notes: &[
+        "Authorization requests should use the redirect URIs and scopes already approved on the platform app.",
+        "PKCE should be used whenever a confidential client secret is not available.",
+    ],
+    request: (
+        "text",
+        "{auth}/v1/oauth/authorize?response_type=code&client_id=app_123&redirect_uri=https%3A%2F%2Fintegrator.example%2Fcallback&scope=webhooks%3Awrite&state=<opaque-state>&code_challenge=<pkce-challenge>&code_challenge_method=S256",
+    ),
+    response: (
+        "text",
+        "302 redirect to the registered redirect URI with either ?code=<authorization-code> or an OAuth error.",
+    ),
+};
+
+/// The docs section of `oauth-consent`: Answer the consent page.
+pub(crate) const OAUTH_CONSENT_SECTION: Section = Section {
+    id: "oauth-consent",
+    methods: &["POST"],
+    path: "/v1/oauth/authorize",
+    title: "Answer the consent page",
+    host: Host::Auth,
+    auth: "Signed-in user (the consent form)",
+    audience: Audience::Integrators,
+    description: "Receives the user's answer on the consent page the authorization endpoint showed; integrations never call it themselves.",
+    notes: &[
+        "The form carries a one-time token bound to the user's session; a replayed or foreign form is refused.",
+        "Approval redirects with a code, denial with error=access_denied, both with state and iss (RFC 9207).",
+    ],
+    request: (
+        "text",
+        "POST {auth}/v1/oauth/authorize (form fields: consent token, decision), sent by the user's browser",
+    ),
+    response: (
+        "text",
+        "302 redirect to the registered redirect URI with ?code=<authorization-code>&state=<opaque-state>&iss=<issuer>, or error=access_denied.",
+    ),
+};
+
+/// The docs section of `oauth-login`: Sign in on the built-in login page.
+pub(crate) const OAUTH_LOGIN_SECTION: Section = Section {
+    id: "oauth-login",
+    methods: &["POST"],
+    path: "/v1/oauth/login",
+    title: "Sign in on the built-in login page",
+    host: Host::Auth,
+    auth: "The login form",
+    audience: Audience::Integrators,
+    description: "Receives the built-in login form when the server signs users in itself; embedders with their own sign-in do not serve it.",
+    notes: &[
+        "Failed sign-ins are limited per user and per address; over the limit the answer is 429 with Retry-After.",
+    ],
+    request: (
+        "text",
+        "POST {auth}/v1/oauth/login (form fields: username, password, form token), sent by the user's browser",
+    ),
+    response: (
+        "text",
+        "303 redirect back to the authorization request, now signed in; the login page again after a failure.",
+    ),
+};
+
+/// The docs section of `oauth-logout`: Sign out of the built-in login.
+pub(crate) const OAUTH_LOGOUT_SECTION: Section = Section {
+    id: "oauth-logout",
+    methods: &["POST"],
+    path: "/v1/oauth/logout",
+    title: "Sign out of the built-in login",
+    host: Host::Auth,
+    auth: "The browser's session cookie",
+    audience: Audience::Integrators,
+    description: "Ends the browser's session of the built-in login, on every instance; the next authorization request asks the user to sign in again.",
+    notes: &[
+        "Served only when the server signs users in itself; tokens already issued stay valid until they expire or are revoked.",
+    ],
+    request: (
+        "text",
+        "POST {auth}/v1/oauth/logout, sent by the user's browser",
+    ),
+    response: ("text", "200 with a page saying the user is signed out."),
+};

@@ -9,14 +9,14 @@
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use http::{HeaderMap, Response, StatusCode};
 use serde::Serialize;
-use serde_json::json;
 
 use super::access::{Admin, TenantBearer, admin, tenant_bearer};
 use super::ctx::Ctx;
+use super::docs::{Audience, BEARER, Host, Section};
 use super::error::ApiError;
 use super::table::{Row, route};
 use super::{Reply, ResponseBody, json};
-use crate::graphql::{ExecutionResponse, GraphQlGate, Refusal};
+use crate::graphql::{ExecutionResponse, GraphQlGate, GraphQlRequest, Refusal};
 
 /// The code of every refused operation: the same whether the document is unknown, outside the
 /// token's scopes, introspection, or too large.
@@ -29,9 +29,12 @@ const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
 pub(super) fn routes() -> Vec<Row> {
     vec![
         route!(POST "/graphql" => tenant_bearer(run), GraphQl, "Run a curated GraphQL operation")
+            .json::<GraphQlRequest>()
+            .answers::<ExecutionResponse>(StatusCode::OK)
             .hide_other_methods()
             .only_if(|knogin| knogin.graphql().is_some()),
-        route!(GET "/v1/platform/graphql-bundles" => admin(list), Problem, "List the GraphQL operation bundles"),
+        route!(GET "/v1/platform/graphql-bundles" => admin(list), Problem, "List the GraphQL operation bundles")
+            .answers::<BundleList>(StatusCode::OK),
     ]
 }
 
@@ -115,7 +118,7 @@ async fn run(mut ctx: Ctx, caller: TenantBearer) -> Reply {
                 Media::Json => StatusCode::OK,
                 Media::GraphQlResponse => StatusCode::BAD_REQUEST,
             };
-            let body = json!({
+            let body = serde_json::json!({
                 "errors": [{ "message": refusal.to_string(), "extensions": { "code": code } }]
             });
             return Ok(media.answer(status, &body));
@@ -133,12 +136,23 @@ async fn run(mut ctx: Ctx, caller: TenantBearer) -> Reply {
     Ok(media.answer(status, &response))
 }
 
+/// The operation bundles in force.
+#[derive(Serialize, utoipa::ToSchema)]
+struct BundleList<'a> {
+    /// Each bundle and the operations it admits.
+    bundles: Vec<Listed<'a>>,
+}
+
+/// One bundle: its name (the scope a token needs for it) and the operations it admits.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Listed<'a> {
+    /// The bundle's name.
+    name: &'a str,
+    /// The names of its operations.
+    operations: Vec<&'a str>,
+}
+
 async fn list(ctx: Ctx, _admin: Admin) -> Reply {
-    #[derive(Serialize)]
-    struct Listed<'a> {
-        name: &'a str,
-        operations: Vec<&'a str>,
-    }
     let bundles = ctx.core.graphql().map(GraphQlGate::current_bundles);
     let listed: Vec<Listed<'_>> = bundles
         .iter()
@@ -148,8 +162,56 @@ async fn list(ctx: Ctx, _admin: Admin) -> Reply {
             operations: bundle.operations().collect(),
         })
         .collect();
-    Ok(json(StatusCode::OK, &json!({ "bundles": listed })))
+    Ok(json(StatusCode::OK, &BundleList { bundles: listed }))
 }
+
+/// The docs section of `graphql-transport`: Use the shared GraphQL transport.
+pub(crate) const GRAPHQL_TRANSPORT_SECTION: Section = Section {
+    id: "graphql-transport",
+    methods: &["POST"],
+    path: "/graphql",
+    title: "Use the shared GraphQL transport",
+    host: Host::Api,
+    auth: BEARER,
+    audience: Audience::Integrators,
+    description: "Connect to the GraphQL endpoint with bearer tokens and tenant scoping, while operation bundles remain curated and access-controlled.",
+    notes: &[
+        "Public documentation covers transport, headers, tenancy, and error handling only.",
+        "Schema dumps, playground access, introspection guidance, and unpublished operations are excluded from the public contract.",
+        "Approved partners receive curated operation bundles tied to explicit integration workflows.",
+    ],
+    request: (
+        "bash",
+        "curl -X POST {api}/graphql \\\n  -H \"Authorization: Bearer <access-token>\" \\\n  -H \"Content-Type: application/json\" \\\n  -H \"X-Tenant-ID: <tenant-id>\" \\\n  -d '{\n    \"query\": \"<approved GraphQL document>\",\n    \"variables\": {}\n  }'",
+    ),
+    response: (
+        "json",
+        "{\n  \"data\": {\n    \"result\": \"Returned for your approved operation bundle\"\n  }\n}",
+    ),
+};
+
+/// The docs section of `graphql-bundles`: List the GraphQL operation bundles.
+pub(crate) const GRAPHQL_BUNDLES_SECTION: Section = Section {
+    id: "graphql-bundles",
+    methods: &["GET"],
+    path: "/v1/platform/graphql-bundles",
+    title: "List the GraphQL operation bundles",
+    host: Host::Auth,
+    auth: BEARER,
+    audience: Audience::Admins,
+    description: "Lists the curated operation bundles in force, by name and operation name, for the tenant's administrators.",
+    notes: &[
+        "Documents and schema details are never listed: bundles are handed to approved integrations directly.",
+    ],
+    request: (
+        "bash",
+        "curl {auth}/v1/platform/graphql-bundles \\\n  -H \"Authorization: Bearer <admin-access-token>\"",
+    ),
+    response: (
+        "json",
+        "{\n  \"bundles\": [\n    {\n      \"name\": \"incident-sync\",\n      \"operations\": [\"IncidentById\"]\n    }\n  ]\n}",
+    ),
+};
 
 #[cfg(test)]
 mod tests {

@@ -8,19 +8,27 @@ use serde::Serialize;
 use super::access::{AuthenticatedClient, client, public};
 use super::body::Form;
 use super::ctx::Ctx;
+use super::docs::{Audience, Host, PUBLIC, Section};
 use super::error::ApiError;
 use super::table::{Row, route};
 use super::{Reply, ResponseBody, json_no_store};
-use crate::oauth::{self, GrantError};
+use crate::oauth::{self, GrantError, IntrospectionBody, Metadata};
 use crate::secret::RefreshToken;
 
 /// The OAuth routes.
 pub(super) fn routes() -> Vec<Row> {
     vec![
-        route!(POST "/v1/oauth/token"                         => client(token),      OAuth,   "Exchange or mint access tokens"),
-        route!(POST "/v1/oauth/introspect"                    => client(introspect), OAuth,   "Introspect a token (RFC 7662)"),
-        route!(POST "/v1/oauth/revoke"                        => client(revoke),     OAuth,   "Revoke a token (RFC 7009)"),
-        route!(GET  "/.well-known/oauth-authorization-server" => public(metadata),   Problem, "Authorization server metadata (RFC 8414)"),
+        route!(POST "/v1/oauth/token"                         => client(token),      OAuth,   "Exchange or mint access tokens")
+            .form::<TokenRequest>()
+            .answers::<TokenResponse>(StatusCode::OK),
+        route!(POST "/v1/oauth/introspect"                    => client(introspect), OAuth,   "Introspect a token (RFC 7662)")
+            .form::<TokenAction>()
+            .answers::<IntrospectionBody>(StatusCode::OK),
+        route!(POST "/v1/oauth/revoke"                        => client(revoke),     OAuth,   "Revoke a token (RFC 7009)")
+            .form::<TokenAction>()
+            .answers_plain(StatusCode::OK, None),
+        route!(GET  "/.well-known/oauth-authorization-server" => public(metadata),   Problem, "Authorization server metadata (RFC 8414)")
+            .answers::<Metadata>(StatusCode::OK),
     ]
 }
 
@@ -29,32 +37,122 @@ fn required<'f>(form: &'f Form, name: &str) -> Result<&'f str, ApiError> {
     Ok(oauth::required(form.get(name), name)?)
 }
 
-#[derive(Serialize)]
-struct TokenBody<'a> {
+/// A token request (RFC 6749 §4.1.3, §4.4.2, §6), form-encoded. The client authenticates with
+/// HTTP Basic, or with `client_id` and `client_secret` here.
+#[derive(utoipa::ToSchema)]
+struct TokenRequest<'f> {
+    /// `client_credentials`, `authorization_code` or `refresh_token`.
+    grant_type: &'f str,
+    /// `client_secret_post`: the client id.
+    #[expect(
+        dead_code,
+        reason = "the client-authentication guard reads it; here for the schema"
+    )]
+    client_id: Option<&'f str>,
+    /// `client_secret_post`: the client secret.
+    #[expect(
+        dead_code,
+        reason = "the client-authentication guard reads it; here for the schema"
+    )]
+    client_secret: Option<&'f str>,
+    /// The scopes asked for, space-separated (`client_credentials`, `refresh_token`).
+    scope: Option<&'f str>,
+    /// The resource server the token is for (RFC 8707).
+    resource: Option<&'f str>,
+    /// `authorization_code`: the code.
+    code: Option<&'f str>,
+    /// `authorization_code`: the redirect URI of the authorization request.
+    redirect_uri: Option<&'f str>,
+    /// `authorization_code`: the PKCE verifier (RFC 7636).
+    code_verifier: Option<&'f str>,
+    /// `refresh_token`: the refresh token.
+    refresh_token: Option<&'f str>,
+}
+
+impl<'f> TokenRequest<'f> {
+    /// The request's parameters (the client's credentials were read by its guard).
+    fn read(form: &'f Form) -> Result<Self, ApiError> {
+        Ok(Self {
+            grant_type: required(form, "grant_type")?,
+            client_id: form.get("client_id"),
+            client_secret: form.get("client_secret"),
+            scope: form.get("scope"),
+            resource: form.get("resource"),
+            code: form.get("code"),
+            redirect_uri: form.get("redirect_uri"),
+            code_verifier: form.get("code_verifier"),
+            refresh_token: form.get("refresh_token"),
+        })
+    }
+}
+
+/// An access token (RFC 6749 §5.1).
+#[derive(Serialize, utoipa::ToSchema)]
+struct TokenResponse<'a> {
+    /// The access token, a JWT (RFC 9068).
     access_token: &'a str,
+    /// `Bearer`.
     token_type: &'static str,
+    /// Its lifetime in seconds.
     expires_in: u64,
+    /// The scopes it carries, space-separated.
     scope: String,
+    /// A refresh token (`authorization_code` and `refresh_token` grants).
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: Option<&'a str>,
 }
 
+/// A token to introspect (RFC 7662 §2.1) or revoke (RFC 7009 §2.1), form-encoded.
+#[derive(utoipa::ToSchema)]
+struct TokenAction<'f> {
+    /// The token.
+    token: &'f str,
+    /// `access_token` or `refresh_token`; a hint only, the token is looked up anyway.
+    #[expect(dead_code, reason = "RFC 7009 §2.1: the token is found without it")]
+    token_type_hint: Option<&'f str>,
+    /// `client_secret_post`: the client id.
+    #[expect(
+        dead_code,
+        reason = "the client-authentication guard reads it; here for the schema"
+    )]
+    client_id: Option<&'f str>,
+    /// `client_secret_post`: the client secret.
+    #[expect(
+        dead_code,
+        reason = "the client-authentication guard reads it; here for the schema"
+    )]
+    client_secret: Option<&'f str>,
+}
+
+impl<'f> TokenAction<'f> {
+    /// The request's parameters (the client's credentials were read by its guard).
+    fn read(form: &'f Form) -> Result<Self, ApiError> {
+        Ok(Self {
+            token: required(form, "token")?,
+            token_type_hint: form.get("token_type_hint"),
+            client_id: form.get("client_id"),
+            client_secret: form.get("client_secret"),
+        })
+    }
+}
+
 async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
     let form = ctx.form().await?;
-    let issued = match required(&form, "grant_type")? {
+    let request = TokenRequest::read(&form)?;
+    let issued = match request.grant_type {
         "client_credentials" => {
             ctx.core
-                .client_credentials(&client.app, form.get("scope"), form.get("resource"))
+                .client_credentials(&client.app, request.scope, request.resource)
                 .await?
         }
         "authorization_code" => {
             ctx.core
                 .redeem_code(
                     &client.app,
-                    form.get("code"),
-                    form.get("redirect_uri"),
-                    form.get("code_verifier"),
-                    form.get("resource"),
+                    request.code,
+                    request.redirect_uri,
+                    request.code_verifier,
+                    request.resource,
                 )
                 .await?
         }
@@ -62,9 +160,9 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
             ctx.core
                 .refresh_grant(
                     &client.app,
-                    form.get("refresh_token"),
-                    form.get("scope"),
-                    form.get("resource"),
+                    request.refresh_token,
+                    request.scope,
+                    request.resource,
                 )
                 .await?
         }
@@ -72,7 +170,7 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
     };
     Ok(json_no_store(
         StatusCode::OK,
-        &TokenBody {
+        &TokenResponse {
             access_token: issued.token.expose(),
             token_type: "Bearer",
             expires_in: issued.expires_in.as_secs(),
@@ -84,16 +182,16 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
 
 async fn introspect(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
     let form = ctx.form().await?;
-    let token = required(&form, "token")?;
-    let answer = ctx.core.introspect(&client.app, token).await;
+    let action = TokenAction::read(&form)?;
+    let answer = ctx.core.introspect(&client.app, action.token).await;
     Ok(json_no_store(StatusCode::OK, &answer))
 }
 
 async fn revoke(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
     let form = ctx.form().await?;
-    let token = required(&form, "token")?;
+    let action = TokenAction::read(&form)?;
     // An unknown `token_type_hint` is ignored (RFC 7009 §2.1): the token is looked up anyway.
-    ctx.core.revoke_for(&client.app, token).await?;
+    ctx.core.revoke_for(&client.app, action.token).await?;
     let mut response = Response::new(ResponseBody::default());
     response
         .headers_mut()
@@ -111,3 +209,89 @@ async fn metadata(ctx: Ctx) -> Reply {
     );
     Ok(response)
 }
+
+/// The docs section of `oauth-token`: Exchange or mint access tokens.
+pub(crate) const OAUTH_TOKEN_SECTION: Section = Section {
+    id: "oauth-token",
+    methods: &["POST"],
+    path: "/v1/oauth/token",
+    title: "Exchange or mint access tokens",
+    host: Host::Auth,
+    auth: "OAuth auth code or client credentials",
+    audience: Audience::Integrators,
+    description: "Issues access tokens via authorization code or client credentials without documenting internal password or session flows.",
+    notes: &[
+        "Use authorization code for user-delegated access and client credentials for headless service integrations.",
+        "Only request scopes that were approved during app registration.",
+    ],
+    request: (
+        "bash",
+        "curl -X POST {auth}/v1/oauth/token \\\n  -H \"Content-Type: application/x-www-form-urlencoded\" \\\n  -d \"grant_type=client_credentials&client_id=app_123&client_secret=<client-secret>&scope=webhooks:write\"",
+    ),
+    response: (
+        "json",
+        "{\n  \"access_token\": \"<jwt>\",\n  \"token_type\": \"Bearer\",\n  \"expires_in\": 3600,\n  \"scope\": \"webhooks:write\"\n}",
+    ),
+};
+
+/// The docs section of `oauth-introspect`: Introspect a token (RFC 7662).
+pub(crate) const OAUTH_INTROSPECT_SECTION: Section = Section {
+    id: "oauth-introspect",
+    methods: &["POST"],
+    path: "/v1/oauth/introspect",
+    title: "Introspect a token (RFC 7662)",
+    host: Host::Auth,
+    auth: "Client credentials",
+    audience: Audience::Integrators,
+    description: "Tells an authenticated client whether a token of its own tenant is active, and its claims.",
+    notes: &[
+        "Verify tokens locally against the JWKS where you can; introspection also sees revocations at once.",
+        "A token of another tenant, expired, revoked or unknown is {\"active\": false}.",
+    ],
+    request: (
+        "bash",
+        "curl -X POST {auth}/v1/oauth/introspect \\\n  -u \"app_123:<client-secret>\" \\\n  -d \"token=<jwt>\"",
+    ),
+    response: (
+        "json",
+        "{\n  \"active\": true,\n  \"scope\": \"webhooks:write\",\n  \"client_id\": \"app_123\",\n  \"token_type\": \"Bearer\",\n  \"exp\": 1774260000\n}",
+    ),
+};
+
+/// The docs section of `oauth-revoke`: Revoke a token (RFC 7009).
+pub(crate) const OAUTH_REVOKE_SECTION: Section = Section {
+    id: "oauth-revoke",
+    methods: &["POST"],
+    path: "/v1/oauth/revoke",
+    title: "Revoke a token (RFC 7009)",
+    host: Host::Auth,
+    auth: "Client credentials",
+    audience: Audience::Integrators,
+    description: "Revokes an access or refresh token the client holds; every instance refuses it from its next refresh on.",
+    notes: &["The answer is 200 whether or not the token was known, as RFC 7009 asks."],
+    request: (
+        "bash",
+        "curl -X POST {auth}/v1/oauth/revoke \\\n  -u \"app_123:<client-secret>\" \\\n  -d \"token=<refresh-token>&token_type_hint=refresh_token\"",
+    ),
+    response: ("text", "200 OK with an empty body."),
+};
+
+/// The docs section of `oauth-metadata`: Authorization server metadata (RFC 8414).
+pub(crate) const OAUTH_METADATA_SECTION: Section = Section {
+    id: "oauth-metadata",
+    methods: &["GET"],
+    path: "/.well-known/oauth-authorization-server",
+    title: "Authorization server metadata (RFC 8414)",
+    host: Host::Auth,
+    auth: PUBLIC,
+    audience: Audience::Integrators,
+    description: "Publishes the endpoints, grants, scopes and signing algorithms this server really supports, for OAuth client libraries to discover.",
+    notes: &[
+        "Point your OAuth library at the issuer and let it discover the endpoints instead of hard-coding them.",
+    ],
+    request: ("bash", "curl {auth}/.well-known/oauth-authorization-server"),
+    response: (
+        "json",
+        "{\n  \"issuer\": \"{auth}\",\n  \"token_endpoint\": \"{auth}/v1/oauth/token\",\n  \"jwks_uri\": \"{auth}/.well-known/jwks.json\",\n  \"grant_types_supported\": [\"authorization_code\", \"client_credentials\", \"refresh_token\"]\n}",
+    ),
+};

@@ -10,6 +10,9 @@ use crate::keys::{MasterKey, Purpose};
 use crate::store::Cursor;
 use crate::validation::ValidationErrors;
 
+/// The query parameters of a paged list: `limit` and `cursor`.
+pub(crate) const PAGED: &[(&str, &[&str])] = &[("limit", &[]), ("cursor", &[])];
+
 /// The default and largest page sizes.
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;

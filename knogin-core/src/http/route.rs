@@ -6,9 +6,56 @@
 
 use std::fmt;
 
-use http::Method;
+use http::{Method, StatusCode};
+use utoipa::ToSchema;
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::{Ref, RefOr};
 
 use super::error::ErrorFormat;
+
+/// The component schemas an OpenAPI document collects, by name.
+pub(crate) type Schemas = Vec<(String, RefOr<Schema>)>;
+
+/// Registers `T`'s schema (and those it refers to) in `schemas`, and refers to it.
+pub(crate) fn schema_of<T: ToSchema>(schemas: &mut Schemas) -> RefOr<Schema> {
+    let name = T::name();
+    schemas.push((name.to_string(), T::schema()));
+    T::schemas(schemas);
+    Ref::from_schema_name(name).into()
+}
+
+/// A body's media type and, when it has one, the type whose schema describes it.
+#[derive(Clone, Copy)]
+pub(crate) struct BodyShape {
+    pub(crate) media: &'static str,
+    pub(crate) schema: Option<fn(&mut Schemas) -> RefOr<Schema>>,
+}
+
+/// What a route takes and gives beyond its guard: the request body, the query, the answer on
+/// success, and the refusals its own rules add. Set on the route's row from the very types its
+/// handler parses and serializes; the OpenAPI document reads it.
+#[derive(Clone, Copy)]
+pub(crate) struct Shape {
+    /// The request body, and whether it may be left out.
+    pub(crate) request: Option<(BodyShape, bool)>,
+    /// Query parameters: name, and the values it takes (empty: any string).
+    pub(crate) query: &'static [(&'static str, &'static [&'static str])],
+    /// The status of success, and its body.
+    pub(crate) success: (StatusCode, Option<BodyShape>),
+    /// Error statuses beyond those the guard, the path and the body imply.
+    pub(crate) refusals: &'static [StatusCode],
+}
+
+impl Default for Shape {
+    fn default() -> Self {
+        Self {
+            request: None,
+            query: &[],
+            success: (StatusCode::OK, None),
+            refusals: &[],
+        }
+    }
+}
 
 /// Who may call a route. Derived from the route's guard, so it cannot disagree with what the
 /// handler receives; docs and tests read it.
@@ -106,6 +153,7 @@ pub struct Route {
     access: Access,
     errors: ErrorFormat,
     summary: &'static str,
+    pub(crate) shape: Shape,
 }
 
 impl Route {
@@ -123,6 +171,7 @@ impl Route {
             access,
             errors,
             summary,
+            shape: Shape::default(),
         }
     }
 

@@ -1,10 +1,11 @@
 //! The route table: every route of the contract, one row each, assembled from the capability
 //! modules, and the matcher over it.
 
-use http::Method;
+use http::{Method, StatusCode};
+use utoipa::ToSchema;
 
 use super::access::{Guarded, Run};
-use super::route::{Route, Surfaces};
+use super::route::{BodyShape, Route, Surfaces, schema_of};
 use crate::shared::Core;
 
 /// One row of the route table: a route's description, and what runs it. Built with [`route!`].
@@ -12,6 +13,9 @@ pub(crate) struct Row {
     route: Route,
     serving: Serving,
 }
+
+const JSON: &str = "application/json";
+const FORM: &str = "application/x-www-form-urlencoded";
 
 /// How a row serves its route.
 struct Serving {
@@ -61,6 +65,65 @@ impl Row {
     /// would look for a playground).
     pub(crate) fn hide_other_methods(mut self) -> Self {
         self.serving.hide_other_methods = true;
+        self
+    }
+
+    /// Takes a JSON body of `T`'s fields.
+    pub(crate) fn json<T: ToSchema>(self) -> Self {
+        self.request::<T>(JSON, false)
+    }
+
+    /// Takes a JSON body of `T`'s fields, or none.
+    pub(crate) fn optional_json<T: ToSchema>(self) -> Self {
+        self.request::<T>(JSON, true)
+    }
+
+    /// Takes a form-encoded body of `T`'s fields.
+    pub(crate) fn form<T: ToSchema>(self) -> Self {
+        self.request::<T>(FORM, false)
+    }
+
+    fn request<T: ToSchema>(mut self, media: &'static str, optional: bool) -> Self {
+        let body = BodyShape {
+            media,
+            schema: Some(schema_of::<T>),
+        };
+        self.route.shape.request = Some((body, optional));
+        self
+    }
+
+    /// Takes these query parameters: name, and the values each takes (empty: any string).
+    pub(crate) fn query(
+        mut self,
+        params: &'static [(&'static str, &'static [&'static str])],
+    ) -> Self {
+        self.route.shape.query = params;
+        self
+    }
+
+    /// Answers `status` with a JSON `T` on success.
+    pub(crate) fn answers<T: ToSchema>(mut self, status: StatusCode) -> Self {
+        let body = BodyShape {
+            media: JSON,
+            schema: Some(schema_of::<T>),
+        };
+        self.route.shape.success = (status, Some(body));
+        self
+    }
+
+    /// Answers `status` on success, with a body of `media` when it has one (no schema).
+    pub(crate) fn answers_plain(mut self, status: StatusCode, media: Option<&'static str>) -> Self {
+        let body = media.map(|media| BodyShape {
+            media,
+            schema: None,
+        });
+        self.route.shape.success = (status, body);
+        self
+    }
+
+    /// May also refuse with these statuses, by rules of its own (a quota, a race, a limit).
+    pub(crate) fn refuses(mut self, statuses: &'static [StatusCode]) -> Self {
+        self.route.shape.refusals = statuses;
         self
     }
 

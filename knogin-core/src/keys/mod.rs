@@ -7,8 +7,8 @@ mod settings;
 mod signing;
 
 pub use master::{MasterKey, MasterKeyError, Purpose};
+pub(crate) use ring::{JwkSet, NewKey, Schedule};
 pub use ring::{KeyRing, KeyRingError, kid_for};
-pub(crate) use ring::{NewKey, Schedule};
 pub use settings::{DEFAULT_JWKS_MAX_AGE, DEFAULT_KEY_REFRESH, SigningKeySettings};
 pub use signing::{PublicJwk, SigningAlgorithm, SigningKey, SigningKeyError, UnknownAlgorithm};
 

@@ -96,8 +96,11 @@ pub struct KeyRing {
     jwks: Bytes,
 }
 
-#[derive(Serialize)]
-struct JwkSet<'a> {
+/// The public signing keys (RFC 7517).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Jwks)]
+pub(crate) struct JwkSet<'a> {
+    /// Every key tokens may be signed with: the current one, the next, and retired ones.
     keys: Vec<&'a PublicJwk>,
 }
 

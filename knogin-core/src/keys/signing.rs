@@ -79,7 +79,7 @@ impl FromStr for SigningAlgorithm {
 
 /// A key's public half in RFC 7517 form (`RSA`, `EC` P-256 or `OKP` Ed25519). It has no private
 /// member (`d`, `p`, `q`, …) to leak: the type cannot hold one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PublicJwk {
     /// `RSA`, `EC` or `OKP`.
     pub kty: &'static str,

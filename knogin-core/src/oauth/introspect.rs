@@ -22,11 +22,16 @@ pub enum Introspection {
     Active(Box<AccessClaims>),
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// RFC 7662: `active`, and the token's claims when it is.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Introspection)]
+pub(crate) struct IntrospectionBody<'a> {
+    /// Whether the token is active and the client may know about it.
     active: bool,
+    /// `Bearer`, when active.
     #[serde(skip_serializing_if = "Option::is_none")]
     token_type: Option<&'static str>,
+    /// The token's claims, when active.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     claims: Option<&'a AccessClaims>,
 }
@@ -37,7 +42,7 @@ impl Serialize for Introspection {
             Self::Inactive => None,
             Self::Active(claims) => Some(&**claims),
         };
-        Body {
+        IntrospectionBody {
             active: claims.is_some(),
             token_type: claims.map(|_| "Bearer"),
             claims,

@@ -11,23 +11,37 @@ use crate::scope::ScopeCatalog;
 /// The client authentication methods every client-authenticated endpoint accepts.
 const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 
-#[derive(Serialize)]
-struct Metadata<'a> {
+/// RFC 8414 authorization server metadata.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = AuthorizationServerMetadata)]
+pub(crate) struct Metadata<'a> {
+    /// The issuer, as tokens name it in `iss`.
     issuer: &'a str,
+    /// The authorization endpoint.
     authorization_endpoint: String,
+    /// The token endpoint.
     token_endpoint: String,
+    /// The JWKS of the keys tokens are signed with.
     jwks_uri: String,
+    /// The grants the token endpoint takes.
     grant_types_supported: [&'static str; 3],
+    /// `code`.
     response_types_supported: [&'static str; 1],
     /// RFC 7636 §4.3: S256 only.
     code_challenge_methods_supported: [&'static str; 1],
     /// RFC 9207: every authorization response carries `iss`.
     authorization_response_iss_parameter_supported: bool,
+    /// How clients authenticate at the token endpoint.
     token_endpoint_auth_methods_supported: [&'static str; 2],
+    /// The introspection endpoint (RFC 7662).
     introspection_endpoint: String,
+    /// How clients authenticate at the introspection endpoint.
     introspection_endpoint_auth_methods_supported: [&'static str; 2],
+    /// The revocation endpoint (RFC 7009).
     revocation_endpoint: String,
+    /// How clients authenticate at the revocation endpoint.
     revocation_endpoint_auth_methods_supported: [&'static str; 2],
+    /// The scopes apps may request.
     scopes_supported: Vec<&'a str>,
 }
 

@@ -11,7 +11,7 @@ use crate::token::{AccessToken, TokenGrant};
 use crate::validation::ValidationErrors;
 
 /// What an admin asks a service token for.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ServiceTokenRequest {
     /// The scopes, each approved for the app.
     pub scopes: Vec<String>,

@@ -73,8 +73,10 @@ impl std::fmt::Debug for StoredWebhook {
     }
 }
 
-/// `POST /v1/webhooks`: what an integrator asks for.
-#[derive(Debug, Default)]
+/// `POST /v1/webhooks`: what an integrator asks for. Without `secret`, one is generated and
+/// returned once, in the answer.
+#[derive(Debug, Default, utoipa::ToSchema)]
+#[schema(as = WebhookCreate)]
 pub struct NewWebhook {
     /// The target URL.
     pub url: String,
@@ -89,7 +91,7 @@ pub struct NewWebhook {
 }
 
 /// `PUT /v1/webhooks/{id}`: the members given change, the others stay.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, utoipa::ToSchema)]
 pub struct WebhookPatch {
     /// A new target URL.
     pub url: Option<String>,

@@ -7,6 +7,7 @@
 //! `Accept-Language: nl` gives the Dutch prose, with routes, payloads and examples in English.
 
 mod content;
+mod documents;
 mod locale;
 mod openapi;
 mod render;
@@ -21,6 +22,8 @@ use http::HeaderValue;
 use serde_json::{Value, json};
 
 use self::content::TOPICS;
+pub(crate) use self::content::{Audience, BEARER, Host, PUBLIC, Section};
+pub(crate) use self::documents::{DocsIndex, DocsTopic};
 use self::locale::Locale;
 use self::render::Source;
 pub(crate) use self::routes::routes;

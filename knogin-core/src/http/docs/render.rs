@@ -2,10 +2,14 @@
 
 use std::fmt::Write as _;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::DocsSettings;
 use super::content::{Audience, Host, Section, TOPICS, Topic};
+use super::documents::{
+    CodeExample, DocsIndex, DocsTopic, Endpoints, QuickStart, TopicMetadata, TopicSection,
+    TopicSummary,
+};
 use super::locale::{Locale, Text};
 use crate::http::route::Route;
 
@@ -26,8 +30,8 @@ impl Source<'_> {
         })
     }
 
-    fn sections<'t>(&self, topic: &'t Topic) -> impl Iterator<Item = &'t Section> {
-        topic.sections.iter().filter(|s| self.serves(s))
+    fn sections(&self, topic: &Topic) -> impl Iterator<Item = &'static Section> {
+        topic.sections.iter().copied().filter(|s| self.serves(s))
     }
 
     /// `{auth}`, `{api}` and `{docs}` replaced by the configured base URLs.
@@ -45,35 +49,37 @@ impl Source<'_> {
     pub(crate) fn index(&self, locale: Locale) -> Value {
         let text = locale.text();
         let docs = &self.settings.docs_url;
-        let topics: Vec<Value> = TOPICS
+        let topics = TOPICS
             .iter()
             .enumerate()
-            .map(|(i, topic)| {
-                json!({
-                    "id": topic.id,
-                    "title": text.topics[i].0,
-                    "description": text.topics[i].1,
-                    "url": self.topic_url(topic.id),
-                    "sections": self.section_titles(i, topic, text),
-                    "lastUpdated": self.settings.last_updated,
-                })
+            .map(|(i, topic)| TopicSummary {
+                id: topic.id,
+                title: text.topics[i].0,
+                description: text.topics[i].1,
+                url: self.topic_url(topic.id),
+                sections: self.section_titles(i, topic, text),
+                last_updated: &self.settings.last_updated,
             })
             .collect();
-        json!({
-            "version": self.settings.version,
-            "lastUpdated": self.settings.last_updated,
-            "description": text.index_description,
-            "baseUrl": docs,
-            "endpoints": {
-                "index": format!("{docs}/api/docs"),
-                "fullMarkdown": format!("{docs}/api/docs?format=markdown"),
-                "topic": format!("{docs}/api/docs/{{topic}}"),
-                "llmsTxt": format!("{docs}/llms.txt"),
+        let index = DocsIndex {
+            version: &self.settings.version,
+            last_updated: &self.settings.last_updated,
+            description: text.index_description,
+            base_url: docs,
+            endpoints: Endpoints {
+                index: format!("{docs}/api/docs"),
+                full_markdown: format!("{docs}/api/docs?format=markdown"),
+                topic: format!("{docs}/api/docs/{{topic}}"),
+                llms_txt: format!("{docs}/llms.txt"),
             },
-            "topics": topics,
-            "quickStart": { "steps": text.quick_start, "cliInstall": "" },
-            "partnerPortal": self.settings.partner_portal(),
-        })
+            topics,
+            quick_start: QuickStart {
+                steps: &text.quick_start,
+                cli_install: "",
+            },
+            partner_portal: self.settings.partner_portal(),
+        };
+        serde_json::to_value(index).expect("the docs index serializes")
     }
 
     fn section_titles(&self, i: usize, topic: &Topic, text: &Text) -> Vec<String> {
@@ -92,44 +98,53 @@ impl Source<'_> {
     pub(crate) fn topic(&self, i: usize, locale: Locale) -> Value {
         let topic = &TOPICS[i];
         let text = locale.text();
-        let mut sections: Vec<Value> = Vec::new();
+        let mut sections = Vec::new();
         if i == 0 {
             for (id, title, content) in text.reference_sections {
-                sections.push(json!({
-                    "id": id, "title": title, "content": self.fill(content), "codeExamples": [],
-                }));
+                sections.push(TopicSection {
+                    id,
+                    title: (*title).to_owned(),
+                    content: self.fill(content),
+                    code_examples: Vec::new(),
+                });
             }
         }
         for section in self.sections(topic) {
-            sections.push(json!({
-                "id": section.id,
-                "title": section_title(section),
-                "content": self.content(section, text),
-                "codeExamples": [
-                    { "language": section.request.0, "code": self.fill(section.request.1), "description": text.request_example },
-                    { "language": section.response.0, "code": self.fill(section.response.1), "description": text.response_example },
+            let example = |(language, code): (&'static str, &str), description| CodeExample {
+                language,
+                code: self.fill(code),
+                description,
+            };
+            sections.push(TopicSection {
+                id: section.id,
+                title: section_title(section),
+                content: self.content(section, text),
+                code_examples: vec![
+                    example(section.request, text.request_example),
+                    example(section.response, text.response_example),
                 ],
-            }));
+            });
         }
         let related: Vec<&str> = TOPICS
             .iter()
             .map(|t| t.id)
             .filter(|id| *id != topic.id && (i == 0 || *id != TOPICS[0].id))
             .collect();
-        let mut document = json!({
-            "id": topic.id,
-            "title": text.topics[i].0,
-            "description": text.topics[i].1,
-            "lastUpdated": self.settings.last_updated,
-            "sections": sections,
-            "relatedTopics": related,
-            "markdown": "",
-            "metadata": {
-                "readingTime": topic.reading_time,
-                "difficulty": topic.difficulty,
-                "tags": topic.tags,
+        let document = DocsTopic {
+            id: topic.id,
+            title: text.topics[i].0,
+            description: text.topics[i].1,
+            last_updated: &self.settings.last_updated,
+            sections,
+            related_topics: related,
+            markdown: String::new(),
+            metadata: TopicMetadata {
+                reading_time: topic.reading_time,
+                difficulty: topic.difficulty,
+                tags: topic.tags,
             },
-        });
+        };
+        let mut document = serde_json::to_value(document).expect("a docs topic serializes");
         document["markdown"] = self.topic_markdown(&document, locale).into();
         document
     }

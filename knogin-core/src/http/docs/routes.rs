@@ -5,7 +5,8 @@ use http::header::{
 };
 use http::{HeaderMap, Response, StatusCode};
 
-use super::{Locale, Page, Rendered, TOPICS};
+use super::content::{Audience, Host, PUBLIC, Section};
+use super::{DocsIndex, DocsTopic, Locale, Page, Rendered, TOPICS};
 use crate::http::access::public;
 use crate::http::ctx::{Ctx, FromParam};
 use crate::http::error::ApiError;
@@ -22,13 +23,23 @@ const UNKNOWN_TOPIC: &str = "No docs topic has this id. The topics are api-refer
     identity-app-registration, oauth-service-tokens, jwks-token-verification, \
     event-delivery-webhooks and graphql-transport-contract.";
 
+/// The query of the docs documents: the format and the language.
+const DOCS_QUERY: &[(&str, &[&str])] = &[("format", &["json", "markdown"]), ("locale", &[])];
+
 /// The docs routes.
 pub(crate) fn routes() -> Vec<Row> {
     vec![
-        route!(GET "/api/docs"         => public(index), Problem, "The docs index, or the whole contract as markdown"),
-        route!(GET "/api/docs/{topic}" => public(topic), Problem, "One docs topic, as JSON or markdown"),
-        route!(GET "/llms.txt"         => public(llms),  Problem, "The llms.txt summary of the docs"),
-        route!(GET "/api/docs/openapi.json" => public(openapi), Problem, "The OpenAPI 3.1 document"),
+        route!(GET "/api/docs"         => public(index), Problem, "The docs index, or the whole contract as markdown")
+            .query(DOCS_QUERY)
+            .answers::<DocsIndex>(StatusCode::OK),
+        route!(GET "/api/docs/{topic}" => public(topic), Problem, "One docs topic, as JSON or markdown")
+            .query(DOCS_QUERY)
+            .answers::<DocsTopic>(StatusCode::OK),
+        route!(GET "/llms.txt"         => public(llms),  Problem, "The llms.txt summary of the docs")
+            .query(&[("locale", &[])])
+            .answers_plain(StatusCode::OK, Some("text/plain")),
+        route!(GET "/api/docs/openapi.json" => public(openapi), Problem, "The OpenAPI 3.1 document")
+            .answers_plain(StatusCode::OK, Some("application/json")),
     ]
 }
 
@@ -134,3 +145,81 @@ fn matches(headers: &HeaderMap, etag: &HeaderValue) -> bool {
         .map(str::trim)
         .any(|tag| tag == "*" || tag.trim_start_matches("W/").as_bytes() == ours)
 }
+
+/// The docs section of `docs-index`: The docs index.
+pub(crate) const DOCS_INDEX_SECTION: Section = Section {
+    id: "docs-index",
+    methods: &["GET"],
+    path: "/api/docs",
+    title: "The docs index",
+    host: Host::Auth,
+    auth: PUBLIC,
+    audience: Audience::Integrators,
+    description: "Lists the topics of this documentation with their sections; ?format=markdown gives the whole contract as one markdown document.",
+    notes: &[
+        "Send ?locale=nl or Accept-Language: nl for the Dutch prose; routes, payloads and examples stay in English.",
+        "Answers carry an ETag: send If-None-Match to get 304 while nothing changed.",
+    ],
+    request: ("bash", "curl {auth}/api/docs"),
+    response: (
+        "json",
+        "{\n  \"version\": \"2026.1\",\n  \"topics\": [\n    {\n      \"id\": \"api-reference\",\n      \"url\": \"{auth}/api/docs/api-reference\"\n    }\n  ]\n}",
+    ),
+};
+
+/// The docs section of `docs-topic`: One topic.
+pub(crate) const DOCS_TOPIC_SECTION: Section = Section {
+    id: "docs-topic",
+    methods: &["GET"],
+    path: "/api/docs/{topic}",
+    title: "One topic",
+    host: Host::Auth,
+    auth: PUBLIC,
+    audience: Audience::Integrators,
+    description: "Returns one topic with its sections and code examples; ?format=markdown gives it as markdown.",
+    notes: &["An unknown topic is a 404 that lists the valid topic ids."],
+    request: (
+        "bash",
+        "curl {auth}/api/docs/identity-app-registration?format=markdown",
+    ),
+    response: (
+        "text",
+        "# Identity and app registration\n\nRegister an integration, inspect allowed scopes, and manage governance settings for an external app.",
+    ),
+};
+
+/// The docs section of `docs-openapi`: The OpenAPI document.
+pub(crate) const DOCS_OPENAPI_SECTION: Section = Section {
+    id: "docs-openapi",
+    methods: &["GET"],
+    path: "/api/docs/openapi.json",
+    title: "The OpenAPI document",
+    host: Host::Auth,
+    auth: PUBLIC,
+    audience: Audience::Integrators,
+    description: "An OpenAPI 3.1 document of every public route, with request and response schemas, security schemes and error bodies.",
+    notes: &["Generate a client from it, or drive a property-based API test tool with it."],
+    request: ("bash", "curl {auth}/api/docs/openapi.json"),
+    response: (
+        "json",
+        "{\n  \"openapi\": \"3.1.0\",\n  \"info\": {\n    \"title\": \"Knogin External Integration API\"\n  }\n}",
+    ),
+};
+
+/// The docs section of `llms-txt`: The llms.txt summary.
+pub(crate) const LLMS_TXT_SECTION: Section = Section {
+    id: "llms-txt",
+    methods: &["GET"],
+    path: "/llms.txt",
+    title: "The llms.txt summary",
+    host: Host::Auth,
+    auth: PUBLIC,
+    audience: Audience::Integrators,
+    description: "A title, a summary and a link to each topic's markdown, in the llmstxt.org format.",
+    notes: &[],
+    request: ("bash", "curl {auth}/llms.txt"),
+    response: (
+        "text",
+        "# Knogin External Integration API\n\n> Stable public integration documentation for external integrators.",
+    ),
+};

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Response, StatusCode};
-use serde_json::json;
+use serde::Serialize;
 
 use super::ApiError;
 use crate::http::ResponseBody;
@@ -19,16 +19,46 @@ fn code(status: StatusCode) -> &'static str {
     }
 }
 
+/// GraphQL errors; `extensions.code` says what kind.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct GraphQlErrors<'a> {
+    /// The one error of the answer.
+    errors: [GraphQlError<'a>; 1],
+}
+
+/// One GraphQL error.
+#[derive(Serialize, utoipa::ToSchema)]
+struct GraphQlError<'a> {
+    /// What went wrong, for the developer.
+    message: &'a str,
+    /// What kind of error, for programs.
+    extensions: Extensions,
+}
+
+/// What kind of error, and where to find it in the server's log.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Extensions {
+    /// `BAD_REQUEST`, `UNAUTHENTICATED`, `FORBIDDEN`, `NOT_FOUND` or `INTERNAL_SERVER_ERROR`.
+    code: &'static str,
+    /// The id of this answer in the server's log (server errors only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    correlation_id: Option<String>,
+}
+
 pub(super) fn render(error: &ApiError, correlation_id: Option<String>) -> Response<ResponseBody> {
     let status = error.status();
-    let mut extensions = json!({ "code": code(status) });
-    if let Some(id) = correlation_id {
-        extensions["correlation_id"] = id.into();
-    }
-    let body = json!({
-        "errors": [{ "message": error.detail(), "extensions": extensions }]
-    });
-    let mut response = Response::new(ResponseBody::new(Bytes::from(body.to_string())));
+    let detail = error.detail();
+    let body = GraphQlErrors {
+        errors: [GraphQlError {
+            message: &detail,
+            extensions: Extensions {
+                code: code(status),
+                correlation_id,
+            },
+        }],
+    };
+    let body = serde_json::to_vec(&body).expect("GraphQL errors serialize");
+    let mut response = Response::new(ResponseBody::new(Bytes::from(body)));
     *response.status_mut() = status;
     response
         .headers_mut()

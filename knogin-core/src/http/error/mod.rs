@@ -14,6 +14,9 @@ use std::borrow::Cow;
 use http::header::{ALLOW, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderName, HeaderValue, Method, Response, StatusCode};
 
+pub(crate) use self::graphql::GraphQlErrors;
+pub(crate) use self::oauth::OAuthError;
+pub(crate) use self::problem::Problem;
 pub use self::problem::{PROBLEM_JSON, not_found};
 use super::access::rejection::ClientRejection;
 use super::reply::ResponseBody;

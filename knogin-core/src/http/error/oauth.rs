@@ -9,9 +9,12 @@ use super::ApiError;
 use crate::http::ResponseBody;
 use crate::oauth::error_description;
 
-#[derive(Serialize)]
-struct OAuthError<'a> {
+/// An RFC 6749 §5.2 error.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct OAuthError<'a> {
+    /// The error code (`invalid_request`, `invalid_client`, `invalid_grant`, …).
     error: &'static str,
+    /// What went wrong, for the developer.
     error_description: &'a str,
 }
 

@@ -12,15 +12,23 @@ use crate::validation::FieldError;
 /// The media type of problem details.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An RFC 9457 problem; `errors` names each bad field.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Problem<'a> {
+    /// `urn:knogin:problem:{slug}`: what kind of problem, for programs.
     #[serde(rename = "type")]
     kind: String,
+    /// The status's reason phrase.
     title: &'static str,
+    /// The HTTP status.
     status: u16,
+    /// What went wrong, for a person to act on.
     detail: &'a str,
+    /// Each bad field of the request.
+    #[schema(required = false)]
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     errors: &'a [FieldError],
+    /// The id of this answer in the server's log (server errors only).
     #[serde(skip_serializing_if = "Option::is_none")]
     correlation_id: Option<String>,
 }

@@ -2,8 +2,6 @@
 //! utoipa's typed builders: every route the handle serves, its parameters, bodies, security and
 //! error answers.
 
-mod schemas;
-
 use http::{Method, StatusCode};
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::path::{
@@ -11,6 +9,7 @@ use utoipa::openapi::path::{
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{
     AuthorizationCode, ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes,
     SecurityRequirement, SecurityScheme,
@@ -18,133 +17,15 @@ use utoipa::openapi::security::{
 use utoipa::openapi::server::ServerBuilder;
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{
-    ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Required,
+    ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, RefOr, Required,
 };
 
-use self::schemas::{one_of, reference, string};
 use super::DocsSettings;
 use super::content::TOPICS;
+use crate::http::error::{GraphQlErrors, OAuthError, PROBLEM_JSON, Problem};
+use crate::http::route::{Schemas, schema_of};
 use crate::http::{Access, ErrorFormat, Route};
 use crate::shared::Core;
-
-const JSON: &str = "application/json";
-const FORM: &str = "application/x-www-form-urlencoded";
-
-/// What the document says about one route beyond its row: bodies and query parameters.
-struct Spec {
-    /// The request body: media type and schema name.
-    request: Option<(&'static str, &'static str)>,
-    /// Whether the request body may be left out.
-    optional_body: bool,
-    /// The success status, and the answer's media type and schema name.
-    success: (StatusCode, Option<(&'static str, &'static str)>),
-    /// Query parameters: name, and the values it takes (empty: any string).
-    query: &'static [(&'static str, &'static [&'static str])],
-}
-
-const PAGED: &[(&str, &[&str])] = &[("limit", &[]), ("cursor", &[])];
-const DOCS_QUERY: &[(&str, &[&str])] = &[("format", &["json", "markdown"]), ("locale", &[])];
-
-fn spec(method: &Method, path: &str) -> Option<Spec> {
-    let ok = |schema| (StatusCode::OK, Some((JSON, schema)));
-    let accepted = |schema| (StatusCode::ACCEPTED, Some((JSON, schema)));
-    let plain = |request, success| Spec {
-        request,
-        optional_body: false,
-        success,
-        query: &[],
-    };
-    Some(match (method.as_str(), path) {
-        ("GET", "/v1/platform/scopes") => plain(None, ok("ScopeList")),
-        ("GET", "/v1/platform/apps") => Spec {
-            query: PAGED,
-            ..plain(None, ok("AppList"))
-        },
-        ("POST", "/v1/platform/apps") => plain(
-            Some((JSON, "AppRegistration")),
-            (StatusCode::CREATED, Some((JSON, "App"))),
-        ),
-        ("GET", "/v1/platform/apps/{client_id}") => plain(None, ok("App")),
-        ("PATCH", "/v1/platform/apps/{client_id}/governance") => {
-            plain(Some((JSON, "GovernancePatch")), ok("GovernanceAnswer"))
-        }
-        ("POST", "/v1/platform/apps/{client_id}/service-token") => {
-            plain(Some((JSON, "ServiceTokenRequest")), ok("ServiceToken"))
-        }
-        ("POST", "/v1/platform/apps/{client_id}/rotate-secret") => Spec {
-            optional_body: true,
-            ..plain(Some((JSON, "RotateSecretRequest")), ok("RotatedSecret"))
-        },
-        ("GET", "/v1/oauth/authorize") => Spec {
-            query: &[
-                ("response_type", &["code"]),
-                ("client_id", &[]),
-                ("redirect_uri", &[]),
-                ("scope", &[]),
-                ("state", &[]),
-                ("code_challenge", &[]),
-                ("code_challenge_method", &["S256"]),
-            ],
-            ..plain(None, (StatusCode::FOUND, None))
-        },
-        ("POST", "/v1/oauth/authorize" | "/v1/oauth/login") => {
-            plain(None, (StatusCode::SEE_OTHER, None))
-        }
-        ("POST", "/v1/oauth/logout") => plain(None, (StatusCode::OK, None)),
-        ("POST", "/v1/oauth/token") => plain(Some((FORM, "TokenRequest")), ok("TokenResponse")),
-        ("POST", "/v1/oauth/introspect") => plain(Some((FORM, "TokenAction")), ok("Introspection")),
-        ("POST", "/v1/oauth/revoke") => plain(Some((FORM, "TokenAction")), (StatusCode::OK, None)),
-        ("GET", "/.well-known/oauth-authorization-server") => {
-            plain(None, ok("AuthorizationServerMetadata"))
-        }
-        ("GET", "/.well-known/jwks.json" | "/v1/auth/jwks.json") => plain(None, ok("Jwks")),
-        ("GET", "/v1/webhooks") => Spec {
-            query: PAGED,
-            ..plain(None, ok("WebhookList"))
-        },
-        ("POST", "/v1/webhooks") => plain(
-            Some((JSON, "WebhookCreate")),
-            (StatusCode::CREATED, Some((JSON, "Webhook"))),
-        ),
-        ("GET", "/v1/webhooks/{webhook_id}") => plain(None, ok("Webhook")),
-        ("PUT", "/v1/webhooks/{webhook_id}") => plain(Some((JSON, "WebhookPatch")), ok("Webhook")),
-        ("DELETE", "/v1/webhooks/{webhook_id}") => plain(None, (StatusCode::NO_CONTENT, None)),
-        ("GET", "/v1/webhooks/{webhook_id}/deliveries") => Spec {
-            query: &[
-                ("limit", &[]),
-                ("cursor", &[]),
-                (
-                    "status",
-                    &["queued", "retrying", "succeeded", "failed", "cancelled"],
-                ),
-            ],
-            ..plain(None, ok("DeliveryList"))
-        },
-        ("POST", "/v1/webhooks/{webhook_id}/test") => plain(None, accepted("Queued")),
-        ("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry") => {
-            plain(None, accepted("Queued"))
-        }
-        ("POST", "/v1/webhooks/{webhook_id}/recover") => {
-            plain(Some((JSON, "RecoverRequest")), accepted("Recovered"))
-        }
-        ("POST", "/graphql") => plain(Some((JSON, "GraphQlRequest")), ok("GraphQlResponse")),
-        ("GET", "/v1/platform/graphql-bundles") => plain(None, ok("BundleList")),
-        ("GET", "/api/docs") => Spec {
-            query: DOCS_QUERY,
-            ..plain(None, ok("DocsIndex"))
-        },
-        ("GET", "/api/docs/{topic}") => Spec {
-            query: DOCS_QUERY,
-            ..plain(None, ok("DocsTopic"))
-        },
-        ("GET", "/api/docs/openapi.json") => plain(None, (StatusCode::OK, Some((JSON, "")))),
-        ("GET", "/llms.txt") => Spec {
-            query: &[("locale", &[])],
-            ..plain(None, (StatusCode::OK, Some(("text/plain", ""))))
-        },
-        _ => return None,
-    })
-}
 
 /// The topic a route's section sits in: the operation's tag.
 fn tag_of(route: &Route) -> &'static str {
@@ -188,63 +69,58 @@ fn security(access: &Access) -> Vec<SecurityRequirement> {
     }
 }
 
-/// The error answers a route can give, by its guard and error format.
-fn errors(route: &Route, spec: &Spec) -> Vec<(StatusCode, &'static str, &'static str)> {
-    let (media, schema) = match route.errors() {
-        ErrorFormat::OAuth => (JSON, "OAuthError"),
-        ErrorFormat::GraphQl => (JSON, "GraphQlErrors"),
-        ErrorFormat::Html => ("text/html", ""),
-        _ => ("application/problem+json", "Problem"),
-    };
-    let mut out = vec![(StatusCode::BAD_REQUEST, media, schema)];
+/// An error body: its media type and the type whose schema describes it.
+type ErrorBody = (&'static str, Option<fn(&mut Schemas) -> RefOr<Schema>>);
+
+/// The error body of a route's error format.
+fn error_body(format: ErrorFormat) -> ErrorBody {
+    match format {
+        ErrorFormat::OAuth => ("application/json", Some(schema_of::<OAuthError>)),
+        ErrorFormat::GraphQl => ("application/json", Some(schema_of::<GraphQlErrors>)),
+        ErrorFormat::Html => ("text/html", None),
+        _ => (PROBLEM_JSON, Some(schema_of::<Problem>)),
+    }
+}
+
+/// The error answers a route can give: by its guard, its path, its body, and its own rules.
+fn errors(route: &Route) -> Vec<(StatusCode, ErrorBody)> {
+    let body = error_body(route.errors());
+    let shape = &route.shape;
+    let mut out = vec![(StatusCode::BAD_REQUEST, body)];
     match route.access() {
         Access::Public | Access::User => {}
         Access::Client => {
-            out.push((StatusCode::UNAUTHORIZED, media, schema));
-            out.push((StatusCode::TOO_MANY_REQUESTS, media, schema));
+            out.push((StatusCode::UNAUTHORIZED, body));
+            out.push((StatusCode::TOO_MANY_REQUESTS, body));
         }
         _ => {
-            out.push((StatusCode::UNAUTHORIZED, media, schema));
-            out.push((StatusCode::FORBIDDEN, media, schema));
+            out.push((StatusCode::UNAUTHORIZED, body));
+            out.push((StatusCode::FORBIDDEN, body));
         }
     }
     if route.path().contains('{') {
-        out.push((StatusCode::NOT_FOUND, "application/problem+json", "Problem"));
+        out.push((StatusCode::NOT_FOUND, error_body(ErrorFormat::Problem)));
     }
-    // A subscription's quota, and a change that raced another.
-    if route.path().starts_with("/v1/webhooks")
-        && matches!(
-            (route.method().as_str(), route.path()),
-            ("POST", "/v1/webhooks") | ("PUT", _)
-        )
-    {
-        out.push((StatusCode::CONFLICT, media, schema));
-    }
-    if route.path().ends_with("/test") || route.path().ends_with("/recover") {
-        out.push((StatusCode::TOO_MANY_REQUESTS, media, schema));
-    }
-    if route.path() == "/v1/oauth/login" {
-        out.push((StatusCode::TOO_MANY_REQUESTS, media, schema));
-        out.push((StatusCode::SERVICE_UNAVAILABLE, media, schema));
-    }
-    if spec.request.is_some() {
-        out.push((StatusCode::PAYLOAD_TOO_LARGE, media, schema));
-        out.push((StatusCode::UNSUPPORTED_MEDIA_TYPE, media, schema));
+    out.extend(shape.refusals.iter().map(|&status| (status, body)));
+    if shape.request.is_some() {
+        out.push((StatusCode::PAYLOAD_TOO_LARGE, body));
+        out.push((StatusCode::UNSUPPORTED_MEDIA_TYPE, body));
     }
     out
 }
 
-fn content(schema: &str) -> utoipa::openapi::Content {
-    let builder = ContentBuilder::new();
-    if schema.is_empty() {
-        builder.build()
-    } else {
-        builder.schema(Some(reference(schema))).build()
-    }
+/// A body's content, registering its schema in `schemas`.
+fn content(
+    schema: Option<fn(&mut Schemas) -> RefOr<Schema>>,
+    schemas: &mut Schemas,
+) -> utoipa::openapi::Content {
+    ContentBuilder::new()
+        .schema(schema.map(|schema| schema(schemas)))
+        .build()
 }
 
-fn operation(route: &Route) -> utoipa::openapi::path::Operation {
-    let spec = spec(route.method(), route.path()).expect("every route has an OpenAPI spec");
+fn operation(route: &Route, schemas: &mut Schemas) -> utoipa::openapi::path::Operation {
+    let shape = &route.shape;
     let mut op = OperationBuilder::new()
         .operation_id(Some(operation_id(route)))
         .summary(Some(route.summary()))
@@ -262,7 +138,7 @@ fn operation(route: &Route) -> utoipa::openapi::path::Operation {
                 .schema(Some(string())),
         );
     }
-    for (name, values) in spec.query {
+    for (name, values) in shape.query {
         let schema = if values.is_empty() {
             string()
         } else {
@@ -286,8 +162,8 @@ fn operation(route: &Route) -> utoipa::openapi::path::Operation {
                 .schema(Some(string())),
         );
     }
-    if let Some((media, schema)) = spec.request {
-        let required = if spec.optional_body {
+    if let Some((body, optional)) = shape.request {
+        let required = if optional {
             Required::False
         } else {
             Required::True
@@ -295,28 +171,41 @@ fn operation(route: &Route) -> utoipa::openapi::path::Operation {
         op = op.request_body(Some(
             RequestBodyBuilder::new()
                 .required(Some(required))
-                .content(media, content(schema))
+                .content(body.media, content(body.schema, schemas))
                 .build(),
         ));
     }
-    let (status, body) = spec.success;
+    let (status, body) = shape.success;
     let mut success = ResponseBuilder::new().description(status.canonical_reason().unwrap_or("OK"));
-    if let Some((media, schema)) = body {
-        success = success.content(media, content(schema));
+    if let Some(body) = body {
+        success = success.content(body.media, content(body.schema, schemas));
     }
     op = op.response(status.as_str(), success);
-    for (status, media, schema) in errors(route, &spec) {
+    for (status, (media, schema)) in errors(route) {
         op = op.response(
             status.as_str(),
             ResponseBuilder::new()
                 .description(crate::http::error::title(status))
-                .content(media, content(schema)),
+                .content(media, content(schema, schemas)),
         );
     }
     for requirement in security(route.access()) {
         op = op.security(requirement);
     }
     op.build()
+}
+
+/// A string parameter.
+fn string() -> RefOr<Schema> {
+    ObjectBuilder::new().schema_type(Type::String).into()
+}
+
+/// A string parameter that takes one of `values`.
+fn one_of(values: &[&str]) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values.iter().copied()))
+        .into()
 }
 
 /// `get_v1_platform_apps_client_id`: unique per method and path.
@@ -363,7 +252,25 @@ pub(crate) fn document(core: &Core, routes: &[&Route], settings: &DocsSettings) 
                 .build(),
         )
     };
-    let components = schemas::components(ComponentsBuilder::new())
+    let mut schemas = Schemas::new();
+    let mut paths = PathsBuilder::new();
+    for route in routes {
+        let mut item = PathItem::new(http_method(route.method()), operation(route, &mut schemas));
+        // The GraphQL gate may sit on its own host.
+        if route.path() == "/graphql" && settings.graphql_url != settings.auth_url {
+            item.servers = Some(vec![
+                ServerBuilder::new()
+                    .url(settings.graphql_url.clone())
+                    .build(),
+            ]);
+        }
+        paths = paths.path(route.path(), item);
+    }
+    // Each schema once, in the order first met.
+    let mut seen = std::collections::HashSet::new();
+    schemas.retain(|(name, _)| seen.insert(name.clone()));
+    let components = ComponentsBuilder::new()
+        .schemas_from_iter(schemas)
         .security_scheme("oauth2", SecurityScheme::OAuth2(oauth2))
         .security_scheme(
             "bearerToken",
@@ -378,19 +285,6 @@ pub(crate) fn document(core: &Core, routes: &[&Route], settings: &DocsSettings) 
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
         )
         .build();
-    let mut paths = PathsBuilder::new();
-    for route in routes {
-        let mut item = PathItem::new(http_method(route.method()), operation(route));
-        // The GraphQL gate may sit on its own host.
-        if route.path() == "/graphql" && settings.graphql_url != settings.auth_url {
-            item.servers = Some(vec![
-                ServerBuilder::new()
-                    .url(settings.graphql_url.clone())
-                    .build(),
-            ]);
-        }
-        paths = paths.path(route.path(), item);
-    }
     let text = super::Locale::En.text();
     let tags = TOPICS.iter().enumerate().map(|(i, t)| {
         TagBuilder::new()
