@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::access::{Admin, admin};
 use super::ctx::{Ctx, FromParam};
-use super::docs::{Audience, BEARER, Host, Section};
+use super::docs::content::{Audience, BEARER, Host, Section};
 use super::error::{ApiError, UNKNOWN_APP};
 use super::fields::{Fields, FromFields};
 use super::page::{Cursors, PAGED, Page};

@@ -8,7 +8,7 @@ use http::StatusCode;
 use super::access::public;
 use super::access::{Visitor, user};
 use super::ctx::Ctx;
-use super::docs::{Audience, Host, Section};
+use super::docs::content::{Audience, Host, Section};
 use super::error::ApiError;
 use super::table::{Row, route};
 use super::{Reply, html, redirect};
@@ -40,11 +40,12 @@ pub(super) fn routes() -> Vec<Row> {
     rows.push(
         route!(POST "/v1/oauth/login" => public(login), Html, "The built-in login form's submission")
             .answers_plain(StatusCode::SEE_OTHER, None)
-            .refuses(&[StatusCode::TOO_MANY_REQUESTS, StatusCode::SERVICE_UNAVAILABLE]),
+            .refuses(&[StatusCode::NOT_FOUND, StatusCode::TOO_MANY_REQUESTS, StatusCode::SERVICE_UNAVAILABLE]),
     );
     #[cfg(feature = "password-login")]
     rows.push(
-        route!(POST "/v1/oauth/logout" => public(logout), Html, "Sign out of the built-in login"),
+        route!(POST "/v1/oauth/logout" => public(logout), Html, "Sign out of the built-in login")
+            .refuses(&[StatusCode::NOT_FOUND]),
     );
     rows
 }

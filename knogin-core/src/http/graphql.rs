@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::access::{Admin, TenantBearer, admin, tenant_bearer};
 use super::ctx::Ctx;
-use super::docs::{Audience, BEARER, Host, Section};
+use super::docs::content::{Audience, BEARER, Host, Section};
 use super::error::ApiError;
 use super::table::{Row, route};
 use super::{Reply, ResponseBody, json};

@@ -6,7 +6,7 @@ use http::{Response, StatusCode};
 
 use super::access::public;
 use super::ctx::Ctx;
-use super::docs::{Audience, Host, PUBLIC, Section};
+use super::docs::content::{Audience, Host, PUBLIC, Section};
 use super::table::{Row, route};
 use super::{Reply, ResponseBody};
 use crate::keys::JwkSet;

@@ -47,6 +47,7 @@ mod state;
 mod table;
 #[cfg(test)]
 mod tests;
+mod topics;
 mod users;
 mod webhooks;
 mod weighted;
@@ -68,4 +69,5 @@ pub(crate) use self::router::{dispatch, served, serves_path};
 #[cfg(feature = "password-login")]
 pub(crate) use self::sign_in::PasswordLogin;
 pub(crate) use self::state::State;
+pub(crate) use self::topics::TOPICS;
 pub use self::users::{LoginStep, UserAuthenticator};

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::access::{AuthenticatedClient, client, public};
 use super::body::Form;
 use super::ctx::Ctx;
-use super::docs::{Audience, Host, PUBLIC, Section};
+use super::docs::content::{Audience, Host, PUBLIC, Section};
 use super::error::ApiError;
 use super::table::{Row, route};
 use super::{Reply, ResponseBody, json_no_store};

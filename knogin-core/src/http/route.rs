@@ -42,6 +42,8 @@ pub(crate) struct Shape {
     pub(crate) query: &'static [(&'static str, &'static [&'static str])],
     /// The status of success, and its body.
     pub(crate) success: (StatusCode, Option<BodyShape>),
+    /// Another media type the success body may be asked for in (`?format=markdown`).
+    pub(crate) also_as: Option<&'static str>,
     /// Error statuses beyond those the guard, the path and the body imply.
     pub(crate) refusals: &'static [StatusCode],
 }
@@ -52,6 +54,7 @@ impl Default for Shape {
             request: None,
             query: &[],
             success: (StatusCode::OK, None),
+            also_as: None,
             refusals: &[],
         }
     }

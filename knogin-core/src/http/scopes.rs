@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::access::{Admin, admin};
 use super::ctx::Ctx;
-use super::docs::{Audience, BEARER, Host, Section};
+use super::docs::content::{Audience, BEARER, Host, Section};
 use super::table::{Row, route};
 use super::{Reply, json};
 use crate::scope::Scope;

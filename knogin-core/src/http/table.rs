@@ -121,6 +121,12 @@ impl Row {
         self
     }
 
+    /// May also answer success as text of `media`, when the request asks for it.
+    pub(crate) fn also_as(mut self, media: &'static str) -> Self {
+        self.route.shape.also_as = Some(media);
+        self
+    }
+
     /// May also refuse with these statuses, by rules of its own (a quota, a race, a limit).
     pub(crate) fn refuses(mut self, statuses: &'static [StatusCode]) -> Self {
         self.route.shape.refusals = statuses;

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::access::{Bearer, bearer};
 use super::ctx::{Ctx, FromParam};
-use super::docs::{Audience, BEARER, Host, Section};
+use super::docs::content::{Audience, BEARER, Host, Section};
 use super::error::{ApiError, UNKNOWN_WEBHOOK};
 use super::fields::{Fields, FromFields};
 use super::page::{Cursors, PAGED, Page};

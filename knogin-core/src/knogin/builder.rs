@@ -10,7 +10,7 @@ use crate::graphql::GraphQlGate;
 #[cfg(feature = "password-login")]
 use crate::http::PasswordLogin;
 use crate::http::docs::{Docs, DocsSettings};
-use crate::http::{State, TrustedProxies, UserAuthenticator};
+use crate::http::{State, TOPICS, TrustedProxies, UserAuthenticator};
 use crate::keys::{KeyRing, KeyRingError, MasterKey, SigningKeySettings};
 #[cfg(feature = "password-login")]
 use crate::login::{PasswordUsers, SignInSettings};
@@ -411,7 +411,7 @@ impl Builder {
             users,
             #[cfg(feature = "password-login")]
             password_login,
-            docs: Docs::new(docs, crate::http::served(&core).collect()),
+            docs: Docs::new(docs, crate::http::served(&core).collect(), &TOPICS),
         };
         Ok(Knogin {
             core,

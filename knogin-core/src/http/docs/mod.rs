@@ -6,12 +6,12 @@
 //! the route table and the sections both ways. English is canonical; `?locale=nl` or
 //! `Accept-Language: nl` gives the Dutch prose, with routes, payloads and examples in English.
 
-mod content;
+pub(crate) mod content;
 mod documents;
 mod locale;
 mod openapi;
 mod render;
-mod routes;
+pub(crate) mod routes;
 #[cfg(test)]
 mod tests;
 
@@ -21,8 +21,7 @@ use bytes::Bytes;
 use http::HeaderValue;
 use serde_json::{Value, json};
 
-use self::content::TOPICS;
-pub(crate) use self::content::{Audience, BEARER, Host, PUBLIC, Section};
+use self::content::Topic;
 pub(crate) use self::documents::{DocsIndex, DocsTopic};
 use self::locale::Locale;
 use self::render::Source;
@@ -183,6 +182,8 @@ pub(crate) struct Docs {
     settings: DocsSettings,
     /// The routes the handle serves: the docs describe these and no others.
     routes: Vec<&'static Route>,
+    /// The topics, with every section the capabilities write.
+    topics: &'static [Topic],
     rendition: OnceLock<Rendition>,
 }
 
@@ -191,7 +192,7 @@ pub(crate) struct Docs {
 pub(crate) enum Page {
     /// The index (`markdown`: the whole contract).
     Index { markdown: bool },
-    /// One topic, by its place in [`TOPICS`].
+    /// One topic, by its place in the topics.
     Topic { index: usize, markdown: bool },
     /// `llms.txt`.
     LlmsTxt,
@@ -200,13 +201,24 @@ pub(crate) enum Page {
 }
 
 impl Docs {
-    /// The docs of a handle that serves `routes`, with `settings`; not rendered yet.
-    pub(crate) fn new(settings: DocsSettings, routes: Vec<&'static Route>) -> Self {
+    /// The docs of `topics` for a handle that serves `routes`, with `settings`; not rendered
+    /// yet.
+    pub(crate) fn new(
+        settings: DocsSettings,
+        routes: Vec<&'static Route>,
+        topics: &'static [Topic],
+    ) -> Self {
         Self {
             settings,
             routes,
+            topics,
             rendition: OnceLock::new(),
         }
+    }
+
+    /// The place of the topic `id`, if there is one.
+    pub(crate) fn topic_index(&self, id: &str) -> Option<usize> {
+        self.topics.iter().position(|t| t.id == id)
     }
 
     /// The rendered docs answer `page` in `locale`, of the handle `core`.
@@ -215,12 +227,14 @@ impl Docs {
             let source = Source {
                 settings: &self.settings,
                 routes: self.routes.clone(),
+                topics: self.topics,
             };
             let locales = Locale::ALL
                 .iter()
                 .map(|&locale| {
-                    let topics: Vec<Value> =
-                        (0..TOPICS.len()).map(|i| source.topic(i, locale)).collect();
+                    let topics: Vec<Value> = (0..self.topics.len())
+                        .map(|i| source.topic(i, locale))
+                        .collect();
                     LocaleDocs {
                         index: Rendered::json(&source.index(locale)),
                         full_markdown: Rendered::markdown(render::full_markdown(&topics)),
@@ -240,7 +254,7 @@ impl Docs {
                 .collect();
             Rendition {
                 openapi: Rendered::new(
-                    openapi::document(core, &source.routes, &self.settings)
+                    openapi::document(core, &source.routes, self.topics, &self.settings)
                         .to_pretty_json()
                         .expect("the OpenAPI document serializes"),
                     "application/json",

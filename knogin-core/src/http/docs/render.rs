@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::DocsSettings;
-use super::content::{Audience, Host, Section, TOPICS, Topic};
+use super::content::{Audience, Host, Section, Topic};
 use super::documents::{
     CodeExample, DocsIndex, DocsTopic, Endpoints, QuickStart, TopicMetadata, TopicSection,
     TopicSummary,
@@ -18,6 +18,8 @@ pub(crate) struct Source<'a> {
     pub(crate) settings: &'a DocsSettings,
     /// The routes the handle serves.
     pub(crate) routes: Vec<&'a Route>,
+    /// The topics, with every section.
+    pub(crate) topics: &'static [Topic],
 }
 
 impl Source<'_> {
@@ -49,7 +51,8 @@ impl Source<'_> {
     pub(crate) fn index(&self, locale: Locale) -> Value {
         let text = locale.text();
         let docs = &self.settings.docs_url;
-        let topics = TOPICS
+        let topics = self
+            .topics
             .iter()
             .enumerate()
             .map(|(i, topic)| TopicSummary {
@@ -96,7 +99,7 @@ impl Source<'_> {
 
     /// One topic (`GET /api/docs/{topic}`), in the shape of the contract's topic document.
     pub(crate) fn topic(&self, i: usize, locale: Locale) -> Value {
-        let topic = &TOPICS[i];
+        let topic = &self.topics[i];
         let text = locale.text();
         let mut sections = Vec::new();
         if i == 0 {
@@ -125,10 +128,11 @@ impl Source<'_> {
                 ],
             });
         }
-        let related: Vec<&str> = TOPICS
+        let related: Vec<&str> = self
+            .topics
             .iter()
             .map(|t| t.id)
-            .filter(|id| *id != topic.id && (i == 0 || *id != TOPICS[0].id))
+            .filter(|id| *id != topic.id && (i == 0 || *id != self.topics[0].id))
             .collect();
         let document = DocsTopic {
             id: topic.id,
@@ -208,7 +212,11 @@ impl Source<'_> {
         }
         let _ = write!(md, "\n## {}\n\n", text.related);
         for id in topic["relatedTopics"].as_array().into_iter().flatten() {
-            let i = TOPICS.iter().position(|t| t.id == str(id)).unwrap_or(0);
+            let i = self
+                .topics
+                .iter()
+                .position(|t| t.id == str(id))
+                .unwrap_or(0);
             let _ = writeln!(md, "- [{}]({})", text.topics[i].0, self.topic_url(str(id)));
         }
         md.truncate(md.trim_end().len());
@@ -221,7 +229,7 @@ impl Source<'_> {
         let mut out = format!("# {}\n\n> {}\n\n", text.topics[0].0, text.summary);
         let _ = writeln!(out, "{}\n", text.topics[0].1);
         out.push_str("## Docs\n\n");
-        for (i, topic) in TOPICS.iter().enumerate() {
+        for (i, topic) in self.topics.iter().enumerate() {
             let _ = writeln!(
                 out,
                 "- [{}]({}?format=markdown): {}",

@@ -6,7 +6,7 @@ use http::header::{
 use http::{HeaderMap, Response, StatusCode};
 
 use super::content::{Audience, Host, PUBLIC, Section};
-use super::{DocsIndex, DocsTopic, Locale, Page, Rendered, TOPICS};
+use super::{DocsIndex, DocsTopic, Locale, Page, Rendered};
 use crate::http::access::public;
 use crate::http::ctx::{Ctx, FromParam};
 use crate::http::error::ApiError;
@@ -26,15 +26,20 @@ const UNKNOWN_TOPIC: &str = "No docs topic has this id. The topics are api-refer
 /// The query of the docs documents: the format and the language.
 const DOCS_QUERY: &[(&str, &[&str])] = &[("format", &["json", "markdown"]), ("locale", &[])];
 
+/// The media type of the docs as markdown (`?format=markdown`).
+const MARKDOWN: &str = "text/markdown";
+
 /// The docs routes.
 pub(crate) fn routes() -> Vec<Row> {
     vec![
         route!(GET "/api/docs"         => public(index), Problem, "The docs index, or the whole contract as markdown")
             .query(DOCS_QUERY)
-            .answers::<DocsIndex>(StatusCode::OK),
+            .answers::<DocsIndex>(StatusCode::OK)
+            .also_as(MARKDOWN),
         route!(GET "/api/docs/{topic}" => public(topic), Problem, "One docs topic, as JSON or markdown")
             .query(DOCS_QUERY)
-            .answers::<DocsTopic>(StatusCode::OK),
+            .answers::<DocsTopic>(StatusCode::OK)
+            .also_as(MARKDOWN),
         route!(GET "/llms.txt"         => public(llms),  Problem, "The llms.txt summary of the docs")
             .query(&[("locale", &[])])
             .answers_plain(StatusCode::OK, Some("text/plain")),
@@ -43,16 +48,12 @@ pub(crate) fn routes() -> Vec<Row> {
     ]
 }
 
-/// A topic id, as its place in [`TOPICS`].
-struct TopicIndex(usize);
+/// A topic id as the path gives it.
+struct TopicId(String);
 
-impl FromParam for TopicIndex {
+impl FromParam for TopicId {
     fn from_param(value: &str) -> Result<Self, ApiError> {
-        TOPICS
-            .iter()
-            .position(|t| t.id == value)
-            .map(TopicIndex)
-            .ok_or(ApiError::NotFound(UNKNOWN_TOPIC))
+        Ok(Self(value.to_owned()))
     }
 }
 
@@ -85,7 +86,12 @@ async fn index(ctx: Ctx) -> Reply {
 
 async fn topic(ctx: Ctx) -> Reply {
     let (markdown, locale) = options(&ctx)?;
-    let TopicIndex(index) = ctx.param("topic")?;
+    let TopicId(id) = ctx.param("topic")?;
+    let index = ctx
+        .http
+        .docs
+        .topic_index(&id)
+        .ok_or(ApiError::NotFound(UNKNOWN_TOPIC))?;
     Ok(answer(
         &ctx,
         page(&ctx, Page::Topic { index, markdown }, locale),

@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::content::TOPICS;
 use super::render::Source;
 use super::{DocsSettings, Locale};
 use crate::graphql::GraphQlGate;
+use crate::http::TOPICS;
 use crate::keys::MasterKey;
 use crate::store::memory::MemoryStore;
 use crate::testing::EmptyExecutor;
@@ -74,6 +74,7 @@ async fn the_identity_topic_is_the_contracts_document() {
     let source = Source {
         settings: &settings,
         routes: knogin.routes().collect(),
+        topics: &TOPICS,
     };
     let served = source.topic(1, Locale::En);
     let contract: Value = serde_json::from_str(IDENTITY).unwrap();
@@ -87,6 +88,7 @@ async fn the_index_has_the_contracts_shape_topics_and_sections() {
     let source = Source {
         settings: &settings,
         routes: knogin.routes().collect(),
+        topics: &TOPICS,
     };
     let served = source.index(Locale::En);
     let contract: Value = serde_json::from_str(INDEX).unwrap();
@@ -154,6 +156,7 @@ async fn every_route_is_in_exactly_one_section_and_every_section_is_served() {
     let source = Source {
         settings: &settings,
         routes: knogin.routes().collect(),
+        topics: &TOPICS,
     };
     let graphql = source.topic(5, Locale::En);
     let titles: Vec<&str> = graphql["sections"]
@@ -175,6 +178,7 @@ async fn dutch_translates_prose_and_keeps_routes_and_examples() {
     let source = Source {
         settings: &settings,
         routes: knogin.routes().collect(),
+        topics: &TOPICS,
     };
     let (en, nl) = (source.topic(1, Locale::En), source.topic(1, Locale::Nl));
     assert_eq!(nl["title"], "Identiteit en app-registratie");
@@ -206,6 +210,7 @@ async fn withheld_surfaces_are_prose_never_sections() {
     let source = Source {
         settings: &settings,
         routes: knogin.routes().collect(),
+        topics: &TOPICS,
     };
     let index = source.index(Locale::En);
     for topic in index["topics"].as_array().unwrap() {
@@ -232,6 +237,7 @@ async fn the_openapi_document_has_every_served_route_and_nothing_else() {
     let document = serde_json::to_value(super::openapi::document(
         knogin.core(),
         &routes,
+        &TOPICS,
         &DocsSettings::new(knogin.issuer()),
     ))
     .unwrap();

@@ -21,15 +21,15 @@ use utoipa::openapi::{
 };
 
 use super::DocsSettings;
-use super::content::TOPICS;
+use super::content::Topic;
 use crate::http::error::{GraphQlErrors, OAuthError, PROBLEM_JSON, Problem};
 use crate::http::route::{Schemas, schema_of};
 use crate::http::{Access, ErrorFormat, Route};
 use crate::shared::Core;
 
 /// The topic a route's section sits in: the operation's tag.
-fn tag_of(route: &Route) -> &'static str {
-    TOPICS
+fn tag_of(route: &Route, topics: &'static [Topic]) -> &'static str {
+    topics
         .iter()
         .find(|t| {
             t.sections
@@ -88,7 +88,9 @@ fn errors(route: &Route) -> Vec<(StatusCode, ErrorBody)> {
     let shape = &route.shape;
     let mut out = vec![(StatusCode::BAD_REQUEST, body)];
     match route.access() {
-        Access::Public | Access::User => {}
+        Access::Public => {}
+        // A server with no sign-in configured: no one can act as a user.
+        Access::User => out.push((StatusCode::FORBIDDEN, body)),
         Access::Client => {
             out.push((StatusCode::UNAUTHORIZED, body));
             out.push((StatusCode::TOO_MANY_REQUESTS, body));
@@ -119,12 +121,16 @@ fn content(
         .build()
 }
 
-fn operation(route: &Route, schemas: &mut Schemas) -> utoipa::openapi::path::Operation {
+fn operation(
+    route: &Route,
+    topics: &'static [Topic],
+    schemas: &mut Schemas,
+) -> utoipa::openapi::path::Operation {
     let shape = &route.shape;
     let mut op = OperationBuilder::new()
         .operation_id(Some(operation_id(route)))
         .summary(Some(route.summary()))
-        .tag(tag_of(route));
+        .tag(tag_of(route, topics));
     for name in route
         .path()
         .split('/')
@@ -180,6 +186,9 @@ fn operation(route: &Route, schemas: &mut Schemas) -> utoipa::openapi::path::Ope
     if let Some(body) = body {
         success = success.content(body.media, content(body.schema, schemas));
     }
+    if let Some(media) = shape.also_as {
+        success = success.content(media, content(None, schemas));
+    }
     op = op.response(status.as_str(), success);
     for (status, (media, schema)) in errors(route) {
         op = op.response(
@@ -224,7 +233,12 @@ fn operation_id(route: &Route) -> String {
 }
 
 /// The OpenAPI document of every route `knogin` serves.
-pub(crate) fn document(core: &Core, routes: &[&Route], settings: &DocsSettings) -> OpenApi {
+pub(crate) fn document(
+    core: &Core,
+    routes: &[&Route],
+    topics: &'static [Topic],
+    settings: &DocsSettings,
+) -> OpenApi {
     let issuer = core.issuer().trim_end_matches('/');
     let scopes: Scopes = core
         .scopes()
@@ -255,7 +269,10 @@ pub(crate) fn document(core: &Core, routes: &[&Route], settings: &DocsSettings) 
     let mut schemas = Schemas::new();
     let mut paths = PathsBuilder::new();
     for route in routes {
-        let mut item = PathItem::new(http_method(route.method()), operation(route, &mut schemas));
+        let mut item = PathItem::new(
+            http_method(route.method()),
+            operation(route, topics, &mut schemas),
+        );
         // The GraphQL gate may sit on its own host.
         if route.path() == "/graphql" && settings.graphql_url != settings.auth_url {
             item.servers = Some(vec![
@@ -286,7 +303,7 @@ pub(crate) fn document(core: &Core, routes: &[&Route], settings: &DocsSettings) 
         )
         .build();
     let text = super::Locale::En.text();
-    let tags = TOPICS.iter().enumerate().map(|(i, t)| {
+    let tags = topics.iter().enumerate().map(|(i, t)| {
         TagBuilder::new()
             .name(t.id)
             .description(Some(text.topics[i].1))
