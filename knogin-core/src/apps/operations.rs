@@ -1,4 +1,4 @@
-//! App operations ([`Knogin::apps`]): each runs one policy and one store call.
+//! App operations ([`Apps`], lent by `Knogin::apps`): each runs one policy and one store call.
 
 use crate::apps::{App, AppError, Governance, GovernancePatch, PreviousSecrets, Registration};
 use crate::id::{AppId, TenantId};
@@ -30,7 +30,7 @@ impl Core {
         )
     }
 
-    /// Stores an app that passed [`Knogin::check_registration`] with a new client secret, and
+    /// Stores an app that passed [`Core::check_registration`] with a new client secret, and
     /// returns the secret (the only time it exists in clear).
     pub(crate) async fn store_app(&self, app: &App) -> Result<ClientSecret, AppError> {
         let secret = ClientSecret::generate();

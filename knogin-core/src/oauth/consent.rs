@@ -131,7 +131,7 @@ impl Core {
     /// `user` approves `request`: the consent is remembered (added to what was), a code is
     /// issued, and the answer is the `Location` that hands it to the client with `state` and
     /// `iss`. A user who is not a member of the request's tenant gets no code: the answer is
-    /// `access_denied` (see [`Knogin::refuse_outsider`]).
+    /// `access_denied` (see [`Core::refuse_outsider`]).
     pub(crate) async fn approve(
         &self,
         request: &AuthorizationRequest,

@@ -1,6 +1,6 @@
-//! The subscription operations on [`Knogin`]: each checks its input, seals secrets, and makes
-//! one store call, always within the caller's tenant and on subscriptions the caller manages
-//! (its app's own, or with `webhooks:admin` the tenant's).
+//! The subscription operations of [`Webhooks`], lent by `Knogin::webhooks`: each checks its
+//! input, seals secrets, and makes one store call, always within the caller's tenant and on
+//! subscriptions the caller manages (its app's own, or with `webhooks:admin` the tenant's).
 
 use crate::clock::Timestamp;
 use crate::id::DeliveryId;

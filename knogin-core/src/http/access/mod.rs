@@ -1,7 +1,7 @@
 //! Who may call a route, and the principal its handler then receives.
 //!
-//! A route's guard is one of the functions here ([`public`], [`admin`], [`bearer`],
-//! [`tenant_bearer`], [`client`], [`user`]). Each takes a handler whose second parameter is the
+//! A route's guard is one of the functions here ([`public`], [`admin`], [`bearer()`],
+//! [`tenant_bearer`], [`client()`], [`user()`]). Each takes a handler whose second parameter is the
 //! principal that guard produces, so a handler cannot be mounted behind a guard that does not
 //! give it what it asks for: the mismatch does not compile. The guard runs before the handler and
 //! answers 401/403 (in the route's error format) when the caller does not qualify.

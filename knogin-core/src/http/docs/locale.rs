@@ -71,7 +71,7 @@ impl Locale {
 pub(crate) struct Text {
     /// The index's `description`.
     pub(crate) index_description: &'static str,
-    /// Each topic's `(title, description)`, in the order of [`super::content::TOPICS`].
+    /// Each topic's `(title, description)`, in the order of [`TOPICS`](crate::http::TOPICS).
     pub(crate) topics: [(&'static str, &'static str); 6],
     /// The quick start's steps.
     pub(crate) quick_start: [&'static str; 5],
