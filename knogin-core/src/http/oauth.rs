@@ -1,6 +1,8 @@
 //! The OAuth routes: the token endpoint, introspection, revocation and the authorization server
 //! metadata. Each handler parses, calls one operation on [`Knogin`](crate::Knogin), and renders.
 
+use std::marker::PhantomData;
+
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use http::{Response, StatusCode};
 use serde::Serialize;
@@ -43,18 +45,13 @@ fn required<'f>(form: &'f Form, name: &str) -> Result<&'f str, ApiError> {
 struct TokenRequest<'f> {
     /// `client_credentials`, `authorization_code` or `refresh_token`.
     grant_type: &'f str,
+    // The client-authentication guard reads these two: here they are in the schema only.
     /// `client_secret_post`: the client id.
-    #[expect(
-        dead_code,
-        reason = "the client-authentication guard reads it; here for the schema"
-    )]
-    client_id: Option<&'f str>,
+    #[schema(value_type = Option<String>)]
+    client_id: PhantomData<&'f str>,
     /// `client_secret_post`: the client secret.
-    #[expect(
-        dead_code,
-        reason = "the client-authentication guard reads it; here for the schema"
-    )]
-    client_secret: Option<&'f str>,
+    #[schema(value_type = Option<String>)]
+    client_secret: PhantomData<&'f str>,
     /// The scopes asked for, space-separated (`client_credentials`, `refresh_token`).
     scope: Option<&'f str>,
     /// The resource server the token is for (RFC 8707).
@@ -74,8 +71,8 @@ impl<'f> TokenRequest<'f> {
     fn read(form: &'f Form) -> Result<Self, ApiError> {
         Ok(Self {
             grant_type: required(form, "grant_type")?,
-            client_id: form.get("client_id"),
-            client_secret: form.get("client_secret"),
+            client_id: PhantomData,
+            client_secret: PhantomData,
             scope: form.get("scope"),
             resource: form.get("resource"),
             code: form.get("code"),
@@ -107,21 +104,17 @@ struct TokenResponse<'a> {
 struct TokenAction<'f> {
     /// The token.
     token: &'f str,
+    // RFC 7009 §2.1: the token is found without it, so it is in the schema only.
     /// `access_token` or `refresh_token`; a hint only, the token is looked up anyway.
-    #[expect(dead_code, reason = "RFC 7009 §2.1: the token is found without it")]
-    token_type_hint: Option<&'f str>,
+    #[schema(value_type = Option<String>)]
+    token_type_hint: PhantomData<&'f str>,
+    // The client-authentication guard reads these two: here they are in the schema only.
     /// `client_secret_post`: the client id.
-    #[expect(
-        dead_code,
-        reason = "the client-authentication guard reads it; here for the schema"
-    )]
-    client_id: Option<&'f str>,
+    #[schema(value_type = Option<String>)]
+    client_id: PhantomData<&'f str>,
     /// `client_secret_post`: the client secret.
-    #[expect(
-        dead_code,
-        reason = "the client-authentication guard reads it; here for the schema"
-    )]
-    client_secret: Option<&'f str>,
+    #[schema(value_type = Option<String>)]
+    client_secret: PhantomData<&'f str>,
 }
 
 impl<'f> TokenAction<'f> {
@@ -129,9 +122,9 @@ impl<'f> TokenAction<'f> {
     fn read(form: &'f Form) -> Result<Self, ApiError> {
         Ok(Self {
             token: required(form, "token")?,
-            token_type_hint: form.get("token_type_hint"),
-            client_id: form.get("client_id"),
-            client_secret: form.get("client_secret"),
+            token_type_hint: PhantomData,
+            client_id: PhantomData,
+            client_secret: PhantomData,
         })
     }
 }
