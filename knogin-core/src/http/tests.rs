@@ -620,6 +620,25 @@ async fn repeated_json_members_are_a_400_naming_the_field() {
     assert_eq!(a.json()["errors"][0]["detail"], "is given more than once");
 }
 
+/// A server without the built-in login has no login or logout page: the login routes answer
+/// the 404 page (and the OpenAPI document says so).
+#[cfg(feature = "password-login")]
+#[tokio::test]
+async fn without_the_built_in_login_its_pages_are_a_404_page() {
+    let knogin = knogin(1024).await;
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    for path in ["/v1/oauth/login", "/v1/oauth/logout"] {
+        let a = send_real(&knogin, post(path, &form, "name=alice&password=x")).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(a.headers["content-type"], "text/html; charset=utf-8");
+        assert!(
+            a.text.contains("signs users in elsewhere"),
+            "{path}: {}",
+            a.text
+        );
+    }
+}
+
 async fn send_real(knogin: &Knogin, request: Request<Full<Bytes>>) -> Answer {
     answer(knogin.handle(request).await).await
 }
