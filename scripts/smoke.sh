@@ -23,7 +23,8 @@ fi
 grep -q 'TENANT/NAME:PASSWORD' old-user.txt || { echo "smoke: $(cat old-user.txt)" >&2; exit 1; }
 # Users come from a file here (passwords stay out of the process list).
 (umask 077; printf '# the smoke run'"'"'s users\nacme/alice:wonderland\n' >users.txt)
-"$bin" serve --bind "127.0.0.1:$port" --key-refresh 1 --users-file users.txt \
+ops_port=18089
+"$bin" serve --bind "127.0.0.1:$port" --key-refresh 1 --users-file users.txt --ops-bind "127.0.0.1:$ops_port" \
   --allow-private-webhook-targets --webhook-retry-delays 200ms,1s 2>server.log &
 pid=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/.well-known/jwks.json" >/dev/null && break; sleep 0.2; done
@@ -181,7 +182,36 @@ for _ in $(seq 1 50); do
   [ "$(grep -o '"status":"succeeded"' body.json | wc -l)" = 4 ] && break; sleep 0.1
 done
 [ "$(grep -o '"status":"succeeded"' body.json | wc -l)" = 4 ] || fail "delivery history: $(cat body.json)"
+grep -q '"history_since":"20' body.json || fail "the history does not say how far back it goes: $(cat body.json)"
 kill "$receiver_pid"
+# The operations listener: probes and Prometheus metrics, none of them on the public listener.
+[ "$(curl -sf "http://127.0.0.1:$ops_port/healthz")" = ok ] || fail "/healthz"
+[ "$(curl -sf "http://127.0.0.1:$ops_port/readyz")" = ready ] || fail "/readyz"
+curl -sf "http://127.0.0.1:$ops_port/metrics" >metrics.txt || fail "/metrics"
+for series in \
+  'http_server_request_duration_seconds_bucket{http_request_method="POST",http_route="/v1/oauth/token",http_response_status_code="200",le=' \
+  'http_server_request_duration_seconds_count{http_request_method="GET",http_route="/v1/webhooks/{webhook_id}/deliveries",http_response_status_code="200"}' \
+  'knogin_tokens_issued_total{grant_type="client_credentials",alg="RS256"}' \
+  'knogin_webhook_deliveries_total{outcome="succeeded"} ' \
+  'knogin_webhook_delivery_duration_seconds_bucket' 'knogin_webhook_queue_depth ' \
+  'knogin_webhook_backlog_age_seconds ' 'knogin_signing_key_reloads_total{outcome="ok"}' \
+  'knogin_signing_key_age_seconds'; do
+  grep -qF "$series" metrics.txt || fail "/metrics has no $series: $(grep -v '^#' metrics.txt | head -40)"
+done
+! grep -q "$webhook" metrics.txt || fail "a raw path became a metrics label"
+expect 404 GET /metrics
+expect 404 GET /healthz
+grep -q 'served GET /.well-known/jwks.json 200 in [0-9]*µs route=/.well-known/jwks.json correlation_id=[0-9a-f]*$' server.log \
+  || fail "the request line has no route and correlation id"
+# Erasure: the tenant's finished events go with their deliveries; another tenant's stay.
+if "$bin" purge-events --tenant acme --before yesterday >purge-bad.txt 2>&1; then fail "purge-events took --before yesterday"; fi
+grep -q 'RFC 3339' purge-bad.txt || fail "purge-events --before: $(cat purge-bad.txt)"
+"$bin" purge-events --tenant nobody >purged-none.txt 2>purge.log || fail "purge-events: $(cat purge.log)"
+[ "$(cat purged-none.txt)" = "purged 0 events and 0 deliveries" ] || fail "purge-events printed $(cat purged-none.txt)"
+"$bin" purge-events --tenant acme >purged.txt 2>>purge.log || fail "purge-events: $(cat purge.log)"
+[ "$(cat purged.txt)" = "purged 4 events and 4 deliveries" ] || fail "purge-events printed $(cat purged.txt)"
+expect 200 GET "/v1/webhooks/$webhook/deliveries" -H "Authorization: Bearer $hooks_token"
+grep -q '"deliveries":\[\]' body.json || fail "the erased deliveries are still listed: $(cat body.json)"
 # Emergency commands: an admin token revoked by its jti, and the signing key withdrawn, are
 # refused by the running server after its refresh (1 s here); the replacement key signs.
 jti=$(python3 -c 'import base64,json,sys; p=sys.argv[1].split(".")[1]; print(json.loads(base64.urlsafe_b64decode(p+"==="))["jti"])' "$token")
@@ -199,6 +229,19 @@ expect 200 GET /v1/platform/scopes -H "Authorization: Bearer $fresh"
 kill -INT "$pid"
 wait "$pid" || fail "the server did not shut down cleanly on SIGINT"
 grep -q 'served' server.log || fail "no request log line"
+# JSON logs, and a SIGTERM: the request line's fields as JSON, and a clean exit within the grace.
+"$bin" serve --bind "127.0.0.1:$port" --database "sqlite://$work/json.db" --log-format json --shutdown-grace 5 2>json.log &
+pid=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/.well-known/jwks.json" -H 'X-Request-Id: smoke-1' >/dev/null && break; sleep 0.2; done
+kill -TERM "$pid"
+wait "$pid" || fail "the server did not shut down cleanly on SIGTERM: $(cat json.log)"
+python3 - json.log <<'PY' || fail "no JSON request line: $(cat json.log)"
+import json, sys
+lines = [json.loads(line) for line in open(sys.argv[1])]
+served = [l for l in lines if l.get("message") == "served" and l.get("correlation_id") == "smoke-1"]
+assert served and served[0]["route"] == "/.well-known/jwks.json" and served[0]["status"] == 200, lines
+assert any(l.get("message") == "stopped" for l in lines), lines
+PY
 
 # On PostgreSQL, the log shows the database URL with its password replaced.
 if [ -n "${KNOGIN_TEST_POSTGRES_URL:-}" ] && command -v psql >/dev/null; then

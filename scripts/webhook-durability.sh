@@ -4,6 +4,9 @@
 #     delivered (at least once), verified by the standardwebhooks library, and the history says so.
 #  2. PostgreSQL (when KNOGIN_TEST_POSTGRES_URL is set): two servers on one database deliver 200
 #     events between them, each exactly once.
+#  3. PostgreSQL: graceful shutdown with a slow receiver. A server stopped with deliveries in
+#     flight finishes them within its grace period; one whose grace runs out gives the rest back,
+#     exits within the grace, and the other server delivers them at once, not after the lease.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts="$PWD/scripts"
@@ -135,6 +138,66 @@ if [ -n "${KNOGIN_TEST_POSTGRES_URL:-}" ]; then
   echo "webhook-durability: two servers on one PostgreSQL database delivered 200 events exactly once"
   kill "${pids[@]}" 2>/dev/null || true
   wait 2>/dev/null || true
+  pids=()
   psql "$admin_url" -qAt -c "DROP DATABASE knogin_durability" >/dev/null
+
+  ### 3. Graceful shutdown on one PostgreSQL database, with a receiver that takes 3 s a request.
+  ### The webhook timeout is 30 s, so a lease lasts 120 s: whatever is delivered sooner after a
+  ### shutdown was given back, not left to its lease.
+  psql "$admin_url" -qAt -c "DROP DATABASE IF EXISTS knogin_shutdown" -c "CREATE DATABASE knogin_shutdown" >/dev/null
+  export KNOGIN_ISSUER=http://127.0.0.1:18095
+  db_args=(--database "${KNOGIN_TEST_POSTGRES_URL%/*}/knogin_shutdown")
+  : >slow3.ndjson
+  python3 "$scripts/webhook_receiver.py" 18097 "$secret" slow3.ndjson 3 2>receiver-slow3.log &
+  pids+=($!)
+  listening 18097
+  # stop PID: SIGTERM; how long the server took to exit (seconds) in $took.
+  stop() {
+    local started
+    started=$(date +%s.%N)
+    kill -TERM "$1"
+    wait "$1" || fail "server $1 did not exit cleanly"
+    took=$(python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 1))" "$started" "$(date +%s.%N)")
+  }
+  # a) Within the grace: the deliveries in flight finish and are recorded before it exits.
+  serve 18095 "${db_args[@]}" --shutdown-grace 20
+  first=$server
+  subscribe 18095 18097 >/dev/null
+  events 5 >five.ndjson
+  "$bin" publish --tenant acme --event incident.updated --data-file five.ndjson "${db_args[@]}" >/dev/null 2>&1
+  for _ in $(seq 1 100); do [ "$(wc -l <slow3.ndjson.arrivals 2>/dev/null || echo 0)" -ge 5 ] && break; sleep 0.05; done
+  stop "$first"
+  [ "$(unique slow3.ndjson)" = 5 ] || fail "a graceful stop delivered $(unique slow3.ndjson) of 5 in flight"
+  recorded=$(psql "${db_args[1]}" -qAt -c "SELECT count(*) FROM deliveries WHERE status = 'succeeded' AND attempts = 1")
+  [ "$recorded" = 5 ] || fail "after a graceful stop $recorded of 5 deliveries are recorded succeeded"
+  python3 -c "import sys; sys.exit(not 1.5 <= float(sys.argv[1]) < 20)" "$took" \
+    || fail "the server took $took s to stop with 3 s deliveries in flight and a 20 s grace"
+  echo "webhook-durability: SIGTERM with 5 deliveries in flight: finished and recorded, exited in $took s"
+  # b) Past the grace: the first server is stopped with 20 deliveries in flight and a 1 s grace;
+  # it exits within about that, and the second one delivers all 20 without waiting for a lease.
+  : >slow3.ndjson; : >slow3.ndjson.arrivals
+  serve 18095 "${db_args[@]}" --shutdown-grace 1
+  first=$server
+  events 20 >twenty.ndjson
+  "$bin" publish --tenant acme --event incident.updated --data-file twenty.ndjson "${db_args[@]}" >/dev/null 2>&1
+  for _ in $(seq 1 100); do [ "$(wc -l <slow3.ndjson.arrivals)" -ge 20 ] && break; sleep 0.05; done
+  [ "$(wc -l <slow3.ndjson.arrivals)" -ge 20 ] || fail "the first server sent $(wc -l <slow3.ndjson.arrivals) of 20"
+  serve 18096 "${db_args[@]}"
+  stop "$first"
+  python3 -c "import sys; sys.exit(not float(sys.argv[1]) < 3)" "$took" || fail "the server took $took s to stop with a 1 s grace"
+  given=$(grep -o 'gave back [0-9]* webhook deliveries' server-18095.log | tail -1)
+  [ -n "$given" ] || fail "the stopped server gave nothing back: $(tail -5 server-18095.log)"
+  started=$(date +%s)
+  for _ in $(seq 1 300); do
+    [ "$(psql "${db_args[1]}" -qAt -c "SELECT count(*) FROM deliveries WHERE status = 'succeeded'")" = 25 ] && break
+    sleep 0.1
+  done
+  succeeded=$(psql "${db_args[1]}" -qAt -c "SELECT count(*) FROM deliveries WHERE status = 'succeeded'")
+  [ "$succeeded" = 25 ] || fail "after the handover $succeeded of 25 deliveries succeeded"
+  [ "$(unique slow3.ndjson)" = 20 ] || fail "the receiver verified $(unique slow3.ndjson) of 20 events"
+  echo "webhook-durability: SIGTERM past a 1 s grace: exited in $took s, $given, the other server delivered them within $(( $(date +%s) - started + 1 )) s (leases last 120 s)"
+  kill "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  psql "$admin_url" -qAt -c "DROP DATABASE knogin_shutdown" >/dev/null
 fi
 echo "webhook-durability: OK"

@@ -7,6 +7,8 @@
 //! ```
 
 mod log;
+mod ops;
+mod purge;
 mod revoke;
 mod serve;
 
@@ -41,8 +43,19 @@ use serde_json::value::RawValue;
 #[derive(Debug, Parser)]
 #[command(name = "reference-server", version)]
 struct Cli {
+    /// How log lines are written to stderr: `text`, or `json` (one JSON object a line, with
+    /// the request line's method, path, route, status, micros and correlation_id as fields).
+    #[arg(long, global = true, env = "KNOGIN_LOG_FORMAT", default_value = "text")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +81,11 @@ enum Command {
     /// issued so far to an app (--app CLIENT_ID) or in a tenant (--tenant ID). Running servers
     /// follow within their --key-refresh.
     RevokeToken(revoke::RevokeTokenArgs),
+    /// Erase a tenant's webhook events with their deliveries (payloads and receivers' answers
+    /// included), e.g. on a GDPR request: the delivery history no longer lists them. Events
+    /// with deliveries still to make stay unless --include-pending. Prints how many events and
+    /// deliveries went.
+    PurgeEvents(purge::PurgeEventsArgs),
     /// Publish webhook events for a tenant into the database: every enabled subscription of the
     /// tenant naming the type gets a delivery, which a running `serve` on the same database
     /// delivers. Prints each event's id.
@@ -104,7 +122,7 @@ impl Database {
 }
 
 #[derive(Debug, Args)]
-struct Common {
+pub(crate) struct Common {
     #[command(flatten)]
     db: Database,
     /// The issuer URL, used verbatim as the tokens' `iss` and `aud`: https, or http to a
@@ -172,6 +190,20 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     trusted_proxies: Vec<String>,
+    /// Serve `GET /metrics` (Prometheus text format), `GET /healthz` and `GET /readyz` on this
+    /// address, apart from the public listener (off by default). Keep it private.
+    #[arg(long, env = "KNOGIN_OPS_BIND", value_name = "ADDR")]
+    ops_bind: Option<SocketAddr>,
+    /// On SIGTERM or Ctrl-C, how long requests and webhook deliveries in flight get to finish
+    /// (seconds, or a duration like `30s` or `2m`); deliveries not sent by then are given back
+    /// at once to the other instances on the database.
+    #[arg(long, env = "KNOGIN_SHUTDOWN_GRACE", default_value = "30", value_name = "DURATION", value_parser = parse_grace)]
+    shutdown_grace: Duration,
+    /// How long finished webhook events (every delivery succeeded, failed, or cancelled) are
+    /// kept with their deliveries before the delivery worker deletes them: a duration like
+    /// `30d` (the default) or `12h`, or `0` to keep them forever.
+    #[arg(long, env = "KNOGIN_WEBHOOK_RETENTION", default_value = "30d", value_name = "DURATION", value_parser = knogin::core::webhooks::parse_duration)]
+    webhook_retention: Duration,
     /// The GraphQL operation bundles to admit, from a JSON manifest (see docs/graphql.md), in
     /// place of the demo `incident-sync` bundle. The demo schema answers them.
     #[arg(long, env = "KNOGIN_GRAPHQL_BUNDLES", value_name = "PATH")]
@@ -246,30 +278,41 @@ struct RotateKeysArgs {
     db: Database,
 }
 
+/// `--shutdown-grace`: seconds, or a duration with its unit.
+fn parse_grace(text: &str) -> Result<Duration, String> {
+    match text.parse::<u64>() {
+        Ok(seconds) => Ok(Duration::from_secs(seconds)),
+        Err(_) => knogin::core::webhooks::parse_duration(text),
+    }
+}
+
 type BoxError = Box<dyn Error + Send + Sync>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    let log_format = cli.log_format;
     let command = cli
         .command
         .unwrap_or_else(|| Command::Serve(ServeArgs::parse_from_defaults()));
     let stderr = log::BufferedStderr::new();
-    tracing_subscriber::fmt()
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
         .with_writer(stderr.clone())
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+        .with_env_filter(filter);
+    match cli.log_format {
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     stderr.spawn_flusher();
     let result = match command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(args, log_format).await,
         Command::AdminToken(args) => admin_token(args).await,
         Command::Migrate(args) => migrate(args).await,
         Command::RotateKeys(args) => rotate_keys(args).await,
         Command::Publish(args) => publish(args).await,
+        Command::PurgeEvents(args) => purge::purge_events(args).await,
         Command::WithdrawKey(args) => revoke::withdraw_key(args).await,
         Command::RevokeToken(args) => revoke::revoke_token(args).await,
     };
@@ -313,7 +356,7 @@ async fn builder(common: &Common, key_refresh: Duration) -> Result<Builder, BoxE
     )
 }
 
-async fn open(common: &Common, key_refresh: Duration) -> Result<Knogin, BoxError> {
+pub(crate) async fn open(common: &Common, key_refresh: Duration) -> Result<Knogin, BoxError> {
     Ok(builder(common, key_refresh).await?.build().await?)
 }
 
@@ -357,10 +400,13 @@ fn password_users(args: &ServeArgs) -> Result<Option<PasswordUsers>, BoxError> {
     Ok(Some(users))
 }
 
-async fn serve(args: ServeArgs) -> Result<(), BoxError> {
+async fn serve(args: ServeArgs, log_format: LogFormat) -> Result<(), BoxError> {
+    // Installed before the handle is built, so the metrics of its first key load count.
+    let metrics = args.ops_bind.map(|_| ops::install_metrics()).transpose()?;
     let users = password_users(&args)?;
     let user_count = users.as_ref().map_or(0, PasswordUsers::len);
     let mut webhooks = WebhookSettings::default()
+        .retention(args.webhook_retention)
         .allow_private_targets(args.allow_private_webhook_targets)
         .attempt_timeout(Duration::from_secs(args.webhook_timeout));
     if let Some(delays) = args.webhook_retry_delays.clone() {
@@ -395,6 +441,10 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         .build()
         .await?;
     let listener = serve::bind(args.bind).await?;
+    let ops = match (args.ops_bind, metrics) {
+        (Some(addr), Some(metrics)) => Some((serve::bind(addr).await?, metrics)),
+        _ => None,
+    };
     let kids: Vec<String> = knogin
         .keys()
         .kids()
@@ -418,9 +468,21 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         graphql_bundles = %bundle_names.join(" "),
         "serving the Knogin contract"
     );
+    if let Some(addr) = args.ops_bind {
+        tracing::info!("operations listener on http://{addr}: /metrics, /healthz, /readyz");
+    }
     // One log line per request, unless the filter leaves them out (then the layer is not paid for).
-    let log_requests = tracing::enabled!(tracing::Level::INFO);
-    serve::serve(listener, knogin, log_requests).await
+    let request_log = match (tracing::enabled!(tracing::Level::INFO), log_format) {
+        (false, _) => serve::RequestLog::Off,
+        (true, LogFormat::Text) => serve::RequestLog::Text,
+        (true, LogFormat::Json) => serve::RequestLog::Json,
+    };
+    let options = serve::Options {
+        request_log,
+        shutdown_grace: args.shutdown_grace,
+        ops,
+    };
+    serve::serve(listener, knogin, options).await
 }
 
 async fn migrate(db: Database) -> Result<(), BoxError> {

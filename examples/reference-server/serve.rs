@@ -1,10 +1,12 @@
-//! Serving over HTTP/1.1: timeouts, a concurrency limit, one log line per request, and a
-//! graceful shutdown.
+//! Serving over HTTP/1.1: timeouts, a concurrency limit, one log line per request, the
+//! operations listener, and a graceful shutdown.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -15,7 +17,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use knogin::core::Knogin;
-use knogin::core::http::ClientAddr;
+use knogin::core::http::{ClientAddr, CorrelationId, MatchedRoute};
 use knogin::hyper::delivery_worker;
 use tower::util::MapRequest;
 use tower::{Layer, Service, ServiceBuilder};
@@ -28,21 +30,62 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Requests handled at once; more wait for a slot.
 const CONCURRENCY_LIMIT: usize = 1024;
-/// How long requests in flight get to finish on shutdown.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// Serves `knogin` on `listener` until Ctrl-C or SIGTERM.
+/// How the request log line is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RequestLog {
+    /// None (the filter leaves info lines out).
+    Off,
+    /// One formatted message.
+    Text,
+    /// Structured fields, for the JSON log format.
+    Json,
+}
+
+/// How `serve` runs.
+pub(crate) struct Options {
+    pub(crate) request_log: RequestLog,
+    /// How long requests and webhook deliveries in flight get to finish on shutdown.
+    pub(crate) shutdown_grace: Duration,
+    /// The operations listener and the metrics it renders, with `--ops-bind`.
+    pub(crate) ops: Option<(
+        tokio::net::TcpListener,
+        metrics_exporter_prometheus::PrometheusHandle,
+    )>,
+}
+
+/// Serves `knogin` on `listener` until Ctrl-C or SIGTERM, then stops accepting, and gives the
+/// requests and webhook deliveries in flight the grace period to finish: the delivery worker
+/// gives back what it has not sent, so another instance on the database delivers it at once.
 pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
     knogin: Knogin,
-    log_requests: bool,
+    options: Options,
 ) -> Result<(), BoxError> {
-    // Webhook deliveries go out from here; a delivery cut off by shutdown is due again when its
-    // lease ends.
-    let worker = tokio::spawn(delivery_worker(knogin.clone()).run(std::future::pending()));
+    let grace = options.shutdown_grace;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = delivery_worker(knogin.clone()).shutdown_grace(grace);
+    let worker = tokio::spawn(worker.run(async move {
+        let mut stopped = stopped;
+        let _ = stopped.wait_for(|stop| *stop).await;
+    }));
+    let stopping = Arc::new(AtomicBool::new(false));
+    let ops = options.ops.map(|(listener, metrics)| {
+        tokio::spawn(crate::ops::serve(
+            listener,
+            knogin.clone(),
+            metrics,
+            Arc::clone(&stopping),
+        ))
+    });
     let app = knogin::axum::router(knogin).fallback(knogin::axum::not_found);
+    let log_layer = match options.request_log {
+        RequestLog::Off => None,
+        RequestLog::Text => Some(RequestLogLayer { json: false }),
+        RequestLog::Json => Some(RequestLogLayer { json: true }),
+    };
     let service = ServiceBuilder::new()
-        .option_layer(log_requests.then_some(RequestLogLayer))
+        .option_layer(log_layer)
         .layer(tower::limit::ConcurrencyLimitLayer::new(CONCURRENCY_LIMIT))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -74,14 +117,28 @@ pub(crate) async fn serve(
             () = &mut shutdown => break,
         }
     }
-    worker.abort();
-    tracing::info!("shutting down: finishing requests in flight");
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("requests still in flight after {SHUTDOWN_GRACE:?}; stopping anyway");
+    drop(listener);
+    stopping.store(true, Ordering::Relaxed);
+    let _ = stop.send(true);
+    tracing::info!(
+        "shutting down: finishing the requests and webhook deliveries in flight (up to {grace:?})"
+    );
+    let requests = async {
+        if tokio::time::timeout(grace, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("requests still in flight after {grace:?}; stopping anyway");
+        }
+    };
+    let ((), worker) = tokio::join!(requests, worker);
+    if let Err(e) = worker {
+        tracing::error!(error = %e, "the delivery worker failed");
     }
+    if let Some(ops) = ops {
+        ops.abort();
+    }
+    tracing::info!("stopped");
     Ok(())
 }
 
@@ -116,23 +173,33 @@ async fn shutdown_signal() {
     }
 }
 
-/// One log line per request (method, path, status, latency), with no span and nothing
-/// formatted until the answer is ready.
+/// One log line per request (method, path, status, latency, route template, correlation id),
+/// with no span and nothing formatted until the answer is ready. Each request gets a
+/// correlation id (the `X-Request-Id` it came with, when that is a plain token), which an
+/// internal error's log line and answer carry too.
 #[derive(Debug, Clone, Copy)]
-struct RequestLogLayer;
+struct RequestLogLayer {
+    json: bool,
+}
 
 impl<S> Layer<S> for RequestLogLayer {
-    type Service = RequestLog<S>;
+    type Service = Logging<S>;
 
-    fn layer(&self, inner: S) -> RequestLog<S> {
-        RequestLog(inner)
+    fn layer(&self, inner: S) -> Logging<S> {
+        Logging {
+            inner,
+            json: self.json,
+        }
     }
 }
 
 #[derive(Debug, Clone)]
-struct RequestLog<S>(S);
+struct Logging<S> {
+    inner: S,
+    json: bool,
+}
 
-impl<S, B, RB> Service<Request<B>> for RequestLog<S>
+impl<S, B, RB> Service<Request<B>> for Logging<S>
 where
     S: Service<Request<B>, Response = Response<RB>, Error = Infallible>,
 {
@@ -141,15 +208,24 @@ where
     type Future = Logged<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.0.poll_ready(cx)
+        self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        let id = request
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .and_then(CorrelationId::parse)
+            .unwrap_or_else(CorrelationId::generate);
+        request.extensions_mut().insert(id.clone());
         Logged {
             started: Instant::now(),
             method: request.method().clone(),
             uri: request.uri().clone(),
-            answer: self.0.call(request),
+            id,
+            json: self.json,
+            answer: self.inner.call(request),
         }
     }
 }
@@ -160,6 +236,8 @@ pin_project_lite::pin_project! {
         started: Instant,
         method: http::Method,
         uri: http::Uri,
+        id: CorrelationId,
+        json: bool,
         #[pin]
         answer: F,
     }
@@ -174,15 +252,34 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let response = std::task::ready!(this.answer.poll(cx))?;
-        // One formatted message rather than four fields: each field costs the formatter more
-        // than the whole line does (measured with callgrind, docs/benchmarks.md).
-        tracing::info!(
-            "served {} {} {} in {}µs",
-            this.method,
-            this.uri.path(),
-            response.status().as_u16(),
-            this.started.elapsed().as_micros()
-        );
+        let route = response
+            .extensions()
+            .get::<MatchedRoute>()
+            .map_or("-", MatchedRoute::as_str);
+        let micros = u64::try_from(this.started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        if *this.json {
+            tracing::info!(
+                method = %this.method,
+                path = this.uri.path(),
+                route,
+                status = response.status().as_u16(),
+                micros,
+                correlation_id = %this.id,
+                "served"
+            );
+        } else {
+            // One formatted message rather than fields: each field costs the formatter more
+            // than the whole line does (measured with callgrind, docs/benchmarks.md).
+            tracing::info!(
+                "served {} {} {} in {}µs route={} correlation_id={}",
+                this.method,
+                this.uri.path(),
+                response.status().as_u16(),
+                micros,
+                route,
+                this.id
+            );
+        }
         Poll::Ready(Ok(response))
     }
 }

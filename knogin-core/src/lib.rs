@@ -63,6 +63,7 @@ pub mod keys;
 mod knogin;
 #[cfg(feature = "password-login")]
 pub mod login;
+pub mod metrics;
 pub mod oauth;
 mod random;
 pub mod scope;

@@ -20,7 +20,7 @@ const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 type Received = Arc<Mutex<Vec<(HeaderMap, String)>>>;
 
 /// A receiver on loopback answering the statuses in `answers` in turn (then 200); its URL.
-async fn receiver(answers: Vec<u16>) -> (String, Received) {
+pub(crate) async fn receiver(answers: Vec<u16>) -> (String, Received) {
     let received: Received = Arc::default();
     let answers = Arc::new(Mutex::new(answers.into_iter()));
     let log = received.clone();
@@ -42,7 +42,7 @@ async fn receiver(answers: Vec<u16>) -> (String, Received) {
 }
 
 /// A server, a subscription to `url` for incident.updated, and a token reading webhooks.
-async fn setup(db: Db, url: &str) -> Option<(TestServer, String, String)> {
+pub(crate) async fn setup(db: Db, url: &str) -> Option<(TestServer, String, String)> {
     let server = TestServer::start_loopback(Adapter::Hyper, db).await?;
     let token = server
         .access_token("acme", &["webhooks:read", "webhooks:write"])
@@ -56,7 +56,7 @@ async fn setup(db: Db, url: &str) -> Option<(TestServer, String, String)> {
     Some((server, token, id))
 }
 
-fn history(deliveries: &Value) -> Vec<(String, u64, Option<u64>)> {
+pub(crate) fn history(deliveries: &Value) -> Vec<(String, u64, Option<u64>)> {
     deliveries["deliveries"]
         .as_array()
         .unwrap()
@@ -72,7 +72,7 @@ fn history(deliveries: &Value) -> Vec<(String, u64, Option<u64>)> {
 }
 
 /// Publishes an `incident.updated` event with empty data for the tenant `acme`.
-async fn publish(server: &TestServer) {
+pub(crate) async fn publish(server: &TestServer) {
     let tenant = TenantId::parse("acme").unwrap();
     server
         .knogin

@@ -18,6 +18,7 @@ mod graphql;
 mod instances;
 mod jwks;
 mod oauth;
+mod operations;
 mod readme;
 mod routing;
 mod support;

@@ -41,6 +41,7 @@ mod reply;
 mod route;
 mod router;
 mod scopes;
+mod served;
 #[cfg(feature = "password-login")]
 mod sign_in;
 mod state;
@@ -66,6 +67,7 @@ pub(crate) use self::reply::{json, json_no_store};
 pub use self::route::{Access, Route, Surface, Surfaces};
 pub use self::router::routes;
 pub(crate) use self::router::{dispatch, served, serves_path};
+pub use self::served::{CorrelationId, MatchedRoute};
 #[cfg(feature = "password-login")]
 pub(crate) use self::sign_in::PasswordLogin;
 pub(crate) use self::state::State;

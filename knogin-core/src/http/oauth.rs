@@ -14,6 +14,7 @@ use super::docs::content::{Audience, Host, PUBLIC, Section};
 use super::error::ApiError;
 use super::table::{Row, route};
 use super::{Reply, ResponseBody, json_no_store};
+use crate::metrics;
 use crate::oauth::{self, GrantError, IntrospectionBody, Metadata};
 use crate::secret::RefreshToken;
 
@@ -161,6 +162,12 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
         }
         other => return Err(GrantError::UnsupportedGrantType(other.to_owned()).into()),
     };
+    let grant_type = match request.grant_type {
+        "client_credentials" => "client_credentials",
+        "authorization_code" => "authorization_code",
+        _ => "refresh_token",
+    };
+    metrics::token_issued(grant_type, issued.token.algorithm().as_str());
     Ok(json_no_store(
         StatusCode::OK,
         &TokenResponse {

@@ -4,6 +4,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, LazyLock};
+use std::time::Instant;
 
 use futures_util::FutureExt as _;
 use http::{Request, Response};
@@ -15,9 +16,11 @@ use super::error::{ApiError, ErrorFormat, not_found};
 use super::proxies::ClientAddr;
 use super::reply::ResponseBody;
 use super::route::{Route, Surfaces};
+use super::served::{CorrelationId, MatchedRoute};
 use super::state::State;
 use super::table::{Lookup, Table};
 use super::{apps, authorize, docs, graphql, jwks, oauth, scopes, webhooks};
+use crate::metrics;
 use crate::shared::Core;
 
 /// The route table, assembled from each capability's rows. Adding a capability is one entry here.
@@ -79,13 +82,37 @@ where
     dispatch_through(&TABLE, core, state, request).await
 }
 
-/// Answers one request through `table`.
+/// Answers one request through `table`, records it in `http.server.request.duration`, and
+/// marks the answer with the route it matched ([`MatchedRoute`]).
 pub(super) async fn dispatch_through<B>(
     table: &'static Table,
     core: &Core,
     state: &Arc<State>,
     request: Request<B>,
 ) -> Response<ResponseBody>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let started = Instant::now();
+    let method = metrics::method_label(request.method());
+    let (mut response, route) = answer(table, core, state, request).await;
+    let template = route.map(Route::path);
+    metrics::request_served(method, template, response.status(), started.elapsed());
+    if let Some(template) = template {
+        response.extensions_mut().insert(MatchedRoute(template));
+    }
+    response
+}
+
+/// The answer to one request through `table`, and the route that gave it.
+async fn answer<B>(
+    table: &'static Table,
+    core: &Core,
+    state: &Arc<State>,
+    request: Request<B>,
+) -> (Response<ResponseBody>, Option<&'static Route>)
 where
     B: Body + Send + 'static,
     B::Data: Send,
@@ -100,16 +127,17 @@ where
     let found = match table.find(core, &parts.method, parts.uri.path()) {
         Lookup::Found(found) => found,
         Lookup::MethodNotAllowed(allow, format) => {
-            return ApiError::MethodNotAllowed(allow).render(format);
+            return (ApiError::MethodNotAllowed(allow).render(format), None);
         }
-        Lookup::NotFound => return not_found(),
+        Lookup::NotFound => return (not_found(), None),
     };
+    let correlation = parts.extensions.get::<CorrelationId>().cloned();
     let route = found.route;
     // The GraphQL gate answers errors in the media type the client asked for.
     let media =
         (route.errors() == ErrorFormat::GraphQl).then(|| graphql::Media::negotiate(&parts.headers));
     let render = |error: ApiError| {
-        let mut response = error.render(route.errors());
+        let mut response = error.render_for(route.errors(), correlation.as_ref());
         if let Some(media) = media {
             media.label(&mut response);
         }
@@ -141,10 +169,11 @@ where
             .into(),
         )),
     };
-    if head {
+    let response = if head {
         // The GET answer's status and headers, without its body.
         response.map(|_| ResponseBody::default())
     } else {
         response
-    }
+    };
+    (response, Some(route))
 }

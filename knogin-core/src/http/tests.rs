@@ -256,6 +256,44 @@ async fn a_panicking_handler_answers_an_opaque_500() {
     assert!(!a.text.contains("a bug in a handler"));
 }
 
+#[tokio::test]
+async fn an_internal_error_carries_the_requests_correlation_id() {
+    let knogin = knogin(1024).await;
+    let mut request = get("/t/panic", &[]);
+    let id = super::CorrelationId::parse("req-1234").unwrap();
+    request.extensions_mut().insert(id);
+    let a = send(&knogin, request).await;
+    assert_eq!(a.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(a.json()["correlation_id"], "req-1234");
+}
+
+#[tokio::test]
+async fn answers_name_the_route_template_they_matched() {
+    let knogin = knogin(1024).await;
+    let matched = |path: &'static str| {
+        let knogin = knogin.clone();
+        async move {
+            let response = dispatch_through(
+                &TEST_TABLE,
+                knogin.core(),
+                knogin.http_state(),
+                get(path, &[]),
+            )
+            .await;
+            response
+                .extensions()
+                .get::<super::MatchedRoute>()
+                .map(super::MatchedRoute::as_str)
+        }
+    };
+    assert_eq!(
+        matched("/t/wh_1/children/dlv_2").await,
+        Some("/t/{parent}/children/{child}")
+    );
+    assert_eq!(matched("/t/panic").await, Some("/t/panic"));
+    assert_eq!(matched("/nowhere").await, None);
+}
+
 /// A registered client-credentials app in tenant `acme`: its id and secret.
 async fn registered(knogin: &Knogin) -> (String, ClientSecret) {
     let (app, secret) = knogin

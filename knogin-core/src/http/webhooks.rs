@@ -297,6 +297,9 @@ struct DeliveryList<'a> {
     deliveries: Vec<DeliveryView<'a>>,
     /// The cursor of the next page, `null` on the last.
     next_cursor: Option<String>,
+    /// How far back the history goes (RFC 3339): deliveries of events published before this
+    /// time are deleted once finished (retention). `null` when they are kept forever.
+    history_since: Option<String>,
 }
 
 /// A delivery queued.
@@ -364,6 +367,11 @@ async fn deliveries(ctx: Ctx, bearer: Bearer) -> Reply {
         &DeliveryList {
             deliveries: found.deliveries.iter().map(DeliveryView::from).collect(),
             next_cursor: found.next.map(|c| cursors.seal(c)),
+            history_since: ctx
+                .core
+                .webhooks()
+                .history_since()
+                .map(Timestamp::to_rfc3339),
         },
     ))
 }

@@ -70,6 +70,9 @@ pub fn kid_for(now: Timestamp) -> KeyId {
 struct Entry {
     key: SigningKey,
     verifier: VerifyingKey,
+    /// When it started (or starts) signing: its activation, or its creation for a first key
+    /// stored active since ever.
+    signs_from: Timestamp,
     activates_at: Timestamp,
     retires_at: Option<Timestamp>,
     removed_at: Option<Timestamp>,
@@ -172,6 +175,7 @@ impl KeyRing {
             entries.push(Entry {
                 key,
                 verifier,
+                signs_from: record.activates_at.max(record.created_at),
                 activates_at: record.activates_at,
                 retires_at: record.retires_at,
                 removed_at: record.removed_at,
@@ -194,10 +198,12 @@ impl KeyRing {
                 let verifier = key
                     .verifier()
                     .expect("the public half of a parsed key is valid");
+                let activates_at = Timestamp::from_unix(i64::try_from(i).unwrap_or(0));
                 Entry {
                     key,
                     verifier,
-                    activates_at: Timestamp::from_unix(i64::try_from(i).unwrap_or(0)),
+                    signs_from: activates_at,
+                    activates_at,
                     retires_at: None,
                     removed_at: None,
                 }
@@ -233,6 +239,14 @@ impl KeyRing {
     pub fn signing_key(&self, now: Timestamp) -> (&KeyId, SigningAlgorithm) {
         let key = self.signer(now);
         (key.kid(), key.algorithm())
+    }
+
+    /// When the key that signs at `now` started signing.
+    pub(crate) fn signing_since(&self, now: Timestamp) -> Timestamp {
+        let kid = self.signer(now).kid();
+        self.by_kid
+            .get(kid.as_str())
+            .map_or(now, |&i| self.entries[i].signs_from.min(now))
     }
 
     /// The key that signs at `now`: the most recently activated key that is neither retired nor

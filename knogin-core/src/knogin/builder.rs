@@ -399,6 +399,7 @@ impl Builder {
             ),
         }));
         core.self_test().map_err(BuildError::SelfTest)?;
+        core.keys().record_loaded(true);
         let http = State {
             body_limit: self.body_limit,
             trusted_proxies: self.trusted_proxies,

@@ -115,6 +115,22 @@ impl Knogin {
         self.core.webhooks()
     }
 
+    /// Whether this handle can serve, for a readiness probe: it reloads the signing keys and
+    /// revocations from the store now, so it fails when the store does not answer or the keys
+    /// cannot be opened. Keep it off the public listener: it costs a few store reads.
+    ///
+    /// ```no_run
+    /// # async fn example(knogin: knogin_core::Knogin) {
+    /// match knogin.readiness().await {
+    ///     Ok(()) => println!("ready"),
+    ///     Err(why) => println!("not ready: {why}"),
+    /// }
+    /// # }
+    /// ```
+    pub async fn readiness(&self) -> Result<(), crate::keys::KeyRingError> {
+        self.keys().reload().await
+    }
+
     /// The GraphQL gate, if the embedder configured one ([`Builder::graphql`]).
     pub fn graphql(&self) -> Option<&GraphQlGate> {
         self.core.graphql()

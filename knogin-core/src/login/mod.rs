@@ -192,6 +192,7 @@ impl Login {
             keys.push((address_key(addr), self.limits.per_address));
         }
         if let Some(wait) = self.reserve(&keys, now).await? {
+            crate::metrics::sign_in_failed();
             return Ok(SignIn::Limited(wait));
         }
         let users = Arc::clone(&self.users);
@@ -206,6 +207,7 @@ impl Login {
         })
         .await?;
         if !verified {
+            crate::metrics::sign_in_failed();
             return Ok(SignIn::Refused);
         }
         for (key, _) in &keys {

@@ -56,6 +56,7 @@ impl Core {
         from: Option<IpAddr>,
         now: Timestamp,
     ) -> Result<App, ClientAuthError> {
+        crate::metrics::client_auth_failed();
         let limit = self.0.auth_limit;
         let key = match from {
             Some(addr) => format!("{id} {}", address_key(addr)),
@@ -95,6 +96,7 @@ impl crate::apps::Apps<'_> {
         let presented = ClientSecret::from_presented(secret);
         // No app has an id of another form (nor a NUL, which a database would refuse).
         if !AppId::is_well_formed(id) {
+            crate::metrics::client_auth_failed();
             return Err(ClientAuthError::Failed);
         }
         let now = self.knogin.0.clock.now();

@@ -94,6 +94,7 @@ impl Core {
             return match self.0.store.find_refresh(&hash, now).await? {
                 Some(refresh) if refresh.grant.client_id == client.client_id => {
                     self.revoke_family(&refresh.family).await?;
+                    crate::metrics::tokens_revoked(1);
                     Ok(true)
                 }
                 _ => Ok(false),

@@ -215,6 +215,25 @@ impl Keys<'_> {
     /// by itself every key-refresh interval; call it after changing keys from another process if
     /// you cannot wait.
     pub async fn reload(&self) -> Result<(), KeyRingError> {
+        let reloaded = self.reload_from_store().await;
+        self.record_loaded(reloaded.is_ok());
+        reloaded
+    }
+
+    /// Records a load of the keys in the metrics.
+    pub(crate) fn record_loaded(self, ok: bool) {
+        crate::metrics::keys_reloaded(ok, self.signing_key_age());
+    }
+
+    /// How long the key signing now has been signing.
+    fn signing_key_age(self) -> std::time::Duration {
+        let inner = &self.knogin.0;
+        let now = inner.clock.now();
+        let since = inner.live.ring().signing_since(now);
+        std::time::Duration::from_secs(u64::try_from(now.unix() - since.unix()).unwrap_or(0))
+    }
+
+    async fn reload_from_store(&self) -> Result<(), KeyRingError> {
         let inner = &self.knogin.0;
         let now = inner.clock.now();
         inner

@@ -131,6 +131,7 @@ impl Core {
         let now = self.0.clock.now();
         self.0.store.cut_off_tokens(key, now).await?;
         self.0.live.add_cutoff(key, now);
+        crate::metrics::tokens_revoked(1);
         tracing::warn!(key, "cut off every token issued so far");
         Ok(())
     }
@@ -230,6 +231,7 @@ impl Tokens<'_> {
             .revoke_token(&claims.jti, expires_at, now)
             .await?;
         self.knogin.0.live.add_revoked(&claims.jti);
+        crate::metrics::tokens_revoked(1);
         Ok(())
     }
 
@@ -246,6 +248,7 @@ impl Tokens<'_> {
             .revoke_token(jti, kept_until, now)
             .await?;
         self.knogin.0.live.add_revoked(jti);
+        crate::metrics::tokens_revoked(1);
         tracing::warn!(jti, "revoked a token by its jti");
         Ok(())
     }

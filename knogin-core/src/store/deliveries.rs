@@ -163,6 +163,44 @@ pub struct DeliveryPage {
     pub next: Option<Cursor>,
 }
 
+/// The deliveries due and not yet delivered, as a worker sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Backlog {
+    /// How many deliveries are due (queued or retrying, their next attempt's time passed),
+    /// those being attempted included.
+    pub due: u64,
+    /// When the one due the longest came due.
+    pub oldest_due_at: Option<Timestamp>,
+}
+
+/// What a purge deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Purged {
+    /// Events deleted.
+    pub events: u64,
+    /// Their deliveries deleted with them.
+    pub deliveries: u64,
+}
+
+impl std::ops::AddAssign for Purged {
+    fn add_assign(&mut self, other: Self) {
+        self.events += other.events;
+        self.deliveries += other.deliveries;
+    }
+}
+
+/// Which of a tenant's events [`DeliveryStore::purge_events`] deletes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgeFilter {
+    /// Only this tenant's events; `None` for every tenant.
+    pub tenant: Option<TenantId>,
+    /// Only events published before this time; `None` for all of them.
+    pub before: Option<Timestamp>,
+    /// Events with a delivery still queued or retrying too (those deliveries are deleted
+    /// unsent). Without it, such events are kept whole.
+    pub include_pending: bool,
+}
+
 /// Events and their deliveries.
 #[async_trait]
 pub trait DeliveryStore: Send + Sync {
@@ -285,6 +323,18 @@ pub trait DeliveryStore: Send + Sync {
         lease: &str,
         at: Timestamp,
     ) -> Result<bool, StoreError>;
+
+    /// The deliveries due at `now` (queued or retrying, their next attempt's time passed, leased
+    /// or not): how many, and since when the oldest is due. Parked deliveries (of a disabled
+    /// subscription) are not due.
+    async fn backlog(&self, now: Timestamp) -> Result<Backlog, StoreError>;
+
+    /// Deletes up to `limit` events that `filter` selects, each with every one of its
+    /// deliveries, oldest first, in one short transaction, and returns how many of each went.
+    /// An event is finished when none of its deliveries is queued or retrying (succeeded,
+    /// failed, or cancelled with its subscription); unless `filter.include_pending`, only
+    /// finished events are deleted. Call it again until it deletes fewer than `limit` events.
+    async fn purge_events(&self, filter: &PurgeFilter, limit: u32) -> Result<Purged, StoreError>;
 
     /// How this store tells delivery workers in other processes on the same database that
     /// deliveries were published or made due, if it can (PostgreSQL does, with

@@ -16,8 +16,8 @@ use crate::id::{AppId, KeyId, TenantId};
 use crate::secret::SecretHash;
 
 pub use self::deliveries::{
-    Attempt, ClaimedDelivery, Delivery, DeliveryPage, DeliveryStatus, DeliveryStore, Event,
-    MAX_UNRECORDED_CLAIMS, NextStep, PublicationBus, UNRECORDED_BODY,
+    Attempt, Backlog, ClaimedDelivery, Delivery, DeliveryPage, DeliveryStatus, DeliveryStore,
+    Event, MAX_UNRECORDED_CLAIMS, NextStep, PublicationBus, PurgeFilter, Purged, UNRECORDED_BODY,
 };
 pub use self::flow::{FlowKind, FlowState, FlowStore};
 pub use self::grants::{

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::clock::Timestamp;
 use crate::id::TenantId;
-use crate::keys::SigningKey;
+use crate::keys::{SigningAlgorithm, SigningKey};
 use crate::random;
 use crate::scope::ScopeSet;
 
@@ -64,6 +64,7 @@ pub struct AccessToken {
     token: SecretString,
     jti: String,
     expires_at: Timestamp,
+    algorithm: SigningAlgorithm,
 }
 
 impl AccessToken {
@@ -81,6 +82,11 @@ impl AccessToken {
     pub fn expires_at(&self) -> Timestamp {
         self.expires_at
     }
+
+    /// The algorithm it is signed with.
+    pub fn algorithm(&self) -> SigningAlgorithm {
+        self.algorithm
+    }
 }
 
 impl fmt::Debug for AccessToken {
@@ -89,6 +95,7 @@ impl fmt::Debug for AccessToken {
             .field("token", &"[redacted]")
             .field("jti", &self.jti)
             .field("expires_at", &self.expires_at)
+            .field("algorithm", &self.algorithm)
             .finish()
     }
 }
@@ -137,6 +144,7 @@ pub(crate) fn mint(
         token: SecretString::from(jwt),
         jti: claims.jti,
         expires_at,
+        algorithm: key.algorithm(),
     }
 }
 

@@ -190,6 +190,12 @@ impl Core {
             .into_iter()
             .map(|(claimed, outcome, duration, body)| {
                 let attempt = self.attempt(claimed, outcome, duration, body);
+                let ended = match attempt.next {
+                    NextStep::Succeeded => "succeeded",
+                    NextStep::RetryAt(_) => "retrying",
+                    NextStep::Failed | NextStep::FailedAndDisable => "failed",
+                };
+                crate::metrics::delivery_attempted(ended, duration);
                 (claimed.delivery.id.clone(), claimed.lease.clone(), attempt)
             })
             .collect();
@@ -266,6 +272,29 @@ impl Core {
             )
             .await?;
         Ok(false)
+    }
+
+    /// Releases `claimed` deliveries unsent, due at once, and tells the workers of every process
+    /// on the database: a stopping worker gives back what it will not send, so nobody waits for
+    /// its leases to end. Returns how many were still held.
+    pub(crate) async fn give_back_deliveries(
+        &self,
+        claimed: &[&ClaimedDelivery],
+    ) -> Result<usize, StoreError> {
+        let now = self.0.clock.now();
+        let mut given = 0;
+        for c in claimed {
+            if self
+                .0
+                .store
+                .defer_delivery(&c.delivery.id, &c.lease, now)
+                .await?
+            {
+                given += 1;
+            }
+        }
+        self.webhooks().announce();
+        Ok(given)
     }
 
     /// How long one attempt may take.

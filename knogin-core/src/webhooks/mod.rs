@@ -6,12 +6,15 @@ mod caller;
 mod catalog;
 mod delivery;
 pub mod health;
+mod housekeeping;
 mod model;
 mod operations;
 mod publications;
+mod retention;
 mod retry;
 mod secret;
 mod signature;
+mod stop;
 mod target;
 mod worker;
 #[cfg(test)]
@@ -29,13 +32,17 @@ pub use self::model::{
 pub use self::operations::{RECOVERIES_PER_MINUTE, TEST_SENDS_PER_MINUTE, WebhookError, Webhooks};
 pub(crate) use self::publications::Publications;
 pub use self::publications::{NextPublication, PublicationSignal};
+pub use self::retention::{DEFAULT_RETENTION, PURGE_BATCH, Pending};
 pub use self::retry::{
-    DEFAULT_RETRY_AFTER_CAP, DEFAULT_RETRY_DELAYS, Outcome, RetryPolicy, parse_retry_after,
+    DEFAULT_RETRY_AFTER_CAP, DEFAULT_RETRY_DELAYS, Outcome, RetryPolicy, parse_duration,
+    parse_retry_after,
 };
 pub use self::secret::WebhookSecret;
 pub use self::signature::signature;
 pub use self::target::{TargetError, check_target, is_public};
-pub use self::worker::{DeliveryWorker, KEPT_ANSWER_BYTES, Transport, TransportError};
+pub use self::worker::{
+    DEFAULT_SHUTDOWN_GRACE, DeliveryWorker, KEPT_ANSWER_BYTES, Transport, TransportError,
+};
 
 /// How the handle treats subscriptions and their deliveries, for
 /// [`Builder::webhooks`](crate::Builder::webhooks). The event catalog is set apart, with
@@ -60,6 +67,7 @@ pub struct WebhookSettings {
     pub(crate) max_event_bytes: usize,
     pub(crate) disable_after: Duration,
     pub(crate) max_subscriptions: u64,
+    pub(crate) retention: Option<Duration>,
 }
 
 /// How many live subscriptions a tenant may have unless the embedder says otherwise.
@@ -83,6 +91,7 @@ impl Default for WebhookSettings {
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             disable_after: DEFAULT_DISABLE_AFTER,
             max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS,
+            retention: Some(DEFAULT_RETENTION),
         }
     }
 }
@@ -131,6 +140,16 @@ impl WebhookSettings {
     #[must_use]
     pub fn quota(mut self, max_subscriptions: u64) -> Self {
         self.max_subscriptions = max_subscriptions;
+        self
+    }
+
+    /// How long finished events (every delivery succeeded, failed, or cancelled with its
+    /// subscription) are kept, with their deliveries, before the delivery workers delete them
+    /// (default [`DEFAULT_RETENTION`]); [`Duration::ZERO`] keeps them forever. The delivery
+    /// history says how far back it goes.
+    #[must_use]
+    pub fn retention(mut self, retention: Duration) -> Self {
+        self.retention = (!retention.is_zero()).then_some(retention);
         self
     }
 }

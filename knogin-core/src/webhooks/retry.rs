@@ -57,28 +57,47 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
+/// Parses a duration like `200ms`, `5s`, `30m`, `2h` or `30d` (a number and a unit); `0` alone
+/// is zero.
+///
+/// ```
+/// # use std::time::Duration;
+/// use knogin_core::webhooks::parse_duration;
+/// assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(30 * 86_400)));
+/// assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+/// assert!(parse_duration("30").is_err());
+/// ```
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let part = text.trim();
+    if part == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let split = part
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("{part:?} has no unit (ms, s, m, h or d)"))?;
+    let (number, unit) = part.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{part:?} is not a number and a unit"))?;
+    let seconds = |factor: u64| {
+        n.checked_mul(factor)
+            .map(Duration::from_secs)
+            .ok_or_else(|| format!("{part:?} is too long"))
+    };
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => seconds(1),
+        "m" => seconds(60),
+        "h" => seconds(3600),
+        "d" => seconds(86_400),
+        other => Err(format!("unknown unit {other:?}: use ms, s, m, h or d")),
+    }
+}
+
 impl RetryPolicy {
-    /// Parses a schedule like `5s,5m,30m,2h` or `200ms,500ms,1s` (units `ms`, `s`, `m`, `h`).
+    /// Parses a schedule like `5s,5m,30m,2h` or `200ms,500ms,1s` (each a [`parse_duration`]).
     pub fn parse_delays(text: &str) -> Result<Vec<Duration>, String> {
-        text.split(',')
-            .map(|part| {
-                let part = part.trim();
-                let split = part
-                    .find(|c: char| !c.is_ascii_digit())
-                    .ok_or_else(|| format!("{part:?} has no unit (ms, s, m or h)"))?;
-                let (number, unit) = part.split_at(split);
-                let n: u64 = number
-                    .parse()
-                    .map_err(|_| format!("{part:?} is not a number and a unit"))?;
-                Ok(match unit {
-                    "ms" => Duration::from_millis(n),
-                    "s" => Duration::from_secs(n),
-                    "m" => Duration::from_secs(n * 60),
-                    "h" => Duration::from_secs(n * 3600),
-                    other => return Err(format!("unknown unit {other:?}: use ms, s, m or h")),
-                })
-            })
-            .collect()
+        text.split(',').map(parse_duration).collect()
     }
 
     /// What follows an attempt that ended with `outcome`, when `attempts` attempts (this one
@@ -190,6 +209,8 @@ mod tests {
             ])
         );
         assert!(RetryPolicy::parse_delays("5").is_err());
-        assert!(RetryPolicy::parse_delays("5d").is_err());
+        assert!(RetryPolicy::parse_delays("5w").is_err());
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+        assert!(parse_duration("99999999999999999d").is_err());
     }
 }

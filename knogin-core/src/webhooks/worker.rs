@@ -5,16 +5,18 @@
 //! `ManualClock` and a fake transport, without sockets or real time.
 
 use std::future::Future;
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use event_listener::Event;
-use futures_util::future::{Either, join_all, select};
+use futures_util::future::{Either, join, join_all, select};
 use http::header::{CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use http::{Request, Response};
 
+use super::stop::Stop;
 use super::{Outcome, parse_retry_after};
 use crate::shared::Core;
 use crate::store::{ClaimedDelivery, StoreError};
@@ -59,7 +61,21 @@ pub struct DeliveryWorker<T> {
     lanes: usize,
     idle_poll: Duration,
     linger: Duration,
+    shutdown_grace: Duration,
 }
+
+/// How a claimed delivery's turn ended.
+enum Tried {
+    /// It was sent (or could not be): record the attempt.
+    Attempted(Outcome, Duration, Option<String>),
+    /// Its subscription's rate limit put it back for later.
+    Deferred,
+    /// The worker is stopping: it was not sent, or its send was abandoned. Give it back.
+    Unsent,
+}
+
+/// The default [`DeliveryWorker::shutdown_grace`].
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 impl<T> Clone for DeliveryWorker<T> {
     fn clone(&self) -> Self {
@@ -70,6 +86,7 @@ impl<T> Clone for DeliveryWorker<T> {
             lanes: self.lanes,
             idle_poll: self.idle_poll,
             linger: self.linger,
+            shutdown_grace: self.shutdown_grace,
         }
     }
 }
@@ -94,7 +111,16 @@ impl<T: Transport> DeliveryWorker<T> {
             lanes: 4,
             idle_poll: Duration::from_millis(250),
             linger: Duration::from_millis(10),
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
         }
+    }
+
+    /// How long a stopping worker waits for the sends in flight to finish (default 30 s) before
+    /// it abandons them and gives their deliveries back. See [`run`](Self::run).
+    #[must_use]
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
     }
 
     /// How long to wait before looking again when nothing was due (default 250 ms), unless a
@@ -136,32 +162,75 @@ impl<T: Transport> DeliveryWorker<T> {
     /// Claims one batch of due deliveries, attempts each (concurrently), and records the
     /// attempts together. Returns how many were claimed.
     pub async fn run_once(&self) -> Result<usize, StoreError> {
+        self.batch_until(&Stop::default()).await
+    }
+
+    /// [`run_once`](Self::run_once), giving back what `stop` keeps from being sent.
+    async fn batch_until(&self, stop: &Stop) -> Result<usize, StoreError> {
         let claimed = self.knogin.claim_deliveries(self.batch).await?;
-        let attempts = claimed.iter().map(|c| self.attempt(c));
+        let attempts = claimed.iter().map(|c| self.attempt(c, stop));
         let mut finished = Vec::with_capacity(claimed.len());
+        let mut unsent = Vec::new();
         for (c, result) in claimed.iter().zip(join_all(attempts).await) {
-            if let Some((outcome, duration, body)) = result? {
-                finished.push((c, outcome, duration, body));
+            match result? {
+                Tried::Attempted(outcome, duration, body) => {
+                    finished.push((c, outcome, duration, body));
+                }
+                Tried::Deferred => {}
+                Tried::Unsent => unsent.push(c),
             }
         }
         let recorded = self.knogin.record_deliveries(finished).await?;
         if !claimed.is_empty() {
-            tracing::info!("attempted {} webhook deliveries", claimed.len());
+            tracing::info!(
+                "attempted {} webhook deliveries",
+                claimed.len() - unsent.len()
+            );
         }
         let lost = recorded.iter().filter(|r| !**r).count();
         if lost > 0 {
             tracing::warn!("{lost} deliveries' leases ran out before their attempts were recorded");
         }
+        if !unsent.is_empty() {
+            let given = self.knogin.give_back_deliveries(&unsent).await?;
+            tracing::info!("stopping: gave back {given} webhook deliveries not sent");
+        }
         Ok(claimed.len())
     }
 
     /// Delivers until `shutdown` resolves, in [`lanes`](Self::lanes) lanes. A store failure is
-    /// logged and retried after the idle interval. Deliveries cut off by the shutdown are due
-    /// again when their leases end.
+    /// logged and retried after the idle interval. Beside the lanes it measures the backlog
+    /// every 5 s (the `knogin.webhook.queue_depth` and `knogin.webhook.backlog_age` gauges) and
+    /// deletes finished events past the retention period every minute, in batches of
+    /// [`PURGE_BATCH`](super::PURGE_BATCH).
+    ///
+    /// When `shutdown` resolves, the worker claims no more and gives back what it claimed but
+    /// has not sent; the sends in flight get [`shutdown_grace`](Self::shutdown_grace) to
+    /// finish and be recorded. Those still waiting on their receivers then are abandoned and
+    /// given back too (a receiver may still get them: delivery is at least once, and the
+    /// `webhook-id` stays the same). A delivery given back is due at once, and the workers of
+    /// other processes on the database are told: none waits for a lease to end. `run`
+    /// returns when all of that is done.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
         let backlog = Event::new();
-        let lanes = join_all((0..self.lanes).map(|lane| self.lane(lane, &backlog)));
-        select(Box::pin(lanes), Box::pin(shutdown)).await;
+        let stop = Stop::default();
+        let lanes = join_all((0..self.lanes).map(|lane| self.lane(lane, &backlog, &stop)));
+        let mut lanes = pin!(join(lanes, self.knogin.housekeeping(&stop)));
+        if let Either::Left(_) = select(lanes.as_mut(), pin!(shutdown)).await {
+            return;
+        }
+        tracing::info!("the delivery worker is stopping: finishing the deliveries in flight");
+        stop.begin();
+        let grace = pin!(self.knogin.0.clock.sleep(self.shutdown_grace));
+        if let Either::Right(_) = select(lanes.as_mut(), grace).await {
+            tracing::warn!(
+                "deliveries still in flight after {:?}: giving them back",
+                self.shutdown_grace
+            );
+            stop.abandon();
+            lanes.await;
+        }
+        tracing::info!("the delivery worker stopped");
     }
 
     /// One lane: claim, send and record batches while there are due deliveries. The first lane
@@ -169,42 +238,45 @@ impl<T: Transport> DeliveryWorker<T> {
     /// the next publication or the idle interval, whichever comes first. The other lanes go on
     /// only after full batches (a backlog), and wait for a lane to find one: under a trickle of
     /// events one lane delivers, and the others do not wake the database with small claims.
-    async fn lane(&self, lane: usize, backlog: &Event) {
+    async fn lane(&self, lane: usize, backlog: &Event, stop: &Stop) {
         let full = usize::try_from(self.batch).unwrap_or(usize::MAX);
         let clock = &self.knogin.0.clock;
-        loop {
+        while !stop.is_stopping() {
             // Both made before the claim, so neither a publication nor a backlog found while
             // it runs is missed.
             let published = (lane == 0).then(|| self.knogin.next_publication());
             let behind = backlog.listen();
-            match self.run_once().await {
+            match self.batch_until(stop).await {
                 Ok(n) if n >= full => {
                     backlog.notify(usize::MAX);
                     continue;
                 }
                 Ok(n) if n > 0 && lane == 0 => {
-                    clock.sleep(self.linger).await;
+                    drop(select(clock.sleep(self.linger), pin!(stop.stopping())).await);
                     continue;
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "cannot claim webhook deliveries"),
             }
             let idle = clock.sleep(self.idle_poll);
-            match published {
-                Some(published) => drop(select(idle, published).await),
-                None => drop(select(idle, behind).await),
-            }
+            let woken = async {
+                match published {
+                    Some(published) => drop(select(idle, published).await),
+                    None => drop(select(idle, behind).await),
+                }
+            };
+            select(pin!(woken), pin!(stop.stopping())).await;
         }
     }
 
     /// Sends one claimed delivery: how the attempt ended, or `None` when its subscription's
     /// rate limit put it back for later.
-    async fn attempt(
-        &self,
-        claimed: &ClaimedDelivery,
-    ) -> Result<Option<(Outcome, Duration, Option<String>)>, StoreError> {
+    async fn attempt(&self, claimed: &ClaimedDelivery, stop: &Stop) -> Result<Tried, StoreError> {
+        if stop.is_stopping() {
+            return Ok(Tried::Unsent);
+        }
         if !self.knogin.within_rate_limit(claimed).await? {
-            return Ok(None);
+            return Ok(Tried::Deferred);
         }
         let started = Instant::now();
         let (outcome, body) = match self.knogin.message(claimed) {
@@ -220,24 +292,34 @@ impl<T: Transport> DeliveryWorker<T> {
                     .header("webhook-signature", &message.signature)
                     .body(Bytes::from(message.body));
                 match request {
-                    Ok(request) => self.send(request).await,
+                    Ok(request) => match self.send(request, stop).await {
+                        Some(sent) => sent,
+                        None => return Ok(Tried::Unsent),
+                    },
                     Err(e) => (Outcome::NoAnswer, Some(e.to_string())),
                 }
             }
             Err(why) => (Outcome::NoAnswer, Some(why)),
         };
-        Ok(Some((outcome, started.elapsed(), body)))
+        Ok(Tried::Attempted(outcome, started.elapsed(), body))
     }
 
     /// Sends `request` within the attempt timeout: the outcome and the first KiB of the
-    /// answer, or why there was none.
-    async fn send(&self, request: Request<Bytes>) -> (Outcome, Option<String>) {
+    /// answer, or why there was none; `None` when `stop` abandoned it first.
+    async fn send(
+        &self,
+        request: Request<Bytes>,
+        stop: &Stop,
+    ) -> Option<(Outcome, Option<String>)> {
         let timeout = self.knogin.0.clock.sleep(self.knogin.delivery_timeout());
         let exchange = self.transport.send(request, KEPT_ANSWER_BYTES);
-        let response = match select(exchange, timeout).await {
+        let response = match select(exchange, select(timeout, pin!(stop.abandoned()))).await {
             Either::Left((Ok(response), _)) => response,
-            Either::Left((Err(e), _)) => return (Outcome::NoAnswer, Some(error_chain(&*e))),
-            Either::Right(((), _)) => return (Outcome::NoAnswer, Some("timed out".to_owned())),
+            Either::Left((Err(e), _)) => return Some((Outcome::NoAnswer, Some(error_chain(&*e)))),
+            Either::Right((Either::Left(((), _)), _)) => {
+                return Some((Outcome::NoAnswer, Some("timed out".to_owned())));
+            }
+            Either::Right((Either::Right(((), _)), _)) => return None,
         };
         let retry_after = response
             .headers()
@@ -247,13 +329,13 @@ impl<T: Transport> DeliveryWorker<T> {
         let status = response.status().as_u16();
         let body = response.into_body();
         let kept = &body[..body.len().min(KEPT_ANSWER_BYTES)];
-        (
+        Some((
             Outcome::Answered {
                 status,
                 retry_after,
             },
             Some(String::from_utf8_lossy(kept).into_owned()),
-        )
+        ))
     }
 }
 

@@ -24,6 +24,8 @@ enum Answer {
     Status(u16, Option<&'static str>),
     Refused,
     Hang,
+    /// Answers 200 once the gate is opened.
+    Gate(Arc<tokio::sync::Notify>),
 }
 
 /// Answers requests as scripted (200 once the script runs out), keeping each request.
@@ -58,6 +60,10 @@ impl Transport for Arc<Scripted> {
             Some(Answer::Status(status, retry_after)) => (status, retry_after),
             Some(Answer::Refused) => return Err("connection refused".into()),
             Some(Answer::Hang) => std::future::pending().await,
+            Some(Answer::Gate(gate)) => {
+                gate.notified().await;
+                (200, None)
+            }
         };
         let mut response = Response::builder().status(status);
         if let Some(wait) = retry_after {
@@ -289,4 +295,72 @@ async fn a_running_worker_wakes_on_publication_and_lingers_on_the_clock() {
     until(|| s.transport.sent() == 2).await;
     stop.send(()).unwrap();
     running.await.unwrap();
+}
+
+/// Runs `worker` until the returned sender is used.
+fn running(
+    worker: DeliveryWorker<Arc<Scripted>>,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(worker.run(async {
+        let _ = stopped.await;
+    }));
+    (stop, task)
+}
+
+#[tokio::test]
+async fn a_stopping_worker_finishes_the_sends_in_flight_and_records_them() {
+    let s = setup().await;
+    let gate = Arc::new(tokio::sync::Notify::new());
+    s.transport.then(Answer::Gate(gate.clone()));
+    let (stop, task) = running(s.worker.clone().idle_poll(Duration::from_secs(3600)));
+    s.publish().await;
+    until(|| s.transport.sent() == 1).await;
+    stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(!task.is_finished(), "stopped before its send finished");
+    gate.notify_one();
+    task.await.unwrap();
+    assert_eq!(s.delivery().await.status, DeliveryStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn after_the_grace_period_a_stopping_worker_gives_back_what_it_has_not_delivered() {
+    let s = setup().await;
+    s.transport.then(Answer::Hang);
+    let worker = s
+        .worker
+        .clone()
+        .idle_poll(Duration::from_secs(3600))
+        .shutdown_grace(Duration::from_secs(5));
+    let (stop, task) = running(worker);
+    s.publish().await;
+    until(|| s.transport.sent() == 1).await;
+    stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(!task.is_finished(), "stopped before the grace period ended");
+    s.clock.advance(Duration::from_secs(5));
+    task.await.unwrap();
+    let delivery = s.delivery().await;
+    assert_eq!(delivery.status, DeliveryStatus::Queued);
+    assert_eq!(delivery.attempts, 0);
+    // Given back, not leased: another worker takes it at once, without waiting a minute.
+    assert_eq!(s.worker.run_once().await.unwrap(), 1);
+    assert_eq!(s.delivery().await.status, DeliveryStatus::Succeeded);
+    assert_eq!(s.transport.sent(), 2);
+}
+
+#[tokio::test]
+async fn a_stopped_worker_claims_nothing_more() {
+    let s = setup().await;
+    let (stop, task) = running(s.worker.clone().idle_poll(Duration::from_secs(3600)));
+    stop.send(()).unwrap();
+    task.await.unwrap();
+    s.publish().await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(s.transport.sent(), 0);
+    assert_eq!(s.delivery().await.status, DeliveryStatus::Queued);
 }

@@ -4,6 +4,7 @@
 //! a time) and record a batch's attempts in one transaction. [`writes`] holds the writes each
 //! database does its own way.
 
+mod purge;
 mod record;
 mod wake;
 mod writes;
@@ -15,8 +16,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use knogin_core::store::{
-    Attempt, ClaimedDelivery, Cursor, Delivery, DeliveryPage, DeliveryStatus, DeliveryStore, Event,
-    MAX_UNRECORDED_CLAIMS, PublicationBus, StoreError, UNRECORDED_BODY,
+    Attempt, Backlog, ClaimedDelivery, Cursor, Delivery, DeliveryPage, DeliveryStatus,
+    DeliveryStore, Event, MAX_UNRECORDED_CLAIMS, PublicationBus, PurgeFilter, Purged, StoreError,
+    UNRECORDED_BODY,
 };
 use knogin_core::webhooks::TEST_EVENT_TYPE;
 use knogin_core::webhooks::{PublicationSignal, StoredWebhook};
@@ -482,6 +484,16 @@ impl DeliveryStore for SqlxStore {
         .map_err(store_error)?;
         let (deliveries, next) = page_of(rows, limit, |r| r.seq, Delivery::try_from)?;
         Ok(DeliveryPage { deliveries, next })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn backlog(&self, now: Timestamp) -> Result<Backlog, StoreError> {
+        self.due_backlog(now).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn purge_events(&self, filter: &PurgeFilter, limit: u32) -> Result<Purged, StoreError> {
+        self.purge(filter, limit).await
     }
 
     /// PostgreSQL's `LISTEN`/`NOTIFY`; SQLite has none (other processes find deliveries at

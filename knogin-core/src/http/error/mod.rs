@@ -20,6 +20,7 @@ pub(crate) use self::problem::Problem;
 pub use self::problem::{PROBLEM_JSON, not_found};
 use super::access::rejection::ClientRejection;
 use super::reply::ResponseBody;
+use super::served::CorrelationId;
 use crate::apps::AppError;
 use crate::oauth::{FlowError, GrantError, ServiceTokenError};
 use crate::random;
@@ -369,21 +370,30 @@ impl ApiError {
         }
     }
 
-    /// Logs an internal error under a new correlation id and returns the id; `None` for the
-    /// caller's own mistakes, which are not logged.
-    fn log_internal(&self) -> Option<String> {
+    /// Logs an internal error under the request's correlation id (a new one without) and
+    /// returns the id; `None` for the caller's own mistakes, which are not logged.
+    fn log_internal(&self, request: Option<&CorrelationId>) -> Option<String> {
         let Self::Internal(e) = self else { return None };
-        let id = random::hex(8);
+        let id = request.map_or_else(|| random::hex(8), |id| id.as_str().to_owned());
         tracing::error!(correlation_id = %id, error = %e, "internal error");
         Some(id)
     }
 
     /// The answer, in the route's format.
     pub(crate) fn render(self, format: ErrorFormat) -> Response<ResponseBody> {
+        self.render_for(format, None)
+    }
+
+    /// The answer, in the route's format, to a request with correlation id `request`.
+    pub(crate) fn render_for(
+        self,
+        format: ErrorFormat,
+        request: Option<&CorrelationId>,
+    ) -> Response<ResponseBody> {
         if let Self::Answer(answer) = self {
             return *answer;
         }
-        let correlation_id = self.log_internal();
+        let correlation_id = self.log_internal(request);
         let mut response = match format {
             ErrorFormat::Problem => problem::render(&self, correlation_id),
             ErrorFormat::OAuth => oauth::render(&self, correlation_id),

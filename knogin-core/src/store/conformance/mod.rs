@@ -27,6 +27,7 @@ use crate::store::{
 mod deliveries;
 mod delivery_faults;
 mod flow;
+mod retention;
 mod webhooks;
 
 pub use self::deliveries::{
@@ -48,6 +49,10 @@ pub use self::delivery_faults::{
 pub use self::flow::{
     flow_states_are_kept_until_they_end_and_taken_once, racing_takes_have_one_winner,
     sign_in_failures_count_in_fixed_windows,
+};
+pub use self::retention::{
+    purges_delete_finished_events_with_their_deliveries,
+    the_backlog_counts_due_deliveries_and_the_oldest,
 };
 pub use self::webhooks::{
     webhooks_list_newest_first_in_pages, webhooks_round_trip_within_their_tenant,
@@ -803,6 +808,8 @@ macro_rules! store_conformance_tests {
             an_unstorable_answer_does_not_sink_its_batch,
             a_delivery_never_recorded_fails_after_its_claims_run_out,
             a_disabled_subscription_s_deliveries_wait_until_it_is_enabled,
+            the_backlog_counts_due_deliveries_and_the_oldest,
+            purges_delete_finished_events_with_their_deliveries,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -830,7 +837,8 @@ mod tests {
             include_str!("flow.rs"),
             include_str!("webhooks.rs"),
         ) + include_str!("deliveries.rs")
-            + include_str!("delivery_faults.rs");
+            + include_str!("delivery_faults.rs")
+            + include_str!("retention.rs");
         let names: Vec<&str> = checks
             .split("pub async fn ")
             .skip(1)

@@ -1,5 +1,6 @@
 //! An in-memory store for unit tests and examples. Nothing survives the process.
 
+mod purge;
 mod webhooks;
 
 use std::collections::HashMap;

@@ -9,8 +9,9 @@ use super::{DeliveryRow, Inner, MemoryStore, page};
 use crate::clock::Timestamp;
 use crate::id::{AppId, DeliveryId, TenantId, WebhookId};
 use crate::store::{
-    Attempt, ClaimedDelivery, Cursor, Delivery, DeliveryPage, DeliveryStatus, DeliveryStore, Event,
-    MAX_UNRECORDED_CLAIMS, NextStep, StoreError, UNRECORDED_BODY, WebhookPage, WebhookStore,
+    Attempt, Backlog, ClaimedDelivery, Cursor, Delivery, DeliveryPage, DeliveryStatus,
+    DeliveryStore, Event, MAX_UNRECORDED_CLAIMS, NextStep, PurgeFilter, Purged, StoreError,
+    UNRECORDED_BODY, WebhookPage, WebhookStore,
 };
 use crate::webhooks::{StoredWebhook, TEST_EVENT_TYPE, health};
 
@@ -446,5 +447,13 @@ impl DeliveryStore for MemoryStore {
             deliveries: deliveries.into_iter().cloned().collect(),
             next,
         })
+    }
+
+    async fn backlog(&self, now: Timestamp) -> Result<Backlog, StoreError> {
+        Ok(self.lock().backlog(now))
+    }
+
+    async fn purge_events(&self, filter: &PurgeFilter, limit: u32) -> Result<Purged, StoreError> {
+        Ok(self.lock().purge(filter, limit))
     }
 }
