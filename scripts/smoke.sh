@@ -24,7 +24,7 @@ grep -q 'TENANT/NAME:PASSWORD' old-user.txt || { echo "smoke: $(cat old-user.txt
 # Users come from a file here (passwords stay out of the process list).
 (umask 077; printf '# the smoke run'"'"'s users\nacme/alice:wonderland\n' >users.txt)
 ops_port=18089
-"$bin" serve --bind "127.0.0.1:$port" --key-refresh 1 --users-file users.txt --ops-bind "127.0.0.1:$ops_port" \
+"$bin" serve --bind "127.0.0.1:$port" --key-refresh 1 --users-file users.txt --ops-bind "127.0.0.1:$ops_port" --audit-log audit.jsonl \
   --allow-private-webhook-targets --webhook-retry-delays 200ms,1s 2>server.log &
 pid=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/.well-known/jwks.json" >/dev/null && break; sleep 0.2; done
@@ -54,6 +54,7 @@ secret=$(sed -E 's/.*"client_secret":"([^"]+)".*/\1/' body.json)
 expect 400 POST /v1/oauth/token \
   -d "grant_type=client_credentials&client_id=$client_id&client_secret=$secret&resource=https://elsewhere.example"
 grep -q '"error":"invalid_target"' body.json || fail "resource: $(cat body.json)"
+expect 401 POST /v1/oauth/token -d "grant_type=client_credentials&client_id=$client_id&client_secret=not-it"
 # An off-the-shelf OAuth client gets, checks, introspects and revokes tokens with both methods.
 python3 "$scripts/authlib_client.py" "http://127.0.0.1:$port" "$client_id" "$secret" >authlib.txt 2>&1 \
   || fail "authlib: $(cat authlib.txt)"
@@ -229,6 +230,24 @@ expect 200 GET /v1/platform/scopes -H "Authorization: Bearer $fresh"
 kill -INT "$pid"
 wait "$pid" || fail "the server did not shut down cleanly on SIGINT"
 grep -q 'served' server.log || fail "no request log line"
+# The audit trail: one JSON line per act, with who and how it ended, and no secret or token.
+python3 - audit.jsonl "$secret" "$hooks_token" <<'PY' || fail "audit log: $(cat audit.jsonl)"
+import json, sys
+path, secret, token = sys.argv[1:4]
+text = open(path).read()
+events = [json.loads(line) for line in text.splitlines()]
+types = {e["type"] for e in events}
+for wanted in ["app.registered", "app.governance_changed", "app.secret_rotated", "token.issued",
+               "token.revoked", "client_auth.failed", "sign_in.succeeded", "consent.granted",
+               "webhook.created"]:
+    assert wanted in types, (wanted, sorted(types))
+for e in events:
+    assert set(e) >= {"type", "at", "tenant", "actor", "actor_type", "client_id", "outcome"}, e
+    assert e["at"].endswith("Z"), e
+assert secret not in text and token not in text, "a secret or token in the audit log"
+issued = next(e for e in events if e["type"] == "token.issued")
+assert issued["actor_type"] == "client" and issued["tenant"] == "acme", issued
+PY
 # JSON logs, and a SIGTERM: the request line's fields as JSON, and a clean exit within the grace.
 "$bin" serve --bind "127.0.0.1:$port" --database "sqlite://$work/json.db" --log-format json --shutdown-grace 5 2>json.log &
 pid=$!

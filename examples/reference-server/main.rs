@@ -6,6 +6,7 @@
 //! cargo run --release --example reference-server -- rotate-keys --signing-alg ES256
 //! ```
 
+mod audit_log;
 mod log;
 mod ops;
 mod purge;
@@ -194,6 +195,11 @@ struct ServeArgs {
     /// address, apart from the public listener (off by default). Keep it private.
     #[arg(long, env = "KNOGIN_OPS_BIND", value_name = "ADDR")]
     ops_bind: Option<SocketAddr>,
+    /// Append the audit events (registrations, secret rotations, tokens issued and revoked,
+    /// failed client authentications, sign-ins, consents, key changes, webhook changes) to
+    /// this file as JSON lines. Without it they go to the log, on the target knogin::audit.
+    #[arg(long, env = "KNOGIN_AUDIT_LOG", value_name = "PATH")]
+    audit_log: Option<std::path::PathBuf>,
     /// On SIGTERM or Ctrl-C, how long requests and webhook deliveries in flight get to finish
     /// (seconds, or a duration like `30s` or `2m`); deliveries not sent by then are given back
     /// at once to the other instances on the database.
@@ -421,6 +427,14 @@ async fn serve(args: ServeArgs, log_format: LogFormat) -> Result<(), BoxError> {
     if let Some(users) = users {
         builder = builder.password_login(users);
     }
+    let audit_log = args
+        .audit_log
+        .as_deref()
+        .map(audit_log::AuditLog::open)
+        .transpose()?;
+    if let Some(audit_log) = &audit_log {
+        builder = builder.audit(audit_log.clone());
+    }
     if !args.audiences.is_empty() {
         builder = builder.audiences(args.audiences.clone());
     }
@@ -482,7 +496,11 @@ async fn serve(args: ServeArgs, log_format: LogFormat) -> Result<(), BoxError> {
         shutdown_grace: args.shutdown_grace,
         ops,
     };
-    serve::serve(listener, knogin, options).await
+    let served = serve::serve(listener, knogin, options).await;
+    if let Some(audit_log) = audit_log {
+        audit_log.flush();
+    }
+    served
 }
 
 async fn migrate(db: Database) -> Result<(), BoxError> {

@@ -54,6 +54,7 @@
 
 mod address;
 pub mod apps;
+pub mod audit;
 pub mod clock;
 mod error;
 pub mod graphql;

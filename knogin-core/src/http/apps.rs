@@ -13,6 +13,7 @@ use super::page::{Cursors, PAGED, Page};
 use super::table::{Row, route};
 use super::{Reply, json, json_no_store};
 use crate::apps::{App, GovernancePatch, GrantType, PreviousSecrets, RedirectUri, Registration};
+use crate::audit::{Actor, AuditKind};
 use crate::id::AppId;
 use crate::oauth::ServiceTokenRequest;
 
@@ -169,10 +170,21 @@ impl<'a> From<&'a App> for AppView<'a> {
     }
 }
 
+/// The admin token's subject, as the audit trail names who acted.
+fn admin_actor(caller: &Admin) -> Actor {
+    Actor::Admin(caller.claims.sub.clone())
+}
+
 async fn create(mut ctx: Ctx, caller: Admin) -> Reply {
     let body = ctx.json::<Registration>().await?;
     let app = body.check(|r| ctx.core.check_registration(&caller.tenant, r))?;
     let secret = ctx.core.store_app(&app).await?;
+    ctx.core
+        .audit(AuditKind::AppRegistered, admin_actor(&caller))
+        .tenant(&caller.tenant)
+        .client(app.client_id.as_str())
+        .detail("name", app.name.as_str())
+        .record();
     let view = AppView {
         client_secret: Some(secret.expose()),
         ..AppView::from(&app)
@@ -221,6 +233,15 @@ async fn governance(mut ctx: Ctx, caller: Admin) -> Reply {
         .apps()
         .update_governance(&caller.tenant, &id, patch)
         .await?;
+    ctx.core
+        .audit(AuditKind::AppGovernanceChanged, admin_actor(&caller))
+        .tenant(&caller.tenant)
+        .client(id.as_str())
+        .detail(
+            "governance",
+            serde_json::to_string(&governance).unwrap_or_default(),
+        )
+        .record();
 
     Ok(json(
         StatusCode::OK,
@@ -262,6 +283,16 @@ async fn rotate(mut ctx: Ctx, caller: Admin) -> Reply {
         .apps()
         .rotate_secret(&caller.tenant, &id, previous)
         .await?;
+    let previous = match previous {
+        PreviousSecrets::RevokeNow => "revoked",
+        PreviousSecrets::KeepForGrace => "kept_for_grace",
+    };
+    ctx.core
+        .audit(AuditKind::AppSecretRotated, admin_actor(&caller))
+        .tenant(&caller.tenant)
+        .client(id.as_str())
+        .detail("previous_secrets", previous)
+        .record();
 
     Ok(json_no_store(
         StatusCode::OK,

@@ -12,6 +12,7 @@ use super::docs::content::{Audience, Host, Section};
 use super::error::ApiError;
 use super::table::{Row, route};
 use super::{Reply, html, redirect};
+use crate::audit::{Actor, AuditKind};
 use crate::oauth::AuthorizeError;
 
 /// The parameters of an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707).
@@ -114,6 +115,17 @@ async fn decide(mut ctx: Ctx, visitor: Visitor) -> Reply {
     } else {
         ctx.core.deny(&request)
     };
+    let kind = if approve {
+        AuditKind::ConsentGranted
+    } else {
+        AuditKind::ConsentDenied
+    };
+    ctx.core
+        .audit(kind, Actor::User(user.subject.clone()))
+        .tenant(&request.tenant)
+        .client(request.client_id.as_str())
+        .detail("scope", request.scopes.to_string())
+        .record();
     redirect(StatusCode::SEE_OTHER, &location)
 }
 
@@ -122,7 +134,7 @@ async fn decide(mut ctx: Ctx, visitor: Visitor) -> Reply {
 async fn login(mut ctx: Ctx) -> Reply {
     if let Some(login) = ctx.http.password_login.clone() {
         let form = ctx.form().await?;
-        return login.submit(&ctx.parts, &form).await;
+        return login.submit(&ctx.core, &ctx.parts, &form).await;
     }
     Err(ApiError::NotFound(
         "This server signs users in elsewhere: go back to the application and start again.",

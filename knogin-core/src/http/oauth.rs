@@ -14,6 +14,7 @@ use super::docs::content::{Audience, Host, PUBLIC, Section};
 use super::error::ApiError;
 use super::table::{Row, route};
 use super::{Reply, ResponseBody, json_no_store};
+use crate::audit::{Actor, AuditKind};
 use crate::metrics;
 use crate::oauth::{self, GrantError, IntrospectionBody, Metadata};
 use crate::secret::RefreshToken;
@@ -167,7 +168,24 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
         "authorization_code" => "authorization_code",
         _ => "refresh_token",
     };
-    metrics::token_issued(grant_type, issued.token.algorithm().as_str());
+    let alg = issued.token.algorithm().as_str();
+    metrics::token_issued(grant_type, alg);
+    ctx.core
+        .audit(
+            AuditKind::TokenIssued,
+            Actor::Client(client.app.client_id.to_string()),
+        )
+        .tenant(&client.app.tenant_id)
+        .client(client.app.client_id.as_str())
+        .detail("grant_type", grant_type)
+        .detail("jti", issued.token.jti())
+        .detail("alg", alg)
+        .detail("scope", issued.scopes.to_string())
+        .detail(
+            "refresh_token_issued",
+            issued.refresh_token.is_some().to_string(),
+        )
+        .record();
     Ok(json_no_store(
         StatusCode::OK,
         &TokenResponse {
@@ -191,7 +209,17 @@ async fn revoke(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
     let form = ctx.form().await?;
     let action = TokenAction::read(&form)?;
     // An unknown `token_type_hint` is ignored (RFC 7009 §2.1): the token is looked up anyway.
-    ctx.core.revoke_for(&client.app, action.token).await?;
+    if ctx.core.revoke_for(&client.app, action.token).await? {
+        ctx.core
+            .audit(
+                AuditKind::TokenRevoked,
+                Actor::Client(client.app.client_id.to_string()),
+            )
+            .tenant(&client.app.tenant_id)
+            .client(client.app.client_id.as_str())
+            .detail("by", "revocation_endpoint")
+            .record();
+    }
     let mut response = Response::new(ResponseBody::default());
     response
         .headers_mut()

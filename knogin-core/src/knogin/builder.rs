@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::Knogin;
 use crate::apps::is_loopback;
+use crate::audit::{AuditSink, TracingSink};
 use crate::clock::{Clock, SystemClock};
 use crate::graphql::GraphQlGate;
 #[cfg(feature = "password-login")]
@@ -104,6 +105,7 @@ pub struct Builder {
     initial_signing_key: Option<Vec<u8>>,
     users: Option<Arc<dyn UserAuthenticator>>,
     graphql: Option<GraphQlGate>,
+    audit: Arc<dyn AuditSink>,
     docs: Option<DocsSettings>,
     #[cfg(feature = "password-login")]
     password_login: Option<Arc<PasswordUsers>>,
@@ -139,6 +141,7 @@ impl Builder {
             initial_signing_key: None,
             users: None,
             graphql: None,
+            audit: Arc::new(TracingSink),
             docs: None,
             #[cfg(feature = "password-login")]
             password_login: None,
@@ -288,6 +291,13 @@ impl Builder {
         self
     }
 
+    /// Where the audit events go (default [`TracingSink`]: JSON lines on the `tracing` target
+    /// `knogin::audit`). The sink is called on the request path and must not block.
+    pub fn audit(mut self, sink: impl AuditSink) -> Self {
+        self.audit = Arc::new(sink);
+        self
+    }
+
     /// What the machine-readable docs say about where things are (default: everything at the
     /// issuer): the public URLs of the auth service, the GraphQL host and the docs themselves.
     pub fn docs(mut self, settings: DocsSettings) -> Self {
@@ -392,6 +402,7 @@ impl Builder {
             webhooks: self.webhooks,
             publications: crate::webhooks::Publications::default(),
             graphql: self.graphql,
+            audit: self.audit,
             live: Live::new(
                 ring,
                 revoked.into_iter().collect(),

@@ -168,6 +168,11 @@ impl Login {
         }
     }
 
+    /// Whether `name` is one of the users (so a failed sign-in may name them).
+    pub(crate) fn knows(&self, name: &str) -> bool {
+        self.users.fingerprint(name).is_some()
+    }
+
     /// How long a session lasts.
     pub(crate) fn session_ttl(&self) -> Duration {
         self.session_ttl

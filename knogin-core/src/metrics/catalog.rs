@@ -75,6 +75,9 @@ pub const SIGNING_KEY_RELOADS: &str = "knogin.signing_key.reloads";
 /// `knogin.signing_key.age`: how long the key signing now has been signing.
 pub const SIGNING_KEY_AGE: &str = "knogin.signing_key.age";
 
+/// `knogin.audit.dropped`: audit events a sink dropped because it fell behind.
+pub const AUDIT_DROPPED: &str = "knogin.audit.dropped";
+
 /// Every metric the library records.
 pub const METRICS: &[Metric] = &[
     metric(
@@ -171,6 +174,15 @@ pub const METRICS: &[Metric] = &[
         Some(Unit::Seconds),
         &[],
         "How long the key signing now has been signing, as of the last reload.",
+    ),
+    metric(
+        AUDIT_DROPPED,
+        "knogin_audit_dropped_total",
+        Kind::Counter,
+        None,
+        &[],
+        "Audit events dropped because the sink's queue was full (recorded by sinks that queue, \
+         such as the reference server's --audit-log).",
     ),
 ];
 

@@ -11,9 +11,10 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 pub use self::catalog::{
-    CLIENT_AUTH_FAILURES, HTTP_SERVER_REQUEST_DURATION, Kind, METRICS, Metric, SIGN_IN_FAILURES,
-    SIGNING_KEY_AGE, SIGNING_KEY_RELOADS, TOKENS_ISSUED, TOKENS_REVOKED, WEBHOOK_BACKLOG_AGE,
-    WEBHOOK_DELIVERIES, WEBHOOK_DELIVERY_DURATION, WEBHOOK_QUEUE_DEPTH, describe, find,
+    AUDIT_DROPPED, CLIENT_AUTH_FAILURES, HTTP_SERVER_REQUEST_DURATION, Kind, METRICS, Metric,
+    SIGN_IN_FAILURES, SIGNING_KEY_AGE, SIGNING_KEY_RELOADS, TOKENS_ISSUED, TOKENS_REVOKED,
+    WEBHOOK_BACKLOG_AGE, WEBHOOK_DELIVERIES, WEBHOOK_DELIVERY_DURATION, WEBHOOK_QUEUE_DEPTH,
+    describe, find,
 };
 pub use self::prometheus::PrometheusNaming;
 
@@ -75,6 +76,7 @@ pub(crate) fn client_auth_failed() {
 }
 
 /// Records a failed sign-in.
+#[cfg(feature = "password-login")]
 pub(crate) fn sign_in_failed() {
     metrics::counter!(SIGN_IN_FAILURES).increment(1);
 }

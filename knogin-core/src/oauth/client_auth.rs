@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::address::address_key;
 use crate::apps::App;
+use crate::audit::{Actor, AuditKind};
 use crate::clock::Timestamp;
 use crate::id::AppId;
 use crate::secret::ClientSecret;
@@ -58,6 +59,17 @@ impl Core {
     ) -> Result<App, ClientAuthError> {
         crate::metrics::client_auth_failed();
         let limit = self.0.auth_limit;
+        let audit = |reason: &'static str| {
+            let mut audit = self
+                .audit(AuditKind::ClientAuthFailed, Actor::Client(id.to_owned()))
+                .client(id)
+                .failed()
+                .detail("reason", reason);
+            if let Some(addr) = from {
+                audit = audit.detail("from", addr.to_string());
+            }
+            audit.record();
+        };
         let key = match from {
             Some(addr) => format!("{id} {}", address_key(addr)),
             None => id.to_owned(),
@@ -70,9 +82,13 @@ impl Core {
         match limit.wait(Some(failures), now) {
             Some(retry_after) => {
                 tracing::warn!(client_id = %id, from = ?from, failures = failures.count, "client authentication rate-limited");
+                audit("rate_limited");
                 Err(ClientAuthError::Limited { retry_after })
             }
-            None => Err(ClientAuthError::Failed),
+            None => {
+                audit("unknown_client_or_wrong_secret");
+                Err(ClientAuthError::Failed)
+            }
         }
     }
 }
@@ -97,6 +113,11 @@ impl crate::apps::Apps<'_> {
         // No app has an id of another form (nor a NUL, which a database would refuse).
         if !AppId::is_well_formed(id) {
             crate::metrics::client_auth_failed();
+            self.knogin
+                .audit(AuditKind::ClientAuthFailed, Actor::Client(String::new()))
+                .failed()
+                .detail("reason", "malformed_client_id")
+                .record();
             return Err(ClientAuthError::Failed);
         }
         let now = self.knogin.0.clock.now();

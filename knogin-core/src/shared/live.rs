@@ -11,6 +11,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 
 use super::Core;
+use crate::audit::{Actor, AuditKind};
 use crate::clock::Timestamp;
 use crate::id::KeyId;
 use crate::keys::{KeyRing, KeyRingError, NewKey, Schedule, SigningAlgorithm};
@@ -283,9 +284,16 @@ impl Keys<'_> {
     /// Like [`Keys::rotate`](crate::Keys::rotate), with a key of `algorithm`: the way to move the issuer
     /// from one algorithm to another without a token being refused.
     pub async fn rotate_to(&self, algorithm: SigningAlgorithm) -> Result<KeyId, KeyRingError> {
-        self.knogin
+        let kid = self
+            .knogin
             .rotate_signing_key_with(NewKey::Generate(algorithm))
-            .await
+            .await?;
+        self.knogin
+            .audit(AuditKind::KeyRotated, Actor::Operator)
+            .detail("kid", kid.as_str())
+            .detail("alg", algorithm.as_str())
+            .record();
+        Ok(kid)
     }
 
     /// Withdraws signing key `kid` at once, after a leak: it leaves the JWKS, and no token it
@@ -320,6 +328,14 @@ impl Keys<'_> {
         };
         inner.store.withdraw_signing_key(kid, now).await?;
         tracing::warn!(%kid, replacement = ?replacement, "withdrew a signing key");
+        let mut audit = self
+            .knogin
+            .audit(AuditKind::KeyWithdrawn, Actor::Operator)
+            .detail("kid", kid.as_str());
+        if let Some(replacement) = &replacement {
+            audit = audit.detail("replacement", replacement.as_str());
+        }
+        audit.record();
         self.reload().await?;
         Ok(replacement.or_else(|| Some(ring.signer(now).kid().clone())))
     }

@@ -45,6 +45,7 @@ pub(crate) struct Inner {
     pub(crate) webhooks: crate::webhooks::WebhookSettings,
     pub(crate) publications: crate::webhooks::Publications,
     pub(crate) graphql: Option<crate::graphql::GraphQlGate>,
+    pub(crate) audit: Arc<dyn crate::audit::AuditSink>,
     pub(crate) live: Live,
 }
 

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::Core;
 use super::live::cutoff_key;
+use crate::audit::{Actor, AuditKind};
 use crate::clock::Timestamp;
 use crate::id::{AppId, TenantId};
 use crate::keys::KeyRing;
@@ -132,6 +133,17 @@ impl Core {
         self.0.store.cut_off_tokens(key, now).await?;
         self.0.live.add_cutoff(key, now);
         crate::metrics::tokens_revoked(1);
+        let audit = self
+            .audit(AuditKind::TokenRevoked, Actor::Operator)
+            .detail("cut_off", key);
+        match key.split_once(':') {
+            Some(("tenant", tenant)) => match TenantId::parse(tenant) {
+                Some(tenant) => audit.tenant(&tenant).record(),
+                None => audit.record(),
+            },
+            Some(("app", client_id)) => audit.client(client_id).record(),
+            _ => audit.record(),
+        }
         tracing::warn!(key, "cut off every token issued so far");
         Ok(())
     }
@@ -249,6 +261,10 @@ impl Tokens<'_> {
             .await?;
         self.knogin.0.live.add_revoked(jti);
         crate::metrics::tokens_revoked(1);
+        self.knogin
+            .audit(AuditKind::TokenRevoked, Actor::Operator)
+            .detail("jti", jti)
+            .record();
         tracing::warn!(jti, "revoked a token by its jti");
         Ok(())
     }

@@ -41,6 +41,11 @@ impl WebhookCaller {
         &self.tenant
     }
 
+    /// Who the caller is, for the audit trail: its app.
+    pub(crate) fn actor(&self) -> crate::audit::Actor {
+        crate::audit::Actor::Client(self.app.as_str().to_owned())
+    }
+
     /// The app that owns what this caller creates.
     pub(crate) fn owner(&self) -> &AppId {
         &self.app

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::{NextPublication, Outcome, WebhookSecret, check_target, signature};
+use crate::audit::{Actor, AuditKind};
 use crate::id::DeliveryId;
 use crate::id::{EventId, TenantId};
 use crate::keys::Purpose;
@@ -196,6 +197,15 @@ impl Core {
                     NextStep::Failed | NextStep::FailedAndDisable => "failed",
                 };
                 crate::metrics::delivery_attempted(ended, duration);
+                if let Some(reason) = &attempt.disable_reason {
+                    let webhook = &claimed.webhook.webhook;
+                    self.audit(AuditKind::WebhookDisabled, Actor::System)
+                        .tenant(&webhook.tenant)
+                        .client(webhook.owner.as_ref().map_or("", |o| o.as_str()))
+                        .detail("webhook_id", webhook.id.as_str())
+                        .detail("reason", reason.as_str())
+                        .record();
+                }
                 (claimed.delivery.id.clone(), claimed.lease.clone(), attempt)
             })
             .collect();

@@ -2,9 +2,10 @@
 //! input, seals secrets, and makes one store call, always within the caller's tenant and on
 //! subscriptions the caller manages (its app's own, or with `webhooks:admin` the tenant's).
 
+use crate::audit::AuditKind;
 use crate::clock::Timestamp;
 use crate::id::DeliveryId;
-use crate::id::WebhookId;
+use crate::id::{AppId, WebhookId};
 use crate::keys::Purpose;
 use crate::shared::Core;
 use crate::store::{Cursor, DeliveryPage, DeliveryStatus, StoreError, WebhookPage};
@@ -150,6 +151,13 @@ impl Webhooks<'_> {
         };
         self.knogin.0.store.ensure_tenant(tenant, now).await?;
         self.knogin.0.store.insert_webhook(&stored).await?;
+        self.knogin
+            .audit(AuditKind::WebhookCreated, caller.actor())
+            .tenant(tenant)
+            .client(caller.owner().as_str())
+            .detail("webhook_id", stored.webhook.id.as_str())
+            .detail("url", stored.webhook.url.as_str())
+            .record();
         Ok((stored.webhook, generated.then_some(secret)))
     }
 
@@ -202,6 +210,7 @@ impl Webhooks<'_> {
             },
             ..current
         };
+        let secret_rotated = secret.is_some();
         let stored = match secret {
             Some(secret) => StoredWebhook {
                 secret: self.knogin.seal_secret(&webhook, &secret),
@@ -222,13 +231,21 @@ impl Webhooks<'_> {
                 None => Err(WebhookError::NotFound),
             };
         }
+        self.knogin
+            .audit(AuditKind::WebhookUpdated, caller.actor())
+            .tenant(caller.tenant())
+            .client(stored.webhook.owner.as_ref().map_or("", AppId::as_str))
+            .detail("webhook_id", id.as_str())
+            .detail("disabled", stored.webhook.disabled.to_string())
+            .detail("secret_rotated", secret_rotated.to_string())
+            .record();
         Ok(stored.webhook)
     }
 
     /// Deletes subscription `id`, which `caller` manages: it receives nothing more; its
     /// delivery history stays readable (to `webhooks:admin` tokens) until purged.
     pub async fn delete(&self, caller: &WebhookCaller, id: &WebhookId) -> Result<(), WebhookError> {
-        self.knogin.managed(caller, id).await?;
+        let current = self.knogin.managed(caller, id).await?;
         let now = self.knogin.0.clock.now();
         if self
             .knogin
@@ -237,6 +254,12 @@ impl Webhooks<'_> {
             .delete_webhook(caller.tenant(), id, now)
             .await?
         {
+            self.knogin
+                .audit(AuditKind::WebhookDeleted, caller.actor())
+                .tenant(caller.tenant())
+                .client(current.webhook.owner.as_ref().map_or("", AppId::as_str))
+                .detail("webhook_id", id.as_str())
+                .record();
             Ok(())
         } else {
             Err(WebhookError::NotFound)

@@ -33,11 +33,13 @@ use super::proxies::ClientAddr;
 use super::redirect::redirect;
 use super::reply::ResponseBody;
 use super::users::{LoginStep, UserAuthenticator};
+use crate::audit::{Actor, AuditKind};
 use crate::clock::{Clock, Timestamp};
 use crate::keys::MasterKey;
 use crate::login::{Login, PasswordUsers, SignIn, SignInError, SignInSettings};
 use crate::oauth::SignedInUser;
 use crate::secret::SecretHash;
+use crate::shared::Core;
 use crate::store::{FlowKind, FlowState, Store, StoreError};
 
 /// The session cookie.
@@ -185,7 +187,7 @@ impl PasswordLogin {
     /// Handles a posted login form: the form token must be live and match the browser's cookie;
     /// then [`Login::sign_in`] decides. Success starts a session and returns the browser to its
     /// authorization request.
-    pub(crate) async fn submit(&self, parts: &Parts, form: &Form) -> Reply {
+    pub(crate) async fn submit(&self, core: &Core, parts: &Parts, form: &Form) -> Reply {
         let now = self.clock.now();
         let return_to = self.take_form(parts, form, now).await?;
         let Some(return_to) = return_to else {
@@ -206,6 +208,22 @@ impl PasswordLogin {
                     SignInError::Store(e) => ApiError::from(e),
                     SignInError::Check(e) => ApiError::Internal(Box::new(e)),
                 })?;
+        // The name only when it is a user's: people type their password into it by mistake.
+        let audit = |kind: AuditKind| {
+            let name = if self.login.knows(username) {
+                username
+            } else {
+                ""
+            };
+            let mut audit = core.audit(kind, Actor::User(name.to_owned()));
+            if kind == AuditKind::SignInFailed {
+                audit = audit.failed();
+            }
+            if let Some(addr) = from {
+                audit = audit.detail("from", addr.to_string());
+            }
+            audit
+        };
         let session = match signed_in {
             SignIn::Busy => {
                 let message = "Many people are signing in right now. Try again in a moment.";
@@ -225,12 +243,18 @@ impl PasswordLogin {
                     if minutes == 1 { "" } else { "s" }
                 );
                 let limited = StatusCode::TOO_MANY_REQUESTS;
+                audit(AuditKind::SignInFailed)
+                    .detail("reason", "rate_limited")
+                    .record();
                 return Ok(self.refuse(&return_to, username, &message, limited, wait));
             }
             SignIn::Refused => {
                 // The name only at DEBUG: people type their password into it by mistake.
                 tracing::info!("a sign-in failed");
                 tracing::debug!(username = ?username, "a sign-in failed");
+                audit(AuditKind::SignInFailed)
+                    .detail("reason", "wrong_username_or_password")
+                    .record();
                 return Ok(self.form(
                     &return_to,
                     username,
@@ -238,7 +262,10 @@ impl PasswordLogin {
                     StatusCode::OK,
                 ));
             }
-            SignIn::SignedIn(session) => session,
+            SignIn::SignedIn(session) => {
+                audit(AuditKind::SignInSucceeded).record();
+                session
+            }
         };
         let location = if return_to.is_empty() {
             "authorize".to_owned()
