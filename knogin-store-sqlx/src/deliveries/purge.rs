@@ -74,7 +74,10 @@ impl SqlxStore {
             }
             Backend::Sqlite(pool) => {
                 transaction(|| async {
-                    let mut tx = pool.begin().await?;
+                    // The write lock first: a transaction that read and then writes fails at
+                    // once (SQLITE_BUSY_SNAPSHOT, no busy wait) if a worker's write landed in
+                    // between, which on a busy queue is every time.
+                    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                     let ids: Vec<(String,)> = sqlx::query_as(CHOSEN_SQLITE)
                         .bind(tenant)
                         .bind(before)
