@@ -408,7 +408,10 @@ fn password_users(args: &ServeArgs) -> Result<Option<PasswordUsers>, BoxError> {
 
 async fn serve(args: ServeArgs, log_format: LogFormat) -> Result<(), BoxError> {
     // Installed before the handle is built, so the metrics of its first key load count.
-    let metrics = args.ops_bind.map(|_| ops::install_metrics()).transpose()?;
+    let ops_metrics = args
+        .ops_bind
+        .map(|addr| ops::install_metrics().map(|metrics| (addr, metrics)))
+        .transpose()?;
     let users = password_users(&args)?;
     let user_count = users.as_ref().map_or(0, PasswordUsers::len);
     let mut webhooks = WebhookSettings::default()
@@ -455,9 +458,9 @@ async fn serve(args: ServeArgs, log_format: LogFormat) -> Result<(), BoxError> {
         .build()
         .await?;
     let listener = serve::bind(args.bind).await?;
-    let ops = match (args.ops_bind, metrics) {
-        (Some(addr), Some(metrics)) => Some((serve::bind(addr).await?, metrics)),
-        _ => None,
+    let ops = match ops_metrics {
+        Some((addr, metrics)) => Some((serve::bind(addr).await?, metrics)),
+        None => None,
     };
     let kids: Vec<String> = knogin
         .keys()

@@ -14,7 +14,7 @@ use super::docs::content::{Audience, Host, PUBLIC, Section};
 use super::error::ApiError;
 use super::table::{Row, route};
 use super::{Reply, ResponseBody, json_no_store};
-use crate::audit::{Actor, AuditKind};
+use crate::audit::{Actor, AuditKind, Recording};
 use crate::metrics;
 use crate::oauth::{self, GrantError, IntrospectionBody, Metadata};
 use crate::secret::RefreshToken;
@@ -131,16 +131,28 @@ impl<'f> TokenAction<'f> {
     }
 }
 
+/// An audit event of `kind` by the authenticated `client`, in its tenant, about itself.
+fn client_audit<'a>(ctx: &'a Ctx, kind: AuditKind, client: &AuthenticatedClient) -> Recording<'a> {
+    let app = &client.app;
+    ctx.core
+        .audit(kind, Actor::Client(app.client_id.to_string()))
+        .tenant(&app.tenant_id)
+        .client(app.client_id.as_str())
+}
+
 async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
     let form = ctx.form().await?;
     let request = TokenRequest::read(&form)?;
-    let issued = match request.grant_type {
-        "client_credentials" => {
+    // The grant type as a static label, for the metrics and the audit trail.
+    let (grant_type, issued) = match request.grant_type {
+        "client_credentials" => (
+            "client_credentials",
             ctx.core
                 .client_credentials(&client.app, request.scope, request.resource)
-                .await?
-        }
-        "authorization_code" => {
+                .await?,
+        ),
+        "authorization_code" => (
+            "authorization_code",
             ctx.core
                 .redeem_code(
                     &client.app,
@@ -149,9 +161,10 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
                     request.code_verifier,
                     request.resource,
                 )
-                .await?
-        }
-        "refresh_token" => {
+                .await?,
+        ),
+        "refresh_token" => (
+            "refresh_token",
             ctx.core
                 .refresh_grant(
                     &client.app,
@@ -159,24 +172,13 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
                     request.scope,
                     request.resource,
                 )
-                .await?
-        }
+                .await?,
+        ),
         other => return Err(GrantError::UnsupportedGrantType(other.to_owned()).into()),
-    };
-    let grant_type = match request.grant_type {
-        "client_credentials" => "client_credentials",
-        "authorization_code" => "authorization_code",
-        _ => "refresh_token",
     };
     let alg = issued.token.algorithm().as_str();
     metrics::token_issued(grant_type, alg);
-    ctx.core
-        .audit(
-            AuditKind::TokenIssued,
-            Actor::Client(client.app.client_id.to_string()),
-        )
-        .tenant(&client.app.tenant_id)
-        .client(client.app.client_id.as_str())
+    client_audit(&ctx, AuditKind::TokenIssued, &client)
         .detail("grant_type", grant_type)
         .detail("jti", issued.token.jti())
         .detail("alg", alg)
@@ -210,13 +212,7 @@ async fn revoke(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
     let action = TokenAction::read(&form)?;
     // An unknown `token_type_hint` is ignored (RFC 7009 §2.1): the token is looked up anyway.
     if ctx.core.revoke_for(&client.app, action.token).await? {
-        ctx.core
-            .audit(
-                AuditKind::TokenRevoked,
-                Actor::Client(client.app.client_id.to_string()),
-            )
-            .tenant(&client.app.tenant_id)
-            .client(client.app.client_id.as_str())
+        client_audit(&ctx, AuditKind::TokenRevoked, &client)
             .detail("by", "revocation_endpoint")
             .record();
     }

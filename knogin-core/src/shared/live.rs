@@ -230,8 +230,7 @@ impl Keys<'_> {
     fn signing_key_age(self) -> std::time::Duration {
         let inner = &self.knogin.0;
         let now = inner.clock.now();
-        let since = inner.live.ring().signing_since(now);
-        std::time::Duration::from_secs(u64::try_from(now.unix() - since.unix()).unwrap_or(0))
+        now.since(inner.live.ring().signing_since(now))
     }
 
     async fn reload_from_store(&self) -> Result<(), KeyRingError> {

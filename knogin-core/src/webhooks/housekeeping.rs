@@ -8,7 +8,6 @@ use std::time::Duration;
 use futures_util::future::select;
 
 use super::stop::Stop;
-use crate::clock::Timestamp;
 use crate::metrics;
 use crate::shared::Core;
 
@@ -27,8 +26,10 @@ impl Core {
             let now = clock.now();
             match self.0.store.backlog(now).await {
                 Ok(backlog) => {
-                    let oldest = backlog.oldest_due_at.map_or(0, |at| age(at, now));
-                    metrics::delivery_backlog(backlog.due, Duration::from_secs(oldest));
+                    let oldest = backlog
+                        .oldest_due_at
+                        .map_or(Duration::ZERO, |at| now.since(at));
+                    metrics::delivery_backlog(backlog.due, oldest);
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot measure the webhook backlog"),
             }
@@ -41,9 +42,4 @@ impl Core {
             select(pin!(clock.sleep(BACKLOG_EVERY)), pin!(stop.stopping())).await;
         }
     }
-}
-
-/// Seconds from `at` to `now`, zero if `at` is later.
-fn age(at: Timestamp, now: Timestamp) -> u64 {
-    u64::try_from(now.unix() - at.unix()).unwrap_or(0)
 }

@@ -109,8 +109,6 @@ impl Webhooks<'_> {
     /// once finished (`None`: kept forever).
     pub fn history_since(&self) -> Option<Timestamp> {
         let retention = self.knogin.0.webhooks.retention?;
-        let now = self.knogin.0.clock.now().unix();
-        let seconds = i64::try_from(retention.as_secs()).unwrap_or(i64::MAX);
-        Some(Timestamp::from_unix(now.saturating_sub(seconds)))
+        Some(self.knogin.0.clock.now().minus(retention))
     }
 }
