@@ -42,20 +42,6 @@ impl Timestamp {
         )
     }
 
-    /// This timestamp moved `by` into the past (saturating, sub-second parts dropped).
-    #[must_use]
-    pub fn minus(self, by: Duration) -> Self {
-        Self(
-            self.0
-                .saturating_sub(i64::try_from(by.as_secs()).unwrap_or(i64::MAX)),
-        )
-    }
-
-    /// How long after `earlier` this is; zero when it is not later.
-    pub fn since(self, earlier: Self) -> Duration {
-        Duration::from_secs(u64::try_from(self.0.saturating_sub(earlier.0)).unwrap_or(0))
-    }
-
     /// The calendar date and time in UTC, or `None` outside the range `time` can represent.
     pub fn to_datetime(self) -> Option<OffsetDateTime> {
         OffsetDateTime::from_unix_timestamp(self.0).ok()

@@ -230,7 +230,7 @@ impl Keys<'_> {
     fn signing_key_age(self) -> std::time::Duration {
         let inner = &self.knogin.0;
         let now = inner.clock.now();
-        now.since(inner.live.ring().signing_since(now))
+        crate::clock::between(inner.live.ring().signing_since(now), now)
     }
 
     async fn reload_from_store(&self) -> Result<(), KeyRingError> {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use futures_util::future::select;
 
 use super::stop::Stop;
+use crate::clock;
 use crate::metrics;
 use crate::shared::Core;
 
@@ -28,7 +29,7 @@ impl Core {
                 Ok(backlog) => {
                     let oldest = backlog
                         .oldest_due_at
-                        .map_or(Duration::ZERO, |at| now.since(at));
+                        .map_or(Duration::ZERO, |at| clock::between(at, now));
                     metrics::delivery_backlog(backlog.due, oldest);
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot measure the webhook backlog"),

@@ -109,6 +109,6 @@ impl Webhooks<'_> {
     /// once finished (`None`: kept forever).
     pub fn history_since(&self) -> Option<Timestamp> {
         let retention = self.knogin.0.webhooks.retention?;
-        Some(self.knogin.0.clock.now().minus(retention))
+        Some(crate::clock::before(self.knogin.0.clock.now(), retention))
     }
 }
