@@ -18,30 +18,9 @@ cd "$(dirname "$0")/.."
 PINNED=${PINNED:-60}
 CHUNK=${CHUNK:-10000}
 : "${KNOGIN_TEST_POSTGRES_URL:?set KNOGIN_TEST_POSTGRES_URL}"
-cargo build --quiet --release --example reference-server --example bench-baseline
-bin="$PWD/target/release/examples/reference-server"
-receiver="$PWD/target/release/examples/bench-baseline"
-work=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
-cd "$work"
-port=18290
-export KNOGIN_ISSUER="http://127.0.0.1:$port" RUST_LOG=warn
-psql "$KNOGIN_TEST_POSTGRES_URL" -qAt -c "DROP DATABASE IF EXISTS knogin_snapshot" -c "CREATE DATABASE knogin_snapshot" >/dev/null
-db="${KNOGIN_TEST_POSTGRES_URL%/*}/knogin_snapshot"
-export KNOGIN_MASTER_KEY=$(head -c 32 /dev/urandom | base64)
-echo '{}' >answer.json
-"$receiver" 127.0.0.1:18291 answer.json & pids+=($!)
-"$bin" migrate --database "$db" 2>/dev/null
-"$bin" serve --bind "127.0.0.1:$port" --database "$db" --allow-private-webhook-targets 2>server.log & pids+=($!)
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/.well-known/jwks.json" >/dev/null && break; sleep 0.1; done
-admin=$("$bin" admin-token --tenant acme --database "$db" 2>/dev/null)
-app=$(curl -sf -X POST "http://127.0.0.1:$port/v1/platform/apps" -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
-  -d '{"name":"Bench","grant_types":["client_credentials"],"redirect_uris":[],"requested_scopes":["webhooks:write"]}')
-id=$(sed -E 's/.*"client_id":"([^"]+)".*/\1/' <<<"$app"); key=$(sed -E 's/.*"client_secret":"([^"]+)".*/\1/' <<<"$app")
-token=$(curl -sf -X POST "http://127.0.0.1:$port/v1/oauth/token" -d "grant_type=client_credentials&client_id=$id&client_secret=$key" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
-curl -sf -X POST "http://127.0.0.1:$port/v1/webhooks" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-  -d '{"url":"http://127.0.0.1:18291/hook","events":["incident.updated"]}' >/dev/null
+source scripts/webhook-bench.sh
+db=$(fresh_postgres knogin_snapshot)
+webhook_server "$db" 18290 1
 for i in $(seq 1 "$CHUNK"); do printf '{"id":"inc_%d","status":"open"}\n' "$i"; done >events.ndjson
 
 coproc DBCLIENT { psql "$db" -qAt; }

@@ -11,37 +11,12 @@ cd "$(dirname "$0")/.."
 DB=${DB:-sqlite}
 FANOUT=${FANOUT:-1}
 EVENTS=${EVENTS:-$((5000 / FANOUT))}
-cargo build --quiet --release --example reference-server --example bench-baseline
-bin="$PWD/target/release/examples/reference-server"
-receiver="$PWD/target/release/examples/bench-baseline"
-work=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
-cd "$work"
-port=18190
-export KNOGIN_ISSUER="http://127.0.0.1:$port" RUST_LOG=warn
+source scripts/webhook-bench.sh
 case "$DB" in
   sqlite) db="sqlite://$work/bench.db"; client=(sqlite3 -batch "$work/bench.db") ;;
-  postgres)
-    psql "$KNOGIN_TEST_POSTGRES_URL" -qAt -c "DROP DATABASE IF EXISTS knogin_bench" -c "CREATE DATABASE knogin_bench" >/dev/null
-    db="${KNOGIN_TEST_POSTGRES_URL%/*}/knogin_bench"
-    export KNOGIN_MASTER_KEY=$(head -c 32 /dev/urandom | base64)
-    client=(psql "$db" -qAt) ;;
+  postgres) db=$(fresh_postgres knogin_bench); client=(psql "$db" -qAt) ;;
 esac
-echo '{}' >answer.json
-"$receiver" 127.0.0.1:18191 answer.json & pids+=($!)
-"$bin" migrate --database "$db" 2>/dev/null
-"$bin" serve --bind "127.0.0.1:$port" --database "$db" --allow-private-webhook-targets 2>server.log & server=$!; pids+=("$server")
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/.well-known/jwks.json" >/dev/null && break; sleep 0.1; done
-admin=$("$bin" admin-token --tenant acme --database "$db" 2>/dev/null)
-app=$(curl -sf -X POST "http://127.0.0.1:$port/v1/platform/apps" -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
-  -d '{"name":"Bench","grant_types":["client_credentials"],"redirect_uris":[],"requested_scopes":["webhooks:write"]}')
-id=$(sed -E 's/.*"client_id":"([^"]+)".*/\1/' <<<"$app"); key=$(sed -E 's/.*"client_secret":"([^"]+)".*/\1/' <<<"$app")
-token=$(curl -sf -X POST "http://127.0.0.1:$port/v1/oauth/token" -d "grant_type=client_credentials&client_id=$id&client_secret=$key" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
-for i in $(seq 1 "$FANOUT"); do
-  curl -sf -X POST "http://127.0.0.1:$port/v1/webhooks" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-    -d "{\"url\":\"http://127.0.0.1:18191/hook/$i\",\"events\":[\"incident.updated\"]}" >/dev/null
-done
+webhook_server "$db" 18190 "$FANOUT"
 for i in $(seq 1 "$EVENTS"); do printf '{"id":"inc_%d","status":"open","title":"Phishing wave"}\n' "$i"; done >events.ndjson
 total=$((EVENTS * FANOUT))
 # One database client for the whole wait: starting a process per look would take a share of

@@ -6,6 +6,8 @@
 use std::time::Duration;
 
 use http::StatusCode;
+use knogin::core::TenantId;
+use knogin::core::audit::{Actor, AuditEvent, AuditKind, AuditOutcome};
 
 use crate::code_flow::{App, CALLBACK, CHALLENGE, active, delegated_app, form_encode, redeem};
 use crate::oauth::verify_with_jwks;
@@ -235,6 +237,41 @@ async fn a_user_signs_in_consents_and_the_code_becomes_a_verified_token(server: 
         redeem(server, &app, &params["code"]).await.status,
         StatusCode::BAD_REQUEST
     );
+
+    // The audit trail: the wrong password, the sign-in, the consent and the token.
+    let alice = Actor::User("alice".into());
+    let failed = server.audited(AuditKind::SignInFailed);
+    assert_eq!(failed.len(), 1);
+    assert_eq!(
+        (&failed[0].actor, failed[0].outcome),
+        (&alice, AuditOutcome::Failure)
+    );
+    assert_eq!(
+        failed[0].detail("reason"),
+        Some("wrong_username_or_password")
+    );
+    let signed_in = server.audited(AuditKind::SignInSucceeded);
+    assert_eq!(signed_in.len(), 1);
+    assert_eq!(signed_in[0].actor, alice);
+    let granted = server.audited(AuditKind::ConsentGranted);
+    assert_eq!(granted.len(), 1);
+    assert_eq!(granted[0].actor, alice);
+    assert_eq!(
+        granted[0].tenant.as_ref().map(TenantId::as_str),
+        Some("acme")
+    );
+    assert_eq!(granted[0].client_id.as_deref(), Some(app.id.as_str()));
+    assert_eq!(granted[0].detail("scope"), Some("webhooks:read"));
+    let issued = server.audited(AuditKind::TokenIssued);
+    assert_eq!(issued.len(), 1, "the replayed code issued nothing");
+    assert_eq!(issued[0].detail("grant_type"), Some("authorization_code"));
+    for event in server.audit.events() {
+        let line = event.to_json();
+        assert!(
+            !line.contains("wonderland") && !line.contains(access),
+            "{line}"
+        );
+    }
 }
 
 async fn consent_is_remembered_and_a_denial_answers_access_denied(server: &TestServer) {
@@ -262,6 +299,17 @@ async fn consent_is_remembered_and_a_denial_answers_access_denied(server: &TestS
         ("s t&ate", ISSUER)
     );
     assert!(!params.contains_key("code"));
+    let denied = server.audited(AuditKind::ConsentDenied);
+    assert_eq!(denied.len(), 1);
+    assert_eq!(
+        (&denied[0].actor, denied[0].client_id.as_deref()),
+        (&Actor::User("alice".into()), Some(app.id.as_str()))
+    );
+    assert_eq!(
+        denied[0].detail("scope"),
+        Some("webhooks:read webhooks:write")
+    );
+    assert_eq!(server.audited(AuditKind::ConsentGranted).len(), 1);
 }
 
 async fn forms_are_bound_to_their_browser_and_user_and_used_once(server: &TestServer) {
@@ -373,6 +421,20 @@ async fn failed_sign_ins_are_limited_per_user_and_per_address(server: &TestServe
     }
     let locked = fail_sign_in(server, &path, "someone-else").await;
     assert_page(&locked, StatusCode::TOO_MANY_REQUESTS);
+
+    // Each refusal is audited with its reason; a name that is no user's is not written down.
+    let failed = server.audited(AuditKind::SignInFailed);
+    let with_reason = |reason: &str| -> Vec<_> {
+        let of = |e: &&AuditEvent| e.detail("reason") == Some(reason);
+        failed.iter().filter(of).collect()
+    };
+    assert_eq!(with_reason("wrong_username_or_password").len(), 25);
+    let limited = with_reason("rate_limited");
+    assert_eq!(limited.len(), 2);
+    assert_eq!(limited[0].actor, Actor::User("alice".into()));
+    assert_eq!(limited[1].actor, Actor::User(String::new()));
+    assert!(failed.iter().all(|e| e.detail("from") == Some("127.0.0.1")));
+    assert!(!failed.iter().any(|e| e.to_json().contains("guess")));
 }
 
 async fn a_user_of_another_tenant_is_denied_even_with_a_remembered_consent(server: &TestServer) {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::http::{HeaderMap, StatusCode};
 use http::Method;
 use knogin::core::TenantId;
+use knogin::core::audit::{Actor, AuditKind};
 use knogin::core::webhooks::{PublishError, WebhookSecret, signature};
 use knogin::hyper::delivery_worker;
 use serde_json::{Value, json};
@@ -166,6 +167,11 @@ async fn gone_disables_and_test_sends_arrive(db: Db) {
         webhook["disabled"], true,
         "410 Gone disables the subscription"
     );
+    let disabled = server.audited(AuditKind::WebhookDisabled);
+    assert_eq!(disabled.len(), 1);
+    assert_eq!(disabled[0].actor, Actor::System);
+    assert_eq!(disabled[0].detail("webhook_id"), Some(id.as_str()));
+    assert!(disabled[0].detail("reason").is_some());
     // A disabled subscription gets no events, but a test send still goes out.
     publish(&server).await;
     let test = server

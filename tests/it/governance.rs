@@ -1,6 +1,8 @@
 //! PATCH /v1/platform/apps/{client_id}/governance.
 
 use http::{Method, StatusCode};
+use knogin::core::TenantId;
+use knogin::core::audit::AuditKind;
 use serde_json::json;
 
 use crate::support::{TestServer, matrix};
@@ -46,6 +48,18 @@ async fn governance_changes_only_the_given_flags(server: &TestServer) {
         .await
         .json();
     assert_eq!(read["governance"], both);
+
+    let changes = server.audited(AuditKind::AppGovernanceChanged);
+    assert_eq!(changes.len(), 4);
+    assert_eq!(changes[0].actor.kind(), "admin");
+    assert_eq!(
+        changes[0].tenant.as_ref().map(TenantId::as_str),
+        Some("acme")
+    );
+    assert_eq!(changes[0].client_id.as_deref(), Some(id.as_str()));
+    let last: serde_json::Value =
+        serde_json::from_str(changes[3].detail("governance").unwrap()).unwrap();
+    assert_eq!(last, both);
 }
 
 async fn governance_refuses_bad_bodies(server: &TestServer) {

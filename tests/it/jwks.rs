@@ -4,13 +4,15 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use knogin::core::audit::{Actor, AuditKind};
 use serde_json::Value;
 
 use crate::support::{ISSUER, TestServer, matrix};
 
 matrix!(
     both_jwks_paths_publish_the_same_public_keys,
-    a_core_token_verifies_with_the_published_key
+    a_core_token_verifies_with_the_published_key,
+    a_withdrawn_key_leaves_at_once_and_is_audited
 );
 
 async fn jwks(server: &TestServer, path: &str) -> crate::support::TestResponse {
@@ -65,4 +67,33 @@ async fn a_core_token_verifies_with_the_published_key(server: &TestServer) {
     let refused =
         jsonwebtoken::decode::<Value>(&admin, &DecodingKey::from_jwk(jwk).unwrap(), &validation);
     assert!(refused.is_err());
+}
+
+async fn a_withdrawn_key_leaves_at_once_and_is_audited(server: &TestServer) {
+    let token = server.access_token("acme", &["webhooks:read"]).await;
+    let kid = jsonwebtoken::decode_header(&token).unwrap().kid.unwrap();
+    let kid = knogin::core::KeyId::new(kid);
+    let replacement = server.knogin.keys().withdraw(&kid).await.unwrap().unwrap();
+    assert_ne!(replacement, kid);
+    let set: JwkSet =
+        serde_json::from_slice(&jwks(server, "/.well-known/jwks.json").await.body).unwrap();
+    assert!(
+        set.find(kid.as_str()).is_none(),
+        "the withdrawn key is gone"
+    );
+    assert!(set.find(replacement.as_str()).is_some());
+    let listed = server.get("/v1/webhooks", &token).await;
+    assert_eq!(listed.status, StatusCode::UNAUTHORIZED);
+
+    let withdrawn = server.audited(AuditKind::KeyWithdrawn);
+    assert_eq!(withdrawn.len(), 1);
+    assert_eq!(withdrawn[0].actor, Actor::Operator);
+    assert_eq!(withdrawn[0].detail("kid"), Some(kid.as_str()));
+    assert_eq!(
+        withdrawn[0].detail("replacement"),
+        Some(replacement.as_str())
+    );
+    // Withdrawing it again changes nothing and records nothing.
+    assert_eq!(server.knogin.keys().withdraw(&kid).await.unwrap(), None);
+    assert_eq!(server.audited(AuditKind::KeyWithdrawn).len(), 1);
 }

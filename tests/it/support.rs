@@ -13,6 +13,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use knogin::core::audit::{AuditEvent, AuditKind, MemorySink};
 use knogin::core::clock::{Clock, ManualClock, Sleep, SystemClock, Timestamp};
 use knogin::core::graphql::{GraphQlGate, reference};
 use knogin::core::http::TrustedProxies;
@@ -83,6 +84,8 @@ pub struct TestServer {
     pub issuer: String,
     pub knogin: Knogin,
     pub clock: Arc<TestClock>,
+    /// The audit events of this server and of its other instances.
+    pub audit: Arc<MemorySink>,
     client: Client<HttpConnector, Full<Bytes>>,
     db: TestDatabase,
     master_key: String,
@@ -132,7 +135,8 @@ impl TestServer {
         } else {
             ISSUER.to_owned()
         };
-        let knogin = instance(&database, &clock, &master_key, &issuer)
+        let audit = Arc::new(MemorySink::default());
+        let knogin = instance(&database, &clock, &master_key, &issuer, &audit)
             .secret_rotation_grace(grace)
             .build()
             .await
@@ -146,6 +150,7 @@ impl TestServer {
             issuer,
             knogin,
             clock,
+            audit,
             client: Client::builder(TokioExecutor::new()).build_http(),
             db: database,
             master_key,
@@ -155,10 +160,16 @@ impl TestServer {
 
     /// Another instance on the same database, master key and clock, as a second process would be.
     pub async fn another_instance(&self) -> Knogin {
-        instance(&self.db, &self.clock, &self.master_key, &self.issuer)
-            .build()
-            .await
-            .expect("a second instance builds")
+        instance(
+            &self.db,
+            &self.clock,
+            &self.master_key,
+            &self.issuer,
+            &self.audit,
+        )
+        .build()
+        .await
+        .expect("a second instance builds")
     }
 
     /// Closes the database under the running server, so every store call fails.
@@ -212,6 +223,12 @@ impl TestServer {
             .expect("mint an access token")
             .expose()
             .to_owned()
+    }
+
+    /// The audit events of `kind` recorded so far.
+    pub fn audited(&self, kind: AuditKind) -> Vec<AuditEvent> {
+        let events = self.audit.events();
+        events.into_iter().filter(|e| e.kind == kind).collect()
     }
 
     /// Sends one request.
@@ -326,10 +343,12 @@ fn instance(
     clock: &Arc<TestClock>,
     master_key: &str,
     issuer: &str,
+    audit: &Arc<MemorySink>,
 ) -> knogin::core::Builder {
     let master_key = MasterKey::from_base64(master_key).expect("a master key");
     knogin::core::testing::builder_for(issuer, Arc::new((**db).clone()), master_key, clock.clone())
         .password_login(users())
+        .audit(Arc::clone(audit))
         // A fixed bound, so concurrent sign-ins behave alike on any machine.
         .sign_in(knogin::core::login::SignInSettings::default().concurrency(4))
         // Tests connect from loopback, as a reverse proxy on the same host would.

@@ -3,6 +3,7 @@
 //! adapter and database.
 
 use http::{Method, StatusCode};
+use knogin::core::audit::AuditKind;
 use serde_json::{Value, json};
 
 use crate::support::{TestResponse, TestServer, matrix};
@@ -118,6 +119,31 @@ async fn subscriptions_are_created_read_listed_changed_and_deleted(server: &Test
         .problem(StatusCode::NOT_FOUND);
     let listed = server.get("/v1/webhooks", &token).await.json();
     assert_eq!(listed["webhooks"].as_array().unwrap().len(), 1);
+
+    assert_audited(server, &id, chosen);
+}
+
+/// The audit trail of that test: who changed which subscription, and never its secret.
+fn assert_audited(server: &TestServer, id: &str, chosen: &str) {
+    assert_eq!(server.audited(AuditKind::WebhookCreated).len(), 2);
+    let updates = server.audited(AuditKind::WebhookUpdated);
+    assert_eq!(updates.len(), 2);
+    assert_eq!(updates[0].detail("webhook_id"), Some(id));
+    assert_eq!(
+        (
+            updates[0].detail("disabled"),
+            updates[0].detail("secret_rotated")
+        ),
+        (Some("true"), Some("false"))
+    );
+    assert_eq!(updates[1].detail("secret_rotated"), Some("true"));
+    assert_eq!(updates[1].actor.kind(), "client");
+    let deleted = server.audited(AuditKind::WebhookDeleted);
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0].detail("webhook_id"), Some(id));
+    for event in server.audit.events() {
+        assert!(!event.to_json().contains(chosen), "{}", event.to_json());
+    }
 }
 
 async fn bad_input_is_refused_naming_each_field(server: &TestServer) {

@@ -1,6 +1,8 @@
-//! App operations ([`Apps`], lent by `Knogin::apps`): each runs one policy and one store call.
+//! App operations ([`Apps`], lent by `Knogin::apps`): each runs one policy and one store call,
+//! and records its change in the audit trail.
 
 use crate::apps::{App, AppError, Governance, GovernancePatch, PreviousSecrets, Registration};
+use crate::audit::{Actor, AuditKind};
 use crate::id::{AppId, TenantId};
 use crate::secret::ClientSecret;
 use crate::shared::Core;
@@ -8,10 +10,13 @@ use crate::store::{AppPage, Cursor};
 use crate::validation::ValidationErrors;
 
 /// Registering apps, reading them, governing them and rotating their client secrets, for one
-/// handle: [`Knogin::apps`](crate::Knogin::apps).
-#[derive(Debug, Clone, Copy)]
+/// handle: [`Knogin::apps`](crate::Knogin::apps). The audit trail names the operator as the
+/// actor of the changes made through it.
+#[derive(Debug, Clone)]
 pub struct Apps<'a> {
     pub(crate) knogin: &'a Core,
+    /// Who the audit trail names for each change.
+    pub(crate) actor: Actor,
 }
 
 impl Core {
@@ -32,7 +37,7 @@ impl Core {
 
     /// Stores an app that passed [`Core::check_registration`] with a new client secret, and
     /// returns the secret (the only time it exists in clear).
-    pub(crate) async fn store_app(&self, app: &App) -> Result<ClientSecret, AppError> {
+    async fn store_app(&self, app: &App) -> Result<ClientSecret, AppError> {
         let secret = ClientSecret::generate();
         self.0
             .store
@@ -52,7 +57,19 @@ impl Apps<'_> {
         registration: Registration,
     ) -> Result<(App, ClientSecret), AppError> {
         let app = self.knogin.check_registration(tenant, registration)?;
+        self.store(app).await
+    }
+
+    /// Stores an app that passed [`Core::check_registration`] with a new client secret, and
+    /// returns it with the secret (the only time it exists in clear).
+    pub(crate) async fn store(&self, app: App) -> Result<(App, ClientSecret), AppError> {
         let secret = self.knogin.store_app(&app).await?;
+        self.knogin
+            .audit(AuditKind::AppRegistered, self.actor.clone())
+            .tenant(&app.tenant_id)
+            .client(app.client_id.as_str())
+            .detail("name", app.name.as_str())
+            .record();
         Ok((app, secret))
     }
 
@@ -83,12 +100,23 @@ impl Apps<'_> {
         id: &AppId,
         patch: GovernancePatch,
     ) -> Result<Governance, AppError> {
-        self.knogin
+        let governance = self
+            .knogin
             .0
             .store
             .update_governance(tenant, id, patch)
             .await?
-            .ok_or(AppError::NotFound)
+            .ok_or(AppError::NotFound)?;
+        self.knogin
+            .audit(AuditKind::AppGovernanceChanged, self.actor.clone())
+            .tenant(tenant)
+            .client(id.as_str())
+            .detail(
+                "governance",
+                serde_json::to_string(&governance).unwrap_or_default(),
+            )
+            .record();
+        Ok(governance)
     }
 
     /// Gives `tenant`'s app `id` a new client secret. The previous ones stop working at once, or
@@ -111,11 +139,20 @@ impl Apps<'_> {
             .store
             .rotate_secret(tenant, id, &secret.hash(), now, now.plus(grace))
             .await?;
-        if rotated {
-            Ok(secret)
-        } else {
-            Err(AppError::NotFound)
+        if !rotated {
+            return Err(AppError::NotFound);
         }
+        let previous = match previous {
+            PreviousSecrets::RevokeNow => "revoked",
+            PreviousSecrets::KeepForGrace => "kept_for_grace",
+        };
+        self.knogin
+            .audit(AuditKind::AppSecretRotated, self.actor.clone())
+            .tenant(tenant)
+            .client(id.as_str())
+            .detail("previous_secrets", previous)
+            .record();
+        Ok(secret)
     }
 }
 

@@ -175,6 +175,13 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
+    /// The event's own field `name` (e.g. `grant_type`), if it has one.
+    pub fn detail(&self, name: &str) -> Option<&str> {
+        self.details
+            .iter()
+            .find_map(|(field, value)| (*field == name).then_some(value.as_str()))
+    }
+
     /// The event as one line of JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("an audit event serializes")

@@ -113,6 +113,12 @@ impl Recording<'_> {
         self
     }
 
+    /// Concerning the app `owner`, when there is one (a subscription may belong to no app).
+    pub(crate) fn owner(mut self, owner: Option<&crate::id::AppId>) -> Self {
+        self.event.client_id = owner.map(|app| app.as_str().to_owned());
+        self
+    }
+
     /// It failed.
     pub(crate) fn failed(mut self) -> Self {
         self.event.outcome = AuditOutcome::Failure;

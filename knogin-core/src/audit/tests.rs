@@ -156,6 +156,54 @@ async fn every_act_is_one_event_without_secrets() {
     }
 }
 
+/// The handle's own commands are audited too, with the operator as the actor.
+#[tokio::test]
+async fn the_handles_app_commands_are_the_operators() {
+    use crate::apps::{GovernancePatch, PreviousSecrets, Registration};
+
+    let (knogin, sink, _, _, _) = registered().await;
+    let acme = TenantId::parse("acme").unwrap();
+    let registration = Registration {
+        name: "By hand".into(),
+        grant_types: vec!["client_credentials".into()],
+        redirect_uris: vec![],
+        requested_scopes: vec!["webhooks:read".into()],
+    };
+    let (app, _) = knogin.apps().register(&acme, registration).await.unwrap();
+    let patch = GovernancePatch {
+        allow_service_tokens: Some(true),
+        ..GovernancePatch::default()
+    };
+    let apps = knogin.apps();
+    apps.update_governance(&acme, &app.client_id, patch)
+        .await
+        .unwrap();
+    let previous = PreviousSecrets::RevokeNow;
+    apps.rotate_secret(&acme, &app.client_id, previous)
+        .await
+        .unwrap();
+    // A refused change records nothing.
+    let other = TenantId::parse("other").unwrap();
+    let refused = apps.rotate_secret(&other, &app.client_id, previous).await;
+    assert!(refused.is_err());
+
+    let events = &sink.events()[1..];
+    let kinds: Vec<AuditKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            AuditKind::AppRegistered,
+            AuditKind::AppGovernanceChanged,
+            AuditKind::AppSecretRotated,
+        ]
+    );
+    for event in events {
+        assert_eq!(event.actor, Actor::Operator);
+        assert_eq!(event.client_id.as_deref(), Some(app.client_id.as_str()));
+    }
+    assert_eq!(events[2].detail("previous_secrets"), Some("revoked"));
+}
+
 #[test]
 fn every_kind_has_its_type() {
     let types: Vec<&str> = AuditKind::ALL.iter().map(|k| k.as_str()).collect();

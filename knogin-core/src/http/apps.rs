@@ -13,7 +13,7 @@ use super::page::{Cursors, PAGED, Page};
 use super::table::{Row, route};
 use super::{Reply, json, json_no_store};
 use crate::apps::{App, GovernancePatch, GrantType, PreviousSecrets, RedirectUri, Registration};
-use crate::audit::{Actor, AuditKind};
+use crate::audit::Actor;
 use crate::id::AppId;
 use crate::oauth::ServiceTokenRequest;
 
@@ -178,13 +178,7 @@ fn admin_actor(caller: &Admin) -> Actor {
 async fn create(mut ctx: Ctx, caller: Admin) -> Reply {
     let body = ctx.json::<Registration>().await?;
     let app = body.check(|r| ctx.core.check_registration(&caller.tenant, r))?;
-    let secret = ctx.core.store_app(&app).await?;
-    ctx.core
-        .audit(AuditKind::AppRegistered, admin_actor(&caller))
-        .tenant(&caller.tenant)
-        .client(app.client_id.as_str())
-        .detail("name", app.name.as_str())
-        .record();
+    let (app, secret) = ctx.core.apps_as(admin_actor(&caller)).store(app).await?;
     let view = AppView {
         client_secret: Some(secret.expose()),
         ..AppView::from(&app)
@@ -230,18 +224,9 @@ async fn governance(mut ctx: Ctx, caller: Admin) -> Reply {
         .validate(ctx.core.lifetimes().max_access)?;
     let governance = ctx
         .core
-        .apps()
+        .apps_as(admin_actor(&caller))
         .update_governance(&caller.tenant, &id, patch)
         .await?;
-    ctx.core
-        .audit(AuditKind::AppGovernanceChanged, admin_actor(&caller))
-        .tenant(&caller.tenant)
-        .client(id.as_str())
-        .detail(
-            "governance",
-            serde_json::to_string(&governance).unwrap_or_default(),
-        )
-        .record();
 
     Ok(json(
         StatusCode::OK,
@@ -280,19 +265,9 @@ async fn rotate(mut ctx: Ctx, caller: Admin) -> Reply {
     };
     let secret = ctx
         .core
-        .apps()
+        .apps_as(admin_actor(&caller))
         .rotate_secret(&caller.tenant, &id, previous)
         .await?;
-    let previous = match previous {
-        PreviousSecrets::RevokeNow => "revoked",
-        PreviousSecrets::KeepForGrace => "kept_for_grace",
-    };
-    ctx.core
-        .audit(AuditKind::AppSecretRotated, admin_actor(&caller))
-        .tenant(&caller.tenant)
-        .client(id.as_str())
-        .detail("previous_secrets", previous)
-        .record();
 
     Ok(json_no_store(
         StatusCode::OK,

@@ -87,9 +87,17 @@ impl Core {
         &self.0.scopes
     }
 
-    /// Registering and governing apps, and their client secrets.
+    /// Registering and governing apps, and their client secrets, on the operator's behalf.
     pub(crate) fn apps(&self) -> crate::apps::Apps<'_> {
-        crate::apps::Apps { knogin: self }
+        self.apps_as(crate::audit::Actor::Operator)
+    }
+
+    /// The same, on `actor`'s behalf: who the audit trail names for each change.
+    pub(crate) fn apps_as(&self, actor: crate::audit::Actor) -> crate::apps::Apps<'_> {
+        crate::apps::Apps {
+            knogin: self,
+            actor,
+        }
     }
 
     /// Minting, verifying and revoking tokens.

@@ -201,7 +201,7 @@ impl Core {
                     let webhook = &claimed.webhook.webhook;
                     self.audit(AuditKind::WebhookDisabled, Actor::System)
                         .tenant(&webhook.tenant)
-                        .client(webhook.owner.as_ref().map_or("", |o| o.as_str()))
+                        .owner(webhook.owner.as_ref())
                         .detail("webhook_id", webhook.id.as_str())
                         .detail("reason", reason.as_str())
                         .record();

@@ -5,7 +5,7 @@
 use crate::audit::AuditKind;
 use crate::clock::Timestamp;
 use crate::id::DeliveryId;
-use crate::id::{AppId, WebhookId};
+use crate::id::WebhookId;
 use crate::keys::Purpose;
 use crate::shared::Core;
 use crate::store::{Cursor, DeliveryPage, DeliveryStatus, StoreError, WebhookPage};
@@ -234,7 +234,7 @@ impl Webhooks<'_> {
         self.knogin
             .audit(AuditKind::WebhookUpdated, caller.actor())
             .tenant(caller.tenant())
-            .client(stored.webhook.owner.as_ref().map_or("", AppId::as_str))
+            .owner(stored.webhook.owner.as_ref())
             .detail("webhook_id", id.as_str())
             .detail("disabled", stored.webhook.disabled.to_string())
             .detail("secret_rotated", secret_rotated.to_string())
@@ -257,7 +257,7 @@ impl Webhooks<'_> {
             self.knogin
                 .audit(AuditKind::WebhookDeleted, caller.actor())
                 .tenant(caller.tenant())
-                .client(current.webhook.owner.as_ref().map_or("", AppId::as_str))
+                .owner(current.webhook.owner.as_ref())
                 .detail("webhook_id", id.as_str())
                 .record();
             Ok(())
