@@ -61,6 +61,7 @@ async fn issuer(
         grant_types: vec!["client_credentials".into()],
         redirect_uris: vec![],
         requested_scopes: vec!["webhooks:write".into()],
+        ..Registration::default()
     };
     let tenant = TenantId::parse("bench").expect("a tenant id");
     let (app, secret) = knogin
@@ -68,6 +69,7 @@ async fn issuer(
         .register(&tenant, registration)
         .await
         .expect("an app");
+    let secret = secret.expect("a client-credentials app has a secret");
     let form = format!(
         "grant_type=client_credentials&client_id={}&client_secret={}",
         app.client_id,

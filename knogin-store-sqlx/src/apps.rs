@@ -1,7 +1,10 @@
 //! Apps and their client secrets.
 
 use async_trait::async_trait;
-use knogin_core::apps::{App, Governance, GovernancePatch, GrantType, Override, RedirectUri};
+use knogin_core::apps::{
+    App, ClientJwks, ClientKeys, Governance, GovernancePatch, GrantType, Override, RedirectUri,
+    TokenEndpointAuthMethod,
+};
 use knogin_core::store::{AppPage, AppStore, Cursor, StoreError};
 use knogin_core::{AppId, ScopeSet, ScopeToken, SecretHash, TenantId, Timestamp};
 
@@ -12,7 +15,7 @@ macro_rules! app_columns {
     () => {
         "seq, client_id, tenant_id, name, grant_types, redirect_uris, requested_scopes, \
          allow_service_tokens, enforce_pkce, access_token_ttl, created_at, \
-         allow_token_introspection"
+         allow_token_introspection, token_endpoint_auth_method, jwks"
     };
 }
 
@@ -30,6 +33,8 @@ pub(crate) struct AppRow {
     pub(crate) allow_token_introspection: bool,
     pub(crate) access_token_ttl: Option<i64>,
     pub(crate) created_at: i64,
+    pub(crate) token_endpoint_auth_method: String,
+    pub(crate) jwks: Option<String>,
 }
 
 pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
@@ -72,7 +77,34 @@ impl TryFrom<AppRow> for App {
                     })
                     .transpose()?,
             },
+            token_endpoint_auth_method: TokenEndpointAuthMethod::parse(
+                &row.token_endpoint_auth_method,
+            )
+            .ok_or_else(|| {
+                corrupt(
+                    "token_endpoint_auth_method",
+                    &row.token_endpoint_auth_method,
+                )
+            })?,
+            client_keys: row
+                .jwks
+                .map(|text| {
+                    let document =
+                        serde_json::from_str(&text).map_err(|_| corrupt("jwks", &text))?;
+                    ClientJwks::parse(document)
+                        .map(ClientKeys::Jwks)
+                        .map_err(|_| corrupt("jwks", &text))
+                })
+                .transpose()?,
         })
+    }
+}
+
+/// The JWK Set of an app's keys, as stored.
+fn jwks_text(app: &App) -> Option<String> {
+    match &app.client_keys {
+        Some(ClientKeys::Jwks(jwks)) => Some(jwks.document().to_string()),
+        _ => None,
     }
 }
 
@@ -83,11 +115,11 @@ pub(crate) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
 #[async_trait]
 impl AppStore for SqlxStore {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    async fn insert_app(&self, app: &App, secret: &SecretHash) -> Result<(), StoreError> {
+    async fn insert_app(&self, app: &App, secret: Option<&SecretHash>) -> Result<(), StoreError> {
         const INSERT_APP: &str = "INSERT INTO apps (client_id, tenant_id, name, grant_types, \
             redirect_uris, requested_scopes, allow_service_tokens, enforce_pkce, access_token_ttl, \
-            created_at, allow_token_introspection) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+            created_at, allow_token_introspection, token_endpoint_auth_method, jwks) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
         const INSERT_SECRET: &str =
             "INSERT INTO app_secrets (client_id, secret_hash, created_at) VALUES ($1, $2, $3)";
         let grants: Vec<&str> = app.grant_types.iter().map(|g| g.as_str()).collect();
@@ -98,6 +130,7 @@ impl AppStore for SqlxStore {
             .map(ScopeToken::as_str)
             .collect();
         let (grants, uris, scopes) = (&to_json(&grants), &to_json(&uris), &to_json(&scopes));
+        let jwks = &jwks_text(app);
         with_pool!(self, pool => transaction(|| async move {
             let mut tx = pool.begin().await?;
             sqlx::query(INSERT_APP)
@@ -112,14 +145,18 @@ impl AppStore for SqlxStore {
                 .bind(app.governance.access_token_ttl.map(i64::from))
                 .bind(app.created_at.unix())
                 .bind(app.governance.allow_token_introspection)
+                .bind(app.token_endpoint_auth_method.as_str())
+                .bind(jwks.as_deref())
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(INSERT_SECRET)
-                .bind(app.client_id.as_str())
-                .bind(secret.as_bytes())
-                .bind(app.created_at.unix())
-                .execute(&mut *tx)
-                .await?;
+            if let Some(secret) = secret {
+                sqlx::query(INSERT_SECRET)
+                    .bind(app.client_id.as_str())
+                    .bind(secret.as_bytes())
+                    .bind(app.created_at.unix())
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await
         }).await)
         .map_err(store_error)

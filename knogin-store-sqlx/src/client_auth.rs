@@ -26,6 +26,8 @@ struct LookupRow {
     created_at: Option<i64>,
     secret_hash: Option<Vec<u8>>,
     allow_token_introspection: Option<bool>,
+    token_endpoint_auth_method: Option<String>,
+    jwks: Option<String>,
 }
 
 impl LookupRow {
@@ -45,6 +47,8 @@ impl LookupRow {
             created_at: row.get(10)?,
             secret_hash: row.get(11)?,
             allow_token_introspection: row.get(12)?,
+            token_endpoint_auth_method: row.get(13)?,
+            jwks: row.get(14)?,
         })
     }
 
@@ -66,6 +70,8 @@ impl LookupRow {
             allow_token_introspection: self.allow_token_introspection.unwrap_or_default(),
             access_token_ttl: self.access_token_ttl,
             created_at: self.created_at.unwrap_or_default(),
+            token_endpoint_auth_method: self.token_endpoint_auth_method.clone().unwrap_or_default(),
+            jwks: self.jwks.clone(),
         };
         App::try_from(row).map(Some)
     }
@@ -130,7 +136,8 @@ impl ClientAuthStore for SqlxStore {
         // `$1` comes first in the text: rusqlite numbers `$n` parameters in order of appearance.
         const SQL: &str = "SELECT a.seq, a.client_id, a.tenant_id, a.name, a.grant_types, \
             a.redirect_uris, a.requested_scopes, a.allow_service_tokens, a.enforce_pkce, \
-            a.access_token_ttl, a.created_at, s.secret_hash, a.allow_token_introspection \
+            a.access_token_ttl, a.created_at, s.secret_hash, a.allow_token_introspection, \
+            a.token_endpoint_auth_method, a.jwks \
             FROM (SELECT * FROM apps WHERE client_id = $1) a \
             LEFT JOIN app_secrets s ON s.client_id = a.client_id \
                 AND (s.expires_at IS NULL OR s.expires_at > $2)";

@@ -228,6 +228,7 @@ async fn in_memory_sqlite_serves_client_authentication_and_leaves_no_file() {
         .register(&tenant, knogin_core::testing::registration())
         .await
         .unwrap();
+    let secret = secret.expect("a client-credentials app has a secret");
     let found = knogin
         .apps()
         .authenticate(app.client_id.as_str(), secret.expose(), None)

@@ -65,6 +65,7 @@ mod claims;
 mod error;
 #[cfg(feature = "fetch")]
 mod fetch;
+pub mod jose;
 mod keys;
 mod layer;
 mod protected_resource;

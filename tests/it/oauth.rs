@@ -779,7 +779,11 @@ async fn metadata_describes_what_is_served(server: &TestServer) {
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
     assert_eq!(
         doc["token_endpoint_auth_methods_supported"],
-        json!(["client_secret_basic", "client_secret_post"])
+        json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt"
+        ])
     );
     for (member, path) in [
         ("authorization_endpoint", "/v1/oauth/authorize"),

@@ -13,6 +13,9 @@ pub enum AppError {
     /// No app with this client id exists in the caller's tenant (another tenant's app included).
     #[error("no app with this client_id exists")]
     NotFound,
+    /// The app authenticates with `private_key_jwt`: it has no client secret to rotate.
+    #[error("this app authenticates with private_key_jwt and has no client secret")]
+    NoClientSecret,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -8,7 +8,8 @@ mod registration;
 pub use error::AppError;
 pub(crate) use model::is_loopback;
 pub use model::{
-    App, Governance, GovernancePatch, GrantType, Override, PreviousSecrets, RedirectUri,
+    App, ClientJwks, ClientKeys, Governance, GovernancePatch, GrantType, Override, PreviousSecrets,
+    RedirectUri, TokenEndpointAuthMethod,
 };
 pub use operations::Apps;
 pub(crate) use registration::is_visible_text;

@@ -45,6 +45,86 @@ impl fmt::Display for GrantType {
     }
 }
 
+/// How an app authenticates at the token, pushed authorization, introspection and revocation
+/// endpoints (RFC 7591 `token_endpoint_auth_method`).
+///
+/// The two secret methods are one credential presented two ways: an app registered with either
+/// may use both. A `private_key_jwt` app has no secret and signs an assertion with its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpointAuthMethod {
+    /// The client secret in HTTP Basic (RFC 6749 §2.3.1). The default.
+    #[default]
+    ClientSecretBasic,
+    /// The client secret in the form body.
+    ClientSecretPost,
+    /// A JWT signed with the app's private key (RFC 7523 §2.2, OpenID Connect Core §9).
+    PrivateKeyJwt,
+}
+
+impl TokenEndpointAuthMethod {
+    /// Every method, as metadata lists them.
+    pub const ALL: [Self; 3] = [
+        Self::ClientSecretBasic,
+        Self::ClientSecretPost,
+        Self::PrivateKeyJwt,
+    ];
+
+    /// The method's name on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+
+    /// Parses a method name; `None` for anything not supported.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// Whether the app holds a client secret.
+    pub const fn uses_secret(self) -> bool {
+        !matches!(self, Self::PrivateKeyJwt)
+    }
+}
+
+/// Where a `private_key_jwt` app's public keys are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientKeys {
+    /// A JWK Set registered with the app (RFC 7591 `jwks`).
+    Jwks(ClientJwks),
+}
+
+/// A client's registered JWK Set: its keys, read once, and the document as registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientJwks {
+    keys: knogin_verifier::jose::PublicJwkSet,
+    document: serde_json::Value,
+}
+
+impl ClientJwks {
+    /// Reads a JWK Set document: every key a public signature key this server verifies with.
+    pub fn parse(document: serde_json::Value) -> Result<Self, knogin_verifier::jose::JwkError> {
+        Ok(Self {
+            keys: knogin_verifier::jose::PublicJwkSet::from_json(&document)?,
+            document,
+        })
+    }
+
+    /// The keys.
+    pub fn keys(&self) -> &knogin_verifier::jose::PublicJwkSet {
+        &self.keys
+    }
+
+    /// The document as registered.
+    pub fn document(&self) -> &serde_json::Value {
+        &self.document
+    }
+}
+
 /// A redirect URI that passed the registration rules: absolute, `https` (or `http` to a loopback
 /// host), no fragment, no credentials. Build one with [`RedirectUri::parse`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
@@ -257,6 +337,10 @@ pub struct App {
     pub created_at: Timestamp,
     /// Its governance flags.
     pub governance: Governance,
+    /// How it authenticates at the OAuth endpoints.
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    /// Its public keys: set exactly when it authenticates with `private_key_jwt`.
+    pub client_keys: Option<ClientKeys>,
 }
 
 #[cfg(test)]

@@ -35,34 +35,38 @@ impl Core {
         )
     }
 
-    /// Stores an app that passed [`Core::check_registration`] with a new client secret, and
-    /// returns the secret (the only time it exists in clear).
-    async fn store_app(&self, app: &App) -> Result<ClientSecret, AppError> {
-        let secret = ClientSecret::generate();
+    /// Stores an app that passed [`Core::check_registration`], with a new client secret unless
+    /// it authenticates with its keys, and returns the secret (the only time it exists in clear).
+    async fn store_app(&self, app: &App) -> Result<Option<ClientSecret>, AppError> {
+        let secret = app
+            .token_endpoint_auth_method
+            .uses_secret()
+            .then(ClientSecret::generate);
         self.0
             .store
             .ensure_tenant(&app.tenant_id, app.created_at)
             .await?;
-        self.0.store.insert_app(app, &secret.hash()).await?;
+        let hash = secret.as_ref().map(ClientSecret::hash);
+        self.0.store.insert_app(app, hash.as_ref()).await?;
         Ok(secret)
     }
 }
 
 impl Apps<'_> {
     /// Registers an app for `tenant` and returns it with its client secret, the only time the
-    /// secret exists in clear.
+    /// secret exists in clear (`None` for an app that authenticates with `private_key_jwt`).
     pub async fn register(
         &self,
         tenant: &TenantId,
         registration: Registration,
-    ) -> Result<(App, ClientSecret), AppError> {
+    ) -> Result<(App, Option<ClientSecret>), AppError> {
         let app = self.knogin.check_registration(tenant, registration)?;
         self.store(app).await
     }
 
-    /// Stores an app that passed [`Core::check_registration`] with a new client secret, and
-    /// returns it with the secret (the only time it exists in clear).
-    pub(crate) async fn store(&self, app: App) -> Result<(App, ClientSecret), AppError> {
+    /// Stores an app that passed [`Core::check_registration`] (with a new client secret unless
+    /// it authenticates with its keys) and returns it with the secret.
+    pub(crate) async fn store(&self, app: App) -> Result<(App, Option<ClientSecret>), AppError> {
         let secret = self.knogin.store_app(&app).await?;
         self.knogin
             .audit(AuditKind::AppRegistered, self.actor.clone())
@@ -119,7 +123,8 @@ impl Apps<'_> {
         Ok(governance)
     }
 
-    /// Gives `tenant`'s app `id` a new client secret. The previous ones stop working at once, or
+    /// Gives `tenant`'s app `id` a new client secret ([`AppError::NoClientSecret`] for an app
+    /// that authenticates with its keys). The previous ones stop working at once, or
     /// at the end of the configured grace period unless `previous` says to revoke them now.
     pub async fn rotate_secret(
         &self,
@@ -127,6 +132,14 @@ impl Apps<'_> {
         id: &AppId,
         previous: PreviousSecrets,
     ) -> Result<ClientSecret, AppError> {
+        if !self
+            .get(tenant, id)
+            .await?
+            .token_endpoint_auth_method
+            .uses_secret()
+        {
+            return Err(AppError::NoClientSecret);
+        }
         let now = self.knogin.0.clock.now();
         let grace = match previous {
             PreviousSecrets::KeepForGrace => self.knogin.0.secret_grace,
@@ -186,7 +199,7 @@ mod tests {
                 clock,
                 knogin,
                 app,
-                secret,
+                secret: secret.expect("a secret app has a secret"),
             }
         }
 

@@ -1,6 +1,8 @@
 //! The registration policy: which app registrations are accepted.
 
-use crate::apps::model::{App, Governance, GrantType, RedirectUri};
+use crate::apps::model::{
+    App, ClientJwks, ClientKeys, Governance, GrantType, RedirectUri, TokenEndpointAuthMethod,
+};
 use crate::clock::Timestamp;
 use crate::id::{AppId, TenantId};
 use crate::scope::{ScopeCatalog, ScopeSet, ScopeToken};
@@ -40,6 +42,12 @@ pub struct Registration {
     pub redirect_uris: Vec<String>,
     /// Scopes from the catalog.
     pub requested_scopes: Vec<String>,
+    /// How it will authenticate: `client_secret_basic` (when absent), `client_secret_post` or
+    /// `private_key_jwt`.
+    pub token_endpoint_auth_method: Option<String>,
+    /// Its public keys as a JWK Set: required with `private_key_jwt`, refused otherwise.
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<serde_json::Value>,
 }
 
 impl Registration {
@@ -54,6 +62,7 @@ impl Registration {
     ///     grant_types: vec!["authorization_code".into()],
     ///     redirect_uris: vec![],
     ///     requested_scopes: vec!["webhooks:write".into()],
+    ///     ..Registration::default()
     /// };
     /// let errors = registration
     ///     .validate(&ScopeCatalog::reference(), AppId::generate(), TenantId::parse("t1").unwrap(), Timestamp::from_unix(0))
@@ -156,6 +165,9 @@ impl Registration {
             }
         }
 
+        let (token_endpoint_auth_method, client_keys) =
+            client_authentication(self.token_endpoint_auth_method, self.jwks, &mut errors);
+
         errors.into_result(App {
             client_id,
             tenant_id,
@@ -165,8 +177,57 @@ impl Registration {
             requested_scopes,
             created_at: now,
             governance: Governance::default(),
+            token_endpoint_auth_method,
+            client_keys,
         })
     }
+}
+
+/// The authentication method asked for and the keys it needs: `jwks` with `private_key_jwt`,
+/// and only then.
+fn client_authentication(
+    method: Option<String>,
+    jwks: Option<serde_json::Value>,
+    errors: &mut ValidationErrors,
+) -> (TokenEndpointAuthMethod, Option<ClientKeys>) {
+    let method = match method.as_deref().map(TokenEndpointAuthMethod::parse) {
+        None => TokenEndpointAuthMethod::default(),
+        Some(Some(method)) => method,
+        Some(None) => {
+            errors.push(
+                "token_endpoint_auth_method",
+                "must be client_secret_basic, client_secret_post or private_key_jwt",
+            );
+            TokenEndpointAuthMethod::default()
+        }
+    };
+    let keys = match (method, jwks) {
+        (TokenEndpointAuthMethod::PrivateKeyJwt, None) => {
+            errors.push(
+                "jwks",
+                "is required with private_key_jwt: the app's public keys as a JWK Set",
+            );
+            None
+        }
+        (TokenEndpointAuthMethod::PrivateKeyJwt, Some(document)) => {
+            match ClientJwks::parse(document) {
+                Ok(jwks) => Some(ClientKeys::Jwks(jwks)),
+                Err(why) => {
+                    errors.push("jwks", why.to_string());
+                    None
+                }
+            }
+        }
+        (_, Some(_)) => {
+            errors.push(
+                "jwks",
+                "is only for apps whose token_endpoint_auth_method is private_key_jwt",
+            );
+            None
+        }
+        (_, None) => None,
+    };
+    (method, keys)
 }
 
 #[cfg(test)]
@@ -323,6 +384,7 @@ mod tests {
             grant_types: vec!["implicit".into()],
             redirect_uris: vec!["http://evil.example/cb".into()],
             requested_scopes: vec!["platform:admin".into()],
+            ..Registration::default()
         };
         assert_eq!(
             fields(r),
@@ -333,5 +395,50 @@ mod tests {
                 "requested_scopes[0]"
             ]
         );
+    }
+
+    #[test]
+    fn private_key_jwt_needs_a_jwks_and_only_it_takes_one() {
+        let jwks = crate::testing::ClientKey::es256("k1").jwks();
+        let app = check(Registration {
+            token_endpoint_auth_method: Some("private_key_jwt".into()),
+            jwks: Some(jwks.clone()),
+            ..valid()
+        })
+        .unwrap();
+        assert_eq!(
+            app.token_endpoint_auth_method,
+            TokenEndpointAuthMethod::PrivateKeyJwt
+        );
+        assert!(matches!(app.client_keys, Some(ClientKeys::Jwks(_))));
+        let post = check(Registration {
+            token_endpoint_auth_method: Some("client_secret_post".into()),
+            ..valid()
+        })
+        .unwrap();
+        assert_eq!(post.client_keys, None);
+        let keyless = Registration {
+            token_endpoint_auth_method: Some("private_key_jwt".into()),
+            ..valid()
+        };
+        assert_eq!(fields(keyless), ["jwks"]);
+        let secret_with_keys = Registration {
+            jwks: Some(jwks.clone()),
+            ..valid()
+        };
+        assert_eq!(fields(secret_with_keys), ["jwks"]);
+        let unknown = Registration {
+            token_endpoint_auth_method: Some("tls_client_auth".into()),
+            ..valid()
+        };
+        assert_eq!(fields(unknown), ["token_endpoint_auth_method"]);
+        let mut private = jwks;
+        private["keys"][0]["d"] = serde_json::json!("AAAA");
+        let leaked = Registration {
+            token_endpoint_auth_method: Some("private_key_jwt".into()),
+            jwks: Some(private),
+            ..valid()
+        };
+        assert_eq!(fields(leaked), ["jwks"]);
     }
 }

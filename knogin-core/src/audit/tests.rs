@@ -168,6 +168,7 @@ async fn the_handles_app_commands_are_the_operators() {
         grant_types: vec!["client_credentials".into()],
         redirect_uris: vec![],
         requested_scopes: vec!["webhooks:read".into()],
+        ..Registration::default()
     };
     let (app, _) = knogin.apps().register(&acme, registration).await.unwrap();
     let patch = GovernancePatch {

@@ -12,10 +12,14 @@ use super::fields::{Fields, FromFields};
 use super::page::{Cursors, PAGED, Page};
 use super::table::{Row, route};
 use super::{Reply, json, json_no_store};
-use crate::apps::{App, GovernancePatch, GrantType, PreviousSecrets, RedirectUri, Registration};
+use crate::apps::{
+    App, ClientKeys, GovernancePatch, GrantType, PreviousSecrets, RedirectUri, Registration,
+    TokenEndpointAuthMethod,
+};
 use crate::audit::Actor;
 use crate::id::AppId;
 use crate::oauth::ServiceTokenRequest;
+use crate::secret::ClientSecret;
 
 /// The app routes.
 pub(super) fn routes() -> Vec<Row> {
@@ -53,6 +57,8 @@ impl FromFields for Registration {
             grant_types: fields.strings("grant_types", true),
             redirect_uris: fields.strings("redirect_uris", false),
             requested_scopes: fields.strings("requested_scopes", false),
+            token_endpoint_auth_method: fields.optional_string("token_endpoint_auth_method"),
+            jwks: fields.optional_object("jwks"),
         }
     }
 }
@@ -116,6 +122,12 @@ struct AppView<'a> {
     created_at: String,
     /// What the tenant allows it.
     governance: crate::apps::Governance,
+    /// How it authenticates at the OAuth endpoints.
+    token_endpoint_auth_method: TokenEndpointAuthMethod,
+    /// Its public keys, for `private_key_jwt`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    jwks: Option<&'a serde_json::Value>,
 }
 
 /// A page of apps.
@@ -166,6 +178,11 @@ impl<'a> From<&'a App> for AppView<'a> {
             tenant_id: app.tenant_id.as_str(),
             created_at: app.created_at.to_rfc3339(),
             governance: app.governance,
+            token_endpoint_auth_method: app.token_endpoint_auth_method,
+            jwks: match &app.client_keys {
+                Some(ClientKeys::Jwks(jwks)) => Some(jwks.document()),
+                _ => None,
+            },
         }
     }
 }
@@ -180,7 +197,7 @@ async fn create(mut ctx: Ctx, caller: Admin) -> Reply {
     let app = body.check(|r| ctx.core.check_registration(&caller.tenant, r))?;
     let (app, secret) = ctx.core.apps_as(admin_actor(&caller)).store(app).await?;
     let view = AppView {
-        client_secret: Some(secret.expose()),
+        client_secret: secret.as_ref().map(ClientSecret::expose),
         ..AppView::from(&app)
     };
     Ok(json_no_store(StatusCode::CREATED, &view))

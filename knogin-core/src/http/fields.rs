@@ -151,6 +151,18 @@ impl Fields {
         }
     }
 
+    /// An optional JSON object member, as it is.
+    pub(crate) fn optional_object(&mut self, name: &str) -> Option<Value> {
+        match self.map.remove(name) {
+            Some(object @ Value::Object(_)) => Some(object),
+            None => None,
+            Some(_) => {
+                self.errors.push(name, "must be a JSON object");
+                None
+            }
+        }
+    }
+
     /// An optional array of strings: `None` when absent.
     pub(crate) fn optional_strings(&mut self, name: &str) -> Option<Vec<String>> {
         self.map

@@ -301,7 +301,10 @@ async fn registered(knogin: &Knogin) -> (String, ClientSecret) {
         .register(&tenant("acme"), crate::testing::registration())
         .await
         .unwrap();
-    (app.client_id.as_str().to_owned(), secret)
+    (
+        app.client_id.as_str().to_owned(),
+        secret.expect("a secret app has a secret"),
+    )
 }
 
 const FORM: &str = "application/x-www-form-urlencoded";

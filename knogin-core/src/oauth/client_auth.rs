@@ -50,12 +50,14 @@ fn matches(lookup: &ClientLookup, presented: &ClientSecret) -> bool {
 }
 
 impl Core {
-    /// Counts a failure of `id` from `from` and says whether that pair has now reached the limit.
-    async fn refuse(
+    /// Counts a failure of `id` from `from` (audited with `reason`) and says whether that pair
+    /// has now reached the limit.
+    pub(super) async fn refuse(
         &self,
         id: &str,
         from: Option<IpAddr>,
         now: Timestamp,
+        reason: &'static str,
     ) -> Result<App, ClientAuthError> {
         crate::metrics::client_auth_failed();
         let limit = self.0.auth_limit;
@@ -86,7 +88,7 @@ impl Core {
                 Err(ClientAuthError::Limited { retry_after })
             }
             None => {
-                audit("unknown_client_or_wrong_secret");
+                audit(reason);
                 Err(ClientAuthError::Failed)
             }
         }
@@ -127,7 +129,9 @@ impl crate::apps::Apps<'_> {
         {
             return Ok(app);
         }
-        self.knogin.refuse(id, from, now).await
+        self.knogin
+            .refuse(id, from, now, "unknown_client_or_wrong_secret")
+            .await
     }
 
     /// Whether `secret` is a currently valid client secret of app `id`. A check only: nothing is
@@ -179,7 +183,12 @@ mod tests {
             .register(&TenantId::parse("t1").unwrap(), registration())
             .await
             .unwrap();
-        (clock, knogin, app, secret)
+        (
+            clock,
+            knogin,
+            app,
+            secret.expect("a secret app has a secret"),
+        )
     }
 
     #[tokio::test]

@@ -9,7 +9,14 @@ use serde::Serialize;
 use crate::scope::ScopeCatalog;
 
 /// The client authentication methods every client-authenticated endpoint accepts.
-const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
+const AUTH_METHODS: [&str; 3] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+];
+
+/// The algorithms a `private_key_jwt` assertion may be signed with.
+const ASSERTION_ALGS: [&str; 5] = ["ES256", "EdDSA", "Ed25519", "PS256", "RS256"];
 
 /// RFC 8414 authorization server metadata.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -32,15 +39,21 @@ pub(crate) struct Metadata<'a> {
     /// RFC 9207: every authorization response carries `iss`.
     authorization_response_iss_parameter_supported: bool,
     /// How clients authenticate at the token endpoint.
-    token_endpoint_auth_methods_supported: [&'static str; 2],
+    token_endpoint_auth_methods_supported: [&'static str; 3],
+    /// The algorithms of `private_key_jwt` assertions at the token endpoint.
+    token_endpoint_auth_signing_alg_values_supported: [&'static str; 5],
     /// The introspection endpoint (RFC 7662).
     introspection_endpoint: String,
     /// How clients authenticate at the introspection endpoint.
-    introspection_endpoint_auth_methods_supported: [&'static str; 2],
+    introspection_endpoint_auth_methods_supported: [&'static str; 3],
+    /// The algorithms of `private_key_jwt` assertions at the introspection endpoint.
+    introspection_endpoint_auth_signing_alg_values_supported: [&'static str; 5],
     /// The revocation endpoint (RFC 7009).
     revocation_endpoint: String,
     /// How clients authenticate at the revocation endpoint.
-    revocation_endpoint_auth_methods_supported: [&'static str; 2],
+    revocation_endpoint_auth_methods_supported: [&'static str; 3],
+    /// The algorithms of `private_key_jwt` assertions at the revocation endpoint.
+    revocation_endpoint_auth_signing_alg_values_supported: [&'static str; 5],
     /// The scopes apps may request.
     scopes_supported: Vec<&'a str>,
 }
@@ -58,10 +71,13 @@ pub(crate) fn metadata(issuer: &str, scopes: &ScopeCatalog) -> Bytes {
         code_challenge_methods_supported: ["S256"],
         authorization_response_iss_parameter_supported: true,
         token_endpoint_auth_methods_supported: AUTH_METHODS,
+        token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
         introspection_endpoint: format!("{base}/v1/oauth/introspect"),
         introspection_endpoint_auth_methods_supported: AUTH_METHODS,
+        introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
         revocation_endpoint: format!("{base}/v1/oauth/revoke"),
         revocation_endpoint_auth_methods_supported: AUTH_METHODS,
+        revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
         scopes_supported: scopes.scopes().iter().map(|s| s.name.as_str()).collect(),
     };
     Bytes::from(serde_json::to_vec(&document).expect("metadata serializes"))
@@ -74,7 +90,10 @@ mod tests {
     #[test]
     fn every_name_is_one_a_specification_registers() {
         // IANA's OAuth Authorization Server Metadata registry (RFC 8414, 7636, 9207).
-        const REGISTERED: [&str; 14] = [
+        const REGISTERED: [&str; 17] = [
+            "token_endpoint_auth_signing_alg_values_supported",
+            "introspection_endpoint_auth_signing_alg_values_supported",
+            "revocation_endpoint_auth_signing_alg_values_supported",
             "issuer",
             "authorization_endpoint",
             "token_endpoint",
@@ -126,5 +145,22 @@ mod tests {
         );
         assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
         assert_eq!(doc["scopes_supported"][0], "webhooks:read");
+        assert_eq!(
+            doc["token_endpoint_auth_methods_supported"],
+            serde_json::json!([
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt"
+            ])
+        );
+    }
+
+    #[test]
+    fn the_assertion_algorithms_are_those_the_verifier_takes() {
+        let names: Vec<&str> = knogin_verifier::jose::JwsAlgorithm::ALL
+            .iter()
+            .map(|alg| alg.as_str())
+            .collect();
+        assert_eq!(names, ASSERTION_ALGS);
     }
 }

@@ -8,6 +8,7 @@
 //! calls around it; the routes in [`crate::http`] parse and render.
 
 mod authorize;
+mod client_assertion;
 mod client_auth;
 mod code;
 mod consent;
@@ -22,6 +23,9 @@ mod user;
 
 pub use self::authorize::{
     AuthorizationRequest, AuthorizeError, ErrorRedirect, MAX_AUTHORIZATION_QUERY,
+};
+pub use self::client_assertion::{
+    JWT_BEARER_ASSERTION, MAX_ASSERTION_BYTES, MAX_ASSERTION_LIFETIME,
 };
 pub use self::client_auth::ClientAuthError;
 pub use self::code::{CodeRequest, FlowError};

@@ -1,6 +1,7 @@
-//! What a person's way through the authorization endpoint stores between requests: browser
-//! sessions, the login and consent forms waiting to be submitted (their CSRF tokens), and the
-//! failed sign-ins that rate-limit password guessing.
+//! Short-lived state every instance shares: what a person's way through the authorization
+//! endpoint stores between requests (browser sessions, the login and consent forms waiting to be
+//! submitted, their CSRF tokens), the JWTs clients may use once, and the failed sign-ins that
+//! rate-limit password guessing.
 //!
 //! Everything lives in the store, so any instance can serve any step. Each state is keyed by the
 //! hash of a random token that only the browser holds (in a cookie or a form field), and ends at
@@ -24,6 +25,9 @@ pub enum FlowKind {
     LoginForm,
     /// An authorization request waiting for the user's decision on the consent page.
     Consent,
+    /// A JWT a client may use once (a client assertion), recorded until it expires; the key is
+    /// the hash of its client and `jti`.
+    UsedJti,
 }
 
 impl FlowKind {
@@ -33,6 +37,7 @@ impl FlowKind {
             Self::Session => "session",
             Self::LoginForm => "login_form",
             Self::Consent => "consent",
+            Self::UsedJti => "used_jti",
         }
     }
 }

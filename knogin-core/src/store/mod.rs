@@ -86,8 +86,9 @@ pub trait TenantStore: Send + Sync {
 /// Apps and their client secrets.
 #[async_trait]
 pub trait AppStore: Send + Sync {
-    /// Stores a new app with its first secret's hash, atomically. The tenant must exist.
-    async fn insert_app(&self, app: &App, secret: &SecretHash) -> Result<(), StoreError>;
+    /// Stores a new app with its first secret's hash (none for an app that authenticates with
+    /// its keys), atomically. The tenant must exist.
+    async fn insert_app(&self, app: &App, secret: Option<&SecretHash>) -> Result<(), StoreError>;
 
     /// The app `id` if it belongs to `tenant`.
     async fn get_app(&self, tenant: &TenantId, id: &AppId) -> Result<Option<App>, StoreError>;

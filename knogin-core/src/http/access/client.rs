@@ -1,4 +1,5 @@
-//! OAuth client authentication (RFC 6749 §2.3.1): `client_secret_basic` or `client_secret_post`.
+//! OAuth client authentication: `client_secret_basic` or `client_secret_post` (RFC 6749
+//! §2.3.1), or `private_key_jwt` (RFC 7523 §2.2).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -9,7 +10,7 @@ use super::rejection::ClientRejection;
 use crate::apps::App;
 use crate::http::ctx::Ctx;
 use crate::http::error::ApiError;
-use crate::oauth::ClientAuthError;
+use crate::oauth::{ClientAuthError, JWT_BEARER_ASSERTION};
 use crate::validation::ValidationErrors;
 
 /// How a client presented its secret.
@@ -20,6 +21,8 @@ pub enum ClientAuthMethod {
     ClientSecretBasic,
     /// `client_id` and `client_secret` in the form body.
     ClientSecretPost,
+    /// A JWT signed with one of the app's keys, in `client_assertion`.
+    PrivateKeyJwt,
 }
 
 /// A client that proved it holds a current secret of its app. Only the client-authentication
@@ -75,9 +78,60 @@ fn both_methods() -> ApiError {
     let mut errors = ValidationErrors::default();
     errors.push(
         "client_secret",
-        "is given both in the Authorization header and in the body; use one client authentication method",
+        "is given more than one way (Authorization header, body, client_assertion); use one client authentication method",
     );
     ApiError::Invalid(errors)
+}
+
+/// The `private_key_jwt` client: its assertion checked, or why not.
+async fn by_assertion(
+    ctx: &Ctx,
+    client_id: Option<&str>,
+    assertion_type: Option<&str>,
+    assertion: Option<&str>,
+) -> Result<AuthenticatedClient, ApiError> {
+    let mut errors = ValidationErrors::default();
+    if assertion_type != Some(JWT_BEARER_ASSERTION) {
+        errors.push(
+            "client_assertion_type",
+            format!("must be {JWT_BEARER_ASSERTION} with a client_assertion"),
+        );
+    }
+    let Some(assertion) = assertion.filter(|_| errors.is_empty()) else {
+        if assertion.is_none() {
+            errors.push("client_assertion", "is required with client_assertion_type");
+        }
+        return Err(ApiError::Invalid(errors));
+    };
+    let method = ClientAuthMethod::PrivateKeyJwt;
+    let authenticated = ctx
+        .core
+        .apps()
+        .authenticate_assertion(client_id, assertion, client_addr(ctx))
+        .await;
+    match authenticated {
+        Ok(app) => Ok(AuthenticatedClient { app, method }),
+        Err(e) => Err(refusal(e, false)),
+    }
+}
+
+/// The caller's address, when the adapter knows it.
+fn client_addr(ctx: &Ctx) -> Option<std::net::IpAddr> {
+    ctx.parts
+        .extensions
+        .get::<crate::http::ClientAddr>()
+        .map(|a| a.0)
+}
+
+/// The answer to a failed client authentication.
+fn refusal(e: ClientAuthError, basic: bool) -> ApiError {
+    match e {
+        ClientAuthError::Failed => ClientRejection::Failed { basic }.into(),
+        ClientAuthError::Limited { retry_after } => {
+            ClientRejection::Limited { basic, retry_after }.into()
+        }
+        e => ApiError::Internal(Box::new(e)),
+    }
 }
 
 pub(super) async fn authenticate(mut ctx: Ctx) -> Result<(Ctx, AuthenticatedClient), ApiError> {
@@ -85,6 +139,25 @@ pub(super) async fn authenticate(mut ctx: Ctx) -> Result<(Ctx, AuthenticatedClie
     let form = ctx.form().await?;
     let posted_id = form.get("client_id").map(str::to_owned);
     let posted_secret = form.get("client_secret").map(str::to_owned);
+    let assertion_type = form.get("client_assertion_type");
+    let assertion = form.get("client_assertion");
+    if assertion_type.is_some() || assertion.is_some() {
+        if basic.is_some() || posted_secret.is_some() {
+            return Err(both_methods());
+        }
+        let (assertion_type, assertion) = (
+            assertion_type.map(str::to_owned),
+            assertion.map(str::to_owned),
+        );
+        let client = by_assertion(
+            &ctx,
+            posted_id.as_deref(),
+            assertion_type.as_deref(),
+            assertion.as_deref(),
+        )
+        .await?;
+        return Ok((ctx, client));
+    }
     let (id, secret, method) = match (basic, posted_secret) {
         (Some(_), Some(_)) => return Err(both_methods()),
         (Some((id, secret)), None) => {
@@ -105,18 +178,10 @@ pub(super) async fn authenticate(mut ctx: Ctx) -> Result<(Ctx, AuthenticatedClie
         (None, None) => return Err(ClientRejection::Missing.into()),
     };
     let basic = method == ClientAuthMethod::ClientSecretBasic;
-    let from = ctx
-        .parts
-        .extensions
-        .get::<crate::http::ClientAddr>()
-        .map(|a| a.0);
+    let from = client_addr(&ctx);
     match ctx.core.apps().authenticate(&id, &secret, from).await {
         Ok(app) => Ok((ctx, AuthenticatedClient { app, method })),
-        Err(ClientAuthError::Failed) => Err(ClientRejection::Failed { basic }.into()),
-        Err(ClientAuthError::Limited { retry_after }) => {
-            Err(ClientRejection::Limited { basic, retry_after }.into())
-        }
-        Err(e) => Err(ApiError::Internal(Box::new(e))),
+        Err(e) => Err(refusal(e, basic)),
     }
 }
 

@@ -187,6 +187,9 @@ impl From<AppError> for ApiError {
         match e {
             AppError::Invalid(errors) => Self::Invalid(errors),
             AppError::NotFound => Self::NotFound(UNKNOWN_APP),
+            e @ AppError::NoClientSecret => Self::Conflict(format!(
+                "{e}: it signs its client assertions with its own keys"
+            )),
             AppError::Store(e) => e.into(),
         }
     }

@@ -183,3 +183,28 @@ pub async fn sign_in_failures_count_in_fixed_windows(store: &dyn Store) {
         }
     );
 }
+
+/// A used JWT id is a state of its own kind: recording it again while it lives is a conflict,
+/// of several racing recordings one wins, and once it has expired it may be recorded anew.
+pub async fn a_used_jti_is_refused_until_it_expires(store: &dyn Store) {
+    let (_, used) = state(FlowKind::UsedJti, "", 60);
+    store.put_state(&used, T0).await.unwrap();
+    assert!(matches!(
+        store
+            .put_state(&used, T0.plus(Duration::from_secs(59)))
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    let (_, racing) = state(FlowKind::UsedJti, "", 60);
+    let tries = (0..8).map(|_| store.put_state(&racing, T0));
+    let won = futures_util::future::join_all(tries)
+        .await
+        .into_iter()
+        .flatten()
+        .count();
+    assert_eq!(won, 1, "one of the racing recordings wins");
+    store
+        .put_state(&used, T0.plus(Duration::from_secs(60)))
+        .await
+        .expect("an expired record makes way");
+}

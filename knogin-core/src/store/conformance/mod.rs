@@ -47,8 +47,8 @@ pub use self::delivery_faults::{
     an_unstorable_answer_does_not_sink_its_batch,
 };
 pub use self::flow::{
-    flow_states_are_kept_until_they_end_and_taken_once, racing_takes_have_one_winner,
-    sign_in_failures_count_in_fixed_windows,
+    a_used_jti_is_refused_until_it_expires, flow_states_are_kept_until_they_end_and_taken_once,
+    racing_takes_have_one_winner, sign_in_failures_count_in_fixed_windows,
 };
 pub use self::retention::{
     purges_delete_finished_events_with_their_deliveries,
@@ -77,6 +77,8 @@ fn app(tenant: &TenantId, name: &str) -> App {
             .expect("scope tokens"),
         created_at: T0,
         governance: Governance::default(),
+        token_endpoint_auth_method: crate::apps::TokenEndpointAuthMethod::default(),
+        client_keys: None,
     }
 }
 
@@ -88,7 +90,7 @@ async fn registered(store: &dyn Store, tenant: &TenantId, name: &str) -> (App, C
     let app = app(tenant, name);
     let secret = ClientSecret::generate();
     store
-        .insert_app(&app, &secret.hash())
+        .insert_app(&app, Some(&secret.hash()))
         .await
         .expect("insert app");
     (app, secret)
@@ -144,11 +146,55 @@ pub async fn apps_round_trip_within_their_tenant(store: &dyn Store) {
     );
 }
 
+/// An app that authenticates with its keys is stored without a secret, with its method and JWK
+/// Set, and reads back the same by tenant and by client id.
+pub async fn key_apps_round_trip_without_a_secret(store: &dyn Store) {
+    use crate::apps::{ClientJwks, ClientKeys, TokenEndpointAuthMethod};
+
+    let t1 = tenant("t1");
+    store.ensure_tenant(&t1, T0).await.unwrap();
+    let jwks = crate::testing::ClientKey::es256("k1").jwks();
+    let signed = App {
+        token_endpoint_auth_method: TokenEndpointAuthMethod::PrivateKeyJwt,
+        client_keys: Some(ClientKeys::Jwks(ClientJwks::parse(jwks).unwrap())),
+        ..app(&t1, "Signed")
+    };
+    store.insert_app(&signed, None).await.unwrap();
+    assert_eq!(
+        store
+            .get_app(&t1, &signed.client_id)
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(&signed)
+    );
+    let found = store
+        .client_lookup(signed.client_id.as_str(), T0)
+        .await
+        .unwrap();
+    assert_eq!(found.app.as_ref(), Some(&signed));
+    assert!(found.secrets.is_empty());
+    let post = App {
+        client_id: AppId::generate(),
+        token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretPost,
+        ..app(&t1, "Posting")
+    };
+    store
+        .insert_app(&post, Some(&ClientSecret::generate().hash()))
+        .await
+        .unwrap();
+    let read = store.get_app(&t1, &post.client_id).await.unwrap().unwrap();
+    assert_eq!(
+        read.token_endpoint_auth_method,
+        TokenEndpointAuthMethod::ClientSecretPost
+    );
+}
+
 /// An app of a tenant that does not exist is refused the same way by every store.
 pub async fn apps_need_their_tenant(store: &dyn Store) {
     let orphan = app(&tenant("nobody"), "orphan");
     let err = store
-        .insert_app(&orphan, &ClientSecret::generate().hash())
+        .insert_app(&orphan, Some(&ClientSecret::generate().hash()))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::MissingParent), "{err:?}");
@@ -165,7 +211,7 @@ pub async fn duplicate_client_ids_conflict(store: &dyn Store) {
         ..first
     };
     let err = store
-        .insert_app(&again, &ClientSecret::generate().hash())
+        .insert_app(&again, Some(&ClientSecret::generate().hash()))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict), "{err:?}");
@@ -768,6 +814,7 @@ macro_rules! store_conformance_tests {
             racing_tenant_creation_creates_once,
             apps_round_trip_within_their_tenant,
             apps_need_their_tenant,
+            key_apps_round_trip_without_a_secret,
             duplicate_client_ids_conflict,
             apps_list_newest_first_in_pages,
             governance_patches_apply_within_tenant,
@@ -789,6 +836,7 @@ macro_rules! store_conformance_tests {
             consents_are_remembered_per_client_tenant_and_user,
             flow_states_are_kept_until_they_end_and_taken_once,
             racing_takes_have_one_winner,
+            a_used_jti_is_refused_until_it_expires,
             sign_in_failures_count_in_fixed_windows,
             webhooks_round_trip_within_their_tenant,
             webhooks_list_newest_first_in_pages,

@@ -138,7 +138,7 @@ impl TenantStore for MemoryStore {
 
 #[async_trait]
 impl AppStore for MemoryStore {
-    async fn insert_app(&self, app: &App, secret: &SecretHash) -> Result<(), StoreError> {
+    async fn insert_app(&self, app: &App, secret: Option<&SecretHash>) -> Result<(), StoreError> {
         let mut inner = self.lock();
         if !inner.tenants.contains_key(&app.tenant_id) {
             return Err(StoreError::MissingParent);
@@ -149,9 +149,8 @@ impl AppStore for MemoryStore {
         inner.next_seq += 1;
         let seq = inner.next_seq;
         inner.apps.push((seq, app.clone()));
-        inner
-            .secrets
-            .insert(app.client_id.clone(), vec![(secret.clone(), None)]);
+        let secrets = secret.map(|s| (s.clone(), None)).into_iter().collect();
+        inner.secrets.insert(app.client_id.clone(), secrets);
         Ok(())
     }
 

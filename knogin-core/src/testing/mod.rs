@@ -1,10 +1,14 @@
 //! Fixtures for tests (feature `test-util`): ready RSA keys, so no test generates one.
 
 /// An RSA-2048 private key in PKCS#8 DER, for [`crate::Builder::initial_signing_key`].
-pub const FIXTURE_KEY: &[u8] = include_bytes!("../fixtures/rsa-2048-1.pk8.der");
+pub const FIXTURE_KEY: &[u8] = include_bytes!("../../fixtures/rsa-2048-1.pk8.der");
 
 /// A second, unrelated RSA-2048 key, to sign tokens this issuer must refuse.
-pub const OTHER_FIXTURE_KEY: &[u8] = include_bytes!("../fixtures/rsa-2048-2.pk8.der");
+pub const OTHER_FIXTURE_KEY: &[u8] = include_bytes!("../../fixtures/rsa-2048-2.pk8.der");
+
+mod client_key;
+
+pub use self::client_key::ClientKey;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,6 +55,7 @@ pub fn registration() -> Registration {
         grant_types: vec!["client_credentials".into()],
         redirect_uris: vec![],
         requested_scopes: vec!["webhooks:write".into()],
+        ..Registration::default()
     }
 }
 
@@ -65,6 +70,7 @@ pub fn delegated_registration() -> Registration {
         grant_types: vec!["authorization_code".into()],
         redirect_uris: vec![DELEGATED_CALLBACK.into()],
         requested_scopes: vec!["webhooks:read".into(), "webhooks:write".into()],
+        ..Registration::default()
     }
 }
 
@@ -80,6 +86,8 @@ pub fn app_with_scopes<const N: usize>(scopes: [&str; N]) -> App {
         requested_scopes: ScopeSet::new(scopes).expect("scope tokens"),
         created_at: Timestamp::from_unix(1_800_000_000),
         governance: Governance::default(),
+        token_endpoint_auth_method: crate::apps::TokenEndpointAuthMethod::default(),
+        client_keys: None,
     }
 }
 
