@@ -58,6 +58,9 @@ expect 401 POST /v1/oauth/token -d "grant_type=client_credentials&client_id=$cli
 # An off-the-shelf OAuth client gets, checks, introspects and revokes tokens with both methods.
 python3 "$scripts/authlib_client.py" "http://127.0.0.1:$port" "$client_id" "$secret" >authlib.txt 2>&1 \
   || fail "authlib: $(cat authlib.txt)"
+# The same library authenticates an app that has no secret with assertions signed by its own key.
+python3 "$scripts/authlib_client.py" private-key-jwt "http://127.0.0.1:$port" "$token" >authlib-jwt.txt 2>&1 \
+  || fail "authlib private_key_jwt: $(cat authlib-jwt.txt)"
 # The same client library completes the authorization code flow with PKCE through the built-in
 # login and consent pages, and rotates the refresh token.
 expect 201 POST /v1/platform/apps -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \

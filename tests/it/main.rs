@@ -19,6 +19,7 @@ mod instances;
 mod jwks;
 mod oauth;
 mod operations;
+mod private_key_jwt;
 mod readme;
 mod routing;
 mod support;
