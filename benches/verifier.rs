@@ -54,6 +54,7 @@ async fn setup(algorithm: SigningAlgorithm) -> (String, Verifier, jsonwebtoken::
         scopes: ScopeSet::new(["incidents:read", "webhooks:read"]).expect("scopes"),
         ttl: Duration::from_secs(3600),
         resource: None,
+        dpop_jkt: None,
     };
     let token = knogin
         .tokens()

@@ -138,7 +138,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Response> {
         Knogin::from_ref(state)
             .tokens()
-            .check_bearer(&parts.headers, S::SCOPE)
+            .check_bearer(parts, S::SCOPE)
             .await
             .map(|bearer| Self(bearer, PhantomData))
             .map_err(|rejection| rejection.into_response().into_response())
@@ -231,6 +231,7 @@ mod tests {
             scopes: knogin_core::ScopeSet::new(scopes).unwrap(),
             ttl: Duration::from_secs(60),
             resource: None,
+            dpop_jkt: None,
         };
         let token = knogin
             .tokens()

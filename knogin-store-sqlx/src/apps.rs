@@ -15,11 +15,15 @@ macro_rules! app_columns {
     () => {
         "seq, client_id, tenant_id, name, grant_types, redirect_uris, requested_scopes, \
          allow_service_tokens, enforce_pkce, access_token_ttl, created_at, \
-         allow_token_introspection, token_endpoint_auth_method, jwks"
+         allow_token_introspection, token_endpoint_auth_method, jwks, require_dpop"
     };
 }
 
 #[derive(sqlx::FromRow)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "a row of the apps table: one column each"
+)]
 pub(crate) struct AppRow {
     pub(crate) seq: i64,
     pub(crate) client_id: String,
@@ -35,6 +39,7 @@ pub(crate) struct AppRow {
     pub(crate) created_at: i64,
     pub(crate) token_endpoint_auth_method: String,
     pub(crate) jwks: Option<String>,
+    pub(crate) require_dpop: bool,
 }
 
 pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
@@ -70,6 +75,7 @@ impl TryFrom<AppRow> for App {
                 allow_service_tokens: row.allow_service_tokens,
                 enforce_pkce: row.enforce_pkce,
                 allow_token_introspection: row.allow_token_introspection,
+                require_dpop: row.require_dpop,
                 access_token_ttl: row
                     .access_token_ttl
                     .map(|t| {
@@ -118,8 +124,8 @@ impl AppStore for SqlxStore {
     async fn insert_app(&self, app: &App, secret: Option<&SecretHash>) -> Result<(), StoreError> {
         const INSERT_APP: &str = "INSERT INTO apps (client_id, tenant_id, name, grant_types, \
             redirect_uris, requested_scopes, allow_service_tokens, enforce_pkce, access_token_ttl, \
-            created_at, allow_token_introspection, token_endpoint_auth_method, jwks) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+            created_at, allow_token_introspection, token_endpoint_auth_method, jwks, require_dpop) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
         const INSERT_SECRET: &str =
             "INSERT INTO app_secrets (client_id, secret_hash, created_at) VALUES ($1, $2, $3)";
         let grants: Vec<&str> = app.grant_types.iter().map(|g| g.as_str()).collect();
@@ -147,6 +153,7 @@ impl AppStore for SqlxStore {
                 .bind(app.governance.allow_token_introspection)
                 .bind(app.token_endpoint_auth_method.as_str())
                 .bind(jwks.as_deref())
+                .bind(app.governance.require_dpop)
                 .execute(&mut *tx)
                 .await?;
             if let Some(secret) = secret {
@@ -214,7 +221,8 @@ impl AppStore for SqlxStore {
             allow_service_tokens = COALESCE($1, allow_service_tokens), \
             enforce_pkce = COALESCE($2, enforce_pkce), \
             access_token_ttl = CASE WHEN $3 THEN $4 ELSE access_token_ttl END, \
-            allow_token_introspection = COALESCE($7, allow_token_introspection) \
+            allow_token_introspection = COALESCE($7, allow_token_introspection), \
+            require_dpop = COALESCE($8, require_dpop) \
             WHERE client_id = $5 AND tenant_id = $6 RETURNING ",
             app_columns!()
         );
@@ -227,6 +235,7 @@ impl AppStore for SqlxStore {
             .bind(id.as_str())
             .bind(tenant.as_str())
             .bind(patch.allow_token_introspection)
+            .bind(patch.require_dpop)
             .fetch_optional(pool)
             .await)
         .map_err(store_error)?;

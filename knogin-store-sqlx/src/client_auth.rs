@@ -28,6 +28,7 @@ struct LookupRow {
     allow_token_introspection: Option<bool>,
     token_endpoint_auth_method: Option<String>,
     jwks: Option<String>,
+    require_dpop: Option<bool>,
 }
 
 impl LookupRow {
@@ -49,6 +50,7 @@ impl LookupRow {
             allow_token_introspection: row.get(12)?,
             token_endpoint_auth_method: row.get(13)?,
             jwks: row.get(14)?,
+            require_dpop: row.get(15)?,
         })
     }
 
@@ -72,6 +74,7 @@ impl LookupRow {
             created_at: self.created_at.unwrap_or_default(),
             token_endpoint_auth_method: self.token_endpoint_auth_method.clone().unwrap_or_default(),
             jwks: self.jwks.clone(),
+            require_dpop: self.require_dpop.unwrap_or_default(),
         };
         App::try_from(row).map(Some)
     }
@@ -137,7 +140,7 @@ impl ClientAuthStore for SqlxStore {
         const SQL: &str = "SELECT a.seq, a.client_id, a.tenant_id, a.name, a.grant_types, \
             a.redirect_uris, a.requested_scopes, a.allow_service_tokens, a.enforce_pkce, \
             a.access_token_ttl, a.created_at, s.secret_hash, a.allow_token_introspection, \
-            a.token_endpoint_auth_method, a.jwks \
+            a.token_endpoint_auth_method, a.jwks, a.require_dpop \
             FROM (SELECT * FROM apps WHERE client_id = $1) a \
             LEFT JOIN app_secrets s ON s.client_id = a.client_id \
                 AND (s.expires_at IS NULL OR s.expires_at > $2)";

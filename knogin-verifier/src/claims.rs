@@ -56,9 +56,26 @@ pub struct AccessClaims {
     pub scope: String,
     /// The tenant the token acts in.
     pub tenant: String,
+    /// The key the token is bound to, for a DPoP-bound token (RFC 9449 §6): whoever presents
+    /// it must prove possession of that key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// The `cnf` claim of a sender-constrained token (RFC 7800 §3.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct Confirmation {
+    /// The RFC 7638 SHA-256 thumbprint of the DPoP key, base64url (RFC 9449 §6.1).
+    pub jkt: String,
 }
 
 impl AccessClaims {
+    /// The thumbprint of the DPoP key the token is bound to, if it is bound.
+    pub fn dpop_jkt(&self) -> Option<&str> {
+        self.cnf.as_ref().map(|cnf| cnf.jkt.as_str())
+    }
+
     /// Whether the token carries `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scope.split(' ').any(|s| s == scope)
@@ -164,6 +181,7 @@ mod tests {
             client_id: "app_1".into(),
             scope: "a:read b:write".into(),
             tenant: "acme".into(),
+            cnf: None,
         }
     }
 

@@ -176,6 +176,7 @@ mod tests {
             client_id: "app_1".into(),
             scope: scope.into(),
             tenant: "acme".into(),
+            cnf: None,
         };
         jsonwebtoken::encode(&header, &claims, &issuer.signing).unwrap()
     }

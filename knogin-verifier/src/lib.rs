@@ -74,7 +74,7 @@ pub mod webhooks;
 
 pub use self::cache::{CacheSettings, FetchedJwks, JwksCache, JwksFetcher};
 pub use self::claims::{
-    AccessClaims, Audience, UnverifiedToken, check_times, is_access_token_type,
+    AccessClaims, Audience, Confirmation, UnverifiedToken, check_times, is_access_token_type,
 };
 pub use self::error::VerifyError;
 #[cfg(feature = "fetch")]

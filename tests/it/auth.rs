@@ -161,6 +161,7 @@ async fn no_scope_string_smuggles_admin_rights(server: &TestServer) {
         scopes: ScopeSet::parse("webhooks:read platform:admin").unwrap(),
         ttl: Duration::from_secs(60),
         resource: None,
+        dpop_jkt: None,
     };
     let refused = server
         .knogin

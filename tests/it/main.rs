@@ -13,6 +13,7 @@ mod browser;
 mod code_flow;
 mod deliveries;
 mod docs;
+mod dpop;
 mod governance;
 mod graphql;
 mod instances;

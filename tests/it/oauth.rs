@@ -749,13 +749,11 @@ async fn introspection_and_revocation_stay_within_the_tenant(server: &TestServer
     );
 }
 
-fn bearer(token: &str) -> http::HeaderMap {
-    let mut headers = http::HeaderMap::new();
-    headers.insert(
-        http::header::AUTHORIZATION,
-        format!("Bearer {token}").parse().unwrap(),
-    );
-    headers
+fn bearer(token: &str) -> http::Request<()> {
+    http::Request::builder()
+        .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(())
+        .unwrap()
 }
 
 async fn metadata_describes_what_is_served(server: &TestServer) {

@@ -215,6 +215,7 @@ impl TestServer {
             scopes: ScopeSet::new(scopes).expect("scope tokens"),
             ttl: Duration::from_secs(600),
             resource: None,
+            dpop_jkt: None,
         };
         self.knogin
             .tokens()

@@ -222,6 +222,7 @@ async fn good_tokens_pass_and_bad_ones_get_the_rfc_6750_answer() {
         scopes: knogin::core::ScopeSet::new(["incidents:read"]).unwrap(),
         ttl: Duration::from_secs(600),
         resource: None,
+        dpop_jkt: None,
     };
     let foreign = elsewhere
         .tokens()

@@ -197,6 +197,10 @@ pub(crate) fn is_loopback(url: &url::Url) -> bool {
 
 /// Tenant-approved behaviour of an app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each is an independent governance switch, named as the contract's JSON names it"
+)]
 pub struct Governance {
     /// Whether an admin may mint service tokens for the app. Default `false`.
     pub allow_service_tokens: bool,
@@ -212,6 +216,11 @@ pub struct Governance {
     #[schema(required = false)]
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub allow_token_introspection: bool,
+    /// Whether the app's access tokens must be DPoP-bound (RFC 9449): its token requests
+    /// without a `DPoP` proof are refused. Default `false`, and then left out of the JSON.
+    #[schema(required = false)]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub require_dpop: bool,
 }
 
 impl Default for Governance {
@@ -221,6 +230,7 @@ impl Default for Governance {
             enforce_pkce: true,
             access_token_ttl: None,
             allow_token_introspection: false,
+            require_dpop: false,
         }
     }
 }
@@ -256,6 +266,8 @@ pub struct GovernancePatch {
     pub access_token_ttl: Option<Override<u32>>,
     /// New value of [`Governance::allow_token_introspection`].
     pub allow_token_introspection: Option<bool>,
+    /// New value of [`Governance::require_dpop`].
+    pub require_dpop: Option<bool>,
 }
 
 impl GovernancePatch {
@@ -265,6 +277,7 @@ impl GovernancePatch {
             && self.enforce_pkce.is_none()
             && self.access_token_ttl.is_none()
             && self.allow_token_introspection.is_none()
+            && self.require_dpop.is_none()
     }
 
     /// The patch, or every rule it breaks: it must change something, and an `access_token_ttl`
@@ -274,8 +287,8 @@ impl GovernancePatch {
         if self.is_empty() {
             errors.push(
                 "body",
-                "must set allow_service_tokens, enforce_pkce, access_token_ttl or \
-                 allow_token_introspection",
+                "must set allow_service_tokens, enforce_pkce, access_token_ttl, \
+                 allow_token_introspection or require_dpop",
             );
         }
         if let Some(Override::Value(ttl)) = self.access_token_ttl {
@@ -304,6 +317,7 @@ impl GovernancePatch {
             allow_token_introspection: self
                 .allow_token_introspection
                 .unwrap_or(current.allow_token_introspection),
+            require_dpop: self.require_dpop.unwrap_or(current.require_dpop),
         }
     }
 }
@@ -409,6 +423,7 @@ mod tests {
                 enforce_pkce: true,
                 access_token_ttl: Some(600),
                 allow_token_introspection: false,
+                require_dpop: false,
             }
         );
         let reset = GovernancePatch {

@@ -70,6 +70,7 @@ impl FromFields for GovernancePatch {
             enforce_pkce: fields.bool("enforce_pkce"),
             access_token_ttl: fields.seconds_or_default("access_token_ttl"),
             allow_token_introspection: fields.bool("allow_token_introspection"),
+            require_dpop: fields.bool("require_dpop"),
         }
     }
 }

@@ -18,6 +18,7 @@ use crate::audit::{Actor, AuditKind, Recording};
 use crate::metrics;
 use crate::oauth::{self, GrantError, IntrospectionBody, Metadata};
 use crate::secret::RefreshToken;
+use crate::token::DPOP_NONCE_HEADER;
 
 /// The OAuth routes.
 pub(super) fn routes() -> Vec<Row> {
@@ -143,12 +144,14 @@ fn client_audit<'a>(ctx: &'a Ctx, kind: AuditKind, client: &AuthenticatedClient)
 async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
     let form = ctx.form().await?;
     let request = TokenRequest::read(&form)?;
+    let dpop_jkt = ctx.core.token_binding(&client.app, &ctx.parts).await?;
+    let token_type = if dpop_jkt.is_some() { "DPoP" } else { "Bearer" };
     // The grant type as a static label, for the metrics and the audit trail.
     let (grant_type, issued) = match request.grant_type {
         "client_credentials" => (
             "client_credentials",
             ctx.core
-                .client_credentials(&client.app, request.scope, request.resource)
+                .client_credentials(&client.app, request.scope, request.resource, dpop_jkt)
                 .await?,
         ),
         "authorization_code" => (
@@ -160,6 +163,7 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
                     request.redirect_uri,
                     request.code_verifier,
                     request.resource,
+                    dpop_jkt,
                 )
                 .await?,
         ),
@@ -171,6 +175,7 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
                     request.refresh_token,
                     request.scope,
                     request.resource,
+                    dpop_jkt,
                 )
                 .await?,
         ),
@@ -182,22 +187,31 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
         .detail("grant_type", grant_type)
         .detail("jti", issued.token.jti())
         .detail("alg", alg)
+        .detail("token_type", token_type)
         .detail("scope", issued.scopes.to_string())
         .detail(
             "refresh_token_issued",
             issued.refresh_token.is_some().to_string(),
         )
         .record();
-    Ok(json_no_store(
+    let mut response = json_no_store(
         StatusCode::OK,
         &TokenResponse {
             access_token: issued.token.expose(),
-            token_type: "Bearer",
+            token_type,
             expires_in: issued.expires_in.as_secs(),
             scope: issued.scopes.to_string(),
             refresh_token: issued.refresh_token.as_ref().map(RefreshToken::expose),
         },
-    ))
+    );
+    if let Some(nonce) = ctx
+        .core
+        .dpop_nonce()
+        .and_then(|n| HeaderValue::from_str(&n).ok())
+    {
+        response.headers_mut().insert(DPOP_NONCE_HEADER, nonce);
+    }
+    Ok(response)
 }
 
 async fn introspect(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {

@@ -66,6 +66,7 @@ async fn access(knogin: &Knogin, scopes: &[&str]) -> String {
         scopes: crate::ScopeSet::new(scopes).unwrap(),
         ttl: Duration::from_secs(60),
         resource: None,
+        dpop_jkt: None,
     };
     let token = knogin.tokens().mint_access(&grant).await.unwrap();
     format!("Bearer {}", token.expose())
@@ -594,28 +595,28 @@ async fn jwks_max_age_is_configurable() {
 #[tokio::test]
 async fn authorize_guards_an_embedders_route_by_scope() {
     let knogin = knogin(1024).await;
-    let mut headers = http::HeaderMap::new();
+    let mut request = http::Request::new(());
     assert_eq!(
         knogin
             .tokens()
-            .check_bearer(&headers, "incidents:read")
+            .check_bearer(&request, "incidents:read")
             .await,
         Err(crate::http::Rejection::Missing)
     );
-    headers.insert(
+    request.headers_mut().insert(
         "authorization",
         access(&knogin, &["incidents:read"]).await.parse().unwrap(),
     );
     let bearer = knogin
         .tokens()
-        .check_bearer(&headers, "incidents:read")
+        .check_bearer(&request, "incidents:read")
         .await
         .unwrap();
     assert_eq!(bearer.tenant.as_str(), "acme");
 
     let refused = knogin
         .tokens()
-        .check_bearer(&headers, "webhooks:read")
+        .check_bearer(&request, "webhooks:read")
         .await
         .unwrap_err();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
@@ -628,7 +629,7 @@ async fn authorize_guards_an_embedders_route_by_scope() {
     // A scope that cannot be quoted in a header is left out of the challenge, not a panic.
     let odd = knogin
         .tokens()
-        .check_bearer(&headers, "a\"b\n")
+        .check_bearer(&request, "a\"b\n")
         .await
         .unwrap_err();
     let response = odd.into_response();

@@ -107,6 +107,7 @@ pub struct Builder {
     graphql: Option<GraphQlGate>,
     audit: Arc<dyn AuditSink>,
     docs: Option<DocsSettings>,
+    dpop_nonces: bool,
     #[cfg(feature = "password-login")]
     password_login: Option<Arc<PasswordUsers>>,
     #[cfg(feature = "password-login")]
@@ -143,6 +144,7 @@ impl Builder {
             graphql: None,
             audit: Arc::new(TracingSink),
             docs: None,
+            dpop_nonces: false,
             #[cfg(feature = "password-login")]
             password_login: None,
             #[cfg(feature = "password-login")]
@@ -298,6 +300,16 @@ impl Builder {
         self
     }
 
+    /// Whether DPoP proofs must carry a nonce this server gave (RFC 9449 §8, §9): a proof without
+    /// a current one is answered `use_dpop_nonce` with a fresh `DPoP-Nonce`, and every answer to
+    /// a DPoP request carries the current nonce. Nonces are derived from the master key and the
+    /// time, so every instance accepts the others' without sharing state; each lives 5 to 10
+    /// minutes. Default off: proofs are bound to a short `iat` window and used once instead.
+    pub fn dpop_nonces(mut self, required: bool) -> Self {
+        self.dpop_nonces = required;
+        self
+    }
+
     /// What the machine-readable docs say about where things are (default: everything at the
     /// issuer): the public URLs of the auth service, the GraphQL host and the docs themselves.
     pub fn docs(mut self, settings: DocsSettings) -> Self {
@@ -403,6 +415,7 @@ impl Builder {
             publications: crate::webhooks::Publications::default(),
             graphql: self.graphql,
             audit: self.audit,
+            dpop_nonces: self.dpop_nonces,
             live: Live::new(
                 ring,
                 revoked.into_iter().collect(),

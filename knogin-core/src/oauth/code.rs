@@ -70,6 +70,7 @@ impl Core {
         redirect_uri: Option<&str>,
         code_verifier: Option<&str>,
         resource: Option<&str>,
+        dpop_jkt: Option<String>,
     ) -> Result<IssuedToken, FlowError> {
         let resource = self.resource(resource)?;
         if !app.grant_types.contains(&GrantType::AuthorizationCode) {
@@ -128,8 +129,14 @@ impl Core {
             resource: target(stored.grant.resource.as_deref(), resource)?,
             ..stored.grant
         };
-        self.issue_with_refresh(app, grant, &stored.family, stored.family_expires_at)
-            .await
+        self.issue_with_refresh(
+            app,
+            grant,
+            &stored.family,
+            stored.family_expires_at,
+            dpop_jkt,
+        )
+        .await
     }
 
     /// The `refresh_token` grant for `app`: rotates `refresh_token` (presenting it again later
@@ -141,6 +148,7 @@ impl Core {
         refresh_token: Option<&str>,
         scope: Option<&str>,
         resource: Option<&str>,
+        dpop_jkt: Option<String>,
     ) -> Result<IssuedToken, FlowError> {
         let resource = self.resource(resource)?;
         if !app.grant_types.contains(&GrantType::AuthorizationCode) {
@@ -190,8 +198,14 @@ impl Core {
             resource,
             ..current.grant
         };
-        self.issue_with_refresh(app, grant, &current.family, current.family_expires_at)
-            .await
+        self.issue_with_refresh(
+            app,
+            grant,
+            &current.family,
+            current.family_expires_at,
+            dpop_jkt,
+        )
+        .await
     }
 
     /// Signs an access token for `grant` and stores a new refresh token beside it in `family`.
@@ -202,6 +216,7 @@ impl Core {
         grant: UserGrant,
         family: &str,
         family_expires_at: crate::Timestamp,
+        dpop_jkt: Option<String>,
     ) -> Result<IssuedToken, FlowError> {
         let now = self.0.clock.now();
         let expires_in = self.0.lifetimes.access_for(&app.governance);
@@ -212,6 +227,7 @@ impl Core {
             scopes: grant.scopes.clone(),
             ttl: expires_in,
             resource: grant.resource.clone(),
+            dpop_jkt,
         };
         let token = self.sign_access_token(&token_grant).await;
         let refresh = RefreshToken::generate();
@@ -361,6 +377,7 @@ mod tests {
                     Some(CALLBACK),
                     verifier,
                     None,
+                    None,
                 )
                 .await
         }
@@ -372,7 +389,7 @@ mod tests {
         ) -> Result<IssuedToken, FlowError> {
             let refresh = token.refresh_token.as_ref().unwrap().expose();
             self.knogin
-                .refresh_grant(&self.app, Some(refresh), scope, None)
+                .refresh_grant(&self.app, Some(refresh), scope, None, None)
                 .await
         }
 
@@ -453,6 +470,7 @@ mod tests {
                 Some(code.expose()),
                 Some("https://integrator.example/other"),
                 Some(VERIFIER),
+                None,
                 None,
             )
             .await;
@@ -549,14 +567,14 @@ mod tests {
         let refresh = first.refresh_token.as_ref().unwrap().expose();
         let refreshed = flow
             .knogin
-            .refresh_grant(&narrowed, Some(refresh), None, None)
+            .refresh_grant(&narrowed, Some(refresh), None, None, None)
             .await
             .unwrap();
         assert_eq!(refreshed.scopes, ScopeSet::new(["webhooks:read"]).unwrap());
         let refresh = refreshed.refresh_token.as_ref().unwrap().expose();
         let asked = flow
             .knogin
-            .refresh_grant(&narrowed, Some(refresh), Some("webhooks:write"), None)
+            .refresh_grant(&narrowed, Some(refresh), Some("webhooks:write"), None, None)
             .await
             .unwrap_err();
         assert_eq!(code_of(asked), "invalid_scope");
@@ -566,7 +584,7 @@ mod tests {
         };
         let none_left = flow
             .knogin
-            .refresh_grant(&nothing, Some(refresh), None, None)
+            .refresh_grant(&nothing, Some(refresh), None, None, None)
             .await
             .unwrap_err();
         assert_eq!(code_of(none_left), "invalid_scope");

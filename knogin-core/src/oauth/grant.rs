@@ -146,6 +146,7 @@ impl Core {
         app: &App,
         scope: Option<&str>,
         resource: Option<&str>,
+        dpop_jkt: Option<String>,
     ) -> Result<IssuedToken, GrantError> {
         if !app.grant_types.contains(&GrantType::ClientCredentials) {
             return Err(GrantError::UnauthorizedClient(GrantType::ClientCredentials));
@@ -160,6 +161,7 @@ impl Core {
             scopes,
             ttl: expires_in,
             resource,
+            dpop_jkt,
         };
         let token = self.sign_access_token(&grant).await;
         Ok(IssuedToken {
@@ -208,9 +210,12 @@ mod tests {
             )
             .await
             .unwrap();
-        let default = knogin.client_credentials(&app, None, None).await.unwrap();
+        let default = knogin
+            .client_credentials(&app, None, None, None)
+            .await
+            .unwrap();
         let files = knogin
-            .client_credentials(&app, None, Some(FILES))
+            .client_credentials(&app, None, Some(FILES), None)
             .await
             .unwrap();
         // The issuer's own routes take only tokens for it.
@@ -232,7 +237,7 @@ mod tests {
         };
         assert_eq!(claims.aud, crate::token::Audience::One(FILES.into()));
         let unknown = knogin
-            .client_credentials(&app, None, Some("https://evil.example"))
+            .client_credentials(&app, None, Some("https://evil.example"), None)
             .await;
         assert!(matches!(unknown, Err(GrantError::InvalidTarget(_))));
         assert_eq!(unknown.unwrap_err().code(), "invalid_target");
@@ -295,7 +300,10 @@ mod tests {
             .register(&tenant, crate::testing::registration())
             .await
             .unwrap();
-        let issued = knogin.client_credentials(&app, None, None).await.unwrap();
+        let issued = knogin
+            .client_credentials(&app, None, None, None)
+            .await
+            .unwrap();
         assert_eq!(issued.expires_in, Duration::from_secs(3600));
         let (claims, kind) = knogin.tokens().verify(issued.token.expose()).await.unwrap();
         assert_eq!(kind, TokenKind::Access);
@@ -321,7 +329,7 @@ mod tests {
         let app = App { governance, ..app };
         assert_eq!(
             knogin
-                .client_credentials(&app, None, None)
+                .client_credentials(&app, None, None, None)
                 .await
                 .unwrap()
                 .expires_in,
@@ -342,7 +350,7 @@ mod tests {
         };
         assert_eq!(
             knogin
-                .client_credentials(&app, None, None)
+                .client_credentials(&app, None, None, None)
                 .await
                 .unwrap_err(),
             GrantError::UnauthorizedClient(GrantType::ClientCredentials)

@@ -28,7 +28,7 @@ pub enum Introspection {
 pub(crate) struct IntrospectionBody<'a> {
     /// Whether the token is active and the client may know about it.
     active: bool,
-    /// `Bearer`, when active.
+    /// `DPoP` for a DPoP-bound token, `Bearer` for another, when active (RFC 9449 §6.2).
     #[serde(skip_serializing_if = "Option::is_none")]
     token_type: Option<&'static str>,
     /// The token's claims, when active.
@@ -44,7 +44,7 @@ impl Serialize for Introspection {
         };
         IntrospectionBody {
             active: claims.is_some(),
-            token_type: claims.map(|_| "Bearer"),
+            token_type: claims.map(|c| if c.cnf.is_some() { "DPoP" } else { "Bearer" }),
             claims,
         }
         .serialize(serializer)
@@ -130,7 +130,7 @@ mod tests {
         let (mine, _) = knogin.apps().register(&t1, registration()).await.unwrap();
         let (theirs, _) = knogin.apps().register(&t2, registration()).await.unwrap();
         let token = knogin
-            .client_credentials(&mine, None, None)
+            .client_credentials(&mine, None, None, None)
             .await
             .unwrap()
             .token;
@@ -183,7 +183,7 @@ mod tests {
         // unless its governance makes it a resource server (which still cannot revoke them).
         let (sibling, _) = knogin.apps().register(&t1, registration()).await.unwrap();
         let fresh = knogin
-            .client_credentials(&mine, None, None)
+            .client_credentials(&mine, None, None, None)
             .await
             .unwrap()
             .token;
@@ -211,7 +211,7 @@ mod tests {
         );
         assert!(knogin.tokens().verify(fresh.expose()).await.is_ok());
         let expired = knogin
-            .client_credentials(&mine, None, None)
+            .client_credentials(&mine, None, None, None)
             .await
             .unwrap()
             .token;

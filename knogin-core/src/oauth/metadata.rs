@@ -15,8 +15,9 @@ const AUTH_METHODS: [&str; 3] = [
     "private_key_jwt",
 ];
 
-/// The algorithms a `private_key_jwt` assertion may be signed with.
-const ASSERTION_ALGS: [&str; 5] = ["ES256", "EdDSA", "Ed25519", "PS256", "RS256"];
+/// The algorithms a client's JWS may be signed with: a `private_key_jwt` assertion, a DPoP
+/// proof (the verifier's `JwsAlgorithm::ALL`).
+const JWS_ALGS: [&str; 5] = ["ES256", "EdDSA", "Ed25519", "PS256", "RS256"];
 
 /// RFC 8414 authorization server metadata.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -54,6 +55,8 @@ pub(crate) struct Metadata<'a> {
     revocation_endpoint_auth_methods_supported: [&'static str; 3],
     /// The algorithms of `private_key_jwt` assertions at the revocation endpoint.
     revocation_endpoint_auth_signing_alg_values_supported: [&'static str; 5],
+    /// The algorithms of DPoP proofs (RFC 9449 §5.1).
+    dpop_signing_alg_values_supported: [&'static str; 5],
     /// The scopes apps may request.
     scopes_supported: Vec<&'a str>,
 }
@@ -71,13 +74,14 @@ pub(crate) fn metadata(issuer: &str, scopes: &ScopeCatalog) -> Bytes {
         code_challenge_methods_supported: ["S256"],
         authorization_response_iss_parameter_supported: true,
         token_endpoint_auth_methods_supported: AUTH_METHODS,
-        token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+        token_endpoint_auth_signing_alg_values_supported: JWS_ALGS,
         introspection_endpoint: format!("{base}/v1/oauth/introspect"),
         introspection_endpoint_auth_methods_supported: AUTH_METHODS,
-        introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+        introspection_endpoint_auth_signing_alg_values_supported: JWS_ALGS,
         revocation_endpoint: format!("{base}/v1/oauth/revoke"),
         revocation_endpoint_auth_methods_supported: AUTH_METHODS,
-        revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+        revocation_endpoint_auth_signing_alg_values_supported: JWS_ALGS,
+        dpop_signing_alg_values_supported: JWS_ALGS,
         scopes_supported: scopes.scopes().iter().map(|s| s.name.as_str()).collect(),
     };
     Bytes::from(serde_json::to_vec(&document).expect("metadata serializes"))
@@ -89,8 +93,9 @@ mod tests {
 
     #[test]
     fn every_name_is_one_a_specification_registers() {
-        // IANA's OAuth Authorization Server Metadata registry (RFC 8414, 7636, 9207).
-        const REGISTERED: [&str; 17] = [
+        // IANA's OAuth Authorization Server Metadata registry (RFC 8414, 7636, 9207, 9449).
+        const REGISTERED: [&str; 18] = [
+            "dpop_signing_alg_values_supported",
             "token_endpoint_auth_signing_alg_values_supported",
             "introspection_endpoint_auth_signing_alg_values_supported",
             "revocation_endpoint_auth_signing_alg_values_supported",
@@ -115,6 +120,14 @@ mod tests {
         for name in doc.as_object().unwrap().keys() {
             assert!(REGISTERED.contains(&name.as_str()), "{name}");
         }
+    }
+
+    #[test]
+    fn the_algorithms_listed_are_those_the_verifier_checks() {
+        let checked = knogin_verifier::jose::JwsAlgorithm::ALL
+            .map(knogin_verifier::jose::JwsAlgorithm::as_str);
+        assert_eq!(JWS_ALGS, checked);
+        assert_eq!(crate::token::DPOP_ALGORITHMS, checked.join(" "));
     }
 
     #[test]
@@ -161,6 +174,6 @@ mod tests {
             .iter()
             .map(|alg| alg.as_str())
             .collect();
-        assert_eq!(names, ASSERTION_ALGS);
+        assert_eq!(names, JWS_ALGS);
     }
 }

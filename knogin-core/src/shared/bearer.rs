@@ -1,36 +1,73 @@
-//! Checking a request's `Authorization: Bearer …` header (RFC 6750) with this issuer's tokens.
+//! Checking a request's access token (RFC 6750 `Authorization: Bearer …`, RFC 9449
+//! `Authorization: DPoP …` with its proof) with this issuer's tokens.
 
-use http::HeaderMap;
 use http::header::AUTHORIZATION;
 
 use super::Tokens;
+use super::dpop::DpopFailure;
 use crate::id::TenantId;
-use crate::token::{AccessClaims, Admin, Bearer, Rejection, TokenError, TokenKind};
+use crate::token::{
+    AccessClaims, Admin, Bearer, DpopRejection, Rejection, RequestHead, TokenError, TokenKind,
+};
 
-/// The token of an `Authorization: Bearer …` header.
-fn bearer_token(headers: &HeaderMap) -> Result<&str, Rejection> {
-    let header = headers.get(AUTHORIZATION).ok_or(Rejection::Missing)?;
-    header
+/// How a request presents its token.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Bearer,
+    Dpop,
+}
+
+/// The scheme and token of the `Authorization` header.
+fn presented(request: &impl RequestHead) -> Result<(Scheme, &str), Rejection> {
+    let header = request
+        .headers()
+        .get(AUTHORIZATION)
+        .ok_or(Rejection::Missing)?;
+    let (scheme, token) = header
         .to_str()
         .ok()
         .and_then(|h| h.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .filter(|t| !t.is_empty())
-        .ok_or(Rejection::Invalid(TokenError::Malformed))
+        .map(|(scheme, token)| (scheme, token.trim()))
+        .filter(|(_, token)| !token.is_empty())
+        .ok_or(Rejection::Invalid(TokenError::Malformed))?;
+    if scheme.eq_ignore_ascii_case("bearer") {
+        Ok((Scheme::Bearer, token))
+    } else if scheme.eq_ignore_ascii_case("dpop") {
+        Ok((Scheme::Dpop, token))
+    } else {
+        Err(Rejection::Invalid(TokenError::Malformed))
+    }
 }
 
 fn tenant_of(claims: &AccessClaims) -> Result<TenantId, Rejection> {
     TenantId::parse(&claims.tenant).ok_or(Rejection::Invalid(TokenError::Malformed))
 }
 
+impl From<DpopFailure> for Rejection {
+    fn from(e: DpopFailure) -> Self {
+        match e {
+            DpopFailure::Refused(e) => Self::Dpop(e),
+            DpopFailure::Store(e) => {
+                tracing::error!(error = %e, "could not record a DPoP proof");
+                Self::Unavailable
+            }
+        }
+    }
+}
+
 impl Tokens<'_> {
-    /// Verifies the `Authorization: Bearer …` header of a request and that the token carries
-    /// `scope`. Use it to guard your own routes with this issuer's tokens.
+    /// Verifies the access token of `request` (an [`http::Request`] or its
+    /// [`Parts`](http::request::Parts)) and that it carries `scope`. Use it to guard your own
+    /// routes with this issuer's tokens.
+    ///
+    /// A token is taken as `Authorization: Bearer …` (RFC 6750) or, when it is DPoP-bound, as
+    /// `Authorization: DPoP …` with the request's `DPoP` proof (RFC 9449 §7), checked against
+    /// the request's method and URL and used once. A DPoP-bound token presented as a bearer is
+    /// refused.
     ///
     /// ```
     /// # async fn example(knogin: &knogin_core::Knogin, request: &http::Request<()>) -> http::Response<knogin_core::http::ResponseBody> {
-    /// match knogin.tokens().check_bearer(request.headers(), "incidents:read").await {
+    /// match knogin.tokens().check_bearer(request, "incidents:read").await {
     ///     Ok(bearer) => http::Response::new(format!("hello, tenant {}", bearer.tenant).into()),
     ///     Err(rejection) => rejection.into_response(),
     /// }
@@ -38,10 +75,10 @@ impl Tokens<'_> {
     /// ```
     pub async fn check_bearer(
         &self,
-        headers: &HeaderMap,
+        request: &impl RequestHead,
         scope: &str,
     ) -> Result<Bearer, Rejection> {
-        let bearer = self.check_any_bearer(headers).await.map_err(|r| match r {
+        let bearer = self.check_any_bearer(request).await.map_err(|r| match r {
             Rejection::AdminToken => Rejection::InsufficientScope(scope.to_owned()),
             r => r,
         })?;
@@ -51,11 +88,12 @@ impl Tokens<'_> {
         Ok(bearer)
     }
 
-    /// Verifies the `Authorization: Bearer …` header of a request: an access or service token
-    /// of this issuer, whatever its scopes (check them with [`AccessClaims::has_scope`]). An
-    /// admin token is refused (403): it is for the platform routes only.
-    pub async fn check_any_bearer(&self, headers: &HeaderMap) -> Result<Bearer, Rejection> {
-        let (claims, kind) = self.knogin.tokens().verify(bearer_token(headers)?).await?;
+    /// Verifies the access token of `request` as [`Tokens::check_bearer`] does: an access or
+    /// service token of this issuer, whatever its scopes (check them with
+    /// [`AccessClaims::has_scope`]). An admin token is refused (403): it is for the platform
+    /// routes only.
+    pub async fn check_any_bearer(&self, request: &impl RequestHead) -> Result<Bearer, Rejection> {
+        let (claims, kind) = self.presented_token(request).await?;
         if kind != TokenKind::Access {
             return Err(Rejection::AdminToken);
         }
@@ -65,11 +103,11 @@ impl Tokens<'_> {
         })
     }
 
-    /// Verifies that the request carries an admin token of this issuer. An access or service
+    /// Verifies that `request` carries an admin token of this issuer. An access or service
     /// token is refused (403) whatever its scopes: admin rights are a kind of token, not a scope
     /// string.
-    pub async fn check_admin(&self, headers: &HeaderMap) -> Result<Admin, Rejection> {
-        let (claims, kind) = self.knogin.tokens().verify(bearer_token(headers)?).await?;
+    pub async fn check_admin(&self, request: &impl RequestHead) -> Result<Admin, Rejection> {
+        let (claims, kind) = self.presented_token(request).await?;
         if kind != TokenKind::Admin {
             return Err(Rejection::NotAdmin);
         }
@@ -77,5 +115,33 @@ impl Tokens<'_> {
             tenant: tenant_of(&claims)?,
             claims,
         })
+    }
+
+    /// The claims of the token `request` presents, in the scheme its binding asks for: a bound
+    /// token with a proof by its key, any other as a bearer.
+    async fn presented_token(
+        &self,
+        request: &impl RequestHead,
+    ) -> Result<(AccessClaims, TokenKind), Rejection> {
+        let (scheme, token) = presented(request)?;
+        let (claims, kind) = self.verify(token).await?;
+        match (scheme, claims.dpop_jkt()) {
+            (Scheme::Bearer, None) => {}
+            (Scheme::Bearer, Some(_)) => return Err(Rejection::Dpop(DpopRejection::BoundToken)),
+            (Scheme::Dpop, None) => return Err(Rejection::Dpop(DpopRejection::UnboundToken)),
+            (Scheme::Dpop, Some(jkt)) => {
+                let proof = self.knogin.dpop_proof(request, Some(token)).await?;
+                let Some(proof) = proof else {
+                    let missing = "send the request's DPoP proof in a DPoP header";
+                    return Err(Rejection::Dpop(DpopRejection::Invalid(missing.into())));
+                };
+                if proof.jkt != jkt {
+                    let other =
+                        "the DPoP proof is signed by another key than the token is bound to";
+                    return Err(Rejection::Dpop(DpopRejection::Invalid(other.into())));
+                }
+            }
+        }
+        Ok((claims, kind))
     }
 }

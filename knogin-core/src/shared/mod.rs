@@ -6,6 +6,9 @@
 //! the sign-in pages keep their own state in [`crate::http`], above it.
 
 mod bearer;
+mod dpop;
+#[cfg(test)]
+mod dpop_tests;
 mod live;
 mod tokens;
 
@@ -13,6 +16,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub(crate) use self::dpop::DpopFailure;
 pub use self::live::Keys;
 pub(crate) use self::live::Live;
 pub use self::tokens::{DEFAULT_ADMIN_TOKEN_TTL, MAX_ADMIN_TOKEN_TTL, MintError, Tokens};
@@ -46,6 +50,8 @@ pub(crate) struct Inner {
     pub(crate) publications: crate::webhooks::Publications,
     pub(crate) graphql: Option<crate::graphql::GraphQlGate>,
     pub(crate) audit: Arc<dyn crate::audit::AuditSink>,
+    /// Whether DPoP proofs must carry a server nonce.
+    pub(crate) dpop_nonces: bool,
     pub(crate) live: Live,
 }
 

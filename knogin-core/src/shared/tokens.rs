@@ -160,6 +160,7 @@ impl Core {
             scopes: ScopeSet::default(),
             ttl: Duration::from_secs(60),
             resource: None,
+            dpop_jkt: None,
         };
         let audience = Audience::One(self.0.audiences[0].clone());
         let token = token::mint(
@@ -195,6 +196,7 @@ impl Tokens<'_> {
             scopes: ScopeSet::new([ADMIN_SCOPE]).expect("the admin scope is a scope token"),
             ttl,
             resource: None,
+            dpop_jkt: None,
         };
         let audience = Audience::One(self.knogin.0.admin_audience.clone());
         self.knogin.mint(&grant, audience, TokenKind::Admin).await
@@ -349,7 +351,11 @@ mod tests {
         let other = f.other().await;
         let t1 = TenantId::parse("t1").unwrap();
         let (app, _) = f.knogin.apps().register(&t1, registration()).await.unwrap();
-        let before = f.knogin.client_credentials(&app, None, None).await.unwrap();
+        let before = f
+            .knogin
+            .client_credentials(&app, None, None, None)
+            .await
+            .unwrap();
         let leaked = f.knogin.keys().signing_key().0;
         assert_eq!(
             f.knogin
@@ -371,7 +377,11 @@ mod tests {
         assert!(!f.knogin.keys().kids().contains(&leaked));
         let jwks = String::from_utf8(f.knogin.keys().jwks().to_vec()).unwrap();
         assert!(!jwks.contains(&format!(r#""kid":"{leaked}""#)), "{jwks}");
-        let after = f.knogin.client_credentials(&app, None, None).await.unwrap();
+        let after = f
+            .knogin
+            .client_credentials(&app, None, None, None)
+            .await
+            .unwrap();
         f.knogin
             .tokens()
             .verify(after.token.expose())
@@ -406,17 +416,25 @@ mod tests {
         other.keys().reload().await.unwrap();
         assert!(other.tokens().verify(admin.expose()).await.is_err());
 
-        let old = f.knogin.client_credentials(&app, None, None).await.unwrap();
+        let old = f
+            .knogin
+            .client_credentials(&app, None, None, None)
+            .await
+            .unwrap();
         let kept = f
             .knogin
-            .client_credentials(&sibling, None, None)
+            .client_credentials(&sibling, None, None, None)
             .await
             .unwrap();
         f.knogin.tokens().revoke_app(&app.client_id).await.unwrap();
         assert!(f.knogin.tokens().verify(old.token.expose()).await.is_err());
         f.knogin.tokens().verify(kept.token.expose()).await.unwrap();
         f.clock.advance(Duration::from_secs(1));
-        let new = f.knogin.client_credentials(&app, None, None).await.unwrap();
+        let new = f
+            .knogin
+            .client_credentials(&app, None, None, None)
+            .await
+            .unwrap();
         f.knogin.tokens().verify(new.token.expose()).await.unwrap();
         other.keys().reload().await.unwrap();
         assert!(other.tokens().verify(old.token.expose()).await.is_err());

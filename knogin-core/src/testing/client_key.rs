@@ -1,5 +1,5 @@
-//! A client's own signing key, for tests of `private_key_jwt` (and, later, DPoP): its public
-//! JWK to register, and compact JWTs it signs.
+//! A client's own signing key, for tests of `private_key_jwt` and DPoP: its public JWK to
+//! register, compact JWTs it signs, and DPoP proofs.
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
@@ -92,6 +92,41 @@ impl ClientKey {
     pub fn sign(&self, claims: &Value) -> String {
         self.sign_as(
             &json!({"alg": self.alg(), "typ": "JWT", "kid": self.kid}),
+            claims,
+        )
+    }
+
+    /// A DPoP proof (RFC 9449 §4.2) of a request with `method` to `url` made at `iat` (Unix
+    /// seconds), with a fresh `jti`, and the `ath` of `access_token` when one is presented.
+    ///
+    /// ```
+    /// use knogin_core::testing::ClientKey;
+    ///
+    /// let key = ClientKey::es256("k1");
+    /// let proof = key.dpop_proof("POST", "https://auth.example/v1/oauth/token", 1_800_000_000, None);
+    /// assert_eq!(proof.split('.').count(), 3);
+    /// ```
+    pub fn dpop_proof(
+        &self,
+        method: &str,
+        url: &str,
+        iat: i64,
+        access_token: Option<&str>,
+    ) -> String {
+        let mut claims =
+            json!({"jti": crate::random::hex(16), "htm": method, "htu": url, "iat": iat});
+        if let Some(token) = access_token {
+            claims["ath"] = knogin_verifier::jose::access_token_hash(token).into();
+        }
+        self.dpop(&claims)
+    }
+
+    /// `claims` as a DPoP proof: the header `{"typ": "dpop+jwt", "alg", "jwk"}` with this
+    /// key's public JWK, for proofs [`ClientKey::dpop_proof`] does not make (a `nonce`, a
+    /// wrong claim).
+    pub fn dpop(&self, claims: &Value) -> String {
+        self.sign_as(
+            &json!({"typ": "dpop+jwt", "alg": self.alg(), "jwk": self.public_jwk()}),
             claims,
         )
     }

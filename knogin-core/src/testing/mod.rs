@@ -123,6 +123,7 @@ pub fn bearer(tenant: &str, scope: &str) -> crate::token::Bearer {
             client_id: CLIENT.into(),
             scope: scope.into(),
             tenant: tenant.into(),
+            cnf: None,
         },
     }
 }
@@ -149,7 +150,10 @@ pub async fn client_credentials(
     knogin: &Knogin,
     app: &App,
 ) -> Result<crate::oauth::IssuedToken, crate::oauth::GrantError> {
-    knogin.core().client_credentials(app, None, None).await
+    knogin
+        .core()
+        .client_credentials(app, None, None, None)
+        .await
 }
 
 /// Issues an authorization code for an approved request, as approving a consent page does. It

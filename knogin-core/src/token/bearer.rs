@@ -3,6 +3,7 @@
 use http::StatusCode;
 use knogin_verifier::AccessClaims;
 
+use super::dpop::DpopRejection;
 use super::verify::TokenError;
 use crate::id::TenantId;
 
@@ -48,13 +49,21 @@ pub enum Rejection {
     /// The `X-Tenant-ID` header is missing, malformed, or names another tenant than the token's.
     #[error("the X-Tenant-ID header does not name the token's tenant")]
     TenantMismatch,
+    /// The token's DPoP binding was not proven (RFC 9449 §7): a bound token without a valid
+    /// proof by its key, or presented in the wrong scheme.
+    #[error(transparent)]
+    Dpop(#[from] DpopRejection),
+    /// The DPoP proof could not be recorded as used: the store failed. Try again.
+    #[error("the DPoP proof could not be checked now")]
+    Unavailable,
 }
 
 impl Rejection {
     /// 401 for a missing or invalid token, 403 for a valid token that may not do this.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Missing | Self::Invalid(_) => StatusCode::UNAUTHORIZED,
+            Self::Missing | Self::Invalid(_) | Self::Dpop(_) => StatusCode::UNAUTHORIZED,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::InsufficientScope(_)
             | Self::NotAdmin
             | Self::AdminToken

@@ -57,6 +57,9 @@ pub struct TokenGrant {
     /// The resource server it is for (RFC 8707), one of the issuer's audiences; `None` for the
     /// default audience (the first configured, the issuer when none is).
     pub resource: Option<String>,
+    /// The thumbprint of the DPoP key it is bound to (its `cnf.jkt`, RFC 9449 §6); `None` for a
+    /// bearer token.
+    pub dpop_jkt: Option<String>,
 }
 
 /// A signed token and when it expires. `Debug` and `Display` do not show the token.
@@ -128,6 +131,10 @@ pub(crate) fn mint(
         client_id: grant.client_id.clone(),
         scope: grant.scopes.to_string(),
         tenant: grant.tenant.as_str().to_owned(),
+        cnf: grant
+            .dpop_jkt
+            .clone()
+            .map(|jkt| knogin_verifier::Confirmation { jkt }),
     };
     let header = Header {
         alg: key.algorithm().as_str(),

@@ -2,10 +2,14 @@
 
 mod bearer;
 mod claims;
+mod dpop;
 mod verify;
 
 pub use bearer::{Admin, Bearer, Rejection};
 pub use claims::{AccessToken, TokenGrant, TokenKind};
+pub use dpop::{
+    DPOP_ALGORITHMS, DPOP_HEADER, DPOP_NONCE_HEADER, DPOP_PROOF_MAX_AGE, DpopRejection, RequestHead,
+};
 pub use knogin_verifier::{AccessClaims, Audience};
 pub use verify::{LEEWAY, MAX_TOKEN_BYTES, TokenError};
 

@@ -25,6 +25,7 @@ fn grant(ttl: u64) -> TokenGrant {
         scopes: ScopeSet::new(["webhooks:read", "webhooks:write"]).unwrap(),
         ttl: Duration::from_secs(ttl),
         resource: None,
+        dpop_jkt: None,
     }
 }
 

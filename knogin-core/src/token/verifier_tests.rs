@@ -76,6 +76,7 @@ async fn token(knogin: &Knogin, scopes: &[&str]) -> String {
         scopes: ScopeSet::new(scopes).unwrap(),
         ttl: Duration::from_secs(600),
         resource: None,
+        dpop_jkt: None,
     };
     knogin
         .tokens()

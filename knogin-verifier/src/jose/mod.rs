@@ -3,11 +3,16 @@
 //! JWS whose signature one of them checks. Algorithms: `ES256`, `EdDSA` (also under its fully
 //! specified name `Ed25519`, RFC 9864), `RS256` and `PS256`; never `none` or HMAC.
 
+mod dpop;
 mod jwk;
 mod jws;
 #[cfg(test)]
 mod tests;
 
+pub use self::dpop::{
+    CheckedProof, DPOP_PROOF_TYPE, DpopError, MAX_PROOF_BYTES, ProofContext, access_token_hash,
+    check_proof,
+};
 pub use self::jwk::{JwkError, MAX_CLIENT_KEYS, PublicJwk, PublicJwkSet};
 pub use self::jws::{Jws, JwsError};
 

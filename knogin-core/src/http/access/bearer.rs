@@ -16,25 +16,17 @@ pub(crate) const TENANT_HEADER: HeaderName = HeaderName::from_static("x-tenant-i
 pub struct TenantBearer(pub Bearer);
 
 pub(super) async fn admin(ctx: Ctx) -> Result<(Ctx, Admin), ApiError> {
-    let admin = ctx.core.tokens().check_admin(&ctx.parts.headers).await?;
+    let admin = ctx.core.tokens().check_admin(&ctx.parts).await?;
     Ok((ctx, admin))
 }
 
 pub(super) async fn scoped(ctx: Ctx, scope: &'static str) -> Result<(Ctx, Bearer), ApiError> {
-    let bearer = ctx
-        .core
-        .tokens()
-        .check_bearer(&ctx.parts.headers, scope)
-        .await?;
+    let bearer = ctx.core.tokens().check_bearer(&ctx.parts, scope).await?;
     Ok((ctx, bearer))
 }
 
 pub(super) async fn tenant(ctx: Ctx) -> Result<(Ctx, TenantBearer), ApiError> {
-    let bearer = ctx
-        .core
-        .tokens()
-        .check_any_bearer(&ctx.parts.headers)
-        .await?;
+    let bearer = ctx.core.tokens().check_any_bearer(&ctx.parts).await?;
     let named = ctx
         .parts
         .headers

@@ -24,8 +24,9 @@ use super::served::CorrelationId;
 use crate::apps::AppError;
 use crate::oauth::{FlowError, GrantError, ServiceTokenError};
 use crate::random;
+use crate::shared::DpopFailure;
 use crate::store::StoreError;
-use crate::token::Rejection;
+use crate::token::{DPOP_ALGORITHMS, DPOP_NONCE_HEADER, DpopRejection, Rejection};
 use crate::validation::ValidationErrors;
 use crate::webhooks::WebhookError;
 use knogin_verifier::bearer_challenge;
@@ -62,6 +63,8 @@ pub(crate) enum ApiError {
     Client(ClientRejection),
     /// The token endpoint refuses the grant (RFC 6749 §5.2).
     Grant(GrantError),
+    /// The token endpoint refuses the request's DPoP proof (RFC 9449 §5, §8).
+    Dpop(DpopRejection),
     /// The path exists with other methods.
     MethodNotAllowed(Vec<Method>),
     /// The body is not in the media type the route reads.
@@ -121,6 +124,42 @@ impl From<GrantError> for ApiError {
     fn from(e: GrantError) -> Self {
         Self::Grant(e)
     }
+}
+
+impl From<DpopFailure> for ApiError {
+    fn from(e: DpopFailure) -> Self {
+        match e {
+            DpopFailure::Refused(e) => Self::Dpop(e),
+            DpopFailure::Store(e) => e.into(),
+        }
+    }
+}
+
+/// The headers of a refused DPoP proof or binding: the RFC 9449 §7.1 challenge, and the nonce
+/// to use.
+fn dpop_headers(e: &DpopRejection) -> Vec<(HeaderName, HeaderValue)> {
+    let challenge = dpop_challenge(&[
+        REALM,
+        ("error", e.code()),
+        ("error_description", &e.to_string()),
+        ("algs", DPOP_ALGORITHMS),
+    ]);
+    let mut headers = vec![(WWW_AUTHENTICATE, challenge)];
+    if let Some(nonce) = e.nonce().and_then(|n| HeaderValue::from_str(n).ok()) {
+        headers.push((DPOP_NONCE_HEADER, nonce));
+    }
+    headers
+}
+
+/// A `WWW-Authenticate: DPoP` challenge with these auth-params.
+fn dpop_challenge(params: &[(&str, &str)]) -> HeaderValue {
+    let bearer = bearer_challenge(params);
+    let params = bearer
+        .to_str()
+        .ok()
+        .and_then(|c| c.strip_prefix("Bearer"))
+        .unwrap_or_default();
+    HeaderValue::from_str(&format!("DPoP{params}")).unwrap_or(HeaderValue::from_static("DPoP"))
 }
 
 impl From<FlowError> for ApiError {
@@ -213,6 +252,7 @@ impl ApiError {
         match self {
             Self::Bearer(r) => r.status(),
             Self::Client(e) => e.status(),
+            Self::Dpop(_) => S::UNAUTHORIZED,
             Self::MethodNotAllowed(_) => S::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType(_) => S::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => S::PAYLOAD_TOO_LARGE,
@@ -242,6 +282,12 @@ impl ApiError {
             }
             Self::Bearer(Rejection::TenantMismatch) => "tenant-mismatch",
             Self::Bearer(Rejection::AdminToken) => "admin-token",
+            Self::Bearer(Rejection::Dpop(e)) | Self::Dpop(e) => match e {
+                DpopRejection::UseNonce(_) => "use-dpop-nonce",
+                DpopRejection::Invalid(_) => "invalid-dpop-proof",
+                _ => "invalid-token",
+            },
+            Self::Bearer(Rejection::Unavailable) => "unavailable",
             Self::Client(_) => "invalid-client",
             Self::Grant(e) => match e {
                 GrantError::InvalidRequest(_) => "invalid-request",
@@ -270,8 +316,12 @@ impl ApiError {
     /// What went wrong, in words the caller can act on (never internal details).
     pub(crate) fn detail(&self) -> Cow<'static, str> {
         match self {
-            Self::Bearer(Rejection::Missing) => {
-                "This route needs a bearer token: send `Authorization: Bearer <token>`.".into()
+            Self::Bearer(Rejection::Missing) => "This route needs an access token: send \
+                 `Authorization: Bearer <token>`, or `Authorization: DPoP <token>` with a DPoP \
+                 proof for a DPoP-bound token."
+                .into(),
+            Self::Bearer(Rejection::Unavailable) => {
+                "The DPoP proof could not be checked now: try again with a new proof.".into()
             }
             Self::Bearer(Rejection::Invalid(e)) => e.to_string().into(),
             Self::Bearer(Rejection::InsufficientScope(scope)) => {
@@ -288,6 +338,7 @@ impl ApiError {
                  only: send an access or service token."
                 .into(),
             Self::Client(e) => e.to_string().into(),
+            Self::Bearer(Rejection::Dpop(e)) | Self::Dpop(e) => e.to_string().into(),
             Self::Grant(e) => e.to_string().into(),
             Self::MethodNotAllowed(allow) => {
                 format!("This route accepts {}.", allow_list(allow)).into()
@@ -330,9 +381,13 @@ impl ApiError {
     /// Headers the answer must carry whatever its format: `Allow` on 405, RFC 6750 challenges.
     fn headers(&self) -> Vec<(HeaderName, HeaderValue)> {
         match self {
-            Self::Bearer(Rejection::Missing) => {
-                vec![(WWW_AUTHENTICATE, bearer_challenge(&[REALM]))]
-            }
+            Self::Bearer(Rejection::Missing) => vec![
+                (WWW_AUTHENTICATE, bearer_challenge(&[REALM])),
+                (
+                    WWW_AUTHENTICATE,
+                    dpop_challenge(&[REALM, ("algs", DPOP_ALGORITHMS)]),
+                ),
+            ],
             Self::Bearer(Rejection::Invalid(e)) => vec![(
                 WWW_AUTHENTICATE,
                 bearer_challenge(&[
@@ -365,6 +420,7 @@ impl ApiError {
             Self::TooManyRequests(_, wait) => {
                 vec![(RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)))]
             }
+            Self::Bearer(Rejection::Dpop(e)) | Self::Dpop(e) => dpop_headers(e),
             Self::MethodNotAllowed(allow) => vec![(
                 ALLOW,
                 HeaderValue::from_str(&allow_list(allow)).expect("method names are tokens"),

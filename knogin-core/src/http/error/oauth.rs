@@ -23,6 +23,7 @@ pub(crate) struct OAuthError<'a> {
 fn code(error: &ApiError) -> &'static str {
     match error {
         ApiError::Client(_) => "invalid_client",
+        ApiError::Dpop(e) => e.code(),
         ApiError::Grant(e) => e.code(),
         ApiError::Bearer(_) => "invalid_token",
         ApiError::Forbidden(_) => "access_denied",

@@ -279,12 +279,14 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
         enforce_pkce: true,
         access_token_ttl: Some(600),
         allow_token_introspection: false,
+        require_dpop: false,
     };
     assert_eq!(updated, Some(expected));
     let off = GovernancePatch {
         enforce_pkce: Some(false),
         access_token_ttl: Some(Override::Default),
         allow_token_introspection: Some(true),
+        require_dpop: Some(true),
         ..GovernancePatch::default()
     };
     store
@@ -299,6 +301,7 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
             enforce_pkce: false,
             access_token_ttl: None,
             allow_token_introspection: true,
+            require_dpop: true,
         }
     );
     assert_eq!(
