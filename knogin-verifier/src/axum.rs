@@ -48,10 +48,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Response> {
         let verifier = Arc::<Verifier>::from_ref(state);
-        match verifier
-            .verify_request(&parts.headers, Some(S::SCOPE))
-            .await
-        {
+        match verifier.verify_request(parts, Some(S::SCOPE)).await {
             Ok(claims) => Ok(Self(claims, PhantomData)),
             Err(refusal) => Err(verifier.refusal(refusal).into_response()),
         }

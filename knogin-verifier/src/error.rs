@@ -5,6 +5,7 @@ use http::{Response, StatusCode};
 
 use crate::PROBLEM_JSON;
 use crate::ResponseBody;
+use crate::jose::DpopError;
 
 /// Why a bearer token was refused. Every variant but [`VerifyError::InsufficientScope`] is an
 /// RFC 6750 `invalid_token` (401); that one is `insufficient_scope` (403). Messages are safe to
@@ -56,6 +57,20 @@ pub enum VerifyError {
     /// The issuer could not be asked whether the token is still active, so it is refused.
     #[error("the token's status could not be checked with its issuer")]
     StatusUnknown,
+    /// The DPoP proof of a DPoP-bound token is missing or fails a check (RFC 9449 §7.1:
+    /// `invalid_dpop_proof`).
+    #[error(transparent)]
+    Dpop(#[from] DpopError),
+    /// A DPoP-bound token presented as `Authorization: Bearer`.
+    #[error("the token is DPoP-bound: present it as Authorization: DPoP with a DPoP proof")]
+    DpopBound,
+    /// A token that is not DPoP-bound presented as `Authorization: DPoP`.
+    #[error("the token is not DPoP-bound: present it as Authorization: Bearer")]
+    NotDpopBound,
+    /// The proof could not be recorded as used (the [`ProofReplay`](crate::ProofReplay)
+    /// failed), so it is refused.
+    #[error("the DPoP proof could not be checked for reuse")]
+    ReplayUnknown,
 }
 
 impl VerifyError {
@@ -73,12 +88,22 @@ impl VerifyError {
         match self {
             Self::Missing => "unauthorized",
             Self::InsufficientScope(_) => "insufficient-scope",
+            Self::Dpop(_) | Self::ReplayUnknown => "invalid-dpop-proof",
             _ => "invalid-token",
         }
     }
 
-    /// The RFC 6750 `WWW-Authenticate` challenge, with RFC 9728's `resource_metadata` when the
-    /// resource publishes its metadata at that URL.
+    /// Whether the refusal is about a DPoP binding, answered with a `DPoP` challenge.
+    fn is_dpop(&self) -> bool {
+        matches!(
+            self,
+            Self::Dpop(_) | Self::DpopBound | Self::NotDpopBound | Self::ReplayUnknown
+        )
+    }
+
+    /// The RFC 6750 `WWW-Authenticate` challenge (RFC 9449 §7.1's `DPoP` one for a refused
+    /// DPoP binding), with RFC 9728's `resource_metadata` when the resource publishes its
+    /// metadata at that URL.
     pub fn challenge(&self, resource_metadata: Option<&str>) -> HeaderValue {
         let description = self.to_string();
         let mut params: Vec<(&str, &str)> = Vec::new();
@@ -88,6 +113,10 @@ impl VerifyError {
                 params.push(("error", "insufficient_scope"));
                 params.push(("scope", scope));
             }
+            Self::Dpop(_) | Self::ReplayUnknown => {
+                params.push(("error", "invalid_dpop_proof"));
+                params.push(("error_description", &description));
+            }
             _ => {
                 params.push(("error", "invalid_token"));
                 params.push(("error_description", &description));
@@ -96,11 +125,17 @@ impl VerifyError {
         if let Some(url) = resource_metadata {
             params.push(("resource_metadata", url));
         }
-        crate::bearer_challenge(&params)
+        if self.is_dpop() {
+            params.push(("algs", crate::jose::DPOP_ALGORITHMS));
+            crate::dpop_challenge(&params)
+        } else {
+            crate::bearer_challenge(&params)
+        }
     }
 
     /// The whole answer: the status, the challenge, and an RFC 9457 problem body saying why.
     pub fn into_response(self, resource_metadata: Option<&str>) -> Response<ResponseBody> {
+        let missing = self == Self::Missing;
         let body = serde_json::json!({
             "type": format!("urn:knogin:problem:{}", self.slug()),
             "title": self.status().canonical_reason().unwrap_or("Unauthorized"),
@@ -111,6 +146,12 @@ impl VerifyError {
         *response.status_mut() = self.status();
         let headers = response.headers_mut();
         headers.insert(WWW_AUTHENTICATE, self.challenge(resource_metadata));
+        if missing {
+            // Either scheme is welcome (RFC 9449 §7.1).
+            let mut params = vec![("algs", crate::jose::DPOP_ALGORITHMS)];
+            params.extend(resource_metadata.map(|url| ("resource_metadata", url)));
+            headers.append(WWW_AUTHENTICATE, crate::dpop_challenge(&params));
+        }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         response
     }

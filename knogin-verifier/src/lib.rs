@@ -69,6 +69,8 @@ pub mod jose;
 mod keys;
 mod layer;
 mod protected_resource;
+mod replay;
+mod request;
 mod verifier;
 pub mod webhooks;
 
@@ -85,8 +87,11 @@ pub use self::fetch::{
 pub use self::keys::{PublicKeys, VerifyingKey};
 pub use self::layer::{RequiredScope, VerifyLayer, VerifyService};
 pub use self::protected_resource::{PROTECTED_RESOURCE_PATH, ProtectedResource};
+pub use self::replay::{DEFAULT_PROOF_REPLAY_CAPACITY, MemoryProofReplay, ProofReplay};
+pub use self::request::{NoToken, RequestHead, TokenScheme, presented_token};
 pub use self::verifier::{
-    DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, KeySource, RevocationCheck, Verifier,
+    DEFAULT_DPOP_MAX_AGE, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, KeySource, RevocationCheck,
+    Verifier,
 };
 pub use knogin_time as time;
 
@@ -109,6 +114,21 @@ const PROBLEM_JSON: &str = "application/problem+json";
 /// assert_eq!(challenge, r#"Bearer error="insufficient_scope", scope="incidents:read""#);
 /// ```
 pub fn bearer_challenge(params: &[(&str, &str)]) -> http::HeaderValue {
+    challenge("Bearer", params)
+}
+
+/// An RFC 9449 §7.1 `WWW-Authenticate: DPoP` challenge with these auth-params, in order, left
+/// out as [`bearer_challenge`] leaves them.
+///
+/// ```
+/// let challenge = knogin_verifier::dpop_challenge(&[("algs", "ES256 EdDSA")]);
+/// assert_eq!(challenge, r#"DPoP algs="ES256 EdDSA""#);
+/// ```
+pub fn dpop_challenge(params: &[(&str, &str)]) -> http::HeaderValue {
+    challenge("DPoP", params)
+}
+
+fn challenge(scheme: &'static str, params: &[(&str, &str)]) -> http::HeaderValue {
     use std::fmt::Write as _;
 
     let quotable = |value: &str| {
@@ -116,11 +136,11 @@ pub fn bearer_challenge(params: &[(&str, &str)]) -> http::HeaderValue {
             .bytes()
             .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
     };
-    let mut challenge = String::from("Bearer");
+    let mut challenge = String::from(scheme);
     for (i, (name, value)) in params.iter().filter(|(_, v)| quotable(v)).enumerate() {
         let separator = if i == 0 { " " } else { ", " };
         let _ = write!(challenge, r#"{separator}{name}="{value}""#);
     }
     http::HeaderValue::from_str(&challenge)
-        .unwrap_or_else(|_| http::HeaderValue::from_static("Bearer"))
+        .unwrap_or_else(|_| http::HeaderValue::from_static(scheme))
 }

@@ -4,11 +4,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use http::HeaderMap;
 use knogin_time::{Clock, SystemClock};
 
 use crate::claims::{UnverifiedToken, check_times, is_access_token_type};
-use crate::{AccessClaims, ResponseBody, VerifyError, VerifyingKey};
+use crate::jose::{DpopError, RequestProofPolicy, check_request_proof};
+use crate::{
+    AccessClaims, MemoryProofReplay, NoToken, ProofReplay, RequestHead, ResponseBody, TokenScheme,
+    VerifyError, VerifyingKey, presented_token,
+};
 
 /// Where a [`Verifier`] gets the key a token's `kid` names.
 #[async_trait]
@@ -39,6 +42,9 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// The default clock skew tolerated on `exp`, `nbf` and `iat`.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
 
+/// The default age beyond which a DPoP proof is refused.
+pub const DEFAULT_DPOP_MAX_AGE: Duration = Duration::from_secs(300);
+
 /// Checks knogin access tokens for one resource server (see the module docs).
 pub struct Verifier {
     keys: Arc<dyn KeySource>,
@@ -49,6 +55,8 @@ pub struct Verifier {
     clock: Arc<dyn Clock>,
     resource_metadata: Option<String>,
     revocations: Option<Arc<dyn RevocationCheck>>,
+    origins: Vec<String>,
+    proofs: Arc<dyn ProofReplay>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -75,7 +83,30 @@ impl Verifier {
             clock: Arc::new(SystemClock),
             resource_metadata: None,
             revocations: None,
+            origins: Vec::new(),
+            proofs: Arc::new(MemoryProofReplay::default()),
         }
+    }
+
+    /// The public origins this resource server is reached at (as `https://api.example.com`),
+    /// which a DPoP proof's `htu` may name. The origin a request names (its `Host`) is accepted
+    /// too, over HTTPS; set these when a proxy in front changes the host or the scheme.
+    #[must_use]
+    pub fn dpop_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.origins = origins.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Where the DPoP proofs taken are recorded, so each is taken once (default: a bounded
+    /// [`MemoryProofReplay`], one process's memory; share one between instances).
+    #[must_use]
+    pub fn proof_replay(mut self, replay: Arc<dyn ProofReplay>) -> Self {
+        self.proofs = replay;
+        self
     }
 
     /// Asks `check` about every token that passes the local checks, so revocations show here
@@ -173,21 +204,58 @@ impl Verifier {
         Ok(claims)
     }
 
-    /// Verifies the request's `Authorization: Bearer` token (RFC 6750 §2.1) for `scope`.
+    /// Verifies the token `request` presents (an [`http::Request`] or its
+    /// [`Parts`](http::request::Parts)) for `scope`: as `Authorization: Bearer` (RFC 6750 §2.1)
+    /// or, for a DPoP-bound token, as `Authorization: DPoP` with a `DPoP` proof of this request
+    /// by the token's key (RFC 9449 §7), each proof taken once. A bound token presented as a
+    /// bearer is refused, as is an unbound one presented as DPoP. Server nonces are not asked
+    /// for.
     pub async fn verify_request(
         &self,
-        headers: &HeaderMap,
+        request: &impl RequestHead,
         scope: Option<&str>,
     ) -> Result<AccessClaims, VerifyError> {
-        let token = headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, token) = v.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            })
-            .filter(|t| !t.is_empty())
-            .ok_or(VerifyError::Missing)?;
-        self.verify(token, scope).await
+        let (scheme, token) = presented_token(request.headers()).map_err(|e| match e {
+            NoToken::Missing | NoToken::Malformed => VerifyError::Missing,
+        })?;
+        let claims = self.verify(token, scope).await?;
+        match (scheme, claims.dpop_jkt()) {
+            (TokenScheme::Bearer, None) => {}
+            (TokenScheme::Bearer, Some(_)) => return Err(VerifyError::DpopBound),
+            (_, None) => return Err(VerifyError::NotDpopBound),
+            (_, Some(jkt)) => self.check_binding(request, token, jkt).await?,
+        }
+        Ok(claims)
+    }
+
+    /// Checks that `request` proves possession of the key `jkt` that `token` is bound to.
+    async fn check_binding(
+        &self,
+        request: &impl RequestHead,
+        token: &str,
+        jkt: &str,
+    ) -> Result<(), VerifyError> {
+        let origins: Vec<&str> = self.origins.iter().map(String::as_str).collect();
+        let now = self.clock.now();
+        let policy = RequestProofPolicy {
+            origins: &origins,
+            now,
+            max_age: DEFAULT_DPOP_MAX_AGE,
+            leeway: self.leeway,
+        };
+        let proof =
+            check_request_proof(request, &policy, Some(token))?.ok_or(DpopError::Missing)?;
+        if proof.jkt != jkt {
+            return Err(DpopError::OtherKey.into());
+        }
+        let until = proof.iat.plus(DEFAULT_DPOP_MAX_AGE + self.leeway);
+        match self.proofs.first_use(jkt, &proof.jti, now, until).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(DpopError::Reused.into()),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot record a DPoP proof as used");
+                Err(VerifyError::ReplayUnknown)
+            }
+        }
     }
 }

@@ -67,8 +67,11 @@ async fn setup() -> Setup {
         issuer.clock.clone(),
         CacheSettings::default(),
     );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
     let verifier = Verifier::new(&issuer.issuer, Arc::new(cache))
         .clock(issuer.clock.clone())
+        .dpop_origins([origin.clone()])
         .resource_metadata("http://rs.example/.well-known/oauth-protected-resource");
     let verifier = Arc::new(verifier);
     // The same resource behind the tower layer instead of the extractor.
@@ -87,8 +90,7 @@ async fn setup() -> Setup {
         )
         .with_state(verifier)
         .merge(layered);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let resource = format!("http://{}/v1/incidents", listener.local_addr().unwrap());
+    let resource = format!("{origin}/v1/incidents");
     tokio::spawn(async move { axum::serve(listener, app).await });
     let admin = issuer.admin_token("acme").await;
     let body = json!({
@@ -129,13 +131,25 @@ impl Setup {
 
     /// `GET url` with `token`: the status and the `WWW-Authenticate` header.
     async fn call_at(&self, url: &str, token: &str) -> (StatusCode, String) {
+        self.send(url, &format!("Bearer {token}"), None).await
+    }
+
+    /// `GET url` with `authorization` and a `DPoP` proof: the status and the
+    /// `WWW-Authenticate` header.
+    async fn send(
+        &self,
+        url: &str,
+        authorization: &str,
+        proof: Option<&str>,
+    ) -> (StatusCode, String) {
         let client =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .build_http::<http_body_util::Empty<Bytes>>();
-        let request = http::Request::get(url)
-            .header("authorization", format!("Bearer {token}"))
-            .body(http_body_util::Empty::new())
-            .unwrap();
+        let mut request = http::Request::get(url).header("authorization", authorization);
+        if let Some(proof) = proof {
+            request = request.header("dpop", proof);
+        }
+        let request = request.body(http_body_util::Empty::new()).unwrap();
         let response = client.request(request).await.unwrap();
         let challenge = response
             .headers()
@@ -160,6 +174,56 @@ fn forge(token: &str, header: &Value, signature: &str) -> String {
 
 fn kid(token: &str) -> String {
     jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
+}
+
+#[tokio::test]
+async fn a_dpop_bound_token_passes_the_verifier_with_a_proof_of_each_request_only() {
+    use knogin::core::clock::Clock as _;
+    let s = setup().await;
+    let key = knogin::core::testing::ClientKey::es256("k1");
+    let now = || s.issuer.clock.now().unix();
+    let token_url = format!("{}/v1/oauth/token", s.issuer.issuer);
+    let (id, secret) = &s.client;
+    let body = format!(
+        "grant_type=client_credentials&client_id={id}&client_secret={secret}&scope=incidents:read"
+    );
+    let proof = key.dpop_proof("POST", &token_url, now(), None);
+    let answer = form(&s.issuer, "/v1/oauth/token", &[("dpop", &proof)], &body).await;
+    assert_eq!(answer.json()["token_type"], "DPoP", "{}", answer.text());
+    let token = answer.json()["access_token"].as_str().unwrap().to_owned();
+    let authorization = format!("DPoP {token}");
+
+    let layered = s.resource.replace("incidents", "layered");
+    for url in [&s.resource, &layered] {
+        let proof = key.dpop_proof("GET", url, now(), Some(&token));
+        assert_eq!(
+            s.send(url, &authorization, Some(&proof)).await.0,
+            StatusCode::OK,
+            "{url}"
+        );
+        let (status, challenge) = s.send(url, &authorization, Some(&proof)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "a replay at {url}");
+        assert!(
+            challenge.contains(r#"DPoP error="invalid_dpop_proof""#),
+            "{challenge}"
+        );
+        let (status, challenge) = s.call_at(url, &token).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "as a bearer at {url}");
+        assert!(
+            challenge.contains(r#"error="invalid_token""#),
+            "{challenge}"
+        );
+        let stranger = knogin::core::testing::ClientKey::ed25519("x").dpop_proof(
+            "GET",
+            url,
+            now(),
+            Some(&token),
+        );
+        assert_eq!(
+            s.send(url, &authorization, Some(&stranger)).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
 }
 
 #[tokio::test]

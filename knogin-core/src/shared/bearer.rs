@@ -1,7 +1,8 @@
 //! Checking a request's access token (RFC 6750 `Authorization: Bearer …`, RFC 9449
 //! `Authorization: DPoP …` with its proof) with this issuer's tokens.
 
-use http::header::AUTHORIZATION;
+use knogin_verifier::jose::DpopError;
+use knogin_verifier::{NoToken, TokenScheme, presented_token};
 
 use super::Tokens;
 use super::dpop::DpopFailure;
@@ -10,33 +11,12 @@ use crate::token::{
     AccessClaims, Admin, Bearer, DpopRejection, Rejection, RequestHead, TokenError, TokenKind,
 };
 
-/// How a request presents its token.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Scheme {
-    Bearer,
-    Dpop,
-}
-
 /// The scheme and token of the `Authorization` header.
-fn presented(request: &impl RequestHead) -> Result<(Scheme, &str), Rejection> {
-    let header = request
-        .headers()
-        .get(AUTHORIZATION)
-        .ok_or(Rejection::Missing)?;
-    let (scheme, token) = header
-        .to_str()
-        .ok()
-        .and_then(|h| h.split_once(' '))
-        .map(|(scheme, token)| (scheme, token.trim()))
-        .filter(|(_, token)| !token.is_empty())
-        .ok_or(Rejection::Invalid(TokenError::Malformed))?;
-    if scheme.eq_ignore_ascii_case("bearer") {
-        Ok((Scheme::Bearer, token))
-    } else if scheme.eq_ignore_ascii_case("dpop") {
-        Ok((Scheme::Dpop, token))
-    } else {
-        Err(Rejection::Invalid(TokenError::Malformed))
-    }
+fn presented(request: &impl RequestHead) -> Result<(TokenScheme, &str), Rejection> {
+    presented_token(request.headers()).map_err(|e| match e {
+        NoToken::Missing => Rejection::Missing,
+        _ => Rejection::Invalid(TokenError::Malformed),
+    })
 }
 
 fn tenant_of(claims: &AccessClaims) -> Result<TenantId, Rejection> {
@@ -126,19 +106,20 @@ impl Tokens<'_> {
         let (scheme, token) = presented(request)?;
         let (claims, kind) = self.verify(token).await?;
         match (scheme, claims.dpop_jkt()) {
-            (Scheme::Bearer, None) => {}
-            (Scheme::Bearer, Some(_)) => return Err(Rejection::Dpop(DpopRejection::BoundToken)),
-            (Scheme::Dpop, None) => return Err(Rejection::Dpop(DpopRejection::UnboundToken)),
-            (Scheme::Dpop, Some(jkt)) => {
+            (TokenScheme::Bearer, None) => {}
+            (TokenScheme::Bearer, Some(_)) => {
+                return Err(Rejection::Dpop(DpopRejection::BoundToken));
+            }
+            (_, None) => return Err(Rejection::Dpop(DpopRejection::UnboundToken)),
+            (_, Some(jkt)) => {
                 let proof = self.knogin.dpop_proof(request, Some(token)).await?;
                 let Some(proof) = proof else {
-                    let missing = "send the request's DPoP proof in a DPoP header";
-                    return Err(Rejection::Dpop(DpopRejection::Invalid(missing.into())));
+                    let missing = DpopError::Missing.to_string();
+                    return Err(Rejection::Dpop(DpopRejection::Invalid(missing)));
                 };
                 if proof.jkt != jkt {
-                    let other =
-                        "the DPoP proof is signed by another key than the token is bound to";
-                    return Err(Rejection::Dpop(DpopRejection::Invalid(other.into())));
+                    let other = DpopError::OtherKey.to_string();
+                    return Err(Rejection::Dpop(DpopRejection::Invalid(other)));
                 }
             }
         }

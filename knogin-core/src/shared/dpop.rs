@@ -5,15 +5,14 @@
 use aws_lc_rs::hmac;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use http::header::HOST;
-use knogin_verifier::jose::{CheckedProof, ProofContext, check_proof};
+use knogin_verifier::jose::{CheckedProof, DpopError, RequestProofPolicy, check_request_proof};
 
 use super::Core;
 use crate::apps::App;
 use crate::clock::Timestamp;
 use crate::secret::SecretHash;
 use crate::store::{FlowKind, FlowState, StoreError};
-use crate::token::{DPOP_HEADER, DPOP_PROOF_MAX_AGE, DpopRejection, LEEWAY, RequestHead};
+use crate::token::{DPOP_PROOF_MAX_AGE, DpopRejection, LEEWAY, RequestHead};
 
 /// How long one nonce window lasts; a nonce is good in its window and the next.
 const NONCE_WINDOW_SECS: i64 = 300;
@@ -101,47 +100,18 @@ impl Core {
         request: &impl RequestHead,
         access_token: Option<&str>,
     ) -> Result<Option<CheckedProof>, DpopFailure> {
-        let headers = request.headers();
-        let mut proofs = headers.get_all(DPOP_HEADER).iter();
-        let Some(proof) = proofs.next() else {
-            return Ok(None);
-        };
-        if proofs.next().is_some() {
-            return Err(DpopRejection::Invalid("send one DPoP header".into()).into());
-        }
-        let proof = proof
-            .to_str()
-            .map_err(|_| DpopRejection::Invalid("the DPoP header is not a JWT".into()))?;
         let now = self.0.clock.now();
-        let path = request.uri().path();
-        // The issuer's origin, or the origin the request names (an embedder's own routes may be
-        // served elsewhere), over HTTPS.
-        let issued_at = format!("{}{path}", origin(self.issuer()));
-        let host = request
-            .uri()
-            .authority()
-            .map(|a| a.as_str().to_owned())
-            .or_else(|| {
-                headers
-                    .get(HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .map(str::to_owned)
-            });
-        let named = host.map(|host| format!("https://{host}{path}"));
-        let urls: Vec<&str> = [Some(issued_at.as_str()), named.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect();
-        let context = ProofContext {
-            method: request.method().as_str(),
-            urls: &urls,
+        let policy = RequestProofPolicy {
+            origins: &[origin(self.issuer())],
             now,
             max_age: DPOP_PROOF_MAX_AGE,
             leeway: LEEWAY,
-            access_token,
         };
-        let checked =
-            check_proof(proof, &context).map_err(|e| DpopRejection::Invalid(e.to_string()))?;
+        let Some(checked) = check_request_proof(request, &policy, access_token)
+            .map_err(|e| DpopRejection::Invalid(e.to_string()))?
+        else {
+            return Ok(None);
+        };
         if self.0.dpop_nonces
             && !checked
                 .nonce
@@ -151,8 +121,7 @@ impl Core {
             return Err(DpopRejection::UseNonce(self.nonce_of(Self::window(now))).into());
         }
         if !self.first_proof(&checked).await? {
-            let used = "the DPoP proof was used before: make a new one for each request";
-            return Err(DpopRejection::Invalid(used.into()).into());
+            return Err(DpopRejection::Invalid(DpopError::Reused.to_string()).into());
         }
         Ok(Some(checked))
     }

@@ -3,19 +3,15 @@
 
 use std::time::Duration;
 
-use http::{HeaderMap, HeaderName, Method, Uri};
-
-/// The request header that carries a DPoP proof.
-pub const DPOP_HEADER: HeaderName = HeaderName::from_static("dpop");
+use http::HeaderName;
+pub use knogin_verifier::RequestHead;
+pub use knogin_verifier::jose::{DPOP_ALGORITHMS, DPOP_HEADER};
 
 /// The response header that carries a server nonce.
 pub const DPOP_NONCE_HEADER: HeaderName = HeaderName::from_static("dpop-nonce");
 
 /// How old a proof may be when it arrives.
 pub const DPOP_PROOF_MAX_AGE: Duration = Duration::from_secs(300);
-
-/// The algorithms a DPoP proof may be signed with, as the challenges list them.
-pub const DPOP_ALGORITHMS: &str = "ES256 EdDSA Ed25519 PS256 RS256";
 
 /// Why a request's DPoP proof, or the way it presented a DPoP-bound token, was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,47 +49,5 @@ impl DpopRejection {
             Self::UseNonce(nonce) => Some(nonce),
             _ => None,
         }
-    }
-}
-
-mod sealed {
-    pub trait Sealed {}
-    impl<B> Sealed for http::Request<B> {}
-    impl Sealed for http::request::Parts {}
-}
-
-/// What a bearer check reads of a request: its headers, and for a DPoP proof its method and
-/// path. Implemented for [`http::Request`] and [`http::request::Parts`], so a route passes
-/// whichever it holds.
-pub trait RequestHead: sealed::Sealed {
-    /// The request's headers.
-    fn headers(&self) -> &HeaderMap;
-    /// The request's method.
-    fn method(&self) -> &Method;
-    /// The request's URI.
-    fn uri(&self) -> &Uri;
-}
-
-impl<B> RequestHead for http::Request<B> {
-    fn headers(&self) -> &HeaderMap {
-        self.headers()
-    }
-    fn method(&self) -> &Method {
-        self.method()
-    }
-    fn uri(&self) -> &Uri {
-        self.uri()
-    }
-}
-
-impl RequestHead for http::request::Parts {
-    fn headers(&self) -> &HeaderMap {
-        &self.headers
-    }
-    fn method(&self) -> &Method {
-        &self.method
-    }
-    fn uri(&self) -> &Uri {
-        &self.uri
     }
 }

@@ -10,9 +10,16 @@ use knogin_time::Timestamp;
 use serde::Deserialize;
 
 use super::{Jws, JwsError};
+use crate::RequestHead;
+
+/// The request header that carries a DPoP proof.
+pub const DPOP_HEADER: http::HeaderName = http::HeaderName::from_static("dpop");
 
 /// The JOSE `typ` of a DPoP proof.
 pub const DPOP_PROOF_TYPE: &str = "dpop+jwt";
+
+/// The algorithms a DPoP proof may be signed with, as metadata and challenges list them.
+pub const DPOP_ALGORITHMS: &str = "ES256 EdDSA Ed25519 PS256 RS256";
 
 /// The longest proof read, in bytes.
 pub const MAX_PROOF_BYTES: usize = 8 * 1024;
@@ -45,6 +52,18 @@ pub enum DpopError {
     /// `ath` is missing or not the hash of the access token presented.
     #[error("the DPoP proof's ath does not match the access token")]
     AccessTokenHash,
+    /// The request has more than one `DPoP` header, or one that is not text.
+    #[error("send exactly one DPoP header, holding a JWT")]
+    NotOneProof,
+    /// The proof is signed by another key than the token is bound to.
+    #[error("the DPoP proof is signed by another key than the access token is bound to")]
+    OtherKey,
+    /// A DPoP-bound token came without a proof.
+    #[error("send the request's DPoP proof in a DPoP header")]
+    Missing,
+    /// The proof was taken before: a client makes a new one for each request.
+    #[error("the DPoP proof was used before: make a new one for each request")]
+    Reused,
 }
 
 #[derive(Deserialize)]
@@ -176,6 +195,70 @@ pub fn check_proof(proof: &str, context: &ProofContext<'_>) -> Result<CheckedPro
         iat,
         nonce: claims.nonce,
     })
+}
+
+/// The URLs a request to `path` may have been made to: each of `origins` (the public origins
+/// this server is reached at), and the origin the request names (its URI's authority or `Host`)
+/// over HTTPS.
+fn request_urls(request: &impl RequestHead, origins: &[&str]) -> Vec<String> {
+    let path = request.uri().path();
+    let named = request
+        .uri()
+        .authority()
+        .map(http::uri::Authority::as_str)
+        .or_else(|| {
+            let host = request.headers().get(http::header::HOST)?;
+            host.to_str().ok()
+        })
+        .map(|host| format!("https://{host}{path}"));
+    origins
+        .iter()
+        .map(|origin| format!("{}{path}", origin.trim_end_matches('/')))
+        .chain(named)
+        .collect()
+}
+
+/// What [`check_request_proof`] checks a request's proof against, besides the request itself.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestProofPolicy<'a> {
+    /// The public origins this server is reached at (scheme and authority, as
+    /// `https://api.example.com`); the origin the request names, over HTTPS, is accepted too.
+    pub origins: &'a [&'a str],
+    /// Now.
+    pub now: Timestamp,
+    /// How old a proof may be.
+    pub max_age: Duration,
+    /// The clock skew tolerated for a proof made "in the future".
+    pub leeway: Duration,
+}
+
+/// The `DPoP` proof of `request`, checked as [`check_proof`] does against the request's method
+/// and URL: `Ok(None)` without a `DPoP` header. `access_token` is the token presented with it
+/// (`None` at a token endpoint). Single use of its `jti`, and nonces, are the caller's.
+pub fn check_request_proof(
+    request: &impl RequestHead,
+    policy: &RequestProofPolicy<'_>,
+    access_token: Option<&str>,
+) -> Result<Option<CheckedProof>, DpopError> {
+    let mut proofs = request.headers().get_all(DPOP_HEADER).iter();
+    let Some(proof) = proofs.next() else {
+        return Ok(None);
+    };
+    if proofs.next().is_some() {
+        return Err(DpopError::NotOneProof);
+    }
+    let proof = proof.to_str().map_err(|_| DpopError::NotOneProof)?;
+    let urls = request_urls(request, policy.origins);
+    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let context = ProofContext {
+        method: request.method().as_str(),
+        urls: &urls,
+        now: policy.now,
+        max_age: policy.max_age,
+        leeway: policy.leeway,
+        access_token,
+    };
+    check_proof(proof, &context).map(Some)
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ mod jws;
 mod tests;
 
 pub use self::dpop::{
-    CheckedProof, DPOP_PROOF_TYPE, DpopError, MAX_PROOF_BYTES, ProofContext, access_token_hash,
-    check_proof,
+    CheckedProof, DPOP_ALGORITHMS, DPOP_HEADER, DPOP_PROOF_TYPE, DpopError, MAX_PROOF_BYTES,
+    ProofContext, RequestProofPolicy, access_token_hash, check_proof, check_request_proof,
 };
 pub use self::jwk::{JwkError, MAX_CLIENT_KEYS, PublicJwk, PublicJwkSet};
 pub use self::jws::{Jws, JwsError};

@@ -138,7 +138,7 @@ impl From<DpopFailure> for ApiError {
 /// The headers of a refused DPoP proof or binding: the RFC 9449 §7.1 challenge, and the nonce
 /// to use.
 fn dpop_headers(e: &DpopRejection) -> Vec<(HeaderName, HeaderValue)> {
-    let challenge = dpop_challenge(&[
+    let challenge = knogin_verifier::dpop_challenge(&[
         REALM,
         ("error", e.code()),
         ("error_description", &e.to_string()),
@@ -149,17 +149,6 @@ fn dpop_headers(e: &DpopRejection) -> Vec<(HeaderName, HeaderValue)> {
         headers.push((DPOP_NONCE_HEADER, nonce));
     }
     headers
-}
-
-/// A `WWW-Authenticate: DPoP` challenge with these auth-params.
-fn dpop_challenge(params: &[(&str, &str)]) -> HeaderValue {
-    let bearer = bearer_challenge(params);
-    let params = bearer
-        .to_str()
-        .ok()
-        .and_then(|c| c.strip_prefix("Bearer"))
-        .unwrap_or_default();
-    HeaderValue::from_str(&format!("DPoP{params}")).unwrap_or(HeaderValue::from_static("DPoP"))
 }
 
 impl From<FlowError> for ApiError {
@@ -385,7 +374,7 @@ impl ApiError {
                 (WWW_AUTHENTICATE, bearer_challenge(&[REALM])),
                 (
                     WWW_AUTHENTICATE,
-                    dpop_challenge(&[REALM, ("algs", DPOP_ALGORITHMS)]),
+                    knogin_verifier::dpop_challenge(&[REALM, ("algs", DPOP_ALGORITHMS)]),
                 ),
             ],
             Self::Bearer(Rejection::Invalid(e)) => vec![(
