@@ -10,7 +10,7 @@ bin="$PWD/target/debug/examples/reference-server"
 resource_bin="$PWD/target/debug/examples/resource-server"
 work=$(mktemp -d)
 port=18080
-trap 'kill "$pid" "${resource_pid:-}" "${receiver_pid:-}" "${bundles_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "$pid" "${nonce_pid:-}" "${resource_pid:-}" "${receiver_pid:-}" "${bundles_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
 
 export KNOGIN_ISSUER="http://127.0.0.1:$port"
@@ -61,6 +61,25 @@ python3 "$scripts/authlib_client.py" "http://127.0.0.1:$port" "$client_id" "$sec
 # The same library authenticates an app that has no secret with assertions signed by its own key.
 python3 "$scripts/authlib_client.py" private-key-jwt "http://127.0.0.1:$port" "$token" >authlib-jwt.txt 2>&1 \
   || fail "authlib private_key_jwt: $(cat authlib-jwt.txt)"
+# panva's oauth4webapi, a strict client, authenticates with private_key_jwt and gets and uses a
+# DPoP-bound token; then again against a second instance on the same database that requires
+# DPoP nonces, which the library picks up from the use_dpop_nonce answer and retries with.
+o4w_dir="${TMPDIR:-/tmp}/knogin-oauth4webapi"
+[ -f "$o4w_dir/node_modules/oauth4webapi/build/index.js" ] \
+  || npm install --silent --no-audit --no-fund --prefix "$o4w_dir" oauth4webapi@3 >/dev/null
+o4w="$o4w_dir/node_modules/oauth4webapi/build/index.js"
+node "$scripts/oauth4webapi_client.mjs" "$o4w" "http://127.0.0.1:$port" "$token" >o4w.txt 2>&1 \
+  || fail "oauth4webapi: $(cat o4w.txt)"
+nonce_port=$((port + 2))
+KNOGIN_ISSUER="http://127.0.0.1:$nonce_port" "$bin" serve --bind "127.0.0.1:$nonce_port" --skip-migrations \
+  --dpop-nonces 2>nonce-server.log &
+nonce_pid=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$nonce_port/.well-known/jwks.json" >/dev/null && break; sleep 0.2; done
+nonce_token=$(KNOGIN_ISSUER="http://127.0.0.1:$nonce_port" "$bin" admin-token --tenant acme --skip-migrations 2>/dev/null)
+node "$scripts/oauth4webapi_client.mjs" "$o4w" "http://127.0.0.1:$nonce_port" "$nonce_token" >o4w-nonce.txt 2>&1 \
+  || fail "oauth4webapi with nonces: $(cat o4w-nonce.txt) $(cat nonce-server.log)"
+grep -q 'with a server nonce' o4w-nonce.txt || fail "no nonce was asked for: $(cat o4w-nonce.txt)"
+kill "$nonce_pid"
 # The same client library completes the authorization code flow with PKCE through the built-in
 # login and consent pages, and rotates the refresh token.
 expect 201 POST /v1/platform/apps -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \

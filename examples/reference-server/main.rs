@@ -214,6 +214,11 @@ struct ServeArgs {
     /// place of the demo `incident-sync` bundle. The demo schema answers them.
     #[arg(long, env = "KNOGIN_GRAPHQL_BUNDLES", value_name = "PATH")]
     graphql_bundles: Option<std::path::PathBuf>,
+    /// Require DPoP proofs to carry a nonce this server gave (RFC 9449 §8, §9): a proof without
+    /// a current one is answered use_dpop_nonce with a DPoP-Nonce to retry with. Instances
+    /// sharing the master key accept each other's nonces.
+    #[arg(long, env = "KNOGIN_DPOP_NONCES")]
+    dpop_nonces: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -426,7 +431,8 @@ async fn serve(args: ServeArgs, log_format: LogFormat) -> Result<(), BoxError> {
     }
     let mut builder = builder(&args.common, Duration::from_secs(args.key_refresh))
         .await?
-        .webhooks(webhooks);
+        .webhooks(webhooks)
+        .dpop_nonces(args.dpop_nonces);
     if let Some(users) = users {
         builder = builder.password_login(users);
     }

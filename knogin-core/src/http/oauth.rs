@@ -43,7 +43,9 @@ fn required<'f>(form: &'f Form, name: &str) -> Result<&'f str, ApiError> {
 }
 
 /// A token request (RFC 6749 §4.1.3, §4.4.2, §6), form-encoded. The client authenticates with
-/// HTTP Basic, or with `client_id` and `client_secret` here.
+/// HTTP Basic, with `client_id` and `client_secret` here, or with a signed `client_assertion`
+/// (`private_key_jwt`, RFC 7523). A `DPoP` header with a proof (RFC 9449) binds the token to
+/// the proof's key.
 #[derive(utoipa::ToSchema)]
 struct TokenRequest<'f> {
     /// `client_credentials`, `authorization_code` or `refresh_token`.
@@ -55,6 +57,12 @@ struct TokenRequest<'f> {
     /// `client_secret_post`: the client secret.
     #[schema(value_type = Option<String>)]
     client_secret: PhantomData<&'f str>,
+    /// `private_key_jwt`: `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    #[schema(value_type = Option<String>)]
+    client_assertion_type: PhantomData<&'f str>,
+    /// `private_key_jwt`: a JWT signed by one of the app's registered keys (RFC 7523 §2.2).
+    #[schema(value_type = Option<String>)]
+    client_assertion: PhantomData<&'f str>,
     /// The scopes asked for, space-separated (`client_credentials`, `refresh_token`).
     scope: Option<&'f str>,
     /// The resource server the token is for (RFC 8707).
@@ -76,6 +84,8 @@ impl<'f> TokenRequest<'f> {
             grant_type: required(form, "grant_type")?,
             client_id: PhantomData,
             client_secret: PhantomData,
+            client_assertion_type: PhantomData,
+            client_assertion: PhantomData,
             scope: form.get("scope"),
             resource: form.get("resource"),
             code: form.get("code"),
@@ -91,7 +101,8 @@ impl<'f> TokenRequest<'f> {
 struct TokenResponse<'a> {
     /// The access token, a JWT (RFC 9068).
     access_token: &'a str,
-    /// `Bearer`.
+    /// `Bearer`, or `DPoP` for a token bound to the key of the request's `DPoP` proof
+    /// (RFC 9449 §5): present that one as `Authorization: DPoP` with a proof of each request.
     token_type: &'static str,
     /// Its lifetime in seconds.
     expires_in: u64,
@@ -118,6 +129,12 @@ struct TokenAction<'f> {
     /// `client_secret_post`: the client secret.
     #[schema(value_type = Option<String>)]
     client_secret: PhantomData<&'f str>,
+    /// `private_key_jwt`: `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    #[schema(value_type = Option<String>)]
+    client_assertion_type: PhantomData<&'f str>,
+    /// `private_key_jwt`: a JWT signed by one of the app's registered keys (RFC 7523 §2.2).
+    #[schema(value_type = Option<String>)]
+    client_assertion: PhantomData<&'f str>,
 }
 
 impl<'f> TokenAction<'f> {
@@ -128,6 +145,8 @@ impl<'f> TokenAction<'f> {
             token_type_hint: PhantomData,
             client_id: PhantomData,
             client_secret: PhantomData,
+            client_assertion_type: PhantomData,
+            client_assertion: PhantomData,
         })
     }
 }

@@ -291,7 +291,11 @@ pub(crate) fn document(
         .security_scheme("oauth2", SecurityScheme::OAuth2(oauth2))
         .security_scheme(
             "bearerToken",
-            bearer("An access or service token of this issuer."),
+            bearer(
+                "An access or service token of this issuer. A DPoP-bound token (`token_type` \
+                 `DPoP`) goes as `Authorization: DPoP <token>` with a `DPoP` proof header of \
+                 each request (RFC 9449 §7).",
+            ),
         )
         .security_scheme(
             "adminToken",
