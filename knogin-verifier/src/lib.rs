@@ -13,6 +13,9 @@
 //!   at most once per interval on an unknown `kid`; `HttpJwksFetcher` (feature `fetch`) gets
 //!   them over HTTPS, and `IntrospectionCheck` (feature `fetch`) asks the issuer about
 //!   revocations.
+//! * [`Verifier::verify_request`] takes a token as `Authorization: Bearer`, or a DPoP-bound one
+//!   (RFC 9449) as `Authorization: DPoP` with a proof of the request by its key, each proof taken
+//!   once through a [`ProofReplay`]; [`jose`] holds the JWS, JWK and DPoP checks it is built on.
 //! * [`VerifyLayer`] is a tower layer over any `http::Request<B>`: hyper, tonic and axum alike.
 //!   With the `axum` feature, `axum::Verified` is an extractor that also states the scope.
 //! * [`ProtectedResource`] is the RFC 9728 metadata a resource server publishes.
