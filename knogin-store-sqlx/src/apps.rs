@@ -15,7 +15,8 @@ macro_rules! app_columns {
     () => {
         "seq, client_id, tenant_id, name, grant_types, redirect_uris, requested_scopes, \
          allow_service_tokens, enforce_pkce, access_token_ttl, created_at, \
-         allow_token_introspection, token_endpoint_auth_method, jwks, require_dpop"
+         allow_token_introspection, token_endpoint_auth_method, jwks, require_dpop, \
+         require_pushed_authorization_requests"
     };
 }
 
@@ -40,6 +41,7 @@ pub(crate) struct AppRow {
     pub(crate) token_endpoint_auth_method: String,
     pub(crate) jwks: Option<String>,
     pub(crate) require_dpop: bool,
+    pub(crate) require_pushed_authorization_requests: bool,
 }
 
 pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
@@ -76,6 +78,7 @@ impl TryFrom<AppRow> for App {
                 enforce_pkce: row.enforce_pkce,
                 allow_token_introspection: row.allow_token_introspection,
                 require_dpop: row.require_dpop,
+                require_pushed_authorization_requests: row.require_pushed_authorization_requests,
                 access_token_ttl: row
                     .access_token_ttl
                     .map(|t| {
@@ -124,8 +127,9 @@ impl AppStore for SqlxStore {
     async fn insert_app(&self, app: &App, secret: Option<&SecretHash>) -> Result<(), StoreError> {
         const INSERT_APP: &str = "INSERT INTO apps (client_id, tenant_id, name, grant_types, \
             redirect_uris, requested_scopes, allow_service_tokens, enforce_pkce, access_token_ttl, \
-            created_at, allow_token_introspection, token_endpoint_auth_method, jwks, require_dpop) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+            created_at, allow_token_introspection, token_endpoint_auth_method, jwks, require_dpop, \
+            require_pushed_authorization_requests) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
         const INSERT_SECRET: &str =
             "INSERT INTO app_secrets (client_id, secret_hash, created_at) VALUES ($1, $2, $3)";
         let grants: Vec<&str> = app.grant_types.iter().map(|g| g.as_str()).collect();
@@ -154,6 +158,7 @@ impl AppStore for SqlxStore {
                 .bind(app.token_endpoint_auth_method.as_str())
                 .bind(jwks.as_deref())
                 .bind(app.governance.require_dpop)
+                .bind(app.governance.require_pushed_authorization_requests)
                 .execute(&mut *tx)
                 .await?;
             if let Some(secret) = secret {
@@ -222,7 +227,9 @@ impl AppStore for SqlxStore {
             enforce_pkce = COALESCE($2, enforce_pkce), \
             access_token_ttl = CASE WHEN $3 THEN $4 ELSE access_token_ttl END, \
             allow_token_introspection = COALESCE($7, allow_token_introspection), \
-            require_dpop = COALESCE($8, require_dpop) \
+            require_dpop = COALESCE($8, require_dpop), \
+            require_pushed_authorization_requests = \
+                COALESCE($9, require_pushed_authorization_requests) \
             WHERE client_id = $5 AND tenant_id = $6 RETURNING ",
             app_columns!()
         );
@@ -236,6 +243,7 @@ impl AppStore for SqlxStore {
             .bind(tenant.as_str())
             .bind(patch.allow_token_introspection)
             .bind(patch.require_dpop)
+            .bind(patch.require_pushed_authorization_requests)
             .fetch_optional(pool)
             .await)
         .map_err(store_error)?;

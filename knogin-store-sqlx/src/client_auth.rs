@@ -29,6 +29,7 @@ struct LookupRow {
     token_endpoint_auth_method: Option<String>,
     jwks: Option<String>,
     require_dpop: Option<bool>,
+    require_pushed_authorization_requests: Option<bool>,
 }
 
 impl LookupRow {
@@ -51,6 +52,7 @@ impl LookupRow {
             token_endpoint_auth_method: row.get(13)?,
             jwks: row.get(14)?,
             require_dpop: row.get(15)?,
+            require_pushed_authorization_requests: row.get(16)?,
         })
     }
 
@@ -75,6 +77,9 @@ impl LookupRow {
             token_endpoint_auth_method: self.token_endpoint_auth_method.clone().unwrap_or_default(),
             jwks: self.jwks.clone(),
             require_dpop: self.require_dpop.unwrap_or_default(),
+            require_pushed_authorization_requests: self
+                .require_pushed_authorization_requests
+                .unwrap_or_default(),
         };
         App::try_from(row).map(Some)
     }
@@ -140,7 +145,8 @@ impl ClientAuthStore for SqlxStore {
         const SQL: &str = "SELECT a.seq, a.client_id, a.tenant_id, a.name, a.grant_types, \
             a.redirect_uris, a.requested_scopes, a.allow_service_tokens, a.enforce_pkce, \
             a.access_token_ttl, a.created_at, s.secret_hash, a.allow_token_introspection, \
-            a.token_endpoint_auth_method, a.jwks, a.require_dpop \
+            a.token_endpoint_auth_method, a.jwks, a.require_dpop, \
+            a.require_pushed_authorization_requests \
             FROM (SELECT * FROM apps WHERE client_id = $1) a \
             LEFT JOIN app_secrets s ON s.client_id = a.client_id \
                 AND (s.expires_at IS NULL OR s.expires_at > $2)";

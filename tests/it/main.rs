@@ -20,6 +20,7 @@ mod instances;
 mod jwks;
 mod oauth;
 mod operations;
+mod par;
 mod private_key_jwt;
 mod readme;
 mod routing;

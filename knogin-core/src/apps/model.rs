@@ -221,6 +221,12 @@ pub struct Governance {
     #[schema(required = false)]
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub require_dpop: bool,
+    /// Whether the app must push its authorization requests (RFC 9126) before sending the
+    /// browser: an authorization request without a `request_uri` is refused. Default `false`,
+    /// and then left out of the JSON.
+    #[schema(required = false)]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl Default for Governance {
@@ -231,6 +237,7 @@ impl Default for Governance {
             access_token_ttl: None,
             allow_token_introspection: false,
             require_dpop: false,
+            require_pushed_authorization_requests: false,
         }
     }
 }
@@ -268,6 +275,8 @@ pub struct GovernancePatch {
     pub allow_token_introspection: Option<bool>,
     /// New value of [`Governance::require_dpop`].
     pub require_dpop: Option<bool>,
+    /// New value of [`Governance::require_pushed_authorization_requests`].
+    pub require_pushed_authorization_requests: Option<bool>,
 }
 
 impl GovernancePatch {
@@ -278,6 +287,7 @@ impl GovernancePatch {
             && self.access_token_ttl.is_none()
             && self.allow_token_introspection.is_none()
             && self.require_dpop.is_none()
+            && self.require_pushed_authorization_requests.is_none()
     }
 
     /// The patch, or every rule it breaks: it must change something, and an `access_token_ttl`
@@ -288,7 +298,8 @@ impl GovernancePatch {
             errors.push(
                 "body",
                 "must set allow_service_tokens, enforce_pkce, access_token_ttl, \
-                 allow_token_introspection or require_dpop",
+                 allow_token_introspection, require_dpop or \
+                 require_pushed_authorization_requests",
             );
         }
         if let Some(Override::Value(ttl)) = self.access_token_ttl {
@@ -318,6 +329,9 @@ impl GovernancePatch {
                 .allow_token_introspection
                 .unwrap_or(current.allow_token_introspection),
             require_dpop: self.require_dpop.unwrap_or(current.require_dpop),
+            require_pushed_authorization_requests: self
+                .require_pushed_authorization_requests
+                .unwrap_or(current.require_pushed_authorization_requests),
         }
     }
 }
@@ -424,6 +438,7 @@ mod tests {
                 access_token_ttl: Some(600),
                 allow_token_introspection: false,
                 require_dpop: false,
+                require_pushed_authorization_requests: false,
             }
         );
         let reset = GovernancePatch {

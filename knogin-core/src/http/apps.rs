@@ -71,6 +71,8 @@ impl FromFields for GovernancePatch {
             access_token_ttl: fields.seconds_or_default("access_token_ttl"),
             allow_token_introspection: fields.bool("allow_token_introspection"),
             require_dpop: fields.bool("require_dpop"),
+            require_pushed_authorization_requests: fields
+                .bool("require_pushed_authorization_requests"),
         }
     }
 }

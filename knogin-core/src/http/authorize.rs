@@ -74,6 +74,14 @@ async fn authorize(ctx: Ctx, visitor: Visitor) -> Reply {
         Err(e) => return Err(refusal(&ctx, e)),
     };
     let user = visitor.sign_in(&ctx.parts).await?;
+    if let Some(pushed) = &request.pushed
+        && !ctx.core.use_pushed_request(pushed).await?
+    {
+        return Err(ApiError::BadRequest(
+            "This sign-in link was already used. Go back to the application and start again."
+                .into(),
+        ));
+    }
     if !user.is_member_of(&request.tenant) {
         return redirect(StatusCode::FOUND, &ctx.core.refuse_outsider(&request));
     }

@@ -234,6 +234,11 @@ impl Form {
             .find(|(n, v)| n == name && !v.is_empty())
             .map(|(_, v)| v.as_str())
     }
+
+    /// Every parameter, in the order sent.
+    pub(crate) fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
 }
 
 #[cfg(test)]

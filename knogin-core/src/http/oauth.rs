@@ -32,6 +32,9 @@ pub(super) fn routes() -> Vec<Row> {
         route!(POST "/v1/oauth/revoke"                        => client(revoke),     OAuth,   "Revoke a token (RFC 7009)")
             .form::<TokenAction>()
             .answers_plain(StatusCode::OK, None),
+        route!(POST "/v1/oauth/par"                           => client(par),        OAuth,   "Push an authorization request (RFC 9126)")
+            .form::<PushedAuthorizationRequest>()
+            .answers::<PushedAuthorizationResponse>(StatusCode::CREATED),
         route!(GET  "/.well-known/oauth-authorization-server" => public(metadata),   Problem, "Authorization server metadata (RFC 8414)")
             .answers::<Metadata>(StatusCode::OK),
     ]
@@ -151,6 +154,41 @@ impl<'f> TokenAction<'f> {
     }
 }
 
+/// An authorization request pushed by its client (RFC 9126 §2.1), form-encoded: the parameters
+/// of `GET /v1/oauth/authorize`, checked the same way, with the client's authentication.
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "the schema of a form the handler reads as it comes"
+)]
+struct PushedAuthorizationRequest {
+    /// `code`.
+    response_type: String,
+    /// The client; optional here, as the client authenticated (it must match).
+    client_id: Option<String>,
+    /// One of the client's registered redirect URIs, byte for byte.
+    redirect_uri: String,
+    /// The scopes asked for, space-separated (default: every scope the app was approved for).
+    scope: Option<String>,
+    /// Returned unchanged with the answer.
+    state: Option<String>,
+    /// The PKCE challenge (RFC 7636), required unless the app's governance says otherwise.
+    code_challenge: Option<String>,
+    /// `S256`.
+    code_challenge_method: Option<String>,
+    /// The resource server the tokens are for (RFC 8707).
+    resource: Option<String>,
+}
+
+/// A stored pushed request (RFC 9126 §2.2).
+#[derive(Serialize, utoipa::ToSchema)]
+struct PushedAuthorizationResponse {
+    /// Send the browser to `/v1/oauth/authorize?client_id=…&request_uri=…` with it, once.
+    request_uri: String,
+    /// How long it waits for the browser, in seconds.
+    expires_in: u64,
+}
+
 /// An audit event of `kind` by the authenticated `client`, in its tenant, about itself.
 fn client_audit<'a>(ctx: &'a Ctx, kind: AuditKind, client: &AuthenticatedClient) -> Recording<'a> {
     let app = &client.app;
@@ -231,6 +269,22 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
         response.headers_mut().insert(DPOP_NONCE_HEADER, nonce);
     }
     Ok(response)
+}
+
+async fn par(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
+    let form = ctx.form().await?;
+    let params: Vec<(&str, &str)> = form.pairs().collect();
+    let pushed = ctx
+        .core
+        .push_authorization_request(&client.app, &params)
+        .await?;
+    Ok(json_no_store(
+        StatusCode::CREATED,
+        &PushedAuthorizationResponse {
+            request_uri: pushed.request_uri,
+            expires_in: pushed.expires_in.as_secs(),
+        },
+    ))
 }
 
 async fn introspect(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
@@ -331,6 +385,30 @@ pub(crate) const OAUTH_REVOKE_SECTION: Section = Section {
         "curl -X POST {auth}/v1/oauth/revoke \\\n  -u \"app_123:<client-secret>\" \\\n  -d \"token=<refresh-token>&token_type_hint=refresh_token\"",
     ),
     response: ("text", "200 OK with an empty body."),
+};
+
+/// The docs section of `oauth-par`: Push an authorization request (RFC 9126).
+pub(crate) const OAUTH_PAR_SECTION: Section = Section {
+    id: "oauth-par",
+    methods: &["POST"],
+    path: "/v1/oauth/par",
+    title: "Push an authorization request (RFC 9126)",
+    host: Host::Auth,
+    auth: "Client credentials",
+    audience: Audience::Integrators,
+    description: "Takes an authorization request from its authenticated client, checks it as the authorization endpoint would, and answers a request_uri to send the browser with.",
+    notes: &[
+        "Then send the browser to /v1/oauth/authorize?client_id=app_123&request_uri=<request_uri>; the request_uri works once, for 90 seconds.",
+        "An app whose governance sets require_pushed_authorization_requests can only start the flow this way.",
+    ],
+    request: (
+        "bash",
+        "curl -X POST {auth}/v1/oauth/par \\\n  -u \"app_123:<client-secret>\" \\\n  -d \"response_type=code&redirect_uri=https://app.example/callback&scope=webhooks:read&state=xyz&code_challenge=<S256-challenge>&code_challenge_method=S256\"",
+    ),
+    response: (
+        "json",
+        "{\n  \"request_uri\": \"urn:ietf:params:oauth:request_uri:kf_…\",\n  \"expires_in\": 90\n}",
+    ),
 };
 
 /// The docs section of `oauth-metadata`: Authorization server metadata (RFC 8414).

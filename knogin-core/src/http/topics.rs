@@ -58,7 +58,7 @@ const IDENTITY: [&Section; 4] = [
     &apps::PLATFORM_GOVERNANCE_SECTION,
 ];
 
-const OAUTH: [&Section; 10] = [
+const OAUTH: [&Section; 11] = [
     &authorize::OAUTH_AUTHORIZE_SECTION,
     &oauth::OAUTH_TOKEN_SECTION,
     &apps::PLATFORM_SERVICE_TOKEN_SECTION,
@@ -69,6 +69,7 @@ const OAUTH: [&Section; 10] = [
     &oauth::OAUTH_INTROSPECT_SECTION,
     &oauth::OAUTH_REVOKE_SECTION,
     &oauth::OAUTH_METADATA_SECTION,
+    &oauth::OAUTH_PAR_SECTION,
 ];
 
 const JWKS: [&Section; 2] = [

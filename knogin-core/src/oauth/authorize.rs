@@ -10,8 +10,10 @@ use std::collections::HashMap;
 
 use crate::apps::{App, GrantType};
 use crate::id::{AppId, TenantId};
+use crate::oauth::par::pushed_key;
 use crate::oauth::{CodeChallenge, GrantError, error_description, granted_scopes};
 use crate::scope::ScopeSet;
+use crate::secret::SecretHash;
 use crate::shared::Core;
 use crate::store::StoreError;
 
@@ -40,6 +42,9 @@ pub struct AuthorizationRequest {
     /// The resource server the tokens are for (RFC 8707), one of the issuer's audiences, if
     /// the request named one.
     pub(crate) resource: Option<String>,
+    /// The key of the pushed request (RFC 9126) it came from, used up once the user is signed
+    /// in.
+    pub(crate) pushed: Option<SecretHash>,
 }
 
 /// Why an authorization request is refused.
@@ -116,10 +121,10 @@ pub(crate) fn redirect_location(
 }
 
 /// The request's parameters; each name counted, since none may be repeated (RFC 6749 §3.1).
-struct Params(HashMap<String, (String, usize)>);
+pub(crate) struct Params(HashMap<String, (String, usize)>);
 
 impl Params {
-    fn parse(query: &str) -> Self {
+    pub(crate) fn parse(query: &str) -> Self {
         let mut params: HashMap<String, (String, usize)> = HashMap::new();
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
             params
@@ -132,7 +137,7 @@ impl Params {
 
     /// The value of `name`: `Ok(None)` when absent, `Err` naming it when repeated. An empty
     /// value counts as absent (RFC 6749 §3.1).
-    fn get(&self, name: &str) -> Result<Option<&str>, String> {
+    pub(crate) fn get(&self, name: &str) -> Result<Option<&str>, String> {
         match self.0.get(name) {
             Some((_, n)) if *n > 1 => Err(format!("the {name} parameter is repeated")),
             Some((value, _)) if !value.is_empty() => Ok(Some(value)),
@@ -160,7 +165,7 @@ fn page(message: impl Into<String>) -> AuthorizeError {
 
 /// Checks the parameters that follow a verified client and redirect URI: every failure here is
 /// redirected back.
-fn check_request(
+pub(crate) fn check_request(
     app: &App,
     params: &Params,
     redirect_uri: &str,
@@ -244,6 +249,7 @@ fn check_request(
         state,
         challenge,
         resource,
+        pushed: None,
     })
 }
 
@@ -268,6 +274,41 @@ impl Core {
             .get("client_id")
             .map_err(page)?
             .ok_or_else(|| page("The request names no client (client_id is missing)."))?;
+        match params.get("request_uri").map_err(page)? {
+            Some(request_uri) => self.pushed(client_id, request_uri).await,
+            None => self.checked(client_id, &params, None).await,
+        }
+    }
+
+    /// The pushed request `request_uri` of `client_id`, checked again (its client may have
+    /// changed meanwhile). Its other parameters are the pushed ones only (RFC 9126 §4).
+    async fn pushed(
+        &self,
+        client_id: &str,
+        request_uri: &str,
+    ) -> Result<AuthorizationRequest, AuthorizeError> {
+        let gone = || {
+            page(
+                "This sign-in link has expired or was already used. Go back to the application \
+                 and start again.",
+            )
+        };
+        let key = pushed_key(request_uri).ok_or_else(gone)?;
+        let stored = self.pushed_request(&key).await?.ok_or_else(gone)?;
+        let params = Params::parse(&stored);
+        if params.get("client_id").ok().flatten() != Some(client_id) {
+            return Err(gone());
+        }
+        self.checked(client_id, &params, Some(key)).await
+    }
+
+    /// The request of `client_id` with `params`: the client, its redirect URI, then the rest.
+    async fn checked(
+        &self,
+        client_id: &str,
+        params: &Params,
+        pushed: Option<SecretHash>,
+    ) -> Result<AuthorizationRequest, AuthorizeError> {
         let unknown =
             || page("The application that sent you here is not registered with this server.");
         if !AppId::is_well_formed(client_id) {
@@ -285,14 +326,24 @@ impl Core {
                  server will not send you there.",
             ));
         }
-        check_request(
+        let mut request = check_request(
             &app,
-            &params,
+            params,
             redirect_uri,
             &self.0.scopes,
             &self.0.audiences,
         )
-        .map_err(AuthorizeError::Redirect)
+        .map_err(AuthorizeError::Redirect)?;
+        if pushed.is_none() && app.governance.require_pushed_authorization_requests {
+            return Err(AuthorizeError::Redirect(ErrorRedirect::to(
+                &request,
+                "invalid_request",
+                "this client must push its authorization requests first (RFC 9126): send \
+                 client_id and the request_uri it got",
+            )));
+        }
+        request.pushed = pushed;
+        Ok(request)
     }
 }
 

@@ -58,6 +58,7 @@ impl Pending {
             state: self.state,
             challenge: self.code_challenge.map(CodeChallenge::from_stored),
             resource: self.resource,
+            pushed: None,
         })
     }
 }

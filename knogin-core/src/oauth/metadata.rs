@@ -55,6 +55,11 @@ pub(crate) struct Metadata<'a> {
     revocation_endpoint_auth_methods_supported: [&'static str; 3],
     /// The algorithms of `private_key_jwt` assertions at the revocation endpoint.
     revocation_endpoint_auth_signing_alg_values_supported: [&'static str; 5],
+    /// The pushed authorization request endpoint (RFC 9126 §5).
+    pushed_authorization_request_endpoint: String,
+    /// Whether every client must push its authorization requests: no, only those whose
+    /// governance says so (RFC 9126 §5).
+    require_pushed_authorization_requests: bool,
     /// The algorithms of DPoP proofs (RFC 9449 §5.1).
     dpop_signing_alg_values_supported: [&'static str; 5],
     /// The scopes apps may request.
@@ -81,6 +86,8 @@ pub(crate) fn metadata(issuer: &str, scopes: &ScopeCatalog) -> Bytes {
         revocation_endpoint: format!("{base}/v1/oauth/revoke"),
         revocation_endpoint_auth_methods_supported: AUTH_METHODS,
         revocation_endpoint_auth_signing_alg_values_supported: JWS_ALGS,
+        pushed_authorization_request_endpoint: format!("{base}/v1/oauth/par"),
+        require_pushed_authorization_requests: false,
         dpop_signing_alg_values_supported: JWS_ALGS,
         scopes_supported: scopes.scopes().iter().map(|s| s.name.as_str()).collect(),
     };
@@ -93,9 +100,11 @@ mod tests {
 
     #[test]
     fn every_name_is_one_a_specification_registers() {
-        // IANA's OAuth Authorization Server Metadata registry (RFC 8414, 7636, 9207, 9449).
-        const REGISTERED: [&str; 18] = [
+        // IANA's OAuth Authorization Server Metadata registry (RFC 8414, 7636, 9126, 9207, 9449).
+        const REGISTERED: [&str; 20] = [
             "dpop_signing_alg_values_supported",
+            "pushed_authorization_request_endpoint",
+            "require_pushed_authorization_requests",
             "token_endpoint_auth_signing_alg_values_supported",
             "introspection_endpoint_auth_signing_alg_values_supported",
             "revocation_endpoint_auth_signing_alg_values_supported",

@@ -1,4 +1,4 @@
-//! OAuth 2.0: the authorization request and the user's consent, client authentication with its rate limit, the client-credentials grant, the
+//! OAuth 2.0: the authorization request (pushed, RFC 9126, or not) and the user's consent, client authentication with its rate limit, the client-credentials grant, the
 //! authorization-code grant with PKCE and rotating refresh tokens, service tokens,
 //! introspection (RFC 7662), revocation (RFC 7009) and the authorization server metadata
 //! (RFC 8414).
@@ -16,6 +16,7 @@ mod description;
 mod grant;
 mod introspect;
 mod metadata;
+mod par;
 mod pkce;
 mod service;
 mod settings;
@@ -38,6 +39,8 @@ pub(crate) use self::grant::{requested_within, required};
 pub use self::introspect::Introspection;
 pub(crate) use self::introspect::IntrospectionBody;
 pub(crate) use self::metadata::{Metadata, metadata};
+pub(crate) use self::par::PushFailure;
+pub use self::par::{PUSHED_REQUEST_TTL, PushRefusal, PushedRequest, REQUEST_URI_PREFIX};
 pub use self::pkce::{CodeChallenge, PkceError};
 pub use self::service::{ServiceTokenError, ServiceTokenRequest};
 pub(crate) use self::settings::{AuthLimit, FlowLifetimes, Lifetimes};

@@ -28,6 +28,9 @@ pub enum FlowKind {
     /// A JWT a client may use once (a client assertion), recorded until it expires; the key is
     /// the hash of its client and `jti`.
     UsedJti,
+    /// A pushed authorization request (RFC 9126); the value is its query, the key the hash of
+    /// its `request_uri`.
+    PushedRequest,
 }
 
 impl FlowKind {
@@ -38,6 +41,7 @@ impl FlowKind {
             Self::LoginForm => "login_form",
             Self::Consent => "consent",
             Self::UsedJti => "used_jti",
+            Self::PushedRequest => "pushed_request",
         }
     }
 }

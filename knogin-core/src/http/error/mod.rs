@@ -22,7 +22,7 @@ use super::access::rejection::ClientRejection;
 use super::reply::ResponseBody;
 use super::served::CorrelationId;
 use crate::apps::AppError;
-use crate::oauth::{FlowError, GrantError, ServiceTokenError};
+use crate::oauth::{FlowError, GrantError, PushFailure, PushRefusal, ServiceTokenError};
 use crate::random;
 use crate::shared::DpopFailure;
 use crate::store::StoreError;
@@ -65,6 +65,8 @@ pub(crate) enum ApiError {
     Grant(GrantError),
     /// The token endpoint refuses the request's DPoP proof (RFC 9449 §5, §8).
     Dpop(DpopRejection),
+    /// The pushed authorization request endpoint refuses the request (RFC 9126 §2.3).
+    Push(PushRefusal),
     /// The path exists with other methods.
     MethodNotAllowed(Vec<Method>),
     /// The body is not in the media type the route reads.
@@ -149,6 +151,15 @@ fn dpop_headers(e: &DpopRejection) -> Vec<(HeaderName, HeaderValue)> {
         headers.push((DPOP_NONCE_HEADER, nonce));
     }
     headers
+}
+
+impl From<PushFailure> for ApiError {
+    fn from(e: PushFailure) -> Self {
+        match e {
+            PushFailure::Refused(e) => Self::Push(e),
+            PushFailure::Store(e) => e.into(),
+        }
+    }
 }
 
 impl From<FlowError> for ApiError {
@@ -246,6 +257,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => S::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => S::PAYLOAD_TOO_LARGE,
             Self::Grant(_)
+            | Self::Push(_)
             | Self::EmptyBody(_)
             | Self::UnreadableBody
             | Self::MalformedJson(_)
@@ -277,6 +289,14 @@ impl ApiError {
                 _ => "invalid-token",
             },
             Self::Bearer(Rejection::Unavailable) => "unavailable",
+            Self::Push(e) => match e.error {
+                "invalid_scope" => "invalid-scope",
+                "invalid_target" => "invalid-target",
+                "unauthorized_client" => "unauthorized-client",
+                "unsupported_response_type" => "unsupported-response-type",
+                "request_not_supported" => "request-not-supported",
+                _ => "invalid-request",
+            },
             Self::Client(_) => "invalid-client",
             Self::Grant(e) => match e {
                 GrantError::InvalidRequest(_) => "invalid-request",
@@ -328,6 +348,7 @@ impl ApiError {
                 .into(),
             Self::Client(e) => e.to_string().into(),
             Self::Bearer(Rejection::Dpop(e)) | Self::Dpop(e) => e.to_string().into(),
+            Self::Push(e) => e.to_string().into(),
             Self::Grant(e) => e.to_string().into(),
             Self::MethodNotAllowed(allow) => {
                 format!("This route accepts {}.", allow_list(allow)).into()

@@ -24,6 +24,7 @@ fn code(error: &ApiError) -> &'static str {
     match error {
         ApiError::Client(_) => "invalid_client",
         ApiError::Dpop(e) => e.code(),
+        ApiError::Push(e) => e.error,
         ApiError::Grant(e) => e.code(),
         ApiError::Bearer(_) => "invalid_token",
         ApiError::Forbidden(_) => "access_denied",

@@ -280,6 +280,7 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
         access_token_ttl: Some(600),
         allow_token_introspection: false,
         require_dpop: false,
+        require_pushed_authorization_requests: false,
     };
     assert_eq!(updated, Some(expected));
     let off = GovernancePatch {
@@ -287,6 +288,7 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
         access_token_ttl: Some(Override::Default),
         allow_token_introspection: Some(true),
         require_dpop: Some(true),
+        require_pushed_authorization_requests: Some(true),
         ..GovernancePatch::default()
     };
     store
@@ -302,6 +304,7 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
             access_token_ttl: None,
             allow_token_introspection: true,
             require_dpop: true,
+            require_pushed_authorization_requests: true,
         }
     );
     assert_eq!(

@@ -1,0 +1,4 @@
+-- DPoP (RFC 9449) and pushed authorization requests (RFC 9126): an app's governance may
+-- require its access tokens to be sender-constrained, and its authorization requests pushed.
+ALTER TABLE apps ADD COLUMN require_dpop BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE apps ADD COLUMN require_pushed_authorization_requests BOOLEAN NOT NULL DEFAULT FALSE;
