@@ -4,13 +4,18 @@
 // the server asks for one), and reads a protected route with it through the library's
 // protected-resource request, which sends a fresh proof with the token's hash.
 //
-// usage: node oauth4webapi_client.mjs MODULE BASE_URL ADMIN_TOKEN
+// With USER and PASSWORD (a user of the built-in login), it also runs the authorization code
+// flow as a second app: a pushed authorization request (RFC 9126) signed in with private_key_jwt,
+// the browser's part through the login and consent pages, the code redeemed for a DPoP-bound
+// token, and that token's refresh.
+//
+// usage: node oauth4webapi_client.mjs MODULE BASE_URL ADMIN_TOKEN [USER PASSWORD]
 //   MODULE is the path of oauth4webapi's build/index.js.
 import { pathToFileURL } from 'node:url'
 
-const [modulePath, base, adminToken] = process.argv.slice(2)
+const [modulePath, base, adminToken, user, password] = process.argv.slice(2)
 if (!adminToken) {
-  console.error('usage: node oauth4webapi_client.mjs MODULE BASE_URL ADMIN_TOKEN')
+  console.error('usage: node oauth4webapi_client.mjs MODULE BASE_URL ADMIN_TOKEN [USER PASSWORD]')
   process.exit(2)
 }
 const oauth = await import(pathToFileURL(modulePath).href)
@@ -22,24 +27,30 @@ function check(condition, message) {
   }
 }
 
-// The app's own key: the server gets the public half only.
+/// Registers an app that authenticates with `keys` (the server gets the public half only).
+async function register(keys, kid, grantTypes, redirectUris) {
+  const jwk = await crypto.subtle.exportKey('jwk', keys.publicKey)
+  const { d: _, ...publicJwk } = jwk
+  const registered = await fetch(`${base}/v1/platform/apps`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: 'oauth4webapi',
+      grant_types: grantTypes,
+      redirect_uris: redirectUris,
+      requested_scopes: ['webhooks:read'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [{ ...publicJwk, kid, key_ops: undefined, ext: undefined }] },
+    }),
+  })
+  const app = await registered.json()
+  check(registered.status === 201, `registration answered ${registered.status}: ${JSON.stringify(app)}`)
+  check(app.client_secret === undefined, 'a private_key_jwt app got a secret')
+  return app
+}
+
 const clientKeys = await oauth.generateKeyPair('Ed25519', { extractable: true })
-const jwk = await crypto.subtle.exportKey('jwk', clientKeys.publicKey)
-const registered = await fetch(`${base}/v1/platform/apps`, {
-  method: 'POST',
-  headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-  body: JSON.stringify({
-    name: 'oauth4webapi',
-    grant_types: ['client_credentials'],
-    redirect_uris: [],
-    requested_scopes: ['webhooks:read'],
-    token_endpoint_auth_method: 'private_key_jwt',
-    jwks: { keys: [{ kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid: 'o4w' }] },
-  }),
-})
-check(registered.status === 201, `registration answered ${registered.status}`)
-const app = await registered.json()
-check(app.client_secret === undefined, 'a private_key_jwt app got a secret')
+const app = await register(clientKeys, 'o4w', ['client_credentials'], [])
 
 const issuer = new URL(base)
 const as = await oauth.processDiscoveryResponse(
@@ -82,3 +93,92 @@ check(bearer.status === 401, `a bound token as a bearer answered ${bearer.status
 check(bearer.headers.get('www-authenticate').startsWith('DPoP '), 'no DPoP challenge')
 
 console.log(`oauth4webapi: private_key_jwt and a DPoP-bound token work${nonceAsked ? ', with a server nonce' : ''}`)
+
+/// A person's browser: cookies kept, redirects not followed, the pages' forms read.
+class Browser {
+  cookies = new Map()
+  at = new URL(base)
+
+  async request(url, form) {
+    const headers = { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') }
+    const init = { headers, redirect: 'manual' }
+    if (form) {
+      init.method = 'POST'
+      init.body = new URLSearchParams(form)
+    }
+    // A relative Location resolves against the page it came from.
+    this.at = new URL(url, this.at)
+    const response = await fetch(this.at, init)
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(';')
+      const at = pair.indexOf('=')
+      this.cookies.set(pair.slice(0, at), pair.slice(at + 1))
+    }
+    return { status: response.status, location: response.headers.get('location'), text: await response.text() }
+  }
+}
+
+function field(page, name) {
+  const found = new RegExp(`name="${name}" value="([^"]*)"`).exec(page.text)
+  check(found, `no ${name} field in ${page.text}`)
+  const entities = { '&amp;': '&', '&quot;': '"', '&#39;': "'", '&#x27;': "'", '&lt;': '<', '&gt;': '>' }
+  return found[1].replace(/&(amp|quot|#39|#x27|lt|gt);/g, (e) => entities[e])
+}
+
+async function codeFlow() {
+  const redirectUri = 'http://127.0.0.1:9/callback'
+  const keys = await oauth.generateKeyPair('ES256', { extractable: true })
+  const codeApp = await register(keys, 'o4w-code', ['authorization_code'], [redirectUri])
+  const codeClient = { client_id: codeApp.client_id }
+  const auth = oauth.PrivateKeyJwt({ key: keys.privateKey, kid: 'o4w-code' })
+  const verifier = oauth.generateRandomCodeVerifier()
+  const state = oauth.generateRandomState()
+  const params = new URLSearchParams({
+    response_type: 'code',
+    redirect_uri: redirectUri,
+    scope: 'webhooks:read',
+    state,
+    code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  })
+  const pushed = await oauth.processPushedAuthorizationResponse(
+    as, codeClient, await oauth.pushedAuthorizationRequest(as, codeClient, auth, params, insecure),
+  )
+  const start = new URL(as.authorization_endpoint)
+  start.searchParams.set('client_id', codeClient.client_id)
+  start.searchParams.set('request_uri', pushed.request_uri)
+
+  const browser = new Browser()
+  const login = await browser.request(start)
+  check(login.status === 200, `the login page answered ${login.status}: ${login.text}`)
+  const back = await browser.request('/v1/oauth/login', {
+    csrf_token: field(login, 'csrf_token'), return_to: field(login, 'return_to'), username: user, password,
+  })
+  check(back.status === 303, `the login answered ${back.status}: ${back.text}`)
+  const consent = await browser.request(back.location)
+  check(consent.status === 200, `the consent page answered ${consent.status}: ${consent.text}`)
+  const answer = await browser.request('/v1/oauth/authorize', { csrf_token: field(consent, 'csrf_token'), decision: 'approve' })
+  check(answer.status === 303, `the consent answered ${answer.status}: ${answer.text}`)
+
+  const callback = oauth.validateAuthResponse(as, codeClient, new URL(answer.location), state)
+  const codeDPoP = oauth.DPoP(codeClient, await oauth.generateKeyPair('EdDSA'))
+  const tokens = await oauth.processAuthorizationCodeResponse(
+    as, codeClient,
+    await oauth.authorizationCodeGrantRequest(as, codeClient, auth, callback, redirectUri, verifier, { DPoP: codeDPoP, ...insecure }),
+  )
+  check(tokens.token_type === 'dpop', `token_type ${tokens.token_type}`)
+  check(tokens.refresh_token?.startsWith('kr_'), 'no refresh token')
+  const refreshed = await oauth.processRefreshTokenResponse(
+    as, codeClient,
+    await oauth.refreshTokenGrantRequest(as, codeClient, auth, tokens.refresh_token, { DPoP: codeDPoP, ...insecure }),
+  )
+  check(refreshed.token_type === 'dpop' && refreshed.refresh_token !== tokens.refresh_token, 'the refresh token did not rotate')
+  // The pushed request was used up.
+  const again = await new Browser().request(start)
+  check(again.status === 400, `a used request_uri answered ${again.status}`)
+  console.log(`oauth4webapi: a pushed code flow for ${user}, private_key_jwt and DPoP, refreshed`)
+}
+
+if (user) {
+  await codeFlow()
+}

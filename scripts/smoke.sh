@@ -62,14 +62,15 @@ python3 "$scripts/authlib_client.py" "http://127.0.0.1:$port" "$client_id" "$sec
 python3 "$scripts/authlib_client.py" private-key-jwt "http://127.0.0.1:$port" "$token" >authlib-jwt.txt 2>&1 \
   || fail "authlib private_key_jwt: $(cat authlib-jwt.txt)"
 # panva's oauth4webapi, a strict client, authenticates with private_key_jwt and gets and uses a
-# DPoP-bound token; then again against a second instance on the same database that requires
+# DPoP-bound token, and runs a pushed (PAR) code flow for alice to a DPoP-bound token; then again against a second instance on the same database that requires
 # DPoP nonces, which the library picks up from the use_dpop_nonce answer and retries with.
 o4w_dir="${TMPDIR:-/tmp}/knogin-oauth4webapi"
 [ -f "$o4w_dir/node_modules/oauth4webapi/build/index.js" ] \
   || npm install --silent --no-audit --no-fund --prefix "$o4w_dir" oauth4webapi@3 >/dev/null
 o4w="$o4w_dir/node_modules/oauth4webapi/build/index.js"
-node "$scripts/oauth4webapi_client.mjs" "$o4w" "http://127.0.0.1:$port" "$token" >o4w.txt 2>&1 \
+node "$scripts/oauth4webapi_client.mjs" "$o4w" "http://127.0.0.1:$port" "$token" alice wonderland >o4w.txt 2>&1 \
   || fail "oauth4webapi: $(cat o4w.txt)"
+grep -q 'pushed code flow' o4w.txt || fail "oauth4webapi ran no code flow: $(cat o4w.txt)"
 nonce_port=$((port + 2))
 KNOGIN_ISSUER="http://127.0.0.1:$nonce_port" "$bin" serve --bind "127.0.0.1:$nonce_port" --skip-migrations \
   --dpop-nonces 2>nonce-server.log &
