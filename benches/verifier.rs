@@ -55,6 +55,7 @@ async fn setup(algorithm: SigningAlgorithm) -> (String, Verifier, jsonwebtoken::
         ttl: Duration::from_secs(3600),
         resource: None,
         dpop_jkt: None,
+        actor: None,
     };
     let token = knogin
         .tokens()

@@ -1,8 +1,9 @@
 // Drives the reference server with panva's oauth4webapi, a strict off-the-shelf OAuth client:
 // it registers an app that authenticates with private_key_jwt (its own Ed25519 key, no secret),
 // gets a DPoP-bound token with client_credentials (retrying once with the server's nonce when
-// the server asks for one), and reads a protected route with it through the library's
-// protected-resource request, which sends a fresh proof with the token's hash.
+// the server asks for one), reads a protected route with it through the library's
+// protected-resource request, which sends a fresh proof with the token's hash, and exchanges it
+// (RFC 8693) for another bound token.
 //
 // With USER and PASSWORD (a user of the built-in login), it also runs the authorization code
 // flow as a second app: a pushed authorization request (RFC 9126) signed in with private_key_jwt,
@@ -50,7 +51,9 @@ async function register(keys, kid, grantTypes, redirectUris) {
 }
 
 const clientKeys = await oauth.generateKeyPair('Ed25519', { extractable: true })
-const app = await register(clientKeys, 'o4w', ['client_credentials'], [])
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
+const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token'
+const app = await register(clientKeys, 'o4w', ['client_credentials', TOKEN_EXCHANGE], [])
 
 const issuer = new URL(base)
 const as = await oauth.processDiscoveryResponse(
@@ -92,7 +95,20 @@ const bearer = await fetch(`${base}/v1/webhooks`, {
 check(bearer.status === 401, `a bound token as a bearer answered ${bearer.status}`)
 check(bearer.headers.get('www-authenticate').startsWith('DPoP '), 'no DPoP challenge')
 
-console.log(`oauth4webapi: private_key_jwt and a DPoP-bound token work${nonceAsked ? ', with a server nonce' : ''}`)
+// Token exchange (RFC 8693): the bound token for another of the same subject, with a proof by
+// its key, bound in turn.
+const exchanged = await oauth.processGenericTokenEndpointResponse(
+  as, client,
+  await oauth.genericTokenEndpointRequest(
+    as, client, clientAuth, TOKEN_EXCHANGE,
+    new URLSearchParams({ subject_token: result.access_token, subject_token_type: ACCESS_TOKEN }),
+    { DPoP, ...insecure },
+  ),
+)
+check(exchanged.token_type === 'dpop', `exchanged token_type ${exchanged.token_type}`)
+check(exchanged.issued_token_type === ACCESS_TOKEN, `issued_token_type ${exchanged.issued_token_type}`)
+
+console.log(`oauth4webapi: private_key_jwt, a DPoP-bound token and its exchange work${nonceAsked ? ', with a server nonce' : ''}`)
 
 /// A person's browser: cookies kept, redirects not followed, the pages' forms read.
 class Browser {

@@ -232,6 +232,7 @@ mod tests {
             ttl: Duration::from_secs(60),
             resource: None,
             dpop_jkt: None,
+            actor: None,
         };
         let token = knogin
             .tokens()

@@ -60,6 +60,23 @@ pub struct AccessClaims {
     /// it must prove possession of that key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,
+    /// Who acts for the subject, for a token issued by token exchange (RFC 8693 §4.1): the
+    /// current actor, with the earlier ones nested in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<ActorClaim>,
+}
+
+/// The `act` claim of a delegated token (RFC 8693 §4.1): the party acting for the token's
+/// subject, and before it the earlier actors of a chain of delegation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct ActorClaim {
+    /// The actor: a client id, or the subject of the actor token it presented.
+    pub sub: String,
+    /// The actor before this one, if the subject token was itself delegated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = Option<Object>))]
+    pub act: Option<Box<ActorClaim>>,
 }
 
 /// The `cnf` claim of a sender-constrained token (RFC 7800 §3.1).
@@ -182,6 +199,7 @@ mod tests {
             scope: "a:read b:write".into(),
             tenant: "acme".into(),
             cnf: None,
+            act: None,
         }
     }
 

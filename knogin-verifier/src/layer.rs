@@ -180,6 +180,7 @@ mod tests {
             scope: scope.into(),
             tenant: "acme".into(),
             cnf: jkt.map(|jkt| crate::Confirmation { jkt: jkt.into() }),
+            act: None,
         };
         jsonwebtoken::encode(&header, &claims, &issuer.signing).unwrap()
     }

@@ -79,7 +79,8 @@ pub mod webhooks;
 
 pub use self::cache::{CacheSettings, FetchedJwks, JwksCache, JwksFetcher};
 pub use self::claims::{
-    AccessClaims, Audience, Confirmation, UnverifiedToken, check_times, is_access_token_type,
+    AccessClaims, ActorClaim, Audience, Confirmation, UnverifiedToken, check_times,
+    is_access_token_type,
 };
 pub use self::error::VerifyError;
 #[cfg(feature = "fetch")]

@@ -162,6 +162,7 @@ async fn no_scope_string_smuggles_admin_rights(server: &TestServer) {
         ttl: Duration::from_secs(60),
         resource: None,
         dpop_jkt: None,
+        actor: None,
     };
     let refused = server
         .knogin

@@ -25,6 +25,7 @@ mod private_key_jwt;
 mod readme;
 mod routing;
 mod support;
+mod token_exchange;
 mod user_agent;
 mod verifier;
 mod webhooks;

@@ -770,7 +770,12 @@ async fn metadata_describes_what_is_served(server: &TestServer) {
     assert_eq!(doc["issuer"], ISSUER);
     assert_eq!(
         doc["grant_types_supported"],
-        json!(["authorization_code", "client_credentials", "refresh_token"])
+        json!([
+            "authorization_code",
+            "client_credentials",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
+        ])
     );
     assert_eq!(doc["response_types_supported"], json!(["code"]));
     assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));

@@ -216,6 +216,7 @@ impl TestServer {
             ttl: Duration::from_secs(600),
             resource: None,
             dpop_jkt: None,
+            actor: None,
         };
         self.knogin
             .tokens()

@@ -287,6 +287,7 @@ async fn good_tokens_pass_and_bad_ones_get_the_rfc_6750_answer() {
         ttl: Duration::from_secs(600),
         resource: None,
         dpop_jkt: None,
+        actor: None,
     };
     let foreign = elsewhere
         .tokens()

@@ -9,7 +9,7 @@ pub use error::AppError;
 pub(crate) use model::is_loopback;
 pub use model::{
     App, ClientJwks, ClientKeys, Governance, GovernancePatch, GrantType, Override, PreviousSecrets,
-    RedirectUri, TokenEndpointAuthMethod,
+    RedirectUri, TOKEN_EXCHANGE, TokenEndpointAuthMethod,
 };
 pub use operations::Apps;
 pub(crate) use registration::is_visible_text;

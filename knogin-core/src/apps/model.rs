@@ -18,7 +18,14 @@ pub enum GrantType {
     AuthorizationCode,
     /// RFC 6749 §4.4, for headless integrations.
     ClientCredentials,
+    /// RFC 8693 token exchange, for a service that exchanges a token it was given for one of
+    /// its own to call another resource server, acting for the same subject.
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:token-exchange")]
+    TokenExchange,
 }
+
+/// The `grant_type` of token exchange (RFC 8693 §2.1).
+pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 
 impl GrantType {
     /// The grant's name on the wire.
@@ -26,6 +33,7 @@ impl GrantType {
         match self {
             Self::AuthorizationCode => "authorization_code",
             Self::ClientCredentials => "client_credentials",
+            Self::TokenExchange => TOKEN_EXCHANGE,
         }
     }
 
@@ -34,6 +42,7 @@ impl GrantType {
         match s {
             "authorization_code" => Some(Self::AuthorizationCode),
             "client_credentials" => Some(Self::ClientCredentials),
+            TOKEN_EXCHANGE => Some(Self::TokenExchange),
             _ => None,
         }
     }

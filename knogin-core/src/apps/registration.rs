@@ -97,25 +97,7 @@ impl Registration {
             );
         }
 
-        let mut grant_types = Vec::new();
-        if self.grant_types.is_empty() {
-            errors.push(
-                "grant_types",
-                "must name at least one of authorization_code, client_credentials",
-            );
-        }
-        for (i, raw) in self.grant_types.iter().enumerate() {
-            match GrantType::parse(raw) {
-                Some(g) if grant_types.contains(&g) => {
-                    errors.push(format!("grant_types[{i}]"), format!("{raw:?} is listed twice"));
-                }
-                Some(g) => grant_types.push(g),
-                None => errors.push(
-                    format!("grant_types[{i}]"),
-                    format!("{raw:?} is not a supported grant; use authorization_code or client_credentials"),
-                ),
-            }
-        }
+        let grant_types = grant_types(&self.grant_types, &mut errors);
 
         let mut redirect_uris = Vec::new();
         if self.redirect_uris.len() > MAX_REDIRECT_URIS {
@@ -228,6 +210,35 @@ fn client_authentication(
         (_, None) => None,
     };
     (method, keys)
+}
+
+/// The grants `raw` names, each once; every name that is not a grant, or repeated, is an error.
+fn grant_types(raw: &[String], errors: &mut ValidationErrors) -> Vec<GrantType> {
+    const SUPPORTED: &str =
+        "authorization_code, client_credentials, urn:ietf:params:oauth:grant-type:token-exchange";
+    let mut grant_types = Vec::new();
+    if raw.is_empty() {
+        errors.push(
+            "grant_types",
+            format!("must name at least one of {SUPPORTED}"),
+        );
+    }
+    for (i, name) in raw.iter().enumerate() {
+        match GrantType::parse(name) {
+            Some(g) if grant_types.contains(&g) => {
+                errors.push(
+                    format!("grant_types[{i}]"),
+                    format!("{name:?} is listed twice"),
+                );
+            }
+            Some(g) => grant_types.push(g),
+            None => errors.push(
+                format!("grant_types[{i}]"),
+                format!("{name:?} is not a supported grant; use one of {SUPPORTED}"),
+            ),
+        }
+    }
+    grant_types
 }
 
 #[cfg(test)]

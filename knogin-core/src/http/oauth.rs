@@ -14,9 +14,10 @@ use super::docs::content::{Audience, Host, PUBLIC, Section};
 use super::error::ApiError;
 use super::table::{Row, route};
 use super::{Reply, ResponseBody, json_no_store};
+use crate::apps::TOKEN_EXCHANGE;
 use crate::audit::{Actor, AuditKind, Recording};
 use crate::metrics;
-use crate::oauth::{self, GrantError, IntrospectionBody, Metadata};
+use crate::oauth::{self, ACCESS_TOKEN_TYPE, Exchange, GrantError, IntrospectionBody, Metadata};
 use crate::secret::RefreshToken;
 use crate::token::DPOP_NONCE_HEADER;
 
@@ -78,6 +79,18 @@ struct TokenRequest<'f> {
     code_verifier: Option<&'f str>,
     /// `refresh_token`: the refresh token.
     refresh_token: Option<&'f str>,
+    /// Token exchange (RFC 8693): the token to exchange, an access token of this issuer.
+    subject_token: Option<&'f str>,
+    /// Token exchange: `urn:ietf:params:oauth:token-type:access_token` (or `…:jwt`).
+    subject_token_type: Option<&'f str>,
+    /// Token exchange: a token of the party acting for the subject, if not the client.
+    actor_token: Option<&'f str>,
+    /// Token exchange: the type of `actor_token`, as `subject_token_type`.
+    actor_token_type: Option<&'f str>,
+    /// Token exchange: `urn:ietf:params:oauth:token-type:access_token`, the only kind issued.
+    requested_token_type: Option<&'f str>,
+    /// Token exchange: the server the token is for, as `resource` (one of the two).
+    audience: Option<&'f str>,
 }
 
 impl<'f> TokenRequest<'f> {
@@ -95,6 +108,12 @@ impl<'f> TokenRequest<'f> {
             redirect_uri: form.get("redirect_uri"),
             code_verifier: form.get("code_verifier"),
             refresh_token: form.get("refresh_token"),
+            subject_token: form.get("subject_token"),
+            subject_token_type: form.get("subject_token_type"),
+            actor_token: form.get("actor_token"),
+            actor_token_type: form.get("actor_token_type"),
+            requested_token_type: form.get("requested_token_type"),
+            audience: form.get("audience"),
         })
     }
 }
@@ -111,6 +130,9 @@ struct TokenResponse<'a> {
     expires_in: u64,
     /// The scopes it carries, space-separated.
     scope: String,
+    /// Token exchange (RFC 8693 §2.2.1): `urn:ietf:params:oauth:token-type:access_token`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issued_token_type: Option<&'static str>,
     /// A refresh token (`authorization_code` and `refresh_token` grants).
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: Option<&'a str>,
@@ -236,6 +258,25 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
                 )
                 .await?,
         ),
+        TOKEN_EXCHANGE => (
+            TOKEN_EXCHANGE,
+            ctx.core
+                .exchange_token(
+                    &client.app,
+                    &Exchange {
+                        subject_token: request.subject_token,
+                        subject_token_type: request.subject_token_type,
+                        actor_token: request.actor_token,
+                        actor_token_type: request.actor_token_type,
+                        requested_token_type: request.requested_token_type,
+                        scope: request.scope,
+                        resource: request.resource,
+                        audience: request.audience,
+                    },
+                    dpop_jkt,
+                )
+                .await?,
+        ),
         other => return Err(GrantError::UnsupportedGrantType(other.to_owned()).into()),
     };
     let alg = issued.token.algorithm().as_str();
@@ -259,6 +300,7 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
             expires_in: issued.expires_in.as_secs(),
             scope: issued.scopes.to_string(),
             refresh_token: issued.refresh_token.as_ref().map(RefreshToken::expose),
+            issued_token_type: (grant_type == TOKEN_EXCHANGE).then_some(ACCESS_TOKEN_TYPE),
         },
     );
     if let Some(nonce) = ctx

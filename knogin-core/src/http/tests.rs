@@ -67,6 +67,7 @@ async fn access(knogin: &Knogin, scopes: &[&str]) -> String {
         ttl: Duration::from_secs(60),
         resource: None,
         dpop_jkt: None,
+        actor: None,
     };
     let token = knogin.tokens().mint_access(&grant).await.unwrap();
     format!("Bearer {}", token.expose())

@@ -228,6 +228,7 @@ impl Core {
             ttl: expires_in,
             resource: grant.resource.clone(),
             dpop_jkt,
+            actor: None,
         };
         let token = self.sign_access_token(&token_grant).await;
         let refresh = RefreshToken::generate();

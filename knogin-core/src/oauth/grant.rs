@@ -162,6 +162,7 @@ impl Core {
             ttl: expires_in,
             resource,
             dpop_jkt,
+            actor: None,
         };
         let token = self.sign_access_token(&grant).await;
         Ok(IssuedToken {

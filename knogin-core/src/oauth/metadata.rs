@@ -32,7 +32,7 @@ pub(crate) struct Metadata<'a> {
     /// The JWKS of the keys tokens are signed with.
     jwks_uri: String,
     /// The grants the token endpoint takes.
-    grant_types_supported: [&'static str; 3],
+    grant_types_supported: [&'static str; 4],
     /// `code`.
     response_types_supported: [&'static str; 1],
     /// RFC 7636 §4.3: S256 only.
@@ -74,7 +74,12 @@ pub(crate) fn metadata(issuer: &str, scopes: &ScopeCatalog) -> Bytes {
         authorization_endpoint: format!("{base}/v1/oauth/authorize"),
         token_endpoint: format!("{base}/v1/oauth/token"),
         jwks_uri: format!("{base}/.well-known/jwks.json"),
-        grant_types_supported: ["authorization_code", "client_credentials", "refresh_token"],
+        grant_types_supported: [
+            "authorization_code",
+            "client_credentials",
+            "refresh_token",
+            crate::apps::TOKEN_EXCHANGE,
+        ],
         response_types_supported: ["code"],
         code_challenge_methods_supported: ["S256"],
         authorization_response_iss_parameter_supported: true,
@@ -158,7 +163,12 @@ mod tests {
         );
         assert_eq!(
             doc["grant_types_supported"],
-            serde_json::json!(["authorization_code", "client_credentials", "refresh_token"])
+            serde_json::json!([
+                "authorization_code",
+                "client_credentials",
+                "refresh_token",
+                "urn:ietf:params:oauth:grant-type:token-exchange"
+            ])
         );
         assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
         assert_eq!(

@@ -1,6 +1,6 @@
 //! OAuth 2.0: the authorization request (pushed, RFC 9126, or not) and the user's consent, client authentication with its rate limit, the client-credentials grant, the
 //! authorization-code grant with PKCE and rotating refresh tokens, service tokens,
-//! introspection (RFC 7662), revocation (RFC 7009) and the authorization server metadata
+//! token exchange (RFC 8693), introspection (RFC 7662), revocation (RFC 7009) and the authorization server metadata
 //! (RFC 8414).
 //!
 //! Each policy is a plain function over the domain types (unit-tested with the in-memory store
@@ -13,6 +13,7 @@ mod client_auth;
 mod code;
 mod consent;
 mod description;
+mod exchange;
 mod grant;
 mod introspect;
 mod metadata;
@@ -34,6 +35,8 @@ pub use self::consent::CONSENT_TTL;
 pub(crate) use self::description::error_description;
 #[cfg(test)]
 pub(crate) use self::description::is_valid as is_valid_error_description;
+pub(crate) use self::exchange::Exchange;
+pub use self::exchange::{ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE};
 pub use self::grant::{GrantError, IssuedToken, granted_scopes};
 pub(crate) use self::grant::{requested_within, required};
 pub use self::introspect::Introspection;

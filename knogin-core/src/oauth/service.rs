@@ -129,6 +129,7 @@ impl crate::shared::Tokens<'_> {
             ttl,
             resource: None,
             dpop_jkt: None,
+            actor: None,
         };
         let token = self.knogin.sign_access_token(&grant).await;
         tracing::info!(tenant = %tenant, client_id = %id, scope = %grant.scopes, "minted a service token");

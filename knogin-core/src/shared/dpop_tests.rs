@@ -122,6 +122,7 @@ impl Fixture {
             ttl: Duration::from_secs(600),
             resource: None,
             dpop_jkt: jkt,
+            actor: None,
         };
         self.knogin
             .tokens()

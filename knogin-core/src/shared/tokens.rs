@@ -96,7 +96,7 @@ impl Core {
         self.verify_for(&self.0.audiences, token).await
     }
 
-    async fn verify_for(
+    pub(crate) async fn verify_for(
         &self,
         audiences: &[String],
         token: &str,
@@ -161,6 +161,7 @@ impl Core {
             ttl: Duration::from_secs(60),
             resource: None,
             dpop_jkt: None,
+            actor: None,
         };
         let audience = Audience::One(self.0.audiences[0].clone());
         let token = token::mint(
@@ -197,6 +198,7 @@ impl Tokens<'_> {
             ttl,
             resource: None,
             dpop_jkt: None,
+            actor: None,
         };
         let audience = Audience::One(self.knogin.0.admin_audience.clone());
         self.knogin.mint(&grant, audience, TokenKind::Admin).await

@@ -124,6 +124,7 @@ pub fn bearer(tenant: &str, scope: &str) -> crate::token::Bearer {
             scope: scope.into(),
             tenant: tenant.into(),
             cnf: None,
+            act: None,
         },
     }
 }

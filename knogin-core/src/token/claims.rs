@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use knogin_verifier::{AccessClaims, Audience};
+use knogin_verifier::{AccessClaims, ActorClaim, Audience};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
@@ -60,6 +60,9 @@ pub struct TokenGrant {
     /// The thumbprint of the DPoP key it is bound to (its `cnf.jkt`, RFC 9449 §6); `None` for a
     /// bearer token.
     pub dpop_jkt: Option<String>,
+    /// Who acts for the subject (its `act` claim, RFC 8693 §4.1), for a token issued by token
+    /// exchange; `None` otherwise.
+    pub actor: Option<ActorClaim>,
 }
 
 /// A signed token and when it expires. `Debug` and `Display` do not show the token.
@@ -135,6 +138,7 @@ pub(crate) fn mint(
             .dpop_jkt
             .clone()
             .map(|jkt| knogin_verifier::Confirmation { jkt }),
+        act: grant.actor.clone(),
     };
     let header = Header {
         alg: key.algorithm().as_str(),

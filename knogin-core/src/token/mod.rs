@@ -10,7 +10,7 @@ pub use claims::{AccessToken, TokenGrant, TokenKind};
 pub use dpop::{
     DPOP_ALGORITHMS, DPOP_HEADER, DPOP_NONCE_HEADER, DPOP_PROOF_MAX_AGE, DpopRejection, RequestHead,
 };
-pub use knogin_verifier::{AccessClaims, Audience};
+pub use knogin_verifier::{AccessClaims, ActorClaim, Audience};
 pub use verify::{LEEWAY, MAX_TOKEN_BYTES, TokenError};
 
 pub(crate) use claims::mint;

@@ -26,6 +26,7 @@ fn grant(ttl: u64) -> TokenGrant {
         ttl: Duration::from_secs(ttl),
         resource: None,
         dpop_jkt: None,
+        actor: None,
     }
 }
 

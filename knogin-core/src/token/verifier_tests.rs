@@ -77,6 +77,7 @@ async fn token(knogin: &Knogin, scopes: &[&str]) -> String {
         ttl: Duration::from_secs(600),
         resource: None,
         dpop_jkt: None,
+        actor: None,
     };
     knogin
         .tokens()
