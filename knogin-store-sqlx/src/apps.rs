@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use knogin_core::apps::{
     App, ClientJwks, ClientKeys, Governance, GovernancePatch, GrantType, Override, RedirectUri,
-    TokenEndpointAuthMethod,
+    SecurityProfile, TokenEndpointAuthMethod,
 };
 use knogin_core::store::{AppPage, AppStore, Cursor, StoreError};
 use knogin_core::{AppId, ScopeSet, ScopeToken, SecretHash, TenantId, Timestamp};
@@ -16,7 +16,7 @@ macro_rules! app_columns {
         "seq, client_id, tenant_id, name, grant_types, redirect_uris, requested_scopes, \
          allow_service_tokens, enforce_pkce, access_token_ttl, created_at, \
          allow_token_introspection, token_endpoint_auth_method, jwks, require_dpop, \
-         require_pushed_authorization_requests"
+         require_pushed_authorization_requests, security_profile"
     };
 }
 
@@ -42,6 +42,7 @@ pub(crate) struct AppRow {
     pub(crate) jwks: Option<String>,
     pub(crate) require_dpop: bool,
     pub(crate) require_pushed_authorization_requests: bool,
+    pub(crate) security_profile: Option<String>,
 }
 
 pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
@@ -79,6 +80,13 @@ impl TryFrom<AppRow> for App {
                 allow_token_introspection: row.allow_token_introspection,
                 require_dpop: row.require_dpop,
                 require_pushed_authorization_requests: row.require_pushed_authorization_requests,
+                security_profile: row
+                    .security_profile
+                    .as_deref()
+                    .map(|p| {
+                        SecurityProfile::parse(p).ok_or_else(|| corrupt("security_profile", p))
+                    })
+                    .transpose()?,
                 access_token_ttl: row
                     .access_token_ttl
                     .map(|t| {
@@ -128,8 +136,8 @@ impl AppStore for SqlxStore {
         const INSERT_APP: &str = "INSERT INTO apps (client_id, tenant_id, name, grant_types, \
             redirect_uris, requested_scopes, allow_service_tokens, enforce_pkce, access_token_ttl, \
             created_at, allow_token_introspection, token_endpoint_auth_method, jwks, require_dpop, \
-            require_pushed_authorization_requests) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+            require_pushed_authorization_requests, security_profile) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
         const INSERT_SECRET: &str =
             "INSERT INTO app_secrets (client_id, secret_hash, created_at) VALUES ($1, $2, $3)";
         let grants: Vec<&str> = app.grant_types.iter().map(|g| g.as_str()).collect();
@@ -159,6 +167,7 @@ impl AppStore for SqlxStore {
                 .bind(jwks.as_deref())
                 .bind(app.governance.require_dpop)
                 .bind(app.governance.require_pushed_authorization_requests)
+                .bind(app.governance.security_profile.map(SecurityProfile::as_str))
                 .execute(&mut *tx)
                 .await?;
             if let Some(secret) = secret {
@@ -229,7 +238,8 @@ impl AppStore for SqlxStore {
             allow_token_introspection = COALESCE($7, allow_token_introspection), \
             require_dpop = COALESCE($8, require_dpop), \
             require_pushed_authorization_requests = \
-                COALESCE($9, require_pushed_authorization_requests) \
+                COALESCE($9, require_pushed_authorization_requests), \
+            security_profile = CASE WHEN $10 THEN $11 ELSE security_profile END \
             WHERE client_id = $5 AND tenant_id = $6 RETURNING ",
             app_columns!()
         );
@@ -244,6 +254,13 @@ impl AppStore for SqlxStore {
             .bind(patch.allow_token_introspection)
             .bind(patch.require_dpop)
             .bind(patch.require_pushed_authorization_requests)
+            .bind(patch.security_profile.is_some())
+            .bind(
+                patch
+                    .security_profile
+                    .and_then(Override::value)
+                    .map(SecurityProfile::as_str),
+            )
             .fetch_optional(pool)
             .await)
         .map_err(store_error)?;

@@ -14,6 +14,7 @@ mod code_flow;
 mod deliveries;
 mod docs;
 mod dpop;
+mod fapi2;
 mod governance;
 mod graphql;
 mod instances;

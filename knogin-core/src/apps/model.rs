@@ -236,6 +236,60 @@ pub struct Governance {
     #[schema(required = false)]
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub require_pushed_authorization_requests: bool,
+    /// A security profile the app follows, whose rules apply on top of the switches above:
+    /// `fapi2` (the FAPI 2.0 Security Profile). Default `None`, and then left out of the JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_profile: Option<SecurityProfile>,
+}
+
+/// A security profile an app's governance can select.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum SecurityProfile {
+    /// The FAPI 2.0 Security Profile: pushed authorization requests, PKCE S256,
+    /// `private_key_jwt` client authentication, DPoP-bound access tokens, and authorization
+    /// codes that live at most 60 seconds.
+    Fapi2,
+}
+
+impl SecurityProfile {
+    /// The profile's name on the wire and in the store.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Fapi2 => "fapi2",
+        }
+    }
+
+    /// Reads a profile name; `None` for anything else.
+    pub fn parse(name: &str) -> Option<Self> {
+        (name == "fapi2").then_some(Self::Fapi2)
+    }
+}
+
+/// The longest an authorization code of a FAPI 2.0 app lives (FAPI 2.0 Security Profile §5.3.2.1).
+pub const FAPI2_MAX_CODE_TTL: Duration = Duration::from_secs(60);
+
+impl Governance {
+    /// Whether the app follows the FAPI 2.0 profile.
+    pub fn is_fapi2(&self) -> bool {
+        self.security_profile == Some(SecurityProfile::Fapi2)
+    }
+
+    /// Whether authorization requests must carry a PKCE challenge.
+    pub fn requires_pkce(&self) -> bool {
+        self.enforce_pkce || self.is_fapi2()
+    }
+
+    /// Whether access tokens must be DPoP-bound.
+    pub fn requires_dpop(&self) -> bool {
+        self.require_dpop || self.is_fapi2()
+    }
+
+    /// Whether authorization requests must be pushed.
+    pub fn requires_pushed_requests(&self) -> bool {
+        self.require_pushed_authorization_requests || self.is_fapi2()
+    }
 }
 
 impl Default for Governance {
@@ -247,6 +301,7 @@ impl Default for Governance {
             allow_token_introspection: false,
             require_dpop: false,
             require_pushed_authorization_requests: false,
+            security_profile: None,
         }
     }
 }
@@ -286,6 +341,9 @@ pub struct GovernancePatch {
     pub require_dpop: Option<bool>,
     /// New value of [`Governance::require_pushed_authorization_requests`].
     pub require_pushed_authorization_requests: Option<bool>,
+    /// New value of [`Governance::security_profile`]; `null` drops the profile.
+    #[schema(value_type = Option<String>)]
+    pub security_profile: Option<Override<SecurityProfile>>,
 }
 
 impl GovernancePatch {
@@ -297,6 +355,7 @@ impl GovernancePatch {
             && self.allow_token_introspection.is_none()
             && self.require_dpop.is_none()
             && self.require_pushed_authorization_requests.is_none()
+            && self.security_profile.is_none()
     }
 
     /// The patch, or every rule it breaks: it must change something, and an `access_token_ttl`
@@ -307,8 +366,8 @@ impl GovernancePatch {
             errors.push(
                 "body",
                 "must set allow_service_tokens, enforce_pkce, access_token_ttl, \
-                 allow_token_introspection, require_dpop or \
-                 require_pushed_authorization_requests",
+                 allow_token_introspection, require_dpop, \
+                 require_pushed_authorization_requests or security_profile",
             );
         }
         if let Some(Override::Value(ttl)) = self.access_token_ttl {
@@ -341,6 +400,9 @@ impl GovernancePatch {
             require_pushed_authorization_requests: self
                 .require_pushed_authorization_requests
                 .unwrap_or(current.require_pushed_authorization_requests),
+            security_profile: self
+                .security_profile
+                .map_or(current.security_profile, Override::value),
         }
     }
 }
@@ -448,6 +510,7 @@ mod tests {
                 allow_token_introspection: false,
                 require_dpop: false,
                 require_pushed_authorization_requests: false,
+                security_profile: None,
             }
         );
         let reset = GovernancePatch {

@@ -1,7 +1,10 @@
 //! App operations ([`Apps`], lent by `Knogin::apps`): each runs one policy and one store call,
 //! and records its change in the audit trail.
 
-use crate::apps::{App, AppError, Governance, GovernancePatch, PreviousSecrets, Registration};
+use crate::apps::{
+    App, AppError, Governance, GovernancePatch, Override, PreviousSecrets, Registration,
+    SecurityProfile, TokenEndpointAuthMethod,
+};
 use crate::audit::{Actor, AuditKind};
 use crate::id::{AppId, TenantId};
 use crate::secret::ClientSecret;
@@ -104,6 +107,18 @@ impl Apps<'_> {
         id: &AppId,
         patch: GovernancePatch,
     ) -> Result<Governance, AppError> {
+        if patch.security_profile == Some(Override::Value(SecurityProfile::Fapi2))
+            && self.get(tenant, id).await?.token_endpoint_auth_method
+                != TokenEndpointAuthMethod::PrivateKeyJwt
+        {
+            let mut errors = ValidationErrors::default();
+            errors.push(
+                "security_profile",
+                "fapi2 needs an app that authenticates with private_key_jwt: register one with \
+                 token_endpoint_auth_method private_key_jwt and its jwks",
+            );
+            return Err(errors.into());
+        }
         let governance = self
             .knogin
             .0

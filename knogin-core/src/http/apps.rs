@@ -73,6 +73,7 @@ impl FromFields for GovernancePatch {
             require_dpop: fields.bool("require_dpop"),
             require_pushed_authorization_requests: fields
                 .bool("require_pushed_authorization_requests"),
+            security_profile: fields.profile_or_default("security_profile"),
         }
     }
 }

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
-use crate::apps::Override;
+use crate::apps::{Override, SecurityProfile};
 use crate::validation::ValidationErrors;
 
 /// A request body type read from a JSON object, field by field.
@@ -203,6 +203,21 @@ impl Fields {
             "must be a whole number of seconds, or null for the default",
         )
         .map(Override::Value)
+    }
+
+    /// An optional security profile (`"fapi2"`), where `null` drops it.
+    pub(crate) fn profile_or_default(&mut self, name: &str) -> Option<Override<SecurityProfile>> {
+        match self.map.remove(name)? {
+            Value::Null => Some(Override::Default),
+            Value::String(s) if SecurityProfile::parse(&s).is_some() => {
+                SecurityProfile::parse(&s).map(Override::Value)
+            }
+            _ => {
+                self.errors
+                    .push(name, "must be \"fapi2\", or null for none");
+                None
+            }
+        }
     }
 
     /// The member `name` as seconds; anything else is recorded with `expected`.

@@ -221,7 +221,7 @@ pub(crate) fn check_request(
                 "code_challenge_method was sent without a code_challenge".into(),
             ));
         }
-        (None, None) if app.governance.enforce_pkce => {
+        (None, None) if app.governance.requires_pkce() => {
             return Err(refuse(
                 "invalid_request",
                 "this client must use PKCE: send a code_challenge with code_challenge_method=S256"
@@ -334,7 +334,7 @@ impl Core {
             &self.0.audiences,
         )
         .map_err(AuthorizeError::Redirect)?;
-        if pushed.is_none() && app.governance.require_pushed_authorization_requests {
+        if pushed.is_none() && app.governance.requires_pushed_requests() {
             return Err(AuthorizeError::Redirect(ErrorRedirect::to(
                 &request,
                 "invalid_request",

@@ -2,7 +2,7 @@
 //! rotation (RFC 9700 §4.14): issuing a code for a user's approval, redeeming it once, and
 //! rotating refresh tokens, with a whole family revoked on any replay.
 
-use crate::apps::{App, GrantType};
+use crate::apps::{App, FAPI2_MAX_CODE_TTL, GrantType};
 use crate::oauth::{CodeChallenge, GrantError, IssuedToken, requested_within, required};
 use crate::random;
 use crate::scope::ScopeSet;
@@ -95,6 +95,14 @@ impl Core {
         if stored.grant.client_id != app.client_id {
             return Err(invalid_grant("the code was issued to another client"));
         }
+        if app.governance.is_fapi2() {
+            let issued = crate::clock::before(stored.expires_at, self.0.flow.code);
+            if crate::clock::between(issued, now) > FAPI2_MAX_CODE_TTL {
+                return Err(invalid_grant(
+                    "the code is older than the 60 seconds this app's FAPI 2.0 profile allows",
+                ));
+            }
+        }
         if stored.redirect_uri != redirect_uri {
             return Err(invalid_grant(
                 "redirect_uri differs from the one of the authorization request",
@@ -120,7 +128,7 @@ impl Core {
                     "code_verifier was sent, but the authorization request sent no code_challenge",
                 ));
             }
-            (None, None) if app.governance.enforce_pkce => {
+            (None, None) if app.governance.requires_pkce() => {
                 return Err(invalid_grant("this client must use PKCE"));
             }
             (None, None) => {}
@@ -485,6 +493,60 @@ mod tests {
         flow.clock.advance(crate::oauth::DEFAULT_CODE_TTL);
         assert_eq!(
             code_of(flow.redeem(&code, Some(VERIFIER)).await.unwrap_err()),
+            "invalid_grant"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_fapi2_apps_code_lives_at_most_60_seconds_whatever_the_configured_lifetime() {
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_800_000_000)));
+        let store = Arc::new(crate::store::memory::MemoryStore::new());
+        let knogin = crate::testing::builder(
+            store.clone(),
+            crate::keys::MasterKey::generate(),
+            clock.clone(),
+        )
+        .lifetimes(
+            crate::oauth::TokenLifetimes::default().authorization_code(Duration::from_secs(300)),
+        )
+        .build()
+        .await
+        .unwrap();
+        let tenant = TenantId::parse("t1").unwrap();
+        let (app, _) = knogin
+            .apps()
+            .register(&tenant, delegated_registration())
+            .await
+            .unwrap();
+        let patch = crate::apps::GovernancePatch {
+            security_profile: Some(crate::apps::Override::Value(
+                crate::apps::SecurityProfile::Fapi2,
+            )),
+            ..crate::apps::GovernancePatch::default()
+        };
+        // The store takes the profile as it is (the handle checks the app's method first).
+        let governance =
+            crate::store::AppStore::update_governance(&*store, &tenant, &app.client_id, patch)
+                .await
+                .unwrap()
+                .unwrap();
+        assert!(
+            governance.requires_pkce()
+                && governance.requires_dpop()
+                && governance.requires_pushed_requests()
+        );
+        let flow = Flow {
+            clock,
+            knogin: knogin.core().clone(),
+            app: App { governance, ..app },
+        };
+        let fresh = flow.code(Some(CHALLENGE)).await;
+        flow.clock.advance(Duration::from_secs(59));
+        flow.redeem(&fresh, Some(VERIFIER)).await.unwrap();
+        let stale = flow.code(Some(CHALLENGE)).await;
+        flow.clock.advance(Duration::from_secs(61));
+        assert_eq!(
+            code_of(flow.redeem(&stale, Some(VERIFIER)).await.unwrap_err()),
             "invalid_grant"
         );
     }

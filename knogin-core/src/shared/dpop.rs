@@ -85,7 +85,7 @@ impl Core {
     ) -> Result<Option<String>, DpopFailure> {
         match self.dpop_proof(request, None).await? {
             Some(proof) => Ok(Some(proof.jkt)),
-            None if app.governance.require_dpop => Err(DpopRejection::Invalid(
+            None if app.governance.requires_dpop() => Err(DpopRejection::Invalid(
                 "this app's access tokens must be DPoP-bound: send a DPoP proof".into(),
             )
             .into()),

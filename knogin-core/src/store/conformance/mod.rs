@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use crate::apps::{App, Governance, GovernancePatch, GrantType, Override};
+use crate::apps::{App, Governance, GovernancePatch, GrantType, Override, SecurityProfile};
 use crate::clock::Timestamp;
 use crate::id::{AppId, KeyId, TenantId};
 use crate::scope::ScopeSet;
@@ -281,6 +281,7 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
         allow_token_introspection: false,
         require_dpop: false,
         require_pushed_authorization_requests: false,
+        security_profile: None,
     };
     assert_eq!(updated, Some(expected));
     let off = GovernancePatch {
@@ -289,6 +290,7 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
         allow_token_introspection: Some(true),
         require_dpop: Some(true),
         require_pushed_authorization_requests: Some(true),
+        security_profile: Some(Override::Value(SecurityProfile::Fapi2)),
         ..GovernancePatch::default()
     };
     store
@@ -305,6 +307,7 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
             allow_token_introspection: true,
             require_dpop: true,
             require_pushed_authorization_requests: true,
+            security_profile: Some(SecurityProfile::Fapi2),
         }
     );
     assert_eq!(
