@@ -166,15 +166,7 @@ async fn introspection_metadata_and_audit_tell_bound_tokens_apart(server: &TestS
     assert_eq!(listed.status, StatusCode::OK);
 
     // The metadata lists the algorithms.
-    let metadata = server
-        .send(
-            Method::GET,
-            "/.well-known/oauth-authorization-server",
-            &[],
-            bytes::Bytes::new(),
-        )
-        .await
-        .json();
+    let metadata = server.metadata().await;
     assert_eq!(
         metadata["dpop_signing_alg_values_supported"],
         json!(["ES256", "EdDSA", "Ed25519", "PS256", "RS256"])

@@ -69,15 +69,7 @@ async fn a_pushed_request_signs_in_consents_and_yields_a_code_once(server: &Test
     let again = browser.get(server, &path).await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.text());
     assert_eq!(again.header("location"), "");
-    let metadata = server
-        .send(
-            Method::GET,
-            "/.well-known/oauth-authorization-server",
-            &[],
-            bytes::Bytes::new(),
-        )
-        .await
-        .json();
+    let metadata = server.metadata().await;
     assert_eq!(
         metadata["pushed_authorization_request_endpoint"],
         format!("{}/v1/oauth/par", server.issuer)

@@ -270,6 +270,20 @@ impl TestServer {
         }
     }
 
+    /// The RFC 8414 metadata the server publishes.
+    pub async fn metadata(&self) -> Value {
+        let answer = self
+            .send(
+                Method::GET,
+                "/.well-known/oauth-authorization-server",
+                &[],
+                Bytes::new(),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+        answer.json()
+    }
+
     /// `GET path` with a bearer token.
     pub async fn get(&self, path: &str, token: &str) -> TestResponse {
         let auth = format!("Bearer {token}");

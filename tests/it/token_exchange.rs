@@ -95,15 +95,7 @@ async fn a_token_of_the_tenant_is_exchanged_for_a_delegated_one(server: &TestSer
         oauth_error(&refused, StatusCode::BAD_REQUEST),
         "unauthorized_client"
     );
-    let metadata = server
-        .send(
-            Method::GET,
-            "/.well-known/oauth-authorization-server",
-            &[],
-            bytes::Bytes::new(),
-        )
-        .await
-        .json();
+    let metadata = server.metadata().await;
     let grants = metadata["grant_types_supported"].as_array().unwrap();
     assert!(grants.contains(&json!(TOKEN_EXCHANGE)), "{grants:?}");
     let issued = server.audited(knogin::core::audit::AuditKind::TokenIssued);

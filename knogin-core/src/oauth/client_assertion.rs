@@ -226,7 +226,6 @@ mod tests {
     use crate::Knogin;
     use crate::apps::Registration;
     use crate::clock::{Clock as _, ManualClock};
-    use crate::keys::MasterKey;
     use crate::store::memory::MemoryStore;
     use crate::testing::{ClientKey, TEST_ISSUER, builder};
     use crate::{TenantId, oauth::ClientAuthError};
@@ -241,15 +240,8 @@ mod tests {
         app: App,
     }
 
-    /// The master key every handle of a test shares, as instances of one deployment do.
-    fn master_key() -> MasterKey {
-        static KEY: std::sync::LazyLock<String> =
-            std::sync::LazyLock::new(|| MasterKey::generate().to_base64());
-        MasterKey::from_base64(&KEY).unwrap()
-    }
-
     async fn handle(store: Arc<MemoryStore>, clock: Arc<ManualClock>) -> Knogin {
-        builder(store, master_key(), clock)
+        builder(store, crate::testing::shared_master_key(), clock)
             .client_auth_limit(5, Duration::from_secs(60))
             .build()
             .await

@@ -168,13 +168,7 @@ impl Core {
                 act: subject.act.clone().map(Box::new),
             }),
         };
-        let token = self.sign_access_token(&grant).await;
-        Ok(IssuedToken {
-            token,
-            expires_in,
-            scopes: grant.scopes,
-            refresh_token: None,
-        })
+        Ok(self.issue_access_token(grant).await)
     }
 }
 

@@ -164,13 +164,19 @@ impl Core {
             dpop_jkt,
             actor: None,
         };
+        Ok(self.issue_access_token(grant).await)
+    }
+
+    /// Signs `grant` as an access token without a refresh token, as the token endpoint
+    /// answers it.
+    pub(crate) async fn issue_access_token(&self, grant: TokenGrant) -> IssuedToken {
         let token = self.sign_access_token(&grant).await;
-        Ok(IssuedToken {
+        IssuedToken {
             token,
-            expires_in,
+            expires_in: grant.ttl,
             scopes: grant.scopes,
             refresh_token: None,
-        })
+        }
     }
 }
 

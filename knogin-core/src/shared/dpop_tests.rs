@@ -11,7 +11,6 @@ use serde_json::json;
 use crate::Knogin;
 use crate::apps::{App, GovernancePatch};
 use crate::clock::{ManualClock, Timestamp};
-use crate::keys::MasterKey;
 use crate::store::memory::MemoryStore;
 use crate::testing::{ClientKey, TEST_ISSUER, builder, registration};
 use crate::token::{DpopRejection, Rejection, TokenGrant};
@@ -28,15 +27,8 @@ struct Fixture {
     app: App,
 }
 
-/// The master key every handle of a test shares, as instances of one deployment do.
-fn master_key() -> MasterKey {
-    static KEY: std::sync::LazyLock<String> =
-        std::sync::LazyLock::new(|| MasterKey::generate().to_base64());
-    MasterKey::from_base64(&KEY).unwrap()
-}
-
 async fn handle(store: Arc<MemoryStore>, clock: Arc<ManualClock>, nonces: bool) -> Knogin {
-    builder(store, master_key(), clock)
+    builder(store, crate::testing::shared_master_key(), clock)
         .dpop_nonces(nonces)
         .build()
         .await

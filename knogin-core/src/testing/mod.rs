@@ -48,6 +48,14 @@ pub fn builder_for(
         .initial_signing_key(FIXTURE_KEY.to_vec())
 }
 
+/// One master key per test process, as the instances of one deployment share theirs: handles
+/// built with it accept each other's nonces and secrets.
+pub fn shared_master_key() -> MasterKey {
+    static KEY: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| MasterKey::generate().to_base64());
+    MasterKey::from_base64(&KEY).expect("a generated key reads back")
+}
+
 /// A valid client-credentials registration: "Case sync connector", scope `webhooks:write`.
 pub fn registration() -> Registration {
     Registration {
