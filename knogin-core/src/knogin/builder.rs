@@ -393,6 +393,9 @@ impl Builder {
         #[cfg(not(feature = "password-login"))]
         let users = self.users;
         let docs = self.docs.unwrap_or_else(|| DocsSettings::new(&self.issuer));
+        let dpop_nonce_key = self
+            .dpop_nonces
+            .then(|| crate::shared::dpop_nonce_key(&self.master_key));
         let core = Core(Arc::new(Inner {
             admin_audience: format!("{}/v1/platform", self.issuer),
             issuer: self.issuer,
@@ -415,7 +418,7 @@ impl Builder {
             publications: crate::webhooks::Publications::default(),
             graphql: self.graphql,
             audit: self.audit,
-            dpop_nonces: self.dpop_nonces,
+            dpop_nonce_key,
             live: Live::new(
                 ring,
                 revoked.into_iter().collect(),

@@ -13,8 +13,6 @@ use crate::apps::{App, ClientKeys, TokenEndpointAuthMethod};
 use crate::clock::Timestamp;
 use crate::id::AppId;
 use crate::secret::SecretHash;
-use crate::shared::Core;
-use crate::store::{FlowKind, FlowState, StoreError};
 use crate::token::LEEWAY;
 
 /// The `client_assertion_type` of a JWT client assertion.
@@ -118,28 +116,6 @@ fn judge(claims: &AssertionClaims, audiences: [&str; 2], now: Timestamp) -> Resu
     Ok(())
 }
 
-impl Core {
-    /// Records that `client`'s assertion `jti` was used, until `until`: `false` if it was.
-    async fn first_use(
-        &self,
-        client: &AppId,
-        jti: &str,
-        until: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let state = FlowState {
-            kind: FlowKind::UsedJti,
-            key: SecretHash::of(&format!("{client}\0{jti}")),
-            value: String::new(),
-            expires_at: until,
-        };
-        match self.0.store.put_state(&state, self.0.clock.now()).await {
-            Ok(()) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-}
-
 impl crate::apps::Apps<'_> {
     /// The app that signed `assertion` (a `private_key_jwt` client assertion), if it is valid:
     /// `iss` and `sub` its client id (and `client_id`, when the request names one), `aud` this
@@ -209,7 +185,8 @@ impl crate::apps::Apps<'_> {
             return Ok(Err(Refusal::Signature));
         }
         let until = Timestamp::from_unix(claims.exp).plus(LEEWAY);
-        if !core.first_use(&app.client_id, &claims.jti, until).await? {
+        let used = SecretHash::of(&format!("{}\0{}", app.client_id, claims.jti));
+        if !core.first_use(used, until, now).await? {
             return Ok(Err(Refusal::Replayed));
         }
         Ok(Ok(app))

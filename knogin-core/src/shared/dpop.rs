@@ -7,11 +7,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use knogin_verifier::jose::{CheckedProof, DpopError, RequestProofPolicy, check_request_proof};
 
+use crate::keys::MasterKey;
+
 use super::Core;
 use crate::apps::App;
 use crate::clock::Timestamp;
 use crate::secret::SecretHash;
-use crate::store::{FlowKind, FlowState, StoreError};
+use crate::store::StoreError;
 use crate::token::{DPOP_PROOF_MAX_AGE, DpopRejection, LEEWAY, RequestHead};
 
 /// How long one nonce window lasts; a nonce is good in its window and the next.
@@ -26,53 +28,41 @@ pub(crate) enum DpopFailure {
     Store(#[from] StoreError),
 }
 
+/// The key server nonces are made with: derived from the master key, so every instance of a
+/// deployment makes and accepts the same nonces.
+pub(crate) fn dpop_nonce_key(master_key: &MasterKey) -> hmac::Key {
+    let key = master_key.derive(b"knogin dpop nonce");
+    hmac::Key::new(hmac::HMAC_SHA256, key.as_slice())
+}
+
+/// The nonce of the window `window` under `key`.
+fn nonce_of(key: &hmac::Key, window: i64) -> String {
+    let tag = hmac::sign(key, &window.to_be_bytes());
+    let mut nonce = window.to_be_bytes().to_vec();
+    nonce.extend_from_slice(&tag.as_ref()[..16]);
+    URL_SAFE_NO_PAD.encode(nonce)
+}
+
+fn window(now: Timestamp) -> i64 {
+    now.unix().div_euclid(NONCE_WINDOW_SECS)
+}
+
+/// Whether `nonce` is `key`'s nonce of the window of `now` or of the one before.
+fn nonce_is_current(key: &hmac::Key, nonce: &str, now: Timestamp) -> bool {
+    let window = window(now);
+    [window, window - 1].into_iter().any(|w| {
+        bool::from(subtle::ConstantTimeEq::ct_eq(
+            nonce.as_bytes(),
+            nonce_of(key, w).as_bytes(),
+        ))
+    })
+}
+
 impl Core {
-    /// The nonce of the window `window`.
-    fn nonce_of(&self, window: i64) -> String {
-        let key = self.0.master_key.derive(b"knogin dpop nonce");
-        let key = hmac::Key::new(hmac::HMAC_SHA256, key.as_slice());
-        let tag = hmac::sign(&key, &window.to_be_bytes());
-        let mut nonce = window.to_be_bytes().to_vec();
-        nonce.extend_from_slice(&tag.as_ref()[..16]);
-        URL_SAFE_NO_PAD.encode(nonce)
-    }
-
-    fn window(now: Timestamp) -> i64 {
-        now.unix().div_euclid(NONCE_WINDOW_SECS)
-    }
-
     /// The nonce to hand out now, when this server requires nonces.
     pub(crate) fn dpop_nonce(&self) -> Option<String> {
-        self.0
-            .dpop_nonces
-            .then(|| self.nonce_of(Self::window(self.0.clock.now())))
-    }
-
-    /// Whether `nonce` is this window's or the previous one's.
-    fn nonce_is_current(&self, nonce: &str, now: Timestamp) -> bool {
-        let window = Self::window(now);
-        [window, window - 1].into_iter().any(|w| {
-            bool::from(subtle::ConstantTimeEq::ct_eq(
-                nonce.as_bytes(),
-                self.nonce_of(w).as_bytes(),
-            ))
-        })
-    }
-
-    /// Records a proof's `jti` for its key until the proof is too old to be taken anyway:
-    /// `false` if it was recorded already.
-    async fn first_proof(&self, proof: &CheckedProof) -> Result<bool, StoreError> {
-        let state = FlowState {
-            kind: FlowKind::UsedJti,
-            key: SecretHash::of(&format!("dpop\0{}\0{}", proof.jkt, proof.jti)),
-            value: String::new(),
-            expires_at: proof.iat.plus(DPOP_PROOF_MAX_AGE + LEEWAY),
-        };
-        match self.0.store.put_state(&state, self.0.clock.now()).await {
-            Ok(()) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
-            Err(e) => Err(e),
-        }
+        let key = self.0.dpop_nonce_key.as_ref()?;
+        Some(nonce_of(key, window(self.0.clock.now())))
     }
 
     /// The key an access token issued to `app` for `request` is bound to: the thumbprint of
@@ -112,15 +102,18 @@ impl Core {
         else {
             return Ok(None);
         };
-        if self.0.dpop_nonces
+        if let Some(key) = &self.0.dpop_nonce_key
             && !checked
                 .nonce
                 .as_deref()
-                .is_some_and(|nonce| self.nonce_is_current(nonce, now))
+                .is_some_and(|nonce| nonce_is_current(key, nonce, now))
         {
-            return Err(DpopRejection::UseNonce(self.nonce_of(Self::window(now))).into());
+            return Err(DpopRejection::UseNonce(nonce_of(key, window(now))).into());
         }
-        if !self.first_proof(&checked).await? {
+        // Recorded per key until the proof is too old to be taken anyway.
+        let used = SecretHash::of(&format!("dpop\0{}\0{}", checked.jkt, checked.jti));
+        let until = checked.iat.plus(DPOP_PROOF_MAX_AGE + LEEWAY);
+        if !self.first_use(used, until, now).await? {
             return Err(DpopRejection::Invalid(DpopError::Reused.to_string()).into());
         }
         Ok(Some(checked))

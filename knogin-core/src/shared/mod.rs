@@ -16,15 +16,17 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub(crate) use self::dpop::DpopFailure;
+pub(crate) use self::dpop::{DpopFailure, dpop_nonce_key};
 pub use self::live::Keys;
 pub(crate) use self::live::Live;
 pub use self::tokens::{DEFAULT_ADMIN_TOKEN_TTL, MAX_ADMIN_TOKEN_TTL, MintError, Tokens};
 use crate::clock::Clock;
+use crate::clock::Timestamp;
 use crate::keys::{MasterKey, SigningAlgorithm};
 use crate::oauth::{AuthLimit, Lifetimes};
 use crate::scope::ScopeCatalog;
-use crate::store::Store;
+use crate::secret::SecretHash;
+use crate::store::{FlowKind, FlowState, Store, StoreError};
 
 /// The shared core: cheap to clone (one `Arc`), and what every capability handle borrows.
 #[derive(Clone)]
@@ -50,8 +52,8 @@ pub(crate) struct Inner {
     pub(crate) publications: crate::webhooks::Publications,
     pub(crate) graphql: Option<crate::graphql::GraphQlGate>,
     pub(crate) audit: Arc<dyn crate::audit::AuditSink>,
-    /// Whether DPoP proofs must carry a server nonce.
-    pub(crate) dpop_nonces: bool,
+    /// The key DPoP server nonces are made with, when proofs must carry one.
+    pub(crate) dpop_nonce_key: Option<aws_lc_rs::hmac::Key>,
     pub(crate) live: Live,
 }
 
@@ -91,6 +93,28 @@ impl Core {
     /// The scope catalog.
     pub(crate) fn scopes(&self) -> &ScopeCatalog {
         &self.0.scopes
+    }
+
+    /// Records at `now` that the JWT `used` names (a client assertion's or a DPoP proof's id,
+    /// hashed with what scopes it) was taken, until `until`, when it could no longer be taken
+    /// anyway: `false` if it was recorded already, here or on another instance.
+    pub(crate) async fn first_use(
+        &self,
+        used: SecretHash,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let state = FlowState {
+            kind: FlowKind::UsedJti,
+            key: used,
+            value: String::new(),
+            expires_at: until,
+        };
+        match self.0.store.put_state(&state, now).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Registering and governing apps, and their client secrets, on the operator's behalf.
