@@ -442,6 +442,14 @@ pub struct App {
     pub client_keys: Option<ClientKeys>,
 }
 
+impl App {
+    /// Whether `uri` is, byte for byte, one of its redirect URIs (RFC 6749 §3.1.2.3): the only
+    /// place an authorization response may go.
+    pub fn redirects_to(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|r| r.as_str() == uri)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -320,7 +320,7 @@ impl Core {
         let redirect_uri = params.get("redirect_uri").map_err(page)?.ok_or_else(|| {
             page("The request does not say where to send the answer (redirect_uri is missing).")
         })?;
-        if !app.redirect_uris.iter().any(|r| r.as_str() == redirect_uri) {
+        if !app.redirects_to(redirect_uri) {
             return Err(page(
                 "The address the application asked to return to is not one it registered, so this \
                  server will not send you there.",

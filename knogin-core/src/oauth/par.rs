@@ -117,7 +117,7 @@ fn pushed_query(
         .get("redirect_uri")
         .map_err(PushRefusal::invalid)?
         .ok_or_else(|| PushRefusal::invalid("the redirect_uri parameter is required"))?;
-    if !app.redirect_uris.iter().any(|r| r.as_str() == redirect_uri) {
+    if !app.redirects_to(redirect_uri) {
         return Err(PushRefusal::invalid(
             "the redirect_uri is not one this client registered",
         ));
