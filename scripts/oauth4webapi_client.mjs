@@ -6,12 +6,15 @@
 // (RFC 8693) for another bound token.
 //
 // With USER and PASSWORD (a user of the built-in login), it also runs the authorization code
-// flow as a second app: a pushed authorization request (RFC 9126) signed in with private_key_jwt,
-// the browser's part through the login and consent pages, the code redeemed for a DPoP-bound
-// token, and that token's refresh.
+// flow as a second app, which registers the URL of its keys (jwks_uri, served here on a
+// loopback port, so the server must allow private targets) instead of the keys: a pushed
+// authorization request (RFC 9126) signed in with private_key_jwt, the browser's part through
+// the login and consent pages, the code redeemed for a DPoP-bound token, and that token's
+// refresh.
 //
 // usage: node oauth4webapi_client.mjs MODULE BASE_URL ADMIN_TOKEN [USER PASSWORD]
 //   MODULE is the path of oauth4webapi's build/index.js.
+import http from 'node:http'
 import { pathToFileURL } from 'node:url'
 
 const [modulePath, base, adminToken, user, password] = process.argv.slice(2)
@@ -28,10 +31,31 @@ function check(condition, message) {
   }
 }
 
-/// Registers an app that authenticates with `keys` (the server gets the public half only).
-async function register(keys, kid, grantTypes, redirectUris) {
-  const jwk = await crypto.subtle.exportKey('jwk', keys.publicKey)
-  const { d: _, ...publicJwk } = jwk
+/// The JWK Set of the public half of `keys`, named `kid`.
+async function publicJwks(keys, kid) {
+  const { d: _, ...publicJwk } = await crypto.subtle.exportKey('jwk', keys.publicKey)
+  return { keys: [{ ...publicJwk, kid, key_ops: undefined, ext: undefined }] }
+}
+
+/// Serves `jwks` on a loopback port, as a client publishing its keys does; returns its URL and
+/// a count of the requests it answered.
+async function publish(jwks) {
+  const served = { url: '', requests: 0 }
+  const server = http.createServer((_, response) => {
+    served.requests += 1
+    response.writeHead(200, { 'content-type': 'application/jwk-set+json', connection: 'close' })
+    response.end(JSON.stringify(jwks))
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  server.unref()
+  served.url = `http://127.0.0.1:${server.address().port}/jwks`
+  return served
+}
+
+/// Registers an app that authenticates with `keys` (the server gets the public half only): the
+/// keys themselves, or with `published` (from `publish`) the URL they are served at.
+async function register(keys, kid, grantTypes, redirectUris, published) {
+  const jwks = await publicJwks(keys, kid)
   const registered = await fetch(`${base}/v1/platform/apps`, {
     method: 'POST',
     headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
@@ -41,7 +65,7 @@ async function register(keys, kid, grantTypes, redirectUris) {
       redirect_uris: redirectUris,
       requested_scopes: ['webhooks:read'],
       token_endpoint_auth_method: 'private_key_jwt',
-      jwks: { keys: [{ ...publicJwk, kid, key_ops: undefined, ext: undefined }] },
+      ...(published ? { jwks_uri: published.url } : { jwks }),
     }),
   })
   const app = await registered.json()
@@ -144,7 +168,9 @@ function field(page, name) {
 async function codeFlow() {
   const redirectUri = 'http://127.0.0.1:9/callback'
   const keys = await oauth.generateKeyPair('ES256', { extractable: true })
-  const codeApp = await register(keys, 'o4w-code', ['authorization_code'], [redirectUri])
+  const published = await publish(await publicJwks(keys, 'o4w-code'))
+  const codeApp = await register(keys, 'o4w-code', ['authorization_code'], [redirectUri], published)
+  check(codeApp.jwks_uri === published.url && published.requests === 0, 'the keys were fetched at registration')
   const codeClient = { client_id: codeApp.client_id }
   const auth = oauth.PrivateKeyJwt({ key: keys.privateKey, kid: 'o4w-code' })
   const verifier = oauth.generateRandomCodeVerifier()
@@ -189,10 +215,11 @@ async function codeFlow() {
     await oauth.refreshTokenGrantRequest(as, codeClient, auth, tokens.refresh_token, { DPoP: codeDPoP, ...insecure }),
   )
   check(refreshed.token_type === 'dpop' && refreshed.refresh_token !== tokens.refresh_token, 'the refresh token did not rotate')
+  check(published.requests === 1, `the published keys were fetched ${published.requests} times`)
   // The pushed request was used up.
   const again = await new Browser().request(start)
   check(again.status === 400, `a used request_uri answered ${again.status}`)
-  console.log(`oauth4webapi: a pushed code flow for ${user}, private_key_jwt and DPoP, refreshed`)
+  console.log(`oauth4webapi: a pushed code flow for ${user}, private_key_jwt from a jwks_uri and DPoP, refreshed`)
 }
 
 if (user) {

@@ -27,6 +27,7 @@ use knogin::core::keys::SigningKeySettings;
 use knogin::core::login::PasswordUsers;
 use knogin::core::webhooks::{EventCatalog, PublishError, RetryPolicy, WebhookSettings};
 use knogin::core::{Builder, Knogin, ScopeCatalog, SigningAlgorithm, TenantId};
+use knogin::hyper::HttpTransport;
 use knogin::store::{ConnectOptions, SqlxStore};
 use serde_json::value::RawValue;
 
@@ -163,8 +164,8 @@ struct ServeArgs {
     /// readable by the server's user only.
     #[arg(long, env = "KNOGIN_USERS_FILE", value_name = "PATH")]
     users_file: Option<std::path::PathBuf>,
-    /// Let webhook targets be plain http and loopback or private addresses, for local testing.
-    /// Without it they are refused.
+    /// Let webhook targets and apps' `jwks_uri`s be plain http and loopback or private
+    /// addresses, for local testing. Without it they are refused.
     #[arg(long, env = "KNOGIN_ALLOW_PRIVATE_WEBHOOK_TARGETS")]
     allow_private_webhook_targets: bool,
     /// The delays between webhook delivery attempts, e.g. `5s,5m,30m,2h,5h,10h` (the default)
@@ -432,7 +433,8 @@ async fn serve(args: ServeArgs, log_format: LogFormat) -> Result<(), BoxError> {
     let mut builder = builder(&args.common, Duration::from_secs(args.key_refresh))
         .await?
         .webhooks(webhooks)
-        .dpop_nonces(args.dpop_nonces);
+        .dpop_nonces(args.dpop_nonces)
+        .client_jwks_transport(HttpTransport::new(args.allow_private_webhook_targets));
     if let Some(users) = users {
         builder = builder.password_login(users);
     }

@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use knogin_core::apps::{
-    App, ClientJwks, ClientKeys, Governance, GovernancePatch, GrantType, Override, RedirectUri,
-    SecurityProfile, TokenEndpointAuthMethod,
+    App, ClientJwks, ClientJwksUri, ClientKeys, Governance, GovernancePatch, GrantType, Override,
+    RedirectUri, SecurityProfile, TokenEndpointAuthMethod,
 };
 use knogin_core::store::{AppPage, AppStore, Cursor, StoreError};
 use knogin_core::{AppId, ScopeSet, ScopeToken, SecretHash, TenantId, Timestamp};
@@ -16,7 +16,7 @@ macro_rules! app_columns {
         "seq, client_id, tenant_id, name, grant_types, redirect_uris, requested_scopes, \
          allow_service_tokens, enforce_pkce, access_token_ttl, created_at, \
          allow_token_introspection, token_endpoint_auth_method, jwks, require_dpop, \
-         require_pushed_authorization_requests, security_profile"
+         require_pushed_authorization_requests, security_profile, jwks_uri"
     };
 }
 
@@ -43,6 +43,7 @@ pub(crate) struct AppRow {
     pub(crate) require_dpop: bool,
     pub(crate) require_pushed_authorization_requests: bool,
     pub(crate) security_profile: Option<String>,
+    pub(crate) jwks_uri: Option<String>,
 }
 
 pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
@@ -103,25 +104,37 @@ impl TryFrom<AppRow> for App {
                     &row.token_endpoint_auth_method,
                 )
             })?,
-            client_keys: row
-                .jwks
-                .map(|text| {
-                    let document =
-                        serde_json::from_str(&text).map_err(|_| corrupt("jwks", &text))?;
-                    ClientJwks::parse(document)
-                        .map(ClientKeys::Jwks)
-                        .map_err(|_| corrupt("jwks", &text))
-                })
-                .transpose()?,
+            client_keys: client_keys(row.jwks, row.jwks_uri)?,
         })
     }
 }
 
-/// The JWK Set of an app's keys, as stored.
-fn jwks_text(app: &App) -> Option<String> {
+/// An app's keys as stored: a JWK Set, or the URL it is published at.
+fn client_keys(
+    jwks: Option<String>,
+    jwks_uri: Option<String>,
+) -> Result<Option<ClientKeys>, StoreError> {
+    if let Some(text) = jwks {
+        let document = serde_json::from_str(&text).map_err(|_| corrupt("jwks", &text))?;
+        return ClientJwks::parse(document)
+            .map(|jwks| Some(ClientKeys::Jwks(jwks)))
+            .map_err(|_| corrupt("jwks", &text));
+    }
+    jwks_uri
+        .map(|uri| {
+            ClientJwksUri::from_stored(&uri)
+                .map(ClientKeys::JwksUri)
+                .ok_or_else(|| corrupt("jwks_uri", &uri))
+        })
+        .transpose()
+}
+
+/// The JWK Set of an app's keys and the URL of its published keys, as stored.
+fn keys_text(app: &App) -> (Option<String>, Option<&str>) {
     match &app.client_keys {
-        Some(ClientKeys::Jwks(jwks)) => Some(jwks.document().to_string()),
-        _ => None,
+        Some(ClientKeys::Jwks(jwks)) => (Some(jwks.document().to_string()), None),
+        Some(ClientKeys::JwksUri(uri)) => (None, Some(uri.as_str())),
+        _ => (None, None),
     }
 }
 
@@ -136,8 +149,8 @@ impl AppStore for SqlxStore {
         const INSERT_APP: &str = "INSERT INTO apps (client_id, tenant_id, name, grant_types, \
             redirect_uris, requested_scopes, allow_service_tokens, enforce_pkce, access_token_ttl, \
             created_at, allow_token_introspection, token_endpoint_auth_method, jwks, require_dpop, \
-            require_pushed_authorization_requests, security_profile) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+            require_pushed_authorization_requests, security_profile, jwks_uri) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
         const INSERT_SECRET: &str =
             "INSERT INTO app_secrets (client_id, secret_hash, created_at) VALUES ($1, $2, $3)";
         let grants: Vec<&str> = app.grant_types.iter().map(|g| g.as_str()).collect();
@@ -148,7 +161,7 @@ impl AppStore for SqlxStore {
             .map(ScopeToken::as_str)
             .collect();
         let (grants, uris, scopes) = (&to_json(&grants), &to_json(&uris), &to_json(&scopes));
-        let jwks = &jwks_text(app);
+        let (jwks, jwks_uri) = &keys_text(app);
         with_pool!(self, pool => transaction(|| async move {
             let mut tx = pool.begin().await?;
             sqlx::query(INSERT_APP)
@@ -168,6 +181,7 @@ impl AppStore for SqlxStore {
                 .bind(app.governance.require_dpop)
                 .bind(app.governance.require_pushed_authorization_requests)
                 .bind(app.governance.security_profile.map(SecurityProfile::as_str))
+                .bind(*jwks_uri)
                 .execute(&mut *tx)
                 .await?;
             if let Some(secret) = secret {

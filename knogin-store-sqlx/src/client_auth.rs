@@ -31,6 +31,7 @@ struct LookupRow {
     require_dpop: Option<bool>,
     require_pushed_authorization_requests: Option<bool>,
     security_profile: Option<String>,
+    jwks_uri: Option<String>,
 }
 
 impl LookupRow {
@@ -55,6 +56,7 @@ impl LookupRow {
             require_dpop: row.get(15)?,
             require_pushed_authorization_requests: row.get(16)?,
             security_profile: row.get(17)?,
+            jwks_uri: row.get(18)?,
         })
     }
 
@@ -83,6 +85,7 @@ impl LookupRow {
                 .require_pushed_authorization_requests
                 .unwrap_or_default(),
             security_profile: self.security_profile.clone(),
+            jwks_uri: self.jwks_uri.clone(),
         };
         App::try_from(row).map(Some)
     }
@@ -149,7 +152,7 @@ impl ClientAuthStore for SqlxStore {
             a.redirect_uris, a.requested_scopes, a.allow_service_tokens, a.enforce_pkce, \
             a.access_token_ttl, a.created_at, s.secret_hash, a.allow_token_introspection, \
             a.token_endpoint_auth_method, a.jwks, a.require_dpop, \
-            a.require_pushed_authorization_requests, a.security_profile \
+            a.require_pushed_authorization_requests, a.security_profile, a.jwks_uri \
             FROM (SELECT * FROM apps WHERE client_id = $1) a \
             LEFT JOIN app_secrets s ON s.client_id = a.client_id \
                 AND (s.expires_at IS NULL OR s.expires_at > $2)";

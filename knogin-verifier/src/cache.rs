@@ -61,8 +61,10 @@ impl Default for CacheSettings {
 }
 
 impl CacheSettings {
-    /// How long a JWKS with `cache_control` stays fresh.
-    pub(crate) fn ttl(&self, cache_control: Option<&str>) -> Duration {
+    /// How long a JWKS served with `cache_control` (its `Cache-Control` header) stays fresh:
+    /// its `max-age` within [`min_ttl`](Self::min_ttl) and [`max_ttl`](Self::max_ttl), the
+    /// minimum for `no-store` or `no-cache`, [`default_ttl`](Self::default_ttl) otherwise.
+    pub fn ttl(&self, cache_control: Option<&str>) -> Duration {
         let Some(value) = cache_control else {
             return self.default_ttl;
         };

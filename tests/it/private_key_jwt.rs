@@ -2,6 +2,10 @@
 //! tokens, introspects and revokes with signed assertions, each used once (on any instance),
 //! and every malformed attempt is refused in the OAuth error format.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
 use http::{Method, StatusCode};
 use knogin::core::audit::AuditKind;
 use knogin::core::clock::Clock as _;
@@ -15,8 +19,10 @@ use crate::support::{TestServer, matrix};
 
 matrix!(
     a_key_app_authenticates_with_assertions_used_once,
-    broken_assertions_and_registrations_are_refused_clearly,
+    broken_assertions_are_refused_clearly,
+    broken_key_registrations_are_refused_by_field,
 );
+matrix!(loopback; a_jwks_uri_app_is_fetched_when_its_keys_are_first_needed);
 
 /// Registers a client-credentials app of `acme` that signs with `key`; its registration answer.
 async fn key_app(server: &TestServer, key: &ClientKey) -> Value {
@@ -126,7 +132,7 @@ async fn a_key_app_authenticates_with_assertions_used_once(server: &TestServer) 
     );
 }
 
-async fn broken_assertions_and_registrations_are_refused_clearly(server: &TestServer) {
+async fn broken_assertions_are_refused_clearly(server: &TestServer) {
     let key = ClientKey::ed25519("ed");
     let app = key_app(server, &key).await;
     let id = app["client_id"].as_str().unwrap();
@@ -194,7 +200,10 @@ async fn broken_assertions_and_registrations_are_refused_clearly(server: &TestSe
     ))
     .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+}
 
+async fn broken_key_registrations_are_refused_by_field(server: &TestServer) {
+    let key = ClientKey::ed25519("ed");
     let admin = server.admin_token("acme").await;
     let mut private = key.jwks();
     private["keys"][0]["d"] = json!("AAAA");
@@ -216,6 +225,19 @@ async fn broken_assertions_and_registrations_are_refused_clearly(server: &TestSe
             json!({"token_endpoint_auth_method": "private_key_jwt", "jwks": "keys"}),
             "jwks",
         ),
+        // This server's outbound requests go to public addresses only.
+        (
+            json!({"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "http://127.0.0.1:9/jwks"}),
+            "jwks_uri",
+        ),
+        (
+            json!({"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://client.example/jwks", "jwks": key.jwks()}),
+            "jwks_uri",
+        ),
+        (
+            json!({"jwks_uri": "https://client.example/jwks"}),
+            "jwks_uri",
+        ),
     ] {
         let mut registration = json!({"name": "Bad", "grant_types": ["client_credentials"],
             "redirect_uris": [], "requested_scopes": []});
@@ -228,4 +250,79 @@ async fn broken_assertions_and_registrations_are_refused_clearly(server: &TestSe
             .await;
         assert_eq!(answer.error_fields(), [field], "{registration}");
     }
+}
+
+/// A client's key server on a loopback port: serves the JWK Set it is given at `/jwks`, and
+/// counts the requests. Its URL, the set it serves, and the count.
+async fn key_server(jwks: Value) -> (String, Arc<Mutex<Value>>, Arc<AtomicUsize>) {
+    let served = Arc::new(Mutex::new(jwks));
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let (set, count) = (served.clone(), fetches.clone());
+    let app = axum::Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            count.fetch_add(1, Ordering::SeqCst);
+            let body = set.lock().unwrap().to_string();
+            async move { ([("content-type", "application/jwk-set+json")], body) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, served, fetches)
+}
+
+async fn a_jwks_uri_app_is_fetched_when_its_keys_are_first_needed(server: &TestServer) {
+    let key = ClientKey::es256("k1");
+    let (jwks_uri, published_set, fetches) = key_server(key.jwks()).await;
+    let admin = server.admin_token("acme").await;
+    let body = json!({
+        "name": "Published keys", "grant_types": ["client_credentials"], "redirect_uris": [],
+        "requested_scopes": ["webhooks:read"],
+        "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": jwks_uri,
+    });
+    let app = server
+        .json(Method::POST, "/v1/platform/apps", &admin, &body)
+        .await;
+    assert_eq!(app.status, StatusCode::CREATED, "{}", app.text());
+    let app = app.json();
+    assert_eq!(app["jwks_uri"], jwks_uri.as_str());
+    assert!(app.get("jwks").is_none() && app.get("client_secret").is_none());
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        0,
+        "registration fetches nothing"
+    );
+    let id = app["client_id"].as_str().unwrap();
+
+    let token_with = |key: &ClientKey, jti: &str| {
+        let body = format!(
+            "grant_type=client_credentials&{}",
+            authenticated_by(&assertion(server, key, id, jti))
+        );
+        async move { form(server, "/v1/oauth/token", &[], &body).await }
+    };
+    for jti in ["u-1", "u-2"] {
+        let token = token_with(&key, jti).await;
+        assert_eq!(token.status, StatusCode::OK, "{}", token.text());
+    }
+    assert_eq!(fetches.load(Ordering::SeqCst), 1, "fetched once, then held");
+
+    // The client rotates its key: the new one is fetched once a minute has passed.
+    let rotated = ClientKey::es256("k2");
+    *published_set.lock().unwrap() = rotated.jwks();
+    let early = token_with(&rotated, "u-3").await;
+    assert_eq!(
+        oauth_error(&early, StatusCode::UNAUTHORIZED),
+        "invalid_client"
+    );
+    server.clock.advance(Duration::from_secs(61));
+    let token = token_with(&rotated, "u-4").await;
+    assert_eq!(token.status, StatusCode::OK, "{}", token.text());
+    assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    let withdrawn = token_with(&key, "u-5").await;
+    assert_eq!(
+        oauth_error(&withdrawn, StatusCode::UNAUTHORIZED),
+        "invalid_client"
+    );
 }

@@ -110,8 +110,8 @@ impl TestServer {
     }
 
     /// A server whose issuer is its own loopback address, `http://127.0.0.1:PORT`, as a browser
-    /// reaches it (its cookies then carry no `Secure` flag), and whose webhooks may go to
-    /// loopback receivers.
+    /// reaches it (its cookies then carry no `Secure` flag), and whose webhooks and apps'
+    /// `jwks_uri`s may go to loopback servers.
     pub async fn start_loopback(adapter: Adapter, db: Db) -> Option<Self> {
         Self::start(adapter, db, Duration::ZERO, true).await
     }
@@ -375,6 +375,7 @@ fn instance(
             knogin::core::webhooks::WebhookSettings::default()
                 .allow_private_targets(issuer != ISSUER),
         )
+        .client_jwks_transport(knogin::hyper::HttpTransport::new(issuer != ISSUER))
 }
 
 /// What the server answered.
@@ -472,13 +473,18 @@ macro_rules! matrix {
         $crate::support::matrix!(grace = 0; $($case),*);
     };
     (grace = $grace:expr; $($case:ident),* $(,)?) => {
+        $crate::support::matrix!(@start |adapter, db| TestServer::start_with(adapter, db, std::time::Duration::from_secs($grace)); $($case),*);
+    };
+    (loopback; $($case:ident),* $(,)?) => {
+        $crate::support::matrix!(@start |adapter, db| TestServer::start_loopback(adapter, db); $($case),*);
+    };
+    (@start |$adapter:ident, $db:ident| $start:expr; $($case:ident),*) => {
         $(
             mod $case {
                 use $crate::support::{Adapter, Db, TestServer};
 
-                async fn run(adapter: Adapter, db: Db) {
-                    let grace = std::time::Duration::from_secs($grace);
-                    match TestServer::start_with(adapter, db, grace).await {
+                async fn run($adapter: Adapter, $db: Db) {
+                    match $start.await {
                         Some(server) => super::$case(&server).await,
                         None => eprintln!("skipped: KNOGIN_TEST_POSTGRES_URL is not set"),
                     }

@@ -8,8 +8,8 @@ mod registration;
 pub use error::AppError;
 pub(crate) use model::is_loopback;
 pub use model::{
-    App, ClientJwks, ClientKeys, FAPI2_MAX_CODE_TTL, Governance, GovernancePatch, GrantType,
-    Override, PreviousSecrets, RedirectUri, SecurityProfile, TOKEN_EXCHANGE,
+    App, ClientJwks, ClientJwksUri, ClientKeys, FAPI2_MAX_CODE_TTL, Governance, GovernancePatch,
+    GrantType, Override, PreviousSecrets, RedirectUri, SecurityProfile, TOKEN_EXCHANGE,
     TokenEndpointAuthMethod,
 };
 pub use operations::Apps;

@@ -105,6 +105,36 @@ impl TokenEndpointAuthMethod {
 pub enum ClientKeys {
     /// A JWK Set registered with the app (RFC 7591 `jwks`).
     Jwks(ClientJwks),
+    /// Where the app publishes its JWK Set (RFC 7591 `jwks_uri`): fetched when a client
+    /// assertion first needs it, then cached (see [`Builder::client_jwks_transport`]).
+    ///
+    /// [`Builder::client_jwks_transport`]: crate::Builder::client_jwks_transport
+    JwksUri(ClientJwksUri),
+}
+
+/// A client's registered `jwks_uri`: an absolute `https` URL without credentials or fragment
+/// (`http` and private addresses only where the handle allows private webhook targets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientJwksUri(url::Url);
+
+impl ClientJwksUri {
+    /// Checks `s` with the rules for outbound targets ([`check_target`]); `allow_private` lets
+    /// `http` and non-public addresses pass.
+    ///
+    /// [`check_target`]: crate::webhooks::check_target
+    pub fn parse(s: &str, allow_private: bool) -> Result<Self, crate::webhooks::TargetError> {
+        crate::webhooks::check_target(s, allow_private).map(Self)
+    }
+
+    /// A URI read back from the store, trusted as registered; `None` if it is not a URL at all.
+    pub fn from_stored(s: &str) -> Option<Self> {
+        url::Url::parse(s).ok().map(Self)
+    }
+
+    /// The URL.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
 }
 
 /// A client's registered JWK Set: its keys, read once, and the document as registered.

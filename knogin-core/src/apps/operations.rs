@@ -2,8 +2,8 @@
 //! and records its change in the audit trail.
 
 use crate::apps::{
-    App, AppError, Governance, GovernancePatch, Override, PreviousSecrets, Registration,
-    SecurityProfile, TokenEndpointAuthMethod,
+    App, AppError, ClientJwksUri, Governance, GovernancePatch, Override, PreviousSecrets,
+    Registration, SecurityProfile, TokenEndpointAuthMethod,
 };
 use crate::audit::{Actor, AuditKind};
 use crate::id::{AppId, TenantId};
@@ -30,12 +30,34 @@ impl Core {
         tenant: &TenantId,
         registration: Registration,
     ) -> Result<App, ValidationErrors> {
-        registration.validate(
+        let mut refused = ValidationErrors::default();
+        if let Some(uri) = &registration.jwks_uri {
+            let allow_private = self.0.webhooks.allow_private_targets;
+            if !self.0.client_jwks.fetches() {
+                refused.push(
+                    "jwks_uri",
+                    "is not fetched by this server: register the public keys as jwks instead",
+                );
+            } else if ClientJwksUri::parse(uri, true).is_ok()
+                && let Err(why) = ClientJwksUri::parse(uri, allow_private)
+            {
+                refused.push("jwks_uri", why.to_string());
+            }
+        }
+        let validated = registration.validate(
             &self.0.scopes,
             AppId::generate(),
             tenant.clone(),
             self.0.clock.now(),
-        )
+        );
+        match validated {
+            Ok(app) if refused.0.is_empty() => Ok(app),
+            Ok(_) => Err(refused),
+            Err(mut errors) => {
+                errors.0.extend(refused.0);
+                Err(errors)
+            }
+        }
     }
 
     /// Stores an app that passed [`Core::check_registration`], with a new client secret unless

@@ -1,7 +1,8 @@
 //! The registration policy: which app registrations are accepted.
 
 use crate::apps::model::{
-    App, ClientJwks, ClientKeys, Governance, GrantType, RedirectUri, TokenEndpointAuthMethod,
+    App, ClientJwks, ClientJwksUri, ClientKeys, Governance, GrantType, RedirectUri,
+    TokenEndpointAuthMethod,
 };
 use crate::clock::Timestamp;
 use crate::id::{AppId, TenantId};
@@ -45,9 +46,13 @@ pub struct Registration {
     /// How it will authenticate: `client_secret_basic` (when absent), `client_secret_post` or
     /// `private_key_jwt`.
     pub token_endpoint_auth_method: Option<String>,
-    /// Its public keys as a JWK Set: required with `private_key_jwt`, refused otherwise.
+    /// Its public keys as a JWK Set: with `private_key_jwt`, this or `jwks_uri` is required;
+    /// refused otherwise.
     #[schema(value_type = Option<Object>)]
     pub jwks: Option<serde_json::Value>,
+    /// Where it publishes its public keys as a JWK Set (an `https` URL), fetched when they are
+    /// first needed: the alternative to `jwks` for `private_key_jwt`.
+    pub jwks_uri: Option<String>,
 }
 
 impl Registration {
@@ -147,8 +152,12 @@ impl Registration {
             }
         }
 
-        let (token_endpoint_auth_method, client_keys) =
-            client_authentication(self.token_endpoint_auth_method, self.jwks, &mut errors);
+        let (token_endpoint_auth_method, client_keys) = client_authentication(
+            self.token_endpoint_auth_method,
+            self.jwks,
+            self.jwks_uri,
+            &mut errors,
+        );
 
         errors.into_result(App {
             client_id,
@@ -165,11 +174,13 @@ impl Registration {
     }
 }
 
-/// The authentication method asked for and the keys it needs: `jwks` with `private_key_jwt`,
-/// and only then.
+/// The authentication method asked for and the keys it needs: `jwks` or `jwks_uri` with
+/// `private_key_jwt`, and only then. A `jwks_uri` is checked for its form here; whether this
+/// handle fetches from it, and from which addresses, is the handle's rule (`check_registration`).
 fn client_authentication(
     method: Option<String>,
     jwks: Option<serde_json::Value>,
+    jwks_uri: Option<String>,
     errors: &mut ValidationErrors,
 ) -> (TokenEndpointAuthMethod, Option<ClientKeys>) {
     let method = match method.as_deref().map(TokenEndpointAuthMethod::parse) {
@@ -183,31 +194,43 @@ fn client_authentication(
             TokenEndpointAuthMethod::default()
         }
     };
-    let keys = match (method, jwks) {
-        (TokenEndpointAuthMethod::PrivateKeyJwt, None) => {
-            errors.push(
-                "jwks",
-                "is required with private_key_jwt: the app's public keys as a JWK Set",
-            );
-            None
-        }
-        (TokenEndpointAuthMethod::PrivateKeyJwt, Some(document)) => {
-            match ClientJwks::parse(document) {
-                Ok(jwks) => Some(ClientKeys::Jwks(jwks)),
-                Err(why) => {
-                    errors.push("jwks", why.to_string());
-                    None
-                }
+    if method != TokenEndpointAuthMethod::PrivateKeyJwt {
+        for (field, given) in [("jwks", jwks.is_some()), ("jwks_uri", jwks_uri.is_some())] {
+            if given {
+                errors.push(
+                    field,
+                    "is only for apps whose token_endpoint_auth_method is private_key_jwt",
+                );
             }
         }
-        (_, Some(_)) => {
+        return (method, None);
+    }
+    let keys = match (jwks, jwks_uri) {
+        (None, None) => {
             errors.push(
                 "jwks",
-                "is only for apps whose token_endpoint_auth_method is private_key_jwt",
+                "is required with private_key_jwt: the app's public keys as a JWK Set, or their URL as jwks_uri",
             );
             None
         }
-        (_, None) => None,
+        (Some(_), Some(_)) => {
+            errors.push("jwks_uri", "must not be given together with jwks");
+            None
+        }
+        (Some(document), None) => match ClientJwks::parse(document) {
+            Ok(jwks) => Some(ClientKeys::Jwks(jwks)),
+            Err(why) => {
+                errors.push("jwks", why.to_string());
+                None
+            }
+        },
+        (None, Some(uri)) => match ClientJwksUri::parse(&uri, true) {
+            Ok(uri) => Some(ClientKeys::JwksUri(uri)),
+            Err(why) => {
+                errors.push("jwks_uri", why.to_string());
+                None
+            }
+        },
     };
     (method, keys)
 }

@@ -59,6 +59,7 @@ impl FromFields for Registration {
             requested_scopes: fields.strings("requested_scopes", false),
             token_endpoint_auth_method: fields.optional_string("token_endpoint_auth_method"),
             jwks: fields.optional_object("jwks"),
+            jwks_uri: fields.optional_string("jwks_uri"),
         }
     }
 }
@@ -132,6 +133,9 @@ struct AppView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     jwks: Option<&'a serde_json::Value>,
+    /// Where its public keys are published, for `private_key_jwt`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jwks_uri: Option<&'a str>,
 }
 
 /// A page of apps.
@@ -185,6 +189,10 @@ impl<'a> From<&'a App> for AppView<'a> {
             token_endpoint_auth_method: app.token_endpoint_auth_method,
             jwks: match &app.client_keys {
                 Some(ClientKeys::Jwks(jwks)) => Some(jwks.document()),
+                _ => None,
+            },
+            jwks_uri: match &app.client_keys {
+                Some(ClientKeys::JwksUri(uri)) => Some(uri.as_str()),
                 _ => None,
             },
         }

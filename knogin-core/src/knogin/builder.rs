@@ -108,6 +108,7 @@ pub struct Builder {
     audit: Arc<dyn AuditSink>,
     docs: Option<DocsSettings>,
     dpop_nonces: bool,
+    client_jwks_transport: Option<Arc<dyn crate::webhooks::Transport>>,
     #[cfg(feature = "password-login")]
     password_login: Option<Arc<PasswordUsers>>,
     #[cfg(feature = "password-login")]
@@ -145,6 +146,7 @@ impl Builder {
             audit: Arc::new(TracingSink),
             docs: None,
             dpop_nonces: false,
+            client_jwks_transport: None,
             #[cfg(feature = "password-login")]
             password_login: None,
             #[cfg(feature = "password-login")]
@@ -310,6 +312,22 @@ impl Builder {
         self
     }
 
+    /// The transport that fetches the public keys of `private_key_jwt` apps registered with a
+    /// `jwks_uri` (RFC 7591). Without one (the default), such apps are refused at registration
+    /// and must register their keys as `jwks`. Use `knogin-hyper`'s `HttpTransport`, which
+    /// connects to public addresses only unless private targets are allowed: give it the same
+    /// [`WebhookSettings::allow_private_targets`](crate::webhooks::WebhookSettings::allow_private_targets)
+    /// as the handle, whose rule the registered URLs are checked against too.
+    ///
+    /// Keys are fetched when an assertion first needs them (not at registration), at most once
+    /// a minute per app, with bounded size ([`MAX_CLIENT_JWKS_BYTES`](crate::oauth::MAX_CLIENT_JWKS_BYTES))
+    /// and time ([`CLIENT_JWKS_FETCH_TIMEOUT`](crate::oauth::CLIENT_JWKS_FETCH_TIMEOUT)), and cached
+    /// as their `Cache-Control` says within 1 minute and 1 day.
+    pub fn client_jwks_transport(mut self, transport: impl crate::webhooks::Transport) -> Self {
+        self.client_jwks_transport = Some(Arc::new(transport));
+        self
+    }
+
     /// What the machine-readable docs say about where things are (default: everything at the
     /// issuer): the public URLs of the auth service, the GraphQL host and the docs themselves.
     pub fn docs(mut self, settings: DocsSettings) -> Self {
@@ -419,6 +437,7 @@ impl Builder {
             graphql: self.graphql,
             audit: self.audit,
             dpop_nonce_key,
+            client_jwks: crate::oauth::ClientJwksCache::new(self.client_jwks_transport),
             live: Live::new(
                 ring,
                 revoked.into_iter().collect(),

@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use knogin_verifier::jose::Jws;
+use knogin_verifier::jose::{Jws, PublicJwkSet};
 use serde::Deserialize;
 
 use super::ClientAuthError;
@@ -166,10 +166,9 @@ impl crate::apps::Apps<'_> {
         let Some(app) = lookup.app else {
             return Ok(Err(Refusal::Signature));
         };
-        let Some(ClientKeys::Jwks(registered)) = &app.client_keys else {
-            return Ok(Err(Refusal::NotKeyApp));
-        };
-        if app.token_endpoint_auth_method != TokenEndpointAuthMethod::PrivateKeyJwt {
+        if app.client_keys.is_none()
+            || app.token_endpoint_auth_method != TokenEndpointAuthMethod::PrivateKeyJwt
+        {
             return Ok(Err(Refusal::NotKeyApp));
         }
         let issuer = core.issuer();
@@ -177,11 +176,22 @@ impl crate::apps::Apps<'_> {
         if let Err(refusal) = judge(claims, [issuer, &token_endpoint], now) {
             return Ok(Err(refusal));
         }
-        let verified = registered
-            .keys()
-            .candidates(jws.alg(), jws.kid())
-            .any(|key| jws.verify(key).is_ok());
-        if !verified {
+        let verifies = |keys: &PublicJwkSet| {
+            keys.candidates(jws.alg(), jws.kid())
+                .any(|key| jws.verify(key).is_ok())
+        };
+        let signed_by_app = match &app.client_keys {
+            Some(ClientKeys::Jwks(registered)) => verifies(registered.keys()),
+            Some(ClientKeys::JwksUri(uri)) => {
+                let clock = &*core.0.clock;
+                core.0
+                    .client_jwks
+                    .verify(&app.client_id, uri, clock, verifies)
+                    .await
+            }
+            None => false,
+        };
+        if !signed_by_app {
             return Ok(Err(Refusal::Signature));
         }
         let until = Timestamp::from_unix(claims.exp).plus(LEEWAY);

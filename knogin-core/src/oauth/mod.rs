@@ -10,6 +10,7 @@
 mod authorize;
 mod client_assertion;
 mod client_auth;
+mod client_jwks;
 mod code;
 mod consent;
 mod description;
@@ -30,6 +31,8 @@ pub use self::client_assertion::{
     JWT_BEARER_ASSERTION, MAX_ASSERTION_BYTES, MAX_ASSERTION_LIFETIME,
 };
 pub use self::client_auth::ClientAuthError;
+pub(crate) use self::client_jwks::ClientJwksCache;
+pub use self::client_jwks::{CLIENT_JWKS_FETCH_TIMEOUT, MAX_CLIENT_JWKS_BYTES};
 pub use self::code::{CodeRequest, FlowError};
 pub use self::consent::CONSENT_TTL;
 pub(crate) use self::description::error_description;

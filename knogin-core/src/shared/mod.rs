@@ -54,6 +54,8 @@ pub(crate) struct Inner {
     pub(crate) audit: Arc<dyn crate::audit::AuditSink>,
     /// The key DPoP server nonces are made with, when proofs must carry one.
     pub(crate) dpop_nonce_key: Option<aws_lc_rs::hmac::Key>,
+    /// The keys fetched from apps' `jwks_uri`s, and the transport that fetches them.
+    pub(crate) client_jwks: crate::oauth::ClientJwksCache,
     pub(crate) live: Live,
 }
 

@@ -28,13 +28,15 @@ pub const KEPT_ANSWER_BYTES: usize = 1024;
 /// Why a transport brought back no answer.
 pub type TransportError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Carries a signed webhook request to its receiver: `knogin-hyper`'s `HttpTransport` (HTTPS,
-/// with the SSRF guard on every resolved address), or a fake in tests.
+/// Carries the requests the core makes itself, signed webhook deliveries and fetches of a
+/// client's `jwks_uri`: `knogin-hyper`'s `HttpTransport` (HTTPS, with the SSRF guard on every
+/// resolved address), or a fake in tests.
 #[async_trait]
 pub trait Transport: Send + Sync + 'static {
-    /// Sends `request` (a Standard Webhooks POST the worker built and signed) and returns the
-    /// receiver's answer with at most `max_body` bytes of its body, or why there was none. It
-    /// must not follow redirects. The worker bounds the whole exchange with the attempt timeout.
+    /// Sends `request` (a Standard Webhooks POST the worker built and signed, or a GET of a
+    /// client's JWK Set) and returns the answer with at most `max_body` bytes of its body, or
+    /// why there was none. It must not follow redirects. The caller bounds the whole exchange
+    /// with its timeout.
     async fn send(
         &self,
         request: Request<Bytes>,

@@ -257,6 +257,16 @@ fn for_signatures(jwk: &Map<String, Value>) -> bool {
     usable && operations
 }
 
+/// The `keys` array of a JWK Set document.
+fn keys_of(value: &Value) -> Result<&Vec<Value>, JwkError> {
+    value
+        .get("keys")
+        .and_then(Value::as_array)
+        .ok_or(JwkError::Malformed(
+            "a JWK Set is an object with a keys array",
+        ))
+}
+
 /// A client's JWK Set (RFC 7517 §5): its signature keys, each readable, no two with one `kid`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicJwkSet(Vec<PublicJwk>);
@@ -269,12 +279,7 @@ impl PublicJwkSet {
     /// with (a set meant for it has no use for others), there must be one to
     /// [`MAX_CLIENT_KEYS`], and no two may share a `kid`.
     pub fn from_json(value: &Value) -> Result<Self, JwkError> {
-        let keys = value
-            .get("keys")
-            .and_then(Value::as_array)
-            .ok_or(JwkError::Malformed(
-                "a JWK Set is an object with a keys array",
-            ))?;
+        let keys = keys_of(value)?;
         if keys.is_empty() || keys.len() > MAX_CLIENT_KEYS {
             return Err(JwkError::Malformed("a set holds 1 to 16 keys"));
         }
@@ -282,6 +287,27 @@ impl PublicJwkSet {
             .iter()
             .map(PublicJwk::from_json)
             .collect::<Result<Vec<_>, _>>()?;
+        Self::distinct(keys)
+    }
+
+    /// Reads a set a client publishes at its `jwks_uri`, which may serve other parties too: keys
+    /// this server cannot verify with (encryption keys, other curves, anything unreadable) are
+    /// skipped. One to [`MAX_CLIENT_KEYS`] usable keys must remain, no two with one `kid`.
+    pub fn from_published_json(value: &Value) -> Result<Self, JwkError> {
+        let keys: Vec<PublicJwk> = keys_of(value)?
+            .iter()
+            .filter_map(|key| PublicJwk::from_json(key).ok())
+            .collect();
+        if keys.is_empty() || keys.len() > MAX_CLIENT_KEYS {
+            return Err(JwkError::Malformed(
+                "a set holds 1 to 16 keys this server verifies signatures with",
+            ));
+        }
+        Self::distinct(keys)
+    }
+
+    /// The set of `keys`, unless two share a `kid`.
+    fn distinct(keys: Vec<PublicJwk>) -> Result<Self, JwkError> {
         let mut kids = std::collections::HashSet::new();
         if !keys
             .iter()

@@ -147,7 +147,7 @@ pub async fn apps_round_trip_within_their_tenant(store: &dyn Store) {
 }
 
 /// An app that authenticates with its keys is stored without a secret, with its method and JWK
-/// Set, and reads back the same by tenant and by client id.
+/// Set (or the URL of its published set), and reads back the same by tenant and by client id.
 pub async fn key_apps_round_trip_without_a_secret(store: &dyn Store) {
     use crate::apps::{ClientJwks, ClientKeys, TokenEndpointAuthMethod};
 
@@ -188,6 +188,22 @@ pub async fn key_apps_round_trip_without_a_secret(store: &dyn Store) {
         read.token_endpoint_auth_method,
         TokenEndpointAuthMethod::ClientSecretPost
     );
+    let published = App {
+        client_id: AppId::generate(),
+        token_endpoint_auth_method: TokenEndpointAuthMethod::PrivateKeyJwt,
+        client_keys: Some(ClientKeys::JwksUri(
+            crate::apps::ClientJwksUri::parse("https://client.example/jwks.json", false).unwrap(),
+        )),
+        ..app(&t1, "Published")
+    };
+    store.insert_app(&published, None).await.unwrap();
+    let found = store
+        .client_lookup(published.client_id.as_str(), T0)
+        .await
+        .unwrap();
+    assert_eq!(found.app.as_ref(), Some(&published));
+    let read = store.get_app(&t1, &published.client_id).await.unwrap();
+    assert_eq!(read.as_ref(), Some(&published));
 }
 
 /// An app of a tenant that does not exist is refused the same way by every store.
