@@ -10,7 +10,7 @@
 // loopback port, so the server must allow private targets) instead of the keys: a pushed
 // authorization request (RFC 9126) signed in with private_key_jwt, the browser's part through
 // the login and consent pages, the code redeemed for a DPoP-bound token, and that token's
-// refresh.
+// refresh, rotating and then (with the app's rotation switched off) kept across uses.
 //
 // usage: node oauth4webapi_client.mjs MODULE BASE_URL ADMIN_TOKEN [USER PASSWORD]
 //   MODULE is the path of oauth4webapi's build/index.js.
@@ -215,11 +215,25 @@ async function codeFlow() {
     await oauth.refreshTokenGrantRequest(as, codeClient, auth, tokens.refresh_token, { DPoP: codeDPoP, ...insecure }),
   )
   check(refreshed.token_type === 'dpop' && refreshed.refresh_token !== tokens.refresh_token, 'the refresh token did not rotate')
+  // With rotation switched off (as FAPI 2.0 advises), the refresh token is kept across uses.
+  const patched = await fetch(`${base}/v1/platform/apps/${codeApp.client_id}/governance`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ rotate_refresh_tokens: false }),
+  })
+  check(patched.status === 200, `the governance patch answered ${patched.status}: ${await patched.text()}`)
+  for (let use = 0; use < 2; use += 1) {
+    const kept = await oauth.processRefreshTokenResponse(
+      as, codeClient,
+      await oauth.refreshTokenGrantRequest(as, codeClient, auth, refreshed.refresh_token, { DPoP: codeDPoP, ...insecure }),
+    )
+    check(kept.token_type === 'dpop' && kept.refresh_token === undefined, 'a kept refresh token was replaced')
+  }
   check(published.requests === 1, `the published keys were fetched ${published.requests} times`)
   // The pushed request was used up.
   const again = await new Browser().request(start)
   check(again.status === 400, `a used request_uri answered ${again.status}`)
-  console.log(`oauth4webapi: a pushed code flow for ${user}, private_key_jwt from a jwks_uri and DPoP, refreshed`)
+  console.log(`oauth4webapi: a pushed code flow for ${user}, private_key_jwt from a jwks_uri and DPoP, refreshed with and without rotation`)
 }
 
 if (user) {

@@ -16,7 +16,7 @@ macro_rules! app_columns {
         "seq, client_id, tenant_id, name, grant_types, redirect_uris, requested_scopes, \
          allow_service_tokens, enforce_pkce, access_token_ttl, created_at, \
          allow_token_introspection, token_endpoint_auth_method, jwks, require_dpop, \
-         require_pushed_authorization_requests, security_profile, jwks_uri"
+         require_pushed_authorization_requests, security_profile, jwks_uri, rotate_refresh_tokens"
     };
 }
 
@@ -44,6 +44,7 @@ pub(crate) struct AppRow {
     pub(crate) require_pushed_authorization_requests: bool,
     pub(crate) security_profile: Option<String>,
     pub(crate) jwks_uri: Option<String>,
+    pub(crate) rotate_refresh_tokens: bool,
 }
 
 pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
@@ -81,6 +82,7 @@ impl TryFrom<AppRow> for App {
                 allow_token_introspection: row.allow_token_introspection,
                 require_dpop: row.require_dpop,
                 require_pushed_authorization_requests: row.require_pushed_authorization_requests,
+                rotate_refresh_tokens: row.rotate_refresh_tokens,
                 security_profile: row
                     .security_profile
                     .as_deref()
@@ -149,8 +151,8 @@ impl AppStore for SqlxStore {
         const INSERT_APP: &str = "INSERT INTO apps (client_id, tenant_id, name, grant_types, \
             redirect_uris, requested_scopes, allow_service_tokens, enforce_pkce, access_token_ttl, \
             created_at, allow_token_introspection, token_endpoint_auth_method, jwks, require_dpop, \
-            require_pushed_authorization_requests, security_profile, jwks_uri) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+            require_pushed_authorization_requests, security_profile, jwks_uri, rotate_refresh_tokens) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
         const INSERT_SECRET: &str =
             "INSERT INTO app_secrets (client_id, secret_hash, created_at) VALUES ($1, $2, $3)";
         let grants: Vec<&str> = app.grant_types.iter().map(|g| g.as_str()).collect();
@@ -182,6 +184,7 @@ impl AppStore for SqlxStore {
                 .bind(app.governance.require_pushed_authorization_requests)
                 .bind(app.governance.security_profile.map(SecurityProfile::as_str))
                 .bind(*jwks_uri)
+                .bind(app.governance.rotate_refresh_tokens)
                 .execute(&mut *tx)
                 .await?;
             if let Some(secret) = secret {
@@ -253,7 +256,8 @@ impl AppStore for SqlxStore {
             require_dpop = COALESCE($8, require_dpop), \
             require_pushed_authorization_requests = \
                 COALESCE($9, require_pushed_authorization_requests), \
-            security_profile = CASE WHEN $10 THEN $11 ELSE security_profile END \
+            security_profile = CASE WHEN $10 THEN $11 ELSE security_profile END, \
+            rotate_refresh_tokens = COALESCE($12, rotate_refresh_tokens) \
             WHERE client_id = $5 AND tenant_id = $6 RETURNING ",
             app_columns!()
         );
@@ -275,6 +279,7 @@ impl AppStore for SqlxStore {
                     .and_then(Override::value)
                     .map(SecurityProfile::as_str),
             )
+            .bind(patch.rotate_refresh_tokens)
             .fetch_optional(pool)
             .await)
         .map_err(store_error)?;

@@ -32,6 +32,7 @@ struct LookupRow {
     require_pushed_authorization_requests: Option<bool>,
     security_profile: Option<String>,
     jwks_uri: Option<String>,
+    rotate_refresh_tokens: Option<bool>,
 }
 
 impl LookupRow {
@@ -57,6 +58,7 @@ impl LookupRow {
             require_pushed_authorization_requests: row.get(16)?,
             security_profile: row.get(17)?,
             jwks_uri: row.get(18)?,
+            rotate_refresh_tokens: row.get(19)?,
         })
     }
 
@@ -86,6 +88,7 @@ impl LookupRow {
                 .unwrap_or_default(),
             security_profile: self.security_profile.clone(),
             jwks_uri: self.jwks_uri.clone(),
+            rotate_refresh_tokens: self.rotate_refresh_tokens.unwrap_or(true),
         };
         App::try_from(row).map(Some)
     }
@@ -152,7 +155,8 @@ impl ClientAuthStore for SqlxStore {
             a.redirect_uris, a.requested_scopes, a.allow_service_tokens, a.enforce_pkce, \
             a.access_token_ttl, a.created_at, s.secret_hash, a.allow_token_introspection, \
             a.token_endpoint_auth_method, a.jwks, a.require_dpop, \
-            a.require_pushed_authorization_requests, a.security_profile, a.jwks_uri \
+            a.require_pushed_authorization_requests, a.security_profile, a.jwks_uri, \
+            a.rotate_refresh_tokens \
             FROM (SELECT * FROM apps WHERE client_id = $1) a \
             LEFT JOIN app_secrets s ON s.client_id = a.client_id \
                 AND (s.expires_at IS NULL OR s.expires_at > $2)";

@@ -300,6 +300,62 @@ impl GrantStore for SqlxStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn keep_refresh(
+        &self,
+        token_hash: &SecretHash,
+        access_jti: &str,
+        access_expires_at: Timestamp,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<Option<StoredRefresh>, StoreError> {
+        // The family's row is locked first: a concurrent revocation runs wholly before or after.
+        const LOCK: &str = "UPDATE token_families SET created_at = created_at \
+            WHERE id = (SELECT family FROM refresh_tokens WHERE token_hash = $1) \
+            AND revoked_at IS NULL RETURNING id";
+        const FIND: &str = concat!(
+            "SELECT ",
+            refresh_columns!(),
+            " FROM refresh_tokens \
+             WHERE token_hash = $1 AND rotated_at IS NULL AND expires_at > $2"
+        );
+        const EXTEND: &str = "UPDATE refresh_tokens SET expires_at = $2 WHERE token_hash = $1";
+        const RECORD: &str =
+            "INSERT INTO family_access_tokens (jti, family, expires_at) VALUES ($1, $2, $3)";
+        let row: Option<RefreshRow> = with_pool!(self, pool => transaction(|| async {
+            let mut tx = pool.begin().await?;
+            let family: Option<String> = sqlx::query_scalar(LOCK)
+                .bind(token_hash.as_bytes())
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(family) = family else {
+                return Ok(None);
+            };
+            let row: Option<RefreshRow> = sqlx::query_as(FIND)
+                .bind(token_hash.as_bytes())
+                .bind(now.unix())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if row.is_none() {
+                return Ok(None);
+            }
+            sqlx::query(EXTEND)
+                .bind(token_hash.as_bytes())
+                .bind(expires_at.unix())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(RECORD)
+                .bind(access_jti)
+                .bind(&family)
+                .bind(access_expires_at.unix())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await.map(|()| row)
+        }).await)
+        .map_err(store_error)?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn find_refresh(
         &self,
         token_hash: &SecretHash,
@@ -329,11 +385,21 @@ impl GrantStore for SqlxStore {
     ) -> Result<Vec<(String, Timestamp)>, StoreError> {
         const MARK: &str =
             "UPDATE token_families SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1";
-        const REVOKE: &str = "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) \
-            SELECT access_jti, access_expires_at, $2 FROM refresh_tokens WHERE family = $1 \
-            ON CONFLICT (jti) DO NOTHING";
-        const ISSUED: &str =
-            "SELECT access_jti, access_expires_at FROM refresh_tokens WHERE family = $1";
+        /// Every access token of the family: beside a refresh token, or from a kept one.
+        macro_rules! issued {
+            () => {
+                "SELECT access_jti, access_expires_at FROM refresh_tokens WHERE family = $1 \
+                 UNION ALL SELECT jti, expires_at FROM family_access_tokens WHERE family = $1"
+            };
+        }
+        // `WHERE true` tells SQLite's parser that `ON CONFLICT` is the upsert's.
+        const REVOKE: &str = concat!(
+            "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) \
+             SELECT access_jti, access_expires_at, $2 FROM (",
+            issued!(),
+            ") issued WHERE true ON CONFLICT (jti) DO NOTHING"
+        );
+        const ISSUED: &str = issued!();
         let rows: Vec<(String, i64)> = with_pool!(self, pool => transaction(|| async {
             let mut tx = pool.begin().await?;
             sqlx::query(MARK).bind(family).bind(now.unix()).execute(&mut *tx).await?;

@@ -1,6 +1,7 @@
 //! The FAPI 2.0 security profile over HTTP: an app whose governance selects `fapi2` must push
 //! its requests with PKCE, authenticate with `private_key_jwt` and take DPoP-bound tokens, and
-//! then runs the whole code flow; an app with a secret cannot select the profile.
+//! then runs the whole code flow, here with refresh-token rotation switched off; an app with a
+//! secret cannot select the profile.
 
 use http::{Method, StatusCode};
 use knogin::core::clock::Clock as _;
@@ -63,9 +64,11 @@ async fn a_fapi2_app_runs_the_code_flow_only_the_profiles_way(server: &TestServe
         .await
         .json();
     let id = app["client_id"].as_str().unwrap().to_owned();
-    let patched = governance(server, &id, &json!({"security_profile": "fapi2"})).await;
+    let profile = json!({"security_profile": "fapi2", "rotate_refresh_tokens": false});
+    let patched = governance(server, &id, &profile).await;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.text());
     assert_eq!(patched.json()["governance"]["security_profile"], "fapi2");
+    assert_eq!(patched.json()["governance"]["rotate_refresh_tokens"], false);
 
     // A request that is not pushed is refused; a push without PKCE too.
     let direct = format!(
@@ -135,4 +138,49 @@ async fn a_fapi2_app_runs_the_code_flow_only_the_profiles_way(server: &TestServe
     .await;
     assert_eq!(token.status, StatusCode::OK, "{}", token.text());
     assert_eq!(token.json()["token_type"], "DPoP");
+    let refresh = token.json()["refresh_token"].as_str().unwrap().to_owned();
+    the_refresh_token_is_kept(server, &key, &id, &dpop, &refresh).await;
+}
+
+/// Refreshes with `refresh` (kept, not rotated) twice, then revokes it: the access tokens it
+/// gave stop working.
+async fn the_refresh_token_is_kept(
+    server: &TestServer,
+    key: &ClientKey,
+    id: &str,
+    dpop: &ClientKey,
+    refresh: &str,
+) {
+    let token_url = format!("{}/v1/oauth/token", server.issuer);
+    let mut access = String::new();
+    for jti in ["r1", "r2"] {
+        let proof = dpop.dpop_proof("POST", &token_url, server.clock.now().unix(), None);
+        let body = format!(
+            "grant_type=refresh_token&refresh_token={refresh}&{}",
+            assertion(server, key, id, jti)
+        );
+        let refreshed = form(server, "/v1/oauth/token", &[("dpop", &proof)], &body).await;
+        assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text());
+        let answer = refreshed.json();
+        assert_eq!(answer["token_type"], "DPoP");
+        assert!(answer.get("refresh_token").is_none(), "{answer}");
+        answer["access_token"]
+            .as_str()
+            .unwrap()
+            .clone_into(&mut access);
+    }
+    let body = format!(
+        "token={refresh}&token_type_hint=refresh_token&{}",
+        assertion(server, key, id, "r3")
+    );
+    let revoked = form(server, "/v1/oauth/revoke", &[], &body).await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.text());
+    let body = format!("token={access}&{}", assertion(server, key, id, "r4"));
+    let introspected = form(server, "/v1/oauth/introspect", &[], &body).await;
+    assert_eq!(
+        introspected.json()["active"],
+        false,
+        "{}",
+        introspected.text()
+    );
 }

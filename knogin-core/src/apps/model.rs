@@ -270,6 +270,24 @@ pub struct Governance {
     /// `fapi2` (the FAPI 2.0 Security Profile). Default `None`, and then left out of the JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security_profile: Option<SecurityProfile>,
+    /// Whether each use of a refresh token replaces it with a new one (and a rotated-out token
+    /// presented again revokes its family). When `false`, a refresh token is kept across uses
+    /// until its family's absolute lifetime, each use moving its idle expiry on, and the token
+    /// response carries no new one (the FAPI 2.0 Security Profile's advice for confidential
+    /// clients, whose refresh tokens are bound to their authentication). Default `true`, and
+    /// then left out of the JSON.
+    #[schema(required = false)]
+    #[serde(skip_serializing_if = "is_true")]
+    pub rotate_refresh_tokens: bool,
+}
+
+/// Whether `value` is `true`: a default left out of the JSON.
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 /// A security profile an app's governance can select.
@@ -332,6 +350,7 @@ impl Default for Governance {
             require_dpop: false,
             require_pushed_authorization_requests: false,
             security_profile: None,
+            rotate_refresh_tokens: true,
         }
     }
 }
@@ -374,6 +393,8 @@ pub struct GovernancePatch {
     /// New value of [`Governance::security_profile`]; `null` drops the profile.
     #[schema(value_type = Option<String>)]
     pub security_profile: Option<Override<SecurityProfile>>,
+    /// New value of [`Governance::rotate_refresh_tokens`].
+    pub rotate_refresh_tokens: Option<bool>,
 }
 
 impl GovernancePatch {
@@ -386,6 +407,7 @@ impl GovernancePatch {
             && self.require_dpop.is_none()
             && self.require_pushed_authorization_requests.is_none()
             && self.security_profile.is_none()
+            && self.rotate_refresh_tokens.is_none()
     }
 
     /// The patch, or every rule it breaks: it must change something, and an `access_token_ttl`
@@ -397,7 +419,8 @@ impl GovernancePatch {
                 "body",
                 "must set allow_service_tokens, enforce_pkce, access_token_ttl, \
                  allow_token_introspection, require_dpop, \
-                 require_pushed_authorization_requests or security_profile",
+                 require_pushed_authorization_requests, security_profile or \
+                 rotate_refresh_tokens",
             );
         }
         if let Some(Override::Value(ttl)) = self.access_token_ttl {
@@ -433,6 +456,9 @@ impl GovernancePatch {
             security_profile: self
                 .security_profile
                 .map_or(current.security_profile, Override::value),
+            rotate_refresh_tokens: self
+                .rotate_refresh_tokens
+                .unwrap_or(current.rotate_refresh_tokens),
         }
     }
 }
@@ -549,6 +575,7 @@ mod tests {
                 require_dpop: false,
                 require_pushed_authorization_requests: false,
                 security_profile: None,
+                rotate_refresh_tokens: true,
             }
         );
         let reset = GovernancePatch {

@@ -75,6 +75,7 @@ impl FromFields for GovernancePatch {
             require_pushed_authorization_requests: fields
                 .bool("require_pushed_authorization_requests"),
             security_profile: fields.profile_or_default("security_profile"),
+            rotate_refresh_tokens: fields.bool("rotate_refresh_tokens"),
         }
     }
 }

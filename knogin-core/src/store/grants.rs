@@ -134,6 +134,20 @@ pub trait GrantStore: Send + Sync {
         now: Timestamp,
     ) -> Result<RefreshUse, StoreError>;
 
+    /// Uses the refresh token with this hash without rotating it (an app whose governance keeps
+    /// refresh tokens), in one atomic step: if it is current, unexpired and its family live, its
+    /// expiry becomes `expires_at` and the access token issued from it (`access_jti`, valid
+    /// until `access_expires_at`) is recorded with its family, so that revoking the family
+    /// revokes it too. Returns the token as it was before, or `None` (nothing changed).
+    async fn keep_refresh(
+        &self,
+        token_hash: &SecretHash,
+        access_jti: &str,
+        access_expires_at: Timestamp,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<Option<StoredRefresh>, StoreError>;
+
     /// The refresh token with this hash, if it is current, unexpired and its family live.
     async fn find_refresh(
         &self,
@@ -142,7 +156,8 @@ pub trait GrantStore: Send + Sync {
     ) -> Result<Option<StoredRefresh>, StoreError>;
 
     /// Revokes `family`: its refresh tokens stop working and the `jti`s of its access tokens
-    /// join the revoked tokens, in one transaction. Returns those `jti`s with their expiry.
+    /// (those issued beside a refresh token and those recorded by
+    /// [`keep_refresh`](Self::keep_refresh)) join the revoked tokens, in one transaction. Returns those `jti`s with their expiry.
     /// Revoking twice is fine.
     async fn revoke_family(
         &self,

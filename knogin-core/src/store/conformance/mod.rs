@@ -27,6 +27,7 @@ use crate::store::{
 mod deliveries;
 mod delivery_faults;
 mod flow;
+mod refresh;
 mod retention;
 mod webhooks;
 
@@ -50,6 +51,7 @@ pub use self::flow::{
     a_used_jti_is_refused_until_it_expires, flow_states_are_kept_until_they_end_and_taken_once,
     racing_takes_have_one_winner, sign_in_failures_count_in_fixed_windows,
 };
+pub use self::refresh::kept_refresh_tokens_record_their_access_tokens;
 pub use self::retention::{
     purges_delete_finished_events_with_their_deliveries,
     the_backlog_counts_due_deliveries_and_the_oldest,
@@ -298,6 +300,7 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
         require_dpop: false,
         require_pushed_authorization_requests: false,
         security_profile: None,
+        rotate_refresh_tokens: true,
     };
     assert_eq!(updated, Some(expected));
     let off = GovernancePatch {
@@ -307,6 +310,7 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
         require_dpop: Some(true),
         require_pushed_authorization_requests: Some(true),
         security_profile: Some(Override::Value(SecurityProfile::Fapi2)),
+        rotate_refresh_tokens: Some(false),
         ..GovernancePatch::default()
     };
     store
@@ -324,8 +328,14 @@ pub async fn governance_patches_apply_within_tenant(store: &dyn Store) {
             require_dpop: true,
             require_pushed_authorization_requests: true,
             security_profile: Some(SecurityProfile::Fapi2),
+            rotate_refresh_tokens: false,
         }
     );
+    let found = store
+        .client_lookup(app.client_id.as_str(), T0)
+        .await
+        .unwrap();
+    assert_eq!(found.app.map(|a| a.governance), Some(read.governance));
     assert_eq!(
         store
             .update_governance(&t1, &AppId::generate(), patch)
@@ -857,6 +867,7 @@ macro_rules! store_conformance_tests {
             codes_are_single_use_and_expire,
             racing_redemptions_have_one_winner,
             refresh_tokens_rotate_once,
+            kept_refresh_tokens_record_their_access_tokens,
             revoking_a_family_revokes_its_tokens,
             consents_are_remembered_per_client_tenant_and_user,
             flow_states_are_kept_until_they_end_and_taken_once,
@@ -911,7 +922,8 @@ mod tests {
             include_str!("webhooks.rs"),
         ) + include_str!("deliveries.rs")
             + include_str!("delivery_faults.rs")
-            + include_str!("retention.rs");
+            + include_str!("retention.rs")
+            + include_str!("refresh.rs");
         let names: Vec<&str> = checks
             .split("pub async fn ")
             .skip(1)

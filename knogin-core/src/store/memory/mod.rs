@@ -42,6 +42,8 @@ struct Inner {
     families: HashMap<String, Option<Timestamp>>,
     /// Refresh tokens with when each was rotated out.
     refresh: Vec<(StoredRefresh, Option<Timestamp>)>,
+    /// Access tokens issued from kept refresh tokens: family, `jti`, expiry.
+    family_access: Vec<(String, String, Timestamp)>,
     consents: HashMap<(AppId, TenantId, String), ScopeSet>,
     states: HashMap<(FlowKind, SecretHash), (String, Timestamp)>,
     /// Subscriptions in insertion order with their sequence number and deletion time.
@@ -433,6 +435,32 @@ impl GrantStore for MemoryStore {
         })
     }
 
+    async fn keep_refresh(
+        &self,
+        token_hash: &SecretHash,
+        access_jti: &str,
+        access_expires_at: Timestamp,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<Option<StoredRefresh>, StoreError> {
+        let mut inner = self.lock();
+        let Some(index) = inner.refresh.iter().position(|(t, rotated)| {
+            t.token_hash == *token_hash && rotated.is_none() && t.expires_at > now
+        }) else {
+            return Ok(None);
+        };
+        let family = inner.refresh[index].0.family.clone();
+        if !inner.family_live(&family) {
+            return Ok(None);
+        }
+        let kept = inner.refresh[index].0.clone();
+        inner.refresh[index].0.expires_at = expires_at;
+        inner
+            .family_access
+            .push((family, access_jti.to_owned(), access_expires_at));
+        Ok(Some(kept))
+    }
+
     async fn find_refresh(
         &self,
         token_hash: &SecretHash,
@@ -460,12 +488,17 @@ impl GrantStore for MemoryStore {
         if let Some(revoked @ None) = inner.families.get_mut(family) {
             *revoked = Some(now);
         }
-        let jtis: Vec<(String, Timestamp)> = inner
+        let beside_refresh = inner
             .refresh
             .iter()
             .filter(|(t, _)| t.family == family)
-            .map(|(t, _)| (t.access_jti.clone(), t.access_expires_at))
-            .collect();
+            .map(|(t, _)| (t.access_jti.clone(), t.access_expires_at));
+        let from_kept = inner
+            .family_access
+            .iter()
+            .filter(|(f, _, _)| f == family)
+            .map(|(_, jti, expires_at)| (jti.clone(), *expires_at));
+        let jtis: Vec<(String, Timestamp)> = beside_refresh.chain(from_kept).collect();
         for (jti, expires_at) in &jtis {
             inner.revoked.insert(jti.clone(), *expires_at);
         }
