@@ -7,10 +7,11 @@
 //
 // With USER and PASSWORD (a user of the built-in login), it also runs the authorization code
 // flow as a second app, which registers the URL of its keys (jwks_uri, served here on a
-// loopback port, so the server must allow private targets) instead of the keys: a pushed
-// authorization request (RFC 9126) signed in with private_key_jwt, the browser's part through
-// the login and consent pages, the code redeemed for a DPoP-bound token, and that token's
-// refresh, rotating and then (with the app's rotation switched off) kept across uses.
+// loopback port, so the server must allow private targets) instead of the keys, and follows the
+// FAPI 2.0 security profile: a pushed authorization request (RFC 9126) signed in with
+// private_key_jwt, the browser's part through the login and consent pages, the code redeemed
+// for a DPoP-bound token, and that token's refresh, rotating and then (with the app's rotation
+// switched off) kept across uses.
 //
 // usage: node oauth4webapi_client.mjs MODULE BASE_URL ADMIN_TOKEN [USER PASSWORD]
 //   MODULE is the path of oauth4webapi's build/index.js.
@@ -29,6 +30,16 @@ function check(condition, message) {
   if (!condition) {
     throw new Error(message)
   }
+}
+
+/// Changes the governance of the app `clientId` with `patch`.
+async function govern(clientId, patch) {
+  const patched = await fetch(`${base}/v1/platform/apps/${clientId}/governance`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(patch),
+  })
+  check(patched.status === 200, `the governance patch answered ${patched.status}: ${await patched.text()}`)
 }
 
 /// The JWK Set of the public half of `keys`, named `kid`.
@@ -171,6 +182,8 @@ async function codeFlow() {
   const published = await publish(await publicJwks(keys, 'o4w-code'))
   const codeApp = await register(keys, 'o4w-code', ['authorization_code'], [redirectUri], published)
   check(codeApp.jwks_uri === published.url && published.requests === 0, 'the keys were fetched at registration')
+  // The whole flow below is what the FAPI 2.0 profile allows.
+  await govern(codeApp.client_id, { security_profile: 'fapi2' })
   const codeClient = { client_id: codeApp.client_id }
   const auth = oauth.PrivateKeyJwt({ key: keys.privateKey, kid: 'o4w-code' })
   const verifier = oauth.generateRandomCodeVerifier()
@@ -216,12 +229,7 @@ async function codeFlow() {
   )
   check(refreshed.token_type === 'dpop' && refreshed.refresh_token !== tokens.refresh_token, 'the refresh token did not rotate')
   // With rotation switched off (as FAPI 2.0 advises), the refresh token is kept across uses.
-  const patched = await fetch(`${base}/v1/platform/apps/${codeApp.client_id}/governance`, {
-    method: 'PATCH',
-    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ rotate_refresh_tokens: false }),
-  })
-  check(patched.status === 200, `the governance patch answered ${patched.status}: ${await patched.text()}`)
+  await govern(codeApp.client_id, { rotate_refresh_tokens: false })
   for (let use = 0; use < 2; use += 1) {
     const kept = await oauth.processRefreshTokenResponse(
       as, codeClient,
@@ -233,7 +241,7 @@ async function codeFlow() {
   // The pushed request was used up.
   const again = await new Browser().request(start)
   check(again.status === 400, `a used request_uri answered ${again.status}`)
-  console.log(`oauth4webapi: a pushed code flow for ${user}, private_key_jwt from a jwks_uri and DPoP, refreshed with and without rotation`)
+  console.log(`oauth4webapi: a pushed code flow for ${user}, FAPI 2.0 with private_key_jwt from a jwks_uri and DPoP, refreshed with and without rotation`)
 }
 
 if (user) {
