@@ -166,11 +166,13 @@ impl crate::apps::Apps<'_> {
         let Some(app) = lookup.app else {
             return Ok(Err(Refusal::Signature));
         };
-        if app.client_keys.is_none()
-            || app.token_endpoint_auth_method != TokenEndpointAuthMethod::PrivateKeyJwt
-        {
+        let Some(keys) = app
+            .client_keys
+            .as_ref()
+            .filter(|_| app.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt)
+        else {
             return Ok(Err(Refusal::NotKeyApp));
-        }
+        };
         let issuer = core.issuer();
         let token_endpoint = format!("{}/v1/oauth/token", issuer.trim_end_matches('/'));
         if let Err(refusal) = judge(claims, [issuer, &token_endpoint], now) {
@@ -180,16 +182,15 @@ impl crate::apps::Apps<'_> {
             keys.candidates(jws.alg(), jws.kid())
                 .any(|key| jws.verify(key).is_ok())
         };
-        let signed_by_app = match &app.client_keys {
-            Some(ClientKeys::Jwks(registered)) => verifies(registered.keys()),
-            Some(ClientKeys::JwksUri(uri)) => {
+        let signed_by_app = match keys {
+            ClientKeys::Jwks(registered) => verifies(registered.keys()),
+            ClientKeys::JwksUri(uri) => {
                 let clock = &*core.0.clock;
                 core.0
                     .client_jwks
                     .verify(&app.client_id, uri, clock, verifies)
                     .await
             }
-            None => false,
         };
         if !signed_by_app {
             return Ok(Err(Refusal::Signature));

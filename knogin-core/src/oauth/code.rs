@@ -38,6 +38,23 @@ fn invalid_grant(message: &str) -> FlowError {
     GrantError::InvalidGrant(message.to_owned()).into()
 }
 
+/// Why a refresh token that is not current cannot be used.
+const UNUSABLE_REFRESH: &str = "the refresh token is unknown, expired or revoked";
+
+/// The access token a user's `grant` gives `app`, for the app's lifetime, bound to `dpop_jkt`.
+fn access_grant(core: &Core, app: &App, grant: &UserGrant, dpop_jkt: Option<String>) -> TokenGrant {
+    TokenGrant {
+        tenant: grant.tenant.clone(),
+        subject: grant.subject.clone(),
+        client_id: grant.client_id.as_str().to_owned(),
+        scopes: grant.scopes.clone(),
+        ttl: core.0.lifetimes.access_for(&app.governance),
+        resource: grant.resource.clone(),
+        dpop_jkt,
+        actor: None,
+    }
+}
+
 impl Core {
     /// Issues the code of a request a policy approved.
     pub(crate) async fn issue_approved_code(
@@ -173,17 +190,21 @@ impl Core {
                     "the refresh token was issued to another client",
                 ));
             }
-            Some(current) if !app.governance.rotate_refresh_tokens => {
+            Some(current) => {
                 let scopes = self.narrowed(app, &current, scope)?;
-                let resource = target(current.grant.resource.as_deref(), resource)?;
-                return self
-                    .keep_refresh(app, &hash, current, scopes, resource, dpop_jkt)
-                    .await;
+                let resource = target(current.grant.resource.as_deref(), resource.clone())?;
+                if !app.governance.rotate_refresh_tokens {
+                    let grant = UserGrant {
+                        scopes,
+                        resource,
+                        ..current.grant
+                    };
+                    return self
+                        .keep_refresh(app, &hash, grant, current.family_expires_at, dpop_jkt)
+                        .await;
+                }
+                Some((scopes, resource))
             }
-            Some(current) => Some((
-                self.narrowed(app, &current, scope)?,
-                target(current.grant.resource.as_deref(), resource.clone())?,
-            )),
             None => None,
         };
         let current = match self.0.store.use_refresh(&hash, now).await? {
@@ -195,11 +216,7 @@ impl Core {
                     "the refresh token was already used: its whole family is revoked",
                 ));
             }
-            RefreshUse::Invalid => {
-                return Err(invalid_grant(
-                    "the refresh token is unknown, expired or revoked",
-                ));
-            }
+            RefreshUse::Invalid => return Err(invalid_grant(UNUSABLE_REFRESH)),
         };
         // A token found current above is the one just rotated: its scopes were checked then.
         let (scopes, resource) = match checked {
@@ -224,51 +241,33 @@ impl Core {
         .await
     }
 
-    /// Signs an access token from the refresh token `current` (whose hash is `hash`) for
-    /// `scopes` and `resource`, and keeps the refresh token: its idle expiry moves on and the
-    /// access token is recorded with its family. If the family was revoked, or the token
-    /// expired, meanwhile, the grant is refused.
+    /// Signs an access token for `grant` (the refresh token's, narrowed as asked) and keeps the
+    /// refresh token whose hash is `hash`: its idle expiry moves on and the access token is
+    /// recorded with its family. If the family was revoked, or the token expired, meanwhile, the
+    /// grant is refused (and the signed token dropped unseen).
     async fn keep_refresh(
         &self,
         app: &App,
         hash: &crate::secret::SecretHash,
-        current: StoredRefresh,
-        scopes: ScopeSet,
-        resource: Option<String>,
+        grant: UserGrant,
+        family_expires_at: crate::Timestamp,
         dpop_jkt: Option<String>,
     ) -> Result<IssuedToken, FlowError> {
         let now = self.0.clock.now();
-        let expires_in = self.0.lifetimes.access_for(&app.governance);
-        let grant = current.grant;
-        let token_grant = TokenGrant {
-            tenant: grant.tenant,
-            subject: grant.subject,
-            client_id: grant.client_id.as_str().to_owned(),
-            scopes: scopes.clone(),
-            ttl: expires_in,
-            resource,
-            dpop_jkt,
-            actor: None,
-        };
-        let token = self.sign_access_token(&token_grant).await;
-        let expires_at = self.0.flow.refresh_expiry(now, current.family_expires_at);
+        let issued = self
+            .issue_access_token(access_grant(self, app, &grant, dpop_jkt))
+            .await;
+        let expires_at = self.0.flow.refresh_expiry(now, family_expires_at);
+        let (jti, access_expires_at) = (issued.token.jti(), issued.token.expires_at());
         let kept = self
             .0
             .store
-            .keep_refresh(hash, token.jti(), token.expires_at(), expires_at, now)
+            .keep_refresh(hash, jti, access_expires_at, expires_at, now)
             .await?;
-        if kept.is_none() {
-            // The signed token is dropped unseen.
-            return Err(invalid_grant(
-                "the refresh token is unknown, expired or revoked",
-            ));
+        match kept {
+            Some(_) => Ok(issued),
+            None => Err(invalid_grant(UNUSABLE_REFRESH)),
         }
-        Ok(IssuedToken {
-            token,
-            expires_in,
-            scopes,
-            refresh_token: None,
-        })
     }
 
     /// Signs an access token for `grant` and stores a new refresh token beside it in `family`.
@@ -282,17 +281,8 @@ impl Core {
         dpop_jkt: Option<String>,
     ) -> Result<IssuedToken, FlowError> {
         let now = self.0.clock.now();
-        let expires_in = self.0.lifetimes.access_for(&app.governance);
-        let token_grant = TokenGrant {
-            tenant: grant.tenant.clone(),
-            subject: grant.subject.clone(),
-            client_id: grant.client_id.as_str().to_owned(),
-            scopes: grant.scopes.clone(),
-            ttl: expires_in,
-            resource: grant.resource.clone(),
-            dpop_jkt,
-            actor: None,
-        };
+        let token_grant = access_grant(self, app, &grant, dpop_jkt);
+        let expires_in = token_grant.ttl;
         let token = self.sign_access_token(&token_grant).await;
         let refresh = RefreshToken::generate();
         let stored = StoredRefresh {
