@@ -150,6 +150,11 @@ struct ServeArgs {
     /// every instance sharing it agrees.
     #[arg(long, env = "KNOGIN_KEY_REFRESH", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     key_refresh: u64,
+    /// How long to hold a client authenticated with a secret, in seconds, so a busy client's
+    /// token requests do not each read the database. A secret revoked or governance changed
+    /// through another instance takes effect here within this time; 0 reads every time.
+    #[arg(long, env = "KNOGIN_CLIENT_CACHE", default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=60))]
+    client_cache: u64,
     /// A user of the built-in login page of the authorization endpoint, as
     /// TENANT/NAME:PASSWORD: NAME signs in only to apps of TENANT (repeatable; give the same
     /// name for several tenants, with one password, to make it a member of each). The password
@@ -434,6 +439,7 @@ async fn serve(args: ServeArgs, log_format: LogFormat) -> Result<(), BoxError> {
         .await?
         .webhooks(webhooks)
         .dpop_nonces(args.dpop_nonces)
+        .client_cache(Duration::from_secs(args.client_cache))
         .client_jwks_transport(HttpTransport::new(args.allow_private_webhook_targets));
     if let Some(users) = users {
         builder = builder.password_login(users);

@@ -33,6 +33,7 @@ struct LookupRow {
     security_profile: Option<String>,
     jwks_uri: Option<String>,
     rotate_refresh_tokens: Option<bool>,
+    secret_expires_at: Option<i64>,
 }
 
 impl LookupRow {
@@ -59,6 +60,7 @@ impl LookupRow {
             security_profile: row.get(17)?,
             jwks_uri: row.get(18)?,
             rotate_refresh_tokens: row.get(19)?,
+            secret_expires_at: row.get(20)?,
         })
     }
 
@@ -156,7 +158,7 @@ impl ClientAuthStore for SqlxStore {
             a.access_token_ttl, a.created_at, s.secret_hash, a.allow_token_introspection, \
             a.token_endpoint_auth_method, a.jwks, a.require_dpop, \
             a.require_pushed_authorization_requests, a.security_profile, a.jwks_uri, \
-            a.rotate_refresh_tokens \
+            a.rotate_refresh_tokens, s.expires_at AS secret_expires_at \
             FROM (SELECT * FROM apps WHERE client_id = $1) a \
             LEFT JOIN app_secrets s ON s.client_id = a.client_id \
                 AND (s.expires_at IS NULL OR s.expires_at > $2)";
@@ -188,6 +190,11 @@ impl ClientAuthStore for SqlxStore {
         Ok(ClientLookup {
             app: first.app()?,
             secrets,
+            valid_until: rows
+                .iter()
+                .filter_map(|r| r.secret_expires_at)
+                .min()
+                .map(Timestamp::from_unix),
         })
     }
 

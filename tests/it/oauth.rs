@@ -21,7 +21,7 @@ matrix!(
     failed_authentications_are_limited_on_every_instance,
     tokens_of_three_algorithms_verify_against_the_published_jwks,
     instances_accept_each_others_tokens_after_rotate_keys_and_share_revocations,
-    a_rotated_out_secret_stops_at_once_on_every_instance,
+    a_rotated_out_secret_stops_here_at_once_and_elsewhere_within_the_client_cache,
     service_tokens_follow_governance,
     an_apps_access_token_ttl_sets_the_lifetime,
     introspection_and_revocation_stay_within_the_tenant,
@@ -494,33 +494,47 @@ async fn instances_accept_each_others_tokens_after_rotate_keys_and_share_revocat
     );
 }
 
-async fn a_rotated_out_secret_stops_at_once_on_every_instance(server: &TestServer) {
+async fn a_rotated_out_secret_stops_here_at_once_and_elsewhere_within_the_client_cache(
+    server: &TestServer,
+) {
     let client = client(server, "acme", &["webhooks:write"]).await;
     let other = server.another_instance().await;
-    assert!(
-        other
-            .apps()
-            .authenticate(&client.id, &client.secret, None)
-            .await
-            .is_ok()
-    );
+    let passes_there = |secret: &str| {
+        let other = &other;
+        let id = client.id.clone();
+        let secret = secret.to_owned();
+        async move { other.apps().authenticate(&id, &secret, None).await.is_ok() }
+    };
+    access_token(server, &client).await;
+    assert!(passes_there(&client.secret).await, "held there from now");
     let admin = server.admin_token("acme").await;
     let path = format!("/v1/platform/apps/{}/rotate-secret", client.id);
     let rotated = server
         .json(Method::POST, &path, &admin, &json!({}))
         .await
         .json();
+    let old = form(
+        server,
+        "/v1/oauth/token",
+        &[("authorization", &client.basic())],
+        "grant_type=client_credentials",
+    )
+    .await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED, "refused here at once");
     assert!(
-        other
-            .apps()
-            .authenticate(&client.id, &client.secret, None)
-            .await
-            .is_err()
+        passes_there(&client.secret).await,
+        "held by the other instance for its client-cache second"
+    );
+    server.clock.advance(Duration::from_secs(1));
+    assert!(
+        !passes_there(&client.secret).await,
+        "and refused there after it"
     );
     let new = Client {
-        id: client.id,
+        id: client.id.clone(),
         secret: rotated["client_secret"].as_str().unwrap().to_owned(),
     };
+    assert!(passes_there(&new.secret).await);
     access_token(server, &new).await;
 }
 

@@ -469,7 +469,9 @@ pub enum PreviousSecrets {
     /// They keep working until the handle's secret-rotation grace ends (at once without one).
     #[default]
     KeepForGrace,
-    /// They stop working at once, whatever the grace: for a secret that leaked.
+    /// They stop working at once, whatever the grace: for a secret that leaked. Other
+    /// instances on the same store may accept them for the handle's client-cache time (see
+    /// [`Builder::client_cache`](crate::Builder::client_cache)).
     RevokeNow,
 }
 

@@ -148,6 +148,7 @@ impl Apps<'_> {
             .update_governance(tenant, id, patch)
             .await?
             .ok_or(AppError::NotFound)?;
+        self.knogin.0.clients.forget(id.as_str());
         self.knogin
             .audit(AuditKind::AppGovernanceChanged, self.actor.clone())
             .tenant(tenant)
@@ -192,6 +193,7 @@ impl Apps<'_> {
         if !rotated {
             return Err(AppError::NotFound);
         }
+        self.knogin.0.clients.forget(id.as_str());
         let previous = match previous {
             PreviousSecrets::RevokeNow => "revoked",
             PreviousSecrets::KeepForGrace => "kept_for_grace",

@@ -109,6 +109,7 @@ pub struct Builder {
     docs: Option<DocsSettings>,
     dpop_nonces: bool,
     client_jwks_transport: Option<Arc<dyn crate::webhooks::Transport>>,
+    client_cache: Duration,
     #[cfg(feature = "password-login")]
     password_login: Option<Arc<PasswordUsers>>,
     #[cfg(feature = "password-login")]
@@ -147,6 +148,7 @@ impl Builder {
             docs: None,
             dpop_nonces: false,
             client_jwks_transport: None,
+            client_cache: crate::oauth::DEFAULT_CLIENT_CACHE,
             #[cfg(feature = "password-login")]
             password_login: None,
             #[cfg(feature = "password-login")]
@@ -235,6 +237,20 @@ impl Builder {
     /// The count lives in the store, so it holds across instances.
     pub fn client_auth_limit(mut self, failures: u32, window: Duration) -> Self {
         self.auth_limit = AuthLimit { failures, window };
+        self
+    }
+
+    /// How long an instance holds a client it authenticated with a secret, so a busy client's
+    /// token requests do not each read the store (default:
+    /// [`DEFAULT_CLIENT_CACHE`](crate::oauth::DEFAULT_CLIENT_CACHE); zero reads every time).
+    ///
+    /// A secret rotation or governance change made through this handle takes effect here at
+    /// once. Made through another instance on the same store, it takes effect here within
+    /// this time (to the second): an old secret revoked there is still accepted here until
+    /// then. A new secret works everywhere at once, and a wrong one is always checked against
+    /// the store (and counted).
+    pub fn client_cache(mut self, ttl: Duration) -> Self {
+        self.client_cache = ttl;
         self
     }
 
@@ -438,6 +454,7 @@ impl Builder {
             audit: self.audit,
             dpop_nonce_key,
             client_jwks: crate::oauth::ClientJwksCache::new(self.client_jwks_transport),
+            clients: crate::oauth::ClientCache::new(self.client_cache),
             live: Live::new(
                 ring,
                 revoked.into_iter().collect(),

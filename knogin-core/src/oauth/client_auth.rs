@@ -11,7 +11,7 @@ use crate::apps::App;
 use crate::audit::{Actor, AuditKind};
 use crate::clock::Timestamp;
 use crate::id::AppId;
-use crate::secret::ClientSecret;
+use crate::secret::{ClientSecret, SecretHash};
 use crate::shared::Core;
 use crate::store::{ClientLookup, StoreError};
 
@@ -41,12 +41,15 @@ pub enum ClientAuthError {
 /// Whether `presented` is one of the looked-up secrets. Every candidate is compared (each in
 /// constant time), so the time taken says nothing about which one matched, or whether the app
 /// exists.
-fn matches(lookup: &ClientLookup, presented: &ClientSecret) -> bool {
-    let hash = presented.hash();
-    lookup
-        .secrets
+fn matches(lookup: &ClientLookup, hash: &SecretHash) -> bool {
+    any_matches(&lookup.secrets, hash)
+}
+
+/// Whether `hash` is one of `secrets`, comparing every one (each in constant time).
+pub(super) fn any_matches(secrets: &[SecretHash], hash: &SecretHash) -> bool {
+    secrets
         .iter()
-        .fold(false, |ok, stored| (*stored == hash) | ok)
+        .fold(false, |ok, stored| (stored == hash) | ok)
 }
 
 impl Core {
@@ -123,10 +126,17 @@ impl crate::apps::Apps<'_> {
             return Err(ClientAuthError::Failed);
         }
         let now = self.knogin.0.clock.now();
+        let hash = presented.hash();
+        let clients = &self.knogin.0.clients;
+        if let Some(app) = clients.authenticate(id, &hash, now) {
+            return Ok(app);
+        }
+        let ticket = clients.ticket();
         let lookup = self.knogin.0.store.client_lookup(id, now).await?;
-        if matches(&lookup, &presented)
-            && let Some(app) = lookup.app
+        if matches(&lookup, &hash)
+            && let Some(app) = lookup.app.clone()
         {
+            clients.hold(ticket, &lookup, now);
             return Ok(app);
         }
         self.knogin
@@ -149,7 +159,7 @@ impl crate::apps::Apps<'_> {
             .store
             .client_lookup(id.as_str(), self.knogin.0.clock.now())
             .await?;
-        Ok(lookup.app.is_some() && matches(&lookup, secret))
+        Ok(lookup.app.is_some() && matches(&lookup, &secret.hash()))
     }
 }
 

@@ -10,6 +10,7 @@
 mod authorize;
 mod client_assertion;
 mod client_auth;
+mod client_cache;
 mod client_jwks;
 mod code;
 mod consent;
@@ -31,6 +32,8 @@ pub use self::client_assertion::{
     JWT_BEARER_ASSERTION, MAX_ASSERTION_BYTES, MAX_ASSERTION_LIFETIME,
 };
 pub use self::client_auth::ClientAuthError;
+pub(crate) use self::client_cache::ClientCache;
+pub use self::client_cache::DEFAULT_CLIENT_CACHE;
 pub(crate) use self::client_jwks::ClientJwksCache;
 pub use self::client_jwks::{CLIENT_JWKS_FETCH_TIMEOUT, MAX_CLIENT_JWKS_BYTES};
 pub use self::code::{CodeRequest, FlowError};

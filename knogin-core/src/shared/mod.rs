@@ -56,6 +56,8 @@ pub(crate) struct Inner {
     pub(crate) dpop_nonce_key: Option<aws_lc_rs::hmac::Key>,
     /// The keys fetched from apps' `jwks_uri`s, and the transport that fetches them.
     pub(crate) client_jwks: crate::oauth::ClientJwksCache,
+    /// Clients authenticated in the last moment.
+    pub(crate) clients: crate::oauth::ClientCache,
     pub(crate) live: Live,
 }
 

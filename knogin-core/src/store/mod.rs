@@ -130,6 +130,9 @@ pub struct ClientLookup {
     pub app: Option<App>,
     /// Its secrets valid at the time asked, in no particular order (each is compared).
     pub secrets: Vec<SecretHash>,
+    /// When the first of `secrets` to expire does (`None` when none of them expires): the
+    /// core holds an authenticated client no longer than this.
+    pub valid_until: Option<Timestamp>,
 }
 
 /// Failures under one key (a client id and address, a user name, an address), counted in a

@@ -365,6 +365,7 @@ pub async fn rotation_without_grace_retires_the_old_secret(store: &dyn Store) {
 pub async fn rotation_with_grace_keeps_the_old_secret_until_it_ends(store: &dyn Store) {
     let t = tenant("t1");
     let (app, first) = registered(store, &t, "rot").await;
+    assert_eq!(valid_until(store, &app.client_id, T0).await, None);
     let grace_end = T0.plus(Duration::from_secs(3600));
     let second = ClientSecret::generate();
     store
@@ -373,6 +374,11 @@ pub async fn rotation_with_grace_keeps_the_old_secret_until_it_ends(store: &dyn 
         .unwrap();
     let valid = valid_secrets(store, &app.client_id, T0).await;
     assert!(valid.contains(&first.hash()) && valid.contains(&second.hash()));
+    assert_eq!(
+        valid_until(store, &app.client_id, T0).await,
+        Some(grace_end),
+        "a lookup says when its first secret expires"
+    );
 
     let later = T0.plus(Duration::from_secs(1800));
     let third = ClientSecret::generate();
@@ -392,8 +398,12 @@ pub async fn rotation_with_grace_keeps_the_old_secret_until_it_ends(store: &dyn 
         "the first secret's grace ended"
     );
     assert!(valid.contains(&second.hash()) && valid.contains(&third.hash()));
-    let valid = valid_secrets(store, &app.client_id, later.plus(Duration::from_secs(3600))).await;
-    assert_eq!(valid, [third.hash()]);
+    let end = later.plus(Duration::from_secs(3600));
+    assert_eq!(
+        valid_secrets(store, &app.client_id, end).await,
+        [third.hash()]
+    );
+    assert_eq!(valid_until(store, &app.client_id, end).await, None);
 }
 
 /// Another tenant's app, or none, cannot be rotated.
@@ -440,6 +450,15 @@ pub async fn racing_rotations_leave_one_valid_secret(store: &dyn Store) {
 /// The secrets of app `id` valid at `now`, as client authentication reads them.
 async fn valid_secrets(store: &dyn Store, id: &AppId, now: Timestamp) -> Vec<SecretHash> {
     store.client_lookup(id.as_str(), now).await.unwrap().secrets
+}
+
+/// When the first of app `id`'s secrets valid at `now` expires, as client authentication reads it.
+async fn valid_until(store: &dyn Store, id: &AppId, now: Timestamp) -> Option<Timestamp> {
+    store
+        .client_lookup(id.as_str(), now)
+        .await
+        .unwrap()
+        .valid_until
 }
 
 /// Failed authentications are counted per key, in fixed windows.

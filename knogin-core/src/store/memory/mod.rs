@@ -238,17 +238,21 @@ impl ClientAuthStore for MemoryStore {
             .iter()
             .find(|(_, a)| a.client_id.as_str() == client_id)
             .map(|(_, a)| a.clone());
-        let secrets = app
+        let valid: Vec<(SecretHash, Option<Timestamp>)> = app
             .as_ref()
             .and_then(|a| inner.secrets.get(&a.client_id))
             .map(|v| {
                 v.iter()
                     .filter(|(_, exp)| still_valid(*exp, now))
-                    .map(|(h, _)| h.clone())
+                    .cloned()
                     .collect()
             })
             .unwrap_or_default();
-        Ok(ClientLookup { app, secrets })
+        Ok(ClientLookup {
+            app,
+            valid_until: valid.iter().filter_map(|(_, exp)| *exp).min(),
+            secrets: valid.into_iter().map(|(h, _)| h).collect(),
+        })
     }
 
     async fn record_auth_failure(
