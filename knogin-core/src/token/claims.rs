@@ -145,12 +145,15 @@ pub(crate) fn mint(
         typ: kind.typ(),
         kid: key.kid().as_str(),
     };
-    let mut jwt = encode_part(&header);
+    // One buffer for each part's JSON and one for the token: no string per part.
+    let mut json = Vec::with_capacity(512);
+    let mut jwt = String::with_capacity(1024);
+    append_part(&mut jwt, &mut json, &header);
     jwt.push('.');
-    jwt.push_str(&encode_part(&claims));
+    append_part(&mut jwt, &mut json, &claims);
     let signature = key.sign(jwt.as_bytes());
     jwt.push('.');
-    jwt.push_str(&URL_SAFE_NO_PAD.encode(signature));
+    URL_SAFE_NO_PAD.encode_string(signature, &mut jwt);
     AccessToken {
         token: SecretString::from(jwt),
         jti: claims.jti,
@@ -159,6 +162,9 @@ pub(crate) fn mint(
     }
 }
 
-fn encode_part(value: &impl Serialize) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).expect("token parts serialize"))
+/// Appends `value`'s JSON to `jwt` in base64url, with `json` as the scratch buffer.
+fn append_part(jwt: &mut String, json: &mut Vec<u8>, value: &impl Serialize) {
+    json.clear();
+    serde_json::to_writer(&mut *json, value).expect("token parts serialize");
+    URL_SAFE_NO_PAD.encode_string(&json, jwt);
 }

@@ -66,12 +66,16 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, Cl
     Ok(Some((form_decode(id), form_decode(secret))))
 }
 
-/// `application/x-www-form-urlencoded` decoding of one value.
+/// `application/x-www-form-urlencoded` decoding of one value: `+` is a space, `%XX` a byte
+/// (invalid UTF-8 replaced), and anything else, `&` and `=` included, itself.
 fn form_decode(s: &str) -> String {
-    form_urlencoded::parse(format!("v={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+    if !s.contains(['%', '+']) {
+        return s.to_owned();
+    }
+    let spaced = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn both_methods() -> ApiError {
@@ -197,6 +201,13 @@ mod tests {
         assert_eq!(
             basic_credentials(&headers).unwrap(),
             Some(("app_1".into(), "s+c r:t".into()))
+        );
+        let raw = STANDARD.encode("app_1:a&b=c:d%26");
+        headers.insert(AUTHORIZATION, format!("Basic {raw}").parse().unwrap());
+        assert_eq!(
+            basic_credentials(&headers).unwrap(),
+            Some(("app_1".into(), "a&b=c:d&".into())),
+            "only the first colon splits, and nothing else is a separator"
         );
         headers.insert(AUTHORIZATION, "Basic !!".parse().unwrap());
         assert!(basic_credentials(&headers).unwrap_err().used_basic());
