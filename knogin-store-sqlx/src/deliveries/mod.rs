@@ -180,6 +180,14 @@ impl DeliveryStore for SqlxStore {
                 }
                 .await
             }
+            // Many events are one statement too, from arrays.
+            (Backend::Postgres(pool), _) => {
+                async {
+                    let mut conn = pool.acquire().await?;
+                    writes::publish_all_in_postgres(&mut conn, events).await
+                }
+                .await
+            }
             _ => with_pool!(self, pool => transaction(|| async {
                 let mut tx = pool.begin().await?;
                 let mut made = Vec::with_capacity(events.len());

@@ -1,6 +1,6 @@
 //! The writes of publishing and of recording a worker's batch, as each database does them best.
-//! On PostgreSQL each is one statement, so an event fanned out to 100 subscriptions, or a batch
-//! of 64 attempts, costs one round trip: publishing chooses the subscriptions and writes the
+//! On PostgreSQL each is one statement, so an event fanned out to 100 subscriptions, a batch of
+//! events published together, or a batch of 64 attempts, costs one round trip: publishing chooses the subscriptions and writes the
 //! event and its deliveries together, and a batch's attempts go in as arrays (`UNNEST`). SQLite
 //! runs in this process, where a statement costs no round trip: one statement per row.
 
@@ -10,6 +10,65 @@ use knogin_core::webhooks::health::{FailingSince, HealthChange};
 use knogin_core::{DeliveryId, WebhookId};
 
 use crate::apps::json_list;
+
+/// A delivery id read back from the database.
+fn delivery_id(id: &str) -> Result<DeliveryId, sqlx::Error> {
+    DeliveryId::parse(id)
+        .ok_or_else(|| sqlx::Error::Decode(format!("{id:?} is not a delivery id").into()))
+}
+
+/// Publishes `events` on PostgreSQL in one statement (atomic without a transaction): the events
+/// and a queued delivery to each subscription matching each, from arrays. Returns each event's
+/// deliveries, in order; the deliveries are numbered (`seq`) in the events' order, as one
+/// statement per event would number them.
+pub(super) async fn publish_all_in_postgres(
+    conn: &mut sqlx::PgConnection,
+    events: &[Event],
+) -> Result<Vec<Vec<DeliveryId>>, sqlx::Error> {
+    // As `publish`'s statement, for many events: `ord` keeps their order, and each event has
+    // its own random seed for its deliveries' ids.
+    const FAN_OUT: &str = "WITH input AS (SELECT * FROM UNNEST($1::text[], $2::text[], \
+            $3::text[], $4::text[], $5::bigint[], $6::text[]) WITH ORDINALITY \
+            AS i(id, tenant_id, event_type, data, created_at, seed, ord)), \
+        stored AS (INSERT INTO events (id, tenant_id, event_type, data, created_at) \
+            SELECT id, tenant_id, event_type, data, created_at FROM input ORDER BY ord) \
+        INSERT INTO deliveries (id, tenant_id, webhook_id, event_id, event_type, status, \
+            created_at, next_attempt_at) \
+        SELECT 'dlv_' || left(encode(sha256(convert_to(i.seed || w.id, 'UTF8')), 'hex'), 32), \
+            i.tenant_id, w.id, i.id, i.event_type, 'queued', i.created_at, i.created_at \
+        FROM input i JOIN webhooks w ON w.tenant_id = i.tenant_id AND w.deleted_at IS NULL \
+            AND NOT w.disabled AND w.events::jsonb ? i.event_type \
+        ORDER BY i.ord, w.id \
+        RETURNING id, event_id";
+    let column = |f: fn(&Event) -> String| events.iter().map(f).collect::<Vec<String>>();
+    let rows: Vec<(String, String)> = sqlx::query_as(FAN_OUT)
+        .bind(column(|e| e.id.as_str().to_owned()))
+        .bind(column(|e| e.tenant.as_str().to_owned()))
+        .bind(column(|e| e.event_type.clone()))
+        .bind(column(|e| e.data.clone()))
+        .bind(
+            events
+                .iter()
+                .map(|e| e.created_at.unix())
+                .collect::<Vec<i64>>(),
+        )
+        .bind(column(|_| DeliveryId::generate().as_str().to_owned()))
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut made: Vec<Vec<DeliveryId>> = vec![Vec::new(); events.len()];
+    let position: std::collections::HashMap<&str, usize> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.id.as_str(), i))
+        .collect();
+    for (id, event) in rows {
+        let at = position.get(event.as_str()).copied().ok_or_else(|| {
+            sqlx::Error::Decode(format!("a delivery of an event not published: {event:?}").into())
+        })?;
+        made[at].push(delivery_id(&id)?);
+    }
+    Ok(made)
+}
 
 /// The subscriptions an event goes to.
 #[derive(Debug, Clone, Copy)]
@@ -125,13 +184,7 @@ impl BatchWrites for sqlx::PgConnection {
             })
             .fetch_all(&mut *self)
             .await?;
-        ids.iter()
-            .map(|id| {
-                DeliveryId::parse(id).ok_or_else(|| {
-                    sqlx::Error::Decode(format!("{id:?} is not a delivery id").into())
-                })
-            })
-            .collect()
+        ids.iter().map(|id| delivery_id(id)).collect()
     }
 
     async fn record(&mut self, attempts: &[Finished]) -> Result<Vec<RecordedFor>, sqlx::Error> {

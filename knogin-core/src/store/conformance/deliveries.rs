@@ -691,20 +691,40 @@ pub async fn racing_claimers_never_share_a_delivery(store: &dyn Store) {
     );
 }
 
-/// A batch of events is published together, each with the deliveries `publish` would make.
+/// A batch of events is published together, each with the deliveries `publish` would make,
+/// listed in the order the events were published; another tenant's event in the batch goes to
+/// its own subscriptions only.
 pub async fn events_are_published_in_batches(store: &dyn Store) {
     let webhook = subscribe(store, "t1", &["incident.updated"], false).await;
+    let elsewhere = subscribe(store, "t2", &["incident.updated"], false).await;
     let events = [
         event("t1", "incident.updated"),
         event("t1", "case.updated"),
+        event("t2", "incident.updated"),
         event("t1", "incident.updated"),
     ];
     let made = store.publish_many(&events).await.unwrap();
     let counts: Vec<usize> = made.iter().map(Vec::len).collect();
-    assert_eq!(counts, [1, 0, 1]);
+    assert_eq!(counts, [1, 0, 1, 1]);
     let page = store
         .deliveries(&tenant("t1"), &webhook, None, None, 10)
         .await
         .unwrap();
-    assert_eq!(page.deliveries.len(), 2);
+    let listed: Vec<(&DeliveryId, &EventId)> = page
+        .deliveries
+        .iter()
+        .map(|d| (&d.id, &d.event_id))
+        .collect();
+    assert_eq!(
+        listed,
+        [(&made[3][0], &events[3].id), (&made[0][0], &events[0].id)],
+        "newest first, in the order published"
+    );
+    let theirs = store
+        .deliveries(&tenant("t2"), &elsewhere, None, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(theirs.deliveries.len(), 1);
+    assert_eq!(theirs.deliveries[0].id, made[2][0]);
+    assert!(store.publish_many(&[]).await.unwrap().is_empty());
 }
