@@ -170,32 +170,27 @@ impl DeliveryStore for SqlxStore {
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn publish_many(&self, events: &[Event]) -> Result<Vec<Vec<DeliveryId>>, StoreError> {
-        let made = match (&self.backend, events) {
-            // One event's writes are one statement on PostgreSQL, atomic without a
-            // transaction: one round trip instead of five.
-            (Backend::Postgres(pool), [event]) => {
+        let made = match &self.backend {
+            // One statement on PostgreSQL for one event or many, atomic without a
+            // transaction: one round trip.
+            Backend::Postgres(pool) => {
                 async {
                     let mut conn = pool.acquire().await?;
-                    Ok(vec![conn.publish(event, Targets::Matching).await?])
+                    writes::publish_all_in_postgres(&mut conn, events, Targets::Matching).await
                 }
                 .await
             }
-            // Many events are one statement too, from arrays.
-            (Backend::Postgres(pool), _) => {
-                async {
-                    let mut conn = pool.acquire().await?;
-                    writes::publish_all_in_postgres(&mut conn, events).await
-                }
+            Backend::Sqlite(pool) => {
+                transaction(|| async {
+                    let mut tx = pool.begin().await?;
+                    let mut made = Vec::with_capacity(events.len());
+                    for event in events {
+                        made.push(tx.publish(event, Targets::Matching).await?);
+                    }
+                    tx.commit().await.map(|()| made)
+                })
                 .await
             }
-            _ => with_pool!(self, pool => transaction(|| async {
-                let mut tx = pool.begin().await?;
-                let mut made = Vec::with_capacity(events.len());
-                for event in events {
-                    made.push(tx.publish(event, Targets::Matching).await?);
-                }
-                tx.commit().await.map(|()| made)
-            }).await),
         }
         .map_err(store_error)?;
         if made.iter().any(|m| !m.is_empty()) {

@@ -1,8 +1,9 @@
 //! The writes of publishing and of recording a worker's batch, as each database does them best.
 //! On PostgreSQL each is one statement, so an event fanned out to 100 subscriptions, a batch of
-//! events published together, or a batch of 64 attempts, costs one round trip: publishing chooses the subscriptions and writes the
-//! event and its deliveries together, and a batch's attempts go in as arrays (`UNNEST`). SQLite
-//! runs in this process, where a statement costs no round trip: one statement per row.
+//! events published together, or a batch of 64 attempts, costs one round trip: publishing
+//! chooses the subscriptions and writes the events and their deliveries together, and events
+//! and attempts go in as arrays (`UNNEST`). SQLite runs in this process, where a statement costs
+//! no round trip: one statement per row.
 
 use async_trait::async_trait;
 use knogin_core::store::{Attempt, DeliveryStatus, Event, NextStep};
@@ -17,16 +18,20 @@ fn delivery_id(id: &str) -> Result<DeliveryId, sqlx::Error> {
         .ok_or_else(|| sqlx::Error::Decode(format!("{id:?} is not a delivery id").into()))
 }
 
-/// Publishes `events` on PostgreSQL in one statement (atomic without a transaction): the events
-/// and a queued delivery to each subscription matching each, from arrays. Returns each event's
-/// deliveries, in order; the deliveries are numbered (`seq`) in the events' order, as one
-/// statement per event would number them.
+/// Publishes `events` on PostgreSQL in one statement, atomic even outside a transaction: the
+/// events, and a queued delivery to each of each event's `targets`. Returns each event's
+/// deliveries, in order; the deliveries are numbered (`seq`) in the events' order.
 pub(super) async fn publish_all_in_postgres(
     conn: &mut sqlx::PgConnection,
     events: &[Event],
+    targets: Targets<'_>,
 ) -> Result<Vec<Vec<DeliveryId>>, sqlx::Error> {
-    // As `publish`'s statement, for many events: `ord` keeps their order, and each event has
-    // its own random seed for its deliveries' ids.
+    // The events come in as arrays (`ord` keeps their order) and the deliveries to the
+    // subscriptions chosen are written by the same statement: one round trip for one event or
+    // a batch. The deliveries' foreign key is checked at the statement's end, when the events
+    // are there. Each delivery id is the SHA-256 of its event's fresh random seed and the
+    // subscription's id, as unpredictable as one made by `DeliveryId::generate`. `$7` names the
+    // one subscription of a test send; without it, each event's type chooses.
     const FAN_OUT: &str = "WITH input AS (SELECT * FROM UNNEST($1::text[], $2::text[], \
             $3::text[], $4::text[], $5::bigint[], $6::text[]) WITH ORDINALITY \
             AS i(id, tenant_id, event_type, data, created_at, seed, ord)), \
@@ -37,7 +42,8 @@ pub(super) async fn publish_all_in_postgres(
         SELECT 'dlv_' || left(encode(sha256(convert_to(i.seed || w.id, 'UTF8')), 'hex'), 32), \
             i.tenant_id, w.id, i.id, i.event_type, 'queued', i.created_at, i.created_at \
         FROM input i JOIN webhooks w ON w.tenant_id = i.tenant_id AND w.deleted_at IS NULL \
-            AND NOT w.disabled AND w.events::jsonb ? i.event_type \
+            AND ($7::text IS NULL AND NOT w.disabled AND w.events::jsonb ? i.event_type \
+                OR w.id = $7) \
         ORDER BY i.ord, w.id \
         RETURNING id, event_id";
     let column = |f: fn(&Event) -> String| events.iter().map(f).collect::<Vec<String>>();
@@ -53,6 +59,10 @@ pub(super) async fn publish_all_in_postgres(
                 .collect::<Vec<i64>>(),
         )
         .bind(column(|_| DeliveryId::generate().as_str().to_owned()))
+        .bind(match targets {
+            Targets::Matching => None,
+            Targets::Only(webhook) => Some(webhook.as_str()),
+        })
         .fetch_all(&mut *conn)
         .await?;
     let mut made: Vec<Vec<DeliveryId>> = vec![Vec::new(); events.len()];
@@ -155,36 +165,8 @@ impl BatchWrites for sqlx::PgConnection {
         event: &Event,
         targets: Targets<'_>,
     ) -> Result<Vec<DeliveryId>, sqlx::Error> {
-        // The event, and the deliveries to the subscriptions chosen in the same statement: one
-        // round trip. The deliveries' foreign key is checked at the statement's end, when the
-        // event is there. Each delivery id is the SHA-256 of a fresh random id and the
-        // subscription's, as unpredictable as one made by `DeliveryId::generate`. `$7` names
-        // the one subscription of a test send; without it, the event's type chooses.
-        const FAN_OUT: &str = "WITH event AS (INSERT INTO events (id, tenant_id, event_type, \
-                data, created_at) VALUES ($1, $2, $3, $4, $5)) \
-            INSERT INTO deliveries (id, tenant_id, webhook_id, event_id, event_type, status, \
-                created_at, next_attempt_at) \
-            SELECT 'dlv_' || left(encode(sha256(convert_to($6 || w.id, 'UTF8')), 'hex'), 32), \
-                $2, w.id, $1, $3, 'queued', $5, $5 \
-            FROM webhooks w WHERE w.tenant_id = $2 AND w.deleted_at IS NULL \
-                AND ($7::text IS NULL AND NOT w.disabled AND w.events::jsonb ? $3 \
-                    OR w.id = $7) \
-            RETURNING id";
-        let seed = DeliveryId::generate();
-        let ids: Vec<String> = sqlx::query_scalar(FAN_OUT)
-            .bind(event.id.as_str())
-            .bind(event.tenant.as_str())
-            .bind(&event.event_type)
-            .bind(&event.data)
-            .bind(event.created_at.unix())
-            .bind(seed.as_str())
-            .bind(match targets {
-                Targets::Matching => None,
-                Targets::Only(webhook) => Some(webhook.as_str()),
-            })
-            .fetch_all(&mut *self)
-            .await?;
-        ids.iter().map(|id| delivery_id(id)).collect()
+        let mut made = publish_all_in_postgres(self, std::slice::from_ref(event), targets).await?;
+        Ok(made.pop().unwrap_or_default())
     }
 
     async fn record(&mut self, attempts: &[Finished]) -> Result<Vec<RecordedFor>, sqlx::Error> {
