@@ -8,6 +8,7 @@
 
 mod audit_log;
 mod log;
+mod log_line;
 mod ops;
 mod purge;
 mod revoke;
@@ -319,7 +320,10 @@ async fn main() -> ExitCode {
         .with_writer(stderr.clone())
         .with_env_filter(filter);
     match cli.log_format {
-        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Text => logs
+            .with_ansi(std::io::stderr().is_terminal())
+            .event_format(log_line::TextLine::default())
+            .init(),
         LogFormat::Json => logs.json().flatten_event(true).init(),
     }
     stderr.spawn_flusher();
