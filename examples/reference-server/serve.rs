@@ -78,7 +78,6 @@ pub(crate) async fn serve(
             Arc::clone(&stopping),
         ))
     });
-    let app = knogin::axum::router(knogin).fallback(knogin::axum::not_found);
     let log_layer = match options.request_log {
         RequestLog::Off => None,
         RequestLog::Text => Some(RequestLogLayer { json: false }),
@@ -91,7 +90,9 @@ pub(crate) async fn serve(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .service(app);
+        // The handle is the whole application: it answers every path, an unknown one with its
+        // 404, so no router stands in front of it.
+        .service(knogin);
     let graceful = GracefulShutdown::new();
     let mut shutdown = pin!(shutdown_signal());
     loop {
