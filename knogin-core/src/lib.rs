@@ -60,6 +60,7 @@ mod error;
 pub mod graphql;
 pub mod http;
 mod id;
+mod json;
 pub mod keys;
 mod knogin;
 #[cfg(feature = "password-login")]

@@ -230,3 +230,31 @@ fn every_kind_has_its_type() {
         ]
     );
 }
+
+#[test]
+fn the_json_line_is_the_events_serialization() {
+    let mut event = super::AuditEvent {
+        kind: AuditKind::SignInFailed,
+        at: Timestamp::from_unix(1_800_000_000),
+        tenant: None,
+        actor: Actor::User("a \"quoted\" name\\ with\ncontrols \u{1b}[31m and é".to_owned()),
+        client_id: Some("app_01".to_owned()),
+        outcome: AuditOutcome::Failure,
+        details: vec![
+            ("reason", "bad\tpassword".to_owned()),
+            ("scope", String::new()),
+        ],
+    };
+    let line = event.to_json();
+    assert_eq!(line, serde_json::to_string(&event).unwrap());
+    let parsed: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        parsed["actor"],
+        "a \"quoted\" name\\ with\ncontrols \u{1b}[31m and é"
+    );
+    assert_eq!(parsed["tenant"], Value::Null);
+    event.tenant = Some(TenantId::parse("acme").unwrap());
+    event.client_id = None;
+    event.actor = Actor::System;
+    assert_eq!(event.to_json(), serde_json::to_string(&event).unwrap());
+}

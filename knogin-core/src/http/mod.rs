@@ -63,7 +63,7 @@ pub use self::error::{ErrorFormat, PROBLEM_JSON, not_found};
 pub use self::proxies::{ClientAddr, InvalidProxyRange, TrustedProxies};
 pub(crate) use self::redirect::redirect;
 pub use self::reply::ResponseBody;
-pub(crate) use self::reply::{json, json_no_store};
+pub(crate) use self::reply::{json, json_bytes, json_no_store, no_store};
 pub use self::route::{Access, Route, Surface, Surfaces};
 pub use self::router::routes;
 pub(crate) use self::router::{dispatch, served, serves_path};

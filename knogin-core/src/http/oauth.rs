@@ -13,7 +13,7 @@ use super::ctx::Ctx;
 use super::docs::content::{Audience, Host, PUBLIC, Section};
 use super::error::ApiError;
 use super::table::{Row, route};
-use super::{Reply, ResponseBody, json_no_store};
+use super::{Reply, ResponseBody, json_bytes, json_no_store, no_store};
 use crate::apps::TOKEN_EXCHANGE;
 use crate::audit::{Actor, AuditKind, Recording};
 use crate::metrics;
@@ -119,7 +119,7 @@ impl<'f> TokenRequest<'f> {
 }
 
 /// An access token (RFC 6749 §5.1).
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(utoipa::ToSchema)]
 struct TokenResponse<'a> {
     /// The access token, a JWT (RFC 9068).
     access_token: &'a str,
@@ -131,11 +131,28 @@ struct TokenResponse<'a> {
     /// The scopes it carries, space-separated.
     scope: String,
     /// Token exchange (RFC 8693 §2.2.1): `urn:ietf:params:oauth:token-type:access_token`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     issued_token_type: Option<&'static str>,
     /// A refresh token (`authorization_code` and `refresh_token` grants).
-    #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: Option<&'a str>,
+}
+
+impl TokenResponse<'_> {
+    /// The answer's JSON, without the fields it has not.
+    fn to_json(&self) -> Vec<u8> {
+        let mut object = crate::json::Object::with_capacity(self.access_token.len() + 160);
+        object
+            .str("access_token", self.access_token)
+            .str("token_type", self.token_type)
+            .u64("expires_in", self.expires_in)
+            .str("scope", &self.scope);
+        if let Some(issued) = self.issued_token_type {
+            object.str("issued_token_type", issued);
+        }
+        if let Some(refresh) = self.refresh_token {
+            object.str("refresh_token", refresh);
+        }
+        object.finish()
+    }
 }
 
 /// A token to introspect (RFC 7662 §2.1) or revoke (RFC 7009 §2.1), form-encoded.
@@ -292,17 +309,15 @@ async fn token(mut ctx: Ctx, client: AuthenticatedClient) -> Reply {
             issued.refresh_token.is_some().to_string(),
         )
         .record();
-    let mut response = json_no_store(
-        StatusCode::OK,
-        &TokenResponse {
-            access_token: issued.token.expose(),
-            token_type,
-            expires_in: issued.expires_in.as_secs(),
-            scope: issued.scopes.to_string(),
-            refresh_token: issued.refresh_token.as_ref().map(RefreshToken::expose),
-            issued_token_type: (grant_type == TOKEN_EXCHANGE).then_some(ACCESS_TOKEN_TYPE),
-        },
-    );
+    let answer = TokenResponse {
+        access_token: issued.token.expose(),
+        token_type,
+        expires_in: issued.expires_in.as_secs(),
+        scope: issued.scopes.to_string(),
+        refresh_token: issued.refresh_token.as_ref().map(RefreshToken::expose),
+        issued_token_type: (grant_type == TOKEN_EXCHANGE).then_some(ACCESS_TOKEN_TYPE),
+    };
+    let mut response = no_store(json_bytes(StatusCode::OK, answer.to_json()));
     if let Some(nonce) = ctx
         .core
         .dpop_nonce()
@@ -472,3 +487,38 @@ pub(crate) const OAUTH_METADATA_SECTION: Section = Section {
         "{\n  \"issuer\": \"{auth}\",\n  \"token_endpoint\": \"{auth}/v1/oauth/token\",\n  \"jwks_uri\": \"{auth}/.well-known/jwks.json\",\n  \"grant_types_supported\": [\"authorization_code\", \"client_credentials\", \"refresh_token\"]\n}",
     ),
 };
+
+#[cfg(test)]
+mod tests {
+    use super::TokenResponse;
+
+    #[test]
+    fn the_token_answer_is_rfc_6749_json() {
+        let mut answer = TokenResponse {
+            access_token: "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln",
+            token_type: "Bearer",
+            expires_in: 900,
+            scope: "incidents:read webhooks:write".to_owned(),
+            issued_token_type: None,
+            refresh_token: None,
+        };
+        assert_eq!(
+            String::from_utf8(answer.to_json()).unwrap(),
+            r#"{"access_token":"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln","token_type":"Bearer","expires_in":900,"scope":"incidents:read webhooks:write"}"#
+        );
+        answer.issued_token_type = Some(crate::oauth::ACCESS_TOKEN_TYPE);
+        answer.refresh_token = Some("rt_\"odd\"");
+        let parsed: serde_json::Value = serde_json::from_slice(&answer.to_json()).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!({
+                "access_token": "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln",
+                "token_type": "Bearer",
+                "expires_in": 900,
+                "scope": "incidents:read webhooks:write",
+                "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
+                "refresh_token": "rt_\"odd\"",
+            })
+        );
+    }
+}

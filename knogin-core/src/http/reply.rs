@@ -10,7 +10,14 @@ pub type ResponseBody = http_body_util::Full<Bytes>;
 
 /// A JSON answer.
 pub(crate) fn json(status: StatusCode, value: &impl Serialize) -> Response<ResponseBody> {
-    let body = serde_json::to_vec(value).expect("response bodies serialize");
+    json_bytes(
+        status,
+        serde_json::to_vec(value).expect("response bodies serialize"),
+    )
+}
+
+/// A JSON answer whose body is already written.
+pub(crate) fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response<ResponseBody> {
     let mut response = Response::new(ResponseBody::new(Bytes::from(body)));
     *response.status_mut() = status;
     response
@@ -21,7 +28,11 @@ pub(crate) fn json(status: StatusCode, value: &impl Serialize) -> Response<Respo
 
 /// A JSON answer carrying a secret: never stored by a cache (RFC 6749 §5.1 style).
 pub(crate) fn json_no_store(status: StatusCode, value: &impl Serialize) -> Response<ResponseBody> {
-    let mut response = json(status, value);
+    no_store(json(status, value))
+}
+
+/// `response`, marked never to be stored by a cache.
+pub(crate) fn no_store(mut response: Response<ResponseBody>) -> Response<ResponseBody> {
     let headers = response.headers_mut();
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
