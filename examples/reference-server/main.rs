@@ -306,6 +306,9 @@ fn parse_grace(text: &str) -> Result<Duration, String> {
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
