@@ -1,5 +1,5 @@
-//! JSON objects written field by field, for what every token writes: the token answer and the
-//! audit event. serde_json tests each byte of a string for escaping in a loop of its own; here
+//! JSON objects written field by field, for what every token writes: its claims, the token
+//! answer and the audit event. serde_json tests each byte of a string for escaping in a loop of its own; here
 //! one branch-free scan tells whether a string needs any escape (a token never does), and one
 //! that needs none is copied whole. One that does is written by serde_json, so the bytes are
 //! serde_json's either way.
@@ -54,6 +54,22 @@ impl Object {
         self.key(key);
         self.out
             .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+        self
+    }
+
+    /// Adds a signed number.
+    pub(crate) fn i64(&mut self, key: &'static str, value: i64) -> &mut Self {
+        self.key(key);
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+        self
+    }
+
+    /// Adds any value, as serde_json writes it: for the shapes that are not a string or a
+    /// number.
+    pub(crate) fn value(&mut self, key: &'static str, value: &impl serde::Serialize) -> &mut Self {
+        self.key(key);
+        serde_json::to_writer(&mut self.out, value).expect("the value serializes");
         self
     }
 
@@ -121,11 +137,13 @@ mod tests {
             .str("a", "x\"y")
             .u64("n", u64::MAX)
             .str_or_null("none", None)
-            .str_or_null("some", Some("z"));
+            .str_or_null("some", Some("z"))
+            .i64("i", i64::MIN)
+            .value("v", &["x", "y"]);
         let text = String::from_utf8(object.finish()).unwrap();
         assert_eq!(
             text,
-            r#"{"a":"x\"y","n":18446744073709551615,"none":null,"some":"z"}"#
+            r#"{"a":"x\"y","n":18446744073709551615,"none":null,"some":"z","i":-9223372036854775808,"v":["x","y"]}"#
         );
         serde_json::from_str::<serde_json::Value>(&text).unwrap();
     }

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use knogin_verifier::{AccessClaims, ActorClaim, Audience};
+use knogin_verifier::{ActorClaim, Audience, Confirmation};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Serialize;
 
 use crate::clock::Timestamp;
 use crate::id::TenantId;
+use crate::json::Object;
 use crate::keys::{SigningAlgorithm, SigningKey};
 use crate::random;
 use crate::scope::ScopeSet;
@@ -106,14 +106,11 @@ impl fmt::Debug for AccessToken {
     }
 }
 
-#[derive(Serialize)]
-struct Header<'a> {
-    alg: &'static str,
-    typ: &'static str,
-    kid: &'a str,
-}
-
 /// Signs `grant` as a JWT of `kind` for `audience` with `key` (in the key's algorithm).
+///
+/// The header and the claims are written field by field ([`Object`]), in the order and with
+/// the bytes [`AccessClaims`](knogin_verifier::AccessClaims)' `Serialize` gives (a test holds them to it), and the token is
+/// built in one buffer.
 pub(crate) fn mint(
     key: &SigningKey,
     issuer: &str,
@@ -123,48 +120,66 @@ pub(crate) fn mint(
     kind: TokenKind,
 ) -> AccessToken {
     let expires_at = now.plus(grant.ttl);
-    let claims = AccessClaims {
-        iss: issuer.to_owned(),
-        sub: grant.subject.clone(),
-        aud: audience,
-        exp: expires_at.unix(),
-        nbf: now.unix(),
-        iat: now.unix(),
-        jti: random::hex(16),
-        client_id: grant.client_id.clone(),
-        scope: grant.scopes.to_string(),
-        tenant: grant.tenant.as_str().to_owned(),
-        cnf: grant
-            .dpop_jkt
-            .clone()
-            .map(|jkt| knogin_verifier::Confirmation { jkt }),
-        act: grant.actor.clone(),
+    let jti = random::hex(16);
+    let mut header = Object::with_capacity(96);
+    header
+        .str("alg", key.algorithm().as_str())
+        .str("typ", kind.typ())
+        .str("kid", key.kid().as_str());
+    let mut claims = Object::with_capacity(512);
+    claims.str("iss", issuer).str("sub", &grant.subject);
+    match &audience {
+        Audience::One(one) => claims.str("aud", one),
+        many @ Audience::Many(_) => claims.value("aud", many),
     };
-    let header = Header {
-        alg: key.algorithm().as_str(),
-        typ: kind.typ(),
-        kid: key.kid().as_str(),
-    };
-    // One buffer for each part's JSON and one for the token: no string per part.
-    let mut json = Vec::with_capacity(512);
-    let mut jwt = String::with_capacity(1024);
-    append_part(&mut jwt, &mut json, &header);
-    jwt.push('.');
-    append_part(&mut jwt, &mut json, &claims);
-    let signature = key.sign(jwt.as_bytes());
-    jwt.push('.');
-    URL_SAFE_NO_PAD.encode_string(signature, &mut jwt);
+    claims
+        .i64("exp", expires_at.unix())
+        .i64("nbf", now.unix())
+        .i64("iat", now.unix())
+        .str("jti", &jti)
+        .str("client_id", &grant.client_id)
+        .str("scope", &grant.scopes.to_string())
+        .str("tenant", grant.tenant.as_str());
+    if let Some(jkt) = &grant.dpop_jkt {
+        claims.value("cnf", &Confirmation { jkt: jkt.clone() });
+    }
+    if let Some(actor) = &grant.actor {
+        claims.value("act", actor);
+    }
+    let (header, claims) = (header.finish(), claims.finish());
+    let mut jwt = Vec::with_capacity(
+        base64_len(header.len()) + base64_len(claims.len()) + base64_len(MAX_SIGNATURE) + 2,
+    );
+    append_base64(&mut jwt, &header);
+    jwt.push(b'.');
+    append_base64(&mut jwt, &claims);
+    let signature = key.sign(&jwt);
+    jwt.push(b'.');
+    append_base64(&mut jwt, &signature);
+    let jwt = String::from_utf8(jwt).expect("base64url and dots are ASCII");
     AccessToken {
         token: SecretString::from(jwt),
-        jti: claims.jti,
+        jti,
         expires_at,
         algorithm: key.algorithm(),
     }
 }
 
-/// Appends `value`'s JSON to `jwt` in base64url, with `json` as the scratch buffer.
-fn append_part(jwt: &mut String, json: &mut Vec<u8>, value: &impl Serialize) {
-    json.clear();
-    serde_json::to_writer(&mut *json, value).expect("token parts serialize");
-    URL_SAFE_NO_PAD.encode_string(&json, jwt);
+/// Room for a signature: an RSA-4096 one, the longest a usual key gives (the buffer grows for
+/// a longer one).
+const MAX_SIGNATURE: usize = 512;
+
+/// The length of `len` bytes in base64url without padding.
+fn base64_len(len: usize) -> usize {
+    len.div_ceil(3) * 4
+}
+
+/// Appends `bytes` to `jwt` in base64url without padding, encoded in place.
+fn append_base64(jwt: &mut Vec<u8>, bytes: &[u8]) {
+    let start = jwt.len();
+    jwt.resize(start + base64_len(bytes.len()), 0);
+    let written = URL_SAFE_NO_PAD
+        .encode_slice(bytes, &mut jwt[start..])
+        .expect("the buffer has room for the encoding");
+    jwt.truncate(start + written);
 }

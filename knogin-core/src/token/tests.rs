@@ -199,3 +199,49 @@ fn algorithm_is_pinned_to_the_key() {
         Err(TokenError::WrongType)
     );
 }
+
+#[test]
+fn minted_parts_are_the_bytes_serde_gives_the_claims() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    let ring = ring(FIXTURE_KEY);
+    let mut delegated = grant(60);
+    delegated.subject = "a \"quoted\" user\\ é".into();
+    delegated.dpop_jkt = Some("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I".into());
+    delegated.actor = Some(knogin_verifier::ActorClaim {
+        sub: "app_2".into(),
+        act: Some(Box::new(knogin_verifier::ActorClaim {
+            sub: "app_3".into(),
+            act: None,
+        })),
+    });
+    for (audience, grant) in [
+        (Audience::One(ISSUER.to_owned()), grant(60)),
+        (
+            Audience::Many(vec![ISSUER.to_owned(), "https://api.test".into()]),
+            delegated,
+        ),
+    ] {
+        let token = mint(
+            ring.signer(T0),
+            ISSUER,
+            audience,
+            T0,
+            &grant,
+            TokenKind::Access,
+        );
+        let mut parts = token.expose().split('.');
+        let header = URL_SAFE_NO_PAD.decode(parts.next().unwrap()).unwrap();
+        let payload = URL_SAFE_NO_PAD.decode(parts.next().unwrap()).unwrap();
+        let claims: AccessClaims = serde_json::from_slice(&payload).unwrap();
+        assert_eq!(payload, serde_json::to_vec(&claims).unwrap());
+        assert_eq!(claims.sub, grant.subject);
+        assert_eq!(claims.act, grant.actor);
+        assert_eq!(claims.dpop_jkt(), grant.dpop_jkt.as_deref());
+        assert_eq!(
+            String::from_utf8(header).unwrap(),
+            r#"{"alg":"RS256","typ":"at+jwt","kid":"2026-03-signing-key"}"#
+        );
+    }
+}
