@@ -306,6 +306,9 @@ fn parse_grace(text: &str) -> Result<Duration, String> {
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
+/// mimalloc: a token's 80-odd allocations cost less than with glibc's malloc. Built with
+/// `no_thp`, so its arenas are not advised into 2 MiB transparent huge pages, which cost
+/// about 20 MB of idle memory for no measurable speed (`docs/benchmarks.md`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
