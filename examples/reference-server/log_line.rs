@@ -172,15 +172,18 @@ impl fmt::Write for Escaping<'_, '_> {
     }
 }
 
-/// Whether `bytes` holds a control character or a C1 control's first byte (0xC2): the one
-/// test most messages need, without a branch per byte.
+/// Whether `bytes` holds a control character or a C1 control (0xC2, then 0x80 to 0x9F): the
+/// one test most messages need, without a branch per byte. Other characters starting with 0xC2
+/// (`µ`, say, in every request line) pass.
 #[expect(
     clippy::needless_bitwise_bool,
     reason = "no branch per byte: the compiler tests many bytes at once"
 )]
 fn may_escape(bytes: &[u8]) -> bool {
-    bytes.iter().fold(false, |seen, &b| {
-        seen | (b < 0x20) | (b == 0x7f) | (b == 0xc2)
+    let control = |b: u8| (b < 0x20) | (b == 0x7f);
+    let last = bytes.last().is_some_and(|&b| control(b));
+    bytes.windows(2).fold(last, |seen, pair| {
+        seen | control(pair[0]) | ((pair[0] == 0xc2) & (pair[1] & 0xe0 == 0x80))
     })
 }
 
@@ -265,6 +268,16 @@ mod tests {
             tracing::info!("");
             tracing::info_span!("request", id = 7).in_scope(|| tracing::info!("in a span"));
         });
+    }
+
+    #[test]
+    fn only_text_with_a_control_character_takes_the_escaping_path() {
+        for plain in ["", "a", "served GET / 200 in 5µs", "\u{a0}é€", "\u{c2}"] {
+            assert!(!may_escape(plain.as_bytes()), "{plain:?}");
+        }
+        for control in ["\u{1b}", "a\u{7f}", "\u{85}b", "µ\u{9f}", "x\t"] {
+            assert!(may_escape(control.as_bytes()), "{control:?}");
+        }
     }
 
     #[test]
