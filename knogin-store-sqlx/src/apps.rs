@@ -226,7 +226,7 @@ impl AppStore for SqlxStore {
         const SQL: &str = concat!(
             "SELECT ",
             app_columns!(),
-            " FROM apps WHERE tenant_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+            " FROM apps WHERE tenant_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT CAST($3 AS BIGINT)"
         );
         let before = after.map_or(i64::MAX, |c| c.0);
         let rows: Vec<AppRow> = with_pool!(self, pool => sqlx::query_as(SQL)

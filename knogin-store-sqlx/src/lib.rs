@@ -438,6 +438,10 @@ where
 
 /// A page of `rows` read with `LIMIT limit + 1`, newest first: the first `limit` rows converted
 /// by `convert`, and the cursor after the last of them when there was one more.
+///
+/// The statements write their limit as `LIMIT CAST($n AS BIGINT)`, not `LIMIT $n`: SQLite
+/// (3.46 and later) plans a bare parameter in `LIMIT` for its bound value, so it prepared such
+/// a statement again on every execution (a fifth of a 20-app page's instructions).
 pub(crate) fn page_of<R, T>(
     mut rows: Vec<R>,
     limit: u32,

@@ -154,7 +154,7 @@ impl WebhookStore for SqlxStore {
             "SELECT ",
             webhook_columns!(),
             " FROM webhooks WHERE tenant_id = $1 AND seq < $2 AND deleted_at IS NULL \
-             AND ($4 IS NULL OR owner_client_id = $4) ORDER BY seq DESC LIMIT $3"
+             AND ($4 IS NULL OR owner_client_id = $4) ORDER BY seq DESC LIMIT CAST($3 AS BIGINT)"
         );
         let before = after.map_or(i64::MAX, |c| c.0);
         let rows: Vec<WebhookRow> = with_pool!(self, pool => sqlx::query_as(SQL)

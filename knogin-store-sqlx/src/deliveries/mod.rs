@@ -247,7 +247,8 @@ impl DeliveryStore for SqlxStore {
             ", d.tenant_id, e.data, e.created_at AS event_created_at \
              FROM d JOIN events e ON e.id = d.event_id WHERE d.lease_id = $1"
         );
-        // SQLite runs one writer at a time: the statement is exclusive as it is.
+        // SQLite runs one writer at a time: the statement is exclusive as it is. Its limit is
+        // cast so SQLite does not prepare it again for each value (see `page_of`).
         const CLAIM_SQLITE: &str = concat!(
             "UPDATE deliveries SET ",
             claim_outcome!(
@@ -256,7 +257,7 @@ impl DeliveryStore for SqlxStore {
             ),
             " WHERE id IN (SELECT id FROM deliveries WHERE next_attempt_at <= $3 \
                 AND (lease_until IS NULL OR lease_until <= $3) \
-                ORDER BY next_attempt_at LIMIT $4)"
+                ORDER BY next_attempt_at LIMIT CAST($4 AS BIGINT))"
         );
         const CLAIMED_SQLITE: &str = concat!(
             "SELECT ",
@@ -473,7 +474,7 @@ impl DeliveryStore for SqlxStore {
             "SELECT ",
             delivery_columns!(),
             " FROM deliveries d WHERE d.tenant_id = $1 AND d.webhook_id = $2 AND d.seq < $3 \
-             AND ($4 IS NULL OR d.status = $4) ORDER BY d.seq DESC LIMIT $5"
+             AND ($4 IS NULL OR d.status = $4) ORDER BY d.seq DESC LIMIT CAST($5 AS BIGINT)"
         );
         let before = after.map_or(i64::MAX, |c| c.0);
         let rows: Vec<DeliveryRow> = with_pool!(self, pool => sqlx::query_as(SQL)

@@ -18,7 +18,7 @@ macro_rules! chosen_events {
             " IS NULL OR e.created_at < $2) \
              AND ($3 OR NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id \
                 AND d.status IN ('queued', 'retrying'))) \
-             ORDER BY e.created_at LIMIT $4"
+             ORDER BY e.created_at LIMIT CAST($4 AS BIGINT)"
         )
     };
 }
