@@ -58,6 +58,7 @@ pub mod audit;
 pub mod clock;
 mod error;
 pub mod graphql;
+mod hex;
 pub mod http;
 mod id;
 mod json;

@@ -17,9 +17,5 @@ pub(crate) fn hex(n: usize) -> String {
     SystemRandom::new()
         .fill(&mut buf)
         .expect("the operating system's random number generator failed");
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    buf.iter()
-        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]])
-        .map(char::from)
-        .collect()
+    crate::hex::lower(&buf)
 }

@@ -186,22 +186,13 @@ impl TrustedDocument {
     /// The lowercase hex SHA-256 of the text as registered: its persisted-document id is
     /// `sha256:` followed by this.
     pub fn sha256_hex(&self) -> String {
-        hex(&self.sha256)
+        crate::hex::lower(&self.sha256)
     }
 
     /// Its two lookup keys: the hash of its text and of its normalized form.
     pub(crate) fn hashes(&self) -> [Hash; 2] {
         [self.sha256, self.normalized]
     }
-}
-
-/// Lowercase hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut hex, b| {
-        let _ = write!(hex, "{b:02x}");
-        hex
-    })
 }
 
 /// The SHA-256 of `bytes`.

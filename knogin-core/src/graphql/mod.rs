@@ -31,8 +31,8 @@ mod variables;
 #[cfg(feature = "async-graphql")]
 pub use self::async_graphql::AsyncGraphQl;
 pub use self::bundle::{Bundle, BundleError, Bundles};
+pub(crate) use self::document::sha256;
 pub use self::document::{DocumentError, TrustedDocument};
-pub(crate) use self::document::{hex, sha256};
 pub use self::executor::{ExecutionResponse, Executor, Operation};
 pub use self::gate::{GraphQlGate, GraphQlLimits};
 pub use self::manifest::ManifestError;

@@ -71,13 +71,12 @@ impl fmt::Display for CorrelationId {
 /// `prefix` and `n` in lowercase hex, at least 8 digits: what `format!("{prefix}{n:08x}")`
 /// writes, without the formatting machinery (one id per request).
 fn numbered(prefix: &str, n: u64) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digits = (16 - n.leading_zeros() as usize / 4).max(8);
     let mut id = String::with_capacity(prefix.len() + digits);
     id.push_str(prefix);
     let nibbles = n.to_be_bytes().into_iter().flat_map(|b| [b >> 4, b & 0xf]);
     for nibble in nibbles.skip(16 - digits) {
-        id.push(char::from(HEX[usize::from(nibble)]));
+        id.push(char::from(crate::hex::DIGITS[usize::from(nibble)]));
     }
     id
 }

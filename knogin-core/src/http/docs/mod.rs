@@ -135,7 +135,7 @@ impl Rendered {
     fn new(body: impl Into<Bytes>, content_type: &'static str) -> Self {
         let body = body.into();
         // The first 128 bits of the body's SHA-256.
-        let digest = crate::graphql::hex(&crate::graphql::sha256(&body)[..16]);
+        let digest = crate::hex::lower(&crate::graphql::sha256(&body)[..16]);
         let etag =
             HeaderValue::from_str(&format!("\"{digest}\"")).expect("hex is a valid header value");
         Self {

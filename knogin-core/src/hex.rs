@@ -1,0 +1,24 @@
+//! Lowercase hexadecimal, written without the formatting machinery.
+
+/// The digits, indexed by a nibble's value.
+pub(crate) const DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// `bytes` as `2 × bytes.len()` lowercase hex digits.
+pub(crate) fn lower(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]])
+        .map(char::from)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_two_lowercase_digits_each() {
+        assert_eq!(lower(&[]), "");
+        assert_eq!(lower(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+    }
+}
