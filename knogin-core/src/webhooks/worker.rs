@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -215,8 +216,10 @@ impl<T: Transport> DeliveryWorker<T> {
     /// returns when all of that is done.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
         let backlog = Event::new();
+        let first_waits = AtomicBool::new(false);
         let stop = Stop::default();
-        let lanes = join_all((0..self.lanes).map(|lane| self.lane(lane, &backlog, &stop)));
+        let lanes =
+            join_all((0..self.lanes).map(|lane| self.lane(lane, &backlog, &first_waits, &stop)));
         let mut lanes = pin!(join(lanes, self.knogin.housekeeping(&stop)));
         if let Either::Left(_) = select(lanes.as_mut(), pin!(shutdown)).await {
             return;
@@ -240,14 +243,19 @@ impl<T: Transport> DeliveryWorker<T> {
     /// the next publication or the idle interval, whichever comes first. The other lanes go on
     /// only after full batches (a backlog), and wait for a lane to find one: under a trickle of
     /// events one lane delivers, and the others do not wake the database with small claims.
-    async fn lane(&self, lane: usize, backlog: &Event, stop: &Stop) {
+    ///
+    /// The other lanes' idle interval only covers for the first lane while it is busy (a batch
+    /// waiting on a slow receiver), so what comes due meanwhile is not held up behind it. While
+    /// the first lane waits it is the one that looks: an idle worker claims once per interval,
+    /// not once per lane.
+    async fn lane(&self, lane: usize, backlog: &Event, first_waits: &AtomicBool, stop: &Stop) {
         let full = usize::try_from(self.batch).unwrap_or(usize::MAX);
         let clock = &self.knogin.0.clock;
         while !stop.is_stopping() {
             // Both made before the claim, so neither a publication nor a backlog found while
             // it runs is missed.
             let published = (lane == 0).then(|| self.knogin.next_publication());
-            let behind = backlog.listen();
+            let mut behind = pin!(backlog.listen());
             match self.batch_until(stop).await {
                 Ok(n) if n >= full => {
                     backlog.notify(usize::MAX);
@@ -260,11 +268,21 @@ impl<T: Transport> DeliveryWorker<T> {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "cannot claim webhook deliveries"),
             }
-            let idle = clock.sleep(self.idle_poll);
             let woken = async {
-                match published {
-                    Some(published) => drop(select(idle, published).await),
-                    None => drop(select(idle, behind).await),
+                if let Some(published) = published {
+                    first_waits.store(true, Ordering::Release);
+                    drop(select(clock.sleep(self.idle_poll), published).await);
+                    first_waits.store(false, Ordering::Release);
+                    return;
+                }
+                // A backlog wakes this lane at once; its own interval only while the first
+                // lane is not waiting itself.
+                while let Either::Left(_) =
+                    select(clock.sleep(self.idle_poll), behind.as_mut()).await
+                {
+                    if !first_waits.load(Ordering::Acquire) {
+                        return;
+                    }
                 }
             };
             select(pin!(woken), pin!(stop.stopping())).await;

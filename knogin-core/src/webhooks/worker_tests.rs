@@ -297,6 +297,24 @@ async fn a_running_worker_wakes_on_publication_and_lingers_on_the_clock() {
     running.await.unwrap();
 }
 
+#[tokio::test]
+async fn while_the_first_lane_waits_on_a_receiver_another_lane_sends_what_comes_due() {
+    let s = setup().await;
+    s.transport.then(Answer::Hang);
+    let worker = s.worker.clone().idle_poll(Duration::from_secs(1));
+    let (stop, task) = running(worker.shutdown_grace(Duration::ZERO));
+    s.publish().await;
+    until(|| s.transport.sent() == 1).await;
+    // The first lane waits on its receiver; the other lanes look when their interval ends.
+    s.publish().await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(s.transport.sent(), 1, "sent before any lane looked");
+    s.clock.advance(Duration::from_secs(1));
+    until(|| s.transport.sent() == 2).await;
+    stop.send(()).unwrap();
+    task.await.unwrap();
+}
+
 /// Runs `worker` until the returned sender is used.
 fn running(
     worker: DeliveryWorker<Arc<Scripted>>,
