@@ -159,6 +159,7 @@ pub enum Transport {
 /// assert_eq!(transport("postgres://127.0.0.1/knogin"), Transport::Local);
 /// // sqlx connects to hostaddr, and applies the last of repeated parameters.
 /// assert_eq!(transport("postgres://localhost/knogin?hostaddr=203.0.113.9"), Transport::Plaintext);
+/// assert_eq!(transport("postgres://db.internal/knogin?hostaddr=127.0.0.1"), Transport::Local);
 /// assert_eq!(
 ///     transport("postgres://db.internal/knogin?sslmode=verify-full&sslmode=disable"),
 ///     Transport::Plaintext
@@ -176,11 +177,16 @@ pub fn transport(url: &str) -> Transport {
     let host = options.get_host();
     let local = options.get_socket().is_some()
         || host.starts_with('/')
-        || host.eq_ignore_ascii_case("localhost")
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
+        || match hostaddr(url) {
+            Some(address) => address.is_loopback(),
+            None => {
+                host.eq_ignore_ascii_case("localhost")
+                    || host
+                        .trim_matches(['[', ']'])
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            }
+        };
     if local {
         return Transport::Local;
     }
@@ -190,6 +196,20 @@ pub fn transport(url: &str) -> Transport {
         PgSslMode::Require => Transport::UnverifiedTls,
         _ => Transport::Plaintext,
     }
+}
+
+/// The address sqlx connects to over TCP in place of the host: the last `hostaddr` of `url`, or
+/// else `PGHOSTADDR`. sqlx reads both but has no getter for the result, and its `get_host` is the
+/// host name as written.
+fn hostaddr(url: &str) -> Option<std::net::IpAddr> {
+    let parsed = url::Url::parse(url).ok()?;
+    let given = parsed
+        .query_pairs()
+        .filter(|(name, _)| name == "hostaddr")
+        .last()
+        .map(|(_, value)| value.into_owned())
+        .or_else(|| std::env::var("PGHOSTADDR").ok())?;
+    given.parse().ok()
 }
 
 /// Whether `url` (parsed as `options`) names an in-memory SQLite database: `sqlite::memory:`
