@@ -2,7 +2,8 @@
 # Sourced by the webhook benchmarks (bench-webhooks.sh, bench-snapshot.sh): builds the release
 # server and receiver, works in a temporary directory that goes on exit with every process
 # started, and gives:
-#   fresh_postgres NAME        -> a new database NAME next to KNOGIN_TEST_POSTGRES_URL's (its URL)
+#   fresh_postgres NAME        -> a new database NAME next to KNOGIN_TEST_POSTGRES_URL's (its URL,
+#                                 with the same parameters)
 #   webhook_server DB PORT N   -> a receiver on PORT+1 and a `serve` on PORT against DB (migrated),
 #                                 an app, and N subscriptions to incident.updated; sets $server (its pid)
 cargo build --quiet --release --example reference-server --example bench-baseline
@@ -17,8 +18,10 @@ KNOGIN_MASTER_KEY=$(head -c 32 /dev/urandom | base64)
 export KNOGIN_MASTER_KEY
 
 fresh_postgres() {
+  # The new database's URL keeps the given one's parameters (`?sslmode=disable`, say).
+  local base=${KNOGIN_TEST_POSTGRES_URL%%\?*}
   PGOPTIONS="-c client_min_messages=warning" psql "$KNOGIN_TEST_POSTGRES_URL" -qAt -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
-  echo "${KNOGIN_TEST_POSTGRES_URL%/*}/$1"
+  echo "${base%/*}/$1${KNOGIN_TEST_POSTGRES_URL#"$base"}"
 }
 
 webhook_server() {
