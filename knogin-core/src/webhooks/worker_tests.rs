@@ -280,10 +280,7 @@ async fn a_running_worker_wakes_on_publication_and_lingers_on_the_clock() {
         .clone()
         .linger(Duration::from_millis(10))
         .idle_poll(Duration::from_secs(3600));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(worker.run(async {
-        let _ = stopped.await;
-    }));
+    let (stop, task) = running(worker);
     // Idle: a publication wakes it at once, with no time passing on the clock.
     s.publish().await;
     until(|| s.transport.sent() == 1).await;
@@ -294,7 +291,7 @@ async fn a_running_worker_wakes_on_publication_and_lingers_on_the_clock() {
     s.clock.advance(Duration::from_millis(10));
     until(|| s.transport.sent() == 2).await;
     stop.send(()).unwrap();
-    running.await.unwrap();
+    task.await.unwrap();
 }
 
 #[tokio::test]
