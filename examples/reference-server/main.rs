@@ -10,12 +10,13 @@ mod audit_log;
 mod log;
 mod log_line;
 mod ops;
+mod publish;
 mod purge;
 mod revoke;
 mod serve;
 
 use std::error::Error;
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -26,11 +27,10 @@ use knogin::core::graphql::{self, Bundles, GraphQlGate};
 use knogin::core::http::TrustedProxies;
 use knogin::core::keys::SigningKeySettings;
 use knogin::core::login::PasswordUsers;
-use knogin::core::webhooks::{EventCatalog, PublishError, RetryPolicy, WebhookSettings};
+use knogin::core::webhooks::{EventCatalog, RetryPolicy, WebhookSettings};
 use knogin::core::{Builder, Knogin, ScopeCatalog, SigningAlgorithm, TenantId};
 use knogin::hyper::HttpTransport;
 use knogin::store::{ConnectOptions, SqlxStore};
-use serde_json::value::RawValue;
 
 /// The Knogin reference server: app registration, scopes, governance, client secrets, JWKS,
 /// OAuth, webhooks and the GraphQL gate (with a demo schema), served over HTTP from one SQLite
@@ -92,7 +92,7 @@ enum Command {
     /// Publish webhook events for a tenant into the database: every enabled subscription of the
     /// tenant naming the type gets a delivery, which a running `serve` on the same database
     /// delivers. Prints each event's id.
-    Publish(PublishArgs),
+    Publish(publish::PublishArgs),
 }
 
 /// Where the data lives; `migrate` takes only this.
@@ -260,34 +260,6 @@ struct AdminTokenArgs {
 }
 
 #[derive(Debug, Args)]
-struct PublishArgs {
-    /// The tenant whose subscriptions receive the events.
-    #[arg(long)]
-    tenant: String,
-    /// The event type, from the catalog: incident.updated, incident.closed or case.updated.
-    #[arg(long)]
-    event: String,
-    /// The event's data, as JSON.
-    #[arg(
-        long,
-        conflicts_with = "data_file",
-        required_unless_present = "data_file"
-    )]
-    data: Option<String>,
-    /// A file of events' data, one JSON document per line (NDJSON), all published by this
-    /// process.
-    #[arg(long)]
-    data_file: Option<std::path::PathBuf>,
-    /// How many events of --data-file each transaction stores; each batch is stored whole or
-    /// not at all, and every line is checked before anything is stored. 1 stores each event on
-    /// its own.
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    batch: u32,
-    #[command(flatten)]
-    common: Common,
-}
-
-#[derive(Debug, Args)]
 struct RotateKeysArgs {
     /// The new key's algorithm: RS256, ES256 or EdDSA (default: that of the key signing now).
     #[arg(long)]
@@ -338,7 +310,7 @@ async fn main() -> ExitCode {
         Command::AdminToken(args) => admin_token(args).await,
         Command::Migrate(args) => migrate(args).await,
         Command::RotateKeys(args) => rotate_keys(args).await,
-        Command::Publish(args) => publish(args).await,
+        Command::Publish(args) => publish::publish(args).await,
         Command::PurgeEvents(args) => purge::purge_events(args).await,
         Command::WithdrawKey(args) => revoke::withdraw_key(args).await,
         Command::RevokeToken(args) => revoke::revoke_token(args).await,
@@ -550,76 +522,6 @@ async fn rotate_keys(args: RotateKeysArgs) -> Result<(), BoxError> {
         .unwrap_or_else(|| knogin.keys().signing_key().1);
     let kid = knogin.keys().rotate_to(algorithm).await?;
     println!("{kid}");
-    Ok(())
-}
-
-async fn publish(args: PublishArgs) -> Result<(), BoxError> {
-    let tenant = TenantId::parse(&args.tenant)
-        .ok_or_else(|| format!("--tenant {:?} is not a tenant id", args.tenant))?;
-    let knogin = open(&args.common, knogin::core::DEFAULT_KEY_REFRESH).await?;
-    // Each event's data is JSON text, published as it is written.
-    let json = |text: &str| {
-        serde_json::from_str::<Box<RawValue>>(text)
-            .map_err(|e| PublishError::NotJson(e.to_string()))
-            .and_then(|raw| {
-                knogin
-                    .webhooks()
-                    .event(&tenant, &args.event, &raw)
-                    .map(|_| raw)
-            })
-    };
-    let lines: Vec<Box<RawValue>> = match (&args.data, &args.data_file) {
-        (Some(data), _) => vec![json(data).map_err(|e| format!("--data: {e}"))?],
-        (None, Some(path)) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let mut lines = Vec::new();
-            for (n, line) in text.lines().enumerate() {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                lines.push(
-                    json(line).map_err(|e| format!("{} line {}: {e}", path.display(), n + 1))?,
-                );
-            }
-            lines
-        }
-        (None, None) => return Err("give --data or --data-file".into()),
-    };
-    let started = std::time::Instant::now();
-    let mut deliveries = 0;
-    let mut took = Vec::new();
-    let mut out = std::io::stdout().lock();
-    let size = usize::try_from(args.batch).unwrap_or(1);
-    for (n, batch) in lines.chunks(size).enumerate() {
-        let one = std::time::Instant::now();
-        let published = knogin
-            .webhooks()
-            .publish_many(&tenant, &args.event, batch)
-            .await
-            .map_err(|e| format!("events {} to {}: {e}", n * size + 1, n * size + batch.len()))?;
-        took.push(one.elapsed());
-        for event in published {
-            deliveries += event.deliveries.len();
-            writeln!(out, "{}", event.event_id)?;
-        }
-    }
-    // The serving processes hear of the last publications before this one exits.
-    knogin.webhooks().flush_announcements().await;
-    took.sort_unstable();
-    // The `percent`th percentile, nearest rank.
-    let quantile = |percent: usize| {
-        let rank = (took.len() * percent).div_ceil(100).max(1);
-        took.get(rank - 1).map_or(0, std::time::Duration::as_micros)
-    };
-    tracing::info!(
-        "published {} events with {deliveries} deliveries in {} ms \
-         (each transaction of up to {size} events: p50 {} µs, p99 {} µs)",
-        lines.len(),
-        started.elapsed().as_millis(),
-        quantile(50),
-        quantile(99)
-    );
     Ok(())
 }
 
