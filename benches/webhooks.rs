@@ -1,12 +1,14 @@
-//! Criterion benchmark of what a webhook delivery costs the CPU besides I/O: the Standard
-//! Webhooks signature over a typical body, with one secret and during a rotation's overlap with
-//! two. `docs/benchmarks.md` sets it beside the measured CPU per delivery.
+//! Criterion benchmark of what a webhook delivery costs the CPU besides I/O: opening the
+//! subscription's sealed secret, and the Standard Webhooks signature over a typical body, with
+//! one secret and during a rotation's overlap with two. `docs/benchmarks.md` sets it beside the
+//! measured CPU per delivery.
 //!
 //! ```text
 //! cargo bench --bench webhooks
 //! ```
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use knogin::core::keys::{MasterKey, Purpose};
 use knogin::core::webhooks::{WebhookSecret, signature};
 
 fn sign(c: &mut Criterion) {
@@ -23,5 +25,24 @@ fn sign(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sign);
+fn open(c: &mut Criterion) {
+    let master = MasterKey::generate();
+    let context = b"acme\0whk_0123456789abcdef0123456789abcdef";
+    let sealed = master.seal(
+        Purpose::WebhookSecret,
+        context,
+        WebhookSecret::generate().bytes(),
+    );
+    c.bench_function("open a sealed webhook secret", |b| {
+        b.iter(|| {
+            master.open(
+                Purpose::WebhookSecret,
+                context,
+                std::hint::black_box(&sealed),
+            )
+        });
+    });
+}
+
+criterion_group!(benches, open, sign);
 criterion_main!(benches);

@@ -6,7 +6,8 @@
 # 29 measures it), the server's CPU per delivery, and the publish latencies.
 #
 #   DB=sqlite|postgres FANOUT=1|10|100 EVENTS=5000 BATCH=1 scripts/bench-webhooks.sh
-#   (BATCH: events per publish transaction, `publish --batch`; 1 times each single publish)
+#   (BATCH: events per publish transaction, `publish --batch`; 1 times each single publish;
+#   BIN=path: another build's reference-server, for an A/B)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DB=${DB:-sqlite}
@@ -50,5 +51,5 @@ print(f"{db} fanout={fanout} events={events} deliveries={total}: {total / elapse
       f"{float(published) - float(start):.2f} s); server CPU {cpu * 1e6 / total:,.0f} µs per delivery")
 print(f"as a user runs it: {total / as_user:,.0f} deliveries/s ({as_user:.2f} s from the start of "
       f"`publish` to the last 2xx recorded)")
-print("publish:", log.strip().split("INFO reference_server: ")[-1])
+print("publish:", next((l.split(": ", 1)[-1] for l in reversed(log.splitlines()) if ": published " in l), log))
 PY

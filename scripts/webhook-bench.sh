@@ -6,8 +6,9 @@
 #                                 with the same parameters)
 #   webhook_server DB PORT N   -> a receiver on PORT+1 and a `serve` on PORT against DB (migrated),
 #                                 an app, and N subscriptions to incident.updated; sets $server (its pid)
+# BIN=path runs another build's reference-server (an A/B against an older tree's binary).
 cargo build --quiet --release --example reference-server --example bench-baseline
-bin="$PWD/target/release/examples/reference-server"
+bin=$(realpath "${BIN:-target/release/examples/reference-server}")
 receiver="$PWD/target/release/examples/bench-baseline"
 work=$(mktemp -d)
 pids=()
