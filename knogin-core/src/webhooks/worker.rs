@@ -110,7 +110,7 @@ impl<T: Transport> DeliveryWorker<T> {
         Self {
             knogin,
             transport: Arc::new(transport),
-            batch: 64,
+            batch: 128,
             lanes: 4,
             idle_poll: Duration::from_millis(250),
             linger: Duration::from_millis(10),
@@ -145,7 +145,7 @@ impl<T: Transport> DeliveryWorker<T> {
         self
     }
 
-    /// How many deliveries to claim at once, sent concurrently (default 64).
+    /// How many deliveries to claim at once, sent concurrently (default 128).
     #[must_use]
     pub fn batch(mut self, batch: u32) -> Self {
         self.batch = batch.max(1);

@@ -1,6 +1,6 @@
 //! The writes of publishing and of recording a worker's batch, as each database does them best.
 //! On PostgreSQL each is one statement, so an event fanned out to 100 subscriptions, a batch of
-//! events published together, or a batch of 64 attempts, costs one round trip: publishing
+//! events published together, or a worker's batch of attempts, costs one round trip: publishing
 //! chooses the subscriptions and writes the events and their deliveries together, and events
 //! and attempts go in as arrays (`UNNEST`). SQLite runs in this process, where a statement costs
 //! no round trip: one statement per row.
