@@ -9,6 +9,7 @@
 #   ROUNDS=5 DURATION=10s scripts/bench-ops.sh
 #   DB=postgres WAYS=plain scripts/bench-ops.sh   # on PostgreSQL (KNOGIN_TEST_POSTGRES_URL),
 #                                                 # with the database's CPU per token
+#   BIN=/tmp/other/reference-server scripts/bench-ops.sh   # another build's binary, for an A/B
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,9 +22,11 @@ read -r -a ways <<<"${WAYS:-plain metrics audit both}"
 PORT=18080
 OPS_PORT=18081
 
-echo "building release examples…" >&2
-cargo build --release --quiet --example reference-server
-server="$PWD/target/release/examples/reference-server"
+if [ -z "${BIN:-}" ]; then
+  echo "building release examples…" >&2
+  cargo build --release --quiet --example reference-server
+fi
+server=$(realpath "${BIN:-target/release/examples/reference-server}")
 work=$(mktemp -d)
 pid=""
 trap '[ -z "$pid" ] || kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
@@ -75,7 +78,10 @@ for _ in $(seq 1 "$ROUNDS"); do
     errors=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
     [ -z "$errors" ] || { echo "non-2xx answers during the run: $errors" >&2; exit 1; }
     if [ "$way" = metrics ] || [ "$way" = both ]; then
-      curl -sf "http://127.0.0.1:$OPS_PORT/metrics" | grep -q "knogin_tokens_issued_total" || { echo "no token metric" >&2; exit 1; }
+      # Read whole before grep: `grep -q` stops at the first match, and pipefail would count
+      # curl's broken pipe as a failure.
+      metrics=$(curl -sf "http://127.0.0.1:$OPS_PORT/metrics") || { echo "cannot read /metrics" >&2; exit 1; }
+      grep -q "knogin_tokens_issued_total" <<<"$metrics" || { echo "no token metric" >&2; exit 1; }
     fi
     cpu_after=$(db_cpu)
     stop

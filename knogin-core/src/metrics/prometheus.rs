@@ -48,18 +48,22 @@ fn rename(name: KeyName) -> KeyName {
 }
 
 /// `key` under its Prometheus name and label names, when it is one of the library's metrics.
+/// A request records one of these, so the labels' strings are shared, not copied: the library's
+/// are all `'static`, and only a label name with a dot is written anew.
 fn rename_key(key: &Key) -> Option<Key> {
     let metric = catalog::find(key.name())?;
     let labels: Vec<Label> = key
         .labels()
         .map(|label| {
-            let name = match label.key() {
+            let (name, value) = label.clone().into_parts();
+            let name = match &*name {
                 "http.request.method" => SharedString::const_str("http_request_method"),
                 "http.route" => SharedString::const_str("http_route"),
                 "http.response.status_code" => SharedString::const_str("http_response_status_code"),
-                other => SharedString::from(other.replace('.', "_")),
+                dotted if dotted.contains('.') => SharedString::from(dotted.replace('.', "_")),
+                _ => name,
             };
-            Label::new(name, label.value().to_owned())
+            Label::new(name, value)
         })
         .collect();
     Some(Key::from_parts(
