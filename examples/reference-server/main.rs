@@ -14,6 +14,7 @@ mod publish;
 mod purge;
 mod revoke;
 mod serve;
+mod timeout;
 
 use std::error::Error;
 use std::io::IsTerminal as _;

@@ -23,6 +23,7 @@ use tower::util::MapRequest;
 use tower::{Layer, Service, ServiceBuilder};
 
 use crate::BoxError;
+use crate::timeout::TimeoutLayer;
 
 /// How long a client may take to send a request's head (slowloris).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -86,10 +87,7 @@ pub(crate) async fn serve(
     let service = ServiceBuilder::new()
         .option_layer(log_layer)
         .layer(tower::limit::ConcurrencyLimitLayer::new(CONCURRENCY_LIMIT))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
+        .layer(TimeoutLayer::new(REQUEST_TIMEOUT))
         // The handle is the whole application: it answers every path, an unknown one with its
         // 404, so no router stands in front of it.
         .service(knogin);

@@ -119,9 +119,8 @@ where
     B::Error: Into<BoxError>,
 {
     let (mut parts, body) = request.into_parts();
-    if let Some(ClientAddr(peer)) = parts.extensions.get::<ClientAddr>().copied() {
-        let client = state.trusted_proxies.client_of(peer, &parts.headers);
-        parts.extensions.insert(ClientAddr(client));
+    if let Some(ClientAddr(addr)) = parts.extensions.get_mut::<ClientAddr>() {
+        *addr = state.trusted_proxies.client_of(*addr, &parts.headers);
     }
     let head = parts.method == http::Method::HEAD;
     let found = match table.find(core, &parts.method, parts.uri.path()) {
