@@ -284,6 +284,14 @@ served = [l for l in lines if l.get("message") == "served" and l.get("correlatio
 assert served and served[0]["route"] == "/.well-known/jwks.json" and served[0]["status"] == 200, lines
 assert any(l.get("message") == "stopped" for l in lines), lines
 PY
+# The text request line as docs/operations.md gives it (written straight into the log's buffer).
+"$bin" serve --bind "127.0.0.1:$port" --database "sqlite://$work/text.db" 2>text.log &
+pid=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/.well-known/jwks.json" -H 'X-Request-Id: smoke-2' >/dev/null && break; sleep 0.2; done
+kill -TERM "$pid"
+wait "$pid" || fail "the server did not shut down cleanly on SIGTERM: $(cat text.log)"
+grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z  INFO reference_server::serve: served GET /\.well-known/jwks\.json 200 in [0-9]+µs route=/\.well-known/jwks\.json correlation_id=smoke-2$' text.log \
+  || fail "no text request line: $(cat text.log)"
 
 # On PostgreSQL, the log shows the database URL with its password replaced.
 if [ -n "${KNOGIN_TEST_POSTGRES_URL:-}" ] && command -v psql >/dev/null; then

@@ -2,6 +2,7 @@
 //! 200 ms or when it fills, so a request pays for formatting its line and a memory copy, not for
 //! a system call or a thread wake-up. Warnings and errors are written at once.
 
+use std::fmt;
 use std::io::{self, BufWriter, Stderr, Write};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -30,6 +31,22 @@ impl BufferedStderr {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Adds an info line of `target` whose message is `before`, `text` and `after`, as the text
+    /// format writes it without colours (`log_line::write_line`, which escapes `text` only):
+    /// for a line so frequent that making a tracing event of it would cost more than the line
+    /// itself (the request log).
+    pub(crate) fn write_info(&self, target: &str, before: &[&str], text: &str, after: &[&str]) {
+        let mut out = self.lock();
+        let _ = crate::log_line::write_line(
+            &mut Text(&mut out),
+            Level::INFO,
+            target,
+            before,
+            text,
+            after,
+        );
+    }
+
     /// Writes what is buffered.
     pub(crate) fn flush(&self) {
         let _ = self.lock().flush();
@@ -45,6 +62,15 @@ impl BufferedStderr {
                 this.flush();
             }
         });
+    }
+}
+
+/// The buffer as a `fmt::Write`.
+struct Text<'a>(&'a mut BufWriter<Stderr>);
+
+impl fmt::Write for Text<'_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.0.write_all(text.as_bytes()).map_err(|_| fmt::Error)
     }
 }
 

@@ -6,6 +6,7 @@
 //! Here the message is copied in runs, and only the characters tracing escapes are escaped, the
 //! same way. Every other event goes to tracing-subscriber's formatter.
 
+use std::cell::RefCell;
 use std::fmt::{self, Write as _};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -42,10 +43,7 @@ where
         {
             return self.full.format_event(ctx, writer, event);
         }
-        timestamp(&mut writer, SystemTime::now())?;
-        writer.write_str(level(*meta.level()))?;
-        writer.write_str(meta.target())?;
-        writer.write_str(": ")?;
+        head(&mut writer, *meta.level(), meta.target())?;
         let mut message = Message {
             out: Escaping(&mut writer),
             result: Ok(()),
@@ -54,6 +52,49 @@ where
         message.result?;
         writer.write_char('\n')
     }
+}
+
+/// Writes the line [`TextLine`] writes, without colours, for an event of `level` and `target`
+/// whose message alone is `before`, `text` and `after` one after the other, logged now: what a
+/// busy line can write straight into the log's buffer, without making an event of it. Only
+/// `text` is escaped: `before` and `after` must be text tracing-subscriber does not escape (no
+/// control characters), such as the fixed words of a line and values checked as they were made.
+pub(crate) fn write_line(
+    out: &mut impl fmt::Write,
+    level: Level,
+    target: &str,
+    before: &[&str],
+    text: &str,
+    after: &[&str],
+) -> fmt::Result {
+    debug_assert!(
+        before.iter().chain(after).all(|part| !escaped(part)),
+        "{before:?} {after:?}"
+    );
+    head(out, level, target)?;
+    for part in before {
+        out.write_str(part)?;
+    }
+    Escaping(&mut *out).write_str(text)?;
+    for part in after {
+        out.write_str(part)?;
+    }
+    out.write_char('\n')
+}
+
+/// Whether tracing-subscriber would escape a character of `text`.
+fn escaped(text: &str) -> bool {
+    let mut written = String::new();
+    let _ = Escaping(&mut written).write_str(text);
+    written != text
+}
+
+/// A line's start: the timestamp, the level and the target, and the `: ` before the message.
+fn head(out: &mut impl fmt::Write, level: Level, target: &str) -> fmt::Result {
+    timestamp(out, SystemTime::now())?;
+    out.write_str(self::level(level))?;
+    out.write_str(target)?;
+    out.write_str(": ")
 }
 
 /// The level as tracing-subscriber writes it, with the spaces around it.
@@ -67,6 +108,12 @@ fn level(level: Level) -> &'static str {
     }
 }
 
+thread_local! {
+    /// The second this thread's last timestamp fell in, and its text up to the fraction: the
+    /// date and time are formatted once a second, not on every line.
+    static LAST_SECOND: RefCell<(Option<u64>, String)> = const { RefCell::new((None, String::new())) };
+}
+
 /// Writes `at` as tracing-subscriber's `SystemTime` timer does (RFC 3339 in UTC with
 /// microseconds), and the space after it.
 fn timestamp(out: &mut impl fmt::Write, at: SystemTime) -> fmt::Result {
@@ -74,16 +121,36 @@ fn timestamp(out: &mut impl fmt::Write, at: SystemTime) -> fmt::Result {
         return out.write_str("<unknown time> ");
     };
     let seconds = since.as_secs();
+    LAST_SECOND.with_borrow_mut(|(second, text)| {
+        if *second != Some(seconds) {
+            text.clear();
+            date_time(text, seconds)?;
+            *second = Some(seconds);
+        }
+        let to_the_second = text.len();
+        text.push('.');
+        let micros = since.subsec_micros();
+        for place in [100_000, 10_000, 1_000, 100, 10, 1] {
+            text.push(char::from(b'0' + (micros / place % 10) as u8));
+        }
+        text.push_str("Z ");
+        let written = out.write_str(text);
+        text.truncate(to_the_second);
+        written
+    })
+}
+
+/// Writes the date and time of `seconds` after the epoch, to the second.
+fn date_time(out: &mut impl fmt::Write, seconds: u64) -> fmt::Result {
     let (year, month, day) = civil_date(seconds / 86_400);
     let of_day = seconds % 86_400;
-    let mut text = *b"0000-00-00T00:00:00.000000Z ";
+    let mut text = *b"0000-00-00T00:00:00";
     put_digits(&mut text[0..4], year);
     put_digits(&mut text[5..7], month);
     put_digits(&mut text[8..10], day);
     put_digits(&mut text[11..13], of_day / 3_600);
     put_digits(&mut text[14..16], of_day % 3_600 / 60);
     put_digits(&mut text[17..19], of_day % 60);
-    put_digits(&mut text[20..26], u64::from(since.subsec_micros()));
     if year > 9_999 {
         // Past the four digits RFC 3339 has; tracing-subscriber writes the year with a sign.
         write!(out, "+{year}")?;
@@ -122,7 +189,7 @@ fn civil_date(days: u64) -> (u64, u64, u64) {
 
 /// Visits the event's one field, its message.
 struct Message<'a, 'w> {
-    out: Escaping<'a, 'w>,
+    out: Escaping<'a, Writer<'w>>,
     result: fmt::Result,
 }
 
@@ -139,9 +206,9 @@ impl Visit for Message<'_, '_> {
 /// Writes text with the characters tracing-subscriber escapes in a message (ESC, BEL, BS, FF,
 /// DEL and the C1 controls, which terminals can take as commands) escaped as it does, and
 /// everything else copied in runs.
-struct Escaping<'a, 'w>(&'a mut Writer<'w>);
+struct Escaping<'a, W>(&'a mut W);
 
-impl fmt::Write for Escaping<'_, '_> {
+impl<W: fmt::Write> fmt::Write for Escaping<'_, W> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
         let bytes = text.as_bytes();
         if !may_escape(bytes) {
@@ -172,19 +239,14 @@ impl fmt::Write for Escaping<'_, '_> {
     }
 }
 
-/// Whether `bytes` holds a control character or a C1 control (0xC2, then 0x80 to 0x9F): the
-/// one test most messages need, without a branch per byte. Other characters starting with 0xC2
-/// (`µ`, say, in every request line) pass.
-#[expect(
-    clippy::needless_bitwise_bool,
-    reason = "no branch per byte: the compiler tests many bytes at once"
-)]
+/// Whether `bytes` may hold a character tracing-subscriber escapes: anything but printable
+/// ASCII, which the precise path then sorts out (`µ`, `é` and the like pass it unescaped). The
+/// one test most text needs, folded without a branch per byte so that the compiler tests many
+/// bytes at once.
 fn may_escape(bytes: &[u8]) -> bool {
-    let control = |b: u8| (b < 0x20) | (b == 0x7f);
-    let last = bytes.last().is_some_and(|&b| control(b));
-    bytes.windows(2).fold(last, |seen, pair| {
-        seen | control(pair[0]) | ((pair[0] == 0xc2) & (pair[1] & 0xe0 == 0x80))
-    })
+    bytes
+        .iter()
+        .fold(false, |seen, &b| seen | (b.wrapping_sub(0x20) >= 0x5f))
 }
 
 #[cfg(test)]
@@ -271,12 +333,40 @@ mod tests {
     }
 
     #[test]
-    fn only_text_with_a_control_character_takes_the_escaping_path() {
-        for plain in ["", "a", "served GET / 200 in 5µs", "\u{a0}é€", "\u{c2}"] {
+    fn a_line_written_straight_is_the_line_of_the_same_event() {
+        let target = "reference_server::serve";
+        for (before, text, after) in [
+            (
+                &["served GET "][..],
+                "/.well-known/jwks.json",
+                &[" 200 in ", "51", "µs route=", "/.well-known/jwks.json"][..],
+            ),
+            (&["served GET "], "/a\u{1b}[31m\u{9b}é\u{7f}µ", &[" 404"]),
+            (&[], "", &[]),
+        ] {
+            let mut ours = String::new();
+            write_line(&mut ours, Level::INFO, target, before, text, after).unwrap();
+            let message = [before.concat(), text.to_owned(), after.concat()].concat();
+            let theirs = Captured::default();
+            tracing::subscriber::with_default(
+                tracing_subscriber::fmt()
+                    .with_writer(theirs.clone())
+                    .with_ansi(false)
+                    .finish(),
+                || tracing::info!(target: "reference_server::serve", "{message}"),
+            );
+            let ours = ours.split_once(' ').unwrap().1.trim_end_matches('\n');
+            assert_eq!(vec![ours.to_owned()], theirs.lines(), "{message:?}");
+        }
+    }
+
+    #[test]
+    fn only_text_beyond_printable_ascii_takes_the_escaping_path() {
+        for plain in ["", "a", "served GET / 200 in 5us", " ~"] {
             assert!(!may_escape(plain.as_bytes()), "{plain:?}");
         }
-        for control in ["\u{1b}", "a\u{7f}", "\u{85}b", "µ\u{9f}", "x\t"] {
-            assert!(may_escape(control.as_bytes()), "{control:?}");
+        for other in ["\u{1b}", "a\u{7f}", "\u{85}b", "µ", "é", "x\t", "\u{1f}"] {
+            assert!(may_escape(other.as_bytes()), "{other:?}");
         }
     }
 

@@ -7,6 +7,7 @@
 //! ```
 
 mod audit_log;
+mod head_deadline;
 mod log;
 mod log_line;
 mod ops;
@@ -307,7 +308,7 @@ async fn main() -> ExitCode {
     }
     stderr.spawn_flusher();
     let result = match command {
-        Command::Serve(args) => serve(args, log_format).await,
+        Command::Serve(args) => serve(args, log_format, stderr.clone()).await,
         Command::AdminToken(args) => admin_token(args).await,
         Command::Migrate(args) => migrate(args).await,
         Command::RotateKeys(args) => rotate_keys(args).await,
@@ -400,7 +401,11 @@ fn password_users(args: &ServeArgs) -> Result<Option<PasswordUsers>, BoxError> {
     Ok(Some(users))
 }
 
-async fn serve(args: ServeArgs, log_format: LogFormat) -> Result<(), BoxError> {
+async fn serve(
+    args: ServeArgs,
+    log_format: LogFormat,
+    stderr: log::BufferedStderr,
+) -> Result<(), BoxError> {
     // Installed before the handle is built, so the metrics of its first key load count.
     let ops_metrics = args
         .ops_bind
@@ -485,12 +490,7 @@ async fn serve(args: ServeArgs, log_format: LogFormat) -> Result<(), BoxError> {
     if let Some(addr) = args.ops_bind {
         tracing::info!("operations listener on http://{addr}: /metrics, /healthz, /readyz");
     }
-    // One log line per request, unless the filter leaves them out (then the layer is not paid for).
-    let request_log = match (tracing::enabled!(tracing::Level::INFO), log_format) {
-        (false, _) => serve::RequestLog::Off,
-        (true, LogFormat::Text) => serve::RequestLog::Text,
-        (true, LogFormat::Json) => serve::RequestLog::Json,
-    };
+    let request_log = request_log(log_format, stderr);
     let options = serve::Options {
         request_log,
         shutdown_grace: args.shutdown_grace,
@@ -501,6 +501,17 @@ async fn serve(args: ServeArgs, log_format: LogFormat) -> Result<(), BoxError> {
         audit_log.flush();
     }
     served
+}
+
+/// How the request log line is written: not at all when the filter leaves it out (then its
+/// layer is not paid for), else in the log's format.
+fn request_log(format: LogFormat, stderr: log::BufferedStderr) -> serve::RequestLog {
+    match (serve::RequestLog::wanted(), format) {
+        (false, _) => serve::RequestLog::Off,
+        (true, LogFormat::Text) if std::io::stderr().is_terminal() => serve::RequestLog::Message,
+        (true, LogFormat::Text) => serve::RequestLog::Text(stderr),
+        (true, LogFormat::Json) => serve::RequestLog::Json,
+    }
 }
 
 async fn migrate(db: Database) -> Result<(), BoxError> {

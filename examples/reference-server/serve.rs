@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use knogin::core::Knogin;
@@ -23,24 +23,40 @@ use tower::util::MapRequest;
 use tower::{Layer, Service, ServiceBuilder};
 
 use crate::BoxError;
+use crate::head_deadline::HeadDeadline;
+use crate::log::BufferedStderr;
 use crate::timeout::TimeoutLayer;
 
-/// How long a client may take to send a request's head (slowloris).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection may wait for a request's head (slowloris, idle keep-alive).
+const HEAD_WINDOW: Duration = Duration::from_secs(10);
 /// How long one request may take, body included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The header a request's correlation id may come in. Named once: looking a header up by a
+/// string parses the name on every request.
+const X_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
 /// Requests handled at once; more wait for a slot.
 const CONCURRENCY_LIMIT: usize = 1024;
 
 /// How the request log line is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone)]
 pub(crate) enum RequestLog {
     /// None (the filter leaves info lines out).
     Off,
-    /// One formatted message.
-    Text,
+    /// The text format's line, written straight into the log's buffer (not a tracing event:
+    /// dispatching one cost more than half of the line's 3,700 instructions, callgrind,
+    /// `docs/benchmarks.md`).
+    Text(BufferedStderr),
+    /// The text format's line as a tracing event, for a terminal, where it is in colour.
+    Message,
     /// Structured fields, for the JSON log format.
     Json,
+}
+
+impl RequestLog {
+    /// Whether the log filter lets request lines through: they are info lines of this module.
+    pub(crate) fn wanted() -> bool {
+        tracing::enabled!(tracing::Level::INFO)
+    }
 }
 
 /// How `serve` runs.
@@ -81,8 +97,9 @@ pub(crate) async fn serve(
     });
     let log_layer = match options.request_log {
         RequestLog::Off => None,
-        RequestLog::Text => Some(RequestLogLayer { json: false }),
-        RequestLog::Json => Some(RequestLogLayer { json: true }),
+        RequestLog::Text(out) => Some(RequestLogLayer(Format::Text(out))),
+        RequestLog::Message => Some(RequestLogLayer(Format::Message)),
+        RequestLog::Json => Some(RequestLogLayer(Format::Json)),
     };
     let service = ServiceBuilder::new()
         .option_layer(log_layer)
@@ -104,11 +121,12 @@ pub(crate) async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let connection = http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(HEADER_READ_TIMEOUT)
-                    .serve_connection(TokioIo::new(stream), with_peer(service.clone(), peer));
-                let connection = graceful.watch(connection);
+                let deadline = HeadDeadline::new(HEAD_WINDOW);
+                let connection = http1::Builder::new().serve_connection(
+                    TokioIo::new(stream),
+                    with_peer(deadline.count(service.clone()), peer),
+                );
+                let connection = deadline.guard(graceful.watch(connection));
                 tokio::spawn(async move {
                     let _ = connection.await;
                 });
@@ -176,9 +194,15 @@ async fn shutdown_signal() {
 /// with no span and nothing formatted until the answer is ready. Each request gets a
 /// correlation id (the `X-Request-Id` it came with, when that is a plain token), which an
 /// internal error's log line and answer carry too.
-#[derive(Debug, Clone, Copy)]
-struct RequestLogLayer {
-    json: bool,
+#[derive(Clone)]
+struct RequestLogLayer(Format);
+
+/// How a request line is written: [`RequestLog`] less `Off`.
+#[derive(Clone)]
+enum Format {
+    Text(BufferedStderr),
+    Message,
+    Json,
 }
 
 impl<S> Layer<S> for RequestLogLayer {
@@ -187,15 +211,15 @@ impl<S> Layer<S> for RequestLogLayer {
     fn layer(&self, inner: S) -> Logging<S> {
         Logging {
             inner,
-            json: self.json,
+            format: self.0.clone(),
         }
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Logging<S> {
     inner: S,
-    json: bool,
+    format: Format,
 }
 
 impl<S, B, RB> Service<Request<B>> for Logging<S>
@@ -213,7 +237,7 @@ where
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         let id = request
             .headers()
-            .get("x-request-id")
+            .get(&X_REQUEST_ID)
             .and_then(|v| v.to_str().ok())
             .and_then(CorrelationId::parse)
             .unwrap_or_else(CorrelationId::generate);
@@ -223,7 +247,7 @@ where
             method: request.method().clone(),
             uri: request.uri().clone(),
             id,
-            json: self.json,
+            format: self.format.clone(),
             answer: self.inner.call(request),
         }
     }
@@ -236,7 +260,7 @@ pin_project_lite::pin_project! {
         method: http::Method,
         uri: http::Uri,
         id: CorrelationId,
-        json: bool,
+        format: Format,
         #[pin]
         answer: F,
     }
@@ -256,29 +280,36 @@ where
             .get::<MatchedRoute>()
             .map_or("-", MatchedRoute::as_str);
         let micros = u64::try_from(this.started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        if *this.json {
-            tracing::info!(
+        let status = response.status();
+        let mut micros_text = itoa::Buffer::new();
+        let micros_text = micros_text.format(micros);
+        let message = ServedMessage::new(
+            this.method,
+            this.uri.path(),
+            &status,
+            micros_text,
+            route,
+            this.id,
+        );
+        match this.format {
+            Format::Text(out) => {
+                out.write_info(
+                    module_path!(),
+                    &message.before,
+                    message.path,
+                    &message.after,
+                );
+            }
+            Format::Message => tracing::info!("{}", message.concat()),
+            Format::Json => tracing::info!(
                 method = %this.method,
                 path = this.uri.path(),
                 route,
-                status = response.status().as_u16(),
+                status = status.as_u16(),
                 micros,
                 correlation_id = %this.id,
                 "served"
-            );
-        } else if tracing::enabled!(tracing::Level::INFO) {
-            // One message rather than fields, written without format arguments: each field,
-            // and each `{}`, costs the formatter more than the text it writes (measured with
-            // callgrind, docs/benchmarks.md).
-            let line = served_line(
-                this.method,
-                this.uri.path(),
-                response.status(),
-                micros,
-                route,
-                this.id,
-            );
-            tracing::info!("{line}");
+            ),
         }
         Poll::Ready(Ok(response))
     }
@@ -291,35 +322,49 @@ pub(crate) async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, Bo
         .map_err(|e| format!("cannot listen on {addr}: {e}").into())
 }
 
-/// The text log line's message: `served GET /path 200 in 12µs route=/path correlation_id=…`.
-fn served_line(
-    method: &http::Method,
-    path: &str,
-    status: StatusCode,
-    micros: u64,
-    route: &str,
-    id: &CorrelationId,
-) -> String {
-    let mut micros_text = itoa::Buffer::new();
-    let parts = [
-        "served ",
-        method.as_str(),
-        " ",
-        path,
-        " ",
-        status.as_str(),
-        " in ",
-        micros_text.format(micros),
-        "µs route=",
-        route,
-        " correlation_id=",
-        id.as_str(),
-    ];
-    let mut line = String::with_capacity(parts.iter().map(|part| part.len()).sum());
-    for part in parts {
-        line.push_str(part);
+/// The text log line's message, `served GET /path 200 in 12µs route=/path correlation_id=…`, in
+/// parts: the path, which the client chose, and the parts around it, which need no escaping in
+/// a log line (the method is a token, the route one of the table's, the correlation id checked).
+struct ServedMessage<'a> {
+    before: [&'a str; 3],
+    path: &'a str,
+    after: [&'a str; 8],
+}
+
+impl<'a> ServedMessage<'a> {
+    fn new(
+        method: &'a http::Method,
+        path: &'a str,
+        status: &'a StatusCode,
+        micros: &'a str,
+        route: &'a str,
+        id: &'a CorrelationId,
+    ) -> Self {
+        Self {
+            before: ["served ", method.as_str(), " "],
+            path,
+            after: [
+                " ",
+                status.as_str(),
+                " in ",
+                micros,
+                "µs route=",
+                route,
+                " correlation_id=",
+                id.as_str(),
+            ],
+        }
     }
-    line
+
+    /// The message in one piece.
+    fn concat(&self) -> String {
+        [
+            self.before.concat(),
+            self.path.to_owned(),
+            self.after.concat(),
+        ]
+        .concat()
+    }
 }
 
 #[cfg(test)]
@@ -327,7 +372,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_served_line_is_what_its_format_string_would_write() {
+    fn the_served_message_is_what_its_format_string_would_write() {
         let id = CorrelationId::parse("3fa9c2e100000007").unwrap();
         for (method, path, status, micros, route) in [
             (
@@ -352,8 +397,17 @@ mod tests {
                 "-",
             ),
         ] {
+            let mut micros_text = itoa::Buffer::new();
+            let message = ServedMessage::new(
+                &method,
+                path,
+                &status,
+                micros_text.format(micros),
+                route,
+                &id,
+            );
             assert_eq!(
-                served_line(&method, path, status, micros, route, &id),
+                message.concat(),
                 format!(
                     "served {method} {path} {} in {micros}µs route={route} correlation_id={id}",
                     status.as_u16()
