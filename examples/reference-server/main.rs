@@ -503,15 +503,17 @@ async fn serve(
     served
 }
 
-/// How the request log line is written: not at all when the filter leaves it out (then its
-/// layer is not paid for), else in the log's format.
-fn request_log(format: LogFormat, stderr: log::BufferedStderr) -> serve::RequestLog {
-    match (serve::RequestLog::wanted(), format) {
-        (false, _) => serve::RequestLog::Off,
-        (true, LogFormat::Text) if std::io::stderr().is_terminal() => serve::RequestLog::Message,
-        (true, LogFormat::Text) => serve::RequestLog::Text(stderr),
-        (true, LogFormat::Json) => serve::RequestLog::Json,
+/// How the request log line is written: not at all when the filter leaves it out, else in the
+/// log's format.
+fn request_log(format: LogFormat, stderr: log::BufferedStderr) -> Option<serve::RequestLog> {
+    if !serve::RequestLog::wanted() {
+        return None;
     }
+    Some(match format {
+        LogFormat::Text if std::io::stderr().is_terminal() => serve::RequestLog::Message,
+        LogFormat::Text => serve::RequestLog::Text(stderr),
+        LogFormat::Json => serve::RequestLog::Json,
+    })
 }
 
 async fn migrate(db: Database) -> Result<(), BoxError> {
